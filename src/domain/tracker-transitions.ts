@@ -1,0 +1,33 @@
+/**
+ * The tracker state machine as one table. A store refuses any status change
+ * that is not an edge here; writes that keep the status (recording a fill, an
+ * order id) are always edges.
+ */
+import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { TradingCoreError } from "./trading-core-error.js";
+
+const { PENDING, ACTIVE, EXITING, EXITED, CANCELLED } = TrackerStatus;
+
+/** Every legal status change, with why it happens. */
+export const TRACKER_TRANSITIONS: ReadonlyArray<{ from: TrackerStatus; to: TrackerStatus; why: string }> = [
+  { from: PENDING, to: ACTIVE, why: "the entry order filled" },
+  { from: PENDING, to: CANCELLED, why: "the entry order never filled" },
+  { from: ACTIVE, to: EXITING, why: "an exit intent was persisted before calling the router" },
+  { from: EXITING, to: EXITED, why: "the exit order was accepted or traded" },
+  { from: EXITING, to: ACTIVE, why: "the broker definitely refused the exit order, or it was never placed" },
+  { from: EXITED, to: ACTIVE, why: "the broker refused the unfilled rest of an accepted exit order" },
+];
+
+export function isLegalTransition(from: TrackerStatus, to: TrackerStatus): boolean {
+  return from === to || TRACKER_TRANSITIONS.some((edge) => edge.from === from && edge.to === to);
+}
+
+/** Throws `illegal-transition` when `from → to` is not an edge of the table. */
+export function assertLegalTransition(orderNo: string, from: TrackerStatus, to: TrackerStatus): void {
+  if (!isLegalTransition(from, to)) {
+    throw new TradingCoreError(
+      "illegal-transition",
+      `tracker ${orderNo}: ${TrackerStatus[from]} -> ${TrackerStatus[to]} is not a legal transition`,
+    );
+  }
+}

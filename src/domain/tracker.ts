@@ -1,0 +1,81 @@
+/**
+ * The tracked position as the engine and stores see it: decimals for money,
+ * epoch milliseconds for time, the contract's enums for closed vocabularies.
+ *
+ * Invariants every store keeps:
+ * - `version` grows by one with every accepted write; a write names the version it read.
+ * - `fencingToken` never decreases; a write carrying an older token is refused.
+ * - `status` changes only along an edge of the transition table (tracker-transitions.ts).
+ * - `exitedQuantity` never exceeds `quantity`.
+ */
+import type { ExitReasonCode, Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
+import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import type { Money } from "./money.js";
+
+export interface TrackerRecord {
+  readonly orderNo: string;
+  readonly segment: Segment;
+  readonly securityId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: Money;
+  readonly entryPrice: Money;
+  readonly status: TrackerStatus;
+  readonly paper: boolean;
+  readonly meta: Readonly<Record<string, string>>;
+  readonly exitPrice?: Money;
+  readonly exitReason: string;
+  readonly exitReasonCode: ExitReasonCode;
+  readonly exitCorrelationId: string;
+  readonly exitOrderId: string;
+  readonly exitedQuantity: Money;
+  /** Epoch ms at which the current exit intent was persisted. */
+  readonly exitRequestedAt?: number;
+  /** Epoch ms at which the tracker became EXITED. */
+  readonly exitedAt?: number;
+  /** Exit attempts so far; the current attempt's correlation id is derived from it. */
+  readonly exitAttempt: number;
+  readonly fencingToken: number;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** The fields a caller supplies to start tracking a position. */
+export interface TrackerSpec {
+  readonly orderNo: string;
+  readonly segment: Segment;
+  readonly securityId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly quantity: Money;
+  readonly entryPrice: Money;
+  readonly status: TrackerStatus.ACTIVE | TrackerStatus.PENDING;
+  readonly paper: boolean;
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+/** Quantity still open: quantity − exitedQuantity. */
+export function openQuantity(tracker: TrackerRecord): Money {
+  return tracker.quantity.minus(tracker.exitedQuantity);
+}
+
+/** True when two registrations describe the same position (RegisterTracker idempotency). */
+export function sameSpec(tracker: TrackerRecord, spec: TrackerSpec): boolean {
+  const metaA = Object.entries(tracker.meta).sort();
+  const metaB = Object.entries(spec.meta).sort();
+  return (
+    tracker.segment === spec.segment &&
+    tracker.securityId === spec.securityId &&
+    tracker.symbol === spec.symbol &&
+    tracker.side === spec.side &&
+    tracker.quantity.equals(spec.quantity) &&
+    tracker.entryPrice.equals(spec.entryPrice) &&
+    tracker.paper === spec.paper &&
+    JSON.stringify(metaA) === JSON.stringify(metaB)
+  );
+}
+
+export function isTerminal(status: TrackerStatus): boolean {
+  return status === TrackerStatus.EXITED || status === TrackerStatus.CANCELLED;
+}

@@ -1,0 +1,173 @@
+/**
+ * What the exit engine needs from the outside world. Each port has an
+ * in-memory adapter (the embedded default, also used by tests) and may have
+ * real ones (Redis, Dhan HTTP); the engine never knows which.
+ */
+import type { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
+import type { ExitStatus, PriceSource, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import type { Money } from "../domain/money.js";
+import type { TrackerRecord, TrackerSpec } from "../domain/tracker.js";
+
+// ── Tracker store ────────────────────────────────────────────────────────────
+
+export type CompareAndSetOutcome =
+  | { readonly kind: "written"; readonly tracker: TrackerRecord }
+  /** Someone wrote since `expectedVersion` was read; `current` is what is stored now. */
+  | { readonly kind: "version-mismatch"; readonly current: TrackerRecord }
+  /** The stored fencing token is newer than the writer's: a newer lock holder exists. */
+  | { readonly kind: "fenced"; readonly current: TrackerRecord }
+  | { readonly kind: "not-found" };
+
+export interface TrackerQuery {
+  readonly status?: TrackerStatus;
+  readonly segment?: Segment;
+  readonly paper?: boolean;
+}
+
+export interface TrackerPage {
+  readonly trackers: TrackerRecord[];
+  /** Pass back as `after` for the next page; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+export interface TrackerStore {
+  /**
+   * Inserts a new tracker (version 1). Registering the same spec again returns
+   * the stored tracker with `created: false`; a different spec under the same
+   * order_no throws `conflict` and changes nothing.
+   */
+  register(spec: TrackerSpec, nowMs: number): Promise<{ tracker: TrackerRecord; created: boolean }>;
+  get(orderNo: string): Promise<TrackerRecord | undefined>;
+  /**
+   * Writes `next` (its version becomes expectedVersion + 1) only if the stored
+   * version is still `expectedVersion`, `next.fencingToken` is not older than
+   * the stored one, and the status change is an edge of the transition table
+   * (else throws `illegal-transition`). Atomic: all or nothing.
+   */
+  compareAndSet(next: TrackerRecord, expectedVersion: number): Promise<CompareAndSetOutcome>;
+  /** Trackers matching the query in order_no order, `limit` at most, after the cursor. */
+  list(query: TrackerQuery, page: { after?: string; limit: number }): Promise<TrackerPage>;
+  /** The tracker whose current exit attempt has this correlation id. */
+  findByCorrelationId(correlationId: string): Promise<TrackerRecord | undefined>;
+}
+
+// ── Exit lock ────────────────────────────────────────────────────────────────
+
+export interface LockLease {
+  readonly resource: string;
+  /** Grows monotonically per resource; stores refuse writes carrying an older one. */
+  readonly fencingToken: number;
+  /** Aborted when the lock is lost (an extension failed or its validity ran out). */
+  readonly signal: AbortSignal;
+  /** Acquisition rounds it took. */
+  readonly attempts: number;
+}
+
+export type LockAcquisition =
+  | { readonly kind: "acquired"; readonly lease: LockLease }
+  /** Someone else holds it: a status, not an error. */
+  | { readonly kind: "busy"; readonly attempts: number }
+  /** No quorum of lock nodes answered. */
+  | { readonly kind: "unavailable"; readonly attempts: number; readonly message: string };
+
+export type ReleaseStatus = "released" | "not-held" | "held-by-other";
+
+export interface ExitLock {
+  /** Acquires `resource` for `ttlMs`, extended automatically until released. */
+  acquire(resource: string, ttlMs: number): Promise<LockAcquisition>;
+  /** Owner-only: releasing a lease that is no longer held changes nothing. */
+  release(lease: LockLease): Promise<ReleaseStatus>;
+}
+
+// ── Last traded price ────────────────────────────────────────────────────────
+
+export interface InstrumentKey {
+  readonly segment: Segment;
+  readonly securityId: string;
+}
+
+export interface LtpQuote {
+  readonly found: boolean;
+  readonly price?: Money;
+  /** Epoch ms of the tick. */
+  readonly tickTimeMs?: number;
+  readonly source: PriceSource;
+  readonly ageMs: number;
+  readonly stale: boolean;
+}
+
+export interface LtpResolver {
+  /** Never throws and never hangs past its own bound: an unknown price is `found: false`, source NONE. */
+  resolve(instrument: InstrumentKey): Promise<LtpQuote>;
+}
+
+// ── Order router ─────────────────────────────────────────────────────────────
+
+export interface ExitOrderRequest {
+  readonly correlationId: string;
+  readonly orderNo: string;
+  readonly segment: Segment;
+  readonly securityId: string;
+  readonly symbol: string;
+  /** Opposite of the position: SELL closes a LONG. */
+  readonly transactionType: "BUY" | "SELL";
+  readonly quantity: Money;
+  readonly paper: boolean;
+  /** The LTP the engine saw, when it knew one; a paper router fills at it. */
+  readonly referencePrice?: Money;
+}
+
+export interface BrokerOrder {
+  readonly orderId: string;
+  readonly correlationId: string;
+  readonly status: BrokerOrderStatus;
+  readonly quantity: Money;
+  readonly tradedQuantity: Money;
+  readonly averagePrice?: Money;
+  readonly message?: string;
+}
+
+export type RouterAvailability = { readonly available: true } | { readonly available: false; readonly reason: string };
+
+export interface OrderRouter {
+  availability(): RouterAvailability;
+  /**
+   * Places a MARKET exit order. Answers the router's raw reply (`true`,
+   * `{ success: ... }`, or a broker order shape), normalised by the engine's
+   * success detection. Throws TradingCoreError: `resource-exhausted` when the
+   * order was definitely not placed (rate limited), anything else when the
+   * outcome is unknown.
+   */
+  placeExitOrder(order: ExitOrderRequest, signal: AbortSignal): Promise<unknown>;
+  /** The order placed with this correlation id, or undefined when the broker has none. */
+  findOrder(correlationId: string, signal?: AbortSignal): Promise<BrokerOrder | undefined>;
+}
+
+// ── Clock and events ─────────────────────────────────────────────────────────
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface ExitEventRecord {
+  readonly kind: ExitEventKind;
+  readonly tracker: TrackerRecord;
+  readonly status?: ExitStatus;
+  readonly correlationId: string;
+  readonly timeMs: number;
+  readonly message: string;
+}
+
+export interface ExitEventSink {
+  /** Must not block or throw: exits never wait for watchers. */
+  publish(event: ExitEventRecord): void;
+}
+
+/** Structured log sink; pino's Logger satisfies it. */
+export interface ExitLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}

@@ -1,0 +1,86 @@
+/**
+ * Step 6: the router call, bounded in time, with retries only for what was
+ * definitely not placed, and the order look-up that resolves an unknown
+ * outcome. Never re-places an order blindly.
+ */
+import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
+import { withDeadline } from "../domain/deadline.js";
+import { isTradingCoreError } from "../domain/trading-core-error.js";
+import type { BrokerOrder, Clock, ExitOrderRequest, OrderRouter } from "./ports.js";
+import { classifyRouterReply, type RouterOutcome } from "./router-reply.js";
+
+/** A router outcome, plus "not placed": the router refused before accepting (e.g. rate limited) on every try. */
+export type GatewayOutcome = RouterOutcome | { readonly kind: "not-placed"; readonly message: string };
+
+export interface RouteResult {
+  readonly outcome: GatewayOutcome;
+  /** Router calls made. */
+  readonly attempts: number;
+}
+
+export type LookupResult =
+  | { readonly kind: "found"; readonly order: BrokerOrder; readonly outcome: RouterOutcome }
+  | { readonly kind: "absent" }
+  | { readonly kind: "lookup-failed"; readonly message: string };
+
+export interface RouterGatewaySettings {
+  readonly routerTimeoutMs: number;
+  readonly notPlacedRetries: number;
+  readonly notPlacedBackoffMs: number;
+}
+
+export class RouterGateway {
+  constructor(
+    private readonly router: OrderRouter,
+    private readonly clock: Clock,
+    private readonly settings: RouterGatewaySettings,
+  ) {}
+
+  /** Places the order. Stops retrying when `leaseSignal` fires: a lost lock must not send anything new. */
+  async place(order: ExitOrderRequest, leaseSignal: AbortSignal): Promise<RouteResult> {
+    for (let attempts = 1; ; attempts++) {
+      try {
+        const reply = await withDeadline(this.settings.routerTimeoutMs, "order router", (signal) =>
+          this.router.placeExitOrder(order, signal),
+        );
+        return { outcome: classifyRouterReply(reply), attempts };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (!isTradingCoreError(error, "resource-exhausted")) return { outcome: { kind: "unknown", message }, attempts };
+        if (attempts > this.settings.notPlacedRetries || leaseSignal.aborted) {
+          return { outcome: { kind: "not-placed", message }, attempts };
+        }
+        await this.clock.sleep(this.settings.notPlacedBackoffMs * attempts);
+      }
+    }
+  }
+
+  /** Looks the order up by correlation id; a failed look-up is reported, never thrown. */
+  async find(correlationId: string): Promise<LookupResult> {
+    try {
+      const order = await withDeadline(this.settings.routerTimeoutMs, "order look-up", (signal) =>
+        this.router.findOrder(correlationId, signal),
+      );
+      if (!order) return { kind: "absent" };
+      return { kind: "found", order, outcome: outcomeOfBrokerOrder(order) };
+    } catch (error) {
+      return { kind: "lookup-failed", message: error instanceof Error ? error.message : String(error) };
+    }
+  }
+}
+
+/** A broker order as an outcome: a fill when fully TRADED with a price, rejected when dead, else accepted. */
+export function outcomeOfBrokerOrder(order: BrokerOrder): RouterOutcome {
+  switch (order.status) {
+    case BrokerOrderStatus.REJECTED:
+    case BrokerOrderStatus.CANCELLED:
+    case BrokerOrderStatus.EXPIRED:
+      return { kind: "rejected", orderId: order.orderId, message: order.message || `broker order ${BrokerOrderStatus[order.status]}` };
+    case BrokerOrderStatus.TRADED:
+      return order.averagePrice
+        ? { kind: "accepted", orderId: order.orderId, fill: { price: order.averagePrice, quantity: order.tradedQuantity } }
+        : { kind: "accepted", orderId: order.orderId };
+    default:
+      return { kind: "accepted", orderId: order.orderId };
+  }
+}

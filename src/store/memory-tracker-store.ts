@@ -1,0 +1,73 @@
+/**
+ * The embedded tracker store: one Map, compare-and-set on version, fencing
+ * and the transition table enforced exactly as the Redis store does. Single
+ * process only; every method is atomic because it never awaits mid-update.
+ */
+import { ZERO } from "../domain/money.js";
+import { sameSpec, type TrackerRecord, type TrackerSpec } from "../domain/tracker.js";
+import { assertLegalTransition } from "../domain/tracker-transitions.js";
+import { TradingCoreError } from "../domain/trading-core-error.js";
+import type { CompareAndSetOutcome, TrackerPage, TrackerQuery, TrackerStore } from "../exit/ports.js";
+import { matchesQuery, newTrackerFromSpec } from "./tracker-query.js";
+
+export class MemoryTrackerStore implements TrackerStore {
+  private readonly trackers = new Map<string, TrackerRecord>();
+  private readonly byCorrelationId = new Map<string, string>();
+
+  async register(spec: TrackerSpec, nowMs: number): Promise<{ tracker: TrackerRecord; created: boolean }> {
+    const existing = this.trackers.get(spec.orderNo);
+    if (existing) {
+      if (!sameSpec(existing, spec)) {
+        throw new TradingCoreError("conflict", `order_no ${spec.orderNo} is already registered with different fields`);
+      }
+      return { tracker: existing, created: false };
+    }
+    const tracker = newTrackerFromSpec(spec, nowMs);
+    this.trackers.set(spec.orderNo, tracker);
+    return { tracker, created: true };
+  }
+
+  async get(orderNo: string): Promise<TrackerRecord | undefined> {
+    return this.trackers.get(orderNo);
+  }
+
+  async compareAndSet(next: TrackerRecord, expectedVersion: number): Promise<CompareAndSetOutcome> {
+    const current = this.trackers.get(next.orderNo);
+    if (!current) return { kind: "not-found" };
+    if (next.fencingToken < current.fencingToken) return { kind: "fenced", current };
+    if (current.version !== expectedVersion) return { kind: "version-mismatch", current };
+    assertLegalTransition(next.orderNo, current.status, next.status);
+    if (next.exitedQuantity.greaterThan(next.quantity) || next.exitedQuantity.lessThan(ZERO)) {
+      throw new TradingCoreError("invalid-argument", `tracker ${next.orderNo}: exited_quantity outside 0..quantity`);
+    }
+    const written: TrackerRecord = { ...next, version: expectedVersion + 1 };
+    this.trackers.set(next.orderNo, written);
+    if (written.exitCorrelationId) this.byCorrelationId.set(written.exitCorrelationId, written.orderNo);
+    return { kind: "written", tracker: written };
+  }
+
+  async list(query: TrackerQuery, page: { after?: string; limit: number }): Promise<TrackerPage> {
+    const orderNos = [...this.trackers.keys()].sort();
+    const trackers: TrackerRecord[] = [];
+    for (const orderNo of orderNos) {
+      if (page.after !== undefined && orderNo <= page.after) continue;
+      const tracker = this.trackers.get(orderNo)!;
+      if (!matchesQuery(tracker, query)) continue;
+      if (trackers.length === page.limit) return { trackers, nextCursor: trackers[trackers.length - 1]!.orderNo };
+      trackers.push(tracker);
+    }
+    return { trackers };
+  }
+
+  async findByCorrelationId(correlationId: string): Promise<TrackerRecord | undefined> {
+    const orderNo = this.byCorrelationId.get(correlationId);
+    const tracker = orderNo === undefined ? undefined : this.trackers.get(orderNo);
+    return tracker?.exitCorrelationId === correlationId ? tracker : undefined;
+  }
+
+  /** Number of trackers held; for tests and metrics. */
+  get size(): number {
+    return this.trackers.size;
+  }
+}
+

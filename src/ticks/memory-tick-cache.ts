@@ -1,0 +1,56 @@
+/**
+ * The in-memory tick cache: the first hop of the LTP chain and the fan-out
+ * point for StreamLtp. Keeps the newest tick per instrument; an older tick
+ * arriving late never replaces a newer one.
+ */
+import { PriceSource, Segment } from "../../gen/tradingcore/v1/common_pb.js";
+import type { InstrumentKey } from "../exit/ports.js";
+import { instrumentKey, type TickRecord, type TickSink, type TickSource } from "./tick.js";
+
+export type TickListener = (tick: TickRecord) => void;
+
+export class MemoryTickCache implements TickSource, TickSink {
+  readonly source = PriceSource.MEMORY;
+  private readonly ticks = new Map<string, TickRecord>();
+  private readonly listeners = new Map<string, Set<TickListener>>();
+
+  async latest(instrument: InstrumentKey): Promise<TickRecord | undefined> {
+    return this.peek(instrument);
+  }
+
+  /** Synchronous read, for hot paths that need no await. */
+  peek(instrument: InstrumentKey): TickRecord | undefined {
+    return this.ticks.get(keyOf(instrument));
+  }
+
+  write(ticks: readonly TickRecord[]): void {
+    for (const tick of ticks) {
+      const key = keyOf(tick);
+      const stored = this.ticks.get(key);
+      if (stored && stored.timeMs > tick.timeMs) continue;
+      this.ticks.set(key, tick);
+      const listeners = this.listeners.get(key);
+      if (listeners) for (const listener of listeners) listener(tick);
+    }
+  }
+
+  /** Calls `listener` with every newer tick of the instrument until the returned function is called. */
+  subscribe(instrument: InstrumentKey, listener: TickListener): () => void {
+    const key = keyOf(instrument);
+    let set = this.listeners.get(key);
+    if (!set) this.listeners.set(key, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.listeners.delete(key);
+    };
+  }
+
+  get size(): number {
+    return this.ticks.size;
+  }
+}
+
+function keyOf(instrument: InstrumentKey): string {
+  return instrumentKey(Segment[instrument.segment] ?? String(instrument.segment), instrument.securityId);
+}

@@ -1,0 +1,30 @@
+import type { Money } from "../domain/money.js";
+import type { PriceSource } from "../../gen/tradingcore/v1/common_pb.js";
+import type { InstrumentKey } from "../exit/ports.js";
+
+/** One last-traded-price observation. */
+export interface TickRecord {
+  readonly segment: InstrumentKey["segment"];
+  readonly securityId: string;
+  readonly ltp: Money;
+  /** Epoch ms of the tick. */
+  readonly timeMs: number;
+}
+
+/** One hop of the LTP chain: a place ticks can be read from. */
+export interface TickSource {
+  readonly source: PriceSource;
+  /** The latest tick, or undefined when unknown. May throw or hang: the resolver bounds it. */
+  latest(instrument: InstrumentKey): Promise<TickRecord | undefined>;
+}
+
+/** Where published ticks go. */
+export interface TickSink {
+  /** Stores the ticks; a tick older than the stored one for its instrument is ignored. */
+  write(ticks: readonly TickRecord[]): void;
+}
+
+/** The cache key of an instrument: `{SEGMENT}:{SECURITY_ID}`. */
+export function instrumentKey(segmentName: string, securityId: string): string {
+  return `${segmentName}:${securityId}`;
+}
