@@ -14,6 +14,7 @@ export type TradingCoreErrorCode =
   | "version-mismatch" // compare-and-set lost a race
   | "illegal-transition" // a tracker write that is not an edge of the transition table
   | "resource-exhausted"
+  | "unimplemented"
   | "internal";
 
 export class TradingCoreError extends Error {

@@ -1,0 +1,114 @@
+/**
+ * Configuration from environment variables and command-line flags (a flag
+ * wins over its variable), validated at start-up. A bad value stops the
+ * process with a message naming the setting, before anything listens.
+ *
+ * Every setting: flag `--kebab-name`, variable `TRADINGCORE_SNAKE_NAME`.
+ */
+import { parseArgs } from "node:util";
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+type Parser<T> = (text: string) => T;
+
+interface Setting<T> {
+  readonly flag: string;
+  readonly description: string;
+  readonly defaultValue: T;
+  readonly parse: Parser<T>;
+}
+
+const integer = (min: number, max: number): Parser<number> => (text) => {
+  if (!/^\d+$/.test(text.trim())) throw new Error(`"${text}" is not a whole number`);
+  const value = Number(text);
+  if (value < min || value > max) throw new Error(`${value} is outside ${min}..${max}`);
+  return value;
+};
+
+const rate: Parser<number> = (text) => {
+  if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(text.trim())) throw new Error(`"${text}" is not a rate between 0 and 1`);
+  return Number(text);
+};
+
+const oneOf = <T extends string>(...values: T[]): Parser<T> => (text) => {
+  if (!values.includes(text as T)) throw new Error(`"${text}" is not one of ${values.join(", ")}`);
+  return text as T;
+};
+
+const text: Parser<string> = (value) => value;
+
+/** Every setting with its default; the README's configuration table follows this list. */
+export const SETTINGS = {
+  host: { flag: "host", description: "address to listen on", defaultValue: "127.0.0.1", parse: text },
+  port: { flag: "port", description: "port to listen on; 0 picks a free one", defaultValue: 50051, parse: integer(0, 65535) },
+  logLevel: {
+    flag: "log-level",
+    description: "fatal, error, warn, info, debug, trace or silent",
+    defaultValue: "info",
+    parse: oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent"),
+  },
+  router: { flag: "router", description: "order router: paper or none", defaultValue: "paper", parse: oneOf("paper", "none") },
+  paperLatencyMs: { flag: "paper-latency-ms", description: "paper router: latency added to each order, ms", defaultValue: 0, parse: integer(0, 60_000) },
+  paperRejectRate: { flag: "paper-reject-rate", description: "paper router: share of orders rejected (0..1)", defaultValue: 0, parse: rate },
+  paperTimeoutRate: { flag: "paper-timeout-rate", description: "paper router: share of calls that hang (0..1)", defaultValue: 0, parse: rate },
+  paperLostReplyRate: {
+    flag: "paper-lost-reply-rate",
+    description: "paper router: share of orders placed whose reply is lost (0..1)",
+    defaultValue: 0,
+    parse: rate,
+  },
+  lockTtlMs: { flag: "lock-ttl-ms", description: "exit lock TTL, ms (extended while the exit runs)", defaultValue: 10_000, parse: integer(100, 600_000) },
+  routerTimeoutMs: { flag: "router-timeout-ms", description: "longest wait for one router call, ms", defaultValue: 5_000, parse: integer(1, 120_000) },
+  unknownOrderGraceMs: {
+    flag: "unknown-order-grace-ms",
+    description: "after this, an intent whose order the broker does not know counts as never placed, ms",
+    defaultValue: 30_000,
+    parse: integer(0, 3_600_000),
+  },
+  trackerUpdateRetries: { flag: "tracker-update-retries", description: "retries of the tracker update after an accepted order", defaultValue: 3, parse: integer(0, 20) },
+  ltpStaleAfterMs: { flag: "ltp-stale-after-ms", description: "an LTP older than this is flagged stale, ms", defaultValue: 5_000, parse: integer(1, 86_400_000) },
+  ltpHopTimeoutMs: { flag: "ltp-hop-timeout-ms", description: "longest wait for one LTP source, ms", defaultValue: 50, parse: integer(1, 10_000) },
+  shutdownGraceMs: { flag: "shutdown-grace-ms", description: "how long shutdown waits for in-flight calls, ms", defaultValue: 10_000, parse: integer(0, 600_000) },
+} satisfies Record<string, Setting<unknown>>;
+
+export type Config = { -readonly [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K]["defaultValue"] };
+
+export function envNameOf(flag: string): string {
+  return `TRADINGCORE_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+/** The defaults: the embedded configuration `npm start` runs with. */
+export function defaultConfig(): Config {
+  return Object.fromEntries(Object.entries(SETTINGS).map(([key, setting]) => [key, setting.defaultValue])) as Config;
+}
+
+/** Reads every setting from flags, then the environment, then defaults. Throws ConfigError naming the bad setting. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(Object.values(SETTINGS).map((setting) => [setting.flag, { type: "string" as const }])),
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+  const config = defaultConfig() as Record<string, unknown>;
+  for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const fromFlag = flags[setting.flag];
+    const envName = envNameOf(setting.flag);
+    const raw = typeof fromFlag === "string" ? fromFlag : env[envName];
+    if (raw === undefined || raw === "") continue;
+    try {
+      config[key] = setting.parse(raw);
+    } catch (error) {
+      const source = typeof fromFlag === "string" ? `--${setting.flag}` : envName;
+      throw new ConfigError(`${source}: ${error instanceof Error ? error.message : String(error)} (${setting.description})`);
+    }
+  }
+  return config as Config;
+}

@@ -1,0 +1,150 @@
+/**
+ * The composition root: the one place that picks adapters from configuration,
+ * wires them into the exit engine and the handlers, and starts listening.
+ * Run directly (`npm start`), it reads env and flags and serves until SIGTERM.
+ */
+import { pathToFileURL } from "node:url";
+import { pino, type Logger } from "pino";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { ExitEngine } from "./exit/exit-engine.js";
+import { OrderUpdateHandler } from "./exit/order-update-handler.js";
+import type { Clock, ExitEventSink, ExitLock, OrderRouter, TrackerStore } from "./exit/ports.js";
+import { systemClock } from "./exit/system-clock.js";
+import { InProcessLock } from "./lock/in-process-lock.js";
+import { PaperRouter } from "./router/paper-router.js";
+import { startConnectEngine, type RunningEngine } from "./server/connect-engine.js";
+import { HealthState, ServingStatus } from "./server/health-state.js";
+import { registerRoutes, SERVED_SERVICES } from "./server/routes.js";
+import type { TradingCoreServices } from "./server/services.js";
+import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
+import { FallbackLtpResolver } from "./ticks/fallback-ltp-resolver.js";
+import { MemoryTickCache } from "./ticks/memory-tick-cache.js";
+
+/** Adapters a caller (a test, an embedding program) may supply instead of the configured ones. */
+export interface AdapterOverrides {
+  readonly store?: TrackerStore;
+  readonly lock?: ExitLock;
+  /** `null` runs with no router at all (every exit answers ROUTER_UNAVAILABLE). */
+  readonly router?: OrderRouter | null;
+  readonly clock?: Clock;
+  readonly events?: ExitEventSink;
+  readonly log?: Logger;
+}
+
+export interface RunningTradingCore {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`, for clients. */
+  readonly address: string;
+  readonly services: TradingCoreServices;
+  readonly router: OrderRouter | undefined;
+  /** NOT_SERVING, stop accepting, let in-flight calls finish (up to the grace period), close. */
+  stop(): Promise<void>;
+}
+
+const NO_EVENTS: ExitEventSink = { publish() {} };
+
+export async function startTradingCore(config: Config, overrides: AdapterOverrides = {}): Promise<RunningTradingCore> {
+  const log = overrides.log ?? pino({ level: config.logLevel, base: { service: "tradingcore" } });
+  const clock = overrides.clock ?? systemClock;
+  const store = overrides.store ?? new MemoryTrackerStore();
+  const lock = overrides.lock ?? new InProcessLock(() => clock.now());
+  const router = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config));
+  const events = overrides.events ?? NO_EVENTS;
+  const tickCache = new MemoryTickCache();
+  const resolver = new FallbackLtpResolver(
+    [tickCache],
+    { hopTimeoutMs: config.ltpHopTimeoutMs, staleAfterMs: config.ltpStaleAfterMs },
+    () => clock.now(),
+    log,
+  );
+  const engine = new ExitEngine({
+    store,
+    lock,
+    ltp: resolver,
+    ...(router ? { router } : {}),
+    clock,
+    events,
+    log,
+    settings: {
+      lockTtlMs: config.lockTtlMs,
+      routerTimeoutMs: config.routerTimeoutMs,
+      unknownOrderGraceMs: config.unknownOrderGraceMs,
+      trackerUpdateRetries: config.trackerUpdateRetries,
+    },
+  });
+  const health = new HealthState(SERVED_SERVICES);
+  const services: TradingCoreServices = {
+    engine,
+    store,
+    orderUpdates: new OrderUpdateHandler(store, clock, events),
+    ticks: { cache: tickCache, sink: tickCache, resolver },
+    health,
+    clock,
+    log,
+  };
+
+  const server: RunningEngine = await startConnectEngine({ host: config.host, port: config.port, routes: (r) => registerRoutes(r, services), log });
+  health.setAll(ServingStatus.SERVING);
+  const address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+  log.info({ address, host: config.host, port: server.port, engine: server.engine, router: router ? config.router : "none" }, `tradingcore listening on ${address}`);
+
+  return {
+    host: config.host,
+    port: server.port,
+    address,
+    services,
+    router,
+    async stop() {
+      health.setAll(ServingStatus.NOT_SERVING);
+      await server.close(config.shutdownGraceMs);
+      log.info({ address }, "tradingcore stopped");
+    },
+  };
+}
+
+function routerFromConfig(config: Config): OrderRouter | undefined {
+  if (config.router === "none") return undefined;
+  return new PaperRouter({
+    faults: {
+      latencyMs: config.paperLatencyMs,
+      rejectRate: config.paperRejectRate,
+      timeoutRate: config.paperTimeoutRate,
+      lostReplyRate: config.paperLostReplyRate,
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`tradingcore: invalid configuration: ${error.message}\n`);
+    process.exit(2);
+  }
+  const core = await startTradingCore(config);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    core.services.log.info({ signal }, "shutting down");
+    core.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        core.services.log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`tradingcore: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}

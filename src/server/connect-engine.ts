@@ -1,0 +1,92 @@
+/**
+ * Serves the handlers with @connectrpc/connect-node on HTTP/2 cleartext:
+ * gRPC, gRPC-Web and Connect on one port.
+ */
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ExitLog } from "../exit/ports.js";
+import { toConnectError } from "./error-codes.js";
+
+export interface RunningEngine {
+  readonly engine: "connect" | "grpc-js";
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting, waits up to `graceMs` for open calls, then closes what is left. */
+  close(graceMs: number): Promise<void>;
+}
+
+export interface ConnectEngineOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly routes: (router: ConnectRouter) => void;
+  readonly interceptors?: Interceptor[];
+  readonly log: ExitLog;
+  /** Largest request message accepted, bytes. */
+  readonly maxMessageBytes?: number;
+}
+
+export async function startConnectEngine(options: ConnectEngineOptions): Promise<RunningEngine> {
+  const handler = connectNodeAdapter({
+    routes: options.routes,
+    interceptors: [errorMapping(options.log), ...(options.interceptors ?? [])],
+    ...(options.maxMessageBytes ? { readMaxBytes: options.maxMessageBytes } : {}),
+  });
+  const server = http2.createServer(handler);
+  const sessions = new Set<http2.Http2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    engine: "connect",
+    host: options.host,
+    port,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          for (const session of sessions) session.destroy();
+        }, graceMs);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        for (const session of sessions) session.close();
+      }),
+  };
+}
+
+/** Maps what handlers throw to status codes, for unary and streaming calls alike; logs internal errors. */
+function errorMapping(log: ExitLog): Interceptor {
+  const mapped = (reason: unknown, procedure: string) => {
+    const error = toConnectError(reason);
+    if (error.code === 13 || error.code === 2) log.error({ err: reason, procedure }, "handler failed");
+    return error;
+  };
+  return (next) => async (request) => {
+    try {
+      const response = await next(request);
+      if (!response.stream) return response;
+      return { ...response, message: mapStreamErrors(response.message, (reason) => mapped(reason, request.method.name)) };
+    } catch (reason) {
+      throw mapped(reason, request.method.name);
+    }
+  };
+}
+
+async function* mapStreamErrors<T>(messages: AsyncIterable<T>, map: (reason: unknown) => Error): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (reason) {
+    throw map(reason);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * ExitService handlers, written once against the generated service and
+ * served by every engine. Business outcomes of ExecuteExit are ExitResults;
+ * the other RPCs throw TradingCoreError, mapped to status codes at the edge.
+ */
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import {
+  ApplyOrderUpdateResponseSchema,
+  BrokerOrderStatus,
+  ExecuteExitResponseSchema,
+  ExitService,
+  GetTrackerResponseSchema,
+  ListTrackersResponseSchema,
+  RegisterTrackerResponseSchema,
+} from "../../gen/tradingcore/v1/exit_pb.js";
+import { parseDecimal } from "../domain/money.js";
+import { TradingCoreError } from "../domain/trading-core-error.js";
+import { invalid, parseEnum, parseEnumFilter, parseOrderNo, parseTrackerSpec } from "./request-parsing.js";
+import { msOf } from "./time-wire.js";
+import { exitOutcomeToWire, trackerToWire } from "./tracker-wire.js";
+import type { TradingCoreServices } from "./services.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<typeof ExitService> {
+  const { engine, store, orderUpdates, clock } = services;
+  return {
+    async registerTracker(request) {
+      const spec = parseTrackerSpec(request);
+      const { tracker, created } = await store.register(spec, clock.now());
+      return create(RegisterTrackerResponseSchema, { tracker: trackerToWire(tracker), created });
+    },
+
+    async getTracker(request) {
+      const orderNo = parseOrderNo(request.orderNo);
+      const tracker = await store.get(orderNo);
+      if (!tracker) throw new TradingCoreError("not-found", `no tracker with order_no ${orderNo}`);
+      return create(GetTrackerResponseSchema, { tracker: trackerToWire(tracker) });
+    },
+
+    async listTrackers(request) {
+      const status = parseEnumFilter(TrackerStatus, request.status, "status");
+      const segment = parseEnumFilter(Segment, request.segment, "segment");
+      if (request.pageSize > MAX_PAGE_SIZE) throw invalid(`page_size must be at most ${MAX_PAGE_SIZE}`);
+      const after = decodePageToken(request.pageToken);
+      const page = await store.list(
+        { ...(status === undefined ? {} : { status }), ...(segment === undefined ? {} : { segment }) },
+        { ...(after === undefined ? {} : { after }), limit: request.pageSize || DEFAULT_PAGE_SIZE },
+      );
+      return create(ListTrackersResponseSchema, {
+        trackers: page.trackers.map(trackerToWire),
+        nextPageToken: page.nextCursor === undefined ? "" : encodePageToken(page.nextCursor),
+      });
+    },
+
+    async executeExit(request) {
+      const outcome = await engine.execute({ orderNo: request.orderNo, reason: request.reason, reasonCode: request.reasonCode });
+      return create(ExecuteExitResponseSchema, { result: exitOutcomeToWire(outcome) });
+    },
+
+    // eslint-disable-next-line require-yield
+    async *exitAll() {
+      throw new TradingCoreError("unimplemented", "ExitAll is not available yet");
+    },
+
+    async applyOrderUpdate(request) {
+      const correlationId = request.correlationId.trim();
+      if (correlationId === "") throw invalid("correlation_id is required");
+      const status = parseEnum(BrokerOrderStatus, request.status, "status");
+      const tradedQuantity = optionalDecimal(request.tradedQuantity, "traded_quantity");
+      const averagePrice = optionalDecimal(request.averagePrice, "average_price");
+      const result = await orderUpdates.apply({
+        correlationId,
+        orderId: request.orderId,
+        status,
+        ...(tradedQuantity ? { tradedQuantity } : {}),
+        ...(averagePrice ? { averagePrice } : {}),
+        updateTimeMs: msOf(request.updateTime) ?? clock.now(),
+      });
+      return create(ApplyOrderUpdateResponseSchema, {
+        applied: result.applied,
+        tracker: result.tracker ? trackerToWire(result.tracker) : undefined,
+        message: result.message,
+      });
+    },
+
+    // eslint-disable-next-line require-yield
+    async *watchExits() {
+      throw new TradingCoreError("unimplemented", "WatchExits is not available yet");
+    },
+  };
+}
+
+function optionalDecimal(text: string, field: string) {
+  if (text.trim() === "") return undefined;
+  const value = parseDecimal(text);
+  if (!value || value.isNegative()) throw invalid(`${field} "${text.slice(0, 40)}" is not a non-negative decimal number`);
+  return value;
+}
+

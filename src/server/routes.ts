@@ -1,0 +1,24 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
+import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
+import { exitServiceHandlers } from "./exit-service.js";
+import { healthServiceHandlers } from "./health-service.js";
+import type { TradingCoreServices } from "./services.js";
+import { tickServiceHandlers } from "./tick-service.js";
+
+/** Fully-qualified names of the services this server has, for health and reflection. */
+export const SERVED_SERVICES = [ExitService.typeName, TickService.typeName] as const;
+
+/** The handlers of every service, for any engine. */
+export function tradingCoreServices(services: TradingCoreServices) {
+  return [
+    { service: ExitService, handlers: exitServiceHandlers(services) },
+    { service: TickService, handlers: tickServiceHandlers(services) },
+    { service: Health, handlers: healthServiceHandlers(services.health) },
+  ] as const;
+}
+
+export function registerRoutes(router: ConnectRouter, services: TradingCoreServices): void {
+  for (const { service, handlers } of tradingCoreServices(services)) router.service(service as never, handlers as never);
+}

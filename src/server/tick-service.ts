@@ -1,0 +1,102 @@
+/**
+ * TickService handlers: ticks in (PublishTicks), last traded prices out
+ * through the same LTP chain the exit engine uses.
+ */
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { GetLtpResponseSchema, GetLtpsResponseSchema, PublishTicksResponseSchema, StreamLtpResponseSchema, TickService } from "../../gen/tradingcore/v1/tick_pb.js";
+import type { Tick } from "../../gen/tradingcore/v1/tick_pb.js";
+import { TradingCoreError } from "../domain/trading-core-error.js";
+import type { InstrumentKey } from "../exit/ports.js";
+import type { TickRecord } from "../ticks/tick.js";
+import { invalid, parseInstrument, parsePositiveDecimal } from "./request-parsing.js";
+import type { TradingCoreServices } from "./services.js";
+import { ltpToWire } from "./tick-wire.js";
+import { msOf } from "./time-wire.js";
+
+export const MAX_INSTRUMENTS_PER_CALL = 1000;
+
+export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<typeof TickService> {
+  const { ticks, clock } = services;
+  return {
+    async publishTicks(requests) {
+      let accepted = 0n;
+      let rejected = 0n;
+      let firstError = "";
+      for await (const request of requests) {
+        const batch: TickRecord[] = [];
+        for (const [index, tick] of request.ticks.entries()) {
+          try {
+            batch.push(parseTick(tick, clock.now()));
+            accepted++;
+          } catch (error) {
+            rejected++;
+            if (!firstError) firstError = `ticks[${index}]: ${error instanceof Error ? error.message : String(error)}`;
+          }
+        }
+        if (batch.length > 0) ticks.sink.write(batch);
+      }
+      return create(PublishTicksResponseSchema, { accepted, rejected, firstError });
+    },
+
+    async getLtp(request) {
+      const instrument = parseInstrument(request.instrument);
+      return create(GetLtpResponseSchema, { ltp: ltpToWire(instrument, await ticks.resolver.resolve(instrument)) });
+    },
+
+    async getLtps(request) {
+      const instruments = parseInstruments(request.instruments);
+      const quotes = await Promise.all(instruments.map((instrument) => ticks.resolver.resolve(instrument)));
+      return create(GetLtpsResponseSchema, { ltps: quotes.map((quote, index) => ltpToWire(instruments[index]!, quote)) });
+    },
+
+    async *streamLtp(request, context) {
+      const instruments = parseInstruments(request.instruments);
+      const pending = new Map<number, InstrumentKey>();
+      let wake: (() => void) | undefined;
+      const unsubscribes = instruments.map((instrument, index) =>
+        ticks.cache.subscribe(instrument, () => {
+          // Coalesce per instrument: a slow reader gets the newest price, never a growing queue.
+          pending.set(index, instrument);
+          wake?.();
+        }),
+      );
+      try {
+        for (const instrument of instruments) {
+          yield create(StreamLtpResponseSchema, { ltp: ltpToWire(instrument, await ticks.resolver.resolve(instrument)) });
+        }
+        while (!context.signal.aborted) {
+          if (pending.size === 0) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              context.signal.addEventListener("abort", () => resolve(), { once: true });
+            });
+            wake = undefined;
+            continue;
+          }
+          const updates = [...pending.values()];
+          pending.clear();
+          for (const instrument of updates) {
+            yield create(StreamLtpResponseSchema, { ltp: ltpToWire(instrument, await ticks.resolver.resolve(instrument)) });
+          }
+        }
+      } finally {
+        for (const unsubscribe of unsubscribes) unsubscribe();
+      }
+    },
+  };
+}
+
+function parseInstruments(instruments: Parameters<typeof parseInstrument>[0][]): InstrumentKey[] {
+  if (instruments.length === 0) throw invalid("instruments must not be empty");
+  if (instruments.length > MAX_INSTRUMENTS_PER_CALL) throw invalid(`instruments has more than ${MAX_INSTRUMENTS_PER_CALL} entries`);
+  return instruments.map((instrument, index) => parseInstrument(instrument, `instruments[${index}]`));
+}
+
+function parseTick(tick: Tick, nowMs: number): TickRecord {
+  const instrument = parseInstrument(tick.instrument);
+  const ltp = parsePositiveDecimal(tick.ltp, "ltp");
+  const timeMs = msOf(tick.time) ?? nowMs;
+  if (!Number.isFinite(timeMs)) throw new TradingCoreError("invalid-argument", "time is not a valid timestamp");
+  return { ...instrument, ltp, timeMs };
+}

@@ -1,0 +1,44 @@
+import { Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
+import type { TestServer } from "./test-server.js";
+
+let sequence = 0;
+
+/** A unique order_no per call, so tests never share trackers. */
+export function uniqueOrderNo(prefix = "T"): string {
+  sequence += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${sequence}`;
+}
+
+export interface TrackerFixture {
+  orderNo?: string;
+  securityId?: string;
+  segment?: Segment;
+  side?: Side;
+  quantity?: string;
+  entryPrice?: string;
+  paper?: boolean;
+}
+
+/** Registers an ACTIVE long tracker (overridable) and returns its order_no. */
+export async function registerTracker(server: TestServer, fixture: TrackerFixture = {}): Promise<string> {
+  const orderNo = fixture.orderNo ?? uniqueOrderNo();
+  await server.exits.registerTracker({
+    orderNo,
+    segment: fixture.segment ?? Segment.NSE_FNO,
+    securityId: fixture.securityId ?? "52175",
+    symbol: "NIFTY24DEC24000CE",
+    side: fixture.side ?? Side.LONG,
+    quantity: fixture.quantity ?? "75",
+    entryPrice: fixture.entryPrice ?? "101.55",
+    paper: fixture.paper ?? true,
+  });
+  return orderNo;
+}
+
+/** Publishes one tick for an instrument at `ltp` (a decimal string). */
+export async function publishTick(server: TestServer, ltp: string, securityId = "52175", segment = Segment.NSE_FNO, timeMs?: number) {
+  const { timestampFromMs } = await import("@bufbuild/protobuf/wkt");
+  return server.ticks.publishTicks([
+    { ticks: [{ instrument: { segment, securityId }, ltp, ...(timeMs === undefined ? {} : { time: timestampFromMs(timeMs) }) }] },
+  ]);
+}

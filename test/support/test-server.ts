@@ -1,0 +1,51 @@
+/**
+ * A real tradingcore server on an ephemeral loopback port, with grpc-js
+ * clients for each service. Adapters may be swapped for tests (a flaky store,
+ * a router with injected faults); everything else is the production wiring.
+ */
+import { pino } from "pino";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
+import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
+import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
+import { defaultConfig, type Config } from "../../src/config.js";
+import { startTradingCore, type AdapterOverrides, type RunningTradingCore } from "../../src/main.js";
+import { PaperRouter } from "../../src/router/paper-router.js";
+
+export interface TestServer {
+  readonly core: RunningTradingCore;
+  readonly address: string;
+  readonly exits: ReturnType<typeof createGrpcJsClient<(typeof ExitService)["method"]>>;
+  readonly ticks: ReturnType<typeof createGrpcJsClient<(typeof TickService)["method"]>>;
+  readonly health: ReturnType<typeof createGrpcJsClient<(typeof Health)["method"]>>;
+  /** The paper router the server uses (the one passed in, or a fresh fault-free one). */
+  readonly paper: PaperRouter;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: { config?: Partial<Config>; adapters?: AdapterOverrides } = {}): Promise<TestServer> {
+  const paper = options.adapters?.router instanceof PaperRouter ? options.adapters.router : new PaperRouter();
+  const config: Config = { ...defaultConfig(), port: 0, logLevel: "silent", shutdownGraceMs: 2_000, ...options.config };
+  const core = await startTradingCore(config, {
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    router: paper,
+    ...options.adapters,
+  });
+  const exits = createGrpcJsClient(ExitService, core.address);
+  const ticks = createGrpcJsClient(TickService, core.address);
+  const health = createGrpcJsClient(Health, core.address);
+  return {
+    core,
+    address: core.address,
+    exits,
+    ticks,
+    health,
+    paper,
+    async close() {
+      exits.close();
+      ticks.close();
+      health.close();
+      await core.stop();
+    },
+  };
+}
