@@ -21,7 +21,7 @@ export function parseDecimal(text: string): Money | undefined {
   return new Money(trimmed);
 }
 
-/** Formats without exponent notation and without trailing zeros lost or added: "101.55" stays "101.55". */
+/** Formats without exponent notation, trailing zeros dropped: "101.50" becomes "101.5". */
 export function formatDecimal(value: Money | undefined): string {
   return value === undefined ? "" : value.toFixed();
 }

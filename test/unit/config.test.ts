@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, defaultConfig, loadConfig } from "../../src/config.js";
+
+describe("loadConfig", () => {
+  it("answers the embedded defaults when nothing is set", () => {
+    expect(loadConfig([], {})).toEqual(defaultConfig());
+    expect(defaultConfig()).toMatchObject({ host: "127.0.0.1", port: 50051, router: "paper" });
+  });
+
+  it("reads TRADINGCORE_* variables and lets a flag win over its variable", () => {
+    const config = loadConfig(["--port", "7001"], { TRADINGCORE_PORT: "7000", TRADINGCORE_LOCK_TTL_MS: "2500" });
+    expect(config.port).toBe(7001);
+    expect(config.lockTtlMs).toBe(2500);
+  });
+
+  it.each([
+    [["--port", "abc"], {}, /--port: "abc" is not a whole number/],
+    [["--port", "70000"], {}, /--port: 70000 is outside 0..65535/],
+    [[], { TRADINGCORE_ROUTER: "dhan2" }, /TRADINGCORE_ROUTER: "dhan2" is not one of paper, none/],
+    [[], { TRADINGCORE_PAPER_REJECT_RATE: "1.5" }, /TRADINGCORE_PAPER_REJECT_RATE: "1.5" is not a rate/],
+    [["--no-such-flag", "1"], {}, /no-such-flag/],
+  ])("refuses %j %j with a message naming the setting", (argv, env, message) => {
+    expect(() => loadConfig(argv, env)).toThrow(ConfigError);
+    expect(() => loadConfig(argv, env)).toThrow(message);
+  });
+});
