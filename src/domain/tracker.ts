@@ -7,6 +7,9 @@
  * - `fencingToken` never decreases; a write carrying an older token is refused.
  * - `status` changes only along an edge of the transition table (tracker-transitions.ts).
  * - `exitedQuantity` never exceeds `quantity`.
+ * - `priorExitedQuantity` ≤ `exitedQuantity`: what earlier, finished exit
+ *   attempts traded. While ACTIVE the two are equal; while EXITING or EXITED
+ *   the difference is what the current attempt has traded (see exit-fill.ts).
  */
 import type { ExitReasonCode, Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
@@ -29,6 +32,13 @@ export interface TrackerRecord {
   readonly exitCorrelationId: string;
   readonly exitOrderId: string;
   readonly exitedQuantity: Money;
+  /**
+   * Quantity traded by earlier exit attempts that ended refused after a
+   * partial fill; ZERO until one does. Stores persist it like every field.
+   */
+  readonly priorExitedQuantity: Money;
+  /** Average fill price of `priorExitedQuantity`, when known. */
+  readonly priorExitPrice?: Money;
   /** Epoch ms at which the current exit intent was persisted. */
   readonly exitRequestedAt?: number;
   /** Epoch ms at which the tracker became EXITED. */

@@ -17,6 +17,7 @@ import { type ExitCommand, exitCommandProblem } from "./exit-command.js";
 import { type ExitOutcome, exitOutcome } from "./exit-outcome.js";
 import { EXIT_SPANS, annotateActiveSpan, inSpan } from "./exit-tracing.js";
 import { ExitRecorder } from "./exit-recorder.js";
+import { ExitsInFlight } from "./exits-in-flight.js";
 import { RouterGateway, type RouteResult } from "./router-gateway.js";
 import type { Clock, ExitEventSink, ExitLock, ExitLog, LockLease, LtpQuote, LtpResolver, OrderRouter, TrackerStore } from "./ports.js";
 
@@ -66,6 +67,7 @@ export class ExitEngine {
   private readonly settings: ExitEngineSettings;
   private readonly recorder: ExitRecorder;
   private readonly gateway: RouterGateway | undefined;
+  private readonly inFlight = new ExitsInFlight();
 
   constructor(private readonly deps: ExitEngineDeps) {
     this.settings = { ...DEFAULT_EXIT_ENGINE_SETTINGS, ...deps.settings };
@@ -76,9 +78,19 @@ export class ExitEngine {
   /** Exits one position at most once. Resolves with the outcome; rejects only on a store outage before any order. */
   async execute(command: ExitCommand): Promise<ExitOutcome> {
     annotateActiveSpan({ order_no: command.orderNo });
-    const outcome = await this.executeSteps(command);
+    const outcome = await this.inFlight.run(() => this.executeSteps(command));
     annotateActiveSpan({ "exit.status": ExitStatus[outcome.status] });
     return outcome;
+  }
+
+  /** Exits and intent resolutions running now. */
+  get exitsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /** Resolves once no exit or intent resolution is running; shutdown waits on it after it stops accepting new ones. */
+  whenIdle(): Promise<void> {
+    return this.inFlight.whenIdle();
   }
 
   /**
@@ -88,12 +100,13 @@ export class ExitEngine {
    */
   async resolveIntent(orderNo: string): Promise<ExitOutcome> {
     const command: ExitCommand = { orderNo, reason: "reconciled", reasonCode: ExitReasonCode.RECONCILED };
-    return this.underLock(command, async (lease) => {
+    if (!this.gateway) return exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { message: "no order router is configured" });
+    return this.inFlight.run(() => this.underLock(command, async (lease) => {
       const tracker = await this.deps.store.get(orderNo);
       if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${orderNo}` });
       if (tracker.status !== TrackerStatus.EXITING) return this.answerForSettled(tracker);
       return this.resume(tracker, { ...command, reason: tracker.exitReason, reasonCode: tracker.exitReasonCode }, lease);
-    });
+    }));
   }
 
   private async executeSteps(command: ExitCommand): Promise<ExitOutcome> {
@@ -180,7 +193,8 @@ export class ExitEngine {
       case "not-placed": {
         const status = outcome.kind === "rejected" ? ExitStatus.ROUTER_REJECTED : ExitStatus.ROUTER_UNAVAILABLE;
         this.recorder.emit(ExitEventKind.ROUTER_REJECTED, intent, outcome.message, status);
-        const reverted = await inSpan(EXIT_SPANS.trackerUpdate, () => this.recorder.revertToActive(intent, lease, outcome.message));
+        const traded = outcome.kind === "rejected" ? outcome.traded : undefined;
+        const reverted = await inSpan(EXIT_SPANS.trackerUpdate, () => this.recorder.revertToActive(intent, lease, outcome.message, traded));
         return exitOutcome(status, { ...priced, tracker: reverted, correlationId: intent.exitCorrelationId, message: outcome.message });
       }
       case "unknown":

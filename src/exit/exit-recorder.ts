@@ -7,6 +7,7 @@
 import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ExitStatus, PriceSource, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { exitCorrelationId } from "../domain/exit-correlation-id.js";
+import { type FillLot, averageFillPrice, overfills, settleRefusedAttempt, withAttemptTraded } from "../domain/exit-fill.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitCommand } from "./exit-command.js";
 import { type ExitOutcome, exitOutcome } from "./exit-outcome.js";
@@ -74,10 +75,9 @@ export class ExitRecorder {
    */
   async markExited(intent: TrackerRecord, accepted: Accepted, quote: LtpQuote, lease: LockLease, attempts: number): Promise<ExitOutcome> {
     const fill = accepted.fill;
-    const exitPrice = fill?.price ?? quote.price;
     const priced = {
       attempts,
-      exitPrice,
+      exitPrice: fill?.price ?? quote.price,
       priceSource: fill ? PriceSource.FILL : quote.source,
       priceAgeMs: fill ? 0 : quote.ageMs,
       priceStale: fill ? false : quote.stale,
@@ -102,9 +102,8 @@ export class ExitRecorder {
       const now = this.clock.now();
       const next: TrackerRecord = {
         ...current,
+        ...exitedFill(current, fill, quote),
         status: TrackerStatus.EXITED,
-        exitPrice: current.exitPrice ?? exitPrice,
-        exitedQuantity: fill?.quantity ?? current.quantity,
         exitOrderId: priced.exitOrderId,
         exitedAt: now,
         fencingToken: Math.max(current.fencingToken, lease.fencingToken),
@@ -114,7 +113,7 @@ export class ExitRecorder {
         const written = await this.store.compareAndSet(next, current.version);
         if (written.kind === "written") {
           this.emit(ExitEventKind.EXITED, written.tracker, intent.exitReason, ExitStatus.EXITED);
-          return exitOutcome(ExitStatus.EXITED, { ...priced, tracker: written.tracker, message: "exited" });
+          return exitOutcome(ExitStatus.EXITED, { ...priced, tracker: written.tracker, exitPrice: written.tracker.exitPrice, message: "exited" });
         }
         lastProblem = `tracker write ${written.kind}`;
         if (written.kind !== "not-found") current = written.current;
@@ -134,11 +133,18 @@ export class ExitRecorder {
     });
   }
 
-  /** EXITING → ACTIVE after a definite refusal. On failure the tracker stays EXITING for the reconciler; never throws. */
-  async revertToActive(intent: TrackerRecord, lease: LockLease, why: string): Promise<TrackerRecord> {
+  /**
+   * EXITING → ACTIVE after a definite refusal. What the refused order traded
+   * (`traded`, a partial fill) is kept as exited, so the next attempt exits
+   * only the residual. On failure the tracker stays EXITING for the
+   * reconciler; never throws.
+   */
+  async revertToActive(intent: TrackerRecord, lease: LockLease, why: string, traded?: FillLot): Promise<TrackerRecord> {
     const now = this.clock.now();
     const next: TrackerRecord = {
       ...intent,
+      ...settleRefusedAttempt(intent, traded),
+      exitedAt: undefined,
       status: TrackerStatus.ACTIVE,
       fencingToken: Math.max(intent.fencingToken, lease.fencingToken),
       updatedAt: now,
@@ -167,4 +173,16 @@ export class ExitRecorder {
       message,
     });
   }
+}
+
+/**
+ * The fill fields of an accepted exit: the reported fill when there is one,
+ * else the whole open quantity at the LTP, averaged with what already traded.
+ * Later order updates correct an estimate with the broker's numbers.
+ */
+function exitedFill(current: TrackerRecord, fill: Accepted["fill"], quote: LtpQuote): Pick<TrackerRecord, "exitedQuantity" | "exitPrice"> {
+  if (fill && !overfills(current, fill)) return withAttemptTraded(current, fill);
+  const rest = { quantity: current.quantity.minus(current.exitedQuantity), ...(quote.price ? { price: quote.price } : {}) };
+  const exitPrice = averageFillPrice({ quantity: current.exitedQuantity, ...(current.exitPrice ? { price: current.exitPrice } : {}) }, rest);
+  return { exitedQuantity: current.quantity, exitPrice: exitPrice ?? current.exitPrice };
 }

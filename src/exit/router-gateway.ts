@@ -69,18 +69,35 @@ export class RouterGateway {
   }
 }
 
-/** A broker order as an outcome: a fill when fully TRADED with a price, rejected when dead, else accepted. */
+/**
+ * A broker order as an outcome: accepted while working or TRADED (with the
+ * fill when it has a price), rejected when dead. A dead order that traded
+ * part of its quantity carries that part as `traded`; one that traded all of
+ * it counts as TRADED.
+ */
 export function outcomeOfBrokerOrder(order: BrokerOrder): RouterOutcome {
+  const traded = order.tradedQuantity.greaterThan(0)
+    ? { quantity: order.tradedQuantity, ...(order.averagePrice ? { price: order.averagePrice } : {}) }
+    : undefined;
   switch (order.status) {
     case BrokerOrderStatus.REJECTED:
     case BrokerOrderStatus.CANCELLED:
-    case BrokerOrderStatus.EXPIRED:
-      return { kind: "rejected", orderId: order.orderId, message: order.message || `broker order ${BrokerOrderStatus[order.status]}` };
+    case BrokerOrderStatus.EXPIRED: {
+      if (traded && order.tradedQuantity.greaterThanOrEqualTo(order.quantity)) return filled(order);
+      const message = order.message || `broker order ${BrokerOrderStatus[order.status]}`;
+      return traded
+        ? { kind: "rejected", orderId: order.orderId, message: `${message} after ${traded.quantity.toFixed()} of ${order.quantity.toFixed()} traded`, traded }
+        : { kind: "rejected", orderId: order.orderId, message };
+    }
     case BrokerOrderStatus.TRADED:
-      return order.averagePrice
-        ? { kind: "accepted", orderId: order.orderId, fill: { price: order.averagePrice, quantity: order.tradedQuantity } }
-        : { kind: "accepted", orderId: order.orderId };
+      return filled(order);
     default:
       return { kind: "accepted", orderId: order.orderId };
   }
+}
+
+function filled(order: BrokerOrder): RouterOutcome {
+  return order.averagePrice
+    ? { kind: "accepted", orderId: order.orderId, fill: { price: order.averagePrice, quantity: order.tradedQuantity.greaterThan(0) ? order.tradedQuantity : order.quantity } }
+    : { kind: "accepted", orderId: order.orderId };
 }

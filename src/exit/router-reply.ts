@@ -10,11 +10,13 @@
  *   exist, so it is looked up, never re-placed.
  */
 import { Decimal } from "decimal.js";
+import type { FillLot } from "../domain/exit-fill.js";
 import { type Money, parseDecimal } from "../domain/money.js";
 
 export type RouterOutcome =
   | { readonly kind: "accepted"; readonly orderId: string; readonly fill?: { price: Money; quantity: Money } }
-  | { readonly kind: "rejected"; readonly orderId: string; readonly message: string }
+  /** `traded`: what the order filled before its rest was refused (a partial fill), when any. */
+  | { readonly kind: "rejected"; readonly orderId: string; readonly message: string; readonly traded?: FillLot }
   | { readonly kind: "unknown"; readonly message: string };
 
 const ACCEPTED_WORDS = new Set(["true", "yes", "1"]);

@@ -13,6 +13,7 @@ export function newTrackerFromSpec(spec: TrackerSpec, nowMs: number): TrackerRec
     exitCorrelationId: "",
     exitOrderId: "",
     exitedQuantity: ZERO,
+    priorExitedQuantity: ZERO,
     exitAttempt: 0,
     fencingToken: 0,
     version: 1,
