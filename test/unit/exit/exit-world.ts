@@ -48,6 +48,8 @@ export interface ExitWorldOptions {
   readonly random?: () => number;
   readonly settings?: Partial<ExitEngineSettings>;
   readonly watchBufferSize?: number;
+  /** A store to use instead of a fresh MemoryTrackerStore (e.g. one that injects faults). */
+  readonly store?: MemoryTrackerStore;
 }
 
 export const TEST_ENGINE_SETTINGS: Partial<ExitEngineSettings> = {
@@ -59,7 +61,7 @@ export const TEST_ENGINE_SETTINGS: Partial<ExitEngineSettings> = {
 
 export function exitWorld(options: ExitWorldOptions = {}) {
   const clock = new ManualClock();
-  const store = new MemoryTrackerStore();
+  const store = options.store ?? new MemoryTrackerStore();
   const lock = new InProcessLock();
   const router = new PaperRouter({ ...(options.faults ? { faults: options.faults } : {}), ...(options.random ? { random: options.random } : {}) });
   const ticks = new MemoryTickCache();

@@ -1,0 +1,75 @@
+/**
+ * The reconciler's vocabulary: what one resolution did (`ReconcileAction`)
+ * and the counts per action it keeps for logs and, later, metrics.
+ */
+import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import type { TrackerRecord } from "../domain/tracker.js";
+import type { ExitOutcome } from "./exit-outcome.js";
+
+/**
+ * - `exited`: the order traded (or had been recorded as traded); the tracker is EXITED.
+ * - `reverted`: the broker refused the order, maybe after a partial fill; the tracker is ACTIVE again.
+ * - `replaced`: the broker never received the order; the engine placed the next attempt.
+ * - `unresolved`: no answer yet (order unknown within the deadline, look-up failed, lock busy).
+ * - `settled-elsewhere`: by the time the lock was held, someone else had resolved the intent.
+ */
+export type ReconcileAction = "exited" | "reverted" | "replaced" | "unresolved" | "settled-elsewhere";
+
+/** Counts per action; a pass's own, or totals since start. */
+export interface ReconcilerCounters {
+  passes: number;
+  /** EXITING intents old enough to resolve. */
+  examined: number;
+  /** Trackers brought to EXITED, by resolution or retry. */
+  exited: number;
+  reverted: number;
+  /** Reverted intents whose order had traded part of its quantity. */
+  partlyExited: number;
+  replaced: number;
+  unresolved: number;
+  settledElsewhere: number;
+  /** New attempts made for refused exits. */
+  retried: number;
+  /** Refused exits reported after their retry budget ran out. */
+  retriesExhausted: number;
+  /** Parked order updates applied once their tracker appeared. */
+  parkedApplied: number;
+  /** Store or engine failures; the next pass tries again. */
+  failures: number;
+}
+
+export function emptyCounters(): ReconcilerCounters {
+  return {
+    passes: 0,
+    examined: 0,
+    exited: 0,
+    reverted: 0,
+    partlyExited: 0,
+    replaced: 0,
+    unresolved: 0,
+    settledElsewhere: 0,
+    retried: 0,
+    retriesExhausted: 0,
+    parkedApplied: 0,
+    failures: 0,
+  };
+}
+
+/** What `engine.resolveIntent` did to `listed`, an EXITING tracker, judged from its outcome. */
+export function classifyResolution(listed: TrackerRecord, outcome: ExitOutcome): ReconcileAction {
+  const after = outcome.tracker;
+  if (after && after.exitAttempt > listed.exitAttempt) return "replaced";
+  switch (outcome.status) {
+    case ExitStatus.EXITED:
+      return "exited";
+    case ExitStatus.ALREADY_EXITED:
+    case ExitStatus.NOT_ACTIVE:
+    case ExitStatus.TRACKER_NOT_FOUND:
+      return "settled-elsewhere";
+    case ExitStatus.ROUTER_REJECTED:
+    case ExitStatus.ROUTER_UNAVAILABLE:
+      return after?.status === TrackerStatus.ACTIVE ? "reverted" : "unresolved";
+    default:
+      return "unresolved";
+  }
+}

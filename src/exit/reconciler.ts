@@ -1,0 +1,292 @@
+/**
+ * The reconciler (DESIGN section 3; seed improvement 3, option 2): the
+ * background worker that brings every exit intent to a true, final state.
+ *
+ * Each pass:
+ * 1. re-applies parked order updates whose tracker may have appeared since;
+ * 2. resolves every EXITING intent older than `graceMs` through
+ *    `engine.resolveIntent` (the exit lock, then the broker's order by
+ *    correlation id): traded → EXITED with the fill price; refused (rejected,
+ *    cancelled, expired), maybe after a partial fill → ACTIVE with the traded
+ *    part recorded; unknown to the broker past the engine's deadline → never
+ *    placed, so the engine places the next attempt;
+ * 3. retries the exits it owes: trackers it reverted to ACTIVE, and those the
+ *    broker refused after the engine had answered EXITED (`owe`). Each retry
+ *    is a new attempt for the open quantity only.
+ *
+ * Invariants:
+ * - It never sends an order itself and never re-places one blindly: every
+ *   step goes through the engine under the tracker's exit lock.
+ * - A refused exit goes back to ACTIVE, never CANCELLED: the open position
+ *   stays visible. After `retryBudget` retries it is reported (an error log
+ *   and a RECONCILED event with ROUTER_REJECTED) and left ACTIVE.
+ * - Idempotent: a pass over intents whose broker orders did not change
+ *   changes nothing. Passes never overlap; `stop` waits for the running one.
+ * - Owed retries live in memory: after a restart an ACTIVE tracker whose exit
+ *   was refused stays ACTIVE (visible), and is not retried by this process.
+ */
+import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
+import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import type { TrackerRecord } from "../domain/tracker.js";
+import type { ExitEngine } from "./exit-engine.js";
+import type { ExitOutcome } from "./exit-outcome.js";
+import { type ReconcilerCounters, type ReconcileAction, classifyResolution, emptyCounters } from "./reconciler-counters.js";
+import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
+
+export interface ReconcilerSettings {
+  /** An EXITING intent younger than this is left to the exit that made it, ms. */
+  readonly graceMs: number;
+  /** Pause between the end of one pass and the start of the next, ms. */
+  readonly intervalMs: number;
+  /** Retries of a refused exit before it is reported and left ACTIVE. */
+  readonly retryBudget: number;
+  /** Trackers read per store page. */
+  readonly pageSize: number;
+}
+
+export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
+  graceMs: 10_000,
+  intervalMs: 5_000,
+  retryBudget: 3,
+  pageSize: 200,
+};
+
+/** Order updates that arrived before their tracker; re-applied every pass. */
+export interface ParkedOrderUpdates {
+  /** Applies the parked updates whose tracker now exists; answers how many were applied. */
+  retryParked(): Promise<number>;
+}
+
+export interface ReconcilerDeps {
+  readonly engine: Pick<ExitEngine, "resolveIntent" | "execute">;
+  readonly store: Pick<TrackerStore, "list" | "get">;
+  readonly clock: Clock;
+  readonly events: ExitEventSink;
+  readonly log: ExitLog;
+  readonly parkedUpdates?: ParkedOrderUpdates;
+  readonly settings?: Partial<ReconcilerSettings>;
+}
+
+export interface PassOptions {
+  /** Resolve every EXITING intent, however young: at start-up, before serving, nothing of this process is in flight. */
+  readonly ignoreGrace?: boolean;
+}
+
+export class Reconciler {
+  readonly settings: ReconcilerSettings;
+  private readonly totals = emptyCounters();
+  private readonly owed = new Map<string, { retries: number }>();
+  private running: Promise<ReconcilerCounters> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.settings = { ...DEFAULT_RECONCILER_SETTINGS, ...deps.settings };
+  }
+
+  /** Totals since start, per action; live, for logs and metrics. */
+  get counters(): Readonly<ReconcilerCounters> {
+    return this.totals;
+  }
+
+  /** Exits owed a retry now. */
+  get owedRetries(): number {
+    return this.owed.size;
+  }
+
+  /** One pass; answers that pass's counts. A call during a running pass joins it. */
+  runOnce(options: PassOptions = {}): Promise<ReconcilerCounters> {
+    if (this.running) return this.running;
+    const pass = this.pass(options).finally(() => (this.running = undefined));
+    this.running = pass;
+    return pass;
+  }
+
+  /** Runs a pass every `intervalMs` (after the previous one ended) until `stop`. */
+  start(): void {
+    if (this.timer || this.stopping) return;
+    const schedule = () => {
+      this.timer = setTimeout(async () => {
+        await this.runOnce();
+        if (!this.stopping) schedule();
+      }, this.settings.intervalMs);
+      this.timer.unref();
+    };
+    schedule();
+  }
+
+  /** Stops scheduling and waits for the running pass, which starts no new resolution or retry. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Records that the exit of `orderNo` was refused after the system answered for it: retry it within the budget. */
+  owe(orderNo: string): void {
+    if (!this.owed.has(orderNo)) this.owed.set(orderNo, { retries: 0 });
+  }
+
+  private async pass(options: PassOptions): Promise<ReconcilerCounters> {
+    const tally = emptyCounters();
+    tally.passes = 1;
+    await this.applyParked(tally);
+    await this.resolveIntents(tally, options.ignoreGrace ? Infinity : this.deps.clock.now() - this.settings.graceMs);
+    await this.retryOwed(tally);
+    addInto(this.totals, tally);
+    if (hasWork(tally)) this.deps.log.info({ reconciler: { ...tally }, owedRetries: this.owed.size }, "reconciler pass");
+    return tally;
+  }
+
+  private async applyParked(tally: ReconcilerCounters): Promise<void> {
+    if (!this.deps.parkedUpdates) return;
+    try {
+      tally.parkedApplied += await this.deps.parkedUpdates.retryParked();
+    } catch (error) {
+      tally.failures++;
+      this.deps.log.error({ err: error }, "reconciler could not re-apply parked order updates");
+    }
+  }
+
+  /** Step 2: every EXITING intent requested at or before `cutoffMs`. */
+  private async resolveIntents(tally: ReconcilerCounters, cutoffMs: number): Promise<void> {
+    let after: string | undefined;
+    try {
+      do {
+        const page = await this.deps.store.list({ status: TrackerStatus.EXITING }, { ...(after ? { after } : {}), limit: this.settings.pageSize });
+        for (const tracker of page.trackers) {
+          if (this.stopping) return;
+          if (cutoffMs !== Infinity && (tracker.exitRequestedAt ?? 0) > cutoffMs) continue;
+          await this.resolveOne(tracker, tally);
+        }
+        after = page.nextCursor;
+      } while (after && !this.stopping);
+    } catch (error) {
+      tally.failures++;
+      this.deps.log.error({ err: error }, "reconciler could not list exit intents; the next pass tries again");
+    }
+  }
+
+  private async resolveOne(listed: TrackerRecord, tally: ReconcilerCounters): Promise<void> {
+    tally.examined++;
+    let outcome: ExitOutcome;
+    try {
+      outcome = await this.deps.engine.resolveIntent(listed.orderNo);
+    } catch (error) {
+      tally.failures++;
+      this.deps.log.error({ orderNo: listed.orderNo, err: error }, "reconciler could not resolve an exit intent");
+      return;
+    }
+    const action = classifyResolution(listed, outcome);
+    count(tally, action, outcome);
+    if (outcome.tracker?.status === TrackerStatus.ACTIVE && action !== "settled-elsewhere") this.owe(listed.orderNo);
+    if (action === "exited") this.owed.delete(listed.orderNo);
+    if (action !== "unresolved" && action !== "settled-elsewhere") {
+      this.report(outcome.tracker ?? listed, outcome.status, `reconciled (${action}): ${outcome.message}`);
+    }
+  }
+
+  /** Step 3: one retry per owed exit whose tracker is ACTIVE again. */
+  private async retryOwed(tally: ReconcilerCounters): Promise<void> {
+    for (const [orderNo, debt] of this.owed) {
+      if (this.stopping) return;
+      const tracker = await this.deps.store.get(orderNo).catch(() => undefined);
+      if (tracker?.status === TrackerStatus.EXITING) continue;
+      if (tracker?.status !== TrackerStatus.ACTIVE) {
+        this.owed.delete(orderNo);
+        continue;
+      }
+      if (debt.retries >= this.settings.retryBudget) {
+        this.giveUp(tracker, tally);
+        continue;
+      }
+      debt.retries++;
+      tally.retried++;
+      await this.retryOne(tracker, debt, tally);
+    }
+  }
+
+  private async retryOne(tracker: TrackerRecord, debt: { retries: number }, tally: ReconcilerCounters): Promise<void> {
+    const reasonCode = tracker.exitReasonCode === ExitReasonCode.UNSPECIFIED ? ExitReasonCode.RECONCILED : tracker.exitReasonCode;
+    let outcome: ExitOutcome;
+    try {
+      outcome = await this.deps.engine.execute({ orderNo: tracker.orderNo, reason: tracker.exitReason.trim() || "reconciler retry", reasonCode });
+    } catch (error) {
+      tally.failures++;
+      debt.retries--;
+      this.deps.log.error({ orderNo: tracker.orderNo, err: error }, "reconciler retry failed before any order; tried again next pass");
+      return;
+    }
+    switch (outcome.status) {
+      case ExitStatus.EXITED:
+      case ExitStatus.ALREADY_EXITED:
+        tally.exited++;
+        this.owed.delete(tracker.orderNo);
+        break;
+      case ExitStatus.EXIT_IN_PROGRESS:
+      case ExitStatus.LOCK_UNAVAILABLE:
+      case ExitStatus.ROUTER_UNAVAILABLE:
+        debt.retries--; // nothing reached the broker: not a used retry
+        break;
+      case ExitStatus.NOT_ACTIVE:
+      case ExitStatus.TRACKER_NOT_FOUND:
+      case ExitStatus.INVALID_REQUEST:
+        this.owed.delete(tracker.orderNo);
+        break;
+      default: // refused again, or unknown (EXITING: a later pass resolves it)
+        break;
+    }
+    this.report(outcome.tracker ?? tracker, outcome.status, `reconciler retry ${debt.retries} of ${this.settings.retryBudget}: ${outcome.message}`);
+  }
+
+  private giveUp(tracker: TrackerRecord, tally: ReconcilerCounters): void {
+    tally.retriesExhausted++;
+    this.owed.delete(tracker.orderNo);
+    const open = tracker.quantity.minus(tracker.exitedQuantity).toFixed();
+    const message = `exit refused ${this.settings.retryBudget + 1} times; retry budget exhausted, position stays ACTIVE with ${open} open`;
+    this.deps.log.error({ orderNo: tracker.orderNo, correlationId: tracker.exitCorrelationId, open }, message);
+    this.report(tracker, ExitStatus.ROUTER_REJECTED, message);
+  }
+
+  private report(tracker: TrackerRecord, status: ExitStatus, message: string): void {
+    this.deps.events.publish({
+      kind: ExitEventKind.RECONCILED,
+      tracker,
+      status,
+      correlationId: tracker.exitCorrelationId,
+      timeMs: this.deps.clock.now(),
+      message,
+    });
+  }
+}
+
+function count(tally: ReconcilerCounters, action: ReconcileAction, outcome: ExitOutcome): void {
+  switch (action) {
+    case "exited":
+      tally.exited++;
+      break;
+    case "reverted":
+      tally.reverted++;
+      if (outcome.tracker && !outcome.tracker.exitedQuantity.isZero()) tally.partlyExited++;
+      break;
+    case "replaced":
+      tally.replaced++;
+      if (outcome.success) tally.exited++;
+      break;
+    case "unresolved":
+      tally.unresolved++;
+      break;
+    case "settled-elsewhere":
+      tally.settledElsewhere++;
+      break;
+  }
+}
+
+function addInto(totals: ReconcilerCounters, pass: ReconcilerCounters): void {
+  for (const key of Object.keys(totals) as Array<keyof ReconcilerCounters>) totals[key] += pass[key];
+}
+
+function hasWork(tally: ReconcilerCounters): boolean {
+  return tally.examined + tally.retried + tally.retriesExhausted + tally.parkedApplied + tally.failures > 0;
+}
