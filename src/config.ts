@@ -39,6 +39,17 @@ const oneOf = <T extends string>(...values: T[]): Parser<T> => (text) => {
 
 const text: Parser<string> = (value) => value;
 
+const url: Parser<string> = (value) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new Error(`"${value}" is not a URL`);
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error(`"${value}" is not an http(s) URL`);
+  return value;
+};
+
 /** Every setting with its default; the README's configuration table follows this list. */
 export const SETTINGS = {
   host: { flag: "host", description: "address to listen on", defaultValue: "127.0.0.1", parse: text },
@@ -49,7 +60,16 @@ export const SETTINGS = {
     defaultValue: "info",
     parse: oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent"),
   },
-  router: { flag: "router", description: "order router: paper or none", defaultValue: "paper", parse: oneOf("paper", "none") },
+  router: { flag: "router", description: "order router: paper, dhan or none", defaultValue: "paper", parse: oneOf("paper", "dhan", "none") },
+  dhanBaseUrl: { flag: "dhan-base-url", description: "Dhan v2 API base URL", defaultValue: "https://api.dhan.co", parse: url },
+  dhanClientId: { flag: "dhan-client-id", description: "Dhan client id (router dhan)", defaultValue: "", parse: text },
+  dhanAccessToken: { flag: "dhan-access-token", description: "Dhan access token (router dhan; prefer the variable, never logged)", defaultValue: "", parse: text },
+  dhanProductType: {
+    flag: "dhan-product-type",
+    description: "Dhan productType of exit orders",
+    defaultValue: "INTRADAY",
+    parse: oneOf("INTRADAY", "CNC", "MARGIN", "MTF", "CO", "BO"),
+  },
   paperLatencyMs: { flag: "paper-latency-ms", description: "paper router: latency added to each order, ms", defaultValue: 0, parse: integer(0, 60_000) },
   paperRejectRate: { flag: "paper-reject-rate", description: "paper router: share of orders rejected (0..1)", defaultValue: 0, parse: rate },
   paperTimeoutRate: { flag: "paper-timeout-rate", description: "paper router: share of calls that hang (0..1)", defaultValue: 0, parse: rate },
@@ -110,5 +130,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       throw new ConfigError(`${source}: ${error instanceof Error ? error.message : String(error)} (${setting.description})`);
     }
   }
-  return config as Config;
+  const loaded = config as Config;
+  if (loaded.router === "dhan" && (!loaded.dhanClientId || !loaded.dhanAccessToken)) {
+    throw new ConfigError(`${envNameOf("router")}=dhan needs ${envNameOf("dhan-client-id")} and ${envNameOf("dhan-access-token")}`);
+  }
+  return loaded;
 }

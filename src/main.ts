@@ -11,6 +11,7 @@ import { OrderUpdateHandler } from "./exit/order-update-handler.js";
 import type { Clock, ExitEventSink, ExitLock, OrderRouter, TrackerStore } from "./exit/ports.js";
 import { systemClock } from "./exit/system-clock.js";
 import { InProcessLock } from "./lock/in-process-lock.js";
+import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "./router/dhan-router.js";
 import { PaperRouter } from "./router/paper-router.js";
 import { startConnectEngine, type RunningEngine } from "./server/connect-engine.js";
 import { HealthState, ServingStatus } from "./server/health-state.js";
@@ -105,6 +106,15 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
 
 function routerFromConfig(config: Config): OrderRouter | undefined {
   if (config.router === "none") return undefined;
+  if (config.router === "dhan") {
+    return new DhanRouter({
+      ...DEFAULT_DHAN_SETTINGS,
+      baseUrl: config.dhanBaseUrl,
+      clientId: config.dhanClientId,
+      accessToken: config.dhanAccessToken,
+      productType: config.dhanProductType,
+    });
+  }
   return new PaperRouter({
     faults: {
       latencyMs: config.paperLatencyMs,

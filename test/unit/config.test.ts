@@ -16,11 +16,23 @@ describe("loadConfig", () => {
   it.each([
     [["--port", "abc"], {}, /--port: "abc" is not a whole number/],
     [["--port", "70000"], {}, /--port: 70000 is outside 0..65535/],
-    [[], { TRADINGCORE_ROUTER: "dhan2" }, /TRADINGCORE_ROUTER: "dhan2" is not one of paper, none/],
+    [[], { TRADINGCORE_ROUTER: "dhan2" }, /TRADINGCORE_ROUTER: "dhan2" is not one of paper, dhan, none/],
     [[], { TRADINGCORE_PAPER_REJECT_RATE: "1.5" }, /TRADINGCORE_PAPER_REJECT_RATE: "1.5" is not a rate/],
     [["--no-such-flag", "1"], {}, /no-such-flag/],
   ])("refuses %j %j with a message naming the setting", (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);
+  });
+});
+
+describe("loadConfig for the Dhan router", () => {
+  it("needs a client id and an access token", () => {
+    expect(() => loadConfig(["--router", "dhan"], {})).toThrow(/TRADINGCORE_DHAN_CLIENT_ID and TRADINGCORE_DHAN_ACCESS_TOKEN/);
+    const config = loadConfig(["--router", "dhan"], { TRADINGCORE_DHAN_CLIENT_ID: "1", TRADINGCORE_DHAN_ACCESS_TOKEN: "t" });
+    expect(config).toMatchObject({ router: "dhan", dhanBaseUrl: "https://api.dhan.co", dhanProductType: "INTRADAY" });
+  });
+
+  it("refuses a base URL that is not http(s)", () => {
+    expect(() => loadConfig(["--dhan-base-url", "ftp://x"], {})).toThrow(/--dhan-base-url: "ftp:\/\/x" is not an http\(s\) URL/);
   });
 });

@@ -1,0 +1,46 @@
+/**
+ * Dhan v2 order shapes: exchange segments, order statuses, error codes, and
+ * JSON parsing that keeps prices exact (numbers in price fields are read as
+ * their decimal text, never through a binary float).
+ */
+import { Segment } from "../../gen/tradingcore/v1/common_pb.js";
+import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
+
+/** Dhan's exchangeSegment for each tradable segment; IDX_I (indices) is not tradable. */
+export const DHAN_EXCHANGE_SEGMENTS: Partial<Record<Segment, string>> = {
+  [Segment.NSE_EQ]: "NSE_EQ",
+  [Segment.NSE_FNO]: "NSE_FNO",
+  [Segment.NSE_CURRENCY]: "NSE_CURRENCY",
+  [Segment.BSE_EQ]: "BSE_EQ",
+  [Segment.BSE_FNO]: "BSE_FNO",
+  [Segment.BSE_CURRENCY]: "BSE_CURRENCY",
+  [Segment.MCX_COMM]: "MCX_COMM",
+};
+
+const STATUSES: Record<string, BrokerOrderStatus> = {
+  TRANSIT: BrokerOrderStatus.TRANSIT,
+  PENDING: BrokerOrderStatus.PENDING,
+  PART_TRADED: BrokerOrderStatus.PART_TRADED,
+  TRADED: BrokerOrderStatus.TRADED,
+  REJECTED: BrokerOrderStatus.REJECTED,
+  CANCELLED: BrokerOrderStatus.CANCELLED,
+  EXPIRED: BrokerOrderStatus.EXPIRED,
+};
+
+export function brokerOrderStatusOf(text: unknown): BrokerOrderStatus {
+  return STATUSES[String(text ?? "").toUpperCase()] ?? BrokerOrderStatus.UNSPECIFIED;
+}
+
+/** DH-904: rate limited before the order was accepted — definitely not placed, safe to retry. */
+export const RATE_LIMIT_ERROR = "DH-904";
+/** Errors after which the order definitely was not placed: auth, account, input, order validation. */
+export const DEFINITE_REJECTIONS = new Set(["DH-901", "DH-902", "DH-903", "DH-905", "DH-906", "DH-907"]);
+
+const PRICE_FIELDS = ["price", "triggerPrice", "averageTradedPrice", "quantity", "filledQty", "remainingQuantity", "tradedQuantity", "tradedPrice"];
+const NUMBER_IN_PRICE_FIELD = new RegExp(`"(${PRICE_FIELDS.join("|")})"\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)`, "g");
+
+/** JSON.parse, with the numbers of price and quantity fields kept as strings so that no digit is lost. */
+export function parseBrokerJson(text: string): unknown {
+  if (text.trim() === "") return undefined;
+  return JSON.parse(text.replace(NUMBER_IN_PRICE_FIELD, '"$1":"$2"'));
+}

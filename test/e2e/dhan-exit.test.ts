@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExitReasonCode, ExitStatus, PriceSource, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../src/router/dhan-router.js";
+import { FakeDhanServer } from "../support/fake-dhan-server.js";
+import { publishTick, uniqueOrderNo } from "../support/fixtures.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+describe("ExecuteExit through the Dhan v2 router", () => {
+  const dhan = new FakeDhanServer();
+  let server: TestServer;
+  beforeAll(async () => {
+    await dhan.start();
+    const router = new DhanRouter({ ...DEFAULT_DHAN_SETTINGS, baseUrl: dhan.baseUrl, clientId: "1000000001", accessToken: dhan.accessToken });
+    server = await startTestServer({ adapters: { router }, config: { routerTimeoutMs: 2_000 } });
+  });
+  afterAll(async () => {
+    await server.close();
+    await dhan.stop();
+  });
+
+  async function register(side = Side.SHORT) {
+    const orderNo = uniqueOrderNo("DHAN");
+    await server.exits.registerTracker({ orderNo, segment: Segment.NSE_EQ, securityId: "1333", symbol: "HDFCBANK", side, quantity: "20", entryPrice: "1600" });
+    return orderNo;
+  }
+
+  it("exits a SHORT with one BUY order and answers EXITED", async () => {
+    const orderNo = await register();
+    await publishTick(server, "1598.40", "1333", Segment.NSE_EQ);
+    const { result } = await server.exits.executeExit({ orderNo, reason: "stop", reasonCode: ExitReasonCode.STOP_LOSS });
+    expect(result?.status).toBe(ExitStatus.EXITED);
+    expect(result?.exitPrice).toBe("1598.4");
+    const sent = [...dhan.orders.values()].filter((order) => order.correlationId === result?.correlationId);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body.transactionType).toBe("BUY");
+  });
+
+  it("answers ROUTER_REJECTED on DH-906 and leaves the tracker ACTIVE", async () => {
+    const orderNo = await register();
+    dhan.nextReplies = ["reject"];
+    const { result } = await server.exits.executeExit({ orderNo, reason: "stop" });
+    expect(result?.status).toBe(ExitStatus.ROUTER_REJECTED);
+    expect(result?.message).toContain("DH-906");
+    expect(result?.tracker?.status).toBe(TrackerStatus.ACTIVE);
+  });
+
+  it("retries a rate-limited order, which was never placed, and exits with one order", async () => {
+    const orderNo = await register();
+    dhan.nextReplies = ["rate-limit", "accept"];
+    const { result } = await server.exits.executeExit({ orderNo, reason: "stop" });
+    expect(result?.status).toBe(ExitStatus.EXITED);
+    expect(result?.attempts).toBe(2);
+    expect([...dhan.orders.values()].filter((order) => order.correlationId === result?.correlationId)).toHaveLength(1);
+  });
+
+  it("answers OUTCOME_UNKNOWN when the connection drops after the order was sent, then resolves it by look-up without a second order", async () => {
+    const orderNo = await register();
+    dhan.nextReplies = ["accept-then-drop"];
+    const first = (await server.exits.executeExit({ orderNo, reason: "stop" })).result;
+    expect(first?.status).toBe(ExitStatus.OUTCOME_UNKNOWN);
+    const ordersBefore = dhan.orders.size;
+    const retry = (await server.exits.executeExit({ orderNo, reason: "stop" })).result;
+    expect(retry?.status).toBe(ExitStatus.EXITED);
+    expect(retry?.priceSource).toBe(PriceSource.FILL);
+    expect(retry?.exitPrice).toBe("101.05");
+    expect(dhan.orders.size).toBe(ordersBefore);
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * A local HTTP server speaking Dhan v2's documented order shapes, standing in
+ * for the broker (the one real part that lives outside this machine).
+ * Behaviour per order is scripted with `nextReplies`.
+ */
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type FakeDhanReply =
+  | "accept" // 200 { orderId, orderStatus: "TRANSIT" }, order stored as TRADED at `fillPrice`
+  | "reject" // 400 DH-906 order error, nothing stored
+  | "rate-limit" // 429 DH-904, nothing stored
+  | "server-error" // 500 DH-908, nothing stored
+  | "accept-then-drop"; // order stored, connection destroyed before any reply
+
+export interface FakeDhanOrder {
+  readonly orderId: string;
+  readonly correlationId: string;
+  readonly body: Record<string, unknown>;
+  orderStatus: string;
+}
+
+export class FakeDhanServer {
+  readonly orders = new Map<string, FakeDhanOrder>();
+  readonly requests: { method: string; path: string; token: string | undefined; body: string }[] = [];
+  nextReplies: FakeDhanReply[] = [];
+  /** Written raw into the JSON, as Dhan sends numbers. */
+  fillPrice = "101.05";
+  private server?: http.Server;
+  private nextId = 1;
+
+  constructor(readonly accessToken = "test-token") {}
+
+  get baseUrl(): string {
+    const { port } = this.server!.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      request.on("end", () => this.handle(request, response, body));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  private handle(request: http.IncomingMessage, response: http.ServerResponse, body: string): void {
+    const path = request.url ?? "";
+    const token = request.headers["access-token"] as string | undefined;
+    this.requests.push({ method: request.method ?? "", path, token, body });
+    if (token !== this.accessToken) return json(response, 401, { errorType: "Invalid_Authentication", errorCode: "DH-901", errorMessage: "Client ID or user generated access token is invalid or expired." });
+    if (request.method === "POST" && path === "/v2/orders") return this.placeOrder(response, JSON.parse(body) as Record<string, unknown>);
+    const lookup = /^\/v2\/orders\/external\/([^/]+)$/.exec(path);
+    if (request.method === "GET" && lookup) {
+      const order = this.orders.get(decodeURIComponent(lookup[1]!));
+      if (!order) return json(response, 404, { errorType: "Order_Error", errorCode: "DH-906", errorMessage: "No order found" });
+      return raw(response, 200, orderJson(order, this.fillPrice));
+    }
+    json(response, 404, { errorCode: "DH-905", errorMessage: `no route ${request.method} ${path}` });
+  }
+
+  private placeOrder(response: http.ServerResponse, body: Record<string, unknown>): void {
+    const reply = this.nextReplies.shift() ?? "accept";
+    if (reply === "reject") return json(response, 400, { errorType: "Order_Error", errorCode: "DH-906", errorMessage: "Order rejected: insufficient margin" });
+    if (reply === "rate-limit") return json(response, 429, { errorType: "Rate_Limit", errorCode: "DH-904", errorMessage: "Too many requests" });
+    if (reply === "server-error") return json(response, 500, { errorType: "Internal_Server_Error", errorCode: "DH-908", errorMessage: "internal error" });
+    const order: FakeDhanOrder = { orderId: `11${this.nextId++}`, correlationId: String(body.correlationId), body, orderStatus: "TRADED" };
+    this.orders.set(order.correlationId, order);
+    if (reply === "accept-then-drop") {
+      response.socket?.destroy();
+      return;
+    }
+    json(response, 200, { orderId: order.orderId, orderStatus: "TRANSIT" });
+  }
+}
+
+function json(response: http.ServerResponse, status: number, body: unknown): void {
+  raw(response, status, JSON.stringify(body));
+}
+
+function raw(response: http.ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { "content-type": "application/json" });
+  response.end(text);
+}
+
+/** The order as Dhan's look-up returns it, with numbers written raw like the real API. */
+function orderJson(order: FakeDhanOrder, fillPrice: string): string {
+  const b = order.body;
+  return `{"dhanClientId":${JSON.stringify(b.dhanClientId)},"orderId":"${order.orderId}","correlationId":${JSON.stringify(order.correlationId)},` +
+    `"orderStatus":"${order.orderStatus}","transactionType":${JSON.stringify(b.transactionType)},"exchangeSegment":${JSON.stringify(b.exchangeSegment)},` +
+    `"productType":${JSON.stringify(b.productType)},"orderType":"MARKET","validity":"DAY","securityId":${JSON.stringify(b.securityId)},` +
+    `"quantity":${Number(b.quantity)},"filledQty":${Number(b.quantity)},"remainingQuantity":0,"price":0,"averageTradedPrice":${fillPrice},` +
+    `"omsErrorCode":"","omsErrorDescription":""}`;
+}
