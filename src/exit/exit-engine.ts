@@ -210,7 +210,9 @@ export class ExitEngine {
   /** An EXITING tracker: find out what became of its order instead of sending another. */
   private async resume(tracker: TrackerRecord, command: ExitCommand, lease: LockLease): Promise<ExitOutcome> {
     const correlationId = tracker.exitCorrelationId;
-    const found = await inSpan(EXIT_SPANS.routerLookup, () => this.gateway!.find(correlationId));
+    if (!this.gateway) return exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { tracker, message: "no order router is configured to resolve the intent" });
+    const gateway = this.gateway;
+    const found = await inSpan(EXIT_SPANS.routerLookup, () => gateway.find(correlationId));
     if (found.kind === "lookup-failed") {
       return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { tracker, message: `intent ${correlationId} is unresolved: ${found.message}` });
     }

@@ -106,7 +106,8 @@ export class ExitRecorder {
         status: TrackerStatus.EXITED,
         exitOrderId: priced.exitOrderId,
         exitedAt: now,
-        fencingToken: Math.max(current.fencingToken, lease.fencingToken),
+        // Our own token: if a newer holder wrote since, the store must refuse us.
+        fencingToken: lease.fencingToken,
         updatedAt: now,
       };
       try {
@@ -146,7 +147,7 @@ export class ExitRecorder {
       ...settleRefusedAttempt(intent, traded),
       exitedAt: undefined,
       status: TrackerStatus.ACTIVE,
-      fencingToken: Math.max(intent.fencingToken, lease.fencingToken),
+      fencingToken: lease.fencingToken,
       updatedAt: now,
     };
     try {
