@@ -54,6 +54,19 @@ const url: Parser<string> = (value) => {
 export const SETTINGS = {
   host: { flag: "host", description: "address to listen on", defaultValue: "127.0.0.1", parse: text },
   port: { flag: "port", description: "port to listen on; 0 picks a free one", defaultValue: 50051, parse: integer(0, 65535) },
+  engine: {
+    flag: "engine",
+    description:
+      "server engine: grpc-js (gRPC only, fastest), connect (gRPC, gRPC-Web and Connect) or both (grpc-js on --port, connect on --connect-port)",
+    defaultValue: "both" as "grpc-js" | "connect" | "both",
+    parse: oneOf("grpc-js", "connect", "both"),
+  },
+  connectPort: {
+    flag: "connect-port",
+    description: "port of the connect engine when --engine is both; 0 picks a free one",
+    defaultValue: 50052,
+    parse: integer(0, 65535),
+  },
   logLevel: {
     flag: "log-level",
     description: "fatal, error, warn, info, debug, trace or silent",

@@ -13,9 +13,12 @@ import { systemClock } from "./exit/system-clock.js";
 import { InProcessLock } from "./lock/in-process-lock.js";
 import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "./router/dhan-router.js";
 import { PaperRouter } from "./router/paper-router.js";
+import type { CallMiddleware } from "./server/call-middleware.js";
 import { startConnectEngine, type RunningEngine } from "./server/connect-engine.js";
+import { startGrpcJsEngine } from "./server/grpc-js-engine.js";
+import { loggingMiddleware } from "./server/logging-middleware.js";
 import { HealthState, ServingStatus } from "./server/health-state.js";
-import { registerRoutes, SERVED_SERVICES } from "./server/routes.js";
+import { registerRoutes, SERVED_SERVICES, tradingCoreServices } from "./server/routes.js";
 import type { TradingCoreServices } from "./server/services.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { FallbackLtpResolver } from "./ticks/fallback-ltp-resolver.js";
@@ -30,13 +33,20 @@ export interface AdapterOverrides {
   readonly clock?: Clock;
   readonly events?: ExitEventSink;
   readonly log?: Logger;
+  /** Call middleware run on every engine after the built-in ones (tracing, logging). */
+  readonly middleware?: readonly CallMiddleware[];
 }
 
 export interface RunningTradingCore {
   readonly host: string;
+  /** The port of the first engine: grpc-js unless only connect runs. */
   readonly port: number;
-  /** `host:port`, for clients. */
+  /** `host:port` of the first engine, for gRPC clients. */
   readonly address: string;
+  /** `host:port` of the connect engine (gRPC, gRPC-Web, Connect), when it runs. */
+  readonly connectAddress: string | undefined;
+  /** Every engine serving, the first one at `address`. */
+  readonly engines: readonly RunningEngine[];
   readonly services: TradingCoreServices;
   readonly router: OrderRouter | undefined;
   /** NOT_SERVING, stop accepting, let in-flight calls finish (up to the grace period), close. */
@@ -85,23 +95,49 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     log,
   };
 
-  const server: RunningEngine = await startConnectEngine({ host: config.host, port: config.port, routes: (r) => registerRoutes(r, services), log });
+  const middleware = [loggingMiddleware(log), ...(overrides.middleware ?? [])].filter((m): m is CallMiddleware => m !== undefined);
+  const engines = await startEngines(config, services, middleware);
   health.setAll(ServingStatus.SERVING);
-  const address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
-  log.info({ address, host: config.host, port: server.port, engine: server.engine, router: router ? config.router : "none" }, `tradingcore listening on ${address}`);
+  const addressOf = (engine: RunningEngine) => `${config.host.includes(":") ? `[${config.host}]` : config.host}:${engine.port}`;
+  const primary = engines[0]!;
+  const address = addressOf(primary);
+  const connect = engines.find((engine) => engine.engine === "connect");
+  for (const engine of engines) {
+    log.info({ address: addressOf(engine), engine: engine.engine, router: router ? config.router : "none" }, `tradingcore (${engine.engine}) listening on ${addressOf(engine)}`);
+  }
 
   return {
     host: config.host,
-    port: server.port,
+    port: primary.port,
     address,
+    connectAddress: connect ? addressOf(connect) : undefined,
+    engines,
     services,
     router,
     async stop() {
       health.setAll(ServingStatus.NOT_SERVING);
-      await server.close(config.shutdownGraceMs);
+      await Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
       log.info({ address }, "tradingcore stopped");
     },
   };
+}
+
+/** The configured engines, grpc-js first; if one fails to listen, those already listening are closed. */
+async function startEngines(config: Config, services: TradingCoreServices, middleware: readonly CallMiddleware[]): Promise<RunningEngine[]> {
+  const engines: RunningEngine[] = [];
+  try {
+    if (config.engine !== "connect") {
+      engines.push(await startGrpcJsEngine({ host: config.host, port: config.port, services: tradingCoreServices(services), middleware, log: services.log }));
+    }
+    if (config.engine !== "grpc-js") {
+      const port = config.engine === "both" ? config.connectPort : config.port;
+      engines.push(await startConnectEngine({ host: config.host, port, routes: (r) => registerRoutes(r, services, middleware), log: services.log }));
+    }
+  } catch (error) {
+    await Promise.all(engines.map((engine) => engine.close(0)));
+    throw error;
+  }
+  return engines;
 }
 
 function routerFromConfig(config: Config): OrderRouter | undefined {

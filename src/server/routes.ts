@@ -2,6 +2,8 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
+import type { CallMiddleware } from "./call-middleware.js";
+import { withConnectMiddleware } from "./connect-middleware.js";
 import { exitServiceHandlers } from "./exit-service.js";
 import { healthServiceHandlers } from "./health-service.js";
 import type { TradingCoreServices } from "./services.js";
@@ -19,6 +21,9 @@ export function tradingCoreServices(services: TradingCoreServices) {
   ] as const;
 }
 
-export function registerRoutes(router: ConnectRouter, services: TradingCoreServices): void {
-  for (const { service, handlers } of tradingCoreServices(services)) router.service(service as never, handlers as never);
+/** Registers every service on a Connect router, each handler run inside `middleware`. */
+export function registerRoutes(router: ConnectRouter, services: TradingCoreServices, middleware: readonly CallMiddleware[] = []): void {
+  for (const { service, handlers } of tradingCoreServices(services)) {
+    router.service(service as never, withConnectMiddleware(service, handlers, middleware) as never);
+  }
 }

@@ -12,8 +12,28 @@ import { defaultConfig, type Config } from "../../src/config.js";
 import { startTradingCore, type AdapterOverrides, type RunningTradingCore } from "../../src/main.js";
 import { PaperRouter } from "../../src/router/paper-router.js";
 
+/** The engine tests run against: `TRADINGCORE_TEST_ENGINE` (grpc-js or connect), grpc-js when unset. */
+export function testEngine(): TestEngine {
+  const engine = process.env.TRADINGCORE_TEST_ENGINE ?? "grpc-js";
+  if (engine !== "grpc-js" && engine !== "connect") throw new Error(`TRADINGCORE_TEST_ENGINE must be grpc-js or connect, not "${engine}"`);
+  return engine;
+}
+
+export type TestEngine = "grpc-js" | "connect";
+
+/** Both engines, for suites that compare them side by side (`describe.each(ENGINES)`). */
+export const ENGINES: readonly TestEngine[] = ["grpc-js", "connect"];
+
+export interface TestServerOptions {
+  readonly config?: Partial<Config>;
+  readonly adapters?: AdapterOverrides;
+  /** The one engine to serve on; `testEngine()` when absent. */
+  readonly engine?: TestEngine;
+}
+
 export interface TestServer {
   readonly core: RunningTradingCore;
+  readonly engine: TestEngine;
   readonly address: string;
   readonly exits: ReturnType<typeof createGrpcJsClient<(typeof ExitService)["method"]>>;
   readonly ticks: ReturnType<typeof createGrpcJsClient<(typeof TickService)["method"]>>;
@@ -23,9 +43,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { config?: Partial<Config>; adapters?: AdapterOverrides } = {}): Promise<TestServer> {
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const paper = options.adapters?.router instanceof PaperRouter ? options.adapters.router : new PaperRouter();
-  const config: Config = { ...defaultConfig(), port: 0, logLevel: "silent", shutdownGraceMs: 2_000, ...options.config };
+  const engine = options.engine ?? testEngine();
+  const config: Config = { ...defaultConfig(), port: 0, logLevel: "silent", shutdownGraceMs: 2_000, ...options.config, engine };
   const core = await startTradingCore(config, {
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     router: paper,
@@ -36,6 +57,7 @@ export async function startTestServer(options: { config?: Partial<Config>; adapt
   const health = createGrpcJsClient(Health, core.address);
   return {
     core,
+    engine,
     address: core.address,
     exits,
     ticks,
