@@ -6,6 +6,7 @@ import type { CallMiddleware } from "./call-middleware.js";
 import { withConnectMiddleware } from "./connect-middleware.js";
 import { exitServiceHandlers } from "./exit-service.js";
 import { healthServiceHandlers } from "./health-service.js";
+import { reflectionServices } from "./reflection-service.js";
 import type { TradingCoreServices } from "./services.js";
 import { tickServiceHandlers } from "./tick-service.js";
 
@@ -21,9 +22,13 @@ export function tradingCoreServices(services: TradingCoreServices) {
   ] as const;
 }
 
-/** Registers every service on a Connect router, each handler run inside `middleware`. */
+/**
+ * Registers every service on a Connect router, each handler run inside
+ * `middleware`, with server reflection over all of them.
+ */
 export function registerRoutes(router: ConnectRouter, services: TradingCoreServices, middleware: readonly CallMiddleware[] = []): void {
-  for (const { service, handlers } of tradingCoreServices(services)) {
+  const served = tradingCoreServices(services);
+  for (const { service, handlers } of [...served, ...reflectionServices(served.map((each) => each.service))]) {
     router.service(service as never, withConnectMiddleware(service, handlers, middleware) as never);
   }
 }
