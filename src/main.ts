@@ -170,22 +170,30 @@ async function main(): Promise<void> {
     process.stderr.write(`tradingcore: invalid configuration: ${error.message}\n`);
     process.exit(2);
   }
-  const core = await startTradingCore(config);
-  let stopping = false;
+  // Signal handlers go in before anything listens: a SIGTERM that arrives while
+  // the engines are still starting must still end in an orderly stop, not a kill.
+  let stopSignal: string | undefined;
+  let core: RunningTradingCore | undefined;
   const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    core.services.log.info({ signal }, "shutting down");
-    core.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        core.services.log.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    if (stopSignal) return;
+    stopSignal = signal;
+    if (core) stopAndExit(core, signal);
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  core = await startTradingCore(config);
+  if (stopSignal) stopAndExit(core, stopSignal);
+}
+
+function stopAndExit(core: RunningTradingCore, signal: string): void {
+  core.services.log.info({ signal }, "shutting down");
+  core.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      core.services.log.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    },
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
