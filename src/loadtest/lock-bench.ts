@@ -1,0 +1,116 @@
+/**
+ * Lock acquire+release throughput of our Redlock (node-redis v5) against
+ * `@sesamecare-oss/redlock` (ioredis) on the same three local redis-server
+ * processes, which this tool starts and stops itself. Rounds alternate
+ * between the two in one run, so the box's noise hits both alike; the ratio
+ * is what to compare across runs, not the absolute figures.
+ *
+ *   npx tsx src/loadtest/lock-bench.ts [--rounds 3] [--round-ms 2000] [--concurrency 1,32]
+ *
+ * Each worker loops acquire → release on its own resources (no contention:
+ * this measures the lock's own cost, not waiting). Ours does more per
+ * acquisition than the baseline (a second round trip publishes the fencing
+ * token, and each lease arms its auto-extension timers).
+ */
+import { parseArgs } from "node:util";
+import { performance } from "node:perf_hooks";
+import { Redis } from "ioredis";
+import { Redlock as SesameRedlock } from "@sesamecare-oss/redlock";
+import { connectLockClient, createRedisLockClient } from "../lock/redis-lock-client.js";
+import { Redlock } from "../lock/redlock.js";
+import { startRedisServers } from "./redis-server-process.js";
+
+const TTL_MS = 10_000;
+
+interface Contender {
+  readonly name: string;
+  /** One acquire followed by its release. */
+  cycle(resource: string): Promise<void>;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: "string", default: "3" },
+      "round-ms": { type: "string", default: "2000" },
+      concurrency: { type: "string", default: "1,32" },
+      nodes: { type: "string", default: "3" },
+    },
+  });
+  const rounds = positiveInt(values.rounds, "--rounds");
+  const roundMs = positiveInt(values["round-ms"], "--round-ms");
+  const levels = values.concurrency.split(",").map((level) => positiveInt(level, "--concurrency"));
+  const servers = await startRedisServers(positiveInt(values.nodes, "--nodes"));
+  const nodeClients = servers.map((server) => createRedisLockClient(server.url));
+  const ioClients = servers.map((server) => new Redis(server.port, "127.0.0.1", { lazyConnect: false }));
+  try {
+    await Promise.all(nodeClients.map(connectLockClient));
+    const ours = new Redlock(nodeClients);
+    const theirs = new SesameRedlock(ioClients, { retryCount: 0 });
+    const contenders: Contender[] = [
+      {
+        name: "tradingcore Redlock (node-redis v5)",
+        async cycle(resource) {
+          const acquired = await ours.acquire(resource, TTL_MS);
+          if (acquired.kind !== "acquired") throw new Error(`ours: ${acquired.kind}`);
+          await ours.release(acquired.lease);
+        },
+      },
+      {
+        name: "@sesamecare-oss/redlock (ioredis)",
+        async cycle(resource) {
+          const lock = await theirs.acquire([resource], TTL_MS);
+          await lock.release();
+        },
+      },
+    ];
+    console.log(`Redlock acquire+release on ${servers.length} local redis-server nodes, ${rounds} alternating rounds of ${roundMs} ms`);
+    for (const concurrency of levels) {
+      for (const contender of contenders) await runRound(contender, concurrency, 300); // warm-up
+      const totals = contenders.map(() => ({ ops: 0, ms: 0 }));
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 0 ? [0, 1] : [1, 0];
+        for (const index of order) {
+          const result = await runRound(contenders[index]!, concurrency, roundMs);
+          totals[index]!.ops += result.ops;
+          totals[index]!.ms += result.ms;
+        }
+      }
+      const rates = totals.map((total) => (total.ops * 1000) / total.ms);
+      console.log(`\nconcurrency ${concurrency}`);
+      contenders.forEach((contender, i) => console.log(`  ${contender.name.padEnd(40)} ${rates[i]!.toFixed(0).padStart(7)} acquire+release/s`));
+      console.log(`  ratio (ours / @sesamecare-oss/redlock)   ${(rates[0]! / rates[1]!).toFixed(2)}x`);
+    }
+  } finally {
+    await Promise.all(nodeClients.map((client) => (client.isOpen ? client.destroy() : undefined)));
+    ioClients.forEach((client) => client.disconnect());
+    await Promise.all(servers.map((server) => server.destroy()));
+  }
+}
+
+/** Runs `concurrency` workers for `ms`; answers the cycles completed and the time taken. */
+async function runRound(contender: Contender, concurrency: number, ms: number): Promise<{ ops: number; ms: number }> {
+  const started = performance.now();
+  const until = started + ms;
+  let ops = 0;
+  let resourceSeq = 0;
+  const worker = async (id: number) => {
+    while (performance.now() < until) {
+      await contender.cycle(`bench:${id}:${resourceSeq++ % 1024}`);
+      ops++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
+  return { ops, ms: performance.now() - started };
+}
+
+function positiveInt(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${flag} must be a positive integer, got "${text}"`);
+  return value;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,80 @@
+/**
+ * The Lua side of Redlock, one script per step, loaded with `defineScript` so
+ * node-redis sends EVALSHA and falls back to EVAL on NOSCRIPT (after SCRIPT
+ * FLUSH or a restart the next call reloads the script by itself).
+ *
+ * Keys on every node: the lock key (the resource, value = the holder's random
+ * value, PX = TTL) and `{resource}:fence`, the highest fencing token handed out
+ * for the resource as this node knows it (no expiry: it must never go back).
+ */
+import { defineScript, type CommandParser } from "redis";
+
+/**
+ * SET NX PX and, only when set, INCR of the node's fence counter, atomically.
+ * Answers the incremented counter, or -1 when someone else holds the key.
+ */
+export const ACQUIRE = defineScript({
+  NUMBER_OF_KEYS: 2,
+  SCRIPT: `
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return redis.call('incr', KEYS[2])
+end
+return -1`,
+  parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number) {
+    parser.pushKeys([lockKey, fenceKey]);
+    parser.push(value, String(ttlMs));
+  },
+  transformReply: asInteger,
+});
+
+/**
+ * Only while the node still holds our value: PEXPIRE to a fresh TTL and raise
+ * the fence counter to `token` (never lower it). Answers 1 when held, 0 when not.
+ * After an ACQUIRE whose nodes disagreed on the counter, this publishes the
+ * chosen token to the nodes that lag, while the lock is held there.
+ */
+export const EXTEND = defineScript({
+  NUMBER_OF_KEYS: 2,
+  SCRIPT: `
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('pexpire', KEYS[1], ARGV[2])
+if tonumber(ARGV[3]) > tonumber(redis.call('get', KEYS[2]) or '0') then
+  redis.call('set', KEYS[2], ARGV[3])
+end
+return 1`,
+  parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number, token: number) {
+    parser.pushKeys([lockKey, fenceKey]);
+    parser.push(value, String(ttlMs), String(token));
+  },
+  transformReply: asInteger,
+});
+
+/** DEL only when the value is ours. Answers 1 deleted, 0 absent, -1 held by another value. */
+export const RELEASE = defineScript({
+  NUMBER_OF_KEYS: 1,
+  SCRIPT: `
+local held = redis.call('get', KEYS[1])
+if held == ARGV[1] then
+  redis.call('del', KEYS[1])
+  return 1
+end
+if held then return -1 end
+return 0`,
+  parseCommand(parser: CommandParser, lockKey: string, value: string) {
+    parser.pushKey(lockKey);
+    parser.push(value);
+  },
+  transformReply: asInteger,
+});
+
+export const REDLOCK_SCRIPTS = { redlockAcquire: ACQUIRE, redlockExtend: EXTEND, redlockRelease: RELEASE };
+
+/** The fence counter key of a lock resource. */
+export function fenceKeyOf(resource: string): string {
+  return `${resource}:fence`;
+}
+
+/** Script replies are Lua integers; node-redis hands them over as JS numbers. */
+function asInteger(reply: unknown): number {
+  return Number(reply);
+}

@@ -1,0 +1,30 @@
+/** Tuning of the Redlock algorithm; every duration in ms. */
+export interface RedlockSettings {
+  /** Acquisition rounds at most when no holder has a quorum (split votes, node errors); 1 = no retry. */
+  readonly attempts: number;
+  /** Pause before a retry: retryDelayMs plus a uniform random share of retryJitterMs, so contenders spread out. */
+  readonly retryDelayMs: number;
+  readonly retryJitterMs: number;
+  /** Longest wait for one node's answer; small against the TTL so a dead node costs little validity. */
+  readonly nodeTimeoutMs: number;
+  /** Clock drift allowance = ttl × driftFactor + driftConstantMs, taken off the validity. */
+  readonly driftFactor: number;
+  readonly driftConstantMs: number;
+  /** A held lock is extended every ttl × extendFraction while it is held. */
+  readonly extendFraction: number;
+}
+
+export const DEFAULT_REDLOCK_SETTINGS: RedlockSettings = {
+  attempts: 3,
+  retryDelayMs: 30,
+  retryJitterMs: 60,
+  nodeTimeoutMs: 100,
+  driftFactor: 0.01,
+  driftConstantMs: 2,
+  extendFraction: 1 / 3,
+};
+
+/** The drift allowance for a TTL, ms. */
+export function driftMs(settings: RedlockSettings, ttlMs: number): number {
+  return Math.ceil(ttlMs * settings.driftFactor) + settings.driftConstantMs;
+}

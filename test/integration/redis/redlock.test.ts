@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExitStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import type { LockLease } from "../../../src/exit/ports.js";
+import { PaperRouter } from "../../../src/router/paper-router.js";
+import { MemoryTrackerStore } from "../../../src/store/memory-tracker-store.js";
+import { abortedWithin, engineOn, exitCommand, stallEventLoop, trackerSpec } from "../../support/exit-fixtures.js";
+import { LockCluster } from "../../support/redis-lock-nodes.js";
+
+const SLOW = 60_000;
+
+function leaseOf(acquisition: Awaited<ReturnType<import("../../../src/exit/ports.js").ExitLock["acquire"]>>): LockLease {
+  if (acquisition.kind !== "acquired") throw new Error(`expected the lock to be acquired, got ${JSON.stringify(acquisition)}`);
+  return acquisition.lease;
+}
+
+describe.each([3, 5])("Redlock on %i nodes", (nodeCount) => {
+  let cluster: LockCluster;
+  const minority = Math.floor((nodeCount - 1) / 2);
+
+  beforeAll(async () => {
+    cluster = await LockCluster.start(nodeCount);
+  }, SLOW);
+
+  afterAll(async () => {
+    await cluster?.destroy();
+  }, SLOW);
+
+  describe("when several processes contend for one resource", () => {
+    it("lets one holder in at a time, with fencing tokens that grow holder after holder", async () => {
+      const lockers = await Promise.all([1, 2, 3, 4].map(() => cluster.redlock({ attempts: 1 })));
+      const resource = "lock:exit:contended";
+      let inside = 0;
+      let mostInside = 0;
+      const tokens: number[] = [];
+      await Promise.all(
+        lockers.map(async (lock) => {
+          for (let round = 0; round < 25; round++) {
+            const acquired = await lock.acquire(resource, 5_000);
+            if (acquired.kind !== "acquired") continue;
+            inside++;
+            mostInside = Math.max(mostInside, inside);
+            tokens.push(acquired.lease.fencingToken);
+            await new Promise((resolve) => setImmediate(resolve));
+            inside--;
+            expect(await lock.release(acquired.lease)).toBe("released");
+          }
+        }),
+      );
+      expect(mostInside).toBe(1);
+      expect(tokens.length).toBeGreaterThan(0);
+      expect(tokens).toEqual([...tokens].sort((a, b) => a - b));
+      expect(new Set(tokens).size).toBe(tokens.length);
+    }, SLOW);
+
+    it("answers busy, not an error, while another process holds it", async () => {
+      const [holder, other] = [await cluster.redlock(), await cluster.redlock()];
+      const lease = leaseOf(await holder.acquire("lock:exit:busy", 5_000));
+      expect(await other.acquire("lock:exit:busy", 5_000)).toMatchObject({ kind: "busy" });
+      expect(await holder.release(lease)).toBe("released");
+      expect((await other.acquire("lock:exit:busy", 5_000)).kind).toBe("acquired");
+    }, SLOW);
+  });
+
+  describe("when a release comes from a lease that is no longer the holder", () => {
+    it("changes nothing and reports held-by-other", async () => {
+      const [first, second, third] = [await cluster.redlock(), await cluster.redlock(), await cluster.redlock()];
+      const stale = leaseOf(await first.acquire("lock:exit:owner-only", 5_000));
+      expect(await first.release(stale)).toBe("released");
+      const current = leaseOf(await second.acquire("lock:exit:owner-only", 5_000));
+      expect(await first.release(stale)).toBe("held-by-other");
+      expect(await third.acquire("lock:exit:owner-only", 5_000)).toMatchObject({ kind: "busy" });
+      expect(await second.release(current)).toBe("released");
+    }, SLOW);
+
+    it("reports not-held when nobody holds it any more", async () => {
+      const lock = await cluster.redlock();
+      const lease = leaseOf(await lock.acquire("lock:exit:not-held", 5_000));
+      expect(await lock.release(lease)).toBe("released");
+      expect(await lock.release(lease)).toBe("not-held");
+    }, SLOW);
+  });
+
+  describe("when a slow holder works past its TTL", () => {
+    it("keeps the lock by extending it, and its signal stays quiet", async () => {
+      const [holder, other] = [await cluster.redlock(), await cluster.redlock()];
+      const lease = leaseOf(await holder.acquire("lock:exit:slow", 1_500));
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      expect(await other.acquire("lock:exit:slow", 1_500)).toMatchObject({ kind: "busy" });
+      expect(lease.signal.aborted).toBe(false);
+      expect(await holder.release(lease)).toBe("released");
+    }, SLOW);
+  });
+
+  describe("when a holder is paused past its TTL", () => {
+    it("is overtaken, its signal fires, and its late tracker write is refused by fencing", async () => {
+      const [paused, successor] = [await cluster.redlock(), await cluster.redlock()];
+      const store = new MemoryTrackerStore();
+      const { tracker } = await store.register(trackerSpec("PAUSED-1"), Date.now());
+      const stale = leaseOf(await paused.acquire("lock:exit:PAUSED-1", 1_000));
+
+      stallEventLoop(2_500);
+
+      const fresh = leaseOf(await successor.acquire("lock:exit:PAUSED-1", 5_000));
+      expect(fresh.fencingToken).toBeGreaterThan(stale.fencingToken);
+      const intent = { ...tracker, status: TrackerStatus.EXITING, fencingToken: fresh.fencingToken };
+      expect((await store.compareAndSet(intent, tracker.version)).kind).toBe("written");
+
+      const late = { ...tracker, status: TrackerStatus.EXITING, fencingToken: stale.fencingToken };
+      expect((await store.compareAndSet(late, tracker.version)).kind).toBe("fenced");
+      await expect(abortedWithin(stale.signal, 10_000)).resolves.toBeInstanceOf(Error);
+      expect(await successor.release(fresh)).toBe("released");
+    }, SLOW);
+  });
+
+  describe("when lock nodes are down", () => {
+    it("still acquires and releases with a minority down", async () => {
+      const lock = await cluster.redlock();
+      const down = Array.from({ length: minority }, (_, i) => i);
+      await cluster.stopNodes(...down);
+      try {
+        const lease = leaseOf(await lock.acquire("lock:exit:minority-down", 5_000));
+        expect(await lock.release(lease)).toBe("released");
+      } finally {
+        await cluster.restartNodes(...down);
+      }
+    }, SLOW);
+
+    it("answers unavailable with a majority down, and the exit places no order", async () => {
+      const lock = await cluster.redlock({ attempts: 2 });
+      const store = new MemoryTrackerStore();
+      await store.register(trackerSpec("MAJORITY-DOWN-1"), Date.now());
+      const router = new PaperRouter();
+      const engine = engineOn({ store, lock, router });
+      const down = Array.from({ length: minority + 1 }, (_, i) => i);
+      await cluster.stopNodes(...down);
+      try {
+        expect(await lock.acquire("lock:exit:majority-down", 5_000)).toMatchObject({ kind: "unavailable" });
+        const outcome = await engine.execute(exitCommand("MAJORITY-DOWN-1"));
+        expect(outcome.status).toBe(ExitStatus.LOCK_UNAVAILABLE);
+        expect(router.acceptedOrders).toBe(0);
+        expect((await store.get("MAJORITY-DOWN-1"))?.status).toBe(TrackerStatus.ACTIVE);
+      } finally {
+        await cluster.restartNodes(...down);
+      }
+    }, SLOW);
+
+    it("hands out a token above every earlier one when the node that was ahead is gone", async () => {
+      const lock = await cluster.redlock();
+      const ahead = cluster.servers[0]!;
+      const resource = "lock:exit:diverged";
+      await cluster.raw(0, (client) => client.set(`${resource}:fence`, "100"));
+      const first = leaseOf(await lock.acquire(resource, 5_000));
+      expect(await lock.release(first)).toBe("released");
+      await ahead.stop();
+      try {
+        const second = leaseOf(await lock.acquire(resource, 5_000));
+        expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
+        expect(await lock.release(second)).toBe("released");
+      } finally {
+        await ahead.restart();
+      }
+    }, SLOW);
+  });
+
+  describe("when the script cache is flushed mid-run", () => {
+    it("keeps acquiring and releasing", async () => {
+      const lock = await cluster.redlock();
+      for (let round = 0; round < 3; round++) {
+        const lease = leaseOf(await lock.acquire("lock:exit:flushed", 5_000));
+        await Promise.all(cluster.servers.map((_, i) => cluster.raw(i, (client) => client.scriptFlush())));
+        expect(await lock.release(lease)).toBe("released");
+      }
+    }, SLOW);
+  });
+});

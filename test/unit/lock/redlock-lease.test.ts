@@ -1,0 +1,49 @@
+import { performance } from "node:perf_hooks";
+import { describe, expect, it } from "vitest";
+import { RedlockLease, type LeaseRenewal } from "../../../src/lock/redlock-lease.js";
+import { abortedWithin } from "../../support/exit-fixtures.js";
+
+function leaseWith(renew: LeaseRenewal, validForMs: number, extendEveryMs: number): RedlockLease {
+  const now = () => performance.now();
+  return new RedlockLease("lock:exit:unit", "value", 7, 1, now() + validForMs, extendEveryMs, renew, now);
+}
+
+describe("RedlockLease when no quorum extends it", () => {
+  it("aborts its signal with a TradingCoreError once its validity ends", async () => {
+    const lease = leaseWith(async () => undefined, 200, 50);
+    lease.start();
+    const reason = await abortedWithin(lease.signal, 10_000);
+    expect(reason).toMatchObject({ name: "TradingCoreError", code: "unavailable" });
+    expect(lease.held).toBe(false);
+  }, 20_000);
+
+  it("is not revived by an extension that answers after it lapsed", async () => {
+    let renewals = 0;
+    const lease = leaseWith(async () => {
+      renewals++;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      return performance.now() + 10_000;
+    }, 150, 20);
+    lease.start();
+    await abortedWithin(lease.signal, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(renewals).toBe(1);
+    expect(lease.held).toBe(false);
+  }, 20_000);
+});
+
+describe("RedlockLease when extensions succeed", () => {
+  it("stays held across several TTLs and stops extending once ended", async () => {
+    let renewals = 0;
+    const lease = leaseWith(async () => (renewals++, performance.now() + 1_000), 1_000, 100);
+    lease.start();
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(lease.signal.aborted).toBe(false);
+    expect(renewals).toBeGreaterThan(0);
+    expect(lease.end()).toBe(true);
+    const afterEnd = renewals;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(renewals).toBe(afterEnd);
+    expect(lease.signal.aborted).toBe(false);
+  }, 20_000);
+});
