@@ -95,6 +95,14 @@ export class ExitRecorder {
       if (current.status === TrackerStatus.EXITED && current.exitCorrelationId === intent.exitCorrelationId) {
         return exitOutcome(ExitStatus.EXITED, { ...priced, tracker: current, exitPrice: current.exitPrice, message: "exited (recorded by an order update)" });
       }
+      if (current.status === TrackerStatus.ACTIVE && current.exitCorrelationId === intent.exitCorrelationId) {
+        return exitOutcome(ExitStatus.ROUTER_REJECTED, {
+          ...priced,
+          exitPrice: current.exitPrice,
+          tracker: current,
+          message: "order accepted, then refused by the broker (recorded by an order update); the tracker is ACTIVE",
+        });
+      }
       if (current.status !== TrackerStatus.EXITING || current.exitCorrelationId !== intent.exitCorrelationId) {
         lastProblem = `tracker moved to ${TrackerStatus[current.status]} attempt ${current.exitAttempt}`;
         break;

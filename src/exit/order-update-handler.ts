@@ -1,89 +1,132 @@
 /**
  * Broker order updates for exit orders (the seed's OrderUpdateHandler): the
- * path by which a fill reaches a tracker even when the engine's own write
- * failed. Idempotent: applying the same update twice changes nothing.
+ * path by which fills and refusals reach a tracker even when the engine's own
+ * write failed or has not happened yet.
+ *
+ * Guarantees:
+ * - Idempotent and safe in any order: what an update does is decided by
+ *   `orderUpdateChange` against the stored tracker and written by
+ *   compare-and-set, so duplicates, out-of-order updates and an update that
+ *   arrives before the router's answer all end in the same tracker.
+ * - An update for a correlation id no tracker has is kept (at most
+ *   `maxParked`, oldest evicted with an error log), reported in the answer,
+ *   and applied by `retryParked` once the tracker appears.
+ * - A refusal that sends a tracker back to ACTIVE is passed to `onRefused`
+ *   (the reconciler's `owe`), so the residual is exited again within budget.
  */
-import { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
-import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import type { Money } from "../domain/money.js";
+import { ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
-import type { Clock, ExitEventSink, TrackerStore } from "./ports.js";
+import { type OrderUpdate, orderUpdateChange } from "./order-update-change.js";
+import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
 
-export interface OrderUpdate {
-  readonly correlationId: string;
-  readonly orderId: string;
-  readonly status: BrokerOrderStatus;
-  /** Cumulative traded quantity of the order. */
-  readonly tradedQuantity?: Money;
-  readonly averagePrice?: Money;
-  readonly updateTimeMs: number;
-}
+export type { OrderUpdate } from "./order-update-change.js";
 
 export interface OrderUpdateResult {
-  /** False when nothing changed (a duplicate, or an update this tracker does not need). */
+  /** False when nothing changed (a duplicate, a stale update, or one parked for later). */
   readonly applied: boolean;
   readonly tracker?: TrackerRecord;
   readonly message: string;
+  /** True when no tracker has the correlation id yet: the update is kept and applied when one appears. */
+  readonly parked?: boolean;
 }
 
+export interface OrderUpdateHandlerOptions {
+  /** Updates kept for unknown correlation ids, in total. */
+  readonly maxParked?: number;
+  readonly log?: ExitLog;
+  /** Called with the order_no of a tracker an update sent back to ACTIVE. */
+  readonly onRefused?: (orderNo: string) => void;
+}
+
+export const DEFAULT_MAX_PARKED_UPDATES = 10_000;
 const MAX_RACES = 5;
 
 export class OrderUpdateHandler {
+  /** Parked updates in arrival order, by correlation id. */
+  private readonly parked = new Map<string, OrderUpdate[]>();
+  private parkedTotal = 0;
+  private readonly maxParked: number;
+  /** Set by the composition root once the reconciler exists. */
+  onRefused: ((orderNo: string) => void) | undefined;
+
   constructor(
     private readonly store: TrackerStore,
     private readonly clock: Clock,
     private readonly events: ExitEventSink,
-  ) {}
+    private readonly options: OrderUpdateHandlerOptions = {},
+  ) {
+    this.maxParked = options.maxParked ?? DEFAULT_MAX_PARKED_UPDATES;
+    this.onRefused = options.onRefused;
+  }
 
   async apply(update: OrderUpdate): Promise<OrderUpdateResult> {
     for (let race = 0; race < MAX_RACES; race++) {
       const tracker = await this.store.findByCorrelationId(update.correlationId);
-      if (!tracker) return { applied: false, message: `no tracker has exit correlation id ${update.correlationId}` };
-      if (update.status !== BrokerOrderStatus.TRADED) {
-        return { applied: false, tracker, message: `${BrokerOrderStatus[update.status]} noted; the intent is resolved by the engine` };
+      if (!tracker) return this.park(update);
+      const change = orderUpdateChange(tracker, update, this.clock.now());
+      if (change.kind === "none") return { applied: false, tracker, message: change.why };
+      if (change.kind === "refused") {
+        this.options.log?.error({ orderNo: tracker.orderNo, correlationId: update.correlationId, orderId: update.orderId }, `order update refused: ${change.why}`);
+        return { applied: false, tracker, message: `refused: ${change.why}` };
       }
-      const next = this.tradedTracker(tracker, update);
-      if (!next) return { applied: false, tracker, message: "duplicate update: the tracker already records this fill" };
-      const written = await this.store.compareAndSet(next, tracker.version);
-      if (written.kind === "written") {
-        this.events.publish({
-          kind: ExitEventKind.EXITED,
-          tracker: written.tracker,
-          status: ExitStatus.EXITED,
-          correlationId: update.correlationId,
-          timeMs: this.clock.now(),
-          message: `order ${update.orderId} traded`,
-        });
-        return { applied: true, tracker: written.tracker, message: "fill recorded" };
-      }
+      const written = await this.store.compareAndSet(change.next, tracker.version);
+      if (written.kind !== "written") continue;
+      this.events.publish({
+        kind: change.event,
+        tracker: written.tracker,
+        ...(change.status === undefined ? {} : { status: change.status }),
+        correlationId: update.correlationId,
+        timeMs: this.clock.now(),
+        message: change.message,
+      });
+      if (change.status === ExitStatus.ROUTER_REJECTED) this.onRefused?.(written.tracker.orderNo);
+      return { applied: true, tracker: written.tracker, message: change.message };
     }
     return { applied: false, message: `tracker kept changing; update for ${update.correlationId} not applied, send it again` };
   }
 
-  /** The tracker after a TRADED update, or undefined when it already says exactly that. */
-  private tradedTracker(tracker: TrackerRecord, update: OrderUpdate): TrackerRecord | undefined {
-    if (tracker.status !== TrackerStatus.EXITING && tracker.status !== TrackerStatus.EXITED) return undefined;
-    const exitPrice = update.averagePrice ?? tracker.exitPrice;
-    const exitedQuantity = update.tradedQuantity ?? tracker.quantity;
-    const unchanged =
-      tracker.status === TrackerStatus.EXITED &&
-      tracker.exitOrderId === update.orderId &&
-      sameMoney(tracker.exitPrice, exitPrice) &&
-      tracker.exitedQuantity.equals(exitedQuantity);
-    if (unchanged) return undefined;
-    const now = this.clock.now();
+  /** Applies the parked updates whose tracker now exists, in arrival order; answers how many changed a tracker. */
+  async retryParked(): Promise<number> {
+    let applied = 0;
+    for (const [correlationId, updates] of [...this.parked]) {
+      if (!(await this.store.findByCorrelationId(correlationId))) continue;
+      this.parked.delete(correlationId);
+      this.parkedTotal -= updates.length;
+      for (const update of updates) if ((await this.apply(update)).applied) applied++;
+    }
+    return applied;
+  }
+
+  /** Updates kept for correlation ids no tracker has (yet). */
+  get parkedCount(): number {
+    return this.parkedTotal;
+  }
+
+  private park(update: OrderUpdate): OrderUpdateResult {
+    const list = this.parked.get(update.correlationId);
+    if (list) list.push(update);
+    else this.parked.set(update.correlationId, [update]);
+    this.parkedTotal++;
+    while (this.parkedTotal > this.maxParked) this.evictOldest();
+    this.options.log?.warn(
+      { correlationId: update.correlationId, orderId: update.orderId, parked: this.parkedTotal },
+      "order update for an unknown exit correlation id kept for later",
+    );
     return {
-      ...tracker,
-      status: TrackerStatus.EXITED,
-      exitOrderId: update.orderId || tracker.exitOrderId,
-      exitedQuantity,
-      exitedAt: tracker.exitedAt ?? update.updateTimeMs ?? now,
-      updatedAt: now,
-      ...(exitPrice ? { exitPrice } : {}),
+      applied: false,
+      parked: true,
+      message: `no tracker has exit correlation id ${update.correlationId}; the update is kept and applied when it appears`,
     };
   }
-}
 
-function sameMoney(a: Money | undefined, b: Money | undefined): boolean {
-  return a === undefined || b === undefined ? a === b : a.equals(b);
+  private evictOldest(): void {
+    const [correlationId, updates] = this.parked.entries().next().value as [string, OrderUpdate[]];
+    const dropped = updates.shift()!;
+    this.parkedTotal--;
+    if (updates.length === 0) this.parked.delete(correlationId);
+    this.options.log?.error(
+      { correlationId, orderId: dropped.orderId, maxParked: this.maxParked },
+      "parked order update dropped: too many updates for unknown correlation ids",
+    );
+  }
 }

@@ -1,0 +1,147 @@
+/**
+ * What one broker order update does to the tracker whose current exit
+ * attempt it belongs to: a pure function, so that every order of arrival and
+ * every duplicate can be reasoned about (and tested) without I/O.
+ *
+ * Guarantees, for the updates of one order (each carrying the order's
+ * cumulative traded quantity):
+ * - Applying an update twice changes nothing the second time.
+ * - An update older than what the tracker records (PART_TRADED after TRADED,
+ *   or a smaller traded quantity) changes nothing.
+ * - So any arrival order of the same updates ends in the same tracker
+ *   (version and updatedAt aside).
+ * - A quantity that would exit more than the position holds is refused and
+ *   reported, never written.
+ *
+ * Rules: working (TRANSIT, PENDING, PART_TRADED) records a partial fill on an
+ * EXITING tracker; TRADED makes it EXITED at the average fill price (or
+ * corrects the price of one already EXITED); REJECTED, CANCELLED, EXPIRED
+ * send it back to ACTIVE with what traded kept as exited, the residual open.
+ */
+import { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
+import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { attemptOrderQuantity, attemptTradedQuantity, type FillLot, overfills, settledAfterRefusal, withAttemptTraded } from "../domain/exit-fill.js";
+import { type Money, ZERO } from "../domain/money.js";
+import type { TrackerRecord } from "../domain/tracker.js";
+
+export interface OrderUpdate {
+  readonly correlationId: string;
+  readonly orderId: string;
+  readonly status: BrokerOrderStatus;
+  /** Cumulative traded quantity of the order. */
+  readonly tradedQuantity?: Money;
+  readonly averagePrice?: Money;
+  readonly updateTimeMs: number;
+}
+
+export type OrderUpdateChange =
+  | { readonly kind: "none"; readonly why: string }
+  /** The update contradicts the tracker (it would overfill): reported, not written. */
+  | { readonly kind: "refused"; readonly why: string }
+  | { readonly kind: "write"; readonly next: TrackerRecord; readonly event: ExitEventKind; readonly status?: ExitStatus; readonly message: string };
+
+const DEAD = new Set([BrokerOrderStatus.REJECTED, BrokerOrderStatus.CANCELLED, BrokerOrderStatus.EXPIRED]);
+
+/** The change `update` makes to `tracker`, whose current attempt has the update's correlation id. */
+export function orderUpdateChange(tracker: TrackerRecord, update: OrderUpdate, nowMs: number): OrderUpdateChange {
+  const statusName = BrokerOrderStatus[update.status];
+  if (tracker.status === TrackerStatus.ACTIVE) {
+    return { kind: "none", why: `${statusName} ignored: this exit attempt was already settled as refused` };
+  }
+  if (tracker.status !== TrackerStatus.EXITING && tracker.status !== TrackerStatus.EXITED) {
+    return { kind: "none", why: `${statusName} ignored: tracker is ${TrackerStatus[tracker.status]}` };
+  }
+  const orderQuantity = attemptOrderQuantity(tracker);
+  if (update.status === BrokerOrderStatus.TRADED) return traded(tracker, update, nowMs);
+  if (DEAD.has(update.status)) {
+    const recorded = tracker.status === TrackerStatus.EXITING ? attemptTradedQuantity(tracker) : undefined;
+    const final = maxOf(update.tradedQuantity, recorded);
+    const lot = lotOf(final, update.averagePrice);
+    if (overfills(tracker, lot)) return overfill(tracker, lot);
+    if (final.greaterThanOrEqualTo(orderQuantity)) return traded(tracker, update, nowMs);
+    return refused(tracker, update, lot, nowMs);
+  }
+  const reported = update.tradedQuantity;
+  if (!reported || reported.isZero()) return { kind: "none", why: `${statusName} noted; nothing traded yet` };
+  const lot = lotOf(reported, update.averagePrice);
+  if (overfills(tracker, lot)) return overfill(tracker, lot);
+  if (reported.greaterThanOrEqualTo(orderQuantity)) return traded(tracker, update, nowMs);
+  if (tracker.status === TrackerStatus.EXITED) {
+    return { kind: "none", why: `${statusName} noted: ${reported.toFixed()} of ${orderQuantity.toFixed()} traded, the exit is already recorded` };
+  }
+  if (!reported.greaterThan(attemptTradedQuantity(tracker))) {
+    return { kind: "none", why: `${statusName} ignored: the tracker already records ${attemptTradedQuantity(tracker).toFixed()} traded` };
+  }
+  return {
+    kind: "write",
+    next: { ...tracker, ...withAttemptTraded(tracker, lot), exitOrderId: update.orderId || tracker.exitOrderId, updatedAt: nowMs },
+    event: ExitEventKind.FILL,
+    message: `order ${update.orderId} ${statusName}: ${reported.toFixed()} of ${orderQuantity.toFixed()} traded`,
+  };
+}
+
+/** The whole attempt traded: EXITED, or an EXITED tracker's numbers corrected to the broker's. */
+function traded(tracker: TrackerRecord, update: OrderUpdate, nowMs: number): OrderUpdateChange {
+  const lot = lotOf(attemptOrderQuantity(tracker), update.averagePrice);
+  const fill = withAttemptTraded(tracker, lot);
+  const exitOrderId = update.orderId || tracker.exitOrderId;
+  const wasExited = tracker.status === TrackerStatus.EXITED;
+  if (wasExited && tracker.exitedQuantity.equals(fill.exitedQuantity) && samePrice(tracker.exitPrice, fill.exitPrice) && tracker.exitOrderId === exitOrderId) {
+    return { kind: "none", why: "duplicate: the tracker already records this fill" };
+  }
+  return {
+    kind: "write",
+    next: {
+      ...tracker,
+      ...fill,
+      status: TrackerStatus.EXITED,
+      exitOrderId,
+      exitedAt: tracker.exitedAt ?? update.updateTimeMs,
+      updatedAt: nowMs,
+    },
+    event: wasExited ? ExitEventKind.FILL : ExitEventKind.EXITED,
+    status: ExitStatus.EXITED,
+    message: `order ${update.orderId} traded${fill.exitPrice ? ` at ${fill.exitPrice.toFixed()}` : ""}`,
+  };
+}
+
+/** The rest of the attempt was refused: back to ACTIVE, what traded kept as exited. */
+function refused(tracker: TrackerRecord, update: OrderUpdate, lot: FillLot, nowMs: number): OrderUpdateChange {
+  const settled = settledAfterRefusal(tracker, lot);
+  const open = tracker.quantity.minus(settled.exitedQuantity);
+  return {
+    kind: "write",
+    next: {
+      ...tracker,
+      ...settled,
+      status: TrackerStatus.ACTIVE,
+      exitOrderId: update.orderId || tracker.exitOrderId,
+      exitedAt: undefined,
+      updatedAt: nowMs,
+    },
+    event: ExitEventKind.REVERTED,
+    status: ExitStatus.ROUTER_REJECTED,
+    message: `order ${update.orderId} ${BrokerOrderStatus[update.status]} after ${lot.quantity.toFixed()} traded; ${open.toFixed()} open again`,
+  };
+}
+
+function overfill(tracker: TrackerRecord, lot: FillLot): OrderUpdateChange {
+  return {
+    kind: "refused",
+    why: `traded quantity ${lot.quantity.toFixed()} would exit more than the ${tracker.quantity.minus(tracker.priorExitedQuantity).toFixed()} this attempt was for`,
+  };
+}
+
+function lotOf(quantity: Money, price: Money | undefined): FillLot {
+  return price ? { quantity, price } : { quantity };
+}
+
+function maxOf(a: Money | undefined, b: Money | undefined): Money {
+  if (!a) return b ?? ZERO;
+  if (!b) return a;
+  return a.greaterThan(b) ? a : b;
+}
+
+function samePrice(a: Money | undefined, b: Money | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.equals(b);
+}
