@@ -1,0 +1,85 @@
+/**
+ * The tracker store's writes as Lua scripts, each atomic on the Redis server
+ * (loaded with `defineScript`: EVALSHA, EVAL again after SCRIPT FLUSH).
+ *
+ * Replies are a kind first, then, where useful, the stored hash as a flat
+ * [field, value, ...] list.
+ */
+import { defineScript, type CommandParser } from "redis";
+
+/**
+ * Creates the tracker hash and adds it to the listing indexes, unless the
+ * hash exists. KEYS: hash, all-index, status-index, segment-index,
+ * paper-index. ARGV: order_no, then the hash fields.
+ * Replies {"created"} or {"exists", ...stored fields}.
+ */
+export const REGISTER_TRACKER = defineScript({
+  NUMBER_OF_KEYS: 5,
+  SCRIPT: `
+if redis.call('exists', KEYS[1]) == 1 then
+  local stored = redis.call('hgetall', KEYS[1])
+  table.insert(stored, 1, 'exists')
+  return stored
+end
+redis.call('hset', KEYS[1], unpack(ARGV, 2))
+for i = 2, 5 do redis.call('zadd', KEYS[i], 0, ARGV[1]) end
+return {'created'}`,
+  parseCommand(parser: CommandParser, keys: readonly string[], orderNo: string, fields: readonly string[]) {
+    parser.pushKeys([...keys]);
+    parser.push(orderNo, ...fields);
+  },
+  transformReply: asStrings,
+});
+
+/**
+ * Compare-and-set of a whole tracker. Checks, in this order: the hash exists;
+ * the writer's fencing token is not older than the stored one; the stored
+ * version is the expected one; the status change is one of the legal edges
+ * (passed in as "FROM>TO" words, the transition table of the domain); the
+ * exited quantity is within bounds (checked by the caller, passed as a flag).
+ * Then replaces the hash, moves the tracker
+ * between status indexes and records the correlation id.
+ *
+ * KEYS: hash, correlation-id hash. ARGV: order_no, expected version, fencing
+ * token, next status, legal edges, status-index key prefix, quantity-ok
+ * ("1"/"0"), correlation id, then the hash fields (version = expected + 1).
+ * Replies {"written"}, {"not-found"}, {"fenced"|"version-mismatch", ...stored},
+ * {"illegal-transition", from} or {"invalid-quantity"}.
+ */
+export const COMPARE_AND_SET_TRACKER = defineScript({
+  NUMBER_OF_KEYS: 2,
+  SCRIPT: `
+local stored = redis.call('hmget', KEYS[1], 'version', 'fencingToken', 'status')
+if not stored[1] then return {'not-found'} end
+local function refuse(kind)
+  local all = redis.call('hgetall', KEYS[1])
+  table.insert(all, 1, kind)
+  return all
+end
+if tonumber(ARGV[3]) < tonumber(stored[2]) then return refuse('fenced') end
+if tonumber(stored[1]) ~= tonumber(ARGV[2]) then return refuse('version-mismatch') end
+local from, to = stored[3], ARGV[4]
+if from ~= to and not string.find(' ' .. ARGV[5] .. ' ', ' ' .. from .. '>' .. to .. ' ', 1, true) then
+  return {'illegal-transition', from}
+end
+if ARGV[7] ~= '1' then return {'invalid-quantity'} end
+redis.call('del', KEYS[1])
+redis.call('hset', KEYS[1], unpack(ARGV, 9))
+if from ~= to then
+  redis.call('zrem', ARGV[6] .. from, ARGV[1])
+  redis.call('zadd', ARGV[6] .. to, 0, ARGV[1])
+end
+if ARGV[8] ~= '' then redis.call('hset', KEYS[2], ARGV[8], ARGV[1]) end
+return {'written'}`,
+  parseCommand(parser: CommandParser, keys: readonly [string, string], args: readonly string[], fields: readonly string[]) {
+    parser.pushKeys([...keys]);
+    parser.push(...args, ...fields);
+  },
+  transformReply: asStrings,
+});
+
+export const TRACKER_SCRIPTS = { trackerRegister: REGISTER_TRACKER, trackerCompareAndSet: COMPARE_AND_SET_TRACKER };
+
+function asStrings(reply: unknown): string[] {
+  return (reply as unknown[]).map(String);
+}
