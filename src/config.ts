@@ -104,6 +104,37 @@ export const SETTINGS = {
   ltpStaleAfterMs: { flag: "ltp-stale-after-ms", description: "an LTP older than this is flagged stale, ms", defaultValue: 5_000, parse: integer(1, 86_400_000) },
   ltpHopTimeoutMs: { flag: "ltp-hop-timeout-ms", description: "longest wait for one LTP source, ms", defaultValue: 50, parse: integer(1, 10_000) },
   shutdownGraceMs: { flag: "shutdown-grace-ms", description: "how long shutdown waits for in-flight calls, ms", defaultValue: 10_000, parse: integer(0, 600_000) },
+  reconcilerGraceMs: {
+    flag: "reconciler-grace-ms",
+    description: "the reconciler leaves an exit intent younger than this to the exit that made it, ms",
+    defaultValue: 10_000,
+    parse: integer(0, 3_600_000),
+  },
+  reconcilerIntervalMs: { flag: "reconciler-interval-ms", description: "pause between reconciler passes, ms", defaultValue: 5_000, parse: integer(10, 3_600_000) },
+  reconcilerRetryBudget: {
+    flag: "reconciler-retry-budget",
+    description: "retries of a refused exit the reconciler owns before it is reported and left ACTIVE",
+    defaultValue: 3,
+    parse: integer(0, 100),
+  },
+  watchBufferSize: {
+    flag: "watch-buffer-size",
+    description: "WatchExits: events a watcher may fall behind before it is dropped",
+    defaultValue: 1024,
+    parse: integer(1, 1_000_000),
+  },
+  maxParkedOrderUpdates: {
+    flag: "max-parked-order-updates",
+    description: "order updates kept for correlation ids no tracker has yet",
+    defaultValue: 10_000,
+    parse: integer(0, 1_000_000),
+  },
+  faultPauseAfterOrderMs: {
+    flag: "fault-pause-after-order-ms",
+    description: "fault injection for crash tests: hold every placed exit order's reply this long before the tracker update, ms (0: off)",
+    defaultValue: 0,
+    parse: integer(0, 600_000),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export type Config = { -readonly [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K]["defaultValue"] };

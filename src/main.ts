@@ -7,12 +7,15 @@ import { pathToFileURL } from "node:url";
 import { pino, type Logger } from "pino";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { ExitEngine } from "./exit/exit-engine.js";
+import { ExitEventHub } from "./exit/exit-event-hub.js";
 import { OrderUpdateHandler } from "./exit/order-update-handler.js";
+import { Reconciler } from "./exit/reconciler.js";
 import type { Clock, ExitEventSink, ExitLock, OrderRouter, TrackerStore } from "./exit/ports.js";
 import { systemClock } from "./exit/system-clock.js";
 import { InProcessLock } from "./lock/in-process-lock.js";
 import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "./router/dhan-router.js";
 import { PaperRouter } from "./router/paper-router.js";
+import { PausedReplyRouter } from "./router/paused-reply-router.js";
 import type { CallMiddleware } from "./server/call-middleware.js";
 import { startConnectEngine, type RunningEngine } from "./server/connect-engine.js";
 import { startGrpcJsEngine } from "./server/grpc-js-engine.js";
@@ -53,15 +56,16 @@ export interface RunningTradingCore {
   stop(): Promise<void>;
 }
 
-const NO_EVENTS: ExitEventSink = { publish() {} };
 
 export async function startTradingCore(config: Config, overrides: AdapterOverrides = {}): Promise<RunningTradingCore> {
   const log = overrides.log ?? pino({ level: config.logLevel, base: { service: "tradingcore" } });
   const clock = overrides.clock ?? systemClock;
   const store = overrides.store ?? new MemoryTrackerStore();
   const lock = overrides.lock ?? new InProcessLock(() => clock.now());
-  const router = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config));
-  const events = overrides.events ?? NO_EVENTS;
+  const configured = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config));
+  const router = configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
+  const hub = new ExitEventHub(config.watchBufferSize);
+  const events = overrides.events ? fanOut(hub, overrides.events) : hub;
   const tickCache = new MemoryTickCache();
   const resolver = new FallbackLtpResolver(
     [tickCache],
@@ -84,11 +88,28 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       trackerUpdateRetries: config.trackerUpdateRetries,
     },
   });
+  const orderUpdates = new OrderUpdateHandler(store, clock, events, {
+    maxParked: config.maxParkedOrderUpdates,
+    log,
+    onRefused: (orderNo) => reconciler.owe(orderNo),
+  });
+  const reconciler = new Reconciler({
+    engine,
+    store,
+    clock,
+    events,
+    log,
+    parkedUpdates: orderUpdates,
+    settings: { graceMs: config.reconcilerGraceMs, intervalMs: config.reconcilerIntervalMs, retryBudget: config.reconcilerRetryBudget },
+  });
+  const stopping = new AbortController();
   const health = new HealthState(SERVED_SERVICES);
   const services: TradingCoreServices = {
     engine,
     store,
-    orderUpdates: new OrderUpdateHandler(store, clock, events),
+    orderUpdates,
+    events: hub,
+    stopping: stopping.signal,
     ticks: { cache: tickCache, sink: tickCache, resolver },
     health,
     clock,
@@ -97,6 +118,10 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
 
   const middleware = [loggingMiddleware(log), ...(overrides.middleware ?? [])].filter((m): m is CallMiddleware => m !== undefined);
   const engines = await startEngines(config, services, middleware);
+  // Crash recovery before SERVING: every intent a previous process left is resolved (or found still pending).
+  const recovered = await reconciler.runOnce({ ignoreGrace: true });
+  log.info({ reconciler: recovered }, "start-up reconciliation done");
+  reconciler.start();
   health.setAll(ServingStatus.SERVING);
   const addressOf = (engine: RunningEngine) => `${config.host.includes(":") ? `[${config.host}]` : config.host}:${engine.port}`;
   const primary = engines[0]!;
@@ -116,8 +141,15 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     router,
     async stop() {
       health.setAll(ServingStatus.NOT_SERVING);
-      await Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
-      log.info({ address }, "tradingcore stopped");
+      stopping.abort(new Error("shutting down"));
+      const closing = Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
+      await reconciler.stop();
+      // Never abandon an exit between its intent and its result: wait for every one in flight.
+      if (engine.exitsInFlight > 0) log.info({ exitsInFlight: engine.exitsInFlight }, "waiting for exits in flight");
+      await engine.whenIdle();
+      hub.close();
+      await closing;
+      log.info({ address, reconciler: reconciler.counters }, "tradingcore stopped");
     },
   };
 }
@@ -138,6 +170,16 @@ async function startEngines(config: Config, services: TradingCoreServices, middl
     throw error;
   }
   return engines;
+}
+
+/** Publishes every event to the hub and to the caller's sink. */
+function fanOut(hub: ExitEventHub, other: ExitEventSink): ExitEventSink {
+  return {
+    publish(event) {
+      hub.publish(event);
+      other.publish(event);
+    },
+  };
 }
 
 function routerFromConfig(config: Config): OrderRouter | undefined {

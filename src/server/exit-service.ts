@@ -10,13 +10,17 @@ import {
   ApplyOrderUpdateResponseSchema,
   BrokerOrderStatus,
   ExecuteExitResponseSchema,
+  ExitAllResponseSchema,
   ExitService,
   GetTrackerResponseSchema,
   ListTrackersResponseSchema,
   RegisterTrackerResponseSchema,
+  WatchExitsResponseSchema,
 } from "../../gen/tradingcore/v1/exit_pb.js";
 import { parseDecimal } from "../domain/money.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
+import { DEFAULT_EXIT_ALL_PARALLEL, type ExitAllRequest, exitAll, exitAllProblem } from "../exit/exit-all.js";
+import { exitEventToWire } from "./exit-event-wire.js";
 import { invalid, parseEnum, parseEnumFilter, parseOrderNo, parseTrackerSpec } from "./request-parsing.js";
 import { msOf } from "./time-wire.js";
 import { exitOutcomeToWire, trackerToWire } from "./tracker-wire.js";
@@ -27,7 +31,7 @@ export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
 export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<typeof ExitService> {
-  const { engine, store, orderUpdates, clock } = services;
+  const { engine, store, orderUpdates, events, stopping, clock } = services;
   return {
     async registerTracker(request) {
       const spec = parseTrackerSpec(request);
@@ -62,9 +66,22 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
       return create(ExecuteExitResponseSchema, { result: exitOutcomeToWire(outcome) });
     },
 
-    // eslint-disable-next-line require-yield
-    async *exitAll() {
-      throw new TradingCoreError("unimplemented", "ExitAll is not available yet");
+    async *exitAll(request, context) {
+      const segment = parseEnumFilter(Segment, request.segment, "segment");
+      const exitAllRequest: ExitAllRequest = {
+        ...(segment === undefined ? {} : { segment }),
+        ...(request.paper === undefined ? {} : { paper: request.paper }),
+        reason: request.reason,
+        reasonCode: request.reasonCode,
+        maxParallel: request.maxParallel || DEFAULT_EXIT_ALL_PARALLEL,
+      };
+      const problem = exitAllProblem(exitAllRequest);
+      if (problem) throw invalid(problem);
+      // Cancellation (the client's, or shutdown) stops new exits; exits already started still finish.
+      const signal = AbortSignal.any([context.signal, stopping]);
+      for await (const { outcome } of exitAll({ engine, store }, exitAllRequest, signal)) {
+        yield create(ExitAllResponseSchema, { result: exitOutcomeToWire(outcome) });
+      }
     },
 
     async applyOrderUpdate(request) {
@@ -88,9 +105,12 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
       });
     },
 
-    // eslint-disable-next-line require-yield
-    async *watchExits() {
-      throw new TradingCoreError("unimplemented", "WatchExits is not available yet");
+    async *watchExits(request, context) {
+      const orderNo = request.orderNo === "" ? undefined : parseOrderNo(request.orderNo);
+      // A watcher that falls behind is dropped by the hub and ends with RESOURCE_EXHAUSTED; exits never wait for it.
+      for await (const event of events.watch({ ...(orderNo === undefined ? {} : { orderNo }), signal: context.signal })) {
+        yield create(WatchExitsResponseSchema, { event: exitEventToWire(event) });
+      }
     },
   };
 }
