@@ -24,6 +24,9 @@ import { HealthState, ServingStatus } from "./server/health-state.js";
 import { registerRoutes, SERVED_SERVICES, tradingCoreServices } from "./server/routes.js";
 import type { TradingCoreServices } from "./server/services.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
+import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
+import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
+import { disabledTelemetry, startTelemetry, type Telemetry } from "./telemetry/telemetry.js";
 import { FallbackLtpResolver } from "./ticks/fallback-ltp-resolver.js";
 import { MemoryTickCache } from "./ticks/memory-tick-cache.js";
 
@@ -38,6 +41,8 @@ export interface AdapterOverrides {
   readonly log?: Logger;
   /** Call middleware run on every engine after the built-in ones (tracing, logging). */
   readonly middleware?: readonly CallMiddleware[];
+  /** Tracing and metrics (started by the caller, once per process); none when absent. */
+  readonly telemetry?: Telemetry;
 }
 
 export interface RunningTradingCore {
@@ -61,18 +66,21 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const log = overrides.log ?? pino({ level: config.logLevel, base: { service: "tradingcore" } });
   const clock = overrides.clock ?? systemClock;
   const store = overrides.store ?? new MemoryTrackerStore();
-  const lock = overrides.lock ?? new InProcessLock(() => clock.now());
+  const telemetry = overrides.telemetry ?? disabledTelemetry();
+  const bareLock = overrides.lock ?? new InProcessLock(() => clock.now());
+  const lock = telemetry.metering ? new MeteredExitLock(bareLock, telemetry.metrics) : bareLock;
   const configured = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config));
   const router = configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
   const hub = new ExitEventHub(config.watchBufferSize);
   const events = overrides.events ? fanOut(hub, overrides.events) : hub;
   const tickCache = new MemoryTickCache();
-  const resolver = new FallbackLtpResolver(
+  const bareResolver = new FallbackLtpResolver(
     [tickCache],
     { hopTimeoutMs: config.ltpHopTimeoutMs, staleAfterMs: config.ltpStaleAfterMs },
     () => clock.now(),
     log,
   );
+  const resolver = telemetry.metering ? new MeteredLtpResolver(bareResolver, telemetry.metrics) : bareResolver;
   const engine = new ExitEngine({
     store,
     lock,
@@ -81,6 +89,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     clock,
     events,
     log,
+    ...(telemetry.metering ? { observer: telemetry.metrics } : {}),
     settings: {
       lockTtlMs: config.lockTtlMs,
       routerTimeoutMs: config.routerTimeoutMs,
@@ -102,6 +111,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     parkedUpdates: orderUpdates,
     settings: { graceMs: config.reconcilerGraceMs, intervalMs: config.reconcilerIntervalMs, retryBudget: config.reconcilerRetryBudget },
   });
+  if (telemetry.metering) telemetry.metrics.observeReconciler(() => ({ ...reconciler.counters }));
   const stopping = new AbortController();
   const health = new HealthState(SERVED_SERVICES);
   const services: TradingCoreServices = {
@@ -116,7 +126,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     log,
   };
 
-  const middleware = [loggingMiddleware(log), ...(overrides.middleware ?? [])].filter((m): m is CallMiddleware => m !== undefined);
+  const middleware = [...telemetry.middleware, loggingMiddleware(log), ...(overrides.middleware ?? [])].filter((m): m is CallMiddleware => m !== undefined);
   const engines = await startEngines(config, services, middleware);
   // Crash recovery before SERVING: every intent a previous process left is resolved (or found still pending).
   const recovered = await reconciler.runOnce({ ignoreGrace: true });
@@ -216,20 +226,24 @@ async function main(): Promise<void> {
   // the engines are still starting must still end in an orderly stop, not a kill.
   let stopSignal: string | undefined;
   let core: RunningTradingCore | undefined;
+  const telemetry = startTelemetry();
   const shutdown = (signal: string) => {
     if (stopSignal) return;
     stopSignal = signal;
-    if (core) stopAndExit(core, signal);
+    if (core) stopAndExit(core, telemetry, signal);
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
-  core = await startTradingCore(config);
-  if (stopSignal) stopAndExit(core, stopSignal);
+  core = await startTradingCore(config, { telemetry });
+  if (stopSignal) stopAndExit(core, telemetry, stopSignal);
 }
 
-function stopAndExit(core: RunningTradingCore, signal: string): void {
+function stopAndExit(core: RunningTradingCore, telemetry: Telemetry, signal: string): void {
   core.services.log.info({ signal }, "shutting down");
-  core.stop().then(
+  core
+    .stop()
+    .then(() => telemetry.shutdown())
+    .then(
     () => process.exit(0),
     (error: unknown) => {
       core.services.log.error({ err: error }, "shutdown failed");

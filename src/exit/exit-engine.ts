@@ -18,6 +18,7 @@ import { type ExitOutcome, exitOutcome } from "./exit-outcome.js";
 import { EXIT_SPANS, annotateActiveSpan, inSpan } from "./exit-tracing.js";
 import { ExitRecorder } from "./exit-recorder.js";
 import { ExitsInFlight } from "./exits-in-flight.js";
+import { NO_EXIT_OBSERVER, type ExitObserver } from "./exit-observer.js";
 import { RouterGateway, type RouteResult } from "./router-gateway.js";
 import type { Clock, ExitEventSink, ExitLock, ExitLog, LockLease, LtpQuote, LtpResolver, OrderRouter, TrackerStore } from "./ports.js";
 
@@ -56,6 +57,8 @@ export interface ExitEngineDeps {
   readonly events: ExitEventSink;
   readonly log: ExitLog;
   readonly settings?: Partial<ExitEngineSettings>;
+  /** Told when each exit starts and ends (metrics); nothing when absent. */
+  readonly observer?: ExitObserver;
 }
 
 /** The lock resource guarding exits of one tracker. */
@@ -78,7 +81,7 @@ export class ExitEngine {
   /** Exits one position at most once. Resolves with the outcome; rejects only on a store outage before any order. */
   async execute(command: ExitCommand): Promise<ExitOutcome> {
     annotateActiveSpan({ order_no: command.orderNo });
-    const outcome = await this.inFlight.run(() => this.executeSteps(command));
+    const outcome = await this.observed("execute", () => this.inFlight.run(() => this.executeSteps(command)));
     annotateActiveSpan({ "exit.status": ExitStatus[outcome.status] });
     return outcome;
   }
@@ -101,12 +104,24 @@ export class ExitEngine {
   async resolveIntent(orderNo: string): Promise<ExitOutcome> {
     const command: ExitCommand = { orderNo, reason: "reconciled", reasonCode: ExitReasonCode.RECONCILED };
     if (!this.gateway) return exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { message: "no order router is configured" });
-    return this.inFlight.run(() => this.underLock(command, async (lease) => {
+    return this.observed("resolve", () => this.inFlight.run(() => this.underLock(command, async (lease) => {
       const tracker = await this.deps.store.get(orderNo);
       if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${orderNo}` });
       if (tracker.status !== TrackerStatus.EXITING) return this.answerForSettled(tracker);
       return this.resume(tracker, { ...command, reason: tracker.exitReason, reasonCode: tracker.exitReasonCode }, lease);
-    }));
+    })));
+  }
+
+  /** Runs one exit or resolution, reporting its start and outcome to the observer. */
+  private async observed(path: "execute" | "resolve", work: () => Promise<ExitOutcome>): Promise<ExitOutcome> {
+    const finished = (this.deps.observer ?? NO_EXIT_OBSERVER).exitStarted(path);
+    let outcome: ExitOutcome | undefined;
+    try {
+      outcome = await work();
+      return outcome;
+    } finally {
+      finished(outcome);
+    }
   }
 
   private async executeSteps(command: ExitCommand): Promise<ExitOutcome> {

@@ -1,0 +1,116 @@
+/**
+ * OpenTelemetry for the sidecar, on @opentelemetry/sdk-node.
+ *
+ * Guarantees:
+ * - Nothing is exported, and no SDK is installed, unless
+ *   `OTEL_EXPORTER_OTLP_ENDPOINT` (or `otlpEndpoint`) is set or a caller
+ *   passes its own span processors or metric readers (tests). Without an SDK
+ *   the tracing middleware is left out, the step spans are the API's no-ops
+ *   and the metric instruments are no-ops: almost nothing is spent.
+ * - With an endpoint: spans and metrics go over OTLP HTTP/protobuf
+ *   (`/v1/traces`, `/v1/metrics`), spans through a batch processor, sampled
+ *   per `OTEL_TRACES_SAMPLER` (parent-based always-on by default).
+ * - W3C `traceparent`/`tracestate` and `baggage` are the propagators
+ *   (`OTEL_PROPAGATORS` overrides), so a caller's trace continues into ours.
+ * - The SDK registers process-wide providers: one Telemetry at a time per
+ *   process; `shutdown` unregisters them.
+ */
+import { context, metrics as metricsApi, propagation, trace } from "@opentelemetry/api";
+import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { type IMetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { CallMiddleware } from "../server/call-middleware.js";
+import { tracingMiddleware } from "./tracing-middleware.js";
+import { TradingCoreMetrics } from "./trading-core-metrics.js";
+
+export interface TelemetryOptions {
+  /** `service.name` of the resource; `OTEL_SERVICE_NAME` wins when set. */
+  readonly serviceName?: string;
+  /** OTLP/HTTP base URL (e.g. `http://127.0.0.1:4318`); `OTEL_EXPORTER_OTLP_ENDPOINT` when absent. */
+  readonly otlpEndpoint?: string;
+  /** Span processors of the caller's own (an in-memory exporter in tests), besides OTLP. */
+  readonly spanProcessors?: readonly SpanProcessor[];
+  /** Metric readers of the caller's own, besides OTLP. */
+  readonly metricReaders?: readonly IMetricReader[];
+  /** How often metrics are exported over OTLP, ms. */
+  readonly metricExportIntervalMs?: number;
+}
+
+export interface Telemetry {
+  /** True when spans are recorded (and the server opens one per call). */
+  readonly tracing: boolean;
+  /** True when metrics are collected. */
+  readonly metering: boolean;
+  readonly metrics: TradingCoreMetrics;
+  /** The server-span middleware, when tracing; engines run it first. */
+  readonly middleware: readonly CallMiddleware[];
+  /** Flushes what is buffered and stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+const METER_NAME = "tradingcore";
+
+/** Telemetry that records nothing: what runs when nothing asked for it. */
+export function disabledTelemetry(): Telemetry {
+  return {
+    tracing: false,
+    metering: false,
+    metrics: new TradingCoreMetrics(metricsApi.getMeter(METER_NAME)),
+    middleware: [],
+    shutdown: async () => {},
+  };
+}
+
+export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.ProcessEnv = process.env): Telemetry {
+  const endpoint = (options.otlpEndpoint ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "").trim();
+  const spanProcessors = [...(options.spanProcessors ?? [])];
+  const metricReaders = [...(options.metricReaders ?? [])];
+  if (endpoint !== "") {
+    const base = endpoint.replace(/\/+$/, "");
+    const tracesUrl = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${base}/v1/traces`;
+    const metricsUrl = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT || `${base}/v1/metrics`;
+    spanProcessors.push(
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }), {
+        maxQueueSize: 65_536,
+        maxExportBatchSize: 4_096,
+        scheduledDelayMillis: 500,
+      }),
+    );
+    metricReaders.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: metricsUrl }),
+        exportIntervalMillis: options.metricExportIntervalMs ?? 10_000,
+      }),
+    );
+  }
+  if (spanProcessors.length === 0 && metricReaders.length === 0) return disabledTelemetry();
+
+  const sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME ?? options.serviceName ?? "tradingcore",
+    spanProcessors,
+    metricReaders,
+    logRecordProcessors: [],
+    instrumentations: [],
+  });
+  sdk.start();
+  const tracing = spanProcessors.length > 0;
+  return {
+    tracing,
+    metering: metricReaders.length > 0,
+    metrics: new TradingCoreMetrics(metricsApi.getMeter(METER_NAME)),
+    middleware: tracing ? [tracingMiddleware()] : [],
+    async shutdown() {
+      try {
+        await sdk.shutdown();
+      } finally {
+        // Unregister the process-wide providers, so that telemetry can be started again in this process.
+        trace.disable();
+        metricsApi.disable();
+        propagation.disable();
+        context.disable();
+      }
+    },
+  };
+}

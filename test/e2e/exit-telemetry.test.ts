@@ -1,0 +1,150 @@
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import type { Histogram } from "@opentelemetry/sdk-metrics";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExitReasonCode, ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { publishTick, registerTracker, uniqueOrderNo } from "../support/fixtures.js";
+import { startRecordingTelemetry, type RecordingTelemetry } from "../support/recording-telemetry.js";
+import { startTestServer, testEngine, type TestServer } from "../support/test-server.js";
+
+const exitRequest = (orderNo: string) => ({ orderNo, reason: "stop loss hit", reasonCode: ExitReasonCode.STOP_LOSS });
+
+const STEP_SPANS = [
+  "exit.validate",
+  "exit.lock.acquire",
+  "exit.tracker.load",
+  "exit.ltp.lookup",
+  "exit.intent.persist",
+  "exit.router.call",
+  "exit.tracker.update",
+  "exit.lock.release",
+];
+
+const CALLER_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN_ID = "00f067aa0ba902b7";
+
+let recording: RecordingTelemetry;
+let server: TestServer;
+beforeAll(async () => {
+  recording = startRecordingTelemetry();
+  server = await startTestServer({ adapters: { telemetry: recording.telemetry } });
+});
+afterAll(async () => {
+  await server.close();
+  await recording.shutdown();
+});
+
+function serverSpan(method: string, predicate: (span: ReadableSpan) => boolean = () => true): ReadableSpan {
+  const spans = recording.spans.getFinishedSpans().filter((span) => span.name === method && span.kind === SpanKind.SERVER && predicate(span));
+  expect(spans).toHaveLength(1);
+  return spans[0]!;
+}
+
+const forOrder = (orderNo: string) => (span: ReadableSpan) => span.attributes.order_no === orderNo;
+
+describe(`one ExecuteExit traced on the ${testEngine()} engine`, () => {
+  let orderNo: string;
+  beforeAll(async () => {
+    orderNo = await registerTracker(server, { securityId: "4401" });
+    await publishTick(server, "104.35", "4401");
+    const { result } = await server.exits.executeExit(exitRequest(orderNo));
+    expect(result?.status).toBe(ExitStatus.EXITED);
+  });
+
+  it("has a SERVER span named ExecuteExit with order_no, exit.status and the rpc attributes", () => {
+    const span = serverSpan("ExecuteExit", forOrder(orderNo));
+    expect(span.attributes).toMatchObject({
+      order_no: orderNo,
+      "exit.status": "EXITED",
+      "rpc.system": "grpc",
+      "rpc.service": "tradingcore.v1.ExitService",
+      "rpc.method": "ExecuteExit",
+      "rpc.grpc.status_code": 0,
+      "tradingcore.engine": testEngine(),
+    });
+    expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
+  });
+
+  it("has every exit step as a child of the server span, in the order the flow runs them", () => {
+    const parent = serverSpan("ExecuteExit", forOrder(orderNo));
+    const children = recording
+      .spansOf(parent.spanContext().traceId)
+      .filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId)
+      .sort((a, b) => (a.startTime[0] - b.startTime[0]) * 1e9 + (a.startTime[1] - b.startTime[1]));
+    expect(children.map((span) => span.name)).toEqual(STEP_SPANS);
+  });
+
+  it("puts the lock, LTP and router facts on their step spans", () => {
+    const traceId = serverSpan("ExecuteExit", forOrder(orderNo)).spanContext().traceId;
+    const step = (name: string) => recording.spansOf(traceId).find((span) => span.name === name)!;
+    expect(step("exit.lock.acquire").attributes).toMatchObject({ "lock.attempts": 1, "lock.result": "acquired" });
+    expect(step("exit.ltp.lookup").attributes).toMatchObject({ "ltp.source": "MEMORY", "ltp.stale": false });
+    expect(typeof step("exit.ltp.lookup").attributes["ltp.age_ms"]).toBe("number");
+    expect(step("exit.router.call").attributes).toMatchObject({ "router.outcome": "accepted" });
+    expect(step("exit.lock.release").attributes).toMatchObject({ "lock.release": "released" });
+  });
+
+  it("starts a new trace when the caller sends no traceparent", () => {
+    expect(serverSpan("ExecuteExit", forOrder(orderNo)).parentSpanContext).toBeUndefined();
+  });
+});
+
+describe(`trace continuation on the ${testEngine()} engine`, () => {
+  it("continues the caller's W3C traceparent: same trace id, the caller's span as parent", async () => {
+    const orderNo = await registerTracker(server);
+    await server.exits.executeExit(exitRequest(orderNo), { metadata: { traceparent: `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01` } });
+    const span = serverSpan("ExecuteExit", forOrder(orderNo));
+    expect(span.spanContext().traceId).toBe(CALLER_TRACE_ID);
+    expect(span.parentSpanContext?.spanId).toBe(CALLER_SPAN_ID);
+    expect(span.parentSpanContext?.isRemote).toBe(true);
+  });
+
+  it("records a failed call's status code and error on its span, with the public message only", async () => {
+    const missing = uniqueOrderNo("absent");
+    await expect(server.exits.getTracker({ orderNo: missing })).rejects.toMatchObject({ code: 5 });
+    const span = serverSpan("GetTracker", (candidate) => String(candidate.status.message).includes(missing));
+    expect(span.attributes["rpc.grpc.status_code"]).toBe(5);
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.events.map((event) => event.name)).toContain("exception");
+  });
+});
+
+describe(`exit metrics on the ${testEngine()} engine`, () => {
+  const countOf = async (metric: string, attributes: Record<string, unknown>) => {
+    const points = await recording.points(metric);
+    const matching = points.filter((point) => Object.entries(attributes).every(([key, value]) => point.attributes[key] === value));
+    return matching.reduce((sum, point) => sum + (typeof point.value === "number" ? point.value : (point.value as Histogram).count), 0);
+  };
+
+  it("counts exits per status, and times each one", async () => {
+    const before = {
+      exited: await countOf("tradingcore.exits", { "exit.status": "EXITED", "exit.path": "execute" }),
+      missing: await countOf("tradingcore.exits", { "exit.status": "TRACKER_NOT_FOUND" }),
+      invalid: await countOf("tradingcore.exits", { "exit.status": "INVALID_REQUEST" }),
+      timed: await countOf("tradingcore.exit.duration", {}),
+    };
+    for (let i = 0; i < 3; i++) await server.exits.executeExit(exitRequest(await registerTracker(server)));
+    await server.exits.executeExit(exitRequest(uniqueOrderNo("missing")));
+    await server.exits.executeExit({ orderNo: "", reason: "x" });
+
+    expect(await countOf("tradingcore.exits", { "exit.status": "EXITED", "exit.path": "execute" })).toBe(before.exited + 3);
+    expect(await countOf("tradingcore.exits", { "exit.status": "TRACKER_NOT_FOUND" })).toBe(before.missing + 1);
+    expect(await countOf("tradingcore.exits", { "exit.status": "INVALID_REQUEST" })).toBe(before.invalid + 1);
+    expect(await countOf("tradingcore.exit.duration", {})).toBe(before.timed + 5);
+    expect(await countOf("tradingcore.exits.in_flight", {})).toBe(0);
+  });
+
+  it("times lock acquisitions and counts LTP look-ups by source and staleness", async () => {
+    const lockBefore = await countOf("tradingcore.lock.acquire.duration", { "lock.result": "acquired" });
+    const memoryBefore = await countOf("tradingcore.ltp.lookups", { "ltp.source": "MEMORY", "ltp.stale": false });
+    const noneBefore = await countOf("tradingcore.ltp.lookups", { "ltp.source": "NONE" });
+    const priced = await registerTracker(server, { securityId: "4402" });
+    await publishTick(server, "55.5", "4402");
+    await server.exits.executeExit(exitRequest(priced));
+    await server.exits.executeExit(exitRequest(await registerTracker(server, { securityId: "no-ticks" })));
+
+    expect(await countOf("tradingcore.lock.acquire.duration", { "lock.result": "acquired" })).toBe(lockBefore + 2);
+    expect(await countOf("tradingcore.ltp.lookups", { "ltp.source": "MEMORY", "ltp.stale": false })).toBe(memoryBefore + 1);
+    expect(await countOf("tradingcore.ltp.lookups", { "ltp.source": "NONE" })).toBe(noneBefore + 1);
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * Telemetry that keeps everything in memory: spans in an InMemorySpanExporter
+ * (exported as each span ends), metrics collected on demand.
+ */
+import { MetricReader, type DataPoint, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { startTelemetry, type Telemetry } from "../../src/telemetry/telemetry.js";
+
+class OnDemandMetricReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+export interface RecordingTelemetry {
+  readonly telemetry: Telemetry;
+  readonly spans: InMemorySpanExporter;
+  /** Spans of one trace. */
+  spansOf(traceId: string): ReadableSpan[];
+  /** The data points of one metric, collected now. */
+  points(metricName: string): Promise<DataPoint<unknown>[]>;
+  shutdown(): Promise<void>;
+}
+
+export function startRecordingTelemetry(): RecordingTelemetry {
+  const spans = new InMemorySpanExporter();
+  const reader = new OnDemandMetricReader();
+  const telemetry = startTelemetry({ spanProcessors: [new SimpleSpanProcessor(spans)], metricReaders: [reader] }, {});
+  return {
+    telemetry,
+    spans,
+    spansOf: (traceId) => spans.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId),
+    async points(metricName) {
+      const { resourceMetrics } = await reader.collect();
+      return dataPointsOf(resourceMetrics, metricName);
+    },
+    shutdown: () => telemetry.shutdown(),
+  };
+}
+
+function dataPointsOf(resourceMetrics: ResourceMetrics, name: string): DataPoint<unknown>[] {
+  return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints as DataPoint<unknown>[]));
+}

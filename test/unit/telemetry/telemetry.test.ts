@@ -1,0 +1,42 @@
+import { trace } from "@opentelemetry/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOtlpReceiver, type OtlpReceiver } from "../../../src/loadtest/otlp-receiver.js";
+import { startTelemetry } from "../../../src/telemetry/telemetry.js";
+
+describe("startTelemetry with no OTLP endpoint and no readers of its own", () => {
+  it("installs nothing: no tracing, no metering, no middleware", async () => {
+    const telemetry = startTelemetry({}, {});
+    expect(telemetry.tracing).toBe(false);
+    expect(telemetry.metering).toBe(false);
+    expect(telemetry.middleware).toHaveLength(0);
+    expect(trace.getTracer("probe").startSpan("probe").isRecording()).toBe(false);
+    await telemetry.shutdown();
+  });
+});
+
+describe("startTelemetry with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterAll(() => receiver.close());
+
+  it("records spans, collects metrics, opens a server span per call, and exports spans there", async () => {
+    const telemetry = startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.endpoint}/` });
+    expect(telemetry.tracing).toBe(true);
+    expect(telemetry.metering).toBe(true);
+    expect(telemetry.middleware).toHaveLength(1);
+    const probe = trace.getTracer("probe").startSpan("env-probe");
+    expect(probe.isRecording()).toBe(true);
+    probe.end();
+    await telemetry.shutdown();
+    expect(receiver.spans.map((span) => span.name)).toContain("env-probe");
+  });
+
+  it("unregisters its providers on shutdown, so it can be started again in the same process", async () => {
+    const telemetry = startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
+    expect(trace.getTracer("probe").startSpan("again").isRecording()).toBe(true);
+    await telemetry.shutdown();
+    expect(trace.getTracer("probe").startSpan("after").isRecording()).toBe(false);
+  });
+});
