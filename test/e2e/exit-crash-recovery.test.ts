@@ -1,0 +1,72 @@
+/**
+ * Exits across process boundaries: a SIGTERM while an exit is between the
+ * broker's acceptance and the tracker update, and (with the Redis tracker
+ * store) a kill -9 at that same point followed by a restart. The broker is a
+ * local Dhan-shaped server in this test process, so its orders outlive the
+ * server process and can be counted.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ExitReasonCode, ExitStatus, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
+import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
+import { FakeDhanServer } from "../support/fake-dhan-server.js";
+import { uniqueOrderNo } from "../support/fixtures.js";
+import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+
+const PAUSE_LINE = "fault injection: exit order placed, reply held";
+
+function dhanArgs(dhan: FakeDhanServer, pauseMs: number): string[] {
+  return [
+    "--router", "dhan",
+    "--dhan-base-url", dhan.baseUrl,
+    "--dhan-client-id", "1000000001",
+    "--fault-pause-after-order-ms", String(pauseMs),
+    "--router-timeout-ms", "60000",
+    "--reconciler-grace-ms", "0",
+    "--reconciler-interval-ms", "100",
+  ];
+}
+
+const DHAN_ENV = (dhan: FakeDhanServer) => ({ TRADINGCORE_DHAN_ACCESS_TOKEN: dhan.accessToken });
+
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !done(); waited += 20) {
+    if (waited > 30_000) throw new Error(`${what}: not within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function registerAndExit(address: string, orderNo: string) {
+  const exits = createGrpcJsClient(ExitService, address);
+  await exits.registerTracker({ orderNo, segment: Segment.NSE_FNO, securityId: "52175", symbol: "NIFTY", side: Side.LONG, quantity: "75", entryPrice: "101.55", paper: false });
+  const exiting = exits.executeExit({ orderNo, reason: "stop loss hit", reasonCode: ExitReasonCode.STOP_LOSS });
+  return { exits, exiting };
+}
+
+describe("SIGTERM while an exit is between the broker's acceptance and the tracker update", () => {
+  const dhan = new FakeDhanServer();
+  let server: ServerProcess | undefined;
+  beforeAll(() => dhan.start());
+  afterAll(() => dhan.stop());
+  afterEach(async () => {
+    await server?.stop("SIGKILL");
+    server = undefined;
+  });
+
+  it("finishes the exit, answers EXITED and then exits 0, with one order sent", async () => {
+    server = await startServerProcess(dhanArgs(dhan, 1_500), DHAN_ENV(dhan));
+    const orderNo = uniqueOrderNo("term");
+    const { exits, exiting } = await registerAndExit(server.address, orderNo);
+    try {
+      await until(() => server!.lines.some((line) => line.includes(PAUSE_LINE)), "the order was not placed");
+      const code = server.stop("SIGTERM");
+      const { result } = await exiting;
+      expect(result?.status).toBe(ExitStatus.EXITED);
+      expect(result?.tracker?.status).toBe(TrackerStatus.EXITED);
+      expect(await code).toBe(0);
+      expect([...dhan.orders.values()].filter((order) => order.correlationId === result?.correlationId)).toHaveLength(1);
+    } finally {
+      exits.close();
+    }
+  });
+});
