@@ -34,7 +34,8 @@ afterAll(async () => {
   await recording.shutdown();
 });
 
-function serverSpan(method: string, predicate: (span: ReadableSpan) => boolean = () => true): ReadableSpan {
+async function serverSpan(method: string, predicate: (span: ReadableSpan) => boolean = () => true): Promise<ReadableSpan> {
+  await recording.flush();
   const spans = recording.spans.getFinishedSpans().filter((span) => span.name === method && span.kind === SpanKind.SERVER && predicate(span));
   expect(spans).toHaveLength(1);
   return spans[0]!;
@@ -51,8 +52,8 @@ describe(`one ExecuteExit traced on the ${testEngine()} engine`, () => {
     expect(result?.status).toBe(ExitStatus.EXITED);
   });
 
-  it("has a SERVER span named ExecuteExit with order_no, exit.status and the rpc attributes", () => {
-    const span = serverSpan("ExecuteExit", forOrder(orderNo));
+  it("has a SERVER span named ExecuteExit with order_no, exit.status and the rpc attributes", async () => {
+    const span = await serverSpan("ExecuteExit", forOrder(orderNo));
     expect(span.attributes).toMatchObject({
       order_no: orderNo,
       "exit.status": "EXITED",
@@ -65,8 +66,8 @@ describe(`one ExecuteExit traced on the ${testEngine()} engine`, () => {
     expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
   });
 
-  it("has every exit step as a child of the server span, in the order the flow runs them", () => {
-    const parent = serverSpan("ExecuteExit", forOrder(orderNo));
+  it("has every exit step as a child of the server span, in the order the flow runs them", async () => {
+    const parent = await serverSpan("ExecuteExit", forOrder(orderNo));
     const children = recording
       .spansOf(parent.spanContext().traceId)
       .filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId)
@@ -74,8 +75,8 @@ describe(`one ExecuteExit traced on the ${testEngine()} engine`, () => {
     expect(children.map((span) => span.name)).toEqual(STEP_SPANS);
   });
 
-  it("puts the lock, LTP and router facts on their step spans", () => {
-    const traceId = serverSpan("ExecuteExit", forOrder(orderNo)).spanContext().traceId;
+  it("puts the lock, LTP and router facts on their step spans", async () => {
+    const traceId = (await serverSpan("ExecuteExit", forOrder(orderNo))).spanContext().traceId;
     const step = (name: string) => recording.spansOf(traceId).find((span) => span.name === name)!;
     expect(step("exit.lock.acquire").attributes).toMatchObject({ "lock.attempts": 1, "lock.result": "acquired" });
     expect(step("exit.ltp.lookup").attributes).toMatchObject({ "ltp.source": "MEMORY", "ltp.stale": false });
@@ -84,8 +85,8 @@ describe(`one ExecuteExit traced on the ${testEngine()} engine`, () => {
     expect(step("exit.lock.release").attributes).toMatchObject({ "lock.release": "released" });
   });
 
-  it("starts a new trace when the caller sends no traceparent", () => {
-    expect(serverSpan("ExecuteExit", forOrder(orderNo)).parentSpanContext).toBeUndefined();
+  it("starts a new trace when the caller sends no traceparent", async () => {
+    expect((await serverSpan("ExecuteExit", forOrder(orderNo))).parentSpanContext).toBeUndefined();
   });
 });
 
@@ -93,7 +94,7 @@ describe(`trace continuation on the ${testEngine()} engine`, () => {
   it("continues the caller's W3C traceparent: same trace id, the caller's span as parent", async () => {
     const orderNo = await registerTracker(server);
     await server.exits.executeExit(exitRequest(orderNo), { metadata: { traceparent: `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01` } });
-    const span = serverSpan("ExecuteExit", forOrder(orderNo));
+    const span = await serverSpan("ExecuteExit", forOrder(orderNo));
     expect(span.spanContext().traceId).toBe(CALLER_TRACE_ID);
     expect(span.parentSpanContext?.spanId).toBe(CALLER_SPAN_ID);
     expect(span.parentSpanContext?.isRemote).toBe(true);
@@ -102,7 +103,7 @@ describe(`trace continuation on the ${testEngine()} engine`, () => {
   it("records a failed call's status code and error on its span, with the public message only", async () => {
     const missing = uniqueOrderNo("absent");
     await expect(server.exits.getTracker({ orderNo: missing })).rejects.toMatchObject({ code: 5 });
-    const span = serverSpan("GetTracker", (candidate) => String(candidate.status.message).includes(missing));
+    const span = await serverSpan("GetTracker", (candidate) => String(candidate.status.message).includes(missing));
     expect(span.attributes["rpc.grpc.status_code"]).toBe(5);
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.events.map((event) => event.name)).toContain("exception");

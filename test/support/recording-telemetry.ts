@@ -14,6 +14,13 @@ class OnDemandMetricReader extends MetricReader {
 export interface RecordingTelemetry {
   readonly telemetry: Telemetry;
   readonly spans: InMemorySpanExporter;
+  /**
+   * Waits until every ended span has reached the exporter. Needed because the
+   * SDK holds spans back until the resource's asynchronously detected
+   * attributes (host, process) are known, which under load can be after the
+   * call has answered.
+   */
+  flush(): Promise<void>;
   /** Spans of one trace. */
   spansOf(traceId: string): ReadableSpan[];
   /** The data points of one metric, collected now. */
@@ -24,10 +31,12 @@ export interface RecordingTelemetry {
 export function startRecordingTelemetry(): RecordingTelemetry {
   const spans = new InMemorySpanExporter();
   const reader = new OnDemandMetricReader();
-  const telemetry = startTelemetry({ spanProcessors: [new SimpleSpanProcessor(spans)], metricReaders: [reader] }, {});
+  const processor = new SimpleSpanProcessor(spans);
+  const telemetry = startTelemetry({ spanProcessors: [processor], metricReaders: [reader] }, {});
   return {
     telemetry,
     spans,
+    flush: () => processor.forceFlush(),
     spansOf: (traceId) => spans.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId),
     async points(metricName) {
       const { resourceMetrics } = await reader.collect();
