@@ -115,7 +115,7 @@ describe("ApplyOrderUpdate over a real server", () => {
 
 describe("ExitAll over a real server", () => {
   let server: TestServer;
-  const paper = new PaperRouter({ faults: { latencyMs: 2 } });
+  const paper = new PaperRouter({ faults: { latencyMs: 20 } }); // slow enough that a cancel lands mid-stream on a busy machine
   beforeAll(async () => {
     server = await startTestServer({ adapters: { router: paper }, config: FAST_RECONCILER });
   });
