@@ -9,7 +9,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, ExitStatus, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
+import { SETTINGS } from "../../src/config.js";
 import { FakeDhanServer } from "../support/fake-dhan-server.js";
+import { RedisServer } from "../support/redis-server.js";
 import { uniqueOrderNo } from "../support/fixtures.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 
@@ -67,6 +69,54 @@ describe("SIGTERM while an exit is between the broker's acceptance and the track
       expect([...dhan.orders.values()].filter((order) => order.correlationId === result?.correlationId)).toHaveLength(1);
     } finally {
       exits.close();
+    }
+  });
+});
+
+/** Only a Redis-backed server keeps its trackers across a kill; the embedded store dies with the process. */
+const REDIS_STORE_AVAILABLE = "redisUrl" in SETTINGS;
+
+describe.skipIf(!REDIS_STORE_AVAILABLE)("kill -9 between the broker's acceptance and the tracker update, then a restart", () => {
+  const dhan = new FakeDhanServer();
+  let redis: RedisServer;
+  const servers: ServerProcess[] = [];
+  beforeAll(async () => {
+    await dhan.start();
+    redis = await RedisServer.start();
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.stop("SIGKILL");
+    await dhan.stop();
+    await redis.destroy();
+  });
+
+  it("leaves the tracker EXITING, and the restarted server's reconciliation marks it EXITED with one order in total", async () => {
+    const redisArgs = ["--redis-url", redis.url, "--lock-ttl-ms", "2000"];
+    const first = await startServerProcess([...dhanArgs(dhan, 600_000), ...redisArgs], DHAN_ENV(dhan));
+    servers.push(first);
+    const orderNo = uniqueOrderNo("kill");
+    const { exits, exiting } = await registerAndExit(first.address, orderNo);
+    exiting.catch(() => undefined); // the server dies mid-call
+    await until(() => first.lines.some((line) => line.includes(PAUSE_LINE)), "the order was not placed");
+    await first.stop("SIGKILL");
+    exits.close();
+
+    const second = await startServerProcess([...dhanArgs(dhan, 0), ...redisArgs], DHAN_ENV(dhan));
+    servers.push(second);
+    const after = createGrpcJsClient(ExitService, second.address);
+    try {
+      let tracker = (await after.getTracker({ orderNo })).tracker!;
+      for (let waited = 0; tracker.status !== TrackerStatus.EXITED; waited += 50) {
+        if (waited > 30_000) throw new Error(`tracker still ${TrackerStatus[tracker.status]} after 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        tracker = (await after.getTracker({ orderNo })).tracker!;
+      }
+      expect(tracker.exitAttempt).toBe(1);
+      expect(tracker.exitPrice).toBe(dhan.fillPrice);
+      expect([...dhan.orders.values()].filter((order) => order.body.correlationId === tracker.exitCorrelationId)).toHaveLength(1);
+      expect([...dhan.orders.values()].filter((order) => String(order.correlationId).startsWith(tracker.exitCorrelationId.slice(0, 17)))).toHaveLength(1);
+    } finally {
+      after.close();
     }
   });
 });
