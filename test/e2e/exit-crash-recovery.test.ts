@@ -55,7 +55,7 @@ describe("SIGTERM while an exit is between the broker's acceptance and the track
     server = undefined;
   });
 
-  it("finishes the exit, answers EXITED and then exits 0, with one order sent", async () => {
+  it("finishes the exit, answers EXITED and then exits 0, with one order sent", { timeout: 120_000 }, async () => {
     server = await startServerProcess(dhanArgs(dhan, 1_500), DHAN_ENV(dhan));
     const orderNo = uniqueOrderNo("term");
     const { exits, exiting } = await registerAndExit(server.address, orderNo);
@@ -90,7 +90,7 @@ describe.skipIf(!REDIS_STORE_AVAILABLE)("kill -9 between the broker's acceptance
     await redis.destroy();
   });
 
-  it("leaves the tracker EXITING, and the restarted server's reconciliation marks it EXITED with one order in total", async () => {
+  it("leaves the tracker EXITING, and the restarted server's reconciliation marks it EXITED with one order in total", { timeout: 120_000 }, async () => {
     const redisArgs = ["--redis-url", redis.url, "--lock-ttl-ms", "2000"];
     const first = await startServerProcess([...dhanArgs(dhan, 600_000), ...redisArgs], DHAN_ENV(dhan));
     servers.push(first);

@@ -56,7 +56,7 @@ describe("ExecuteExit when the router's reply is lost", () => {
   });
   afterAll(() => server.close());
 
-  it("answers OUTCOME_UNKNOWN, and the reconciler marks the tracker EXITED with one order", async () => {
+  it("answers OUTCOME_UNKNOWN, and the reconciler marks the tracker EXITED with one order", { timeout: 120_000 }, async () => {
     const orderNo = await registerTracker(server, { securityId: "2001" });
     await publishTick(server, "99.85", "2001");
     faultsOnNextOrder(paper, { lostReplyRate: 1 });
@@ -68,7 +68,7 @@ describe("ExecuteExit when the router's reply is lost", () => {
     expect(paper.ordersFor(orderNo)).toBe(1);
   });
 
-  it("sends the tracker back to ACTIVE when the lost order was rejected, and retries it to EXITED", async () => {
+  it("sends the tracker back to ACTIVE when the lost order was rejected, and retries it to EXITED", { timeout: 120_000 }, async () => {
     const orderNo = await registerTracker(server, { securityId: "2002" });
     await publishTick(server, "99.9", "2002");
     faultsOnNextOrder(paper, { lostReplyRate: 1, rejectRate: 1 });
@@ -88,7 +88,7 @@ describe("ApplyOrderUpdate over a real server", () => {
   });
   afterAll(() => server.close());
 
-  it("records 40 of 100 traded, reopens the residual on cancel, and the residual 60 is exited, never 100", async () => {
+  it("records 40 of 100 traded, reopens the residual on cancel, and the residual 60 is exited, never 100", { timeout: 120_000 }, async () => {
     const orderNo = await registerTracker(server, { securityId: "3001", quantity: "100" });
     await publishTick(server, "101.5", "3001");
     const { result } = await server.exits.executeExit(exitRequest(orderNo));
@@ -105,7 +105,7 @@ describe("ApplyOrderUpdate over a real server", () => {
     expect((await paper.findOrder(exitCorrelationId(orderNo, 2)))?.quantity.toFixed()).toBe("60");
   });
 
-  it("keeps an update for an unknown correlation id and says so", async () => {
+  it("keeps an update for an unknown correlation id and says so", { timeout: 120_000 }, async () => {
     const response = await server.exits.applyOrderUpdate({ correlationId: "x0000000000000000-9", orderId: "B-9", status: BrokerOrderStatus.TRADED, tradedQuantity: "1", averagePrice: "1" });
     expect(response.applied).toBe(false);
     expect(response.tracker).toBeUndefined();
@@ -121,7 +121,7 @@ describe("ExitAll over a real server", () => {
   });
   afterAll(() => server.close());
 
-  it("streams one EXITED result per matching tracker and leaves the others ACTIVE", async () => {
+  it("streams one EXITED result per matching tracker and leaves the others ACTIVE", { timeout: 120_000 }, async () => {
     const matching = await Promise.all(Array.from({ length: 30 }, (_, i) => registerTracker(server, { segment: Segment.BSE_FNO, securityId: `40${i}` })));
     const other = await registerTracker(server, { segment: Segment.MCX_COMM, securityId: "4999" });
     const seen: string[] = [];
@@ -134,14 +134,14 @@ describe("ExitAll over a real server", () => {
     for (const orderNo of matching) expect(paper.ordersFor(orderNo)).toBe(1);
   });
 
-  it("answers INVALID_ARGUMENT for max_parallel above 64", async () => {
+  it("answers INVALID_ARGUMENT for max_parallel above 64", { timeout: 120_000 }, async () => {
     const stream = server.exits.exitAll({ reason: "session end", maxParallel: 65 });
     await expect((async () => {
       for await (const _ of stream) void _;
     })()).rejects.toMatchObject({ code: 3 });
   });
 
-  it("finishes every exit it started when the client cancels mid-stream, and starts no others", async () => {
+  it("finishes every exit it started when the client cancels mid-stream, and starts no others", { timeout: 120_000 }, async () => {
     const orderNos = await Promise.all(Array.from({ length: 80 }, (_, i) => registerTracker(server, { segment: Segment.BSE_CURRENCY, securityId: `50${i}` })));
     const controller = new AbortController();
     let received = 0;
@@ -169,7 +169,7 @@ describe("WatchExits over a real server", () => {
   });
   afterAll(() => server.close());
 
-  it("sees intent, acceptance and EXITED of an exit, in order, with rising sequence numbers", async () => {
+  it("sees intent, acceptance and EXITED of an exit, in order, with rising sequence numbers", { timeout: 120_000 }, async () => {
     const orderNo = await registerTracker(server, { securityId: "6001" });
     const controller = new AbortController();
     const stream = server.exits.watchExits({ orderNo }, { signal: controller.signal });
@@ -193,7 +193,7 @@ describe("WatchExits over a real server", () => {
     expect(events[2]!.sequence).toBeGreaterThan(events[1]!.sequence);
   });
 
-  it("lets exits finish while a watcher never reads, and drops that watcher with RESOURCE_EXHAUSTED", async () => {
+  it("lets exits finish while a watcher never reads, and drops that watcher with RESOURCE_EXHAUSTED", { timeout: 120_000 }, async () => {
     const controller = new AbortController();
     const idle = server.exits.watchExits({}, { signal: controller.signal }) as unknown as EventEmitter;
     let failure: unknown;
@@ -213,7 +213,7 @@ describe("WatchExits over a real server", () => {
 });
 
 describe("Shutdown with an exit in flight", () => {
-  it("waits for the exit to finish: the tracker ends EXITED and the caller gets its result", async () => {
+  it("waits for the exit to finish: the tracker ends EXITED and the caller gets its result", { timeout: 120_000 }, async () => {
     const paper = new PaperRouter({ faults: { latencyMs: 300 } });
     const server = await startTestServer({ adapters: { router: paper } });
     const orderNo = uniqueOrderNo();
