@@ -18,6 +18,8 @@ interface Setting<T> {
   readonly description: string;
   readonly defaultValue: T;
   readonly parse: Parser<T>;
+  /** A second environment variable read when `TRADINGCORE_…` is unset (e.g. the conventional REDIS_URL). */
+  readonly envAlias?: string;
 }
 
 const integer = (min: number, max: number): Parser<number> => (text) => {
@@ -48,6 +50,30 @@ const url: Parser<string> = (value) => {
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error(`"${value}" is not an http(s) URL`);
   return value;
+};
+
+const redisUrl: Parser<string> = (value) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(value.trim());
+  } catch {
+    throw new Error(`"${value}" is not a URL`);
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new Error(`"${parsed.protocol}//…" is not a redis:// or rediss:// URL`);
+  if (!parsed.hostname) throw new Error("the URL names no host");
+  return value.trim();
+};
+
+const redisUrls: Parser<string[]> = (value) => {
+  const urls = value.split(",").map((part) => part.trim()).filter((part) => part.length > 0);
+  if (urls.length === 0) throw new Error("no URL given");
+  return urls.map((url, i) => {
+    try {
+      return redisUrl(url);
+    } catch (error) {
+      throw new Error(`URL ${i + 1}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
 };
 
 /** Every setting with its default; the README's configuration table follows this list. */
@@ -103,6 +129,46 @@ export const SETTINGS = {
   trackerUpdateRetries: { flag: "tracker-update-retries", description: "retries of the tracker update after an accepted order", defaultValue: 3, parse: integer(0, 20) },
   ltpStaleAfterMs: { flag: "ltp-stale-after-ms", description: "an LTP older than this is flagged stale, ms", defaultValue: 5_000, parse: integer(1, 86_400_000) },
   ltpHopTimeoutMs: { flag: "ltp-hop-timeout-ms", description: "longest wait for one LTP source, ms", defaultValue: 50, parse: integer(1, 10_000) },
+  redisUrl: {
+    flag: "redis-url",
+    envAlias: "REDIS_URL",
+    description: "Redis for the tracker store, the shared tick cache and the paper order book (redis:// or rediss://); empty = embedded, in memory",
+    defaultValue: "",
+    parse: redisUrl,
+  },
+  redisLockUrls: {
+    flag: "redis-lock-urls",
+    envAlias: "REDIS_LOCK_URLS",
+    description: "comma-separated independent Redis masters for the Redlock exit lock (quorum N/2+1); defaults to the Redis URL",
+    defaultValue: [] as string[],
+    parse: redisUrls,
+  },
+  redisKeyPrefix: { flag: "redis-key-prefix", description: "prefix of the tracker store's and paper book's Redis keys", defaultValue: "tc:", parse: text },
+  redisCommandTimeoutMs: {
+    flag: "redis-command-timeout-ms",
+    description: "longest wait for one tracker store operation, ms",
+    defaultValue: 2_000,
+    parse: integer(1, 60_000),
+  },
+  redisConnectTimeoutMs: {
+    flag: "redis-connect-timeout-ms",
+    description: "how long start-up waits for Redis before giving up, ms",
+    defaultValue: 5_000,
+    parse: integer(1, 120_000),
+  },
+  lockNodeTimeoutMs: {
+    flag: "lock-node-timeout-ms",
+    description: "longest wait for one Redlock node's answer, ms (small against the lock TTL)",
+    defaultValue: 100,
+    parse: integer(1, 60_000),
+  },
+  lockAttempts: { flag: "lock-attempts", description: "Redlock acquisition rounds when no holder has a quorum", defaultValue: 3, parse: integer(1, 20) },
+  lockRetryDelayMs: {
+    flag: "lock-retry-delay-ms",
+    description: "pause before a Redlock retry, ms, plus up to twice as much random jitter",
+    defaultValue: 30,
+    parse: integer(0, 10_000),
+  },
   shutdownGraceMs: { flag: "shutdown-grace-ms", description: "how long shutdown waits for in-flight calls, ms", defaultValue: 10_000, parse: integer(0, 600_000) },
   reconcilerGraceMs: {
     flag: "reconciler-grace-ms",
@@ -165,18 +231,24 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
     const fromFlag = flags[setting.flag];
     const envName = envNameOf(setting.flag);
-    const raw = typeof fromFlag === "string" ? fromFlag : env[envName];
+    const fromAlias = setting.envAlias !== undefined && !env[envName] ? env[setting.envAlias] : undefined;
+    const raw = typeof fromFlag === "string" ? fromFlag : env[envName] || fromAlias;
     if (raw === undefined || raw === "") continue;
     try {
       config[key] = setting.parse(raw);
     } catch (error) {
-      const source = typeof fromFlag === "string" ? `--${setting.flag}` : envName;
+      const source = typeof fromFlag === "string" ? `--${setting.flag}` : fromAlias ? setting.envAlias! : envName;
       throw new ConfigError(`${source}: ${error instanceof Error ? error.message : String(error)} (${setting.description})`);
     }
   }
   const loaded = config as Config;
   if (loaded.router === "dhan" && (!loaded.dhanClientId || !loaded.dhanAccessToken)) {
     throw new ConfigError(`${envNameOf("router")}=dhan needs ${envNameOf("dhan-client-id")} and ${envNameOf("dhan-access-token")}`);
+  }
+  if ((loaded.redisUrl || loaded.redisLockUrls.length > 0) && loaded.lockNodeTimeoutMs * 3 >= loaded.lockTtlMs) {
+    throw new ConfigError(
+      `${envNameOf("lock-node-timeout-ms")} (${loaded.lockNodeTimeoutMs}) must be below a third of ${envNameOf("lock-ttl-ms")} (${loaded.lockTtlMs}): a lock is extended every third of its TTL`,
+    );
   }
   return loaded;
 }

@@ -29,6 +29,9 @@ import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
 import { disabledTelemetry, startTelemetry, type Telemetry } from "./telemetry/telemetry.js";
 import { FallbackLtpResolver } from "./ticks/fallback-ltp-resolver.js";
 import { MemoryTickCache } from "./ticks/memory-tick-cache.js";
+import { TeeTickSink } from "./ticks/tee-tick-sink.js";
+import { connectRedisAdapters, RedisStartupError, usesRedis, type RedisAdapters } from "./redis-adapters.js";
+import type { PaperOrderBook } from "./router/paper-order-book.js";
 
 /** Adapters a caller (a test, an embedding program) may supply instead of the configured ones. */
 export interface AdapterOverrides {
@@ -65,17 +68,20 @@ export interface RunningTradingCore {
 export async function startTradingCore(config: Config, overrides: AdapterOverrides = {}): Promise<RunningTradingCore> {
   const log = overrides.log ?? pino({ level: config.logLevel, base: { service: "tradingcore" } });
   const clock = overrides.clock ?? systemClock;
-  const store = overrides.store ?? new MemoryTrackerStore();
+  // Redis adapters replace the embedded ones when a Redis setting is present (redis-adapters.ts).
+  const redis: RedisAdapters | undefined = usesRedis(config) ? await connectRedisAdapters(config, log) : undefined;
+  const store = overrides.store ?? redis?.store ?? new MemoryTrackerStore();
   const telemetry = overrides.telemetry ?? disabledTelemetry();
-  const bareLock = overrides.lock ?? new InProcessLock(() => clock.now());
+  const bareLock = overrides.lock ?? redis?.lock ?? new InProcessLock(() => clock.now());
   const lock = telemetry.metering ? new MeteredExitLock(bareLock, telemetry.metrics) : bareLock;
-  const configured = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config));
+  const configured = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config, redis?.orderBook));
   const router = configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
   const hub = new ExitEventHub(config.watchBufferSize);
   const events = overrides.events ? fanOut(hub, overrides.events) : hub;
   const tickCache = new MemoryTickCache();
+  const tickSink = redis?.ticks ? new TeeTickSink([tickCache, redis.ticks], log) : tickCache;
   const bareResolver = new FallbackLtpResolver(
-    [tickCache],
+    redis?.ticks ? [tickCache, redis.ticks] : [tickCache],
     { hopTimeoutMs: config.ltpHopTimeoutMs, staleAfterMs: config.ltpStaleAfterMs },
     () => clock.now(),
     log,
@@ -120,14 +126,17 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     orderUpdates,
     events: hub,
     stopping: stopping.signal,
-    ticks: { cache: tickCache, sink: tickCache, resolver },
+    ticks: { cache: tickCache, sink: tickSink, resolver },
     health,
     clock,
     log,
   };
 
   const middleware = [...telemetry.middleware, loggingMiddleware(log), ...(overrides.middleware ?? [])].filter((m): m is CallMiddleware => m !== undefined);
-  const engines = await startEngines(config, services, middleware);
+  const engines = await startEngines(config, services, middleware).catch(async (error: unknown) => {
+    await redis?.close();
+    throw error;
+  });
   // Crash recovery before SERVING: every intent a previous process left is resolved (or found still pending).
   const recovered = await reconciler.runOnce({ ignoreGrace: true });
   log.info({ reconciler: recovered }, "start-up reconciliation done");
@@ -159,6 +168,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       await engine.whenIdle();
       hub.close();
       await closing;
+      await redis?.close();
       log.info({ address, reconciler: reconciler.counters }, "tradingcore stopped");
     },
   };
@@ -192,7 +202,8 @@ function fanOut(hub: ExitEventHub, other: ExitEventSink): ExitEventSink {
   };
 }
 
-function routerFromConfig(config: Config): OrderRouter | undefined {
+/** The configured router; a paper router records its orders in `orderBook` when one is shared (Redis). */
+function routerFromConfig(config: Config, orderBook?: PaperOrderBook): OrderRouter | undefined {
   if (config.router === "none") return undefined;
   if (config.router === "dhan") {
     return new DhanRouter({
@@ -210,6 +221,7 @@ function routerFromConfig(config: Config): OrderRouter | undefined {
       timeoutRate: config.paperTimeoutRate,
       lostReplyRate: config.paperLostReplyRate,
     },
+    ...(orderBook ? { orderBook } : {}),
   });
 }
 
@@ -234,7 +246,13 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
-  core = await startTradingCore(config, { telemetry });
+  try {
+    core = await startTradingCore(config, { telemetry });
+  } catch (error) {
+    if (!(error instanceof RedisStartupError)) throw error;
+    process.stderr.write(`tradingcore: cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
   if (stopSignal) stopAndExit(core, telemetry, stopSignal);
 }
 

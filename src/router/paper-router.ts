@@ -8,6 +8,7 @@
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ZERO } from "../domain/money.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
+import type { PaperOrderBook } from "./paper-order-book.js";
 import type { BrokerOrder, ExitOrderRequest, OrderRouter, RouterAvailability } from "../exit/ports.js";
 
 export interface PaperRouterFaults {
@@ -28,6 +29,8 @@ export interface PaperRouterOptions {
   readonly faults?: Partial<PaperRouterFaults>;
   /** Uniform [0, 1); injectable so tests choose the faults. */
   readonly random?: () => number;
+  /** A book shared between processes; orders are then recorded in it and found through it. */
+  readonly orderBook?: PaperOrderBook;
 }
 
 export class PaperRouter implements OrderRouter {
@@ -37,11 +40,13 @@ export class PaperRouter implements OrderRouter {
   enabled: boolean;
   faults: PaperRouterFaults;
   private readonly random: () => number;
+  private readonly orderBook: PaperOrderBook | undefined;
 
   constructor(options: PaperRouterOptions = {}) {
     this.enabled = options.enabled ?? true;
     this.faults = { ...NO_FAULTS, ...options.faults };
     this.random = options.random ?? Math.random;
+    this.orderBook = options.orderBook;
   }
 
   availability(): RouterAvailability {
@@ -52,10 +57,8 @@ export class PaperRouter implements OrderRouter {
     if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs, signal);
     if (this.random() < this.faults.timeoutRate) return hangUntil(signal);
     const rejected = this.random() < this.faults.rejectRate;
-    const orderId = `paper-${this.nextOrderId++}`;
-    const placed = {
+    const unnumbered = {
       orderNo: order.orderNo,
-      orderId,
       correlationId: order.correlationId,
       status: rejected ? BrokerOrderStatus.REJECTED : order.referencePrice ? BrokerOrderStatus.TRADED : BrokerOrderStatus.PENDING,
       quantity: order.quantity,
@@ -63,6 +66,8 @@ export class PaperRouter implements OrderRouter {
       ...(order.referencePrice && !rejected ? { averagePrice: order.referencePrice } : {}),
       ...(rejected ? { message: "paper router: rejected by fault injection" } : {}),
     };
+    const orderId = this.orderBook ? await this.orderBook.record(unnumbered, !rejected) : `paper-${this.nextOrderId++}`;
+    const placed = { ...unnumbered, orderId };
     this.orders.set(order.correlationId, placed);
     if (!rejected) this.placedPerTracker.set(order.orderNo, (this.placedPerTracker.get(order.orderNo) ?? 0) + 1);
     if (this.random() < this.faults.lostReplyRate) {
@@ -72,7 +77,7 @@ export class PaperRouter implements OrderRouter {
   }
 
   async findOrder(correlationId: string): Promise<BrokerOrder | undefined> {
-    return this.orders.get(correlationId);
+    return this.orderBook ? this.orderBook.find(correlationId) : this.orders.get(correlationId);
   }
 
   /** Orders accepted for one tracker: exactly-once means this never exceeds 1 per exit. */

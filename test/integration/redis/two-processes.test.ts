@@ -1,0 +1,84 @@
+/**
+ * Two tradingcore processes on the same Redis (tracker store, tick cache and
+ * paper order book) and the same three Redlock nodes, with many clients
+ * exiting the same trackers at once through both: exactly one order per
+ * tracker, counted across processes in the shared paper order book.
+ */
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExitReasonCode, ExitStatus, PriceSource, Segment, Side, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import { ExitService } from "../../../gen/tradingcore/v1/exit_pb.js";
+import { TickService } from "../../../gen/tradingcore/v1/tick_pb.js";
+import { createGrpcJsClient } from "../../../src/client/grpc-js-client.js";
+import { RedisPaperOrderBook } from "../../../src/router/redis-paper-order-book.js";
+import { createRedisTrackerClient, type RedisTrackerClient } from "../../../src/store/redis-tracker-client.js";
+import { RedisServer, startRedisServers } from "../../support/redis-server.js";
+import { startServerProcess, type ServerProcess } from "../../support/server-process.js";
+
+const SLOW = 180_000;
+const TRACKERS = 12;
+const CLIENTS_PER_PROCESS = 4;
+const exitRequest = (orderNo: string) => ({ orderNo, reason: "session end", reasonCode: ExitReasonCode.SESSION_END });
+
+describe("two tradingcore processes on one Redis", () => {
+  let redis: RedisServer;
+  let lockNodes: RedisServer[];
+  let processes: ServerProcess[] = [];
+  let inspector: RedisTrackerClient;
+  const prefix = `two-processes-${process.pid}:`;
+
+  beforeAll(async () => {
+    [redis, lockNodes] = await Promise.all([RedisServer.start({ appendOnly: true }), startRedisServers(3)]);
+    const env = {
+      TRADINGCORE_REDIS_URL: redis.url,
+      TRADINGCORE_REDIS_LOCK_URLS: lockNodes.map((node) => node.url).join(","),
+      TRADINGCORE_REDIS_KEY_PREFIX: prefix,
+      TRADINGCORE_LOG_LEVEL: "info",
+    };
+    processes = await Promise.all([0, 1].map(() => startServerProcess(["--engine", "grpc-js"], env, 60_000)));
+    inspector = createRedisTrackerClient(redis.url);
+    await inspector.connect();
+  }, SLOW);
+
+  afterAll(async () => {
+    await Promise.all(processes.map((server) => server.stop("SIGTERM")));
+    if (inspector?.isOpen) inspector.destroy();
+    await Promise.all([redis, ...(lockNodes ?? [])].filter(Boolean).map((server) => server.destroy()));
+  }, SLOW);
+
+  it("sends exactly one order per tracker however many clients exit it through either process", async () => {
+    const [first, second] = processes as [ServerProcess, ServerProcess];
+    const registrar = createGrpcJsClient(ExitService, first.address);
+    const feed = createGrpcJsClient(TickService, second.address);
+    const clients = processes.flatMap((server) => Array.from({ length: CLIENTS_PER_PROCESS }, () => createGrpcJsClient(ExitService, server.address)));
+    try {
+      const orderNos = Array.from({ length: TRACKERS }, (_, i) => `TWO-${process.pid}-${i}`);
+      for (const orderNo of orderNos) {
+        await registrar.registerTracker({ orderNo, segment: Segment.NSE_FNO, securityId: "52175", symbol: "NIFTY", side: Side.LONG, quantity: "75", entryPrice: "101.55", paper: true });
+      }
+      await feed.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: "52175" }, ltp: "104.35", time: timestampFromMs(Date.now()) }] }]);
+
+      const results = await Promise.all(clients.flatMap((client) => orderNos.map((orderNo) => client.executeExit(exitRequest(orderNo)))));
+      const statuses = results.map(({ result }) => result?.status);
+      expect(statuses.every((status) => status === ExitStatus.EXITED || status === ExitStatus.ALREADY_EXITED || status === ExitStatus.EXIT_IN_PROGRESS)).toBe(true);
+
+      const book = new RedisPaperOrderBook(inspector, prefix);
+      for (const orderNo of orderNos) {
+        const exitedAnswers = results.filter(({ result }) => result?.tracker?.orderNo === orderNo && result.status === ExitStatus.EXITED);
+        expect(exitedAnswers, orderNo).toHaveLength(1);
+        expect(await book.acceptedFor(orderNo), orderNo).toBe(1);
+        const { tracker } = await createGrpcJsClient(ExitService, second.address).getTracker({ orderNo });
+        expect(tracker?.status, orderNo).toBe(TrackerStatus.EXITED);
+        expect(tracker?.exitPrice, orderNo).toBe("104.35");
+      }
+      const exitedVia = results.filter(({ result }) => result?.status === ExitStatus.EXITED).map(({ result }) => result!.priceSource);
+      expect(exitedVia.every((source) => source === PriceSource.MEMORY || source === PriceSource.REDIS)).toBe(true);
+
+      const again = await Promise.all(orderNos.map((orderNo) => clients[0]!.executeExit(exitRequest(orderNo))));
+      expect(again.map(({ result }) => result?.status)).toEqual(orderNos.map(() => ExitStatus.ALREADY_EXITED));
+      for (const orderNo of orderNos) expect(await book.acceptedFor(orderNo), orderNo).toBe(1);
+    } finally {
+      [registrar, feed, ...clients].forEach((client) => client.close());
+    }
+  }, SLOW);
+});
