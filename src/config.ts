@@ -41,6 +41,13 @@ const oneOf = <T extends string>(...values: T[]): Parser<T> => (text) => {
 
 const text: Parser<string> = (value) => value;
 
+const bool: Parser<boolean> = (value) => {
+  const normal = value.trim().toLowerCase();
+  if (["true", "1", "yes"].includes(normal)) return true;
+  if (["false", "0", "no"].includes(normal)) return false;
+  throw new Error(`"${value}" is not true or false`);
+};
+
 const url: Parser<string> = (value) => {
   let parsed: URL;
   try {
@@ -201,6 +208,50 @@ export const SETTINGS = {
     defaultValue: 0,
     parse: integer(0, 600_000),
   },
+  authToken: {
+    flag: "auth-token",
+    description: "bearer token every call must carry (authorization: Bearer …); empty turns auth off; prefer the variable, never logged",
+    defaultValue: "",
+    parse: text,
+  },
+  authOpenHealthAndReflection: {
+    flag: "auth-open-health-and-reflection",
+    description: "with a token set, health and reflection still answer without one (true or false)",
+    defaultValue: true,
+    parse: bool,
+  },
+  allowRemoteWithoutAuth: {
+    flag: "allow-remote-without-auth",
+    description: "listen beyond loopback with no --auth-token (true or false); refused otherwise",
+    defaultValue: false,
+    parse: bool,
+  },
+  tlsCertFile: { flag: "tls-cert-file", description: "PEM certificate chain; with --tls-key-file, serves TLS", defaultValue: "", parse: text },
+  tlsKeyFile: { flag: "tls-key-file", description: "PEM private key of --tls-cert-file", defaultValue: "", parse: text },
+  tlsClientCaFile: {
+    flag: "tls-client-ca-file",
+    description: "PEM CA bundle; when set, callers must present a certificate it signed (mTLS)",
+    defaultValue: "",
+    parse: text,
+  },
+  maxMessageBytes: {
+    flag: "max-message-bytes",
+    description: "largest request message accepted, bytes; larger ones answer RESOURCE_EXHAUSTED",
+    defaultValue: 4 * 1024 * 1024,
+    parse: integer(1024, 64 * 1024 * 1024),
+  },
+  maxConcurrentStreams: {
+    flag: "max-concurrent-streams",
+    description: "most calls open at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)",
+    defaultValue: 256,
+    parse: integer(1, 65_535),
+  },
+  maxInflightExitsPerConnection: {
+    flag: "max-inflight-exits-per-connection",
+    description: "most ExecuteExit/ExitAll calls running at once per connection; more answer RESOURCE_EXHAUSTED",
+    defaultValue: 64,
+    parse: integer(1, 100_000),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 export type Config = { -readonly [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K]["defaultValue"] };
@@ -250,5 +301,36 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       `${envNameOf("lock-node-timeout-ms")} (${loaded.lockNodeTimeoutMs}) must be below a third of ${envNameOf("lock-ttl-ms")} (${loaded.lockTtlMs}): a lock is extended every third of its TTL`,
     );
   }
+  const problem = exposureProblem(loaded);
+  if (problem) throw new ConfigError(problem);
   return loaded;
+}
+
+/** True for addresses that only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  if (bare === "localhost" || bare === "::1" || bare === "0:0:0:0:0:0:0:1") return true;
+  if (/^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(bare)) return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
+}
+
+/**
+ * What is wrong with how the server would be exposed, or undefined: listening
+ * beyond loopback needs a token (or an explicit opt-out), and TLS needs both
+ * a certificate and its key. Checked before anything listens.
+ */
+export function exposureProblem(config: Config): string | undefined {
+  if (!isLoopbackHost(config.host) && config.authToken === "" && !config.allowRemoteWithoutAuth) {
+    return (
+      `${envNameOf("host")}=${config.host} is beyond loopback and no ${envNameOf("auth-token")} is set: ` +
+      `set a token, or ${envNameOf("allow-remote-without-auth")}=true to accept unauthenticated calls from the network`
+    );
+  }
+  if ((config.tlsCertFile === "") !== (config.tlsKeyFile === "")) {
+    return `${envNameOf("tls-cert-file")} and ${envNameOf("tls-key-file")} go together: set both or neither`;
+  }
+  if (config.tlsClientCaFile !== "" && config.tlsCertFile === "") {
+    return `${envNameOf("tls-client-ca-file")} (mTLS) needs ${envNameOf("tls-cert-file")} and ${envNameOf("tls-key-file")}`;
+  }
+  return undefined;
 }

@@ -1,12 +1,12 @@
 import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { ServerReflectionRequestSchema, type ServerReflectionResponse } from "../../gen/grpc/reflection/v1/reflection_pb.js";
-import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
-import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
-import { ReflectionIndex } from "../../src/server/reflection-index.js";
-import { REFLECTION_SERVICES, answer } from "../../src/server/reflection-service.js";
+import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflectionRequestSchema, type ServerReflectionResponse } from "../../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ExitService } from "../../../gen/tradingcore/v1/exit_pb.js";
+import { TickService } from "../../../gen/tradingcore/v1/tick_pb.js";
+import { ReflectionIndex } from "../../../src/server/reflection-index.js";
+import { REFLECTION_SERVICES, answer } from "../../../src/server/reflection-service.js";
 
 const index = new ReflectionIndex([ExitService, TickService, Health, ...REFLECTION_SERVICES]);
 const ask = (request: MessageInitShape<typeof ServerReflectionRequestSchema>, sent = new Set<string>()) =>
