@@ -5,7 +5,8 @@
  */
 import { pathToFileURL } from "node:url";
 import { pino, type Logger } from "pino";
-import { ConfigError, loadConfig, type Config } from "./config.js";
+import { ConfigError, exposureProblem, loadConfig, type Config } from "./config.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ExitEngine } from "./exit/exit-engine.js";
 import { ExitEventHub } from "./exit/exit-event-hub.js";
 import { OrderUpdateHandler } from "./exit/order-update-handler.js";
@@ -19,7 +20,12 @@ import { PausedReplyRouter } from "./router/paused-reply-router.js";
 import type { CallMiddleware } from "./server/call-middleware.js";
 import { startConnectEngine, type RunningEngine } from "./server/connect-engine.js";
 import { startGrpcJsEngine } from "./server/grpc-js-engine.js";
+import { bearerAuthMiddleware } from "./server/bearer-auth-middleware.js";
+import { inflightExitLimit } from "./server/inflight-exit-limit.js";
 import { loggingMiddleware } from "./server/logging-middleware.js";
+import { REFLECTION_SERVICES } from "./server/reflection-service.js";
+import { ShutdownGate } from "./server/shutdown-gate.js";
+import { loadTlsMaterial, type TlsMaterial } from "./server/tls-material.js";
 import { HealthState, ServingStatus } from "./server/health-state.js";
 import { registerRoutes, SERVED_SERVICES, tradingCoreServices } from "./server/routes.js";
 import type { TradingCoreServices } from "./server/services.js";
@@ -65,7 +71,15 @@ export interface RunningTradingCore {
 }
 
 
+/**
+ * Builds and starts the server. Refuses (ConfigError, before anything
+ * listens) to listen beyond loopback without a token unless the
+ * configuration says so explicitly, and reads TLS material up front.
+ */
 export async function startTradingCore(config: Config, overrides: AdapterOverrides = {}): Promise<RunningTradingCore> {
+  const exposure = exposureProblem(config);
+  if (exposure) throw new ConfigError(exposure);
+  const tls = loadTlsMaterial(config);
   const log = overrides.log ?? pino({ level: config.logLevel, base: { service: "tradingcore" } });
   const clock = overrides.clock ?? systemClock;
   // Redis adapters replace the embedded ones when a Redis setting is present (redis-adapters.ts).
@@ -132,8 +146,16 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     log,
   };
 
-  const middleware = [...telemetry.middleware, loggingMiddleware(log), ...(overrides.middleware ?? [])].filter((m): m is CallMiddleware => m !== undefined);
-  const engines = await startEngines(config, services, middleware).catch(async (error: unknown) => {
+  const gate = new ShutdownGate();
+  const middleware = [
+    ...telemetry.middleware,
+    loggingMiddleware(log),
+    gate.middleware,
+    config.authToken === "" ? undefined : bearerAuthMiddleware({ token: config.authToken, openServices: openServicesOf(config) }),
+    inflightExitLimit(config.maxInflightExitsPerConnection),
+    ...(overrides.middleware ?? []),
+  ].filter((m): m is CallMiddleware => m !== undefined);
+  const engines = await startEngines(config, services, middleware, tls).catch(async (error: unknown) => {
     await redis?.close();
     throw error;
   });
@@ -160,13 +182,17 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     router,
     async stop() {
       health.setAll(ServingStatus.NOT_SERVING);
+      gate.refuseNewCalls();
       stopping.abort(new Error("shutting down"));
       const closing = Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
       await reconciler.stop();
+      const settled = await gate.settle(config.shutdownGraceMs);
+      if (!settled) log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");
       // Never abandon an exit between its intent and its result: wait for every one in flight.
       if (engine.exitsInFlight > 0) log.info({ exitsInFlight: engine.exitsInFlight }, "waiting for exits in flight");
       await engine.whenIdle();
       hub.close();
+      gate.closeStreams();
       await closing;
       await redis?.close();
       log.info({ address, reconciler: reconciler.counters }, "tradingcore stopped");
@@ -175,15 +201,23 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
 }
 
 /** The configured engines, grpc-js first; if one fails to listen, those already listening are closed. */
-async function startEngines(config: Config, services: TradingCoreServices, middleware: readonly CallMiddleware[]): Promise<RunningEngine[]> {
+async function startEngines(
+  config: Config,
+  services: TradingCoreServices,
+  middleware: readonly CallMiddleware[],
+  tls: TlsMaterial | undefined,
+): Promise<RunningEngine[]> {
+  const limits = { maxMessageBytes: config.maxMessageBytes, maxConcurrentStreams: config.maxConcurrentStreams, ...(tls ? { tls } : {}) };
   const engines: RunningEngine[] = [];
   try {
     if (config.engine !== "connect") {
-      engines.push(await startGrpcJsEngine({ host: config.host, port: config.port, services: tradingCoreServices(services), middleware, log: services.log }));
+      engines.push(
+        await startGrpcJsEngine({ host: config.host, port: config.port, services: tradingCoreServices(services), middleware, log: services.log, ...limits }),
+      );
     }
     if (config.engine !== "grpc-js") {
       const port = config.engine === "both" ? config.connectPort : config.port;
-      engines.push(await startConnectEngine({ host: config.host, port, routes: (r) => registerRoutes(r, services, middleware), log: services.log }));
+      engines.push(await startConnectEngine({ host: config.host, port, routes: (r) => registerRoutes(r, services, middleware), log: services.log, ...limits }));
     }
   } catch (error) {
     await Promise.all(engines.map((engine) => engine.close(0)));
@@ -200,6 +234,11 @@ function fanOut(hub: ExitEventHub, other: ExitEventSink): ExitEventSink {
       other.publish(event);
     },
   };
+}
+
+/** Services that answer without a token when auth is on: health and reflection, unless the setting closes them. */
+function openServicesOf(config: Config): string[] {
+  return config.authOpenHealthAndReflection ? [Health.typeName, ...REFLECTION_SERVICES.map((service) => service.typeName)] : [];
 }
 
 /** The configured router; a paper router records its orders in `orderBook` when one is shared (Redis). */

@@ -36,6 +36,8 @@ export interface CallInfo {
   /** `grpc`, `grpc-web` or `connect`. */
   readonly protocol: string;
   readonly headers: CallHeaders;
+  /** The caller's connection, `address:port` as the engine sees it: the key of per-connection limits. */
+  readonly peer: string;
   /** Aborts when the client cancels or the deadline passes. */
   readonly signal: AbortSignal;
 }

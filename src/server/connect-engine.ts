@@ -1,13 +1,15 @@
 /**
- * Serves the handlers with @connectrpc/connect-node on HTTP/2 cleartext:
- * gRPC, gRPC-Web and Connect on one port.
+ * Serves the handlers with @connectrpc/connect-node on HTTP/2 (cleartext, or
+ * TLS when material is given): gRPC, gRPC-Web and Connect on one port.
  */
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ExitLog } from "../exit/ports.js";
+import { peerContextValues } from "./connect-peer.js";
 import { toConnectError } from "./error-codes.js";
+import type { TlsMaterial } from "./tls-material.js";
 
 export interface RunningEngine {
   readonly engine: "connect" | "grpc-js";
@@ -25,6 +27,10 @@ export interface ConnectEngineOptions {
   readonly log: ExitLog;
   /** Largest request message accepted, bytes. */
   readonly maxMessageBytes?: number;
+  /** Most calls open at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams?: number;
+  /** TLS (and mTLS) material; cleartext HTTP/2 when absent. */
+  readonly tls?: TlsMaterial;
 }
 
 export async function startConnectEngine(options: ConnectEngineOptions): Promise<RunningEngine> {
@@ -32,8 +38,16 @@ export async function startConnectEngine(options: ConnectEngineOptions): Promise
     routes: options.routes,
     interceptors: [errorMapping(options.log), ...(options.interceptors ?? [])],
     ...(options.maxMessageBytes ? { readMaxBytes: options.maxMessageBytes } : {}),
+    contextValues: peerContextValues,
   });
-  const server = http2.createServer(handler);
+  const settings: http2.Settings = options.maxConcurrentStreams ? { maxConcurrentStreams: options.maxConcurrentStreams } : {};
+  const tls = options.tls;
+  const server = tls
+    ? http2.createSecureServer(
+        { cert: tls.cert, key: tls.key, settings, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) },
+        handler,
+      )
+    : http2.createServer({ settings }, handler);
   const sessions = new Set<http2.Http2Session>();
   server.on("session", (session) => {
     sessions.add(session);

@@ -7,6 +7,7 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { type CallInfo, type CallMiddleware, headersOf, runMiddleware } from "./call-middleware.js";
+import { PEER } from "./connect-peer.js";
 
 type AnyHandler = (input: unknown, context: HandlerContext) => unknown;
 
@@ -51,6 +52,7 @@ function callInfoOf(method: DescMethod, context: HandlerContext): CallInfo {
     engine: "connect",
     protocol: context.protocolName,
     headers: headersOf(context.requestHeader),
+    peer: context.values.get(PEER),
     signal: context.signal,
   };
 }

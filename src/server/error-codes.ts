@@ -15,6 +15,7 @@ const CODES: Record<TradingCoreErrorCode, Code> = {
   "version-mismatch": Code.Aborted,
   "illegal-transition": Code.FailedPrecondition,
   "resource-exhausted": Code.ResourceExhausted,
+  unauthenticated: Code.Unauthenticated,
   unimplemented: Code.Unimplemented,
   internal: Code.Internal,
 };

@@ -20,6 +20,7 @@ import { runMiddleware } from "./call-middleware.js";
 import type { RunningEngine } from "./connect-engine.js";
 import { toConnectError } from "./error-codes.js";
 import { GrpcJsHandlerContext } from "./grpc-js-handler-context.js";
+import type { TlsMaterial } from "./tls-material.js";
 
 /** A service and its handlers, as `tradingCoreServices()` lists them. */
 export interface ServiceRegistration {
@@ -35,13 +36,21 @@ export interface GrpcJsEngineOptions {
   readonly log: ExitLog;
   /** Largest request message accepted, bytes. */
   readonly maxMessageBytes?: number;
-  readonly credentials?: grpc.ServerCredentials;
+  /** Most calls open at once on one connection. */
+  readonly maxConcurrentStreams?: number;
+  /** TLS (and mTLS) material; cleartext when absent. */
+  readonly tls?: TlsMaterial;
+  /** Services the grpc-js engine serves through other packages (reflection, health). */
+  readonly extraServices?: (server: grpc.Server) => void;
 }
 
 type AnyHandler = (input: unknown, context: GrpcJsHandlerContext) => unknown;
 
 export async function startGrpcJsEngine(options: GrpcJsEngineOptions): Promise<RunningEngine> {
-  const server = new grpc.Server(options.maxMessageBytes ? { "grpc.max_receive_message_length": options.maxMessageBytes } : {});
+  const server = new grpc.Server({
+    ...(options.maxMessageBytes ? { "grpc.max_receive_message_length": options.maxMessageBytes } : {}),
+    ...(options.maxConcurrentStreams ? { "grpc.max_concurrent_streams": options.maxConcurrentStreams } : {}),
+  });
   const middleware = options.middleware ?? [];
   for (const { service, handlers } of options.services) {
     const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
@@ -54,9 +63,10 @@ export async function startGrpcJsEngine(options: GrpcJsEngineOptions): Promise<R
     }
     server.addService(definition as grpc.ServiceDefinition, implementation);
   }
+  options.extraServices?.(server);
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port}`, options.credentials ?? grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${host}:${options.port}`, credentialsOf(options.tls), (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
@@ -136,6 +146,7 @@ function callInfoOf(method: DescMethod, context: GrpcJsHandlerContext): CallInfo
     engine: "grpc-js",
     protocol: "grpc",
     headers: context.callHeaders,
+    peer: context.peer,
     get signal() {
       return context.signal;
     },
@@ -154,3 +165,8 @@ function toServiceError(reason: unknown, method: DescMethod, log: ExitLog): Part
   return { code, details: error.rawMessage };
 }
 
+
+function credentialsOf(tls: TlsMaterial | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined);
+}

@@ -40,6 +40,11 @@ export class GrpcJsHandlerContext implements HandlerContext {
     };
   }
 
+  /** The caller's `address:port`. */
+  get peer(): string {
+    return this.call.getPeer();
+  }
+
   /** Aborts when the client cancels, the deadline passes, or the call is finished. */
   get signal(): AbortSignal {
     if (!this.controller) {
