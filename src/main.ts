@@ -27,7 +27,7 @@ import { REFLECTION_SERVICES } from "./server/reflection-service.js";
 import { ShutdownGate } from "./server/shutdown-gate.js";
 import { loadTlsMaterial, type TlsMaterial } from "./server/tls-material.js";
 import { HealthState, ServingStatus } from "./server/health-state.js";
-import { registerRoutes, SERVED_SERVICES, tradingCoreServices } from "./server/routes.js";
+import { registerRoutes, SERVED_SERVICES, SUBSCRIPTIONS, tradingCoreServices } from "./server/routes.js";
 import type { TradingCoreServices } from "./server/services.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
@@ -146,7 +146,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     log,
   };
 
-  const gate = new ShutdownGate();
+  const gate = new ShutdownGate(SUBSCRIPTIONS);
   const middleware = [
     ...telemetry.middleware,
     loggingMiddleware(log),

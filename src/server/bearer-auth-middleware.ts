@@ -28,7 +28,7 @@ export function bearerAuthMiddleware(options: BearerAuthOptions): CallMiddleware
   if (options.token === "") throw new Error("bearer auth needs a non-empty token");
   const expected = digest(options.token);
   const open = new Set(options.openServices ?? []);
-  return (call, next) => {
+  return async (call, next) => {
     if (open.has(call.service)) return next();
     const presented = bearerTokenOf(call.headers.get("authorization"));
     if (presented === undefined) {
@@ -41,7 +41,7 @@ export function bearerAuthMiddleware(options: BearerAuthOptions): CallMiddleware
 
 /** The token of an `authorization: Bearer <token>` header (scheme case-insensitive), or undefined. */
 export function bearerTokenOf(header: string | undefined): string | undefined {
-  const match = header === undefined ? null : /^\s*bearer\s+(\S+)\s*$/i.exec(header);
+  const match = header === undefined ? null : /^\s*bearer\s+(.+?)\s*$/i.exec(header);
   return match?.[1];
 }
 

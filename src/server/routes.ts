@@ -13,6 +13,15 @@ import { tickServiceHandlers } from "./tick-service.js";
 /** Fully-qualified names of the services this server has, for health and reflection. */
 export const SERVED_SERVICES = [ExitService.typeName, TickService.typeName] as const;
 
+/** Server streams with no end of their own, closed by a shutdown rather than waited for. */
+export const SUBSCRIPTIONS = [
+  `${Health.typeName}/Watch`,
+  `${ExitService.typeName}/WatchExits`,
+  `${TickService.typeName}/StreamLtp`,
+  "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+  "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+] as const;
+
 /** The handlers of every service, for any engine. */
 export function tradingCoreServices(services: TradingCoreServices) {
   return [
