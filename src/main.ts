@@ -311,6 +311,10 @@ function stopAndExit(core: RunningTradingCore, telemetry: Telemetry, signal: str
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`tradingcore: invalid configuration: ${error.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`tradingcore: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exit(1);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, defaultConfig, loadConfig } from "../../src/config.js";
+import { ConfigError, defaultConfig, isLoopbackHost, loadConfig } from "../../src/config.js";
 
 describe("loadConfig", () => {
   it("answers the embedded defaults when nothing is set", () => {
@@ -34,5 +34,29 @@ describe("loadConfig for the Dhan router", () => {
 
   it("refuses a base URL that is not http(s)", () => {
     expect(() => loadConfig(["--dhan-base-url", "ftp://x"], {})).toThrow(/--dhan-base-url: "ftp:\/\/x" is not an http\(s\) URL/);
+  });
+});
+
+describe("loadConfig for exposure beyond loopback", () => {
+  it("refuses a non-loopback host without a token, naming the settings that fix it", () => {
+    expect(() => loadConfig(["--host", "0.0.0.0"], {})).toThrow(/beyond loopback.*TRADINGCORE_AUTH_TOKEN.*TRADINGCORE_ALLOW_REMOTE_WITHOUT_AUTH=true/);
+  });
+
+  it("accepts a non-loopback host with a token, or with the explicit opt-out", () => {
+    expect(loadConfig(["--host", "0.0.0.0"], { TRADINGCORE_AUTH_TOKEN: "t" }).host).toBe("0.0.0.0");
+    expect(loadConfig(["--host", "::", "--allow-remote-without-auth", "true"], {}).allowRemoteWithoutAuth).toBe(true);
+  });
+
+  it.each(["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"])("treats %s as loopback", (host) => {
+    expect(isLoopbackHost(host)).toBe(true);
+  });
+
+  it.each(["0.0.0.0", "::", "10.0.0.1", "192.168.1.2", "example.com", "128.0.0.1"])("treats %s as beyond loopback", (host) => {
+    expect(isLoopbackHost(host)).toBe(false);
+  });
+
+  it("refuses a TLS certificate without its key, and mTLS without a certificate", () => {
+    expect(() => loadConfig(["--tls-cert-file", "c.pem"], {})).toThrow(/TRADINGCORE_TLS_CERT_FILE and TRADINGCORE_TLS_KEY_FILE go together/);
+    expect(() => loadConfig(["--tls-client-ca-file", "ca.pem"], {})).toThrow(/mTLS/);
   });
 });

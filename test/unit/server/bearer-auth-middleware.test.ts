@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { isTradingCoreError } from "../../../src/domain/trading-core-error.js";
+import { bearerAuthMiddleware, bearerTokenOf } from "../../../src/server/bearer-auth-middleware.js";
+import type { CallInfo } from "../../../src/server/call-middleware.js";
+
+const callWith = (authorization: string | undefined, service = "tradingcore.v1.ExitService"): CallInfo => ({
+  service,
+  method: "ExecuteExit",
+  kind: "unary",
+  engine: "grpc-js",
+  protocol: "grpc",
+  headers: { get: (name) => (name === "authorization" ? authorization : undefined) },
+  peer: "127.0.0.1:1",
+  signal: new AbortController().signal,
+});
+
+async function outcome(middleware: ReturnType<typeof bearerAuthMiddleware>, call: CallInfo): Promise<string> {
+  let ran = false;
+  try {
+    await middleware(call, async () => {
+      ran = true;
+    });
+    return ran ? "ran" : "not run";
+  } catch (error) {
+    return isTradingCoreError(error, "unauthenticated") ? `unauthenticated: ${error.message}` : `other: ${String(error)}`;
+  }
+}
+
+describe("bearerAuthMiddleware", () => {
+  const auth = bearerAuthMiddleware({ token: "s3cret-token", openServices: ["grpc.health.v1.Health"] });
+
+  it("runs the call with the exact token", async () => {
+    expect(await outcome(auth, callWith("Bearer s3cret-token"))).toBe("ran");
+    expect(await outcome(auth, callWith("bearer s3cret-token"))).toBe("ran");
+  });
+
+  it("refuses a missing, wrong or differently long token without echoing either token", async () => {
+    for (const header of [undefined, "", "Bearer s3cret-tokeN", "Bearer s3cret", "Bearer s3cret-token-and-more", "Token s3cret-token"]) {
+      const answer = await outcome(auth, callWith(header));
+      expect(answer).toMatch(/^unauthenticated: /);
+      expect(answer).not.toContain("s3cret");
+    }
+  });
+
+  it("runs calls to open services without a token", async () => {
+    expect(await outcome(auth, callWith(undefined, "grpc.health.v1.Health"))).toBe("ran");
+  });
+
+  it("cannot be built with an empty token", () => {
+    expect(() => bearerAuthMiddleware({ token: "" })).toThrow(/non-empty/);
+  });
+
+  it("reads the token of an authorization header", () => {
+    expect(bearerTokenOf("Bearer  abc ")).toBe("abc");
+    expect(bearerTokenOf("Basic abc")).toBeUndefined();
+    expect(bearerTokenOf(undefined)).toBeUndefined();
+  });
+});
