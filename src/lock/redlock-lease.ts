@@ -13,7 +13,9 @@ import type { LockLease } from "../exit/ports.js";
 export type LeaseRenewal = (lease: RedlockLease) => Promise<number | undefined>;
 
 export class RedlockLease implements LockLease {
-  private readonly controller = new AbortController();
+  /** Created on first use of `signal`: most of a lease's cost on a fast path that never looks at it. */
+  private controller: AbortController | undefined;
+  private lostReason: TradingCoreError | undefined;
   /** One timer at a time: the next extension, or the validity's end while an extension is in flight. */
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
@@ -32,6 +34,10 @@ export class RedlockLease implements LockLease {
   ) {}
 
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.lostReason) this.controller.abort(this.lostReason);
+    }
     return this.controller.signal;
   }
 
@@ -84,6 +90,7 @@ export class RedlockLease implements LockLease {
   private lose(why: string): void {
     this.ended = true;
     clearTimeout(this.timer);
-    this.controller.abort(new TradingCoreError("unavailable", `exit lock ${this.resource} lost: ${why}`));
+    this.lostReason = new TradingCoreError("unavailable", `exit lock ${this.resource} lost: ${why}`);
+    this.controller?.abort(this.lostReason);
   }
 }

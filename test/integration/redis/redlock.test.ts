@@ -149,8 +149,11 @@ describe.each([3, 5])("Redlock on %i nodes", (nodeCount) => {
       const lock = await cluster.redlock();
       const ahead = cluster.servers[0]!;
       const resource = "lock:exit:diverged";
-      await cluster.raw(0, (client) => client.set(`${resource}:fence`, "100"));
+      // Node 0 is far ahead of the others (e.g. its clock ran fast when it last granted the lock).
+      const farAhead = String(Date.now() * 1000 + 10 ** 12);
+      await cluster.raw(0, (client) => client.set(`${resource}:fence`, farAhead));
       const first = leaseOf(await lock.acquire(resource, 5_000));
+      expect(first.fencingToken).toBe(Number(farAhead) + 1);
       expect(await lock.release(first)).toBe("released");
       await ahead.stop();
       try {
@@ -160,6 +163,19 @@ describe.each([3, 5])("Redlock on %i nodes", (nodeCount) => {
       } finally {
         await ahead.restart();
       }
+    }, SLOW);
+  });
+
+  describe("when every lock node restarts without its data", () => {
+    it("still hands out a fencing token above every earlier one", async () => {
+      const before = await cluster.redlock();
+      const first = leaseOf(await before.acquire("lock:exit:amnesia", 5_000));
+      expect(await before.release(first)).toBe("released");
+      await cluster.restartNodes(...cluster.servers.map((_, i) => i));
+      const after = await cluster.redlock();
+      const second = leaseOf(await after.acquire("lock:exit:amnesia", 5_000));
+      expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
+      expect(await after.release(second)).toBe("released");
     }, SLOW);
   });
 
