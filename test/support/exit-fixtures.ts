@@ -3,7 +3,7 @@ import { ExitReasonCode, Segment, Side, TrackerStatus } from "../../gen/tradingc
 import { Money } from "../../src/domain/money.js";
 import type { TrackerSpec } from "../../src/domain/tracker.js";
 import type { ExitCommand } from "../../src/exit/exit-command.js";
-import { ExitEngine } from "../../src/exit/exit-engine.js";
+import { ExitEngine, type ExitEngineSettings } from "../../src/exit/exit-engine.js";
 import type { ExitEventRecord, ExitLock, ExitLog, LtpResolver, OrderRouter, TrackerStore } from "../../src/exit/ports.js";
 import { systemClock } from "../../src/exit/system-clock.js";
 import { FallbackLtpResolver } from "../../src/ticks/fallback-ltp-resolver.js";
@@ -35,8 +35,16 @@ export function ltpResolverWith(cache = new MemoryTickCache()): LtpResolver {
   return new FallbackLtpResolver([cache], { hopTimeoutMs: 1_000, staleAfterMs: 60_000 }, () => Date.now());
 }
 
-export function engineOn(adapters: { store: TrackerStore; lock: ExitLock; router: OrderRouter; ltp?: LtpResolver; events?: ExitEventRecord[] }): ExitEngine {
+export function engineOn(adapters: {
+  store: TrackerStore;
+  lock: ExitLock;
+  router: OrderRouter;
+  ltp?: LtpResolver;
+  events?: ExitEventRecord[];
+  settings?: Partial<ExitEngineSettings>;
+}): ExitEngine {
   return new ExitEngine({
+    ...(adapters.settings ? { settings: adapters.settings } : {}),
     store: adapters.store,
     lock: adapters.lock,
     router: adapters.router,

@@ -48,6 +48,50 @@ describe("ExitEngine on Redlock and the Redis tracker store", () => {
     }, SLOW);
   });
 
+  describe("when an exit runs longer than the lock TTL", () => {
+    it("keeps the lock by extending it: a second process answers EXIT_IN_PROGRESS and one order is sent", async () => {
+      const prefix = "slow-exit:";
+      const store = await redis.store(prefix);
+      await store.register(trackerSpec("SLOW-1"), Date.now());
+      const router = new PaperRouter({ faults: { latencyMs: 3_000 } });
+      const settings = { lockTtlMs: 1_000, routerTimeoutMs: 30_000 };
+      const slow = engineOn({ store, lock: await locks.redlock(), router, ltp: pricedAt("1500.05"), settings });
+      const other = engineOn({ store: await redis.store(prefix), lock: await locks.redlock(), router, ltp: pricedAt("1500.05"), settings });
+
+      const slowExit = slow.execute(exitCommand("SLOW-1"));
+      await until(async () => (await store.get("SLOW-1"))?.status === TrackerStatus.EXITING);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await (await locks.redlock()).acquire("lock:exit:SLOW-1", 1_000)).toMatchObject({ kind: "busy" });
+      expect((await other.execute(exitCommand("SLOW-1"))).status).toBe(ExitStatus.EXIT_IN_PROGRESS);
+
+      expect((await slowExit).status).toBe(ExitStatus.EXITED);
+      expect(router.ordersFor("SLOW-1")).toBe(1);
+    }, SLOW);
+  });
+
+  describe("when Redis drops its script cache or is unreachable", () => {
+    it("keeps registering and writing trackers after SCRIPT FLUSH", async () => {
+      const store = await redis.store("flushed:");
+      const { tracker } = await store.register(trackerSpec("FLUSHED-1"), Date.now());
+      const raw = await redis.client();
+      await raw.scriptFlush();
+      expect((await store.compareAndSet({ ...tracker, status: TrackerStatus.EXITING, fencingToken: 1 }, 1)).kind).toBe("written");
+      await raw.scriptFlush();
+      expect((await store.register(trackerSpec("FLUSHED-2"), Date.now())).created).toBe(true);
+    }, SLOW);
+
+    it("answers TradingCoreError unavailable, not a Redis error, while Redis is down", async () => {
+      const store = await redis.store("down:");
+      await redis.server.stop();
+      try {
+        await expect(store.get("DOWN-1")).rejects.toMatchObject({ name: "TradingCoreError", code: "unavailable" });
+        await expect(store.register(trackerSpec("DOWN-1"), Date.now())).rejects.toMatchObject({ name: "TradingCoreError", code: "unavailable" });
+      } finally {
+        await redis.server.restart();
+      }
+    }, SLOW);
+  });
+
   describe("when Redis is killed and restarted with its append-only file", () => {
     it("loses no acknowledged exit", async () => {
       const prefix = "durable:";
@@ -71,6 +115,13 @@ describe("ExitEngine on Redlock and the Redis tracker store", () => {
     }, SLOW);
   });
 });
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let waited = 0; !(await condition()); waited += 20) {
+    if (waited > 30_000) throw new Error("condition not met within 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 function pricedAt(ltp: string) {
   const cache = new MemoryTickCache();
