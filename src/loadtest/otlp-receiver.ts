@@ -18,6 +18,8 @@ export interface OtlpReceiverOptions {
   readonly port?: number;
   readonly maxSpans?: number;
   readonly maxBodyBytes?: number;
+  /** False: answer without decoding (a cheap sink for benchmarks). Default true. */
+  readonly decode?: boolean;
 }
 
 export interface OtlpReceiver {
@@ -61,7 +63,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     request.on("end", () => {
       if (response.writableEnded) return;
       const json = (request.headers["content-type"] ?? "").includes("json");
-      if (path === "/v1/traces") {
+      if (path === "/v1/traces" && options.decode !== false) {
         try {
           let body = Buffer.concat(chunks);
           if (request.headers["content-encoding"] === "gzip") body = gunzipSync(body);

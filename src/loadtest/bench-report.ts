@@ -1,0 +1,96 @@
+/**
+ * What `npm run bench` prints: one table of rows with ratios to the floor,
+ * and the goals of the issue checked against the same run's figures.
+ */
+import { round3, type LatencySummary } from "./latency-stats.js";
+
+export interface RowResult {
+  readonly id: string;
+  readonly label: string;
+  readonly c1: LatencySummary;
+  /** Calls per second at the high concurrency. */
+  readonly throughput: number;
+  /** Calls that failed or answered something other than the expected status. */
+  readonly errors: number;
+}
+
+export interface GoalCheck {
+  readonly goal: string;
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | undefined;
+}
+
+export interface BenchReport {
+  readonly settings: Record<string, unknown>;
+  readonly rows: (RowResult & { readonly throughputVsFloor: number; readonly p50VsFloor: number })[];
+  readonly goals: readonly GoalCheck[];
+}
+
+export function buildReport(settings: Record<string, unknown>, rows: readonly RowResult[]): BenchReport {
+  const floor = rows.find((row) => row.id === "floor");
+  const withRatios = rows.map((row) => ({
+    ...row,
+    throughputVsFloor: floor ? round3(row.throughput / floor.throughput) : 0,
+    p50VsFloor: floor ? round3(row.c1.p50 / floor.c1.p50) : 0,
+  }));
+  return { settings, rows: withRatios, goals: goalChecks(rows) };
+}
+
+function goalChecks(rows: readonly RowResult[]): GoalCheck[] {
+  const get = (id: string) => rows.find((row) => row.id === id);
+  const checks: GoalCheck[] = [];
+  const ratio = (goal: string, a: RowResult | undefined, b: RowResult | undefined, min: number) => {
+    if (!a || !b) return;
+    const value = a.throughput / b.throughput;
+    checks.push({ goal, target: `>= ${min.toFixed(2)}x`, measured: `${value.toFixed(2)}x`, met: value >= min });
+  };
+  const gap = (goal: string, a: RowResult | undefined, b: RowResult | undefined, maxMs: number) => {
+    if (!a || !b) return;
+    const value = a.c1.p50 - b.c1.p50;
+    checks.push({ goal, target: `<= ${maxMs.toFixed(2)} ms`, measured: `${value.toFixed(3)} ms`, met: value <= maxMs });
+  };
+  const cost = (goal: string, traced: RowResult | undefined, plain: RowResult | undefined, maxShare: number) => {
+    if (!traced || !plain) return;
+    const value = 1 - traced.throughput / plain.throughput;
+    checks.push({ goal, target: `<= ${(maxShare * 100).toFixed(0)}%`, measured: `${(value * 100).toFixed(1)}%`, met: value <= maxShare });
+  };
+  ratio("ExecuteExit, 3 Redis lock nodes + Redis store, c=32, vs grpc-js no-op floor", get("exit.redis"), get("floor"), 0.6);
+  gap("ExecuteExit c=1 p50 above no-op on the same server (grpc-js)", get("exit.grpc-js"), get("noop.grpc-js"), 0.6);
+  gap("ExecuteExit c=1 p50 above no-op on the same server (connect)", get("exit.connect"), get("noop.connect"), 0.6);
+  gap("ExecuteExit (Redis) c=1 p50 above no-op on the same server (grpc-js)", get("exit.redis"), get("noop.grpc-js"), 0.6);
+  ratio("GetLtp (memory hit) c=32 vs no-op on the same server (grpc-js)", get("ltp.grpc-js"), get("noop.grpc-js"), 0.9);
+  ratio("GetLtp (memory hit) c=32 vs no-op on the same server (connect)", get("ltp.connect"), get("noop.connect"), 0.9);
+  cost("tracing on (100% sampled, batch OTLP export): exit throughput cost, embedded", get("exit.grpc-js.traced"), get("exit.grpc-js"), 0.1);
+  cost("tracing on (100% sampled, batch OTLP export): exit throughput cost, Redis", get("exit.redis.traced"), get("exit.redis"), 0.1);
+  const connect = get("noop.connect");
+  const floor = get("floor");
+  if (connect && floor) {
+    checks.push({ goal: "connect-node no-op c=32 vs grpc-js floor (DESIGN: about 0.36x)", target: "reference", measured: `${(connect.throughput / floor.throughput).toFixed(2)}x`, met: undefined });
+  }
+  return checks;
+}
+
+export function formatReport(report: BenchReport): string {
+  const lines: string[] = [];
+  const header = ["row", "c=1 p50 ms", "c=1 p99 ms", "c=32 calls/s", "thr/floor", "p50/floor", "errors"];
+  const body = report.rows.map((row) => [
+    row.label,
+    row.c1.p50.toFixed(3),
+    row.c1.p99.toFixed(3),
+    row.throughput.toFixed(0),
+    `${row.throughputVsFloor.toFixed(2)}x`,
+    `${row.p50VsFloor.toFixed(2)}x`,
+    String(row.errors),
+  ]);
+  lines.push(...table(header, body));
+  lines.push("");
+  lines.push(...table(["goal", "target", "measured", "met"], report.goals.map((goal) => [goal.goal, goal.target, goal.measured, goal.met === undefined ? "-" : goal.met ? "yes" : "NO"])));
+  return lines.join("\n");
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
+  return [line(header), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)];
+}

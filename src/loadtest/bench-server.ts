@@ -1,0 +1,103 @@
+/**
+ * The server side of `npm run bench`, run as a child process so that client
+ * and server each have a core of their own. It hosts every target the bench
+ * alternates between (only one is busy at a time):
+ *
+ * - `floor`: a plain @grpc/grpc-js server answering grpc.health.v1 Check with
+ *   a constant (the transport floor, same path and messages as ours);
+ * - `ours`: tradingcore, embedded adapters, grpc-js and connect engines;
+ * - `redis`: tradingcore on grpc-js with the Redis tracker store and Redlock
+ *   over the given lock nodes (when `--redis` lists URLs).
+ *
+ * Tracing is per process (the OTel SDK is global): `--tracing on` exports
+ * every span over OTLP to `--otlp`. Prints one JSON line of addresses on
+ * stdout, then serves until stdin closes or SIGTERM.
+ *
+ *   tsx src/loadtest/bench-server.ts --tracing off [--redis url,url,url]
+ */
+import { parseArgs } from "node:util";
+import { create } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { pino } from "pino";
+import { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { grpcJsServiceDefinition } from "../client/grpc-js-definition.js";
+import { defaultConfig, type Config } from "../config.js";
+import { connectLockClient, createRedisLockClient } from "../lock/redis-lock-client.js";
+import { Redlock } from "../lock/redlock.js";
+import { startTradingCore, type RunningTradingCore } from "../main.js";
+import { PaperRouter } from "../router/paper-router.js";
+import { createRedisTrackerClient } from "../store/redis-tracker-client.js";
+import { RedisTrackerStore } from "../store/redis-tracker-store.js";
+import { startTelemetry } from "../telemetry/telemetry.js";
+
+export interface BenchTargets {
+  readonly floor: string;
+  readonly grpcJs: string;
+  readonly connect: string;
+  readonly redis?: string;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { tracing: { type: "string", default: "off" }, otlp: { type: "string" }, redis: { type: "string" } } });
+  const telemetry = values.tracing === "on" ? startTelemetry({ otlpEndpoint: values.otlp ?? "", serviceName: "tradingcore-bench" }, {}) : undefined;
+  const log = pino({ level: "silent" });
+  const config: Config = { ...defaultConfig(), port: 0, connectPort: 0, engine: "both", logLevel: "silent", shutdownGraceMs: 1_000 };
+  const stops: (() => Promise<unknown>)[] = [];
+
+  const floor = await startFloor();
+  stops.push(() => new Promise<void>((resolve) => floor.tryShutdown(() => resolve())));
+  const ours = await startTradingCore(config, { log, router: new PaperRouter(), ...(telemetry ? { telemetry } : {}) });
+  stops.push(() => ours.stop());
+  let redis: RunningTradingCore | undefined;
+  if (values.redis) {
+    const urls = values.redis.split(",");
+    const lockClients = urls.map((url) => createRedisLockClient(url));
+    await Promise.all(lockClients.map(connectLockClient));
+    const storeClient = createRedisTrackerClient(urls[0]!);
+    await storeClient.connect();
+    const store = new RedisTrackerStore(storeClient, { keyPrefix: `bench:${process.pid}:` });
+    redis = await startTradingCore({ ...config, engine: "grpc-js" }, { log, router: new PaperRouter(), store, lock: new Redlock(lockClients), ...(telemetry ? { telemetry } : {}) });
+    stops.push(async () => {
+      await redis?.stop();
+      await Promise.all([storeClient, ...lockClients].map((client) => (client.isOpen ? client.destroy() : undefined)));
+    });
+  }
+  const targets: BenchTargets = {
+    floor: `127.0.0.1:${floor.port}`,
+    grpcJs: ours.address,
+    connect: ours.connectAddress!,
+    ...(redis ? { redis: redis.address } : {}),
+  };
+  process.stdout.write(`${JSON.stringify(targets)}\n`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(stops.map((fn) => fn().catch(() => undefined)));
+    await telemetry?.shutdown().catch(() => undefined);
+    process.exit(0);
+  };
+  process.stdin.on("end", () => void stop());
+  process.stdin.on("close", () => void stop());
+  process.stdin.resume();
+  process.on("SIGTERM", () => void stop());
+}
+
+async function startFloor(): Promise<grpc.Server & { port: number }> {
+  const server = new grpc.Server();
+  const answer = create(HealthCheckResponseSchema, { status: HealthCheckResponse_ServingStatus.SERVING });
+  server.addService(grpcJsServiceDefinition(Health), {
+    check: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, answer),
+    watch: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end(),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return Object.assign(server, { port });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench-server: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,216 @@
+/**
+ * `npm run bench`: side-by-side figures from one run on one machine, with
+ * ratios to the floor (a no-op unary on a plain @grpc/grpc-js server). Rows
+ * alternate round by round (order reversed every other round), after a
+ * warm-up, so the machine's noise hits all of them alike; only the ratios
+ * mean anything across runs.
+ *
+ * Servers run in child processes (client and server each get a core): one
+ * with tracing off (floor, ours on grpc-js and connect, ours on Redis), one
+ * with tracing on (100% sampled, batch OTLP export to a sink in this process).
+ * Redis rows need `redis-server` (3 lock nodes + the tracker store on the first).
+ *
+ *   npm run bench -- [--quick] [--rounds 3] [--c1-calls 1500] [--calls 6000]
+ *                    [--concurrency 32] [--no-redis] [--json bench.json]
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ExitReasonCode, ExitStatus, Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
+import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
+import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
+import { createGrpcJsClient } from "../client/grpc-js-client.js";
+import { buildReport, formatReport, type RowResult } from "./bench-report.js";
+import type { BenchTargets } from "./bench-server.js";
+import { startBenchServer, type BenchServerProcess } from "./bench-targets.js";
+import { summarize } from "./latency-stats.js";
+import { startOtlpReceiver } from "./otlp-receiver.js";
+import { startRedisServers, type RedisServer } from "./redis-server-process.js";
+
+type Workload = "noop" | "ltp" | "exit";
+
+interface Row {
+  readonly id: string;
+  readonly label: string;
+  readonly traced: boolean;
+  readonly target: keyof BenchTargets;
+  readonly workload: Workload;
+}
+
+const ROWS: readonly Row[] = [
+  { id: "floor", label: "floor: plain grpc-js no-op", traced: false, target: "floor", workload: "noop" },
+  { id: "noop.grpc-js", label: "no-op (Health/Check), grpc-js engine", traced: false, target: "grpcJs", workload: "noop" },
+  { id: "noop.connect", label: "no-op (Health/Check), connect engine", traced: false, target: "connect", workload: "noop" },
+  { id: "ltp.grpc-js", label: "GetLtp memory hit, grpc-js", traced: false, target: "grpcJs", workload: "ltp" },
+  { id: "ltp.connect", label: "GetLtp memory hit, connect", traced: false, target: "connect", workload: "ltp" },
+  { id: "exit.grpc-js", label: "ExecuteExit embedded, grpc-js", traced: false, target: "grpcJs", workload: "exit" },
+  { id: "exit.connect", label: "ExecuteExit embedded, connect", traced: false, target: "connect", workload: "exit" },
+  { id: "exit.redis", label: "ExecuteExit 3 Redis lock nodes + Redis store, grpc-js", traced: false, target: "redis", workload: "exit" },
+  { id: "noop.grpc-js.traced", label: "no-op, grpc-js, tracing on", traced: true, target: "grpcJs", workload: "noop" },
+  { id: "exit.grpc-js.traced", label: "ExecuteExit embedded, grpc-js, tracing on", traced: true, target: "grpcJs", workload: "exit" },
+  { id: "exit.redis.traced", label: "ExecuteExit Redis, grpc-js, tracing on", traced: true, target: "redis", workload: "exit" },
+];
+
+const INSTRUMENT = { segment: Segment.NSE_FNO, securityId: "BENCH1" };
+
+interface Settings {
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly c1Calls: number;
+  readonly calls: number;
+  readonly concurrency: number;
+  readonly redis: boolean;
+  readonly json: string | undefined;
+}
+
+function settingsFrom(argv: string[]): Settings {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      "c1-calls": { type: "string" },
+      calls: { type: "string" },
+      concurrency: { type: "string", default: "32" },
+      "no-redis": { type: "boolean", default: false },
+      redis: { type: "boolean", default: false },
+      json: { type: "string" },
+    },
+  });
+  const quick = values.quick;
+  const int = (text: string | undefined, fallback: number, flag: string) => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value <= 0 || value > 1_000_000) throw new Error(`${flag} must be a whole number in 1..1000000, got "${text}"`);
+    return value;
+  };
+  const redisAvailable = existsSync(process.env.REDIS_SERVER_BIN ?? "/usr/bin/redis-server");
+  return {
+    quick,
+    rounds: int(values.rounds, quick ? 1 : 3, "--rounds"),
+    c1Calls: int(values["c1-calls"], quick ? 30 : 1500, "--c1-calls"),
+    calls: int(values.calls, quick ? 200 : 6000, "--calls"),
+    concurrency: int(values.concurrency, 32, "--concurrency"),
+    redis: !values["no-redis"] && redisAvailable && (!quick || values.redis),
+    json: values.json,
+  };
+}
+
+/** Order numbers unique across drivers and runs (trackers of earlier runs may live on in Redis). */
+const RUN_ID = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+let sequence = 0;
+
+class Driver {
+  private readonly clients = new Map<string, { health: ReturnType<typeof health>; exits: ReturnType<typeof exits>; ticks: ReturnType<typeof ticks> }>();
+
+  constructor(private readonly settings: Settings) {}
+
+  clientsOf(address: string) {
+    let set = this.clients.get(address);
+    if (!set) this.clients.set(address, (set = { health: health(address), exits: exits(address), ticks: ticks(address) }));
+    return set;
+  }
+
+  /** Makes `calls` calls of `row` ready (trackers for exits) and answers the call to time, by index. */
+  async prepare(row: Row, address: string, calls: number): Promise<(index: number) => Promise<boolean>> {
+    const client = this.clientsOf(address);
+    if (row.workload === "noop") return async () => (await client.health.check({ service: "" })).status === 1;
+    await client.ticks.publishTicks([{ ticks: [{ instrument: INSTRUMENT, ltp: "101.25" }] }]);
+    if (row.workload === "ltp") return async () => (await client.ticks.getLtp({ instrument: INSTRUMENT })).ltp?.price === "101.25";
+    const orderNos = Array.from({ length: calls }, () => `B${RUN_ID}-${++sequence}`);
+    await runConcurrently(orderNos.length, 64, (index) =>
+      client.exits.registerTracker({ orderNo: orderNos[index]!, ...INSTRUMENT, side: Side.LONG, quantity: "75", entryPrice: "100.05", paper: true }),
+    );
+    return async (index) => {
+      const { result } = await client.exits.executeExit({ orderNo: orderNos[index]!, reason: "bench", reasonCode: ExitReasonCode.STOP_LOSS });
+      return result?.status === ExitStatus.EXITED;
+    };
+  }
+
+  async measure(row: Row, address: string): Promise<{ latencies: number[]; calls: number; ms: number; errors: number }> {
+    const { c1Calls, calls, concurrency } = this.settings;
+    const sequential = await this.prepare(row, address, c1Calls);
+    const latencies: number[] = [];
+    let errors = 0;
+    for (let index = 0; index < c1Calls; index++) {
+      const started = performance.now();
+      const ok = await sequential(index).catch(() => false);
+      latencies.push(performance.now() - started);
+      if (!ok) errors++;
+    }
+    const parallel = await this.prepare(row, address, calls);
+    const started = performance.now();
+    await runConcurrently(calls, concurrency, async (index) => {
+      if (!(await parallel(index).catch(() => false))) errors++;
+    });
+    return { latencies, calls, ms: performance.now() - started, errors };
+  }
+
+  close(): void {
+    for (const set of this.clients.values()) for (const client of Object.values(set)) client.close();
+  }
+}
+
+const health = (address: string) => createGrpcJsClient(Health, address);
+const exits = (address: string) => createGrpcJsClient(ExitService, address);
+const ticks = (address: string) => createGrpcJsClient(TickService, address);
+
+async function runConcurrently(count: number, concurrency: number, work: (index: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await work(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+async function main(): Promise<void> {
+  const settings = settingsFrom(process.argv.slice(2));
+  const rows = ROWS.filter((row) => settings.redis || row.target !== "redis");
+  const sink = await startOtlpReceiver({ decode: false });
+  const redisServers: RedisServer[] = settings.redis ? await startRedisServers(3) : [];
+  const redisArgs = redisServers.length > 0 ? ["--redis", redisServers.map((server) => server.url).join(",")] : [];
+  const processes: BenchServerProcess[] = [];
+  const driver = new Driver(settings);
+  try {
+    const plain = await startBenchServer(["--tracing", "off", ...redisArgs]);
+    processes.push(plain);
+    const traced = await startBenchServer(["--tracing", "on", "--otlp", sink.endpoint, ...redisArgs]);
+    processes.push(traced);
+    const addressOf = (row: Row) => (row.traced ? traced : plain).targets[row.target]!;
+    process.stderr.write(`bench: ${rows.length} rows, warm-up + ${settings.rounds} round(s); c=1 ${settings.c1Calls} calls, c=${settings.concurrency} ${settings.calls} calls per row per round\n`);
+
+    for (const row of rows) await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) }).measure(row, addressOf(row)).catch(() => undefined);
+    const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0 }]));
+    for (let round = 0; round < settings.rounds; round++) {
+      const order = round % 2 === 0 ? rows : [...rows].reverse();
+      for (const row of order) {
+        const result = await driver.measure(row, addressOf(row));
+        const total = totals.get(row.id)!;
+        total.latencies.push(...result.latencies);
+        total.calls += result.calls;
+        total.ms += result.ms;
+        total.errors += result.errors;
+        process.stderr.write(`  round ${round + 1}: ${row.label}: ${((result.calls * 1000) / result.ms).toFixed(0)} calls/s\n`);
+      }
+    }
+    const results: RowResult[] = rows.map((row) => {
+      const total = totals.get(row.id)!;
+      return { id: row.id, label: row.label, c1: summarize(total.latencies), throughput: (total.calls * 1000) / total.ms, errors: total.errors };
+    });
+    const report = buildReport({ ...settings, node: process.version, redisNodes: redisServers.length, skipped: settings.redis ? [] : ["exit.redis", "exit.redis.traced"] }, results);
+    process.stdout.write(`${formatReport(report)}\n`);
+    if (!settings.redis) process.stdout.write("(Redis rows skipped: redis-server not found, --no-redis, or --quick without --redis)\n");
+    if (settings.json) writeFileSync(settings.json, `${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(`\n${JSON.stringify(report)}\n`);
+  } finally {
+    driver.close();
+    await Promise.all(processes.map((child) => child.stop()));
+    await Promise.all(redisServers.map((server) => server.destroy()));
+    await sink.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
