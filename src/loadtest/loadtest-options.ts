@@ -1,0 +1,99 @@
+/**
+ * Flags of `npm run loadtest`, validated before anything starts. Every run
+ * is bounded: by duration, by a call count and by the trackers registered
+ * (each exit uses one). Targets must be loopback unless --allow-remote.
+ */
+import { parseArgs } from "node:util";
+
+export interface LoadtestOptions {
+  /** host:port of a running server; undefined: the load test starts one itself. */
+  readonly target: string | undefined;
+  /** Engine of the server the load test starts. */
+  readonly engine: "grpc-js" | "connect";
+  /** Closed loop: this many calls in flight. Ignored when `rps` is set. */
+  readonly concurrency: number;
+  /** Open loop: calls started per second (latency counted from the scheduled start). */
+  readonly rps: number | undefined;
+  readonly durationMs: number;
+  readonly maxCalls: number;
+  readonly trackers: number;
+  /** Share of calls that are GetLtp instead of ExecuteExit (0..1). */
+  readonly ltpShare: number;
+  /** Port of the built-in OTLP receiver; 0 picks one. */
+  readonly otlpPort: number;
+  /** False: receive no spans (the server exports to a collector of its own). */
+  readonly receive: boolean;
+  readonly json: string | undefined;
+  readonly html: string | undefined;
+  readonly progress: boolean;
+}
+
+const MAX_DURATION_MS = 10 * 60_000;
+
+export function parseLoadtestOptions(argv: readonly string[]): LoadtestOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      target: { type: "string" },
+      engine: { type: "string", default: "grpc-js" },
+      concurrency: { type: "string" },
+      rps: { type: "string" },
+      duration: { type: "string" },
+      "max-calls": { type: "string" },
+      trackers: { type: "string" },
+      "ltp-share": { type: "string", default: "0" },
+      "otlp-port": { type: "string" },
+      "no-receiver": { type: "boolean", default: false },
+      "allow-remote": { type: "boolean", default: false },
+      short: { type: "boolean", default: false },
+      json: { type: "string" },
+      html: { type: "string" },
+      "no-progress": { type: "boolean", default: false },
+    },
+  });
+  const short = values.short;
+  const target = values.target;
+  if (target !== undefined && !values["allow-remote"] && !isLoopback(target)) {
+    throw new Error(`--target ${target} is not a loopback address; pass --allow-remote to load a remote server`);
+  }
+  if (values.engine !== "grpc-js" && values.engine !== "connect") throw new Error(`--engine must be grpc-js or connect, got "${values.engine}"`);
+  const ltpShare = Number(values["ltp-share"]);
+  if (!(ltpShare >= 0 && ltpShare <= 1)) throw new Error(`--ltp-share must be between 0 and 1, got "${values["ltp-share"]}"`);
+  if (values.rps !== undefined && values.concurrency !== undefined) throw new Error("give --rps or --concurrency, not both");
+  return {
+    target,
+    engine: values.engine,
+    concurrency: whole(values.concurrency, short ? 4 : 16, 1, 10_000, "--concurrency"),
+    rps: values.rps === undefined ? undefined : whole(values.rps, 0, 1, 1_000_000, "--rps"),
+    durationMs: duration(values.duration ?? (short ? "2s" : "30s")),
+    maxCalls: whole(values["max-calls"], short ? 2_000 : 5_000_000, 1, 50_000_000, "--max-calls"),
+    trackers: whole(values.trackers, short ? 300 : 10_000, 1, 2_000_000, "--trackers"),
+    ltpShare,
+    otlpPort: whole(values["otlp-port"], target === undefined ? 0 : 4318, 0, 65_535, "--otlp-port"),
+    receive: !values["no-receiver"],
+    json: values.json,
+    html: values.html,
+    progress: !values["no-progress"] && process.stderr.isTTY === true,
+  };
+}
+
+function whole(text: string | undefined, fallback: number, min: number, max: number, flag: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${flag} must be a whole number in ${min}..${max}, got "${text}"`);
+  return value;
+}
+
+/** "30s", "500ms", "2m", or plain seconds; at most 10 minutes. */
+export function duration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) throw new Error(`--duration "${text}" is not a duration like 30s, 500ms or 2m`);
+  const value = Number(match[1]) * (match[2] === "ms" ? 1 : match[2] === "m" ? 60_000 : 1_000);
+  if (value <= 0 || value > MAX_DURATION_MS) throw new Error(`--duration must be above 0 and at most 10m, got "${text}"`);
+  return value;
+}
+
+function isLoopback(target: string): boolean {
+  const host = target.startsWith("[") ? target.slice(1, target.indexOf("]")) : target.slice(0, target.lastIndexOf(":"));
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
