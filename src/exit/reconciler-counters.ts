@@ -73,3 +73,36 @@ export function classifyResolution(listed: TrackerRecord, outcome: ExitOutcome):
       return "unresolved";
   }
 }
+
+/** Adds one resolution to a pass's counts. */
+export function countResolution(tally: ReconcilerCounters, action: ReconcileAction, outcome: ExitOutcome): void {
+  switch (action) {
+    case "exited":
+      tally.exited++;
+      break;
+    case "reverted":
+      tally.reverted++;
+      if (outcome.tracker && !outcome.tracker.exitedQuantity.isZero()) tally.partlyExited++;
+      break;
+    case "replaced":
+      tally.replaced++;
+      if (outcome.success) tally.exited++;
+      break;
+    case "unresolved":
+      tally.unresolved++;
+      break;
+    case "settled-elsewhere":
+      tally.settledElsewhere++;
+      break;
+  }
+}
+
+/** Adds a pass's counts to the running totals. */
+export function addInto(totals: ReconcilerCounters, pass: ReconcilerCounters): void {
+  for (const key of Object.keys(totals) as Array<keyof ReconcilerCounters>) totals[key] += pass[key];
+}
+
+/** True when a pass did anything worth a log line. */
+export function hasWork(tally: ReconcilerCounters): boolean {
+  return tally.examined + tally.retried + tally.retriesExhausted + tally.parkedApplied + tally.failures > 0;
+}

@@ -30,7 +30,7 @@ import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../gen/tradingcore
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
-import { type ReconcilerCounters, type ReconcileAction, classifyResolution, emptyCounters } from "./reconciler-counters.js";
+import { type ReconcilerCounters, addInto, classifyResolution, countResolution, emptyCounters, hasWork } from "./reconciler-counters.js";
 import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
 
 export interface ReconcilerSettings {
@@ -179,7 +179,7 @@ export class Reconciler {
       return;
     }
     const action = classifyResolution(listed, outcome);
-    count(tally, action, outcome);
+    countResolution(tally, action, outcome);
     if (outcome.tracker?.status === TrackerStatus.ACTIVE && action !== "settled-elsewhere") this.owe(listed.orderNo);
     if (action === "exited") this.owed.delete(listed.orderNo);
     if (action !== "unresolved" && action !== "settled-elsewhere") {
@@ -259,34 +259,4 @@ export class Reconciler {
       message,
     });
   }
-}
-
-function count(tally: ReconcilerCounters, action: ReconcileAction, outcome: ExitOutcome): void {
-  switch (action) {
-    case "exited":
-      tally.exited++;
-      break;
-    case "reverted":
-      tally.reverted++;
-      if (outcome.tracker && !outcome.tracker.exitedQuantity.isZero()) tally.partlyExited++;
-      break;
-    case "replaced":
-      tally.replaced++;
-      if (outcome.success) tally.exited++;
-      break;
-    case "unresolved":
-      tally.unresolved++;
-      break;
-    case "settled-elsewhere":
-      tally.settledElsewhere++;
-      break;
-  }
-}
-
-function addInto(totals: ReconcilerCounters, pass: ReconcilerCounters): void {
-  for (const key of Object.keys(totals) as Array<keyof ReconcilerCounters>) totals[key] += pass[key];
-}
-
-function hasWork(tally: ReconcilerCounters): boolean {
-  return tally.examined + tally.retried + tally.retriesExhausted + tally.parkedApplied + tally.failures > 0;
 }

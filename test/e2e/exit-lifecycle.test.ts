@@ -194,6 +194,7 @@ describe("WatchExits over a real server", () => {
   });
 
   it("lets exits finish while a watcher never reads, and drops that watcher with RESOURCE_EXHAUSTED", { timeout: 120_000 }, async () => {
+    await eventually(async () => server.core.services.events.watcherCount, (count) => count === 0); // the previous test's watch is gone
     const controller = new AbortController();
     const idle = server.exits.watchExits({}, { signal: controller.signal }) as unknown as EventEmitter;
     let failure: unknown;

@@ -152,3 +152,28 @@ describe("ExitAll cancelled mid-stream", () => {
     expect(exited).toBeLessThanOrEqual(5 + 8);
   });
 });
+
+describe("ExitAll when the store fails while listing", () => {
+  it("yields the exits it started, then fails with unavailable", async () => {
+    const world = exitWorld();
+    await registerMany(world, 250);
+    let pages = 0;
+    const store = {
+      async list(...args: Parameters<typeof world.store.list>) {
+        if (++pages === 2) throw new Error("store unreachable (test)");
+        return world.store.list(...args);
+      },
+    };
+    const results: ExitAllResult[] = [];
+    const failure = await (async () => {
+      for await (const result of exitAll({ engine: world.engine, store }, SQUARE_OFF)) results.push(result);
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isTradingCoreError(failure, "unavailable")).toBe(true);
+    expect(results).toHaveLength(200);
+    expect(await trackersWith(world, TrackerStatus.EXITING)).toEqual([]);
+    expect(await trackersWith(world, TrackerStatus.EXITED)).toHaveLength(200);
+  });
+});
