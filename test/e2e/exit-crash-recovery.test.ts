@@ -9,7 +9,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, ExitStatus, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
-import { SETTINGS } from "../../src/config.js";
 import { FakeDhanServer } from "../support/fake-dhan-server.js";
 import { RedisServer } from "../support/redis-server.js";
 import { uniqueOrderNo } from "../support/fixtures.js";
@@ -73,10 +72,8 @@ describe("SIGTERM while an exit is between the broker's acceptance and the track
   });
 });
 
-/** Only a Redis-backed server keeps its trackers across a kill; the embedded store dies with the process. */
-const REDIS_STORE_AVAILABLE = "redisUrl" in SETTINGS;
-
-describe.skipIf(!REDIS_STORE_AVAILABLE)("kill -9 between the broker's acceptance and the tracker update, then a restart", () => {
+// Only a Redis-backed server keeps its trackers across a kill; the embedded store dies with the process.
+describe("kill -9 between the broker's acceptance and the tracker update, then a restart", () => {
   const dhan = new FakeDhanServer();
   let redis: RedisServer;
   const servers: ServerProcess[] = [];
