@@ -5,7 +5,7 @@
  * between the two in one run, so the box's noise hits both alike; the ratio
  * is what to compare across runs, not the absolute figures.
  *
- *   npm run bench:lock -- [--rounds 3] [--round-ms 2000] [--concurrency 1,32,64]
+ *   npm run bench:lock -- [--rounds 10] [--round-ms 500] [--concurrency 1,32,64]
  *
  * Each worker loops acquire → release on its own resources (no contention:
  * this measures the lock's own cost, not waiting). Ours does more per
@@ -31,8 +31,8 @@ interface Contender {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      rounds: { type: "string", default: "3" },
-      "round-ms": { type: "string", default: "2000" },
+      rounds: { type: "string", default: "10" },
+      "round-ms": { type: "string", default: "500" },
       concurrency: { type: "string", default: "1,32,64" },
       nodes: { type: "string", default: "3" },
     },
@@ -65,18 +65,22 @@ async function main(): Promise<void> {
         },
       },
     ];
-    console.log(`Redlock acquire+release on ${servers.length} local redis-server nodes, ${rounds} alternating rounds of ${roundMs} ms`);
+    console.log(`Redlock acquire+release on ${servers.length} local redis-server nodes: ${rounds} back-to-back pairs of ${roundMs} ms rounds, order alternating`);
     for (const concurrency of levels) {
       for (const contender of contenders) await runRound(contender, concurrency, 300); // warm-up
       const totals = contenders.map(() => ({ ops: 0, ms: 0, failed: 0 }));
+      const pairRatios: number[] = [];
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? [0, 1] : [1, 0];
+        const rate: number[] = [];
         for (const index of order) {
           const result = await runRound(contenders[index]!, concurrency, roundMs);
           totals[index]!.ops += result.ops;
           totals[index]!.ms += result.ms;
           totals[index]!.failed += result.failed;
+          rate[index] = result.ops / result.ms;
         }
+        pairRatios.push(rate[0]! / rate[1]!);
       }
       const rates = totals.map((total) => (total.ops * 1000) / total.ms);
       console.log(`\nconcurrency ${concurrency}`);
@@ -84,7 +88,8 @@ async function main(): Promise<void> {
         const failed = totals[i]!.failed > 0 ? `  (${totals[i]!.failed} cycles failed, not counted)` : "";
         console.log(`  ${contender.name.padEnd(40)} ${rates[i]!.toFixed(0).padStart(7)} acquire+release/s${failed}`);
       });
-      console.log(`  ratio (ours / @sesamecare-oss/redlock)   ${(rates[0]! / rates[1]!).toFixed(2)}x`);
+      const sorted = [...pairRatios].sort((a, b) => a - b);
+      console.log(`  ratio (ours / @sesamecare-oss/redlock)   ${(rates[0]! / rates[1]!).toFixed(2)}x overall, median of ${rounds} back-to-back pairs ${median(sorted).toFixed(2)}x (range ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)})`);
     }
   } finally {
     await Promise.all(nodeClients.map((client) => (client.isOpen ? client.destroy() : undefined)));
@@ -112,6 +117,11 @@ async function runRound(contender: Contender, concurrency: number, ms: number): 
   };
   await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
   return { ops, failed, ms: performance.now() - started };
+}
+
+function median(sorted: readonly number[]): number {
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function positiveInt(text: string, flag: string): number {

@@ -10,22 +10,24 @@
 import { defineScript, type CommandParser } from "redis";
 
 /**
- * SET NX PX and, only when set, a step of the node's fence counter,
- * atomically. The counter moves to max(counter + 1, the node's clock in µs
- * since the epoch): it still grows by at least one per grant, and a node that
- * lost its data (restarted without AOF) starts again above every token handed
- * out before, instead of at 1, which would leave stores refusing every new
- * holder as fenced. Answers the new counter, or -1 when someone else holds
- * the key. (Doubles hold µs timestamps exactly until the year 2255.)
+ * SET NX PX and, only when set, INCR of the node's fence counter, atomically.
+ * A counter that did not exist (a new resource, or a node that lost its data
+ * in a restart without AOF) starts at the node's clock in µs since the epoch
+ * instead of 1: above every token handed out before, where 1 would leave the
+ * tracker store refusing every new holder as fenced. Answers the new counter,
+ * or -1 when someone else holds the key. (Doubles hold µs timestamps exactly
+ * until the year 2255.)
  */
 export const ACQUIRE = defineScript({
   NUMBER_OF_KEYS: 2,
   SCRIPT: `
 if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 end
-local now = redis.call('time')
-local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local fence = math.max(tonumber(redis.call('get', KEYS[2]) or '0') + 1, floor)
-redis.call('set', KEYS[2], string.format('%.0f', fence))
+local fence = redis.call('incr', KEYS[2])
+if fence == 1 then
+  local now = redis.call('time')
+  fence = tonumber(now[1]) * 1000000 + tonumber(now[2])
+  redis.call('set', KEYS[2], string.format('%.0f', fence))
+end
 return fence`,
   parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number) {
     parser.pushKeys([lockKey, fenceKey]);

@@ -9,8 +9,8 @@
  *   of the attempt; a failed attempt deletes its value wherever it may have
  *   landed.
  * - Fencing tokens grow strictly from one holder to the next. Every node that
- *   grants the lock steps its fence counter in the same script (at least +1,
- *   see redlock-scripts.ts for why it follows the node's clock); the token
+ *   grants the lock increments its fence counter in the same script (a new
+ *   counter starts at the node's clock, see redlock-scripts.ts); the token
  *   is the highest counter among them. It must also be stored on a quorum while
  *   the lock is held there, so the next holder's quorum (which overlaps it)
  *   counts past it: when fewer than a quorum answered that highest value, it is
