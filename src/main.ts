@@ -20,6 +20,7 @@ import { PausedReplyRouter } from "./router/paused-reply-router.js";
 import type { CallMiddleware } from "./server/call-middleware.js";
 import { startConnectEngine, type RunningEngine } from "./server/connect-engine.js";
 import { startGrpcJsEngine } from "./server/grpc-js-engine.js";
+import { addPackagedServices } from "./server/grpc-js-packaged-services.js";
 import { bearerAuthMiddleware } from "./server/bearer-auth-middleware.js";
 import { inflightExitLimit } from "./server/inflight-exit-limit.js";
 import { loggingMiddleware } from "./server/logging-middleware.js";
@@ -212,7 +213,22 @@ async function startEngines(
   try {
     if (config.engine !== "connect") {
       engines.push(
-        await startGrpcJsEngine({ host: config.host, port: config.port, services: tradingCoreServices(services), middleware, log: services.log, ...limits }),
+        await startGrpcJsEngine({
+          host: config.host,
+          port: config.port,
+          // Health and reflection come from the maintained packages on this engine.
+          services: tradingCoreServices(services).filter(({ service }) => service.typeName !== Health.typeName),
+          extraServices: (server) =>
+            addPackagedServices(server, {
+              served: tradingCoreServices(services).map(({ service }) => service),
+              health: services.health,
+              healthNames: ["", ...SERVED_SERVICES],
+              middleware,
+            }),
+          middleware,
+          log: services.log,
+          ...limits,
+        }),
       );
     }
     if (config.engine !== "grpc-js") {
