@@ -75,7 +75,11 @@ export class Redlock implements ExitLock {
   async release(lease: LockLease): Promise<ReleaseStatus> {
     if (!(lease instanceof RedlockLease)) throw new TradingCoreError("invalid-argument", "the lease was not issued by this Redlock");
     lease.end();
-    const answers = await this.askAll(this.nodes, (node) => node.redlockRelease(lease.resource, lease.value));
+    const answers = await this.askAll(
+      this.nodes,
+      (node) => node.redlockRelease(lease.resource, lease.value),
+      (sofar) => count(sofar, 1) >= this.quorum,
+    );
     const released = count(answers, 1);
     const heldByOther = count(answers, -1);
     if (heldByOther >= this.quorum) return "held-by-other";
@@ -89,11 +93,15 @@ export class Redlock implements ExitLock {
     const value = randomUUID();
     const fenceKey = fenceKeyOf(resource);
     const started = performance.now();
-    const fences = await this.askAll(this.nodes, (node) => node.redlockAcquire(resource, fenceKey, value, ttlMs));
+    const fences = await this.askAll(
+      this.nodes,
+      (node) => node.redlockAcquire(resource, fenceKey, value, ttlMs),
+      (sofar) => count(sofar, -1) >= this.quorum || count(sofar, highest(sofar)) >= this.quorum,
+    );
     const locked = fences.filter((fence) => fence !== undefined && fence > 0).length;
     const answered = fences.filter((fence) => fence !== undefined).length;
     if (locked >= this.quorum) {
-      const token = Math.max(...fences.map((fence) => fence ?? -1));
+      const token = highest(fences);
       const published = await this.publishToken(resource, value, ttlMs, token, fences);
       const validUntil = started + ttlMs - driftMs(this.settings, ttlMs);
       if (published && performance.now() < validUntil) return { kind: "acquired", value, token, validUntil };
@@ -142,14 +150,27 @@ export class Redlock implements ExitLock {
   private async renew(lease: RedlockLease, ttlMs: number): Promise<number | undefined> {
     const started = performance.now();
     const fenceKey = fenceKeyOf(lease.resource);
-    const answers = await this.askAll(this.nodes, (node) => node.redlockExtend(lease.resource, fenceKey, lease.value, ttlMs, lease.fencingToken));
+    const answers = await this.askAll(
+      this.nodes,
+      (node) => node.redlockExtend(lease.resource, fenceKey, lease.value, ttlMs, lease.fencingToken),
+      (sofar) => count(sofar, 1) >= this.quorum,
+    );
     if (count(answers, 1) >= this.quorum) return started + ttlMs - driftMs(this.settings, ttlMs);
     this.log?.warn({ resource: lease.resource, extended: count(answers, 1), quorum: this.quorum }, "exit lock extension missed its quorum");
     return undefined;
   }
 
-  /** Sends `call` to every node at once; a node that errs or misses the node timeout answers undefined. */
-  private askAll(nodes: readonly RedisLockClient[], call: (node: RedisLockClient) => Promise<number>): Promise<NodeAnswer[]> {
+  /**
+   * Sends `call` to every node at once; a node that errs or misses the node
+   * timeout answers undefined. Resolves when every node answered, or as soon
+   * as the answers so far are `enough` to decide (the rest are not waited for,
+   * their commands still run; answers not in yet are undefined).
+   */
+  private askAll(
+    nodes: readonly RedisLockClient[],
+    call: (node: RedisLockClient) => Promise<number>,
+    enough?: (answers: readonly NodeAnswer[]) => boolean,
+  ): Promise<NodeAnswer[]> {
     return new Promise((resolve) => {
       const answers: NodeAnswer[] = new Array<NodeAnswer>(nodes.length).fill(undefined);
       let pending = nodes.length;
@@ -163,7 +184,7 @@ export class Redlock implements ExitLock {
       const settle = (index: number, answer: NodeAnswer) => {
         if (done) return;
         answers[index] = answer;
-        if (--pending === 0) finish();
+        if (--pending === 0 || (enough !== undefined && answer !== undefined && enough(answers))) finish();
       };
       nodes.forEach((node, index) => {
         let reply: Promise<number>;
@@ -179,6 +200,13 @@ export class Redlock implements ExitLock {
       });
     });
   }
+}
+
+/** The highest answer, -1 when none is a number. */
+function highest(answers: readonly NodeAnswer[]): number {
+  let max = -1;
+  for (const answer of answers) if (answer !== undefined && answer > max) max = answer;
+  return max;
 }
 
 function count(answers: readonly NodeAnswer[], wanted: number): number {
