@@ -202,6 +202,12 @@ export const SETTINGS = {
     defaultValue: 10_000,
     parse: integer(0, 1_000_000),
   },
+  parkedOrderUpdateTtlMs: {
+    flag: "parked-order-update-ttl-ms",
+    description: "how long an order update waits for a tracker with its correlation id before it is dropped (logged as an error), ms",
+    defaultValue: 3_600_000,
+    parse: integer(1_000, 604_800_000),
+  },
   faultPauseAfterOrderMs: {
     flag: "fault-pause-after-order-ms",
     description: "fault injection for crash tests: hold every placed exit order's reply this long before the tracker update, ms (0: off)",

@@ -120,6 +120,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   });
   const orderUpdates = new OrderUpdateHandler(store, clock, events, {
     maxParked: config.maxParkedOrderUpdates,
+    parkedTtlMs: config.parkedOrderUpdateTtlMs,
     log,
     onRefused: (orderNo) => reconciler.owe(orderNo),
   });

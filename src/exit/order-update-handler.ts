@@ -9,12 +9,14 @@
  *   compare-and-set, so duplicates, out-of-order updates and an update that
  *   arrives before the router's answer all end in the same tracker.
  * - An update for a correlation id no tracker has is kept (at most
- *   `maxParked`, oldest evicted with an error log), reported in the answer,
- *   and applied by `retryParked` once the tracker appears.
+ *   `maxParked`, for at most `parkedTtlMs`; what is dropped is logged as an
+ *   error), reported in the answer, and applied by `retryParked` once the
+ *   tracker appears.
  * - A refusal that sends a tracker back to ACTIVE is passed to `onRefused`
  *   (the reconciler's `owe`), so the residual is exited again within budget.
  */
 import { ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { type OrderUpdate, orderUpdateChange } from "./order-update-change.js";
 import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
@@ -33,17 +35,25 @@ export interface OrderUpdateResult {
 export interface OrderUpdateHandlerOptions {
   /** Updates kept for unknown correlation ids, in total. */
   readonly maxParked?: number;
+  /** How long a parked update waits for its tracker before it is dropped with an error log, ms. */
+  readonly parkedTtlMs?: number;
   readonly log?: ExitLog;
   /** Called with the order_no of a tracker an update sent back to ACTIVE. */
   readonly onRefused?: (orderNo: string) => void;
 }
 
 export const DEFAULT_MAX_PARKED_UPDATES = 10_000;
+export const DEFAULT_PARKED_TTL_MS = 3_600_000;
+
+interface ParkedUpdate {
+  readonly update: OrderUpdate;
+  readonly parkedAtMs: number;
+}
 const MAX_RACES = 5;
 
 export class OrderUpdateHandler {
   /** Parked updates in arrival order, by correlation id. */
-  private readonly parked = new Map<string, OrderUpdate[]>();
+  private readonly parked = new Map<string, ParkedUpdate[]>();
   private parkedTotal = 0;
   private readonly maxParked: number;
   /** Set by the composition root once the reconciler exists. */
@@ -85,14 +95,22 @@ export class OrderUpdateHandler {
     return { applied: false, message: `tracker kept changing; update for ${update.correlationId} not applied, send it again` };
   }
 
-  /** Applies the parked updates whose tracker now exists, in arrival order; answers how many changed a tracker. */
+  /**
+   * Applies the parked updates whose tracker now exists, in arrival order,
+   * and drops (with an error log) those older than `parkedTtlMs`; answers how
+   * many changed a tracker.
+   */
   async retryParked(): Promise<number> {
     let applied = 0;
+    const expiredBefore = this.clock.now() - (this.options.parkedTtlMs ?? DEFAULT_PARKED_TTL_MS);
     for (const [correlationId, updates] of [...this.parked]) {
-      if (!(await this.store.findByCorrelationId(correlationId))) continue;
+      if (!(await this.store.findByCorrelationId(correlationId))) {
+        this.dropExpired(correlationId, updates, expiredBefore);
+        continue;
+      }
       this.parked.delete(correlationId);
       this.parkedTotal -= updates.length;
-      for (const update of updates) if ((await this.apply(update)).applied) applied++;
+      for (const { update } of updates) if ((await this.apply(update)).applied) applied++;
     }
     return applied;
   }
@@ -103,9 +121,10 @@ export class OrderUpdateHandler {
   }
 
   private park(update: OrderUpdate): OrderUpdateResult {
+    const entry = { update, parkedAtMs: this.clock.now() };
     const list = this.parked.get(update.correlationId);
-    if (list) list.push(update);
-    else this.parked.set(update.correlationId, [update]);
+    if (list) list.push(entry);
+    else this.parked.set(update.correlationId, [entry]);
     this.parkedTotal++;
     while (this.parkedTotal > this.maxParked) this.evictOldest();
     this.options.log?.warn(
@@ -120,13 +139,27 @@ export class OrderUpdateHandler {
   }
 
   private evictOldest(): void {
-    const [correlationId, updates] = this.parked.entries().next().value as [string, OrderUpdate[]];
+    const [correlationId, updates] = this.parked.entries().next().value as [string, ParkedUpdate[]];
     const dropped = updates.shift()!;
     this.parkedTotal--;
     if (updates.length === 0) this.parked.delete(correlationId);
     this.options.log?.error(
-      { correlationId, orderId: dropped.orderId, maxParked: this.maxParked },
+      { correlationId, orderId: dropped.update.orderId, status: BrokerOrderStatus[dropped.update.status], maxParked: this.maxParked },
       "parked order update dropped: too many updates for unknown correlation ids",
     );
+  }
+
+  private dropExpired(correlationId: string, updates: ParkedUpdate[], expiredBefore: number): void {
+    const kept = updates.filter((entry) => entry.parkedAtMs >= expiredBefore);
+    if (kept.length === updates.length) return;
+    for (const { update } of updates.filter((entry) => entry.parkedAtMs < expiredBefore)) {
+      this.options.log?.error(
+        { correlationId, orderId: update.orderId, status: BrokerOrderStatus[update.status] },
+        "parked order update dropped: no tracker with its correlation id appeared in time",
+      );
+    }
+    this.parkedTotal -= updates.length - kept.length;
+    if (kept.length === 0) this.parked.delete(correlationId);
+    else this.parked.set(correlationId, kept);
   }
 }

@@ -243,6 +243,19 @@ describe("OrderUpdateHandler with a correlation id no tracker has", () => {
     expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({ status: "EXITED", exitPrice: "100.45" });
   });
 
+  it("drops an update whose tracker never appears within the parked TTL, with an error log", async () => {
+    const world = exitWorld();
+    const handler = new OrderUpdateHandler(world.store, world.clock, world.events, { log: world.log, parkedTtlMs: 60_000 });
+    await handler.apply(update(BrokerOrderStatus.TRADED, "100", "100.45"));
+    world.clock.advance(59_000);
+    await handler.retryParked();
+    expect(handler.parkedCount).toBe(1);
+    world.clock.advance(2_000);
+    await handler.retryParked();
+    expect(handler.parkedCount).toBe(0);
+    expect(world.log.lines.filter((l) => l.level === "error" && /appeared in time/.test(l.message))).toHaveLength(1);
+  });
+
   it("keeps at most maxParked updates, dropping the oldest with an error log", async () => {
     const world = exitWorld();
     const handler = new OrderUpdateHandler(world.store, world.clock, world.events, { log: world.log, maxParked: 2 });
