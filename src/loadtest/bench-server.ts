@@ -11,7 +11,8 @@
  *
  * Tracing is per process (the OTel SDK is global): `--tracing on` exports
  * every span over OTLP to `--otlp`. Prints one JSON line of addresses on
- * stdout, then serves until stdin closes or SIGTERM.
+ * stdout, then serves until stdin closes or SIGTERM; a `cpu` line on stdin
+ * is answered with `{"cpuMicros": N}`, the process's CPU time so far.
  *
  *   tsx src/loadtest/bench-server.ts --tracing off [--redis url,url,url]
  */
@@ -78,6 +79,20 @@ async function main(): Promise<void> {
     await telemetry?.shutdown().catch(() => undefined);
     process.exit(0);
   };
+  // Each "cpu" line on stdin is answered with this process's CPU time so far (user + system, µs).
+  let pendingInput = "";
+  process.stdin.on("data", (chunk: Buffer) => {
+    pendingInput += chunk.toString();
+    let newline: number;
+    while ((newline = pendingInput.indexOf("\n")) >= 0) {
+      const command = pendingInput.slice(0, newline).trim();
+      pendingInput = pendingInput.slice(newline + 1);
+      if (command === "cpu") {
+        const usage = process.cpuUsage();
+        process.stdout.write(`${JSON.stringify({ cpuMicros: usage.user + usage.system })}\n`);
+      }
+    }
+  });
   process.stdin.on("end", () => void stop());
   process.stdin.on("close", () => void stop());
   process.stdin.resume();

@@ -12,12 +12,15 @@ const STOP_TIMEOUT_MS = 5_000;
 export interface BenchServerProcess {
   readonly targets: BenchTargets;
   readonly pid: number;
+  /** CPU time (user + system) the server process has used so far, µs. */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
 export async function startBenchServer(args: readonly string[]): Promise<BenchServerProcess> {
   const script = fileURLToPath(new URL("./bench-server.ts", import.meta.url));
   const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = new LineQueue();
   const targets = await new Promise<BenchTargets>((resolve, reject) => {
     let output = "";
     const timer = setTimeout(() => fail(new Error(`bench server printed no addresses within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
@@ -33,6 +36,8 @@ export async function startBenchServer(args: readonly string[]): Promise<BenchSe
       if (newline < 0) return;
       clearTimeout(timer);
       child.removeAllListeners("exit");
+      child.stdout!.removeAllListeners("data");
+      child.stdout!.on("data", (more: Buffer) => lines.push(more));
       try {
         resolve(JSON.parse(output.slice(0, newline)) as BenchTargets);
       } catch (error) {
@@ -43,6 +48,11 @@ export async function startBenchServer(args: readonly string[]): Promise<BenchSe
   return {
     targets,
     pid: child.pid!,
+    async cpuMicros() {
+      child.stdin!.write("cpu\n");
+      const answer = JSON.parse(await lines.next(START_TIMEOUT_MS)) as { cpuMicros: number };
+      return answer.cpuMicros;
+    },
     stop: () => stopChild(child),
   };
 }
@@ -66,5 +76,40 @@ function kill(child: ChildProcess, signal: NodeJS.Signals): void {
     process.kill(child.pid, signal);
   } catch {
     // already gone
+  }
+}
+
+/** Lines of a child's stdout, handed out one at a time. */
+class LineQueue {
+  private buffered = "";
+  private readonly ready: string[] = [];
+  private waiter: ((line: string) => void) | undefined;
+
+  push(chunk: Buffer): void {
+    this.buffered += chunk.toString();
+    let newline: number;
+    while ((newline = this.buffered.indexOf("\n")) >= 0) {
+      const line = this.buffered.slice(0, newline);
+      this.buffered = this.buffered.slice(newline + 1);
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      if (waiter) waiter(line);
+      else this.ready.push(line);
+    }
+  }
+
+  next(timeoutMs: number): Promise<string> {
+    const line = this.ready.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        reject(new Error(`bench server did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiter = (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      };
+    });
   }
 }

@@ -127,7 +127,8 @@ class Driver {
     };
   }
 
-  async measure(row: Row, address: string): Promise<{ latencies: number[]; calls: number; ms: number; errors: number }> {
+  /** c=1 latencies, then c=N throughput and the server's CPU time (`cpu`: the server process's CPU so far, µs) over that segment. */
+  async measure(row: Row, address: string, cpu: () => Promise<number>): Promise<{ latencies: number[]; calls: number; ms: number; errors: number; cpuMicros: number }> {
     const { c1Calls, calls, concurrency } = this.settings;
     const sequential = await this.prepare(row, address, c1Calls);
     const latencies: number[] = [];
@@ -139,11 +140,13 @@ class Driver {
       if (!ok) errors++;
     }
     const parallel = await this.prepare(row, address, calls);
+    const cpuBefore = await cpu();
     const started = performance.now();
     await runConcurrently(calls, concurrency, async (index) => {
       if (!(await parallel(index).catch(() => false))) errors++;
     });
-    return { latencies, calls, ms: performance.now() - started, errors };
+    const ms = performance.now() - started;
+    return { latencies, calls, ms, errors, cpuMicros: (await cpu()) - cpuBefore };
   }
 
   close(): void {
@@ -176,26 +179,29 @@ async function main(): Promise<void> {
     processes.push(plain);
     const traced = await startBenchServer(["--tracing", "on", "--otlp", sink.endpoint, ...redisArgs]);
     processes.push(traced);
-    const addressOf = (row: Row) => (row.traced ? traced : plain).targets[row.target]!;
+    const processOf = (row: Row) => (row.traced ? traced : plain);
+    const addressOf = (row: Row) => processOf(row).targets[row.target]!;
+    const cpuOf = (row: Row) => () => processOf(row).cpuMicros();
     process.stderr.write(`bench: ${rows.length} rows, warm-up + ${settings.rounds} round(s); c=1 ${settings.c1Calls} calls, c=${settings.concurrency} ${settings.calls} calls per row per round\n`);
 
-    if (!settings.quick) for (const row of rows) await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) }).measure(row, addressOf(row)).catch(() => undefined);
-    const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0 }]));
+    if (!settings.quick) for (const row of rows) await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) }).measure(row, addressOf(row), cpuOf(row)).catch(() => undefined);
+    const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0, cpuMicros: 0 }]));
     for (let round = 0; round < settings.rounds; round++) {
       const order = round % 2 === 0 ? rows : [...rows].reverse();
       for (const row of order) {
-        const result = await driver.measure(row, addressOf(row));
+        const result = await driver.measure(row, addressOf(row), cpuOf(row));
         const total = totals.get(row.id)!;
         total.latencies.push(...result.latencies);
         total.calls += result.calls;
         total.ms += result.ms;
         total.errors += result.errors;
+        total.cpuMicros += result.cpuMicros;
         process.stderr.write(`  round ${round + 1}: ${row.label}: ${((result.calls * 1000) / result.ms).toFixed(0)} calls/s\n`);
       }
     }
     const results: RowResult[] = rows.map((row) => {
       const total = totals.get(row.id)!;
-      return { id: row.id, label: row.label, c1: summarize(total.latencies), throughput: (total.calls * 1000) / total.ms, errors: total.errors };
+      return { id: row.id, label: row.label, c1: summarize(total.latencies), throughput: (total.calls * 1000) / total.ms, serverCpuMicrosPerCall: total.cpuMicros / total.calls, errors: total.errors };
     });
     const report = buildReport({ ...settings, node: process.version, redisNodes: redisServers.length, skipped: settings.redis ? [] : ["exit.redis", "exit.redis.traced"] }, results);
     process.stdout.write(`${formatReport(report)}\n`);

@@ -100,9 +100,15 @@ function grpcJsHandler(method: DescMethod, handler: AnyHandler, middleware: read
         runMiddleware(middleware, callInfoOf(method, context), async () => {
           response = messageOf(method.output, await handler(input, context));
         }).then(
-          () => callback(null, response, context.trailerMetadata()),
-          (reason: unknown) => callback(fail(reason)),
-        ).finally(() => context.finish());
+          () => {
+            context.finish();
+            callback(null, response, context.trailerMetadata());
+          },
+          (reason: unknown) => {
+            context.finish();
+            callback(fail(reason));
+          },
+        );
       };
     case "server_streaming":
     case "bidi_streaming":

@@ -29,7 +29,10 @@ export class FallbackLtpResolver implements LtpResolver {
   async resolve(instrument: InstrumentKey): Promise<LtpQuote> {
     for (const hop of this.hops) {
       try {
-        const tick = await withDeadline(this.settings.hopTimeoutMs, `LTP hop ${PriceSource[hop.source]}`, () => hop.latest(instrument));
+        // A memory hop answers synchronously: no timer, no AbortController on the hot path.
+        const tick = hop.peek
+          ? hop.peek(instrument)
+          : await withDeadline(this.settings.hopTimeoutMs, `LTP hop ${PriceSource[hop.source]}`, () => hop.latest(instrument));
         if (!tick) continue;
         const ageMs = Math.max(0, this.now() - tick.timeMs);
         return { found: true, price: tick.ltp, tickTimeMs: tick.timeMs, source: hop.source, ageMs, stale: ageMs > this.settings.staleAfterMs };

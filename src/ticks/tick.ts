@@ -16,6 +16,11 @@ export interface TickSource {
   readonly source: PriceSource;
   /** The latest tick, or undefined when unknown. May throw or hang: the resolver bounds it. */
   latest(instrument: InstrumentKey): Promise<TickRecord | undefined>;
+  /**
+   * Optional synchronous read for sources held in memory: never blocks, never
+   * throws. When present the resolver uses it and skips the deadline timer.
+   */
+  peek?(instrument: InstrumentKey): TickRecord | undefined;
 }
 
 /** Where published ticks go. */
