@@ -31,11 +31,12 @@ describe("npm run bench --quick", () => {
       for (const row of report.rows) {
         expect(row.errors, row.id).toBe(0);
         expect(row.throughput, row.id).toBeGreaterThan(0);
+        expect(row.serverCpuMicrosPerCall, row.id).toBeGreaterThan(0);
         expect(row.c1.count, row.id).toBe(30);
       }
       expect(report.rows[0]!.throughputVsFloor).toBe(1);
       expect(report.goals.map((goal) => goal.goal)).toContain("GetLtp (memory hit) c=32 vs no-op on the same server (grpc-js)");
-      expect(report.goals.find((goal) => goal.goal.startsWith("tracing on"))?.measured).toMatch(/%$/);
+      expect(report.goals.find((goal) => goal.goal.startsWith("tracing on"))?.measured).toMatch(/^-?\d+\.\d% \(server CPU: -?\d+\.\d%\)$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
