@@ -53,15 +53,15 @@ describe("ExitEngine on Redlock and the Redis tracker store", () => {
       const prefix = "slow-exit:";
       const store = await redis.store(prefix);
       await store.register(trackerSpec("SLOW-1"), Date.now());
-      const router = new PaperRouter({ faults: { latencyMs: 3_000 } });
-      const settings = { lockTtlMs: 1_000, routerTimeoutMs: 30_000 };
+      const router = new PaperRouter({ faults: { latencyMs: 6_000 } });
+      const settings = { lockTtlMs: 2_000, routerTimeoutMs: 30_000 };
       const slow = engineOn({ store, lock: await locks.redlock(), router, ltp: pricedAt("1500.05"), settings });
       const other = engineOn({ store: await redis.store(prefix), lock: await locks.redlock(), router, ltp: pricedAt("1500.05"), settings });
 
       const slowExit = slow.execute(exitCommand("SLOW-1"));
       await until(async () => (await store.get("SLOW-1"))?.status === TrackerStatus.EXITING);
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      expect(await (await locks.redlock()).acquire("lock:exit:SLOW-1", 1_000)).toMatchObject({ kind: "busy" });
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(await (await locks.redlock()).acquire("lock:exit:SLOW-1", 2_000)).toMatchObject({ kind: "busy" });
       expect((await other.execute(exitCommand("SLOW-1"))).status).toBe(ExitStatus.EXIT_IN_PROGRESS);
 
       expect((await slowExit).status).toBe(ExitStatus.EXITED);
