@@ -1,0 +1,11 @@
+import { performance } from "node:perf_hooks";
+import { startRedisServers } from "./src/loadtest/redis-server-process.js";
+import { createRedisLockClient } from "./src/lock/redis-lock-client.js";
+import { Redlock } from "./src/lock/redlock.js";
+const ss = await startRedisServers(3);
+const cs = ss.map(s => createRedisLockClient(s.url)); await Promise.all(cs.map(c => c.connect()));
+const rl = new Redlock(cs, { nodeTimeoutMs: 2000 });
+let ops = 0; const until = performance.now() + 5000;
+await Promise.all(Array.from({length: 32}, async (_, id) => { let k = 0; while (performance.now() < until) { const a = await rl.acquire(`b:${id}:${k++%1024}`, 10000); if (a.kind!=="acquired") throw new Error(a.kind); await rl.release(a.lease); ops++; } }));
+console.log(ops/5, "/s");
+await Promise.all(cs.map(c => c.destroy())); await Promise.all(ss.map(s => s.destroy()));
