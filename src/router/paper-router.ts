@@ -80,7 +80,7 @@ export class PaperRouter implements OrderRouter {
     return this.orderBook ? this.orderBook.find(correlationId) : this.orders.get(correlationId);
   }
 
-  /** Orders accepted for one tracker: exactly-once means this never exceeds 1 per exit. */
+  /** Orders this process accepted for one tracker (a shared book counts every process's: `PaperOrderBook.acceptedFor`). */
   ordersFor(orderNo: string): number {
     return this.placedPerTracker.get(orderNo) ?? 0;
   }
@@ -92,7 +92,7 @@ export class PaperRouter implements OrderRouter {
     return total;
   }
 
-  /** Sets a stored order's broker status, as a broker would on a later fill or cancel; for tests and demos. */
+  /** Sets a stored order's broker status, as a broker would on a later fill or cancel; for tests and demos. Local orders only, not a shared book. */
   updateOrder(correlationId: string, change: Partial<Omit<BrokerOrder, "orderId" | "correlationId">>): void {
     const order = this.orders.get(correlationId);
     if (order) this.orders.set(correlationId, { ...order, ...change });
