@@ -12,6 +12,7 @@
  * acquisition than the baseline (a second round trip publishes the fencing
  * token, and each lease arms its auto-extension timers).
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
@@ -68,13 +69,19 @@ async function main(): Promise<void> {
     console.log(`Redlock acquire+release on ${servers.length} local redis-server nodes: ${rounds} back-to-back pairs of ${roundMs} ms rounds, order alternating`);
     for (const concurrency of levels) {
       for (const contender of contenders) await runRound(contender, concurrency, 300); // warm-up
-      const totals = contenders.map(() => ({ ops: 0, ms: 0, failed: 0 }));
+      const totals = contenders.map(() => ({ ops: 0, ms: 0, failed: 0, clientCpuUs: 0, serverCpuUs: 0 }));
+      const serverPids = servers.map((server) => server.pid).filter((pid): pid is number => pid !== undefined);
       const pairRatios: number[] = [];
       for (let round = 0; round < rounds; round++) {
         const order = round % 2 === 0 ? [0, 1] : [1, 0];
         const rate: number[] = [];
         for (const index of order) {
+          const serverBefore = serverCpuUs(serverPids);
+          const clientBefore = process.cpuUsage();
           const result = await runRound(contenders[index]!, concurrency, roundMs);
+          const client = process.cpuUsage(clientBefore);
+          totals[index]!.clientCpuUs += client.user + client.system;
+          totals[index]!.serverCpuUs += serverCpuUs(serverPids) - serverBefore;
           totals[index]!.ops += result.ops;
           totals[index]!.ms += result.ms;
           totals[index]!.failed += result.failed;
@@ -86,10 +93,14 @@ async function main(): Promise<void> {
       console.log(`\nconcurrency ${concurrency}`);
       contenders.forEach((contender, i) => {
         const failed = totals[i]!.failed > 0 ? `  (${totals[i]!.failed} cycles failed, not counted)` : "";
-        console.log(`  ${contender.name.padEnd(40)} ${rates[i]!.toFixed(0).padStart(7)} acquire+release/s${failed}`);
+        const total = totals[i]!;
+        const cpu = `client CPU ${(total.clientCpuUs / total.ops).toFixed(0)} µs, redis-server CPU ${(total.serverCpuUs / total.ops).toFixed(0)} µs per cycle`;
+        console.log(`  ${contender.name.padEnd(40)} ${rates[i]!.toFixed(0).padStart(7)} acquire+release/s   ${cpu}${failed}`);
       });
       const sorted = [...pairRatios].sort((a, b) => a - b);
       console.log(`  ratio (ours / @sesamecare-oss/redlock)   ${(rates[0]! / rates[1]!).toFixed(2)}x overall, median of ${rounds} back-to-back pairs ${median(sorted).toFixed(2)}x (range ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)})`);
+      const cpuPerCycle = totals.map((total) => (total.clientCpuUs + total.serverCpuUs) / total.ops);
+      console.log(`  CPU per cycle, client + redis-servers: ours uses ${(cpuPerCycle[1]! / cpuPerCycle[0]!).toFixed(2)}x less (less sensitive than throughput to other load on the machine)`);
     }
   } finally {
     await Promise.all(nodeClients.map((client) => (client.isOpen ? client.destroy() : undefined)));
@@ -117,6 +128,22 @@ async function runRound(contender: Contender, concurrency: number, ms: number): 
   };
   await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
   return { ops, failed, ms: performance.now() - started };
+}
+
+/** User + system CPU of the given processes so far, µs (from /proc; 0 where it cannot be read). */
+function serverCpuUs(pids: readonly number[]): number {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / ticksPerSecond;
+    } catch {
+      // not Linux, or the process is gone: CPU is then not reported
+    }
+  }
+  return total;
 }
 
 function median(sorted: readonly number[]): number {
