@@ -36,6 +36,8 @@ describe("two tradingcore processes on one Redis", () => {
       TRADINGCORE_LOG_LEVEL: "info",
       // Generous: the box running the tests is shared and slow; a lock node answer may take long.
       TRADINGCORE_LOCK_NODE_TIMEOUT_MS: "1000",
+      // The Redis LTP hop is bounded at 50 ms by default; a loaded 2-core machine can exceed that.
+      TRADINGCORE_LTP_HOP_TIMEOUT_MS: "2000",
     };
     // One at a time, so a process that did start is stopped by afterAll even if the other fails to.
     for (let i = 0; i < 2; i++) processes.push(await startServerProcess(["--engine", "grpc-js"], env, 60_000));
@@ -60,6 +62,8 @@ describe("two tradingcore processes on one Redis", () => {
         await registrar.registerTracker({ orderNo, segment: Segment.NSE_FNO, securityId: "52175", symbol: "NIFTY", side: Side.LONG, quantity: "75", entryPrice: "101.55", paper: true });
       }
       await feed.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: "52175" }, ltp: "104.35", time: timestampFromMs(Date.now()) }] }]);
+      // Ticks reach Redis write-behind: wait until the other process sees it before exiting through both.
+      await waitForLtp(first.address, "104.35");
 
       const results = await Promise.all(clients.flatMap((client) => orderNos.map((orderNo) => client.executeExit(exitRequest(orderNo)))));
       const statuses = results.map(({ result }) => result?.status);
@@ -86,3 +90,18 @@ describe("two tradingcore processes on one Redis", () => {
     }
   }, SLOW);
 });
+
+/** Polls GetLtp on `address` until it answers `price` (bounded: 20 s). */
+async function waitForLtp(address: string, price: string): Promise<void> {
+  const ticks = createGrpcJsClient(TickService, address);
+  try {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+      const { ltp } = await ticks.getLtp({ instrument: { segment: Segment.NSE_FNO, securityId: "52175" } });
+      if (ltp?.price === price) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`the tick never reached ${address} through Redis`);
+  } finally {
+    ticks.close();
+  }
+}
