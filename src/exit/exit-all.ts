@@ -21,6 +21,7 @@ import { TradingCoreError } from "../domain/trading-core-error.js";
 import { MAX_REASON_LENGTH } from "./exit-command.js";
 import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
+import { BATCH_SPANS, inSpan } from "./exit-tracing.js";
 import type { TrackerStore } from "./ports.js";
 
 export interface ExitAllRequest {
@@ -96,7 +97,11 @@ type Settled = ExitAllResult | { readonly orderNo: string; readonly error: unkno
 /** Never rejects: a thrown exit (a store outage before its intent, nothing sent) comes back as `error`. */
 async function exitOne(engine: ExitAllDeps["engine"], orderNo: string, request: ExitAllRequest): Promise<Settled> {
   try {
-    return { orderNo, outcome: await engine.execute({ orderNo, reason: request.reason, reasonCode: request.reasonCode }) };
+    // Its own span per item, so each exit's order_no, status and steps stay apart under the ExitAll call.
+    const outcome = await inSpan(BATCH_SPANS.exitAllItem, () => engine.execute({ orderNo, reason: request.reason, reasonCode: request.reasonCode }), {
+      order_no: orderNo,
+    });
+    return { orderNo, outcome };
   } catch (error) {
     return { orderNo, error };
   }

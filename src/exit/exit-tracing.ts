@@ -20,6 +20,14 @@ export const EXIT_SPANS = {
   lockRelease: "exit.lock.release",
 } as const;
 
+/** Spans around exits that no client call starts: one per ExitAll item, and the reconciler's work. */
+export const BATCH_SPANS = {
+  exitAllItem: "exit.all.item",
+  reconcilerPass: "reconciler.pass",
+  reconcilerResolve: "reconciler.resolve",
+  reconcilerRetry: "reconciler.retry",
+} as const;
+
 /** Runs `work` inside a child span named `name`; records a thrown error on it and rethrows. */
 export async function inSpan<T>(name: string, work: (span: Span) => Promise<T> | T, attributes?: Attributes): Promise<T> {
   return tracer.startActiveSpan(name, attributes ? { attributes } : {}, async (span) => {

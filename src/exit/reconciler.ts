@@ -30,6 +30,7 @@ import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../gen/tradingcore
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
+import { BATCH_SPANS, inSpan } from "./exit-tracing.js";
 import { type ReconcilerCounters, addInto, classifyResolution, countResolution, emptyCounters, hasWork } from "./reconciler-counters.js";
 import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
 
@@ -128,7 +129,15 @@ export class Reconciler {
     if (!this.owed.has(orderNo)) this.owed.set(orderNo, { retries: 0 });
   }
 
-  private async pass(options: PassOptions): Promise<ReconcilerCounters> {
+  private pass(options: PassOptions): Promise<ReconcilerCounters> {
+    return inSpan(BATCH_SPANS.reconcilerPass, async (span) => {
+      const tally = await this.passSteps(options);
+      span.setAttributes({ "reconciler.examined": tally.examined, "reconciler.exited": tally.exited, "reconciler.failures": tally.failures });
+      return tally;
+    });
+  }
+
+  private async passSteps(options: PassOptions): Promise<ReconcilerCounters> {
     const tally = emptyCounters();
     tally.passes = 1;
     await this.applyParked(tally);
@@ -172,7 +181,15 @@ export class Reconciler {
     tally.examined++;
     let outcome: ExitOutcome;
     try {
-      outcome = await this.deps.engine.resolveIntent(listed.orderNo);
+      outcome = await inSpan(
+        BATCH_SPANS.reconcilerResolve,
+        async (span) => {
+          const resolved = await this.deps.engine.resolveIntent(listed.orderNo);
+          span.setAttribute("exit.status", ExitStatus[resolved.status] ?? String(resolved.status));
+          return resolved;
+        },
+        { order_no: listed.orderNo },
+      );
     } catch (error) {
       tally.failures++;
       this.deps.log.error({ orderNo: listed.orderNo, err: error }, "reconciler could not resolve an exit intent");
@@ -211,7 +228,9 @@ export class Reconciler {
     const reasonCode = tracker.exitReasonCode === ExitReasonCode.UNSPECIFIED ? ExitReasonCode.RECONCILED : tracker.exitReasonCode;
     let outcome: ExitOutcome;
     try {
-      outcome = await this.deps.engine.execute({ orderNo: tracker.orderNo, reason: tracker.exitReason.trim() || "reconciler retry", reasonCode });
+      outcome = await inSpan(BATCH_SPANS.reconcilerRetry, () => this.deps.engine.execute({ orderNo: tracker.orderNo, reason: tracker.exitReason.trim() || "reconciler retry", reasonCode }), {
+        order_no: tracker.orderNo,
+      });
     } catch (error) {
       tally.failures++;
       debt.retries--;

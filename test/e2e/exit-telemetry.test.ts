@@ -149,3 +149,32 @@ describe(`exit metrics on the ${testEngine()} engine`, () => {
     expect(await countOf("tradingcore.ltp.lookups", { "ltp.source": "NONE" })).toBe(noneBefore + 1);
   });
 });
+
+describe(`ExitAll traced on the ${testEngine()} engine`, () => {
+  it("gives each exit its own exit.all.item span, child of the ExitAll server span, with its steps beneath", async () => {
+    const own = await startTestServer({ adapters: { telemetry: recording.telemetry } });
+    try {
+      const orderNos = [await registerTracker(own), await registerTracker(own)];
+      const results = [];
+      for await (const response of own.exits.exitAll({ reason: "session end", reasonCode: ExitReasonCode.SESSION_END })) results.push(response.result);
+      expect(results.map((result) => result?.status)).toEqual([ExitStatus.EXITED, ExitStatus.EXITED]);
+
+      const exitAll = await serverSpan("ExitAll", (span) => span.attributes["tradingcore.engine"] === testEngine() && span.spanContext().traceId === itemsTrace(orderNos[0]!));
+      const items = recording.spans.getFinishedSpans().filter((span) => span.name === "exit.all.item" && orderNos.includes(String(span.attributes.order_no)));
+      expect(items).toHaveLength(2);
+      for (const item of items) {
+        expect(item.parentSpanContext?.spanId).toBe(exitAll.spanContext().spanId);
+        expect(item.attributes["exit.status"]).toBe("EXITED");
+        const steps = recording.spansOf(item.spanContext().traceId).filter((span) => span.parentSpanContext?.spanId === item.spanContext().spanId);
+        expect(steps.map((span) => span.name)).toContain("exit.router.call");
+      }
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+/** The trace id of the exit.all.item span of `orderNo`. */
+function itemsTrace(orderNo: string): string {
+  return recording.spans.getFinishedSpans().find((span) => span.name === "exit.all.item" && span.attributes.order_no === orderNo)!.spanContext().traceId;
+}
