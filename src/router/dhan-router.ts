@@ -15,7 +15,7 @@ import { TradingCoreError } from "../domain/trading-core-error.js";
 import { Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import type { BrokerOrder, ExitOrderRequest, OrderRouter, RouterAvailability } from "../exit/ports.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
-import { brokerOrderStatusOf, DEFINITE_REJECTIONS, DHAN_EXCHANGE_SEGMENTS, parseBrokerJson, RATE_LIMIT_ERROR } from "./dhan-wire.js";
+import { brokerOrderStatusOf, DEFINITE_REJECTIONS, DHAN_EXCHANGE_SEGMENTS, parseBrokerJson, RATE_LIMIT_ERROR, UNKNOWN_OUTCOME_ERRORS } from "./dhan-wire.js";
 import { TokenBucket } from "./token-bucket.js";
 
 export interface DhanRouterSettings {
@@ -80,7 +80,9 @@ export class DhanRouter implements OrderRouter {
     if (status >= 200 && status < 300) return payload;
     const { code, message } = errorOf(payload);
     if (code === RATE_LIMIT_ERROR || status === 429) throw new TradingCoreError("resource-exhausted", `Dhan rate limited the order (${code || status}): ${message}`);
-    if (DEFINITE_REJECTIONS.has(code) || (status >= 400 && status < 500 && status !== 408)) {
+    // DH-908/909/910 may come with a 4xx status; the order may exist all the same.
+    const unknownOutcome = UNKNOWN_OUTCOME_ERRORS.has(code);
+    if (DEFINITE_REJECTIONS.has(code) || (!unknownOutcome && status >= 400 && status < 500 && status !== 408)) {
       return { success: false, message: `Dhan refused the order (${code || `HTTP ${status}`}): ${message}` };
     }
     this.circuit.recordFailure();

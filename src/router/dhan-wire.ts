@@ -35,6 +35,8 @@ export function brokerOrderStatusOf(text: unknown): BrokerOrderStatus {
 export const RATE_LIMIT_ERROR = "DH-904";
 /** Errors after which the order definitely was not placed: auth, account, input, order validation. */
 export const DEFINITE_REJECTIONS = new Set(["DH-901", "DH-902", "DH-903", "DH-905", "DH-906", "DH-907"]);
+/** Dhan's internal, network and other errors: the order may or may not exist, whatever the HTTP status. */
+export const UNKNOWN_OUTCOME_ERRORS = new Set(["DH-908", "DH-909", "DH-910"]);
 
 const PRICE_FIELDS = ["price", "triggerPrice", "averageTradedPrice", "quantity", "filledQty", "remainingQuantity", "tradedQuantity", "tradedPrice"];
 const NUMBER_IN_PRICE_FIELD = new RegExp(`"(${PRICE_FIELDS.join("|")})"\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)`, "g");

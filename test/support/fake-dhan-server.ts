@@ -11,6 +11,7 @@ export type FakeDhanReply =
   | "reject" // 400 DH-906 order error, nothing stored
   | "rate-limit" // 429 DH-904, nothing stored
   | "server-error" // 500 DH-908, nothing stored
+  | "network-error-after-accept" // order stored, then 400 DH-909 (Dhan's own "network error": the outcome is unknown)
   | "accept-then-drop"; // order stored, connection destroyed before any reply
 
 export interface FakeDhanOrder {
@@ -73,6 +74,7 @@ export class FakeDhanServer {
     if (reply === "server-error") return json(response, 500, { errorType: "Internal_Server_Error", errorCode: "DH-908", errorMessage: "internal error" });
     const order: FakeDhanOrder = { orderId: `11${this.nextId++}`, correlationId: String(body.correlationId), body, orderStatus: "TRADED" };
     this.orders.set(order.correlationId, order);
+    if (reply === "network-error-after-accept") return json(response, 400, { errorType: "Network_Error", errorCode: "DH-909", errorMessage: "Network error" });
     if (reply === "accept-then-drop") {
       response.socket?.destroy();
       return;

@@ -72,6 +72,13 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
     expect(dhan.orders.has("c-drop")).toBe(true);
   });
 
+  it("turns DH-908/909/910 into unavailable even when sent with a 4xx status: the order may exist", async () => {
+    dhan.nextReplies = ["network-error-after-accept"];
+    const error = await router.placeExitOrder(order("c-909"), signal()).catch((e: unknown) => e);
+    expect(isTradingCoreError(error, "unavailable")).toBe(true);
+    expect(dhan.orders.has("c-909")).toBe(true);
+  });
+
   it("opens its circuit after repeated unknown outcomes and reports itself unavailable", async () => {
     dhan.nextReplies = ["server-error", "server-error"];
     await router.placeExitOrder(order("c-o1"), signal()).catch(() => undefined);
