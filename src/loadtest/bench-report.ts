@@ -27,13 +27,21 @@ export interface GoalCheck {
   readonly met: boolean | undefined;
 }
 
+/** PublishTicks ingest: ticks accepted per second over one client stream. */
+export interface IngestResult {
+  readonly id: string;
+  readonly label: string;
+  readonly ticksPerSecond: number;
+}
+
 export interface BenchReport {
   readonly settings: Record<string, unknown>;
+  readonly ingest: readonly IngestResult[];
   readonly rows: (RowResult & { readonly throughputVsFloor: number; readonly p50VsFloor: number; readonly cpuVsFloor: number })[];
   readonly goals: readonly GoalCheck[];
 }
 
-export function buildReport(settings: Record<string, unknown>, rows: readonly RowResult[]): BenchReport {
+export function buildReport(settings: Record<string, unknown>, rows: readonly RowResult[], ingest: readonly IngestResult[] = []): BenchReport {
   const floor = rows.find((row) => row.id === "floor");
   const withRatios = rows.map((row) => ({
     ...row,
@@ -42,7 +50,17 @@ export function buildReport(settings: Record<string, unknown>, rows: readonly Ro
     cpuVsFloor: floor ? round3(row.serverCpuMicrosPerCall / floor.serverCpuMicrosPerCall) : 0,
     serverCpuMicrosPerCall: round3(row.serverCpuMicrosPerCall),
   }));
-  return { settings, rows: withRatios, goals: goalChecks(rows) };
+  const goals = goalChecks(rows);
+  const redisIngest = ingest.find((result) => result.id === "ingest.redis");
+  if (redisIngest) {
+    goals.push({
+      goal: "PublishTicks ingest with Redis write-behind on",
+      target: ">= 100000 ticks/s",
+      measured: `${redisIngest.ticksPerSecond.toFixed(0)} ticks/s`,
+      met: redisIngest.ticksPerSecond >= 100_000,
+    });
+  }
+  return { settings, ingest: ingest.map((result) => ({ ...result, ticksPerSecond: round3(result.ticksPerSecond) })), rows: withRatios, goals };
 }
 
 function goalChecks(rows: readonly RowResult[]): GoalCheck[] {
@@ -98,6 +116,10 @@ export function formatReport(report: BenchReport): string {
   ]);
   lines.push(...table(header, body));
   lines.push("");
+  if (report.ingest.length > 0) {
+    lines.push(...table(["ingest (one client stream)", "ticks/s"], report.ingest.map((result) => [result.label, result.ticksPerSecond.toFixed(0)])));
+    lines.push("");
+  }
   lines.push(...table(["goal", "target", "measured", "met"], report.goals.map((goal) => [goal.goal, goal.target, goal.measured, goal.met === undefined ? "-" : goal.met ? "yes" : "NO"])));
   return lines.join("\n");
 }

@@ -6,8 +6,9 @@
  * - `floor`: a plain @grpc/grpc-js server answering grpc.health.v1 Check with
  *   a constant (the transport floor, same path and messages as ours);
  * - `ours`: tradingcore, embedded adapters, grpc-js and connect engines;
- * - `redis`: tradingcore on grpc-js with the Redis tracker store and Redlock
- *   over the given lock nodes (when `--redis` lists URLs).
+ * - `redis`: tradingcore on grpc-js configured with `--redis-url` (tracker
+ *   store, tick write-behind) and `--redis-lock-urls` (Redlock over every
+ *   node listed in `--redis`), paper router in memory.
  *
  * Tracing is per process (the OTel SDK is global): `--tracing on` exports
  * every span over OTLP to `--otlp`. Prints one JSON line of addresses on
@@ -23,12 +24,8 @@ import { pino } from "pino";
 import { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { grpcJsServiceDefinition } from "../client/grpc-js-definition.js";
 import { defaultConfig, type Config } from "../config.js";
-import { connectLockClient, createRedisLockClient } from "../lock/redis-lock-client.js";
-import { Redlock } from "../lock/redlock.js";
 import { startTradingCore, type RunningTradingCore } from "../main.js";
 import { PaperRouter } from "../router/paper-router.js";
-import { createRedisTrackerClient } from "../store/redis-tracker-client.js";
-import { RedisTrackerStore } from "../store/redis-tracker-store.js";
 import { startTelemetry } from "../telemetry/telemetry.js";
 
 export interface BenchTargets {
@@ -51,17 +48,12 @@ async function main(): Promise<void> {
   stops.push(() => ours.stop());
   let redis: RunningTradingCore | undefined;
   if (values.redis) {
+    // The production Redis composition (tracker store, tick write-behind, Redlock over every node);
+    // the paper router stays in memory: it stands in for a broker, which is not on Redis.
     const urls = values.redis.split(",");
-    const lockClients = urls.map((url) => createRedisLockClient(url));
-    await Promise.all(lockClients.map(connectLockClient));
-    const storeClient = createRedisTrackerClient(urls[0]!);
-    await storeClient.connect();
-    const store = new RedisTrackerStore(storeClient, { keyPrefix: `bench:${process.pid}:` });
-    redis = await startTradingCore({ ...config, engine: "grpc-js" }, { log, router: new PaperRouter(), store, lock: new Redlock(lockClients), ...(telemetry ? { telemetry } : {}) });
-    stops.push(async () => {
-      await redis?.stop();
-      await Promise.all([storeClient, ...lockClients].map((client) => (client.isOpen ? client.destroy() : undefined)));
-    });
+    const redisConfig: Config = { ...config, engine: "grpc-js", redisUrl: urls[0]!, redisLockUrls: urls, redisKeyPrefix: `bench:${process.pid}:` };
+    redis = await startTradingCore(redisConfig, { log, router: new PaperRouter(), ...(telemetry ? { telemetry } : {}) });
+    stops.push(() => redis!.stop());
   }
   const targets: BenchTargets = {
     floor: `127.0.0.1:${floor.port}`,

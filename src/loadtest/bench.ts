@@ -158,6 +158,22 @@ const health = (address: string) => createGrpcJsClient(Health, address);
 const exits = (address: string) => createGrpcJsClient(ExitService, address);
 const ticks = (address: string) => createGrpcJsClient(TickService, address);
 
+/** PublishTicks ingest: one client stream of `batches` × `batchSize` ticks over 1000 instruments; ticks accepted per second. */
+async function measureIngest(driver: Driver, address: string, batches: number, batchSize: number): Promise<{ ticks: number; ms: number }> {
+  const client = driver.clientsOf(address);
+  const requests = Array.from({ length: batches }, (_, batch) => ({
+    ticks: Array.from({ length: batchSize }, (_, index) => ({
+      instrument: { segment: Segment.NSE_FNO, securityId: `T${(batch * batchSize + index) % 1000}` },
+      ltp: `${100 + (index % 50)}.${String(batch % 100).padStart(2, "0")}`,
+    })),
+  }));
+  const started = performance.now();
+  const answer = await client.ticks.publishTicks(requests);
+  const ms = performance.now() - started;
+  if (Number(answer.accepted) !== batches * batchSize) throw new Error(`PublishTicks accepted ${answer.accepted} of ${batches * batchSize}`);
+  return { ticks: batches * batchSize, ms };
+}
+
 async function runConcurrently(count: number, concurrency: number, work: (index: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -199,11 +215,32 @@ async function main(): Promise<void> {
         process.stderr.write(`  round ${round + 1}: ${row.label}: ${((result.calls * 1000) / result.ms).toFixed(0)} calls/s\n`);
       }
     }
+    const ingestTargets = [
+      { id: "ingest.grpc-js", label: "PublishTicks ingest, embedded (memory cache)", address: plain.targets.grpcJs },
+      ...(plain.targets.redis ? [{ id: "ingest.redis", label: "PublishTicks ingest, Redis write-behind", address: plain.targets.redis }] : []),
+    ];
+    const [batches, batchSize] = settings.quick ? [5, 200] : [100, 1000];
+    const ingest = [];
+    for (const target of ingestTargets) {
+      await measureIngest(driver, target.address, Math.min(10, batches), batchSize); // warm-up
+      let ticks = 0;
+      let ms = 0;
+      for (let round = 0; round < settings.rounds; round++) {
+        const result = await measureIngest(driver, target.address, batches, batchSize);
+        ticks += result.ticks;
+        ms += result.ms;
+      }
+      ingest.push({ id: target.id, label: target.label, ticksPerSecond: (ticks * 1000) / ms });
+    }
     const results: RowResult[] = rows.map((row) => {
       const total = totals.get(row.id)!;
       return { id: row.id, label: row.label, c1: summarize(total.latencies), throughput: (total.calls * 1000) / total.ms, serverCpuMicrosPerCall: total.cpuMicros / total.calls, errors: total.errors };
     });
-    const report = buildReport({ ...settings, node: process.version, redisNodes: redisServers.length, skipped: settings.redis ? [] : ["exit.redis", "exit.redis.traced"] }, results);
+    const report = buildReport(
+      { ...settings, node: process.version, redisNodes: redisServers.length, skipped: settings.redis ? [] : ["exit.redis", "exit.redis.traced", "ingest.redis"] },
+      results,
+      ingest,
+    );
     process.stdout.write(`${formatReport(report)}\n`);
     if (!settings.redis) process.stdout.write("(Redis rows skipped: redis-server not found, --no-redis, or --quick without --redis)\n");
     if (settings.json) writeFileSync(settings.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -35,6 +35,8 @@ describe("npm run bench --quick", () => {
         expect(row.c1.count, row.id).toBe(30);
       }
       expect(report.rows[0]!.throughputVsFloor).toBe(1);
+      expect(report.ingest.map((result) => result.id)).toEqual(["ingest.grpc-js"]);
+      expect(report.ingest[0]!.ticksPerSecond).toBeGreaterThan(0);
       expect(report.goals.map((goal) => goal.goal)).toContain("GetLtp (memory hit) c=32 vs no-op on the same server (grpc-js)");
       expect(report.goals.find((goal) => goal.goal.startsWith("tracing on"))?.measured).toMatch(/^-?\d+\.\d% \(server CPU: -?\d+\.\d%\)$/);
     } finally {
