@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, when it is missing:
+# the interop tools (test/interop/setup.sh) and
 # redis-server (Debian package). Safe to run again; does nothing when all is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,3 +17,6 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 # The Debian package may start a system-wide instance on 6379; the tests never use it.
 redis-server --version
+
+# The interop tests' pinned tools: a Python venv (grpcio), grpcurl, ghz and the Go code generators.
+bash test/interop/setup.sh

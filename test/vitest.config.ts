@@ -7,13 +7,16 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 const E2E = "test/e2e/**/*.test.ts";
+const INTEROP = "test/interop/**/*.test.ts";
 
 export default defineConfig({
   // This file lives in test/; paths below are relative to the repository root.
   root: fileURLToPath(new URL("..", import.meta.url)),
   test: {
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: [E2E, "**/node_modules/**"] } },
+      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: [E2E, INTEROP, "**/node_modules/**"] } },
+      // Clients in other languages and tools (grpcurl, ghz, Python, Go) against both engines of one server.
+      { extends: true, test: { name: "interop", include: [INTEROP] } },
       { extends: true, test: { name: "e2e:grpc-js", include: [E2E], env: { TRADINGCORE_TEST_ENGINE: "grpc-js" } } },
       { extends: true, test: { name: "e2e:connect", include: [E2E], env: { TRADINGCORE_TEST_ENGINE: "connect" } } },
     ],
