@@ -51,6 +51,8 @@ export class RouterGateway {
           return { outcome: { kind: "not-placed", message }, attempts };
         }
         await this.clock.sleep(this.settings.notPlacedBackoffMs * attempts);
+        // The lease may have been lost while waiting: then nothing new may be sent.
+        if (leaseSignal.aborted) return { outcome: { kind: "not-placed", message: `${message}; exit lock lost before a retry` }, attempts };
       }
     }
   }

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { Segment } from "../../../gen/tradingcore/v1/common_pb.js";
+import { Money } from "../../../src/domain/money.js";
+import { TradingCoreError } from "../../../src/domain/trading-core-error.js";
+import type { BrokerOrder, Clock, ExitOrderRequest, OrderRouter } from "../../../src/exit/ports.js";
+import { RouterGateway } from "../../../src/exit/router-gateway.js";
+
+const order: ExitOrderRequest = {
+  correlationId: "x-1", orderNo: "ORD-1", segment: Segment.NSE_EQ, securityId: "1333", symbol: "HDFCBANK", transactionType: "SELL", quantity: new Money("10"), paper: true,
+};
+
+/** A router that is rate limited on every call, counting the calls. */
+class RateLimitedRouter implements OrderRouter {
+  calls = 0;
+  availability() {
+    return { available: true } as const;
+  }
+  async placeExitOrder(): Promise<unknown> {
+    this.calls++;
+    throw new TradingCoreError("resource-exhausted", "rate limited");
+  }
+  async findOrder(): Promise<BrokerOrder | undefined> {
+    return undefined;
+  }
+}
+
+describe("RouterGateway when the lock is lost during the backoff after a rate-limited call", () => {
+  it("answers not-placed without calling the router again", async () => {
+    const router = new RateLimitedRouter();
+    const lease = new AbortController();
+    // The lease is lost while the gateway waits to retry.
+    const clock: Clock = { now: () => 0, sleep: async () => lease.abort(new Error("lock lost")) };
+    const gateway = new RouterGateway(router, clock, { routerTimeoutMs: 1_000, notPlacedRetries: 3, notPlacedBackoffMs: 1 });
+    const result = await gateway.place(order, lease.signal);
+    expect(result.outcome.kind).toBe("not-placed");
+    expect(router.calls).toBe(1);
+  });
+});
