@@ -1,5 +1,7 @@
 import { rmSync } from "node:fs";
+import { Writable } from "node:stream";
 import * as grpc from "@grpc/grpc-js";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
@@ -51,6 +53,24 @@ describe("Bearer-token auth", () => {
     } finally {
       await closed.close();
     }
+  });
+});
+
+describe("Logs of a server with auth on", () => {
+  it("never carry the configured token nor a presented one, at debug level", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } });
+    const server = await startTestServer({ config: { authToken: TOKEN }, adapters: { log: pino({ level: "trace" }, sink) } });
+    try {
+      await codeOf(server.exits.listTrackers({}, bearer("a-wrong-secret-token")));
+      await codeOf(server.exits.listTrackers({}, bearer(TOKEN)));
+      await codeOf(server.exits.executeExit({ orderNo: uniqueOrderNo("log"), reason: "sl" }, bearer(TOKEN)));
+    } finally {
+      await server.close();
+    }
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join("")).not.toContain("correct horse");
+    expect(lines.join("")).not.toContain("a-wrong-secret-token");
   });
 });
 
