@@ -20,6 +20,9 @@ export function healthServiceHandlers(health: HealthState): ServiceImpl<typeof H
         latest = status;
         wake?.();
       });
+      // One abort listener for the whole stream, not one per status change.
+      const onAbort = () => wake?.();
+      context.signal.addEventListener("abort", onAbort, { once: true });
       try {
         let sent: ServingStatus | undefined;
         while (!context.signal.aborted) {
@@ -28,12 +31,12 @@ export function healthServiceHandlers(health: HealthState): ServiceImpl<typeof H
             sent = status;
             yield create(HealthCheckResponseSchema, { status });
           }
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            context.signal.addEventListener("abort", () => resolve(), { once: true });
-          });
+          if (context.signal.aborted) break;
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
         }
       } finally {
+        context.signal.removeEventListener("abort", onAbort);
         stop();
       }
     },

@@ -36,7 +36,7 @@ async function opened<T>(stream: AsyncIterable<T>): Promise<{ first: T; rest: Pr
 }
 
 describe("Shutdown of a server with an exit in flight and streams open", () => {
-  it("refuses new calls, lets the exit finish, sends NOT_SERVING to watchers and ends streams with UNAVAILABLE", async () => {
+  it("refuses new calls, lets the exit finish, sends NOT_SERVING to watchers and ends streams with UNAVAILABLE", { timeout: 60_000 }, async () => {
     const router = new HeldRouter();
     const server = await startTestServer({ config: { routerTimeoutMs: 60_000, shutdownGraceMs: 20_000 }, adapters: { router } });
     const orderNo = await registerTracker(server);
@@ -62,7 +62,7 @@ describe("Shutdown of a server with an exit in flight and streams open", () => {
 });
 
 describe("SIGTERM to a tradingcore process with exits in flight", () => {
-  it("loses none: every exit answers EXITED and the process exits 0", async () => {
+  it("loses none: every exit answers EXITED and the process exits 0", { timeout: 120_000 }, async () => {
     const server = await startServerProcess(["--paper-latency-ms", "1500", "--log-level", "info"]);
     const exits = createGrpcJsClient(ExitService, server.address);
     try {
