@@ -36,7 +36,18 @@ export class InProcessLock implements ExitLock {
     const extender = setInterval(() => this.extend(resource, owner, ttlMs), Math.max(1, Math.floor(ttlMs / 3)));
     extender.unref();
     this.holders.set(resource, { owner, expiresAt: this.now() + ttlMs, controller, extender });
-    const lease: InProcessLease = { resource, owner, fencingToken, signal: controller.signal, attempts: 1 };
+    const dropIfExpired = () => this.dropIfExpired(resource, owner);
+    const lease: InProcessLease = {
+      resource,
+      owner,
+      fencingToken,
+      attempts: 1,
+      // A lease past its TTL reads as lost even before the extender has noticed (a stalled event loop).
+      get signal() {
+        dropIfExpired();
+        return controller.signal;
+      },
+    };
     return { kind: "acquired", lease };
   }
 
@@ -60,6 +71,11 @@ export class InProcessLock implements ExitLock {
       return;
     }
     held.expiresAt = this.now() + ttlMs;
+  }
+
+  private dropIfExpired(resource: string, owner: string): void {
+    const held = this.holders.get(resource);
+    if (held && held.owner === owner && held.expiresAt <= this.now()) this.drop(resource, held, "the lease expired before it could be extended");
   }
 
   private drop(resource: string, held: Holder, why: string): void {

@@ -33,7 +33,9 @@ export class RedlockLease implements LockLease {
     private readonly now: () => number,
   ) {}
 
+  /** Aborted once the lease is lost; a lease past its validity reads as lost even before its timer has noticed (a stalled event loop). */
   get signal(): AbortSignal {
+    if (!this.ended && this.now() >= this.validUntil) this.lose("its validity ran out before it could be extended");
     if (!this.controller) {
       this.controller = new AbortController();
       if (this.lostReason) this.controller.abort(this.lostReason);

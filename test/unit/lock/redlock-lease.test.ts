@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { RedlockLease, type LeaseRenewal } from "../../../src/lock/redlock-lease.js";
-import { abortedWithin } from "../../support/exit-fixtures.js";
+import { abortedWithin, stallEventLoop } from "../../support/exit-fixtures.js";
 
 function leaseWith(renew: LeaseRenewal, validForMs: number, extendEveryMs: number): RedlockLease {
   const now = () => performance.now();
@@ -46,4 +46,14 @@ describe("RedlockLease when extensions succeed", () => {
     expect(renewals).toBe(afterEnd);
     expect(lease.signal.aborted).toBe(false);
   }, 20_000);
+});
+
+describe("RedlockLease when the event loop stalls past its validity", () => {
+  it("reports its signal aborted at the first look after the stall, before any timer has run", () => {
+    const lease = leaseWith(async () => performance.now() + 10_000, 100, 30);
+    lease.start();
+    stallEventLoop(300);
+    expect(lease.signal.aborted).toBe(true);
+    expect(lease.end()).toBe(false);
+  });
 });
