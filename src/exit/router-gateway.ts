@@ -57,13 +57,17 @@ export class RouterGateway {
     }
   }
 
-  /** Looks the order up by correlation id; a failed look-up is reported, never thrown. */
+  /** Looks the order up by correlation id; a failed look-up (or an unrecognised order status) is reported, never thrown. */
   async find(correlationId: string): Promise<LookupResult> {
     try {
       const order = await withDeadline(this.settings.routerTimeoutMs, "order look-up", (signal) =>
         this.router.findOrder(correlationId, signal),
       );
       if (!order) return { kind: "absent" };
+      // A status we cannot read says neither "traded" nor "refused": leave the intent unresolved rather than guess.
+      if (order.status === BrokerOrderStatus.UNSPECIFIED) {
+        return { kind: "lookup-failed", message: `broker order ${order.orderId || correlationId} has a status this router does not recognise` };
+      }
       return { kind: "found", order, outcome: outcomeOfBrokerOrder(order) };
     } catch (error) {
       return { kind: "lookup-failed", message: error instanceof Error ? error.message : String(error) };

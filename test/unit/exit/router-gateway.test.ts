@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Segment } from "../../../gen/tradingcore/v1/common_pb.js";
+import { BrokerOrderStatus } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { Money } from "../../../src/domain/money.js";
 import { TradingCoreError } from "../../../src/domain/trading-core-error.js";
 import type { BrokerOrder, Clock, ExitOrderRequest, OrderRouter } from "../../../src/exit/ports.js";
@@ -19,7 +20,7 @@ class RateLimitedRouter implements OrderRouter {
     this.calls++;
     throw new TradingCoreError("resource-exhausted", "rate limited");
   }
-  async findOrder(): Promise<BrokerOrder | undefined> {
+  async findOrder(_correlationId: string): Promise<BrokerOrder | undefined> {
     return undefined;
   }
 }
@@ -34,5 +35,18 @@ describe("RouterGateway when the lock is lost during the backoff after a rate-li
     const result = await gateway.place(order, lease.signal);
     expect(result.outcome.kind).toBe("not-placed");
     expect(router.calls).toBe(1);
+  });
+});
+
+describe("RouterGateway looking up an order whose broker status it does not recognise", () => {
+  it("answers lookup-failed, never accepted: the intent stays unresolved", async () => {
+    const router = new RateLimitedRouter();
+    router.findOrder = async (correlationId: string) => ({
+      orderId: "9001", correlationId, status: BrokerOrderStatus.UNSPECIFIED, quantity: new Money("10"), tradedQuantity: new Money("0"),
+    });
+    const clock: Clock = { now: () => 0, sleep: async () => undefined };
+    const gateway = new RouterGateway(router, clock, { routerTimeoutMs: 1_000, notPlacedRetries: 3, notPlacedBackoffMs: 1 });
+    const found = await gateway.find("x-1");
+    expect(found.kind).toBe("lookup-failed");
   });
 });
