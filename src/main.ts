@@ -5,8 +5,8 @@
  */
 import { pathToFileURL } from "node:url";
 import { pino, type Logger } from "pino";
-import { ConfigError, exposureProblem, loadConfig, type Config } from "./config.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { ConfigError, exposureProblem, loadConfig, type Config } from "./config.js";
 import { ExitEngine } from "./exit/exit-engine.js";
 import { ExitEventHub } from "./exit/exit-event-hub.js";
 import { OrderUpdateHandler } from "./exit/order-update-handler.js";
