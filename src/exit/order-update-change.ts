@@ -11,7 +11,8 @@
  * - So any arrival order of the same updates ends in the same tracker
  *   (version and updatedAt aside).
  * - A quantity that would exit more than the position holds is refused and
- *   reported, never written.
+ *   reported, never written; so is TRADED for an attempt already settled as
+ *   refused (ACTIVE): a contradiction that must not pass unseen.
  *
  * Rules: working (TRANSIT, PENDING, PART_TRADED) records a partial fill on an
  * EXITING tracker; TRADED makes it EXITED at the average fill price (or
@@ -46,6 +47,11 @@ const DEAD = new Set([BrokerOrderStatus.REJECTED, BrokerOrderStatus.CANCELLED, B
 export function orderUpdateChange(tracker: TrackerRecord, update: OrderUpdate, nowMs: number): OrderUpdateChange {
   const statusName = BrokerOrderStatus[update.status];
   if (tracker.status === TrackerStatus.ACTIVE) {
+    // The broker says this attempt traded in full, yet it was settled as refused: the position may be
+    // exited already, and a retry of the "open" quantity would exit it twice. Reported, not ignored.
+    if (update.status === BrokerOrderStatus.TRADED) {
+      return { kind: "refused", why: `TRADED contradicts the refusal recorded for this exit attempt; ${tracker.quantity.minus(tracker.exitedQuantity).toFixed()} is recorded open and may already be exited` };
+    }
     return { kind: "none", why: `${statusName} ignored: this exit attempt was already settled as refused` };
   }
   if (tracker.status !== TrackerStatus.EXITING && tracker.status !== TrackerStatus.EXITED) {

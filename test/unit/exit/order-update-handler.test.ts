@@ -264,3 +264,27 @@ describe("OrderUpdateHandler with a correlation id no tracker has", () => {
     expect(world.log.lines.filter((l) => l.level === "error" && /dropped/.test(l.message))).toHaveLength(1);
   });
 });
+
+describe("OrderUpdateHandler with a TRADED update for an attempt already settled as refused", () => {
+  it("writes nothing and reports the contradiction as an error", async () => {
+    const world = exitWorld();
+    await world.register("ORD-1", { quantity: "100", ltp: "100.5" });
+    world.router.faults = { ...NO_FAULTS, rejectRate: 1 };
+    expect((await world.exit("ORD-1")).status).toBe(ExitStatus.ROUTER_REJECTED);
+    const before = await world.tracker("ORD-1");
+    const result = await handlerOf(world).apply(update(BrokerOrderStatus.TRADED, "100", "100.45"));
+    expect(result.applied).toBe(false);
+    expect((await world.tracker("ORD-1")).version).toBe(before.version);
+    expect(world.log.lines.filter((l) => l.level === "error" && /order update refused/.test(l.message))).toHaveLength(1);
+  });
+
+  it("still ignores a repeat of the refusal quietly", async () => {
+    const world = exitWorld();
+    await world.register("ORD-1", { quantity: "100", ltp: "100.5" });
+    world.router.faults = { ...NO_FAULTS, rejectRate: 1 };
+    await world.exit("ORD-1");
+    const result = await handlerOf(world).apply(update(BrokerOrderStatus.REJECTED, "0"));
+    expect(result.applied).toBe(false);
+    expect(world.log.lines.filter((l) => l.level === "error")).toHaveLength(0);
+  });
+});
