@@ -26,6 +26,10 @@ export async function startServerProcess(args: string[] = [], env: NodeJS.Proces
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // A test that times out before this returns cannot stop the child: the worker's exit does.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
   const lines: string[] = [];
   const stderr: string[] = [];
   let buffered = "";
