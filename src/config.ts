@@ -6,6 +6,7 @@
  * Every setting: flag `--kebab-name`, variable `TRADINGCORE_SNAKE_NAME`.
  */
 import { parseArgs } from "node:util";
+import { DEFAULT_EXIT_ENGINE_SETTINGS } from "./exit/exit-engine.js";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -305,6 +306,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if ((loaded.redisUrl || loaded.redisLockUrls.length > 0) && loaded.lockNodeTimeoutMs * 3 >= loaded.lockTtlMs) {
     throw new ConfigError(
       `${envNameOf("lock-node-timeout-ms")} (${loaded.lockNodeTimeoutMs}) must be below a third of ${envNameOf("lock-ttl-ms")} (${loaded.lockTtlMs}): a lock is extended every third of its TTL`,
+    );
+  }
+  // An exit makes up to notPlacedRetries + 1 router calls after its intent; an order the broker does not show
+  // yet may still be on its way until the last of them ends. A shorter grace would re-place it: two orders.
+  const routerCalls = DEFAULT_EXIT_ENGINE_SETTINGS.notPlacedRetries + 1;
+  if (loaded.unknownOrderGraceMs <= loaded.routerTimeoutMs * routerCalls) {
+    throw new ConfigError(
+      `${envNameOf("unknown-order-grace-ms")} (${loaded.unknownOrderGraceMs}) must be above ${routerCalls} × ${envNameOf("router-timeout-ms")} (${loaded.routerTimeoutMs}): ` +
+        "an order the broker does not show yet may still arrive while an exit's router calls can run",
     );
   }
   const problem = exposureProblem(loaded);

@@ -23,6 +23,7 @@ function dhanArgs(dhan: FakeDhanServer, pauseMs: number): string[] {
     "--dhan-client-id", "1000000001",
     "--fault-pause-after-order-ms", String(pauseMs),
     "--router-timeout-ms", "60000",
+    "--unknown-order-grace-ms", "300000",
     "--reconciler-grace-ms", "0",
     "--reconciler-interval-ms", "100",
   ];

@@ -60,3 +60,16 @@ describe("loadConfig for exposure beyond loopback", () => {
     expect(() => loadConfig(["--tls-client-ca-file", "ca.pem"], {})).toThrow(/mTLS/);
   });
 });
+
+describe("loadConfig for the never-placed grace period", () => {
+  it("refuses a grace that an exit's own router calls can outlast", () => {
+    expect(() => loadConfig(["--router-timeout-ms", "5000", "--unknown-order-grace-ms", "0"], {})).toThrow(ConfigError);
+    expect(() => loadConfig(["--router-timeout-ms", "60000"], {})).toThrow(
+      /TRADINGCORE_UNKNOWN_ORDER_GRACE_MS \(30000\) must be above 4 × TRADINGCORE_ROUTER_TIMEOUT_MS \(60000\)/,
+    );
+  });
+
+  it("accepts a grace longer than every router call an exit may make", () => {
+    expect(loadConfig(["--router-timeout-ms", "60000", "--unknown-order-grace-ms", "300000"], {})).toMatchObject({ routerTimeoutMs: 60_000, unknownOrderGraceMs: 300_000 });
+  });
+});
