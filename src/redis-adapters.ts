@@ -11,7 +11,8 @@
  */
 import type { Config } from "./config.js";
 import type { ExitLog } from "./exit/ports.js";
-import { connectLockClient, createRedisLockClient, redactedUrl, type RedisLockClient } from "./lock/redis-lock-client.js";
+import { connectLockClient, createRedisLockClient, type RedisLockClient } from "./lock/redis-lock-client.js";
+import { redactedUrl } from "./redis-connection.js";
 import { Redlock } from "./lock/redlock.js";
 import { RedisPaperOrderBook } from "./router/redis-paper-order-book.js";
 import { createRedisTrackerClient, type RedisTrackerClient } from "./store/redis-tracker-client.js";

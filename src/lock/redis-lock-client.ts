@@ -4,42 +4,16 @@
  * reconnect, would be worse than one that failed. Reconnects forever with a
  * capped backoff, so a node that comes back rejoins the quorum by itself.
  */
-import { createClient } from "redis";
-import type { ExitLog } from "../exit/ports.js";
+import { createFailFastRedisClient, type RedisConnectionOptions } from "../redis-connection.js";
 import { REDLOCK_SCRIPTS } from "./redlock-scripts.js";
 
-export interface RedisLockClientOptions {
-  /** Connection attempt bound, ms. */
-  readonly connectTimeoutMs?: number;
-  /** Longest pause between reconnection attempts, ms. */
-  readonly maxReconnectDelayMs?: number;
-  readonly log?: ExitLog;
-}
+export type RedisLockClientOptions = RedisConnectionOptions;
 
 export type RedisLockClient = ReturnType<typeof createRedisLockClient>;
 
 /** A client for one lock node with the Redlock scripts attached; call `connectLockClient` before use. */
 export function createRedisLockClient(url: string, options: RedisLockClientOptions = {}) {
-  const maxDelay = options.maxReconnectDelayMs ?? 1_000;
-  const client = createClient({
-    url,
-    scripts: REDLOCK_SCRIPTS,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: options.connectTimeoutMs ?? 2_000,
-      reconnectStrategy: (retries: number) => Math.min(maxDelay, 20 * 2 ** Math.min(retries, 10)),
-    },
-  });
-  let lastLogged = 0;
-  client.on("error", (error: unknown) => {
-    // Errors are answered per command; this only keeps a noisy outage out of the log.
-    const now = Date.now();
-    if (now - lastLogged > 5_000) {
-      lastLogged = now;
-      options.log?.warn({ node: redactedUrl(url), err: error }, "Redis lock node error");
-    }
-  });
-  return client;
+  return createFailFastRedisClient(url, REDLOCK_SCRIPTS, "Redis lock node", options);
 }
 
 /**
@@ -53,17 +27,5 @@ export async function connectLockClient(client: RedisLockClient): Promise<boolea
     return true;
   } catch {
     return false;
-  }
-}
-
-/** The URL without credentials, for logs. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.toString();
-  } catch {
-    return "(unparsable URL)";
   }
 }
