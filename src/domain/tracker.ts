@@ -15,7 +15,8 @@ import type { ExitReasonCode, Segment, Side } from "../../gen/tradingcore/v1/com
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Money } from "./money.js";
 
-export interface TrackerRecord {
+/** The fields a caller supplies to start tracking a position. */
+export interface TrackerSpec {
   readonly orderNo: string;
   readonly segment: Segment;
   readonly securityId: string;
@@ -23,9 +24,14 @@ export interface TrackerRecord {
   readonly side: Side;
   readonly quantity: Money;
   readonly entryPrice: Money;
-  readonly status: TrackerStatus;
+  readonly status: TrackerStatus.ACTIVE | TrackerStatus.PENDING;
   readonly paper: boolean;
   readonly meta: Readonly<Record<string, string>>;
+}
+
+/** A registered tracker: its spec plus everything the exit lifecycle records. */
+export interface TrackerRecord extends Omit<TrackerSpec, "status"> {
+  readonly status: TrackerStatus;
   readonly exitPrice?: Money;
   readonly exitReason: string;
   readonly exitReasonCode: ExitReasonCode;
@@ -49,20 +55,6 @@ export interface TrackerRecord {
   readonly version: number;
   readonly createdAt: number;
   readonly updatedAt: number;
-}
-
-/** The fields a caller supplies to start tracking a position. */
-export interface TrackerSpec {
-  readonly orderNo: string;
-  readonly segment: Segment;
-  readonly securityId: string;
-  readonly symbol: string;
-  readonly side: Side;
-  readonly quantity: Money;
-  readonly entryPrice: Money;
-  readonly status: TrackerStatus.ACTIVE | TrackerStatus.PENDING;
-  readonly paper: boolean;
-  readonly meta: Readonly<Record<string, string>>;
 }
 
 /** Quantity still open: quantity − exitedQuantity. */
