@@ -34,14 +34,29 @@ export interface IngestResult {
   readonly ticksPerSecond: number;
 }
 
+/** c=1 ExecuteExit latency on a server holding `trackers` registered trackers. */
+export interface StoreSizeResult {
+  readonly id: string;
+  readonly label: string;
+  readonly trackers: number;
+  readonly c1: LatencySummary;
+  readonly errors: number;
+}
+
 export interface BenchReport {
   readonly settings: Record<string, unknown>;
   readonly ingest: readonly IngestResult[];
+  readonly storeSizes: readonly StoreSizeResult[];
   readonly rows: (RowResult & { readonly throughputVsFloor: number; readonly p50VsFloor: number; readonly cpuVsFloor: number })[];
   readonly goals: readonly GoalCheck[];
 }
 
-export function buildReport(settings: Record<string, unknown>, rows: readonly RowResult[], ingest: readonly IngestResult[] = []): BenchReport {
+export function buildReport(
+  settings: Record<string, unknown>,
+  rows: readonly RowResult[],
+  ingest: readonly IngestResult[] = [],
+  storeSizes: readonly StoreSizeResult[] = [],
+): BenchReport {
   const floor = rows.find((row) => row.id === "floor");
   const withRatios = rows.map((row) => ({
     ...row,
@@ -60,7 +75,17 @@ export function buildReport(settings: Record<string, unknown>, rows: readonly Ro
       met: redisIngest.ticksPerSecond >= 100_000,
     });
   }
-  return { settings, ingest: ingest.map((result) => ({ ...result, ticksPerSecond: round3(result.ticksPerSecond) })), rows: withRatios, goals };
+  const [small, large] = storeSizes;
+  if (small && large) {
+    const ratio = large.c1.p50 / small.c1.p50;
+    goals.push({
+      goal: `ExecuteExit c=1 p50 with ${large.trackers} trackers vs ${small.trackers} (embedded, grpc-js)`,
+      target: "<= 1.10x",
+      measured: `${ratio.toFixed(2)}x (p99: ${(large.c1.p99 / small.c1.p99).toFixed(2)}x)`,
+      met: ratio <= 1.1,
+    });
+  }
+  return { settings, storeSizes, ingest: ingest.map((result) => ({ ...result, ticksPerSecond: round3(result.ticksPerSecond) })), rows: withRatios, goals };
 }
 
 function goalChecks(rows: readonly RowResult[]): GoalCheck[] {
@@ -116,6 +141,15 @@ export function formatReport(report: BenchReport): string {
   ]);
   lines.push(...table(header, body));
   lines.push("");
+  if (report.storeSizes.length > 0) {
+    lines.push(
+      ...table(
+        ["store size (c=1, side by side)", "trackers", "p50 ms", "p99 ms", "calls", "errors"],
+        report.storeSizes.map((size) => [size.label, String(size.trackers), size.c1.p50.toFixed(3), size.c1.p99.toFixed(3), String(size.c1.count), String(size.errors)]),
+      ),
+    );
+    lines.push("");
+  }
   if (report.ingest.length > 0) {
     lines.push(...table(["ingest (one client stream)", "ticks/s"], report.ingest.map((result) => [result.label, result.ticksPerSecond.toFixed(0)])));
     lines.push("");

@@ -19,7 +19,9 @@ export interface BenchServerProcess {
 
 export async function startBenchServer(args: readonly string[]): Promise<BenchServerProcess> {
   const script = fileURLToPath(new URL("./bench-server.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the server processes' node, for profiling.
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
   const lines = new LineQueue();
   const targets = await new Promise<BenchTargets>((resolve, reject) => {
     let output = "";

@@ -10,8 +10,13 @@
  * with tracing on (100% sampled, batch OTLP export to a sink in this process).
  * Redis rows need `redis-server` (3 lock nodes + the tracker store on the first).
  *
+ * Store size: two more plain servers, one holding `--trackers-small` and one
+ * `--trackers-large` registered trackers (concurrent RegisterTracker calls),
+ * time c=1 ExecuteExit on trackers of their own pools, alternating.
+ *
  *   npm run bench -- [--quick] [--rounds 3] [--c1-calls 1500] [--calls 6000]
- *                    [--concurrency 32] [--no-redis] [--json bench.json]
+ *                    [--concurrency 32] [--trackers-small 1000] [--trackers-large 100000]
+ *                    [--no-redis] [--json bench.json]
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -20,7 +25,7 @@ import { ExitReasonCode, ExitStatus, Segment, Side } from "../../gen/tradingcore
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
 import { createGrpcJsClient } from "../client/grpc-js-client.js";
-import { buildReport, formatReport, type RowResult } from "./bench-report.js";
+import { buildReport, formatReport, type RowResult, type StoreSizeResult } from "./bench-report.js";
 import type { BenchTargets } from "./bench-server.js";
 import { startBenchServer, type BenchServerProcess } from "./bench-targets.js";
 import { summarize } from "./latency-stats.js";
@@ -60,6 +65,9 @@ interface Settings {
   readonly calls: number;
   readonly concurrency: number;
   readonly redis: boolean;
+  /** Registered trackers on the two store-size servers. */
+  readonly trackersSmall: number;
+  readonly trackersLarge: number;
   readonly json: string | undefined;
 }
 
@@ -72,6 +80,8 @@ function settingsFrom(argv: string[]): Settings {
       "c1-calls": { type: "string" },
       calls: { type: "string" },
       concurrency: { type: "string", default: "32" },
+      "trackers-small": { type: "string" },
+      "trackers-large": { type: "string" },
       "no-redis": { type: "boolean", default: false },
       redis: { type: "boolean", default: false },
       json: { type: "string" },
@@ -91,6 +101,8 @@ function settingsFrom(argv: string[]): Settings {
     c1Calls: int(values["c1-calls"], quick ? 30 : 1500, "--c1-calls"),
     calls: int(values.calls, quick ? 200 : 6000, "--calls"),
     concurrency: int(values.concurrency, 32, "--concurrency"),
+    trackersSmall: int(values["trackers-small"], quick ? 100 : 1_000, "--trackers-small"),
+    trackersLarge: int(values["trackers-large"], quick ? 2_000 : 100_000, "--trackers-large"),
     redis: !values["no-redis"] && redisAvailable && (!quick || values.redis),
     json: values.json,
   };
@@ -174,6 +186,58 @@ async function measureIngest(driver: Driver, address: string, batches: number, b
   return { ticks: batches * batchSize, ms };
 }
 
+/** Registers `count` paper trackers on `address` with concurrent RegisterTracker calls over a few channels; answers their order numbers. */
+async function registerTrackers(address: string, count: number, prefix: string): Promise<string[]> {
+  const channels = Array.from({ length: 4 }, () => exits(address));
+  try {
+    const orderNos = Array.from({ length: count }, (_, index) => `${prefix}${RUN_ID}-${index}`);
+    await runConcurrently(count, 256, async (index) => {
+      const { created } = await channels[index % channels.length]!.registerTracker({ orderNo: orderNos[index]!, ...INSTRUMENT, side: Side.LONG, quantity: "75", entryPrice: "100.05", paper: true });
+      if (!created) throw new Error(`tracker ${orderNos[index]} already existed`);
+    });
+    return orderNos;
+  } finally {
+    for (const channel of channels) channel.close();
+  }
+}
+
+interface StoreSize {
+  readonly id: string;
+  readonly trackers: number;
+  readonly address: string;
+  readonly pool: string[];
+  next: number;
+  readonly latencies: number[];
+  errors: number;
+}
+
+/**
+ * c=1 ExecuteExit latency with a small and a large tracker store, side by
+ * side: each size on a plain server of its own, `perSegment` exits per size
+ * per round, sizes alternating (order reversed every other round). Exits take
+ * trackers from the registered pool, so the store keeps its size.
+ */
+async function measureStoreSizes(driver: Driver, sizes: StoreSize[], rounds: number, perSegment: number, warmUp: boolean): Promise<void> {
+  const client = (size: StoreSize) => driver.clientsOf(size.address).exits;
+  for (const size of sizes) await driver.clientsOf(size.address).ticks.publishTicks([{ ticks: [{ instrument: INSTRUMENT, ltp: "101.25" }] }]);
+  const segment = async (size: StoreSize, record: boolean) => {
+    for (let call = 0; call < perSegment; call++) {
+      const orderNo = size.pool[size.next++]!;
+      const started = performance.now();
+      const ok = await client(size)
+        .executeExit({ orderNo, reason: "bench", reasonCode: ExitReasonCode.STOP_LOSS })
+        .then(({ result }) => result?.status === ExitStatus.EXITED, () => false);
+      if (!record) continue;
+      size.latencies.push(performance.now() - started);
+      if (!ok) size.errors++;
+    }
+  };
+  if (warmUp) for (const size of sizes) await segment(size, false);
+  for (let round = 0; round < rounds; round++) {
+    for (const size of round % 2 === 0 ? sizes : [...sizes].reverse()) await segment(size, true);
+  }
+}
+
 async function runConcurrently(count: number, concurrency: number, work: (index: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -195,6 +259,9 @@ async function main(): Promise<void> {
     processes.push(plain);
     const traced = await startBenchServer(["--tracing", "on", "--otlp", sink.endpoint, ...redisArgs]);
     processes.push(traced);
+    // The store-size servers start now (in parallel), so their start-up is not inside a measured row.
+    const [small, large] = await Promise.all([startBenchServer(["--tracing", "off"]), startBenchServer(["--tracing", "off"])]);
+    processes.push(small, large);
     const processOf = (row: Row) => (row.traced ? traced : plain);
     const addressOf = (row: Row) => processOf(row).targets[row.target]!;
     const cpuOf = (row: Row) => () => processOf(row).cpuMicros();
@@ -232,6 +299,23 @@ async function main(): Promise<void> {
       }
       ingest.push({ id: target.id, label: target.label, ticksPerSecond: (ticks * 1000) / ms });
     }
+    const sizes: StoreSize[] = [];
+    for (const [id, trackers, server] of [["small", settings.trackersSmall, small], ["large", settings.trackersLarge, large]] as const) {
+      const started = performance.now();
+      const pool = await registerTrackers(server.targets.grpcJs, trackers, `S${id[0]}`);
+      process.stderr.write(`  registered ${trackers} trackers in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      sizes.push({ id: `exit.trackers.${id}`, trackers, address: server.targets.grpcJs, pool, next: 0, latencies: [], errors: 0 });
+    }
+    const warmUp = !settings.quick;
+    const perSegment = Math.max(1, Math.min(settings.c1Calls, Math.floor(settings.trackersSmall / (settings.rounds + (warmUp ? 1 : 0)))));
+    await measureStoreSizes(driver, sizes, settings.rounds, perSegment, warmUp);
+    const storeSizes: StoreSizeResult[] = sizes.map((size) => ({
+      id: size.id,
+      label: `ExecuteExit embedded, grpc-js, ${size.trackers} trackers registered`,
+      trackers: size.trackers,
+      c1: summarize(size.latencies),
+      errors: size.errors,
+    }));
     const results: RowResult[] = rows.map((row) => {
       const total = totals.get(row.id)!;
       return { id: row.id, label: row.label, c1: summarize(total.latencies), throughput: (total.calls * 1000) / total.ms, serverCpuMicrosPerCall: total.cpuMicros / total.calls, errors: total.errors };
@@ -240,6 +324,7 @@ async function main(): Promise<void> {
       { ...settings, node: process.version, redisNodes: redisServers.length, skipped: settings.redis ? [] : ["exit.redis", "exit.redis.traced", "ingest.redis"] },
       results,
       ingest,
+      storeSizes,
     );
     process.stdout.write(`${formatReport(report)}\n`);
     if (!settings.redis) process.stdout.write("(Redis rows skipped: redis-server not found, --no-redis, or --quick without --redis)\n");

@@ -35,6 +35,15 @@ describe("npm run bench --quick", () => {
         expect(row.c1.count, row.id).toBe(30);
       }
       expect(report.rows[0]!.throughputVsFloor).toBe(1);
+      expect(report.storeSizes.map((size) => [size.id, size.trackers])).toEqual([
+        ["exit.trackers.small", 100],
+        ["exit.trackers.large", 2000],
+      ]);
+      for (const size of report.storeSizes) {
+        expect(size.errors, size.id).toBe(0);
+        expect(size.c1.count, size.id).toBe(30);
+      }
+      expect(report.goals.find((goal) => goal.goal.startsWith("ExecuteExit c=1 p50 with 2000 trackers vs 100"))?.measured).toMatch(/^\d+\.\d\dx \(p99: \d+\.\d\dx\)$/);
       expect(report.ingest.map((result) => result.id)).toEqual(["ingest.grpc-js"]);
       expect(report.ingest[0]!.ticksPerSecond).toBeGreaterThan(0);
       expect(report.goals.map((goal) => goal.goal)).toContain("GetLtp (memory hit) c=32 vs no-op on the same server (grpc-js)");
