@@ -24,16 +24,20 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
       let rejected = 0n;
       let firstError = "";
       for await (const request of requests) {
+        // A tick without a time gets its message's arrival time: one clock read per message, not per tick.
+        const nowMs = clock.now();
         const batch: TickRecord[] = [];
-        for (const [index, tick] of request.ticks.entries()) {
+        let batchRejected = 0;
+        for (let index = 0; index < request.ticks.length; index++) {
           try {
-            batch.push(parseTick(tick, clock.now()));
-            accepted++;
+            batch.push(parseTick(request.ticks[index]!, nowMs));
           } catch (error) {
-            rejected++;
+            batchRejected++;
             if (!firstError) firstError = `ticks[${index}]: ${error instanceof Error ? error.message : String(error)}`;
           }
         }
+        accepted += BigInt(batch.length);
+        rejected += BigInt(batchRejected);
         if (batch.length > 0) ticks.sink.write(batch);
       }
       return create(PublishTicksResponseSchema, { accepted, rejected, firstError });
@@ -98,5 +102,5 @@ function parseTick(tick: Tick, nowMs: number): TickRecord {
   const ltp = parsePositiveDecimal(tick.ltp, "ltp");
   const timeMs = msOf(tick.time) ?? nowMs;
   if (!Number.isFinite(timeMs)) throw new TradingCoreError("invalid-argument", "time is not a valid timestamp");
-  return { ...instrument, ltp, timeMs };
+  return { segment: instrument.segment, securityId: instrument.securityId, ltp, timeMs };
 }

@@ -11,7 +11,12 @@ export type TickListener = (tick: TickRecord) => void;
 
 export class MemoryTickCache implements TickSource, TickSink {
   readonly source = PriceSource.MEMORY;
-  private readonly ticks = new Map<string, TickRecord>();
+  /**
+   * Newest tick by segment, then security id: two map look-ups and no key
+   * string built per tick (ingest writes hundreds of thousands a second).
+   */
+  private readonly ticks = new Map<number, Map<string, TickRecord>>();
+  private count = 0;
   private readonly listeners = new Map<string, Set<TickListener>>();
 
   async latest(instrument: InstrumentKey): Promise<TickRecord | undefined> {
@@ -20,16 +25,19 @@ export class MemoryTickCache implements TickSource, TickSink {
 
   /** Synchronous read, for hot paths that need no await. */
   peek(instrument: InstrumentKey): TickRecord | undefined {
-    return this.ticks.get(keyOf(instrument));
+    return this.ticks.get(instrument.segment)?.get(instrument.securityId);
   }
 
   write(ticks: readonly TickRecord[]): void {
     for (const tick of ticks) {
-      const key = keyOf(tick);
-      const stored = this.ticks.get(key);
+      let segment = this.ticks.get(tick.segment);
+      if (!segment) this.ticks.set(tick.segment, (segment = new Map()));
+      const stored = segment.get(tick.securityId);
       if (stored && stored.timeMs > tick.timeMs) continue;
-      this.ticks.set(key, tick);
-      const listeners = this.listeners.get(key);
+      if (!stored) this.count++;
+      segment.set(tick.securityId, tick);
+      if (this.listeners.size === 0) continue;
+      const listeners = this.listeners.get(keyOf(tick));
       if (listeners) for (const listener of listeners) listener(tick);
     }
   }
@@ -47,7 +55,7 @@ export class MemoryTickCache implements TickSource, TickSink {
   }
 
   get size(): number {
-    return this.ticks.size;
+    return this.count;
   }
 }
 

@@ -5,9 +5,10 @@
  *
  * Guarantees:
  * - `write` never waits on Redis and never throws: ticks are kept (newest per
- *   instrument) and written behind in batches; a failed batch is counted and
- *   logged, not retried (the next tick of the instrument supersedes it).
- * - A stored tick is only replaced by one that is not older (Lua, atomic).
+ *   instrument) and written behind in batches, one script call per up to
+ *   MAX_TICKS_PER_CALL ticks; a failed call is counted (per tick) and logged,
+ *   not retried (the next tick of the instrument supersedes it).
+ * - A stored tick is only replaced by one that is not older (Lua, atomic per call).
  * - `latest` reads one hash; a Redis failure rejects with TradingCoreError
  *   `unavailable`, which the LTP chain turns into its next hop (NONE).
  */
@@ -16,6 +17,7 @@ import { formatDecimal, parseDecimal } from "../domain/money.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { ExitLog, InstrumentKey } from "../exit/ports.js";
 import type { RedisTickClient } from "./redis-tick-client.js";
+import type { TickWrite } from "./redis-tick-scripts.js";
 import { instrumentKey, type TickRecord, type TickSink, type TickSource } from "./tick.js";
 
 export interface RedisTickCacheSettings {
@@ -25,12 +27,20 @@ export interface RedisTickCacheSettings {
   readonly keyTtlMs: number;
 }
 
+/**
+ * Ticks per script call: bounds how long one call holds Redis (a script runs
+ * alone), at about 3 commands per tick.
+ */
+const MAX_TICKS_PER_CALL = 500;
+
 export const DEFAULT_REDIS_TICK_CACHE_SETTINGS: RedisTickCacheSettings = { flushDelayMs: 2, keyTtlMs: 24 * 60 * 60 * 1000 };
 
 export class RedisTickCache implements TickSource, TickSink {
   readonly source = PriceSource.REDIS;
   private readonly settings: RedisTickCacheSettings;
-  private pending = new Map<string, TickRecord>();
+  /** Newest tick not yet sent, by segment then security id (no key string built per tick, only per write). */
+  private pending = new Map<number, Map<string, TickRecord>>();
+  private pendingCount = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private lastWarnedMs = 0;
@@ -47,9 +57,11 @@ export class RedisTickCache implements TickSource, TickSink {
 
   write(ticks: readonly TickRecord[]): void {
     for (const tick of ticks) {
-      const key = tickKey(tick);
-      const queued = this.pending.get(key);
-      if (!queued || queued.timeMs <= tick.timeMs) this.pending.set(key, tick);
+      let segment = this.pending.get(tick.segment);
+      if (!segment) this.pending.set(tick.segment, (segment = new Map()));
+      const queued = segment.get(tick.securityId);
+      if (!queued) this.pendingCount++;
+      if (!queued || queued.timeMs <= tick.timeMs) segment.set(tick.securityId, tick);
     }
     this.schedule();
   }
@@ -73,7 +85,7 @@ export class RedisTickCache implements TickSource, TickSink {
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.flushing || this.pending.size > 0) {
+    while (this.flushing || this.pendingCount > 0) {
       if (this.flushing) await this.flushing;
       else await this.writeBatch();
     }
@@ -88,22 +100,29 @@ export class RedisTickCache implements TickSource, TickSink {
     this.timer.unref();
   }
 
+  /** Sends what is pending as script calls of at most MAX_TICKS_PER_CALL ticks each (all in flight at once, pipelined). */
   private writeBatch(): Promise<void> {
-    const batch = [...this.pending.values()];
+    const batch: TickWrite[] = [];
+    for (const segment of this.pending.values()) {
+      for (const tick of segment.values()) batch.push({ key: tickKey(tick), ltp: formatDecimal(tick.ltp), timeMs: tick.timeMs });
+    }
     this.pending = new Map();
-    this.flushing = Promise.all(batch.map((tick) => this.writeOne(tick))).then(() => {
+    this.pendingCount = 0;
+    const calls: Promise<void>[] = [];
+    for (let start = 0; start < batch.length; start += MAX_TICKS_PER_CALL) calls.push(this.writeMany(batch.slice(start, start + MAX_TICKS_PER_CALL)));
+    this.flushing = Promise.all(calls).then(() => {
       this.flushing = undefined;
-      if (this.pending.size > 0) this.schedule();
+      if (this.pendingCount > 0) this.schedule();
     });
     return this.flushing;
   }
 
-  private async writeOne(tick: TickRecord): Promise<void> {
+  private async writeMany(ticks: readonly TickWrite[]): Promise<void> {
     try {
-      await this.client.tickWrite(tickKey(tick), formatDecimal(tick.ltp), tick.timeMs, this.settings.keyTtlMs);
-      this.counts.written++;
+      await this.client.tickWriteMany(ticks, this.settings.keyTtlMs);
+      this.counts.written += ticks.length;
     } catch (error) {
-      this.counts.failed++;
+      this.counts.failed += ticks.length;
       const now = Date.now();
       if (now - this.lastWarnedMs > 5_000) {
         this.lastWarnedMs = now;

@@ -77,6 +77,22 @@ describe("RedisTickCache", () => {
       expect(publisher.redis.counts.written).toBe(50);
       expect((await reader.redis.latest({ segment: Segment.MCX_COMM, securityId: "7" }))?.ltp.toFixed()).toBe("457.25");
     }, SLOW);
+
+    it("checks every instrument of one batch on its own: older ticks are skipped, newer ones written, past one script call's worth", async () => {
+      const [early, late, reader] = [await processTicks(), await processTicks(), await processTicks()];
+      const instruments = Array.from({ length: 1_200 }, (_, i) => ({ segment: Segment.NSE_EQ, securityId: `B${i}` }));
+      // Even instruments first get a newer tick (t=5000); then a batch of t=3000 ticks for all of them.
+      late.sink.write(instruments.filter((_, i) => i % 2 === 0).map((key) => ({ ...key, ltp: new Money("50.5"), timeMs: 5_000 })));
+      await late.redis.flush();
+      early.sink.write(instruments.map((key) => ({ ...key, ltp: new Money("30.25"), timeMs: 3_000 })));
+      await early.redis.flush();
+      expect(early.redis.counts).toEqual({ written: 1_200, failed: 0 });
+      for (const i of [0, 1, 598, 599, 1_198, 1_199]) {
+        const stored = await reader.redis.latest(instruments[i]!);
+        expect(stored?.ltp.toFixed(), `B${i}`).toBe(i % 2 === 0 ? "50.5" : "30.25");
+        expect(stored?.timeMs, `B${i}`).toBe(i % 2 === 0 ? 5_000 : 3_000);
+      }
+    }, SLOW);
   });
 
   describe("when Redis is down", () => {
