@@ -13,7 +13,8 @@
  * Tracing is per process (the OTel SDK is global): `--tracing on` exports
  * every span over OTLP to `--otlp`. Prints one JSON line of addresses on
  * stdout, then serves until stdin closes or SIGTERM; a `cpu` line on stdin
- * is answered with `{"cpuMicros": N}`, the process's CPU time so far.
+ * is answered with `{"cpuMicros": N}`, the process's CPU time so far, and a
+ * `flush` line, once every span ended so far is exported, with `{"flushed": true}`.
  *
  *   tsx src/loadtest/bench-server.ts --tracing off [--redis url,url,url]
  */
@@ -82,6 +83,9 @@ async function main(): Promise<void> {
       if (command === "cpu") {
         const usage = process.cpuUsage();
         process.stdout.write(`${JSON.stringify({ cpuMicros: usage.user + usage.system })}\n`);
+      } else if (command === "flush") {
+        // Answered in order with "cpu" lines: the bench sends one command at a time and waits.
+        void (telemetry?.flush() ?? Promise.resolve()).catch(() => undefined).then(() => process.stdout.write(`${JSON.stringify({ flushed: true })}\n`));
       }
     }
   });

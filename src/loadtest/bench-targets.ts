@@ -14,6 +14,8 @@ export interface BenchServerProcess {
   readonly pid: number;
   /** CPU time (user + system) the server process has used so far, µs. */
   cpuMicros(): Promise<number>;
+  /** Resolves once the server has exported every span ended so far (at once when tracing is off). */
+  flushSpans(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,6 +56,10 @@ export async function startBenchServer(args: readonly string[]): Promise<BenchSe
       child.stdin!.write("cpu\n");
       const answer = JSON.parse(await lines.next(START_TIMEOUT_MS)) as { cpuMicros: number };
       return answer.cpuMicros;
+    },
+    async flushSpans() {
+      child.stdin!.write("flush\n");
+      await lines.next(START_TIMEOUT_MS);
     },
     stop: () => stopChild(child),
   };

@@ -142,8 +142,12 @@ class Driver {
     };
   }
 
-  /** c=1 latencies, then c=N throughput and the server's CPU time (`cpu`: the server process's CPU so far, µs) over that segment. */
-  async measure(row: Row, address: string, cpu: () => Promise<number>): Promise<{ latencies: number[]; calls: number; ms: number; errors: number; cpuMicros: number }> {
+  /**
+   * c=1 latencies, then c=N throughput and the server's CPU time (`cpu`: the server process's CPU so far, µs) over that segment.
+   * `flush` exports the server's ended spans: before the segment (so spans of the preparation are not charged to it) and at its
+   * end, inside the timed window (so every span of the segment's calls is exported within it, none left for the next row).
+   */
+  async measure(row: Row, address: string, cpu: () => Promise<number>, flush: () => Promise<void> = async () => {}): Promise<{ latencies: number[]; calls: number; ms: number; errors: number; cpuMicros: number }> {
     const { c1Calls, calls, concurrency } = this.settings;
     const sequential = await this.prepare(row, address, c1Calls);
     const latencies: number[] = [];
@@ -155,11 +159,13 @@ class Driver {
       if (!ok) errors++;
     }
     const parallel = await this.prepare(row, address, calls);
+    await flush();
     const cpuBefore = await cpu();
     const started = performance.now();
     await runConcurrently(calls, concurrency, async (index) => {
       if (!(await parallel(index).catch(() => false))) errors++;
     });
+    await flush();
     const ms = performance.now() - started;
     return { latencies, calls, ms, errors, cpuMicros: (await cpu()) - cpuBefore };
   }
@@ -295,14 +301,15 @@ async function main(): Promise<void> {
     const processOf = (row: Row) => (row.traced ? traced : plain);
     const addressOf = (row: Row) => processOf(row).targets[row.target]!;
     const cpuOf = (row: Row) => () => processOf(row).cpuMicros();
+    const flushOf = (row: Row) => () => processOf(row).flushSpans();
     process.stderr.write(`bench: ${rows.length} rows, warm-up + ${settings.rounds} round(s); c=1 ${settings.c1Calls} calls, c=${settings.concurrency} ${settings.calls} calls per row per round\n`);
 
-    if (!settings.quick) for (const row of rows) await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) }).measure(row, addressOf(row), cpuOf(row)).catch(() => undefined);
+    if (!settings.quick) for (const row of rows) await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) }).measure(row, addressOf(row), cpuOf(row), flushOf(row)).catch(() => undefined);
     const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0, cpuMicros: 0 }]));
     for (let round = 0; round < settings.rounds; round++) {
       const order = round % 2 === 0 ? rows : [...rows].reverse();
       for (const row of order) {
-        const result = await driver.measure(row, addressOf(row), cpuOf(row));
+        const result = await driver.measure(row, addressOf(row), cpuOf(row), flushOf(row));
         const total = totals.get(row.id)!;
         total.latencies.push(...result.latencies);
         total.calls += result.calls;

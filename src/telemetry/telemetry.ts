@@ -46,6 +46,8 @@ export interface Telemetry {
   readonly metrics: TradingCoreMetrics;
   /** The server-span middleware, when tracing; engines run it first. */
   readonly middleware: readonly CallMiddleware[];
+  /** Exports every span ended so far; resolves when the span processors are done (the bench accounts export with it). */
+  flush(): Promise<void>;
   /** Flushes what is buffered and stops exporting. */
   shutdown(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export function disabledTelemetry(): Telemetry {
     metering: false,
     metrics: new TradingCoreMetrics(metricsApi.getMeter(METER_NAME)),
     middleware: [],
+    flush: async () => {},
     shutdown: async () => {},
   };
 }
@@ -101,6 +104,9 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     metering: metricReaders.length > 0,
     metrics: new TradingCoreMetrics(metricsApi.getMeter(METER_NAME)),
     middleware: tracing ? [tracingMiddleware()] : [],
+    async flush() {
+      await Promise.all(spanProcessors.map((processor) => processor.forceFlush()));
+    },
     async shutdown() {
       try {
         await sdk.shutdown();
