@@ -37,7 +37,11 @@ export async function runLoadtest(options: LoadtestOptions, say: (line: string) 
   const notes: string[] = [];
   try {
     if (options.target === undefined) {
-      server = await startTradingCoreProcess(options.engine, receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: "tradingcore-loadtest" } : {});
+      server = await startTradingCoreProcess({
+        engine: options.engine,
+        args: ["--log-level", "info"],
+        env: receiver ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: "tradingcore-loadtest" } : {},
+      });
       say(`started tradingcore (${options.engine}) at ${server.address}, pid ${server.pid}`);
     } else if (receiver) {
       say(`receiving spans at ${receiver.endpoint}: start the target with OTEL_EXPORTER_OTLP_ENDPOINT=${receiver.endpoint}`);

@@ -1,78 +1,104 @@
 /**
- * A tradingcore server in a child process for the load test: loopback, a
- * free port, the given environment (OTLP endpoint), stopped by its pid with
- * SIGTERM (graceful: its spans are flushed), SIGKILL after a bound.
+ * tradingcore (`src/main.ts`, as `npm start` runs it) in a child process on
+ * free loopback ports: for the load test, and for tests of start-up, signals
+ * and crashes. Ready once it logs its first "listening" line; stopped by its
+ * pid (SIGTERM by default, a graceful stop that flushes its spans), SIGKILL
+ * after a bound; killed with the parent if the parent exits first.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 
-const START_TIMEOUT_MS = 30_000;
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const STOP_TIMEOUT_MS = 15_000;
 
-export interface TradingCoreProcess {
-  readonly address: string;
-  readonly pid: number;
-  stop(): Promise<void>;
+export interface TradingCoreProcessOptions {
+  readonly engine?: "grpc-js" | "connect" | "both";
+  /** More flags; they come last, so they win over the defaults. */
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly startTimeoutMs?: number;
 }
 
-export async function startTradingCoreProcess(engine: "grpc-js" | "connect", env: NodeJS.ProcessEnv): Promise<TradingCoreProcess> {
-  const main = fileURLToPath(new URL("../main.ts", import.meta.url));
-  const args = ["--import", "tsx", main, "--host", "127.0.0.1", "--port", "0", "--engine", engine, "--log-level", "info"];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
-  const address = await new Promise<string>((resolve, reject) => {
-    let buffered = "";
-    const timer = setTimeout(() => fail(new Error(`tradingcore did not listen within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      signal(child, "SIGKILL");
-      reject(error);
-    };
-    child.once("exit", (code) => fail(new Error(`tradingcore exited with ${code} before listening`)));
+export interface TradingCoreProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** `host:port` of the first engine that listens (grpc-js with --engine both). */
+  readonly address: string;
+  readonly port: number;
+  /** Every stdout line so far (JSON log lines). */
+  readonly lines: string[];
+  readonly stderr: string[];
+  /** Sends `signal` (SIGTERM by default) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startTradingCoreProcess(options: TradingCoreProcessOptions = {}): Promise<TradingCoreProcess> {
+  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  const defaults = ["--host", "127.0.0.1", "--port", "0", "--connect-port", "0", "--engine", options.engine ?? "both"];
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...defaults, ...(options.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  // A caller that gives up (a timed-out test) before this returns cannot stop the child: our exit does.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  let buffered = "";
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line within ${timeoutMs} ms; stderr: ${stderr.join("")}`)), timeoutMs);
     child.stdout!.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString();
+      buffered += chunk.toString("utf8");
       let newline: number;
       while ((newline = buffered.indexOf("\n")) >= 0) {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
-        const entry = parseJson(line);
-        if (entry && entry.engine === engine && typeof entry.address === "string" && String(entry.msg).includes("listening")) {
+        lines.push(line);
+        const address = listeningAddress(line);
+        if (address) {
           clearTimeout(timer);
-          child.removeAllListeners("exit");
-          resolve(entry.address);
+          resolve(address);
         }
       }
     });
+    child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk.toString("utf8")));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tradingcore exited with ${code} before listening; stderr: ${stderr.join("")}`));
+    });
   });
-  child.stdout!.resume();
+  const address = await listening.catch((error: unknown) => {
+    child.kill("SIGKILL");
+    throw error;
+  });
   return {
-    address,
+    child,
     pid: child.pid!,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => signal(child, "SIGKILL"), STOP_TIMEOUT_MS);
-        child.once("exit", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        signal(child, "SIGTERM");
-      }),
+    address,
+    port: Number(address.slice(address.lastIndexOf(":") + 1)),
+    lines,
+    stderr,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, "exit");
+      process.kill(child.pid!, signal);
+      const killer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      const [code] = (await exited) as [number | null];
+      clearTimeout(killer);
+      return code;
+    },
   };
 }
 
-function parseJson(line: string): Record<string, unknown> | undefined {
+/** The address of a "tradingcore (<engine>) listening on …" log line, else undefined. */
+function listeningAddress(line: string): string | undefined {
   try {
-    return JSON.parse(line) as Record<string, unknown>;
+    const entry = JSON.parse(line) as { address?: unknown; msg?: unknown };
+    return /^tradingcore \((grpc-js|connect)\) listening/.test(String(entry.msg)) && typeof entry.address === "string" ? entry.address : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function signal(child: ChildProcess, name: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(child.pid, name);
-  } catch {
-    // already gone
   }
 }
