@@ -21,7 +21,7 @@ import { TradingCoreError } from "../domain/trading-core-error.js";
 import { MAX_REASON_LENGTH } from "./exit-command.js";
 import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
-import { BATCH_SPANS, inSpan } from "./exit-tracing.js";
+import { BATCH_SPANS, NO_TRACE_PARENT, type TraceParent, inSpan } from "./exit-tracing.js";
 import type { TrackerStore } from "./ports.js";
 
 export interface ExitAllRequest {
@@ -59,7 +59,13 @@ export interface ExitAllDeps {
   readonly store: Pick<TrackerStore, "list">;
 }
 
-export async function* exitAll(deps: ExitAllDeps, request: ExitAllRequest, signal?: AbortSignal): AsyncGenerator<ExitAllResult> {
+/** Item spans are children of `parent` (the ExitAll call's server span). */
+export async function* exitAll(
+  deps: ExitAllDeps,
+  request: ExitAllRequest,
+  signal?: AbortSignal,
+  parent: TraceParent = NO_TRACE_PARENT,
+): AsyncGenerator<ExitAllResult> {
   const problem = exitAllProblem(request);
   if (problem) throw new TradingCoreError("invalid-argument", problem);
   const candidates = activeTrackers(deps.store, request);
@@ -76,7 +82,7 @@ export async function* exitAll(deps: ExitAllDeps, request: ExitAllRequest, signa
           break;
         }
         const orderNo = next.value.orderNo;
-        running.set(orderNo, exitOne(deps.engine, orderNo, request));
+        running.set(orderNo, exitOne(deps.engine, orderNo, request, parent));
       }
       if (running.size === 0) break;
       const finished = await Promise.race(running.values());
@@ -95,12 +101,15 @@ export async function* exitAll(deps: ExitAllDeps, request: ExitAllRequest, signa
 type Settled = ExitAllResult | { readonly orderNo: string; readonly error: unknown };
 
 /** Never rejects: a thrown exit (a store outage before its intent, nothing sent) comes back as `error`. */
-async function exitOne(engine: ExitAllDeps["engine"], orderNo: string, request: ExitAllRequest): Promise<Settled> {
+async function exitOne(engine: ExitAllDeps["engine"], orderNo: string, request: ExitAllRequest, parent: TraceParent): Promise<Settled> {
   try {
     // Its own span per item, so each exit's order_no, status and steps stay apart under the ExitAll call.
-    const outcome = await inSpan(BATCH_SPANS.exitAllItem, () => engine.execute({ orderNo, reason: request.reason, reasonCode: request.reasonCode }), {
-      order_no: orderNo,
-    });
+    const outcome = await inSpan(
+      parent,
+      BATCH_SPANS.exitAllItem,
+      (_span, item) => engine.execute({ orderNo, reason: request.reason, reasonCode: request.reasonCode }, item),
+      { order_no: orderNo },
+    );
     return { orderNo, outcome };
   } catch (error) {
     return { orderNo, error };

@@ -15,7 +15,7 @@ import { ExitReasonCode, ExitStatus, PriceSource, Side, TrackerStatus } from "..
 import { openQuantity, type TrackerRecord } from "../domain/tracker.js";
 import { type ExitCommand, exitCommandProblem } from "./exit-command.js";
 import { type ExitOutcome, exitOutcome } from "./exit-outcome.js";
-import { EXIT_SPANS, annotateActiveSpan, inSpan } from "./exit-tracing.js";
+import { EXIT_SPANS, NO_TRACE_PARENT, type TraceParent, annotateSpan, inSpan } from "./exit-tracing.js";
 import { ExitRecorder } from "./exit-recorder.js";
 import { ExitsInFlight } from "./exits-in-flight.js";
 import { NO_EXIT_OBSERVER, type ExitObserver } from "./exit-observer.js";
@@ -78,11 +78,14 @@ export class ExitEngine {
     this.gateway = deps.router ? new RouterGateway(deps.router, deps.clock, this.settings) : undefined;
   }
 
-  /** Exits one position at most once. Resolves with the outcome; rejects only on a store outage before any order. */
-  async execute(command: ExitCommand): Promise<ExitOutcome> {
-    annotateActiveSpan({ order_no: command.orderNo });
-    const outcome = await this.observed("execute", () => this.inFlight.run(() => this.executeSteps(command)));
-    annotateActiveSpan({ "exit.status": ExitStatus[outcome.status] });
+  /**
+   * Exits one position at most once. Resolves with the outcome; rejects only on a store outage before any order.
+   * The step spans are children of `parent`, which also gets order_no and exit.status.
+   */
+  async execute(command: ExitCommand, parent: TraceParent = NO_TRACE_PARENT): Promise<ExitOutcome> {
+    annotateSpan(parent, { order_no: command.orderNo });
+    const outcome = await this.observed("execute", () => this.inFlight.run(() => this.executeSteps(command, parent)));
+    annotateSpan(parent, { "exit.status": ExitStatus[outcome.status] });
     return outcome;
   }
 
@@ -101,14 +104,14 @@ export class ExitEngine {
    * new exit unless the broker never received the old one. The reconciler's
    * entry point; an ExecuteExit on an EXITING tracker takes the same path.
    */
-  async resolveIntent(orderNo: string): Promise<ExitOutcome> {
+  async resolveIntent(orderNo: string, parent: TraceParent = NO_TRACE_PARENT): Promise<ExitOutcome> {
     const command: ExitCommand = { orderNo, reason: "reconciled", reasonCode: ExitReasonCode.RECONCILED };
     if (!this.gateway) return exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { message: "no order router is configured" });
-    return this.observed("resolve", () => this.inFlight.run(() => this.underLock(command, async (lease) => {
+    return this.observed("resolve", () => this.inFlight.run(() => this.underLock(command, parent, async (lease) => {
       const tracker = await this.deps.store.get(orderNo);
       if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${orderNo}` });
       if (tracker.status !== TrackerStatus.EXITING) return this.answerForSettled(tracker);
-      return this.resume(tracker, { ...command, reason: tracker.exitReason, reasonCode: tracker.exitReasonCode }, lease);
+      return this.resume(tracker, { ...command, reason: tracker.exitReason, reasonCode: tracker.exitReasonCode }, lease, parent);
     })));
   }
 
@@ -124,15 +127,15 @@ export class ExitEngine {
     }
   }
 
-  private async executeSteps(command: ExitCommand): Promise<ExitOutcome> {
-    const problem = await inSpan(EXIT_SPANS.validate, () => this.validate(command));
+  private async executeSteps(command: ExitCommand, parent: TraceParent): Promise<ExitOutcome> {
+    const problem = await inSpan(parent, EXIT_SPANS.validate, () => this.validate(command));
     if (problem) return problem;
-    return this.underLock(command, async (lease) => {
-      const tracker = await inSpan(EXIT_SPANS.trackerLoad, () => this.deps.store.get(command.orderNo));
+    return this.underLock(command, parent, async (lease) => {
+      const tracker = await inSpan(parent, EXIT_SPANS.trackerLoad, () => this.deps.store.get(command.orderNo));
       if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${command.orderNo}` });
-      if (tracker.status === TrackerStatus.EXITING) return this.resume(tracker, command, lease);
+      if (tracker.status === TrackerStatus.EXITING) return this.resume(tracker, command, lease, parent);
       if (tracker.status !== TrackerStatus.ACTIVE) return this.answerForSettled(tracker);
-      return this.exitActive(tracker, command, lease);
+      return this.exitActive(tracker, command, lease, parent);
     });
   }
 
@@ -144,9 +147,9 @@ export class ExitEngine {
     return undefined;
   }
 
-  private async underLock(command: ExitCommand, work: (lease: LockLease) => Promise<ExitOutcome>): Promise<ExitOutcome> {
+  private async underLock(command: ExitCommand, parent: TraceParent, work: (lease: LockLease) => Promise<ExitOutcome>): Promise<ExitOutcome> {
     const resource = exitLockResource(command.orderNo);
-    const acquisition = await inSpan(EXIT_SPANS.lockAcquire, async (span) => {
+    const acquisition = await inSpan(parent, EXIT_SPANS.lockAcquire, async (span) => {
       const result = await this.deps.lock.acquire(resource, this.settings.lockTtlMs);
       span.setAttributes({ "lock.attempts": result.kind === "acquired" ? result.lease.attempts : result.attempts, "lock.result": result.kind });
       return result;
@@ -161,7 +164,7 @@ export class ExitEngine {
     try {
       return await work(lease);
     } finally {
-      await inSpan(EXIT_SPANS.lockRelease, async (span) => {
+      await inSpan(parent, EXIT_SPANS.lockRelease, async (span) => {
         const status = await this.deps.lock.release(lease).catch((error: unknown) => {
           this.deps.log.warn({ err: error, resource }, "exit lock release failed; it expires by its TTL");
           return "failed" as const;
@@ -183,33 +186,33 @@ export class ExitEngine {
     return exitOutcome(ExitStatus.NOT_ACTIVE, { tracker, message: `tracker is ${TrackerStatus[tracker.status]}, not ACTIVE` });
   }
 
-  private async exitActive(tracker: TrackerRecord, command: ExitCommand, lease: LockLease): Promise<ExitOutcome> {
-    const quote = await inSpan(EXIT_SPANS.ltpLookup, (span) => this.lookUpLtp(tracker, span));
+  private async exitActive(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
+    const quote = await inSpan(parent, EXIT_SPANS.ltpLookup, (span) => this.lookUpLtp(tracker, span));
     if (lease.signal.aborted) return this.lockLost(tracker, "before the intent was stored");
-    const intent = await inSpan(EXIT_SPANS.intentPersist, () => this.recorder.persistIntent(tracker, command, lease));
+    const intent = await inSpan(parent, EXIT_SPANS.intentPersist, () => this.recorder.persistIntent(tracker, command, lease));
     if (intent.kind === "refused") return intent.outcome;
     if (lease.signal.aborted) return this.lockLost(intent.tracker, "before the router was called; the intent is left for the reconciler");
-    const routed = await inSpan(EXIT_SPANS.routerCall, async (span) => {
+    const routed = await inSpan(parent, EXIT_SPANS.routerCall, async (span) => {
       const result = await this.gateway!.place(this.exitOrderOf(intent.tracker, quote), lease.signal);
       span.setAttributes({ "router.outcome": result.outcome.kind, "router.attempts": result.attempts });
       return result;
     });
-    return this.settle(intent.tracker, routed, quote, lease);
+    return this.settle(intent.tracker, routed, quote, lease, parent);
   }
 
   /** Step 6's answer applied to the tracker (step 7). */
-  private async settle(intent: TrackerRecord, routed: RouteResult, quote: LtpQuote, lease: LockLease): Promise<ExitOutcome> {
+  private async settle(intent: TrackerRecord, routed: RouteResult, quote: LtpQuote, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
     const { outcome, attempts } = routed;
     const priced = { attempts, priceSource: quote.source, priceAgeMs: quote.ageMs, priceStale: quote.stale };
     switch (outcome.kind) {
       case "accepted":
-        return inSpan(EXIT_SPANS.trackerUpdate, () => this.recorder.markExited(intent, outcome, quote, lease, attempts));
+        return inSpan(parent, EXIT_SPANS.trackerUpdate, () => this.recorder.markExited(intent, outcome, quote, lease, attempts));
       case "rejected":
       case "not-placed": {
         const status = outcome.kind === "rejected" ? ExitStatus.ROUTER_REJECTED : ExitStatus.ROUTER_UNAVAILABLE;
         this.recorder.emit(ExitEventKind.ROUTER_REJECTED, intent, outcome.message, status);
         const traded = outcome.kind === "rejected" ? outcome.traded : undefined;
-        const reverted = await inSpan(EXIT_SPANS.trackerUpdate, () => this.recorder.revertToActive(intent, lease, outcome.message, traded));
+        const reverted = await inSpan(parent, EXIT_SPANS.trackerUpdate, () => this.recorder.revertToActive(intent, lease, outcome.message, traded));
         return exitOutcome(status, { ...priced, tracker: reverted, correlationId: intent.exitCorrelationId, message: outcome.message });
       }
       case "unknown":
@@ -223,11 +226,11 @@ export class ExitEngine {
   }
 
   /** An EXITING tracker: find out what became of its order instead of sending another. */
-  private async resume(tracker: TrackerRecord, command: ExitCommand, lease: LockLease): Promise<ExitOutcome> {
+  private async resume(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
     const correlationId = tracker.exitCorrelationId;
     if (!this.gateway) return exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { tracker, message: "no order router is configured to resolve the intent" });
     const gateway = this.gateway;
-    const found = await inSpan(EXIT_SPANS.routerLookup, () => gateway.find(correlationId));
+    const found = await inSpan(parent, EXIT_SPANS.routerLookup, () => gateway.find(correlationId));
     if (found.kind === "lookup-failed") {
       return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { tracker, message: `intent ${correlationId} is unresolved: ${found.message}` });
     }
@@ -241,10 +244,10 @@ export class ExitEngine {
       }
       const reverted = await this.recorder.revertToActive(tracker, lease, `the broker never received order ${correlationId}`);
       if (reverted.status !== TrackerStatus.ACTIVE) return this.lockLost(reverted, "while reverting a never-placed intent");
-      return this.exitActive(reverted, command, lease);
+      return this.exitActive(reverted, command, lease, parent);
     }
     const quote = found.outcome.kind === "accepted" && found.outcome.fill ? fillQuote(found.outcome.fill.price) : await this.lookUpLtp(tracker);
-    return this.settle(tracker, { outcome: found.outcome, attempts: 0 }, quote, lease);
+    return this.settle(tracker, { outcome: found.outcome, attempts: 0 }, quote, lease, parent);
   }
 
   private async lookUpLtp(tracker: TrackerRecord, span?: { setAttributes(a: Record<string, string | number | boolean>): void }): Promise<LtpQuote> {

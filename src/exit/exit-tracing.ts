@@ -2,10 +2,21 @@
  * One span per exit step (DESIGN section 6). Uses only the OpenTelemetry API,
  * which is a no-op until telemetry/ installs an SDK, so the engine costs
  * almost nothing when tracing is off.
+ *
+ * Parents are passed explicitly (a `TraceParent`, the context of the span the
+ * exit runs under) rather than read from an active context: on Node 20 an
+ * active context lives in AsyncLocalStorage, whose promise hook taxes every
+ * promise of the process, traced or not.
  */
-import { type Attributes, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import { type Attributes, type Context, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 
 const tracer = trace.getTracer("tradingcore.exit");
+
+/** The context an exit's spans are children of: the call's server span, an ExitAll item, a reconciler pass. */
+export type TraceParent = Context;
+
+/** No parent: the spans start a trace of their own. */
+export const NO_TRACE_PARENT: TraceParent = ROOT_CONTEXT;
 
 /** Span names of the exit flow, in the order the flow runs them. */
 export const EXIT_SPANS = {
@@ -28,22 +39,31 @@ export const BATCH_SPANS = {
   reconcilerRetry: "reconciler.retry",
 } as const;
 
-/** Runs `work` inside a child span named `name`; records a thrown error on it and rethrows. */
-export async function inSpan<T>(name: string, work: (span: Span) => Promise<T> | T, attributes?: Attributes): Promise<T> {
-  return tracer.startActiveSpan(name, attributes ? { attributes } : {}, async (span) => {
-    try {
-      return await work(span);
-    } catch (error) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+/**
+ * Runs `work` inside a span named `name`, a child of `parent`; `work` gets the
+ * span and the context to parent its own children on. Records a thrown error
+ * on the span and rethrows.
+ */
+export async function inSpan<T>(
+  parent: TraceParent,
+  name: string,
+  work: (span: Span, context: TraceParent) => Promise<T> | T,
+  attributes?: Attributes,
+): Promise<T> {
+  const span = tracer.startSpan(name, attributes ? { attributes } : undefined, parent);
+  try {
+    return await work(span, trace.setSpan(parent, span));
+  } catch (error) {
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    span.end();
+  }
 }
 
-/** Sets attributes on the span the caller runs in (the server's ExecuteExit span). */
-export function annotateActiveSpan(attributes: Attributes): void {
-  trace.getActiveSpan()?.setAttributes(attributes);
+/** Sets attributes on the span `parent` holds (the server's ExecuteExit span), if it records. */
+export function annotateSpan(parent: TraceParent, attributes: Attributes): void {
+  const span = trace.getSpan(parent);
+  if (span?.isRecording()) span.setAttributes(attributes);
 }

@@ -30,7 +30,7 @@ import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../gen/tradingcore
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
-import { BATCH_SPANS, inSpan } from "./exit-tracing.js";
+import { BATCH_SPANS, type TraceParent, NO_TRACE_PARENT, inSpan } from "./exit-tracing.js";
 import { type ReconcilerCounters, addInto, classifyResolution, countResolution, emptyCounters, hasWork } from "./reconciler-counters.js";
 import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
 
@@ -130,19 +130,19 @@ export class Reconciler {
   }
 
   private pass(options: PassOptions): Promise<ReconcilerCounters> {
-    return inSpan(BATCH_SPANS.reconcilerPass, async (span) => {
-      const tally = await this.passSteps(options);
+    return inSpan(NO_TRACE_PARENT, BATCH_SPANS.reconcilerPass, async (span, pass) => {
+      const tally = await this.passSteps(options, pass);
       span.setAttributes({ "reconciler.examined": tally.examined, "reconciler.exited": tally.exited, "reconciler.failures": tally.failures });
       return tally;
     });
   }
 
-  private async passSteps(options: PassOptions): Promise<ReconcilerCounters> {
+  private async passSteps(options: PassOptions, pass: TraceParent): Promise<ReconcilerCounters> {
     const tally = emptyCounters();
     tally.passes = 1;
     await this.applyParked(tally);
-    await this.resolveIntents(tally, options.ignoreGrace ? Infinity : this.deps.clock.now() - this.settings.graceMs);
-    await this.retryOwed(tally);
+    await this.resolveIntents(tally, options.ignoreGrace ? Infinity : this.deps.clock.now() - this.settings.graceMs, pass);
+    await this.retryOwed(tally, pass);
     addInto(this.totals, tally);
     if (hasWork(tally)) this.deps.log.info({ reconciler: { ...tally }, owedRetries: this.owed.size }, "reconciler pass");
     return tally;
@@ -159,7 +159,7 @@ export class Reconciler {
   }
 
   /** Step 2: every EXITING intent requested at or before `cutoffMs`. */
-  private async resolveIntents(tally: ReconcilerCounters, cutoffMs: number): Promise<void> {
+  private async resolveIntents(tally: ReconcilerCounters, cutoffMs: number, pass: TraceParent): Promise<void> {
     let after: string | undefined;
     try {
       do {
@@ -167,7 +167,7 @@ export class Reconciler {
         for (const tracker of page.trackers) {
           if (this.stopping) return;
           if (cutoffMs !== Infinity && (tracker.exitRequestedAt ?? 0) > cutoffMs) continue;
-          await this.resolveOne(tracker, tally);
+          await this.resolveOne(tracker, tally, pass);
         }
         after = page.nextCursor;
       } while (after && !this.stopping);
@@ -177,14 +177,15 @@ export class Reconciler {
     }
   }
 
-  private async resolveOne(listed: TrackerRecord, tally: ReconcilerCounters): Promise<void> {
+  private async resolveOne(listed: TrackerRecord, tally: ReconcilerCounters, pass: TraceParent): Promise<void> {
     tally.examined++;
     let outcome: ExitOutcome;
     try {
       outcome = await inSpan(
+        pass,
         BATCH_SPANS.reconcilerResolve,
-        async (span) => {
-          const resolved = await this.deps.engine.resolveIntent(listed.orderNo);
+        async (span, resolve) => {
+          const resolved = await this.deps.engine.resolveIntent(listed.orderNo, resolve);
           span.setAttribute("exit.status", ExitStatus[resolved.status] ?? String(resolved.status));
           return resolved;
         },
@@ -205,7 +206,7 @@ export class Reconciler {
   }
 
   /** Step 3: one retry per owed exit whose tracker is ACTIVE again. */
-  private async retryOwed(tally: ReconcilerCounters): Promise<void> {
+  private async retryOwed(tally: ReconcilerCounters, pass: TraceParent): Promise<void> {
     for (const [orderNo, debt] of this.owed) {
       if (this.stopping) return;
       const tracker = await this.deps.store.get(orderNo).catch(() => undefined);
@@ -220,17 +221,16 @@ export class Reconciler {
       }
       debt.retries++;
       tally.retried++;
-      await this.retryOne(tracker, debt, tally);
+      await this.retryOne(tracker, debt, tally, pass);
     }
   }
 
-  private async retryOne(tracker: TrackerRecord, debt: { retries: number }, tally: ReconcilerCounters): Promise<void> {
+  private async retryOne(tracker: TrackerRecord, debt: { retries: number }, tally: ReconcilerCounters, pass: TraceParent): Promise<void> {
     const reasonCode = tracker.exitReasonCode === ExitReasonCode.UNSPECIFIED ? ExitReasonCode.RECONCILED : tracker.exitReasonCode;
     let outcome: ExitOutcome;
     try {
-      outcome = await inSpan(BATCH_SPANS.reconcilerRetry, () => this.deps.engine.execute({ orderNo: tracker.orderNo, reason: tracker.exitReason.trim() || "reconciler retry", reasonCode }), {
-        order_no: tracker.orderNo,
-      });
+      const command = { orderNo: tracker.orderNo, reason: tracker.exitReason.trim() || "reconciler retry", reasonCode };
+      outcome = await inSpan(pass, BATCH_SPANS.reconcilerRetry, (_span, retry) => this.deps.engine.execute(command, retry), { order_no: tracker.orderNo });
     } catch (error) {
       tally.failures++;
       debt.retries--;

@@ -8,14 +8,15 @@
  * client-streaming call when the response is ready, for a server stream when
  * its last message has been handed to the transport (or the call failed or
  * was cancelled). So a middleware that awaits `next` wraps the whole call,
- * streams included, and the handler runs in the async context the middleware
- * set up (an active span, for instance).
+ * streams included. What a middleware hands to the handler goes in the
+ * call's context `values` (the call's trace, for instance).
  *
  * To refuse a call, throw (a TradingCoreError or ConnectError); the engine
  * answers with its status code, and the handler never runs. A middleware must
  * call `next` at most once.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
+import type { ContextValues } from "@connectrpc/connect";
 
 /** Request headers (gRPC metadata); names are lower-case. */
 export interface CallHeaders {
@@ -40,6 +41,8 @@ export interface CallInfo {
   readonly peer: string;
   /** Aborts when the client cancels or the deadline passes. */
   readonly signal: AbortSignal;
+  /** The handler's context values: what a middleware hands to the handler (the call's trace, for instance). */
+  readonly values: ContextValues;
 }
 
 export type EngineName = "grpc-js" | "connect";

@@ -1,8 +1,8 @@
 /**
  * Runs the call middleware on the Connect engine, by wrapping each handler of
  * a ServiceImpl. Streams are driven inside the middleware chain, so a
- * middleware's `next` covers the whole stream and the handler runs in the
- * middleware's async context, exactly as on the grpc-js engine.
+ * middleware's `next` covers the whole stream, and the handler sees the
+ * context values the middleware set, exactly as on the grpc-js engine.
  */
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
@@ -54,6 +54,7 @@ function callInfoOf(method: DescMethod, context: HandlerContext): CallInfo {
     headers: headersOf(context.requestHeader),
     peer: context.values.get(PEER),
     signal: context.signal,
+    values: context.values,
   };
 }
 

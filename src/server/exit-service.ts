@@ -26,6 +26,7 @@ import { msOf } from "./time-wire.js";
 import { exitOutcomeToWire, trackerToWire } from "./tracker-wire.js";
 import type { TradingCoreServices } from "./services.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
+import { callTraceOf } from "./call-trace.js";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -61,8 +62,8 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
       });
     },
 
-    async executeExit(request) {
-      const outcome = await engine.execute({ orderNo: request.orderNo, reason: request.reason, reasonCode: request.reasonCode });
+    async executeExit(request, context) {
+      const outcome = await engine.execute({ orderNo: request.orderNo, reason: request.reason, reasonCode: request.reasonCode }, callTraceOf(context.values));
       return create(ExecuteExitResponseSchema, { result: exitOutcomeToWire(outcome) });
     },
 
@@ -79,7 +80,7 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
       if (problem) throw invalid(problem);
       // Cancellation (the client's, or shutdown) stops new exits; exits already started still finish.
       const signal = AbortSignal.any([context.signal, stopping]);
-      for await (const { outcome } of exitAll({ engine, store }, exitAllRequest, signal)) {
+      for await (const { outcome } of exitAll({ engine, store }, exitAllRequest, signal, callTraceOf(context.values))) {
         yield create(ExitAllResponseSchema, { result: exitOutcomeToWire(outcome) });
       }
     },

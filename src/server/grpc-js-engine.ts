@@ -156,6 +156,9 @@ function callInfoOf(method: DescMethod, context: GrpcJsHandlerContext): CallInfo
     get signal() {
       return context.signal;
     },
+    get values() {
+      return context.values;
+    },
   };
 }
 

@@ -13,6 +13,7 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
+import { createContextValues } from "@connectrpc/connect";
 import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, type ServingStatus as PackageServingStatus } from "grpc-health-check";
@@ -99,6 +100,7 @@ function wrapHandler(method: grpc.MethodDefinition<unknown, unknown>, handler: A
       headers: { get: (header) => { const value = call.metadata.get(header)[0]; return typeof value === "string" ? value : undefined; } },
       peer: call.getPeer(),
       signal: controller.signal,
+      values: createContextValues(),
     };
   };
   const statusOf = (reason: unknown): Partial<grpc.StatusObject> => {

@@ -22,6 +22,7 @@ import { type IMetricReader, PeriodicExportingMetricReader } from "@opentelemetr
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { CallMiddleware } from "../server/call-middleware.js";
+import { ExplicitContextManager } from "./explicit-context-manager.js";
 import { tracingMiddleware } from "./tracing-middleware.js";
 import { TradingCoreMetrics } from "./trading-core-metrics.js";
 
@@ -96,6 +97,7 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     metricReaders,
     logRecordProcessors: [],
     instrumentations: [],
+    contextManager: new ExplicitContextManager(),
   });
   sdk.start();
   const tracing = spanProcessors.length > 0;

@@ -2,8 +2,9 @@
  * One SERVER span per call, named after the method (`ExecuteExit`), on
  * every engine. A W3C `traceparent` in the request metadata makes it a
  * child of the caller's span, so a strategy's trace carries on into ours.
- * The handler runs with this span active: the exit step spans are its
- * children, and `annotateActiveSpan` sets order_no and exit.status on it.
+ * The span's context goes to the handler in the call's values (CALL_TRACE):
+ * the exit step spans are its children, and the engine sets order_no and
+ * exit.status on it.
  *
  * Attributes: rpc.system, rpc.service, rpc.method, rpc.grpc.status_code,
  * tradingcore.engine. Headers themselves are never recorded (they may carry
@@ -11,6 +12,7 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type TextMapGetter, propagation, trace } from "@opentelemetry/api";
 import type { CallHeaders, CallMiddleware } from "../server/call-middleware.js";
+import { CALL_TRACE } from "../server/call-trace.js";
 import { toConnectError } from "../server/error-codes.js";
 
 const headerGetter: TextMapGetter<CallHeaders> = {
@@ -20,22 +22,22 @@ const headerGetter: TextMapGetter<CallHeaders> = {
 
 export function tracingMiddleware(): CallMiddleware {
   const tracer = trace.getTracer("tradingcore.server");
-  return (call, next) => {
+  return async (call, next) => {
     const parent = propagation.extract(ROOT_CONTEXT, call.headers, headerGetter);
     const attributes = { "rpc.system": "grpc", "rpc.service": call.service, "rpc.method": call.method, "tradingcore.engine": call.engine };
-    return tracer.startActiveSpan(call.method, { kind: SpanKind.SERVER, attributes }, parent, async (span) => {
-      try {
-        await next();
-        span.setAttribute("rpc.grpc.status_code", 0);
-      } catch (error) {
-        const status = toConnectError(error);
-        span.setAttribute("rpc.grpc.status_code", status.code);
-        span.recordException(status);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: status.rawMessage });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    const span = tracer.startSpan(call.method, { kind: SpanKind.SERVER, attributes }, parent);
+    call.values.set(CALL_TRACE, trace.setSpan(parent, span));
+    try {
+      await next();
+      span.setAttribute("rpc.grpc.status_code", 0);
+    } catch (error) {
+      const status = toConnectError(error);
+      span.setAttribute("rpc.grpc.status_code", status.code);
+      span.recordException(status);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: status.rawMessage });
+      throw error;
+    } finally {
+      span.end();
+    }
   };
 }

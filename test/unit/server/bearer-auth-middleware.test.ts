@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createContextValues } from "@connectrpc/connect";
 import { isTradingCoreError } from "../../../src/domain/trading-core-error.js";
 import { bearerAuthMiddleware, bearerTokenOf } from "../../../src/server/bearer-auth-middleware.js";
 import type { CallInfo } from "../../../src/server/call-middleware.js";
@@ -12,6 +13,7 @@ const callWith = (authorization: string | undefined, service = "tradingcore.v1.E
   headers: { get: (name) => (name === "authorization" ? authorization : undefined) },
   peer: "127.0.0.1:1",
   signal: new AbortController().signal,
+  values: createContextValues(),
 });
 
 async function outcome(middleware: ReturnType<typeof bearerAuthMiddleware>, call: CallInfo): Promise<string> {

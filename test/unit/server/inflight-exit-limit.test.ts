@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createContextValues } from "@connectrpc/connect";
 import { isTradingCoreError } from "../../../src/domain/trading-core-error.js";
 import type { CallInfo } from "../../../src/server/call-middleware.js";
 import { inflightExitLimit } from "../../../src/server/inflight-exit-limit.js";
@@ -12,6 +13,7 @@ const call = (method: string, peer: string): CallInfo => ({
   headers: { get: () => undefined },
   peer,
   signal: new AbortController().signal,
+  values: createContextValues(),
 });
 
 describe("inflightExitLimit", () => {

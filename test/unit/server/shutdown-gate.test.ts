@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createContextValues } from "@connectrpc/connect";
 import { isTradingCoreError } from "../../../src/domain/trading-core-error.js";
 import type { CallInfo } from "../../../src/server/call-middleware.js";
 import { ShutdownGate } from "../../../src/server/shutdown-gate.js";
@@ -12,6 +13,7 @@ const call = (service: string, method: string, kind: CallInfo["kind"] = "unary")
   headers: { get: () => undefined },
   peer: "127.0.0.1:1",
   signal: new AbortController().signal,
+  values: createContextValues(),
 });
 const EXIT = call("tradingcore.v1.ExitService", "ExecuteExit");
 const STREAM = call("tradingcore.v1.TickService", "StreamLtp", "server_streaming");
