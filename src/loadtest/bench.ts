@@ -16,7 +16,10 @@
  *
  *   npm run bench -- [--quick] [--rounds 3] [--c1-calls 1500] [--calls 6000]
  *                    [--concurrency 32] [--trackers-small 1000] [--trackers-large 100000]
- *                    [--no-redis] [--json bench.json]
+ *                    [--no-redis] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers]
+ *
+ * `--only` runs the listed rows (the floor always runs: every ratio needs it);
+ * `ingest` and `trackers` name the ingest and store-size sections.
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -72,6 +75,8 @@ interface Settings {
   readonly trackersSmall: number;
   readonly trackersLarge: number;
   readonly json: string | undefined;
+  /** Row ids (and `ingest`, `trackers`) to run; undefined runs everything. */
+  readonly only: readonly string[] | undefined;
 }
 
 function settingsFrom(argv: string[]): Settings {
@@ -88,8 +93,13 @@ function settingsFrom(argv: string[]): Settings {
       "no-redis": { type: "boolean", default: false },
       redis: { type: "boolean", default: false },
       json: { type: "string" },
+      only: { type: "string" },
     },
   });
+  const only = values.only?.split(",").map((id) => id.trim()).filter((id) => id !== "");
+  const known = new Set([...ROWS.map((row) => row.id), "ingest", "trackers"]);
+  const unknown = only?.filter((id) => !known.has(id)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(", ")}; known: ${[...known].join(", ")}`);
   const quick = values.quick;
   const int = (text: string | undefined, fallback: number, flag: string) => {
     if (text === undefined) return fallback;
@@ -108,6 +118,7 @@ function settingsFrom(argv: string[]): Settings {
     trackersLarge: int(values["trackers-large"], quick ? 2_000 : 100_000, "--trackers-large"),
     redis: !values["no-redis"] && redisAvailable && (!quick || values.redis),
     json: values.json,
+    only,
   };
 }
 
@@ -284,7 +295,8 @@ async function runConcurrently(count: number, concurrency: number, work: (index:
 
 async function main(): Promise<void> {
   const settings = settingsFrom(process.argv.slice(2));
-  const rows = ROWS.filter((row) => settings.redis || row.target !== "redis");
+  const selected = (id: string) => settings.only === undefined || settings.only.includes(id);
+  const rows = ROWS.filter((row) => (settings.redis || row.target !== "redis") && (row.id === "floor" || selected(row.id)));
   const sink = await startOtlpReceiver({ decode: false });
   const redisServers: RedisServer[] = settings.redis ? await startRedisServers(3) : [];
   const redisArgs = redisServers.length > 0 ? ["--redis", redisServers.map((server) => server.url).join(",")] : [];
@@ -296,8 +308,8 @@ async function main(): Promise<void> {
     const traced = await startBenchServer(["--tracing", "on", "--otlp", sink.endpoint, ...redisArgs]);
     processes.push(traced);
     // The store-size servers start now (in parallel), so their start-up is not inside a measured row.
-    const [small, large] = await Promise.all([startBenchServer(["--tracing", "off"]), startBenchServer(["--tracing", "off"])]);
-    processes.push(small, large);
+    const storeSizeServers = selected("trackers") ? await Promise.all([startBenchServer(["--tracing", "off"]), startBenchServer(["--tracing", "off"])]) : [];
+    processes.push(...storeSizeServers);
     const processOf = (row: Row) => (row.traced ? traced : plain);
     const addressOf = (row: Row) => processOf(row).targets[row.target]!;
     const cpuOf = (row: Row) => () => processOf(row).cpuMicros();
@@ -319,10 +331,12 @@ async function main(): Promise<void> {
         process.stderr.write(`  round ${round + 1}: ${row.label}: ${((result.calls * 1000) / result.ms).toFixed(0)} calls/s\n`);
       }
     }
-    const ingestTargets = [
-      { id: "ingest.grpc-js", label: "PublishTicks ingest, embedded (memory cache)", address: plain.targets.grpcJs },
-      ...(plain.targets.redis ? [{ id: "ingest.redis", label: "PublishTicks ingest, Redis write-behind", address: plain.targets.redis }] : []),
-    ];
+    const ingestTargets = selected("ingest")
+      ? [
+          { id: "ingest.grpc-js", label: "PublishTicks ingest, embedded (memory cache)", address: plain.targets.grpcJs },
+          ...(plain.targets.redis ? [{ id: "ingest.redis", label: "PublishTicks ingest, Redis write-behind", address: plain.targets.redis }] : []),
+        ]
+      : [];
     const [batches, batchSize] = settings.quick ? [5, 200] : [100, 1000];
     const ingest = [];
     for (const target of ingestTargets) {
@@ -337,7 +351,9 @@ async function main(): Promise<void> {
       ingest.push({ id: target.id, label: target.label, ticksPerSecond: (ticks * 1000) / ms });
     }
     const sizes: StoreSize[] = [];
-    for (const [id, trackers, server] of [["small", settings.trackersSmall, small], ["large", settings.trackersLarge, large]] as const) {
+    const [small, large] = storeSizeServers;
+    const storeSizeRuns = small && large ? ([["small", settings.trackersSmall, small], ["large", settings.trackersLarge, large]] as const) : [];
+    for (const [id, trackers, server] of storeSizeRuns) {
       const started = performance.now();
       const pool = await registerTrackers(server.targets.grpcJs, trackers, `S${id[0]}`);
       process.stderr.write(`  registered ${trackers} trackers in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
