@@ -152,7 +152,9 @@ function callInfoOf(method: DescMethod, context: GrpcJsHandlerContext): CallInfo
     engine: "grpc-js",
     protocol: "grpc",
     headers: context.callHeaders,
-    peer: context.peer,
+    get peer() {
+      return context.peer;
+    },
     get signal() {
       return context.signal;
     },

@@ -13,7 +13,7 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { createContextValues } from "@connectrpc/connect";
+import { type ContextValues, createContextValues } from "@connectrpc/connect";
 import type { PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, type ServingStatus as PackageServingStatus } from "grpc-health-check";
@@ -88,9 +88,10 @@ function wrapHandler(method: grpc.MethodDefinition<unknown, unknown>, handler: A
   const kind: CallInfo["kind"] = method.requestStream
     ? method.responseStream ? "bidi_streaming" : "client_streaming"
     : method.responseStream ? "server_streaming" : "unary";
+  // Signal and values are built on first use: a health check no middleware cancels allocates neither.
   const infoOf = (call: grpc.ServerUnaryCall<unknown, unknown>): CallInfo => {
-    const controller = new AbortController();
-    call.once("cancelled", () => controller.abort(new Error("the call was cancelled")));
+    let controller: AbortController | undefined;
+    let values: ContextValues | undefined;
     return {
       service,
       method: name,
@@ -98,9 +99,20 @@ function wrapHandler(method: grpc.MethodDefinition<unknown, unknown>, handler: A
       engine: "grpc-js",
       protocol: "grpc",
       headers: { get: (header) => { const value = call.metadata.get(header)[0]; return typeof value === "string" ? value : undefined; } },
-      peer: call.getPeer(),
-      signal: controller.signal,
-      values: createContextValues(),
+      get peer() {
+        return call.getPeer();
+      },
+      get signal() {
+        if (!controller) {
+          const created = (controller = new AbortController());
+          if (call.cancelled) created.abort(new Error("the call was cancelled"));
+          else call.once("cancelled", () => created.abort(new Error("the call was cancelled")));
+        }
+        return controller.signal;
+      },
+      get values() {
+        return (values ??= createContextValues());
+      },
     };
   };
   const statusOf = (reason: unknown): Partial<grpc.StatusObject> => {
