@@ -31,7 +31,7 @@ import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { type PublishTicksResponse, PublishTicksRequestSchema, TickService } from "../../gen/tradingcore/v1/tick_pb.js";
 import { createGrpcJsClient } from "../client/grpc-js-client.js";
 import { grpcJsMethodDefinition } from "../client/grpc-js-definition.js";
-import { buildReport, formatReport, type RowResult, type StoreSizeResult } from "./bench-report.js";
+import { buildReport, formatReport, type RoundFigures, type RowResult, type StoreSizeResult } from "./bench-report.js";
 import type { BenchTargets } from "./bench-server.js";
 import { startBenchServer, type BenchServerProcess } from "./bench-targets.js";
 import { summarize } from "./latency-stats.js";
@@ -317,7 +317,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${rows.length} rows, warm-up + ${settings.rounds} round(s); c=1 ${settings.c1Calls} calls, c=${settings.concurrency} ${settings.calls} calls per row per round\n`);
 
     if (!settings.quick) for (const row of rows) await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) }).measure(row, addressOf(row), cpuOf(row), flushOf(row)).catch(() => undefined);
-    const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0, cpuMicros: 0 }]));
+    const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0, cpuMicros: 0, rounds: [] as RoundFigures[] }]));
     for (let round = 0; round < settings.rounds; round++) {
       const order = round % 2 === 0 ? rows : [...rows].reverse();
       for (const row of order) {
@@ -328,6 +328,7 @@ async function main(): Promise<void> {
         total.ms += result.ms;
         total.errors += result.errors;
         total.cpuMicros += result.cpuMicros;
+        total.rounds[round] = { throughput: (result.calls * 1000) / result.ms, serverCpuMicrosPerCall: result.cpuMicros / result.calls };
         process.stderr.write(`  round ${round + 1}: ${row.label}: ${((result.calls * 1000) / result.ms).toFixed(0)} calls/s\n`);
       }
     }
@@ -371,7 +372,15 @@ async function main(): Promise<void> {
     }));
     const results: RowResult[] = rows.map((row) => {
       const total = totals.get(row.id)!;
-      return { id: row.id, label: row.label, c1: summarize(total.latencies), throughput: (total.calls * 1000) / total.ms, serverCpuMicrosPerCall: total.cpuMicros / total.calls, errors: total.errors };
+      return {
+        id: row.id,
+        label: row.label,
+        c1: summarize(total.latencies),
+        throughput: (total.calls * 1000) / total.ms,
+        serverCpuMicrosPerCall: total.cpuMicros / total.calls,
+        errors: total.errors,
+        rounds: total.rounds,
+      };
     });
     const report = buildReport(
       { ...settings, node: process.version, redisNodes: redisServers.length, skipped: settings.redis ? [] : ["exit.redis", "exit.redis.traced", "ingest.redis"] },

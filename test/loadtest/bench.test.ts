@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { BenchReport } from "../../src/loadtest/bench-report.js";
+import { type BenchReport, type RowResult, sideBySideRatio } from "../../src/loadtest/bench-report.js";
 
 describe("npm run bench --quick", () => {
   it("measures every row without errors and reports ratios to the floor and the goals, as text and JSON", () => {
@@ -52,4 +52,54 @@ describe("npm run bench --quick", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
+});
+
+describe("npm run bench --only", () => {
+  it("runs the listed rows beside the floor, and skips the ingest and store-size sections not listed", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tc-bench-"));
+    try {
+      const out = join(dir, "bench.json");
+      const run = spawnSync(process.execPath, ["--import", "tsx", "src/loadtest/bench.ts", "--quick", "--no-redis", "--only", "exit.grpc-js", "--json", out], {
+        encoding: "utf8",
+        timeout: 170_000,
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const report = JSON.parse(readFileSync(out, "utf8")) as BenchReport;
+      expect(report.rows.map((row) => row.id)).toEqual(["floor", "exit.grpc-js"]);
+      expect(report.ingest).toEqual([]);
+      expect(report.storeSizes).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it("refuses an unknown row id, naming it", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/loadtest/bench.ts", "--quick", "--only", "exit.grpcjs"], { encoding: "utf8", timeout: 60_000 });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("--only: unknown exit.grpcjs");
+  }, 60_000);
+});
+
+describe("ratios between bench rows", () => {
+  const row = (id: string, throughputs: number[]): RowResult => ({
+    id,
+    label: id,
+    c1: { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 },
+    throughput: throughputs.reduce((sum, value) => sum + value, 0) / throughputs.length,
+    serverCpuMicrosPerCall: 100,
+    errors: 0,
+    rounds: throughputs.map((throughput) => ({ throughput, serverCpuMicrosPerCall: 100 })),
+  });
+
+  it("are the median of the per-round ratios, so one noisy round does not move them", () => {
+    // Round 2 of the exit row ran while the machine was busy: 100 instead of about 600.
+    const ratio = sideBySideRatio(row("exit", [600, 100, 620]), row("floor", [1000, 1000, 1000]), (figures) => figures.throughput);
+    expect(ratio.median).toBeCloseTo(0.6, 6);
+    expect([ratio.low, ratio.high]).toEqual([0.1, 0.62]);
+  });
+
+  it("pair rounds by index: each round's rows ran side by side", () => {
+    const ratio = sideBySideRatio(row("exit", [500, 250]), row("floor", [1000, 500]), (figures) => figures.throughput);
+    expect([ratio.low, ratio.median, ratio.high]).toEqual([0.5, 0.5, 0.5]);
+  });
 });
