@@ -87,6 +87,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const redis: RedisAdapters | undefined = usesRedis(config) ? await connectRedisAdapters(config, log) : undefined;
   const store = overrides.store ?? redis?.store ?? new MemoryTrackerStore();
   const telemetry = overrides.telemetry ?? disabledTelemetry();
+  telemetry.reportProblemsTo(log);
   const bareLock = overrides.lock ?? redis?.lock ?? new InProcessLock(() => clock.now());
   const lock = telemetry.metering ? new MeteredExitLock(bareLock, telemetry.metrics) : bareLock;
   const configured = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config, redis?.orderBook));

@@ -8,20 +8,22 @@
  *   the tracing middleware is left out, the step spans are the API's no-ops
  *   and the metric instruments are no-ops: almost nothing is spent.
  * - With an endpoint: spans and metrics go over OTLP HTTP/protobuf
- *   (`/v1/traces`, `/v1/metrics`), spans through a batch processor, sampled
+ *   (`/v1/traces`, `/v1/metrics`), spans encoded as they end and sent in
+ *   batches (encoding-span-processor.ts), sampled
  *   per `OTEL_TRACES_SAMPLER` (parent-based always-on by default).
  * - W3C `traceparent`/`tracestate` and `baggage` are the propagators
  *   (`OTEL_PROPAGATORS` overrides), so a caller's trace continues into ours.
  * - The SDK registers process-wide providers: one Telemetry at a time per
  *   process; `shutdown` unregisters them.
  */
-import { context, metrics as metricsApi, propagation, trace } from "@opentelemetry/api";
+import { context, diag, DiagLogLevel, metrics as metricsApi, propagation, trace } from "@opentelemetry/api";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { type IMetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { ExitLog } from "../exit/ports.js";
 import type { CallMiddleware } from "../server/call-middleware.js";
+import { EncodingSpanProcessor, otlpHttpTraceSender } from "./encoding-span-processor.js";
 import { ExplicitContextManager } from "./explicit-context-manager.js";
 import { tracingMiddleware } from "./tracing-middleware.js";
 import { TradingCoreMetrics } from "./trading-core-metrics.js";
@@ -49,6 +51,8 @@ export interface Telemetry {
   readonly middleware: readonly CallMiddleware[];
   /** Exports every span ended so far; resolves when the span processors are done (the bench accounts export with it). */
   flush(): Promise<void>;
+  /** Sends the SDK's own warnings and errors (a collector refusing spans, spans dropped) to `log`. */
+  reportProblemsTo(log: ExitLog): void;
   /** Flushes what is buffered and stops exporting. */
   shutdown(): Promise<void>;
 }
@@ -63,6 +67,7 @@ export function disabledTelemetry(): Telemetry {
     metrics: new TradingCoreMetrics(metricsApi.getMeter(METER_NAME)),
     middleware: [],
     flush: async () => {},
+    reportProblemsTo: () => {},
     shutdown: async () => {},
   };
 }
@@ -76,7 +81,7 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     const tracesUrl = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${base}/v1/traces`;
     const metricsUrl = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT || `${base}/v1/metrics`;
     spanProcessors.push(
-      new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }), {
+      new EncodingSpanProcessor(otlpHttpTraceSender(tracesUrl), {
         maxQueueSize: 65_536,
         maxExportBatchSize: 4_096,
         scheduledDelayMillis: 500,
@@ -109,6 +114,11 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     async flush() {
       await Promise.all(spanProcessors.map((processor) => processor.forceFlush()));
     },
+    reportProblemsTo(log) {
+      const report = (level: "warn" | "error") => (message: string, ...details: unknown[]) => log[level]({ telemetry: details.map(String) }, message);
+      const quiet = () => {};
+      diag.setLogger({ error: report("error"), warn: report("warn"), info: quiet, debug: quiet, verbose: quiet }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    },
     async shutdown() {
       try {
         await sdk.shutdown();
@@ -118,6 +128,7 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
         metricsApi.disable();
         propagation.disable();
         context.disable();
+        diag.disable();
       }
     },
   };

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { trace } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOtlpReceiver, type OtlpReceiver } from "../../../src/loadtest/otlp-receiver.js";
@@ -38,5 +40,28 @@ describe("startTelemetry with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     expect(trace.getTracer("probe").startSpan("again").isRecording()).toBe(true);
     await telemetry.shutdown();
     expect(trace.getTracer("probe").startSpan("after").isRecording()).toBe(false);
+  });
+});
+
+describe("startTelemetry when the collector refuses spans", () => {
+  it("reports the failure to the log it was given, and keeps running", async () => {
+    const refusing = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => response.writeHead(400, { "content-type": "text/plain" }).end("bad request"));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+    const { port } = refusing.address() as AddressInfo;
+    const problems: string[] = [];
+    const log = { info() {}, warn: (_fields: object, message: string) => void problems.push(message), error: (_fields: object, message: string) => void problems.push(message) };
+    const telemetry = startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
+    try {
+      telemetry.reportProblemsTo(log);
+      trace.getTracer("probe").startSpan("refused").end();
+      await telemetry.flush();
+      expect(problems.some((message) => message.includes("sending 1 spans failed"))).toBe(true);
+    } finally {
+      await telemetry.shutdown();
+      await new Promise((resolve) => refusing.close(resolve));
+    }
   });
 });
