@@ -21,7 +21,7 @@ import { TradingCoreError } from "../domain/trading-core-error.js";
 import { MAX_REASON_LENGTH } from "./exit-command.js";
 import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
-import { BATCH_SPANS, NO_TRACE_PARENT, type TraceParent, inSpan } from "./exit-tracing.js";
+import { BATCH_SPANS, NO_TRACE_PARENT, type TraceParent, inParentSpan } from "./exit-tracing.js";
 import type { TrackerStore } from "./ports.js";
 
 export interface ExitAllRequest {
@@ -104,7 +104,7 @@ type Settled = ExitAllResult | { readonly orderNo: string; readonly error: unkno
 async function exitOne(engine: ExitAllDeps["engine"], orderNo: string, request: ExitAllRequest, parent: TraceParent): Promise<Settled> {
   try {
     // Its own span per item, so each exit's order_no, status and steps stay apart under the ExitAll call.
-    const outcome = await inSpan(
+    const outcome = await inParentSpan(
       parent,
       BATCH_SPANS.exitAllItem,
       (_span, item) => engine.execute({ orderNo, reason: request.reason, reasonCode: request.reasonCode }, item),

@@ -39,20 +39,26 @@ export const BATCH_SPANS = {
   reconcilerRetry: "reconciler.retry",
 } as const;
 
-/**
- * Runs `work` inside a span named `name`, a child of `parent`; `work` gets the
- * span and the context to parent its own children on. Records a thrown error
- * on the span and rethrows.
- */
-export async function inSpan<T>(
+/** Runs `work` inside a span named `name`, a child of `parent`. Records a thrown error on the span and rethrows. */
+export function inSpan<T>(parent: TraceParent, name: string, work: (span: Span) => Promise<T> | T, attributes?: Attributes): Promise<T> {
+  return spanned(tracer.startSpan(name, attributes ? { attributes } : undefined, parent), work);
+}
+
+/** As `inSpan`, for work with spans of its own: `work` also gets the context to parent them on. */
+export function inParentSpan<T>(
   parent: TraceParent,
   name: string,
   work: (span: Span, context: TraceParent) => Promise<T> | T,
   attributes?: Attributes,
 ): Promise<T> {
   const span = tracer.startSpan(name, attributes ? { attributes } : undefined, parent);
+  const context = trace.setSpan(parent, span);
+  return spanned(span, (started) => work(started, context));
+}
+
+async function spanned<T>(span: Span, work: (span: Span) => Promise<T> | T): Promise<T> {
   try {
-    return await work(span, trace.setSpan(parent, span));
+    return await work(span);
   } catch (error) {
     span.recordException(error instanceof Error ? error : String(error));
     span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });

@@ -30,7 +30,7 @@ import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../gen/tradingcore
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
-import { BATCH_SPANS, type TraceParent, NO_TRACE_PARENT, inSpan } from "./exit-tracing.js";
+import { BATCH_SPANS, type TraceParent, NO_TRACE_PARENT, inParentSpan } from "./exit-tracing.js";
 import { type ReconcilerCounters, addInto, classifyResolution, countResolution, emptyCounters, hasWork } from "./reconciler-counters.js";
 import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
 
@@ -130,7 +130,7 @@ export class Reconciler {
   }
 
   private pass(options: PassOptions): Promise<ReconcilerCounters> {
-    return inSpan(NO_TRACE_PARENT, BATCH_SPANS.reconcilerPass, async (span, pass) => {
+    return inParentSpan(NO_TRACE_PARENT, BATCH_SPANS.reconcilerPass, async (span, pass) => {
       const tally = await this.passSteps(options, pass);
       span.setAttributes({ "reconciler.examined": tally.examined, "reconciler.exited": tally.exited, "reconciler.failures": tally.failures });
       return tally;
@@ -181,7 +181,7 @@ export class Reconciler {
     tally.examined++;
     let outcome: ExitOutcome;
     try {
-      outcome = await inSpan(
+      outcome = await inParentSpan(
         pass,
         BATCH_SPANS.reconcilerResolve,
         async (span, resolve) => {
@@ -230,7 +230,7 @@ export class Reconciler {
     let outcome: ExitOutcome;
     try {
       const command = { orderNo: tracker.orderNo, reason: tracker.exitReason.trim() || "reconciler retry", reasonCode };
-      outcome = await inSpan(pass, BATCH_SPANS.reconcilerRetry, (_span, retry) => this.deps.engine.execute(command, retry), { order_no: tracker.orderNo });
+      outcome = await inParentSpan(pass, BATCH_SPANS.reconcilerRetry, (_span, retry) => this.deps.engine.execute(command, retry), { order_no: tracker.orderNo });
     } catch (error) {
       tally.failures++;
       debt.retries--;

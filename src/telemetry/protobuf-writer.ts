@@ -33,9 +33,13 @@ export class ProtobufWriter {
   varint(value: number): this {
     this.reserve(10);
     let rest = value;
-    while (rest > 0x7f) {
+    while (rest > 0x7fffffff) {
       this.buffer[this.position++] = (rest % 0x80) | 0x80;
       rest = Math.floor(rest / 0x80);
+    }
+    while (rest > 0x7f) {
+      this.buffer[this.position++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
     }
     this.buffer[this.position++] = rest;
     return this;
@@ -96,19 +100,37 @@ export class ProtobufWriter {
 
   /** A length-delimited UTF-8 string. */
   string(value: string): this {
-    const bytes = Buffer.byteLength(value, "utf8");
-    this.varint(bytes);
-    this.reserve(bytes);
-    this.position += this.buffer.write(value, this.position, bytes, "utf8");
-    return this;
+    // Span names and attribute keys are short ASCII: copied in JS, they skip two native calls.
+    if (value.length < 128) {
+      this.reserve(value.length + 1);
+      const start = this.position;
+      let at = start + 1;
+      for (let i = 0; i < value.length; i++) {
+        const code = value.charCodeAt(i);
+        if (code >= 0x80) return this.utf8String(value);
+        this.buffer[at++] = code;
+      }
+      this.buffer[start] = value.length;
+      this.position = at;
+      return this;
+    }
+    return this.utf8String(value);
   }
 
-  /** Length-delimited bytes given as hex text (trace and span ids). */
+  /** Length-delimited bytes given as lower- or upper-case hex text (trace and span ids). */
   hexBytes(hex: string): this {
     const bytes = hex.length >>> 1;
     this.varint(bytes);
     this.reserve(bytes);
-    this.position += this.buffer.write(hex, this.position, bytes, "hex");
+    for (let i = 0; i < bytes; i++) this.buffer[this.position++] = (hexDigit(hex.charCodeAt(2 * i)) << 4) | hexDigit(hex.charCodeAt(2 * i + 1));
+    return this;
+  }
+
+  private utf8String(value: string): this {
+    const bytes = Buffer.byteLength(value, "utf8");
+    this.varint(bytes);
+    this.reserve(bytes);
+    this.position += this.buffer.write(value, this.position, bytes, "utf8");
     return this;
   }
 
@@ -172,6 +194,11 @@ export class ProtobufWriter {
     this.buffer.copy(grown, 0, 0, this.position);
     this.buffer = grown;
   }
+}
+
+/** The value of one hex digit's character code (ids are validated hex before they get here). */
+function hexDigit(code: number): number {
+  return code <= 0x39 ? code - 0x30 : (code | 0x20) - 0x57;
 }
 
 function varintSize(value: number): number {

@@ -27,7 +27,7 @@ function variedSpans(): ReadableSpan[] {
   const call = server.startSpan("ExecuteExit", { kind: SpanKind.SERVER, attributes: { "rpc.system": "grpc", "rpc.grpc.status_code": 0 } }, remoteParent);
   const parent = trace.setSpan(ROOT_CONTEXT, call);
   const step = exit.startSpan("exit.lock.acquire", { attributes: { "lock.attempts": 1, "lock.result": "acquired", "ltp.stale": false } }, parent);
-  step.setAttributes({ "ltp.age_ms": 12.5, "big.int": 2 ** 40, negative: -7, tags: ["a", "b"], counts: [1, 2, 3], text: "é—ünïcödé ".repeat(30) });
+  step.setAttributes({ "ltp.age_ms": 12.5, "big.int": 2 ** 40, negative: -7, tags: ["a", "b", "ü"], short: "naïve", counts: [1, 2, 3], text: "é—ünïcödé ".repeat(30) });
   step.end();
   const failed = exit.startSpan("exit.router.call", { kind: SpanKind.CLIENT, links: [{ context: call.spanContext(), attributes: { why: "retry" } }] }, parent);
   failed.recordException(new Error("broker said no"));
