@@ -1,13 +1,23 @@
 import { createHash } from "node:crypto";
 
+/** What makes a tracker itself and not an earlier one with the same order_no. */
+export interface TrackerIdentity {
+  readonly orderNo: string;
+  /** When the tracker was registered, epoch ms. */
+  readonly createdAt: number;
+}
+
 /**
- * The correlation id of exit attempt `attempt` of tracker `orderNo`.
+ * The correlation id of exit attempt `attempt` of `tracker`.
  *
  * Deterministic, so a restarted process (or another one) derives the same id
  * for the same attempt and can look the order up instead of placing it again.
+ * The registration time is part of it: an order_no used again (another day,
+ * a store rebuilt from scratch) gets ids of its own, so looking up its first
+ * exit can never find the earlier tracker's order and take it for its own.
  * At most 25 characters of [A-Za-z0-9-], the broker's limit for correlation ids.
  */
-export function exitCorrelationId(orderNo: string, attempt: number): string {
-  const digest = createHash("sha256").update(orderNo, "utf8").digest("hex").slice(0, 16);
+export function exitCorrelationId(tracker: TrackerIdentity, attempt: number): string {
+  const digest = createHash("sha256").update(`${tracker.createdAt}\n${tracker.orderNo}`, "utf8").digest("hex").slice(0, 16);
   return `x${digest}-${attempt}`;
 }

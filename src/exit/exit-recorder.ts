@@ -42,7 +42,7 @@ export class ExitRecorder {
       ...tracker,
       status: TrackerStatus.EXITING,
       exitAttempt: attempt,
-      exitCorrelationId: exitCorrelationId(tracker.orderNo, attempt),
+      exitCorrelationId: exitCorrelationId(tracker, attempt),
       exitOrderId: "",
       exitReason: command.reason,
       exitReasonCode: command.reasonCode,

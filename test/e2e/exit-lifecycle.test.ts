@@ -7,7 +7,6 @@ import type { EventEmitter } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, ExitStatus, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
-import { exitCorrelationId } from "../../src/domain/exit-correlation-id.js";
 import { NO_FAULTS, PaperRouter } from "../../src/router/paper-router.js";
 import { publishTick, registerTracker, uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -102,7 +101,9 @@ describe("ApplyOrderUpdate over a real server", () => {
     const tracker = await exitedOrTimeout(server, orderNo);
     expect(tracker.exitedQuantity).toBe("100");
     expect(tracker.exitPrice).toBe("101.3");
-    expect((await paper.findOrder(exitCorrelationId(orderNo, 2)))?.quantity.toFixed()).toBe("60");
+    expect(tracker.exitAttempt).toBe(2);
+    expect(tracker.exitCorrelationId).not.toBe(correlationId);
+    expect((await paper.findOrder(tracker.exitCorrelationId))?.quantity.toFixed()).toBe("60");
   });
 
   it("keeps an update for an unknown correlation id and says so", { timeout: 120_000 }, async () => {

@@ -7,9 +7,10 @@ import type { TrackerRecord } from "../../../src/domain/tracker.js";
 import { type OrderUpdate, OrderUpdateHandler } from "../../../src/exit/order-update-handler.js";
 import { Reconciler } from "../../../src/exit/reconciler.js";
 import { NO_FAULTS } from "../../../src/router/paper-router.js";
-import { drain, type ExitWorld, exitWorld } from "./exit-world.js";
+import { drain, type ExitWorld, exitWorld, ManualClock } from "./exit-world.js";
 
-const CORRELATION_ID = exitCorrelationId("ORD-1", 1);
+/** Attempt 1 of ORD-1, registered when the world starts. */
+const CORRELATION_ID = exitCorrelationId({ orderNo: "ORD-1", createdAt: new ManualClock().now() }, 1);
 
 function update(status: BrokerOrderStatus, tradedQuantity?: string, averagePrice?: string): OrderUpdate {
   return {
@@ -132,7 +133,7 @@ describe("OrderUpdateHandler when the rest of a partly filled order is cancelled
     await handler.apply(update(BrokerOrderStatus.CANCELLED, "40", "101"));
     expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({ status: "ACTIVE", exitedQuantity: "40" });
     await reconciler.runOnce();
-    const residual = await world.router.findOrder(exitCorrelationId("ORD-1", 2));
+    const residual = await world.router.findOrder(exitCorrelationId(await world.tracker("ORD-1"), 2));
     expect(residual?.quantity.toFixed()).toBe("60");
     // 40 × 101 + 60 × 100.5 over 100
     expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({ status: "EXITED", exitedQuantity: "100", exitPrice: "100.7" });

@@ -113,7 +113,7 @@ describe("Reconciler when the exit order was rejected", () => {
     const tracker = await world.tracker("ORD-1");
     expect(tracker.status).toBe(TrackerStatus.EXITED);
     expect(tracker.exitAttempt).toBe(2);
-    expect(tracker.exitCorrelationId).toBe(exitCorrelationId("ORD-1", 2));
+    expect(tracker.exitCorrelationId).toBe(exitCorrelationId(await world.tracker("ORD-1"), 2));
     expect(world.router.ordersFor("ORD-1")).toBe(1);
     expect(pass).toMatchObject({ reverted: 1, retried: 1, exited: 1 });
   });
@@ -149,7 +149,7 @@ describe("Reconciler when the exit order traded 40 of 100 and the rest was cance
     world.ticks.write([{ segment: (await world.tracker("ORD-1")).segment, securityId: "1333", ltp: new Money("101.5"), timeMs: world.clock.now() }]);
     await world.exit("ORD-1");
     world.router.faults = NO_FAULTS;
-    world.router.updateOrder(exitCorrelationId("ORD-1", 1), {
+    world.router.updateOrder(exitCorrelationId(await world.tracker("ORD-1"), 1), {
       status: BrokerOrderStatus.CANCELLED,
       tradedQuantity: new Money(40),
       averagePrice: new Money("101"),
@@ -161,7 +161,7 @@ describe("Reconciler when the exit order traded 40 of 100 and the rest was cance
   it("records exited_quantity 40 and exits only the residual 60", async () => {
     const world = await partlyFilled();
     const pass = await reconcilerOf(world).runOnce();
-    const second = await world.router.findOrder(exitCorrelationId("ORD-1", 2));
+    const second = await world.router.findOrder(exitCorrelationId(await world.tracker("ORD-1"), 2));
     expect(second?.quantity.toFixed()).toBe("60");
     expect(pass).toMatchObject({ reverted: 1, partlyExited: 1, retried: 1, exited: 1 });
   });
@@ -206,6 +206,36 @@ describe("Reconciler when the broker never received the order", () => {
   });
 });
 
+describe("Reconciler when an order_no comes back after its tracker store was rebuilt", () => {
+  it("does not take the earlier tracker's traded order for the new one's: the new position gets its own order", async () => {
+    const world = exitWorld({ settings: { ...TEST_ENGINE_SETTINGS, routerTimeoutMs: 50 } });
+    await world.register("ORD-1");
+    expect((await world.exit("ORD-1")).status).toBe(ExitStatus.EXITED);
+    const earlier = await world.tracker("ORD-1");
+
+    // The next day, on an empty store, the strategy registers ORD-1 again; its first intent is stored but never reaches the broker.
+    world.clock.advance(24 * 3_600_000);
+    const rebuilt = new MemoryTrackerStore();
+    const engine = new ExitEngine({ ...engineDeps(world), store: rebuilt });
+    const { tracker: again } = await rebuilt.register({ ...earlier, status: TrackerStatus.ACTIVE, meta: {} }, world.clock.now());
+    world.router.faults = { ...NO_FAULTS, timeoutRate: 1 };
+    expect((await engine.execute({ orderNo: "ORD-1", reason: "stop loss hit", reasonCode: earlier.exitReasonCode })).status).toBe(ExitStatus.OUTCOME_UNKNOWN);
+    world.router.faults = NO_FAULTS;
+    const intent = (await rebuilt.get("ORD-1"))!;
+    expect(intent.exitCorrelationId).not.toBe(earlier.exitCorrelationId);
+
+    world.clock.advance(GRACE_MS + 30_001);
+    const reconciler = new Reconciler({ engine, store: rebuilt, clock: world.clock, events: world.events, log: world.log, settings: { graceMs: GRACE_MS } });
+    await reconciler.runOnce();
+    const exited = (await rebuilt.get("ORD-1"))!;
+    expect(exited).toMatchObject({ status: TrackerStatus.EXITED, exitAttempt: 2 });
+    expect(again.createdAt).toBeGreaterThan(earlier.createdAt);
+    // One order for the earlier position, one for this one: nothing taken over, nothing lost.
+    expect(world.router.ordersFor("ORD-1")).toBe(2);
+    expect((await world.router.findOrder(exited.exitCorrelationId))?.quantity.toFixed()).toBe("100");
+  });
+});
+
 /** A store whose EXITING → EXITED writes fail a given number of times. */
 class FailingExitWrites extends MemoryTrackerStore {
   constructor(public failuresLeft: number) {
@@ -244,7 +274,7 @@ describe("Reconciler after a restart", () => {
       ignoreGrace: true,
     });
     const tracker = await world.tracker("ORD-1");
-    expect(tracker).toMatchObject({ status: TrackerStatus.EXITED, exitAttempt: 1, exitCorrelationId: exitCorrelationId("ORD-1", 1) });
+    expect(tracker).toMatchObject({ status: TrackerStatus.EXITED, exitAttempt: 1, exitCorrelationId: exitCorrelationId(await world.tracker("ORD-1"), 1) });
     expect(world.router.ordersFor("ORD-1")).toBe(1);
   });
 });
