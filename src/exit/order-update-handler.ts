@@ -14,6 +14,9 @@
  *   tracker appears.
  * - A refusal that sends a tracker back to ACTIVE is passed to `onRefused`
  *   (the reconciler's `owe`), so the residual is exited again within budget.
+ * - An update for an earlier exit attempt of a tracker changes nothing and is
+ *   answered at once (not parked); if it reports a fill, that is logged as an
+ *   error: the position may have been exited by two orders.
  */
 import { ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
@@ -73,6 +76,7 @@ export class OrderUpdateHandler {
     for (let race = 0; race < MAX_RACES; race++) {
       const tracker = await this.store.findByCorrelationId(update.correlationId);
       if (!tracker) return this.park(update);
+      if (tracker.exitCorrelationId !== update.correlationId) return this.forEarlierAttempt(tracker, update);
       const change = orderUpdateChange(tracker, update, this.clock.now());
       if (change.kind === "none") return { applied: false, tracker, message: change.why };
       if (change.kind === "refused") {
@@ -93,6 +97,21 @@ export class OrderUpdateHandler {
       return { applied: true, tracker: written.tracker, message: change.message };
     }
     return { applied: false, message: `tracker kept changing; update for ${update.correlationId} not applied, send it again` };
+  }
+
+  /** Nothing to apply: the tracker has moved on to a later attempt. A fill reported for the old one is worth a person's look. */
+  private forEarlierAttempt(tracker: TrackerRecord, update: OrderUpdate): OrderUpdateResult {
+    const filled = update.tradedQuantity !== undefined && update.tradedQuantity.gt(0);
+    const message =
+      `update for an earlier exit attempt of ${tracker.orderNo} (${update.correlationId}; the tracker is at attempt ${tracker.exitAttempt}, ` +
+      `${tracker.exitCorrelationId}): not applied`;
+    if (filled) {
+      this.options.log?.error(
+        { orderNo: tracker.orderNo, correlationId: update.correlationId, orderId: update.orderId, status: BrokerOrderStatus[update.status], tradedQuantity: update.tradedQuantity!.toFixed() },
+        "order update reports a fill for an earlier exit attempt: unless it repeats a fill already recorded, the position was exited by more than one order; check the broker",
+      );
+    }
+    return { applied: false, tracker, message: filled ? `${message}; it reports ${update.tradedQuantity!.toFixed()} traded, logged for checking` : message };
   }
 
   /**

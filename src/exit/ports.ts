@@ -47,7 +47,10 @@ export interface TrackerStore {
   compareAndSet(next: TrackerRecord, expectedVersion: number): Promise<CompareAndSetOutcome>;
   /** Trackers matching the query in order_no order, `limit` at most, after the cursor. */
   list(query: TrackerQuery, page: { after?: string; limit: number }): Promise<TrackerPage>;
-  /** The tracker whose current exit attempt has this correlation id. */
+  /**
+   * The tracker one of whose exit attempts, the current one or an earlier one,
+   * had this correlation id (its `exitCorrelationId` tells which).
+   */
   findByCorrelationId(correlationId: string): Promise<TrackerRecord | undefined>;
 }
 

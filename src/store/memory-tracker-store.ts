@@ -61,8 +61,7 @@ export class MemoryTrackerStore implements TrackerStore {
 
   async findByCorrelationId(correlationId: string): Promise<TrackerRecord | undefined> {
     const orderNo = this.byCorrelationId.get(correlationId);
-    const tracker = orderNo === undefined ? undefined : this.trackers.get(orderNo);
-    return tracker?.exitCorrelationId === correlationId ? tracker : undefined;
+    return orderNo === undefined ? undefined : this.trackers.get(orderNo);
   }
 
   /** Number of trackers held; for tests and metrics. */

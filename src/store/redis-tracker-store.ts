@@ -133,8 +133,7 @@ export class RedisTrackerStore implements TrackerStore {
     if (correlationId === "") return undefined;
     const orderNo = await this.call("find by correlation id", () => this.client.hGet(this.key("correlation-ids"), correlationId));
     if (orderNo === null || orderNo === undefined) return undefined;
-    const tracker = await this.get(String(orderNo));
-    return tracker?.exitCorrelationId === correlationId ? tracker : undefined;
+    return this.get(String(orderNo));
   }
 
   /** The most selective index the query names; the rest of the query is checked on each tracker. */

@@ -289,3 +289,44 @@ describe("OrderUpdateHandler with a TRADED update for an attempt already settled
     expect(world.log.lines.filter((l) => l.level === "error")).toHaveLength(0);
   });
 });
+
+describe("OrderUpdateHandler with an update for an earlier exit attempt", () => {
+  /** ORD-1's first exit was refused by the broker; its second is EXITING (placed, reply lost). */
+  async function secondAttemptWorld() {
+    const world = exitWorld();
+    await world.register("ORD-1", { quantity: "100", ltp: "100.5" });
+    world.router.faults = { ...NO_FAULTS, rejectRate: 1 };
+    expect((await world.exit("ORD-1")).status).toBe(ExitStatus.ROUTER_REJECTED);
+    world.router.faults = { ...NO_FAULTS, lostReplyRate: 1 };
+    await world.exit("ORD-1");
+    world.router.faults = NO_FAULTS;
+    const tracker = await world.tracker("ORD-1");
+    expect(tracker).toMatchObject({ status: TrackerStatus.EXITING, exitAttempt: 2 });
+    return { world, tracker };
+  }
+
+  it("answers at once without parking it, and changes nothing", async () => {
+    const { world, tracker } = await secondAttemptWorld();
+    const handler = handlerOf(world);
+    const result = await handler.apply(update(BrokerOrderStatus.REJECTED, "0"));
+    expect(result).toMatchObject({ applied: false });
+    expect(result.parked).toBeUndefined();
+    expect(result.message).toContain("earlier exit attempt of ORD-1");
+    expect(handler.parkedCount).toBe(0);
+    expect(await world.tracker("ORD-1")).toEqual(tracker);
+    expect(world.log.lines.filter((l) => l.level === "error")).toHaveLength(0);
+  });
+
+  it("reports a fill on the earlier attempt as an error at once: the position may have been exited twice", async () => {
+    const { world, tracker } = await secondAttemptWorld();
+    const handler = handlerOf(world);
+    const result = await handler.apply(update(BrokerOrderStatus.TRADED, "100", "100.45"));
+    expect(result.applied).toBe(false);
+    expect(result.message).toContain("100 traded");
+    expect(handler.parkedCount).toBe(0);
+    expect(await world.tracker("ORD-1")).toEqual(tracker);
+    const errors = world.log.lines.filter((l) => l.level === "error" && /earlier exit attempt/.test(l.message));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.fields).toMatchObject({ orderNo: "ORD-1", correlationId: CORRELATION_ID, tradedQuantity: "100" });
+  });
+});
