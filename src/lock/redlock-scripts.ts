@@ -11,12 +11,27 @@ import { defineScript, type CommandParser } from "redis";
 
 /**
  * SET NX PX and, only when set, INCR of the node's fence counter, atomically.
+ * Answers the new counter, or -1 when someone else holds the key.
+ *
  * A counter that did not exist (a new resource, or a node that lost its data
- * in a restart without AOF) starts at the node's clock in µs since the epoch
- * instead of 1: above every token handed out before, where 1 would leave the
- * tracker store refusing every new holder as fenced. Answers the new counter,
- * or -1 when someone else holds the key. (Doubles hold µs timestamps exactly
- * until the year 2255.)
+ * in a restart without AOF) starts at max(ARGV[3], the node's clock in µs
+ * since the epoch) instead of 1, where 1 would leave the tracker store
+ * refusing every new holder as fenced. Why both:
+ * - The node's clock keeps what a clock in µs guarantees: a restarted counter
+ *   starts above every token handed out before (tokens grow by 1 per acquire,
+ *   far slower than a clock in µs).
+ * - ARGV[3] is the client's proposal, the same value to every node of one
+ *   acquire round: its own clock in µs plus a margin larger than the clock
+ *   offset between it and the nodes. So the proposal is the max on every node
+ *   whose counter is new, and those nodes agree: the token is on a quorum at
+ *   once and acquiring takes one round trip. With the node's clock alone the
+ *   nodes never agree (each reads its own µs) and every first acquire of a
+ *   resource would need a second round to raise the lagging nodes.
+ * - A node whose clock is ahead by more than the margin starts at its clock;
+ *   the nodes then disagree and the client raises the others (EXTEND), which
+ *   is slower, never less safe. Taking the proposal alone would let a client
+ *   whose clock lags restart a vanished counter below tokens already used.
+ * (Doubles hold µs timestamps exactly until the year 2255.)
  */
 export const ACQUIRE = defineScript({
   NUMBER_OF_KEYS: 2,
@@ -25,13 +40,13 @@ if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return -1 e
 local fence = redis.call('incr', KEYS[2])
 if fence == 1 then
   local now = redis.call('time')
-  fence = tonumber(now[1]) * 1000000 + tonumber(now[2])
+  fence = math.max(tonumber(ARGV[3]), tonumber(now[1]) * 1000000 + tonumber(now[2]))
   redis.call('set', KEYS[2], string.format('%.0f', fence))
 end
 return fence`,
-  parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number) {
+  parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number, proposedFence: number) {
     parser.pushKeys([lockKey, fenceKey]);
-    parser.push(value, String(ttlMs));
+    parser.push(value, String(ttlMs), String(proposedFence));
   },
   transformReply: asInteger,
 });

@@ -10,14 +10,15 @@
  *   landed.
  * - Fencing tokens grow strictly from one holder to the next. Every node that
  *   grants the lock increments its fence counter in the same script (a new
- *   counter starts at the node's clock, see redlock-scripts.ts); the token
+ *   counter starts at a clock in µs that every node of the round agrees on,
+ *   see redlock-scripts.ts); the token
  *   is the highest counter among them. It must also be stored on a quorum while
  *   the lock is held there, so the next holder's quorum (which overlaps it)
  *   counts past it: when fewer than a quorum answered that highest value, it is
  *   written to the lagging nodes before the lease is handed out. (The plain
  *   max of per-node INCRs is not enough: two quorums can disagree on which
- *   node is ahead.) In the steady state all nodes agree and acquiring takes
- *   one round trip.
+ *   node is ahead.) In the steady state, and on the first acquire of a
+ *   resource, all nodes agree and acquiring takes one round trip.
  * - Release is owner-only: a node deletes the key only when it holds the
  *   lease's random value.
  * - A busy resource is a status ("busy"), no quorum of answering nodes is
@@ -34,6 +35,14 @@ import { DEFAULT_REDLOCK_SETTINGS, driftMs, type RedlockSettings } from "./redlo
 
 /** A node's answer: the script's integer, or undefined when it failed or did not answer in time. */
 type NodeAnswer = number | undefined;
+
+/**
+ * How far ahead of this process's clock a new fence counter is proposed, µs:
+ * more than the clock offset between this process and any lock node, so the
+ * proposal, not a node's own clock, starts the counter on every node and they
+ * agree (see ACQUIRE in redlock-scripts.ts).
+ */
+const FENCE_PROPOSAL_MARGIN_US = 10_000_000;
 
 type Round =
   | { readonly kind: "acquired"; readonly value: string; readonly token: number; readonly validUntil: number }
@@ -92,10 +101,11 @@ export class Redlock implements ExitLock {
   private async tryOnce(resource: string, ttlMs: number): Promise<Round> {
     const value = randomUUID();
     const fenceKey = fenceKeyOf(resource);
+    const proposedFence = Date.now() * 1000 + FENCE_PROPOSAL_MARGIN_US;
     const started = performance.now();
     const fences = await this.askAll(
       this.nodes,
-      (node) => node.redlockAcquire(resource, fenceKey, value, ttlMs),
+      (node) => node.redlockAcquire(resource, fenceKey, value, ttlMs, proposedFence),
       (sofar) => count(sofar, -1) >= this.quorum || count(sofar, highest(sofar)) >= this.quorum,
     );
     const locked = fences.filter((fence) => fence !== undefined && fence > 0).length;

@@ -62,6 +62,29 @@ describe.each([3, 5])("Redlock on %i nodes", (nodeCount) => {
     }, SLOW);
   });
 
+  describe("when a resource is locked for the first time", () => {
+    it("starts its fence counter at one value on every node, in one round trip", async () => {
+      const lock = await cluster.redlock();
+      // Loads the scripts on every node, so the round below is one EVALSHA per node.
+      expect(await lock.release(leaseOf(await lock.acquire("lock:exit:warm-up", 5_000)))).toBe("released");
+      await Promise.all(cluster.servers.map((_, i) => cluster.raw(i, (client) => client.configResetStat())));
+
+      const resource = "lock:exit:first-time";
+      const lease = leaseOf(await lock.acquire(resource, 5_000));
+      // Long enough for a background EXTEND of lagging nodes to land, were one sent.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      const perNode = await Promise.all(
+        cluster.servers.map((_, i) =>
+          cluster.raw(i, async (client) => ({ fence: await client.get(`${resource}:fence`), scriptCalls: scriptCallsIn(await client.info("commandstats")) })),
+        ),
+      );
+      expect(perNode.map((node) => node.fence)).toEqual(perNode.map(() => String(lease.fencingToken)));
+      expect(perNode.map((node) => node.scriptCalls)).toEqual(perNode.map(() => 1));
+      expect(await lock.release(lease)).toBe("released");
+    }, SLOW);
+  });
+
   describe("when a release comes from a lease that is no longer the holder", () => {
     it("changes nothing and reports held-by-other", async () => {
       const [first, second, third] = [await cluster.redlock(), await cluster.redlock(), await cluster.redlock()];
@@ -191,3 +214,10 @@ describe.each([3, 5])("Redlock on %i nodes", (nodeCount) => {
     }, SLOW);
   });
 });
+
+/** EVAL and EVALSHA calls a node counted since its stats were reset, from INFO commandstats. */
+function scriptCallsIn(commandstats: string): number {
+  let calls = 0;
+  for (const match of commandstats.matchAll(/^cmdstat_(?:eval|evalsha):calls=(\d+)/gm)) calls += Number(match[1]);
+  return calls;
+}
