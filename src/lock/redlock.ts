@@ -18,7 +18,10 @@
  *   written to the lagging nodes before the lease is handed out. (The plain
  *   max of per-node INCRs is not enough: two quorums can disagree on which
  *   node is ahead.) In the steady state, and on the first acquire of a
- *   resource, all nodes agree and acquiring takes one round trip.
+ *   resource, all nodes agree and acquiring takes one round trip. A round
+ *   whose quorum agrees on a counter it just started waits for the other
+ *   nodes too (up to the node timeout), so one whose counter is ahead is
+ *   never passed over.
  * - Release is owner-only: a node deletes the key only when it holds the
  *   lease's random value.
  * - A busy resource is a status ("busy"), no quorum of answering nodes is
@@ -106,7 +109,13 @@ export class Redlock implements ExitLock {
     const fences = await this.askAll(
       this.nodes,
       (node) => node.redlockAcquire(resource, fenceKey, value, ttlMs, proposedFence),
-      (sofar) => count(sofar, -1) >= this.quorum || count(sofar, highest(sofar)) >= this.quorum,
+      (sofar) => {
+        if (count(sofar, -1) >= this.quorum) return true;
+        // Counters that started at our proposal agree by construction, and a node not heard from yet may be
+        // ahead of them (its counter survived where theirs did not): such a round waits for every node.
+        const top = highest(sofar);
+        return top !== proposedFence && count(sofar, top) >= this.quorum;
+      },
     );
     const locked = fences.filter((fence) => fence !== undefined && fence > 0).length;
     const answered = fences.filter((fence) => fence !== undefined).length;

@@ -85,6 +85,26 @@ describe.each([3, 5])("Redlock on %i nodes", (nodeCount) => {
     }, SLOW);
   });
 
+  describe("when a resource's counter survives on one slow node only, and the others start theirs", () => {
+    it("waits for the slow node and hands out a token above its counter, published to a quorum", async () => {
+      const lock = await cluster.redlock();
+      const resource = "lock:exit:ahead-and-slow";
+      const farAhead = Date.now() * 1000 + 10 ** 12;
+      await cluster.raw(0, (client) => client.set(`${resource}:fence`, String(farAhead)));
+      // Node 0 is busy for 300 ms, so the other nodes answer first, all with the counter they just started.
+      const busy = cluster.raw(0, (client) => client.eval(BUSY_FOR_US, { arguments: ["300000"] }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+
+      const lease = leaseOf(await lock.acquire(resource, 5_000));
+      await busy;
+
+      expect(lease.fencingToken).toBe(farAhead + 1);
+      const fences = await Promise.all(cluster.servers.map((_, i) => cluster.raw(i, (client) => client.get(`${resource}:fence`))));
+      expect(fences.filter((fence) => fence === String(farAhead + 1)).length).toBeGreaterThanOrEqual(Math.floor(nodeCount / 2) + 1);
+      expect(await lock.release(lease)).toBe("released");
+    }, SLOW);
+  });
+
   describe("when a release comes from a lease that is no longer the holder", () => {
     it("changes nothing and reports held-by-other", async () => {
       const [first, second, third] = [await cluster.redlock(), await cluster.redlock(), await cluster.redlock()];
@@ -214,6 +234,13 @@ describe.each([3, 5])("Redlock on %i nodes", (nodeCount) => {
     }, SLOW);
   });
 });
+
+/** Keeps a node busy (it answers nothing else) for ARGV[1] µs. */
+const BUSY_FOR_US = `
+local function now() local t = redis.call('time') return tonumber(t[1]) * 1000000 + tonumber(t[2]) end
+local stop = now() + tonumber(ARGV[1])
+while now() < stop do end
+return 1`;
 
 /** EVAL and EVALSHA calls a node counted since its stats were reset, from INFO commandstats. */
 function scriptCallsIn(commandstats: string): number {
