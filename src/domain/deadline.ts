@@ -21,3 +21,25 @@ export async function withDeadline<T>(ms: number, what: string, work: (signal: A
     clearTimeout(timer);
   }
 }
+
+/**
+ * Resolves or rejects as `work` does, or rejects with a `timeout`
+ * TradingCoreError after `ms`, whichever comes first. For work that takes no
+ * AbortSignal (a Redis command): one timer and no AbortController, which on
+ * a hot path costs more than the command's own bookkeeping.
+ */
+export function beforeDeadline<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TradingCoreError("timeout", `${what}: no answer within ${ms} ms`)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

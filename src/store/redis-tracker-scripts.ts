@@ -6,6 +6,15 @@
  * [field, value, ...] list.
  */
 import { defineScript, type CommandParser } from "redis";
+import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { TRACKER_TRANSITIONS } from "../domain/tracker-transitions.js";
+
+/**
+ * The legal status changes as a Lua condition on `from` and `to`, built into
+ * the script text once from the domain's transition table (rather than sent
+ * as an argument with every call).
+ */
+const LEGAL_EDGE_LUA = TRACKER_TRANSITIONS.map((edge) => `(from == '${TrackerStatus[edge.from]}' and to == '${TrackerStatus[edge.to]}')`).join(" or ");
 
 /**
  * Creates the tracker hash and adds it to the listing indexes, unless the
@@ -35,14 +44,14 @@ return {'created'}`,
  * Compare-and-set of a whole tracker. Checks, in this order: the hash exists;
  * the writer's fencing token is not older than the stored one; the stored
  * version is the expected one; the status change is one of the legal edges
- * (passed in as "FROM>TO" words, the transition table of the domain); the
+ * (the transition table of the domain, built into the script); the
  * exited quantity is within bounds (checked by the caller, passed as a flag).
  * Then replaces the hash, moves the tracker
  * between status indexes and records the correlation id.
  *
  * KEYS: hash, correlation-id hash. ARGV: order_no, expected version, fencing
- * token, next status, legal edges, status-index key prefix, quantity-ok
- * ("1"/"0"), correlation id, then the hash fields (version = expected + 1).
+ * token, next status, status-index key prefix, quantity-ok ("1"/"0"),
+ * correlation id, then the hash fields (version = expected + 1).
  * Replies {"written"}, {"not-found"}, {"fenced"|"version-mismatch", ...stored},
  * {"illegal-transition", from} or {"invalid-quantity"}.
  */
@@ -59,17 +68,17 @@ end
 if tonumber(ARGV[3]) < tonumber(stored[2]) then return refuse('fenced') end
 if tonumber(stored[1]) ~= tonumber(ARGV[2]) then return refuse('version-mismatch') end
 local from, to = stored[3], ARGV[4]
-if from ~= to and not string.find(' ' .. ARGV[5] .. ' ', ' ' .. from .. '>' .. to .. ' ', 1, true) then
+if from ~= to and not (${LEGAL_EDGE_LUA}) then
   return {'illegal-transition', from}
 end
-if ARGV[7] ~= '1' then return {'invalid-quantity'} end
+if ARGV[6] ~= '1' then return {'invalid-quantity'} end
 redis.call('del', KEYS[1])
-redis.call('hset', KEYS[1], unpack(ARGV, 9))
+redis.call('hset', KEYS[1], unpack(ARGV, 8))
 if from ~= to then
-  redis.call('zrem', ARGV[6] .. from, ARGV[1])
-  redis.call('zadd', ARGV[6] .. to, 0, ARGV[1])
+  redis.call('zrem', ARGV[5] .. from, ARGV[1])
+  redis.call('zadd', ARGV[5] .. to, 0, ARGV[1])
 end
-if ARGV[8] ~= '' then redis.call('hset', KEYS[2], ARGV[8], ARGV[1]) end
+if ARGV[7] ~= '' then redis.call('hset', KEYS[2], ARGV[7], ARGV[1]) end
 return {'written'}`,
   parseCommand(parser: CommandParser, keys: readonly [string, string], args: readonly string[], fields: readonly string[]) {
     parser.pushKeys([...keys]);

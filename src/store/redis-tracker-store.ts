@@ -18,10 +18,10 @@
  * Redis failures surface as TradingCoreError `unavailable` (or `timeout`).
  */
 import { Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import { withDeadline } from "../domain/deadline.js";
+import { beforeDeadline } from "../domain/deadline.js";
 import { ZERO } from "../domain/money.js";
 import { sameSpec, type TrackerRecord, type TrackerSpec } from "../domain/tracker.js";
-import { assertLegalTransition, TRACKER_TRANSITIONS } from "../domain/tracker-transitions.js";
+import { assertLegalTransition } from "../domain/tracker-transitions.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { CompareAndSetOutcome, TrackerPage, TrackerQuery, TrackerStore } from "../exit/ports.js";
 import type { RedisTrackerClient } from "./redis-tracker-client.js";
@@ -38,9 +38,6 @@ export interface RedisTrackerStoreSettings {
 }
 
 export const DEFAULT_REDIS_TRACKER_STORE_SETTINGS: RedisTrackerStoreSettings = { keyPrefix: "tc:", commandTimeoutMs: 2_000, listBatch: 200 };
-
-/** The legal status changes as the CAS script reads them: "FROM>TO" words. */
-const LEGAL_EDGES = TRACKER_TRANSITIONS.map((edge) => `${TrackerStatus[edge.from]}>${TrackerStatus[edge.to]}`).join(" ");
 
 export class RedisTrackerStore implements TrackerStore {
   private readonly settings: RedisTrackerStoreSettings;
@@ -83,7 +80,6 @@ export class RedisTrackerStore implements TrackerStore {
       String(expectedVersion),
       String(next.fencingToken),
       TrackerStatus[next.status],
-      LEGAL_EDGES,
       this.key("trackers:status:"),
       quantityOk ? "1" : "0",
       next.exitCorrelationId,
@@ -159,7 +155,7 @@ export class RedisTrackerStore implements TrackerStore {
   /** Runs one Redis operation within the command timeout; Redis errors become TradingCoreError `unavailable`. */
   private async call<T>(what: string, operation: () => Promise<T>): Promise<T> {
     try {
-      return await withDeadline(this.settings.commandTimeoutMs, `tracker store ${what}`, () => operation());
+      return await beforeDeadline(this.settings.commandTimeoutMs, `tracker store ${what}`, operation());
     } catch (error) {
       if (error instanceof TradingCoreError) throw error;
       throw new TradingCoreError("unavailable", `tracker store ${what}: Redis failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
