@@ -25,6 +25,7 @@ import type { ExitLog } from "../exit/ports.js";
 import type { CallMiddleware } from "../server/call-middleware.js";
 import { EncodingSpanProcessor, otlpHttpTraceSender } from "./encoding-span-processor.js";
 import { ExplicitContextManager } from "./explicit-context-manager.js";
+import { PooledIdGenerator } from "./pooled-id-generator.js";
 import { tracingMiddleware } from "./tracing-middleware.js";
 import { TradingCoreMetrics } from "./trading-core-metrics.js";
 
@@ -103,6 +104,7 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     logRecordProcessors: [],
     instrumentations: [],
     contextManager: new ExplicitContextManager(),
+    idGenerator: new PooledIdGenerator(),
   });
   sdk.start();
   const tracing = spanProcessors.length > 0;

@@ -10,11 +10,13 @@
  * - `tradingcore.ltp.lookups` counter {ltp.source, ltp.stale}
  * - `tradingcore.reconciler.actions` observable counter {reconciler.action}
  *
- * Built on a no-op meter (no SDK), every method costs a function call.
+ * Counters and the in-flight gauge are kept here and read at each collection
+ * (see Tally); histograms are the SDK's. Built on a no-op meter (no SDK),
+ * every method costs a function call and a Map update.
  * Attributes carry enum names and kinds only, never order numbers or secrets
  * (high-cardinality or sensitive values belong on spans, not metrics).
  */
-import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from "@opentelemetry/api";
+import type { Attributes, Histogram, Meter, ObservableResult } from "@opentelemetry/api";
 import { ExitStatus, PriceSource } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ExitOutcome } from "../exit/exit-outcome.js";
 
@@ -26,51 +28,80 @@ export type ExitPath = "execute" | "resolve";
 
 export type LockResult = "acquired" | "busy" | "unavailable" | "error";
 
+/**
+ * Running totals by attribute set, reported to the SDK at each collection
+ * (observable instruments). Counting here costs a Map update; a synchronous
+ * SDK counter would serialize and sort the attributes on every add, which at
+ * several adds per exit was a tenth of a traced exit's CPU.
+ */
+class Tally {
+  private readonly totals = new Map<string, { readonly attributes: Attributes; value: number }>();
+
+  add(key: string, attributesOf: () => Attributes, by = 1): void {
+    const total = this.totals.get(key);
+    if (total) total.value += by;
+    else this.totals.set(key, { attributes: attributesOf(), value: by });
+  }
+
+  report(result: ObservableResult): void {
+    for (const { attributes, value } of this.totals.values()) result.observe(value, attributes);
+  }
+}
+
 export class TradingCoreMetrics {
-  private readonly exits: Counter;
+  private readonly exits = new Tally();
+  private readonly exitsInFlight = new Tally();
+  private readonly lockFailures = new Tally();
+  private readonly ltpLookups = new Tally();
   private readonly exitDuration: Histogram;
-  private readonly exitsInFlight: UpDownCounter;
   private readonly lockDuration: Histogram;
-  private readonly lockFailures: Counter;
-  private readonly ltpLookups: Counter;
+  /** Attribute objects of the histograms, one per set, so a record allocates none. */
+  private readonly attributeSets = new Map<string, Attributes>();
 
   constructor(private readonly meter: Meter) {
-    this.exits = meter.createCounter("tradingcore.exits", { description: "exits finished, by ExitStatus" });
+    meter.createObservableCounter("tradingcore.exits", { description: "exits finished, by ExitStatus" }).addCallback((result) => this.exits.report(result));
     this.exitDuration = meter.createHistogram("tradingcore.exit.duration", {
       description: "time from the start of an exit to its outcome",
       unit: "ms",
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
     });
-    this.exitsInFlight = meter.createUpDownCounter("tradingcore.exits.in_flight", { description: "exits running now" });
+    meter.createObservableUpDownCounter("tradingcore.exits.in_flight", { description: "exits running now" }).addCallback((result) => this.exitsInFlight.report(result));
     this.lockDuration = meter.createHistogram("tradingcore.lock.acquire.duration", {
       description: "time to acquire (or fail to acquire) an exit lock",
       unit: "ms",
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
     });
-    this.lockFailures = meter.createCounter("tradingcore.lock.acquire.failures", { description: "exit lock acquisitions that did not get the lock" });
-    this.ltpLookups = meter.createCounter("tradingcore.ltp.lookups", { description: "LTP look-ups, by the source that answered and staleness" });
+    meter
+      .createObservableCounter("tradingcore.lock.acquire.failures", { description: "exit lock acquisitions that did not get the lock" })
+      .addCallback((result) => this.lockFailures.report(result));
+    meter
+      .createObservableCounter("tradingcore.ltp.lookups", { description: "LTP look-ups, by the source that answered and staleness" })
+      .addCallback((result) => this.ltpLookups.report(result));
   }
 
   /** Counts an exit as in flight; call the returned function once with its outcome (undefined when it threw). */
   exitStarted(path: ExitPath): (outcome: ExitOutcome | undefined) => void {
     const started = performance.now();
-    const inFlight = { "exit.path": path };
-    this.exitsInFlight.add(1, inFlight);
+    const inFlight = () => ({ "exit.path": path });
+    this.exitsInFlight.add(path, inFlight, 1);
     return (outcome) => {
-      this.exitsInFlight.add(-1, inFlight);
-      const attributes: Attributes = { "exit.path": path, "exit.status": outcome ? (ExitStatus[outcome.status] ?? String(outcome.status)) : "ERROR" };
-      this.exits.add(1, attributes);
+      this.exitsInFlight.add(path, inFlight, -1);
+      const status = outcome ? (ExitStatus[outcome.status] ?? String(outcome.status)) : "ERROR";
+      const key = `${path} ${status}`;
+      const attributes = this.attributeSet(key, () => ({ "exit.path": path, "exit.status": status }));
+      this.exits.add(key, () => attributes);
       this.exitDuration.record(performance.now() - started, attributes);
     };
   }
 
   lockAcquired(result: LockResult, durationMs: number): void {
-    this.lockDuration.record(durationMs, { "lock.result": result });
-    if (result !== "acquired") this.lockFailures.add(1, { "lock.result": result });
+    const attributes = this.attributeSet(result, () => ({ "lock.result": result }));
+    this.lockDuration.record(durationMs, attributes);
+    if (result !== "acquired") this.lockFailures.add(result, () => attributes);
   }
 
   ltpLookedUp(source: PriceSource, stale: boolean): void {
-    this.ltpLookups.add(1, { "ltp.source": PriceSource[source] ?? String(source), "ltp.stale": stale });
+    this.ltpLookups.add(stale ? `${source} stale` : String(source), () => ({ "ltp.source": PriceSource[source] ?? String(source), "ltp.stale": stale }));
   }
 
   /**
@@ -84,5 +115,11 @@ export class TradingCoreMetrics {
       .addCallback((result) => {
         for (const [action, count] of Object.entries(totals())) result.observe(count, { "reconciler.action": action });
       });
+  }
+
+  private attributeSet(key: string, build: () => Attributes): Attributes {
+    let attributes = this.attributeSets.get(key);
+    if (!attributes) this.attributeSets.set(key, (attributes = build()));
+    return attributes;
   }
 }
