@@ -3,8 +3,9 @@
  * descriptor, so grpc-js clients and servers use exactly the generated
  * contract (binary protobuf, the same method paths) without a second codegen.
  */
-import { fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import { fromBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
+import { messageEncoder } from "../wire/message-encoder.js";
 
 export function grpcJsServiceDefinition(service: DescService): ServiceDefinition {
   const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
@@ -25,8 +26,10 @@ export function grpcJsMethodDefinition(method: DescMethod): MethodDefinition<unk
   };
 }
 
+/** Messages are written by the compiled encoder: the same bytes as toBinary, several times faster (wire/message-encoder.ts). */
 function serializer<D extends DescMessage>(schema: D) {
-  return (message: unknown) => Buffer.from(toBinary(schema, message as MessageShape<D>));
+  const encode = messageEncoder(schema);
+  return (message: unknown) => encode(message as MessageShape<D>);
 }
 
 function deserializer<D extends DescMessage>(schema: D) {

@@ -19,7 +19,7 @@ import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { type EncodedScopeSpans, writeScopeSpan, writeTraceRequest } from "./otlp-span-encoding.js";
-import { ProtobufWriter } from "./protobuf-writer.js";
+import { ProtobufWriter } from "../wire/protobuf-writer.js";
 
 export interface EncodingSpanProcessorOptions {
   /** Spans held (encoded, in the open batch or being sent) at most; spans ending beyond it are dropped and counted. */

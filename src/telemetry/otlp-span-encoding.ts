@@ -14,7 +14,7 @@ import type { Attributes, AttributeValue, HrTime, Link, SpanContext } from "@ope
 import type { InstrumentationScope } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
-import { type ProtobufWriter, WireType } from "./protobuf-writer.js";
+import { type ProtobufWriter, WireType } from "../wire/protobuf-writer.js";
 
 const CONTEXT_HAS_IS_REMOTE = 0x100;
 const CONTEXT_IS_REMOTE = 0x200;

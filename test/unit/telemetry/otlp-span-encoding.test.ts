@@ -6,7 +6,7 @@ import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpa
 import { describe, expect, it } from "vitest";
 import { decodeTraceRequest } from "../../../src/loadtest/otlp-span-decoder.js";
 import { writeScopeSpan, writeTraceRequest } from "../../../src/telemetry/otlp-span-encoding.js";
-import { ProtobufWriter } from "../../../src/telemetry/protobuf-writer.js";
+import { ProtobufWriter } from "../../../src/wire/protobuf-writer.js";
 
 /** Spans of every shape the sidecar can produce, and some it does not (links, arrays, long strings), from a real SDK tracer. */
 function variedSpans(): ReadableSpan[] {

@@ -1,6 +1,7 @@
 /**
- * A small protobuf wire-format writer over one growable Buffer, for encoding
- * OTLP spans as they end (otlp-span-encoding.ts).
+ * A small protobuf wire-format writer over one growable Buffer: the hot
+ * encoders use it (OTLP spans as they end, telemetry/otlp-span-encoding.ts;
+ * gRPC messages, message-encoder.ts).
  *
  * Strings, hex ids and nested messages are written in place: no intermediate
  * object, no chunk per string. A nested message's length is reserved as one
@@ -42,6 +43,24 @@ export class ProtobufWriter {
       rest >>>= 7;
     }
     this.buffer[this.position++] = rest;
+    return this;
+  }
+
+  /** A signed 32-bit integer (int32, enum): a negative one takes ten bytes, sign-extended to 64 bits. */
+  int32(value: number): this {
+    return value >= 0 ? this.varint(value) : this.int64(value);
+  }
+
+  /** Any 64-bit integer given as a bigint (int64 and uint64 alike: two's complement, ten bytes when negative). */
+  varint64(value: bigint): this {
+    let rest = BigInt.asUintN(64, value);
+    if (rest <= 0x1f_ffff_ffff_ffffn) return this.varint(Number(rest));
+    this.reserve(10);
+    while (rest > 0x7fn) {
+      this.buffer[this.position++] = Number(rest & 0x7fn) | 0x80;
+      rest >>= 7n;
+    }
+    this.buffer[this.position++] = Number(rest);
     return this;
   }
 
@@ -89,6 +108,13 @@ export class ProtobufWriter {
     const lowSum = (fromHighSeconds % 0x10000) * 0x10000 + (fromLowSeconds % TWO_POW_32) + nanos; // < 3 · 2^32
     const high = Math.floor(fromHighSeconds / 0x10000) + Math.floor(fromLowSeconds / TWO_POW_32) + Math.floor(lowSum / TWO_POW_32);
     return this.fixed64(lowSum % TWO_POW_32, high);
+  }
+
+  float(value: number): this {
+    this.reserve(4);
+    this.buffer.writeFloatLE(value, this.position);
+    this.position += 4;
+    return this;
   }
 
   double(value: number): this {
