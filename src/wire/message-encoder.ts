@@ -27,7 +27,10 @@ const LEGACY_REQUIRED = 3;
 
 const compiled = new WeakMap<DescMessage, MessageWriter>();
 /** One writer for every encode: encoding is synchronous, and the bytes are copied out at the end. */
-const shared = new ProtobufWriter(16 * 1024);
+const SHARED_BYTES = 16 * 1024;
+/** A writer grown past this by one large message (a long tracker list) is not kept. */
+const SHARED_BYTES_KEPT = 1024 * 1024;
+let shared = new ProtobufWriter(SHARED_BYTES);
 
 /** An encoder of `schema` messages to binary protobuf, byte for byte what `toBinary` writes. */
 export function messageEncoder<D extends DescMessage>(schema: D): (message: MessageShape<D>) => Buffer {
@@ -36,7 +39,9 @@ export function messageEncoder<D extends DescMessage>(schema: D): (message: Mess
   return (message) => {
     shared.clear();
     write(shared, message);
-    return shared.take();
+    const bytes = shared.take();
+    if (shared.capacity > SHARED_BYTES_KEPT) shared = new ProtobufWriter(SHARED_BYTES);
+    return bytes;
   };
 }
 

@@ -26,6 +26,11 @@ export class ProtobufWriter {
     return this.position;
   }
 
+  /** Bytes the writer holds room for. */
+  get capacity(): number {
+    return this.buffer.length;
+  }
+
   tag(field: number, wireType: WireType): this {
     return this.varint(field * 8 + wireType);
   }
