@@ -32,6 +32,12 @@ import { defineScript, type CommandParser } from "redis";
  *   is slower, never less safe. Taking the proposal alone would let a client
  *   whose clock lags restart a vanished counter below tokens already used.
  * (Doubles hold µs timestamps exactly until the year 2255.)
+ *
+ * The counter expires ARGV[4] ms after the resource was last locked, so the
+ * counters of exited trackers do not pile up on the nodes forever. That is
+ * safe for the same reason a vanished counter is: a counter started again
+ * days later starts at a clock reading days above every token the old one
+ * handed out.
  */
 export const ACQUIRE = defineScript({
   NUMBER_OF_KEYS: 2,
@@ -43,17 +49,19 @@ if fence == 1 then
   fence = math.max(tonumber(ARGV[3]), tonumber(now[1]) * 1000000 + tonumber(now[2]))
   redis.call('set', KEYS[2], string.format('%.0f', fence))
 end
+redis.call('pexpire', KEYS[2], ARGV[4])
 return fence`,
-  parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number, proposedFence: number) {
+  parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number, proposedFence: number, fenceIdleTtlMs: number) {
     parser.pushKeys([lockKey, fenceKey]);
-    parser.push(value, String(ttlMs), String(proposedFence));
+    parser.push(value, String(ttlMs), String(proposedFence), String(fenceIdleTtlMs));
   },
   transformReply: asInteger,
 });
 
 /**
  * Only while the node still holds our value: PEXPIRE to a fresh TTL and raise
- * the fence counter to `token` (never lower it). Answers 1 when held, 0 when not.
+ * the fence counter to `token` (never lower it), its idle expiry renewed to
+ * ARGV[4] ms. Answers 1 when held, 0 when not.
  * After an ACQUIRE whose nodes disagreed on the counter, this publishes the
  * chosen token to the nodes that lag, while the lock is held there.
  */
@@ -65,10 +73,11 @@ redis.call('pexpire', KEYS[1], ARGV[2])
 if tonumber(ARGV[3]) > tonumber(redis.call('get', KEYS[2]) or '0') then
   redis.call('set', KEYS[2], ARGV[3])
 end
+redis.call('pexpire', KEYS[2], ARGV[4])
 return 1`,
-  parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number, token: number) {
+  parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number, token: number, fenceIdleTtlMs: number) {
     parser.pushKeys([lockKey, fenceKey]);
-    parser.push(value, String(ttlMs), String(token));
+    parser.push(value, String(ttlMs), String(token), String(fenceIdleTtlMs));
   },
   transformReply: asInteger,
 });

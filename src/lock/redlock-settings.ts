@@ -12,6 +12,12 @@ export interface RedlockSettings {
   readonly driftConstantMs: number;
   /** A held lock is extended every ttl × extendFraction while it is held. */
   readonly extendFraction: number;
+  /**
+   * A resource's fence counter is dropped from a node this long after the
+   * resource was last locked (days: far above any lock TTL and clock offset,
+   * so a counter started again still counts above every earlier token).
+   */
+  readonly fenceIdleTtlMs: number;
 }
 
 export const DEFAULT_REDLOCK_SETTINGS: RedlockSettings = {
@@ -22,6 +28,7 @@ export const DEFAULT_REDLOCK_SETTINGS: RedlockSettings = {
   driftFactor: 0.01,
   driftConstantMs: 2,
   extendFraction: 1 / 3,
+  fenceIdleTtlMs: 7 * 24 * 3_600_000,
 };
 
 /** The drift allowance for a TTL, ms. */

@@ -108,7 +108,7 @@ export class Redlock implements ExitLock {
     const started = performance.now();
     const fences = await this.askAll(
       this.nodes,
-      (node) => node.redlockAcquire(resource, fenceKey, value, ttlMs, proposedFence),
+      (node) => node.redlockAcquire(resource, fenceKey, value, ttlMs, proposedFence, this.settings.fenceIdleTtlMs),
       (sofar) => {
         if (count(sofar, -1) >= this.quorum) return true;
         // Counters that started at our proposal agree by construction, and a node not heard from yet may be
@@ -144,7 +144,7 @@ export class Redlock implements ExitLock {
       return fence !== undefined && fence > 0 && fence < token;
     });
     if (lagging.length === 0) return agreeing >= this.quorum;
-    const raise = this.askAll(lagging, (node) => node.redlockExtend(resource, fenceKeyOf(resource), value, ttlMs, token));
+    const raise = this.askAll(lagging, (node) => node.redlockExtend(resource, fenceKeyOf(resource), value, ttlMs, token, this.settings.fenceIdleTtlMs));
     // With a quorum already agreeing, the lagging nodes are raised in the background, to keep them in step.
     if (agreeing >= this.quorum) return true;
     return agreeing + count(await raise, 1) >= this.quorum;
@@ -171,7 +171,7 @@ export class Redlock implements ExitLock {
     const fenceKey = fenceKeyOf(lease.resource);
     const answers = await this.askAll(
       this.nodes,
-      (node) => node.redlockExtend(lease.resource, fenceKey, lease.value, ttlMs, lease.fencingToken),
+      (node) => node.redlockExtend(lease.resource, fenceKey, lease.value, ttlMs, lease.fencingToken, this.settings.fenceIdleTtlMs),
       (sofar) => count(sofar, 1) >= this.quorum,
     );
     if (count(answers, 1) >= this.quorum) return started + ttlMs - driftMs(this.settings, ttlMs);

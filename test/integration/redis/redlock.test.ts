@@ -85,6 +85,36 @@ describe.each([3, 5])("Redlock on %i nodes", (nodeCount) => {
     }, SLOW);
   });
 
+  describe("when a resource has not been locked for a long time", () => {
+    it("keeps its fence counter only that long after the last lock, and a counter started again still counts above every earlier token", async () => {
+      const lock = await cluster.redlock({ fenceIdleTtlMs: 300 });
+      const resource = "lock:exit:idle";
+      const first = leaseOf(await lock.acquire(resource, 5_000));
+      expect(await lock.release(first)).toBe("released");
+      const ttls = await Promise.all(cluster.servers.map((_, i) => cluster.raw(i, (client) => client.pTTL(`${resource}:fence`))));
+      for (const ttl of ttls) {
+        expect(ttl).toBeGreaterThan(0);
+        expect(ttl).toBeLessThanOrEqual(300);
+      }
+
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const left = await Promise.all(cluster.servers.map((_, i) => cluster.raw(i, (client) => client.exists(`${resource}:fence`))));
+      expect(left).toEqual(left.map(() => 0));
+
+      const again = leaseOf(await lock.acquire(resource, 5_000));
+      expect(again.fencingToken).toBeGreaterThan(first.fencingToken);
+      expect(await lock.release(again)).toBe("released");
+    }, SLOW);
+
+    it("gives a fence counter the default idle expiry of days, renewed by each lock", async () => {
+      const lock = await cluster.redlock();
+      const resource = "lock:exit:idle-default";
+      expect(await lock.release(leaseOf(await lock.acquire(resource, 5_000)))).toBe("released");
+      const ttl = await cluster.raw(0, (client) => client.pTTL(`${resource}:fence`));
+      expect(ttl).toBeGreaterThan(6 * 24 * 3_600_000);
+    }, SLOW);
+  });
+
   describe("when a resource's counter survives on one slow node only, and the others start theirs", () => {
     it("waits for the slow node and hands out a token above its counter, published to a quorum", async () => {
       const lock = await cluster.redlock();
