@@ -30,6 +30,7 @@ import { loadTlsMaterial, type TlsMaterial } from "./server/tls-material.js";
 import { HealthState, ServingStatus } from "./server/health-state.js";
 import { registerRoutes, SERVED_SERVICES, SUBSCRIPTIONS, tradingCoreServices } from "./server/routes.js";
 import type { TradingCoreServices } from "./server/services.js";
+import { MemoryOwedExits } from "./store/memory-owed-exits.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
 import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
@@ -132,6 +133,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     events,
     log,
     parkedUpdates: orderUpdates,
+    owedExits: redis?.owedExits ?? new MemoryOwedExits(),
     settings: { graceMs: config.reconcilerGraceMs, intervalMs: config.reconcilerIntervalMs, retryBudget: config.reconcilerRetryBudget },
   });
   if (telemetry.metering) telemetry.metrics.observeReconciler(() => ({ ...reconciler.counters }));

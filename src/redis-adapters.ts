@@ -1,6 +1,7 @@
 /**
  * The Redis half of the composition root: when a Redis setting is present,
- * the tracker store, the shared tick cache, the paper order book (REDIS_URL)
+ * the tracker store, the shared tick cache, the paper order book, the owed
+ * exit retries (REDIS_URL)
  * and the Redlock exit lock (REDIS_LOCK_URLS, else REDIS_URL) are built here
  * for main.ts. Without any Redis setting nothing here runs and the embedded
  * adapters stay.
@@ -15,6 +16,7 @@ import { connectLockClient, createRedisLockClient, type RedisLockClient } from "
 import { redactedUrl } from "./redis-connection.js";
 import { Redlock } from "./lock/redlock.js";
 import { RedisPaperOrderBook } from "./router/redis-paper-order-book.js";
+import { RedisOwedExits } from "./store/redis-owed-exits.js";
 import { createRedisTrackerClient, type RedisTrackerClient } from "./store/redis-tracker-client.js";
 import { RedisTrackerStore } from "./store/redis-tracker-store.js";
 import { createRedisTickClient, type RedisTickClient } from "./ticks/redis-tick-client.js";
@@ -28,6 +30,7 @@ export interface RedisAdapters {
   readonly store?: RedisTrackerStore;
   readonly ticks?: RedisTickCache;
   readonly orderBook?: RedisPaperOrderBook;
+  readonly owedExits?: RedisOwedExits;
   readonly lock?: Redlock;
   /** Flushes the tick write-behind and closes every connection. */
   close(): Promise<void>;
@@ -45,7 +48,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
     await Promise.all(clients.map((client) => (client.isReady ? client.close().catch(() => client.destroy()) : client.isOpen ? client.destroy() : undefined)));
   };
   try {
-    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook"> = {};
+    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits"> = {};
     if (config.redisUrl) {
       const storeClient = createRedisTrackerClient(config.redisUrl, { log });
       const tickClient = createRedisTickClient(config.redisUrl, { log });
@@ -55,6 +58,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
         store: new RedisTrackerStore(storeClient, { keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }),
         ticks: new RedisTickCache(tickClient, {}, log),
         orderBook: new RedisPaperOrderBook(storeClient, config.redisKeyPrefix),
+        owedExits: new RedisOwedExits(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
       };
     }
     const lockUrls = config.redisLockUrls.length > 0 ? config.redisLockUrls : [config.redisUrl];

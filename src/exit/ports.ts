@@ -54,6 +54,22 @@ export interface TrackerStore {
   findByCorrelationId(correlationId: string): Promise<TrackerRecord | undefined>;
 }
 
+/**
+ * The exits the reconciler owes a retry (refused after the system had
+ * answered for them), with the retries used so far, kept where a restarted
+ * process finds them. Every call is idempotent.
+ */
+export interface OwedExits {
+  /** Records that `orderNo` is owed a retry; one already owed keeps its count. */
+  owe(orderNo: string): Promise<void>;
+  /** Records how many retries `orderNo` has used. */
+  retried(orderNo: string, retries: number): Promise<void>;
+  /** `orderNo` is owed nothing any more (exited, reported, or gone). */
+  settle(orderNo: string): Promise<void>;
+  /** Every owed order_no with its retries used. */
+  all(): Promise<Map<string, number>>;
+}
+
 // ── Exit lock ────────────────────────────────────────────────────────────────
 
 export interface LockLease {

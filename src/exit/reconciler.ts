@@ -22,8 +22,9 @@
  *   and a RECONCILED event with ROUTER_REJECTED) and left ACTIVE.
  * - Idempotent: a pass over intents whose broker orders did not change
  *   changes nothing. Passes never overlap; `stop` waits for the running one.
- * - Owed retries live in memory: after a restart an ACTIVE tracker whose exit
- *   was refused stays ACTIVE (visible), and is not retried by this process.
+ * - Owed retries survive a restart when `owedExits` is durable (Redis): the
+ *   first pass of a new process picks them up with the retries already used.
+ *   A failed write there is logged; this process still retries from memory.
  */
 import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
@@ -32,7 +33,7 @@ import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
 import { BATCH_SPANS, type TraceParent, NO_TRACE_PARENT, inParentSpan } from "./exit-tracing.js";
 import { type ReconcilerCounters, addInto, classifyResolution, countResolution, emptyCounters, hasWork } from "./reconciler-counters.js";
-import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
+import type { Clock, ExitEventSink, ExitLog, OwedExits, TrackerStore } from "./ports.js";
 
 export interface ReconcilerSettings {
   /** An EXITING intent younger than this is left to the exit that made it, ms. */
@@ -65,6 +66,8 @@ export interface ReconcilerDeps {
   readonly events: ExitEventSink;
   readonly log: ExitLog;
   readonly parkedUpdates?: ParkedOrderUpdates;
+  /** Where owed retries are kept across restarts; in memory only when absent. */
+  readonly owedExits?: OwedExits;
   readonly settings?: Partial<ReconcilerSettings>;
 }
 
@@ -77,6 +80,8 @@ export class Reconciler {
   readonly settings: ReconcilerSettings;
   private readonly totals = emptyCounters();
   private readonly owed = new Map<string, { retries: number }>();
+  /** Whether the owed exits recorded by earlier processes have been read. */
+  private owedLoaded = false;
   private running: Promise<ReconcilerCounters> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -126,7 +131,9 @@ export class Reconciler {
 
   /** Records that the exit of `orderNo` was refused after the system answered for it: retry it within the budget. */
   owe(orderNo: string): void {
-    if (!this.owed.has(orderNo)) this.owed.set(orderNo, { retries: 0 });
+    if (this.owed.has(orderNo)) return;
+    this.owed.set(orderNo, { retries: 0 });
+    this.persist(orderNo, "record an owed retry", (owed) => owed.owe(orderNo));
   }
 
   private pass(options: PassOptions): Promise<ReconcilerCounters> {
@@ -140,12 +147,25 @@ export class Reconciler {
   private async passSteps(options: PassOptions, pass: TraceParent): Promise<ReconcilerCounters> {
     const tally = emptyCounters();
     tally.passes = 1;
+    await this.loadOwed(tally);
     await this.applyParked(tally);
     await this.resolveIntents(tally, options.ignoreGrace ? Infinity : this.deps.clock.now() - this.settings.graceMs, pass);
     await this.retryOwed(tally, pass);
     addInto(this.totals, tally);
     if (hasWork(tally)) this.deps.log.info({ reconciler: { ...tally }, owedRetries: this.owed.size }, "reconciler pass");
     return tally;
+  }
+
+  /** Once per process: the exits earlier processes were owed, with the retries they used. */
+  private async loadOwed(tally: ReconcilerCounters): Promise<void> {
+    if (this.owedLoaded || !this.deps.owedExits) return;
+    try {
+      for (const [orderNo, retries] of await this.deps.owedExits.all()) if (!this.owed.has(orderNo)) this.owed.set(orderNo, { retries });
+      this.owedLoaded = true;
+    } catch (error) {
+      tally.failures++;
+      this.deps.log.error({ err: error }, "reconciler could not read the owed retries; the next pass tries again");
+    }
   }
 
   private async applyParked(tally: ReconcilerCounters): Promise<void> {
@@ -199,7 +219,7 @@ export class Reconciler {
     const action = classifyResolution(listed, outcome);
     countResolution(tally, action, outcome);
     if (outcome.tracker?.status === TrackerStatus.ACTIVE && action !== "settled-elsewhere") this.owe(listed.orderNo);
-    if (action === "exited") this.owed.delete(listed.orderNo);
+    if (action === "exited") this.settle(listed.orderNo);
     if (action !== "unresolved" && action !== "settled-elsewhere") {
       this.report(outcome.tracker ?? listed, outcome.status, `reconciled (${action}): ${outcome.message}`);
     }
@@ -212,7 +232,7 @@ export class Reconciler {
       const tracker = await this.deps.store.get(orderNo).catch(() => undefined);
       if (tracker?.status === TrackerStatus.EXITING) continue;
       if (tracker?.status !== TrackerStatus.ACTIVE) {
-        this.owed.delete(orderNo);
+        this.settle(orderNo);
         continue;
       }
       if (debt.retries >= this.settings.retryBudget) {
@@ -241,7 +261,7 @@ export class Reconciler {
       case ExitStatus.EXITED:
       case ExitStatus.ALREADY_EXITED:
         tally.exited++;
-        this.owed.delete(tracker.orderNo);
+        this.settle(tracker.orderNo);
         break;
       case ExitStatus.EXIT_IN_PROGRESS:
       case ExitStatus.LOCK_UNAVAILABLE:
@@ -251,9 +271,10 @@ export class Reconciler {
       case ExitStatus.NOT_ACTIVE:
       case ExitStatus.TRACKER_NOT_FOUND:
       case ExitStatus.INVALID_REQUEST:
-        this.owed.delete(tracker.orderNo);
+        this.settle(tracker.orderNo);
         break;
       default: // refused again, or unknown (EXITING: a later pass resolves it)
+        this.persist(tracker.orderNo, "record a retry", (owed) => owed.retried(tracker.orderNo, debt.retries));
         break;
     }
     this.report(outcome.tracker ?? tracker, outcome.status, `reconciler retry ${debt.retries} of ${this.settings.retryBudget}: ${outcome.message}`);
@@ -261,11 +282,23 @@ export class Reconciler {
 
   private giveUp(tracker: TrackerRecord, tally: ReconcilerCounters): void {
     tally.retriesExhausted++;
-    this.owed.delete(tracker.orderNo);
+    this.settle(tracker.orderNo);
     const open = tracker.quantity.minus(tracker.exitedQuantity).toFixed();
     const message = `exit refused ${this.settings.retryBudget + 1} times; retry budget exhausted, position stays ACTIVE with ${open} open`;
     this.deps.log.error({ orderNo: tracker.orderNo, correlationId: tracker.exitCorrelationId, open }, message);
     this.report(tracker, ExitStatus.ROUTER_REJECTED, message);
+  }
+
+  private settle(orderNo: string): void {
+    if (!this.owed.delete(orderNo)) return;
+    this.persist(orderNo, "settle an owed retry", (owed) => owed.settle(orderNo));
+  }
+
+  /** Writes through to the durable record without holding up the pass; a failure is logged, memory stays right. */
+  private persist(orderNo: string, what: string, write: (owed: OwedExits) => Promise<void>): void {
+    const owedExits = this.deps.owedExits;
+    if (!owedExits) return;
+    write(owedExits).catch((error: unknown) => this.deps.log.error({ orderNo, err: error }, `reconciler could not ${what}`));
   }
 
   private report(tracker: TrackerRecord, status: ExitStatus, message: string): void {

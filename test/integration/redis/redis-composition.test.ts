@@ -5,7 +5,8 @@
  */
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExitStatus, PriceSource, Segment } from "../../../gen/tradingcore/v1/common_pb.js";
+import { ExitStatus, PriceSource, Segment, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import { BrokerOrderStatus } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { defaultConfig, type Config } from "../../../src/config.js";
 import { Money } from "../../../src/domain/money.js";
 import { startTradingCore } from "../../../src/main.js";
@@ -68,6 +69,31 @@ describe("startTradingCore with REDIS_URL and REDIS_LOCK_URLS", () => {
     try {
       expect((await reopened.services.store.get("COMPOSED-1"))?.exitPrice?.toFixed()).toBe("1501.5");
       expect((await reopened.services.ticks.resolver.resolve({ segment: Segment.NSE_EQ, securityId: "1333" })).source).toBe(PriceSource.REDIS);
+    } finally {
+      await reopened.stop();
+    }
+  }, SLOW);
+  it("keeps the exits the reconciler owes in Redis: a refusal after EXITED is retried by the next process", async () => {
+    const config = configWith({ redisUrl: redis.url, redisKeyPrefix: "owed:", redisConnectTimeoutMs: 2_000, reconcilerIntervalMs: 600_000 });
+    const core = await startTradingCore(config, { log: silent });
+    let correlationId: string;
+    try {
+      await core.services.store.register(trackerSpec("OWED-1"), Date.now());
+      core.services.ticks.sink.write([{ segment: Segment.NSE_EQ, securityId: "1333", ltp: new Money("1501.5"), timeMs: Date.now() }]);
+      const exited = await core.services.engine.execute(exitCommand("OWED-1"));
+      expect(exited.status).toBe(ExitStatus.EXITED);
+      correlationId = exited.correlationId!;
+      // The broker cancels the order after all: the tracker goes back to ACTIVE and the reconciler owes its exit.
+      const refused = await core.services.orderUpdates.apply({ correlationId, orderId: exited.exitOrderId ?? "", status: BrokerOrderStatus.CANCELLED, updateTimeMs: Date.now() });
+      expect(refused.tracker?.status).toBe(TrackerStatus.ACTIVE);
+    } finally {
+      await core.stop();
+    }
+    const reopened = await startTradingCore(config, { log: silent });
+    try {
+      const tracker = await reopened.services.store.get("OWED-1");
+      expect(tracker).toMatchObject({ status: TrackerStatus.EXITED, exitAttempt: 2 });
+      expect(tracker!.exitCorrelationId).not.toBe(correlationId!);
     } finally {
       await reopened.stop();
     }

@@ -6,20 +6,23 @@ import { Money } from "../../../src/domain/money.js";
 import { TradingCoreError } from "../../../src/domain/trading-core-error.js";
 import type { TrackerRecord } from "../../../src/domain/tracker.js";
 import { ExitEngine } from "../../../src/exit/exit-engine.js";
+import type { OwedExits } from "../../../src/exit/ports.js";
 import { Reconciler, type ReconcilerSettings } from "../../../src/exit/reconciler.js";
 import { NO_FAULTS } from "../../../src/router/paper-router.js";
+import { MemoryOwedExits } from "../../../src/store/memory-owed-exits.js";
 import { MemoryTrackerStore } from "../../../src/store/memory-tracker-store.js";
 import { drain, type ExitWorld, exitWorld, TEST_ENGINE_SETTINGS } from "./exit-world.js";
 
 const GRACE_MS = 10_000;
 
-function reconcilerOf(world: ExitWorld, settings: Partial<ReconcilerSettings> = {}) {
+function reconcilerOf(world: ExitWorld, settings: Partial<ReconcilerSettings> = {}, owedExits?: OwedExits) {
   return new Reconciler({
     engine: world.engine,
     store: world.store,
     clock: world.clock,
     events: world.events,
     log: world.log,
+    ...(owedExits ? { owedExits } : {}),
     settings: { graceMs: GRACE_MS, retryBudget: 3, ...settings },
   });
 }
@@ -137,6 +140,51 @@ describe("Reconciler when the exit order was rejected", () => {
     const last = (await drain(watch, 100)).at(-1);
     expect(last).toMatchObject({ kind: ExitEventKind.RECONCILED, status: ExitStatus.ROUTER_REJECTED });
     expect(world.router.ordersFor("ORD-1")).toBe(0);
+  });
+});
+
+describe("Reconciler after a restart, with the owed retries of the process before it", () => {
+  /** ORD-1 refused after the system answered for it, and refused once more on the first process's retry. */
+  async function refusedTwice(owedExits: OwedExits, retryBudget: number) {
+    const world = exitWorld();
+    await world.register("ORD-1");
+    await exitWithLostReply(world, "ORD-1", { rejectRate: 1 });
+    world.router.faults = { ...NO_FAULTS, rejectRate: 1 };
+    world.clock.advance(GRACE_MS + 1);
+    const before = reconcilerOf(world, { retryBudget }, owedExits);
+    expect(await before.runOnce()).toMatchObject({ reverted: 1, retried: 1 });
+    await before.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    world.router.faults = NO_FAULTS;
+    return world;
+  }
+
+  it("retries the exit the earlier process owed, to EXITED, and then owes nothing", async () => {
+    const owedExits = new MemoryOwedExits();
+    const world = await refusedTwice(owedExits, 3);
+    expect(await owedExits.all()).toEqual(new Map([["ORD-1", 1]]));
+    const after = reconcilerOf(world, {}, owedExits);
+    expect(await after.runOnce()).toMatchObject({ retried: 1, exited: 1 });
+    expect((await world.tracker("ORD-1")).status).toBe(TrackerStatus.EXITED);
+    expect(world.router.ordersFor("ORD-1")).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await owedExits.all()).toEqual(new Map());
+  });
+
+  it("counts the retries the earlier process used against the budget: none is placed past it", async () => {
+    const owedExits = new MemoryOwedExits();
+    const world = await refusedTwice(owedExits, 1);
+    const after = reconcilerOf(world, { retryBudget: 1 }, owedExits);
+    expect(await after.runOnce()).toMatchObject({ retried: 0, retriesExhausted: 1 });
+    expect((await world.tracker("ORD-1")).status).toBe(TrackerStatus.ACTIVE);
+    expect(world.router.ordersFor("ORD-1")).toBe(0);
+    expect(world.log.lines.some((l) => l.level === "error" && /retry budget exhausted/.test(l.message))).toBe(true);
+  });
+
+  it("retries nothing it was not told about: without the record, the refused exit stays ACTIVE", async () => {
+    const world = await refusedTwice(new MemoryOwedExits(), 3);
+    expect(await reconcilerOf(world).runOnce()).toMatchObject({ retried: 0 });
+    expect((await world.tracker("ORD-1")).status).toBe(TrackerStatus.ACTIVE);
   });
 });
 
