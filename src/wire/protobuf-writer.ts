@@ -69,17 +69,9 @@ export class ProtobufWriter {
     return this;
   }
 
-  /** A signed 64-bit integer as protobuf int64 writes it (a negative one takes ten bytes, two's complement). */
+  /** A signed 64-bit integer given as a number, as protobuf int64 writes it (a negative one takes ten bytes, two's complement). */
   int64(value: number): this {
-    if (value >= 0) return this.varint(value);
-    let rest = BigInt.asUintN(64, BigInt(value));
-    this.reserve(10);
-    while (rest > 0x7fn) {
-      this.buffer[this.position++] = Number(rest & 0x7fn) | 0x80;
-      rest >>= 7n;
-    }
-    this.buffer[this.position++] = Number(rest);
-    return this;
+    return value >= 0 ? this.varint(value) : this.varint64(BigInt(value));
   }
 
   bool(value: boolean): this {

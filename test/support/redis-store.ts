@@ -1,4 +1,5 @@
 /** A RedisTrackerStore per test, each in its own key namespace on one shared redis-server. */
+import { afterAll, beforeAll } from "vitest";
 import { randomUUID } from "node:crypto";
 import { createRedisTrackerClient, type RedisTrackerClient } from "../../src/store/redis-tracker-client.js";
 import { RedisTrackerStore } from "../../src/store/redis-tracker-store.js";
@@ -30,4 +31,22 @@ export class RedisStoreHarness {
     await Promise.all(this.clients.map((client) => (client.isOpen ? client.destroy() : undefined)));
     await this.server.destroy();
   }
+}
+
+/**
+ * One redis-server for the calling test file: started before its tests and
+ * stopped after them. Answers the harness, for use inside tests.
+ */
+export function redisStoreHarnessForFile(timeoutMs = 60_000): () => RedisStoreHarness {
+  let harness: RedisStoreHarness | undefined;
+  beforeAll(async () => {
+    harness = await RedisStoreHarness.start();
+  }, timeoutMs);
+  afterAll(async () => {
+    await harness?.destroy();
+  }, timeoutMs);
+  return () => {
+    if (!harness) throw new Error("the Redis harness is not started yet: call it inside a test");
+    return harness;
+  };
 }

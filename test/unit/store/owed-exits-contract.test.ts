@@ -1,25 +1,17 @@
 /** The OwedExits contract, run against every adapter: what the reconciler relies on to keep its owed retries. */
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { OwedExits } from "../../../src/exit/ports.js";
 import { MemoryOwedExits } from "../../../src/store/memory-owed-exits.js";
 import { RedisOwedExits } from "../../../src/store/redis-owed-exits.js";
-import { RedisStoreHarness } from "../../support/redis-store.js";
+import { redisStoreHarnessForFile } from "../../support/redis-store.js";
 
 const SLOW = 60_000;
-let redis: RedisStoreHarness | undefined;
-
-beforeAll(async () => {
-  redis = await RedisStoreHarness.start();
-}, SLOW);
-
-afterAll(async () => {
-  await redis?.destroy();
-}, SLOW);
+const redis = redisStoreHarnessForFile(SLOW);
 
 const adapters: Array<[string, () => Promise<OwedExits>]> = [
   ["MemoryOwedExits", async () => new MemoryOwedExits()],
-  ["RedisOwedExits", async () => new RedisOwedExits(await redis!.client(), `test:${randomUUID()}:`, 2_000)],
+  ["RedisOwedExits", async () => new RedisOwedExits(await redis().client(), `test:${randomUUID()}:`, 2_000)],
 ];
 
 describe.each(adapters)("%s", (_name, make) => {
@@ -51,10 +43,10 @@ describe.each(adapters)("%s", (_name, make) => {
 describe("RedisOwedExits", () => {
   it("is read by another process on the same Redis and prefix", async () => {
     const prefix = `test:${randomUUID()}:`;
-    const first = new RedisOwedExits(await redis!.client(), prefix, 2_000);
+    const first = new RedisOwedExits(await redis().client(), prefix, 2_000);
     await first.owe("ORD-1");
     await first.retried("ORD-1", 1);
-    const second = new RedisOwedExits(await redis!.client(), prefix, 2_000);
+    const second = new RedisOwedExits(await redis().client(), prefix, 2_000);
     expect(await second.all()).toEqual(new Map([["ORD-1", 1]]));
   }, SLOW);
 });

@@ -2,29 +2,21 @@
  * The TrackerStore contract, run against every adapter: what the exit engine
  * may rely on whichever store is configured.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ExitReasonCode, Segment, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import { Money } from "../../../src/domain/money.js";
 import type { TrackerRecord } from "../../../src/domain/tracker.js";
 import type { TrackerStore } from "../../../src/exit/ports.js";
 import { MemoryTrackerStore } from "../../../src/store/memory-tracker-store.js";
 import { trackerSpec } from "../../support/exit-fixtures.js";
-import { RedisStoreHarness } from "../../support/redis-store.js";
+import { redisStoreHarnessForFile } from "../../support/redis-store.js";
 
 const SLOW = 60_000;
-let redis: RedisStoreHarness | undefined;
-
-beforeAll(async () => {
-  redis = await RedisStoreHarness.start();
-}, SLOW);
-
-afterAll(async () => {
-  await redis?.destroy();
-}, SLOW);
+const redis = redisStoreHarnessForFile(SLOW);
 
 const adapters: Array<[string, () => Promise<TrackerStore>]> = [
   ["MemoryTrackerStore", async () => new MemoryTrackerStore()],
-  ["RedisTrackerStore", async () => redis!.store()],
+  ["RedisTrackerStore", async () => redis().store()],
 ];
 
 function intentOf(tracker: TrackerRecord, token: number, attempt = tracker.exitAttempt + 1): TrackerRecord {
