@@ -134,15 +134,20 @@ export class EncodingSpanProcessor implements SpanProcessor {
     this.sending.add(sent);
   }
 
+  /** Never rejects: telemetry that fails is reported, and the sidecar carries on. */
   private async send(batch: Batch): Promise<void> {
     for (const [resource, scopes] of batch.groups) {
-      // Resource detectors may still be running just after start-up; the request needs their attributes.
-      if (resource.asyncAttributesPending) await resource.waitForAsyncAttributes?.();
-      const encoded: EncodedScopeSpans[] = [...scopes].map(([scope, writer]) => ({ scope, spans: writer.view() }));
-      const request = new ProtobufWriter(encoded.reduce((bytes, { spans }) => bytes + spans.length, 1024));
-      writeTraceRequest(request, resource, encoded);
-      const result = await new Promise<ExportResult>((resolve) => this.sender.send(request.take(), resolve));
-      if (result.code !== ExportResultCode.SUCCESS) diag.error(`tracing: sending ${batch.spans} spans failed`, result.error);
+      try {
+        // Resource detectors may still be running just after start-up; the request needs their attributes.
+        if (resource.asyncAttributesPending) await resource.waitForAsyncAttributes?.();
+        const encoded: EncodedScopeSpans[] = [...scopes].map(([scope, writer]) => ({ scope, spans: writer.view() }));
+        const request = new ProtobufWriter(encoded.reduce((bytes, { spans }) => bytes + spans.length, 1024));
+        writeTraceRequest(request, resource, encoded);
+        const result = await new Promise<ExportResult>((resolve) => this.sender.send(request.take(), resolve));
+        if (result.code !== ExportResultCode.SUCCESS) diag.error(`tracing: sending ${batch.spans} spans failed`, result.error);
+      } catch (error) {
+        diag.error(`tracing: sending ${batch.spans} spans failed`, error);
+      }
     }
   }
 }

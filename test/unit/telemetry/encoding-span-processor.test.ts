@@ -117,3 +117,29 @@ describe("the requests it sends", () => {
     await flushed;
   });
 });
+
+describe("EncodingSpanProcessor when sending throws", () => {
+  it("reports it and keeps going: a flush resolves, and later spans are still sent", async () => {
+    const sent: string[] = [];
+    let failNext = true;
+    const sender: TraceRequestSender = {
+      send: (bytes, done) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error("exporter broke");
+        }
+        sent.push(...decodeTraceRequest(bytes).map((span) => span.name));
+        done({ code: ExportResultCode.SUCCESS });
+      },
+      forceFlush: async () => {},
+      shutdown: async () => {},
+    };
+    const processor = new EncodingSpanProcessor(sender, LARGE);
+    const tracer = tracerOn(processor);
+    tracer.startSpan("lost").end();
+    await expect(processor.forceFlush()).resolves.toBeUndefined();
+    tracer.startSpan("after").end();
+    await processor.forceFlush();
+    expect(sent).toEqual(["after"]);
+  });
+});
