@@ -88,7 +88,17 @@ export class EncodingSpanProcessor implements SpanProcessor {
       this.droppedSinceSend++;
       return;
     }
-    writeScopeSpan(this.writerFor(span), span);
+    const writer = this.writerFor(span);
+    const before = writer.length;
+    try {
+      writeScopeSpan(writer, span);
+    } catch (error) {
+      // Runs inside span.end(), inside an exit: a span that cannot be encoded is dropped, never thrown.
+      writer.truncate(before);
+      this.dropped++;
+      diag.error(`tracing: span ${span.name} could not be encoded and was dropped`, error);
+      return;
+    }
     this.batch.spans++;
     this.queued++;
     if (this.batch.spans >= this.options.maxExportBatchSize) this.sendBatch();

@@ -211,6 +211,11 @@ export class ProtobufWriter {
     this.position = 0;
   }
 
+  /** Drops what was written after the first `length` bytes (a message that failed half-way). */
+  truncate(length: number): void {
+    this.position = Math.min(this.position, length);
+  }
+
   private reserve(bytes: number): void {
     if (this.position + bytes <= this.buffer.length) return;
     const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.position + bytes));

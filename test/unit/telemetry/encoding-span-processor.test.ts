@@ -143,3 +143,19 @@ describe("EncodingSpanProcessor when sending throws", () => {
     expect(sent).toEqual(["after"]);
   });
 });
+
+describe("EncodingSpanProcessor with a span it cannot encode", () => {
+  it("drops that span without throwing into span.end(), and the batch stays well-formed", async () => {
+    const collector = heldSender();
+    const processor = new EncodingSpanProcessor(collector.sender, LARGE);
+    const tracer = tracerOn(processor);
+    tracer.startSpan("before").end();
+    const broken = tracer.startSpan("broken");
+    // An attribute getter that throws while the span is being written, as no sanitized attribute would.
+    Object.defineProperty((broken as unknown as { attributes: object }).attributes, "boom", { enumerable: true, get: () => { throw new Error("unreadable"); } });
+    expect(() => broken.end()).not.toThrow();
+    tracer.startSpan("after").end();
+    expect(processor.droppedSpans).toBe(1);
+    expect(await answeringUntil(processor.forceFlush(), collector)).toEqual(["before", "after"]);
+  });
+});
