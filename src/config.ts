@@ -6,13 +6,12 @@
  * Every setting: flag `--kebab-name`, variable `TRADINGCORE_SNAKE_NAME`.
  */
 import { parseArgs } from "node:util";
+import { bool, integer, oneOf, type Parser, rate, redisUrl, redisUrls, text, url } from "./config-parsers.js";
 import { DEFAULT_EXIT_ENGINE_SETTINGS } from "./exit/exit-engine.js";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
-
-type Parser<T> = (text: string) => T;
 
 interface Setting<T> {
   readonly flag: string;
@@ -22,67 +21,6 @@ interface Setting<T> {
   /** A second environment variable read when `TRADINGCORE_…` is unset (e.g. the conventional REDIS_URL). */
   readonly envAlias?: string;
 }
-
-const integer = (min: number, max: number): Parser<number> => (text) => {
-  if (!/^\d+$/.test(text.trim())) throw new Error(`"${text}" is not a whole number`);
-  const value = Number(text);
-  if (value < min || value > max) throw new Error(`${value} is outside ${min}..${max}`);
-  return value;
-};
-
-const rate: Parser<number> = (text) => {
-  if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(text.trim())) throw new Error(`"${text}" is not a rate between 0 and 1`);
-  return Number(text);
-};
-
-const oneOf = <T extends string>(...values: T[]): Parser<T> => (text) => {
-  if (!values.includes(text as T)) throw new Error(`"${text}" is not one of ${values.join(", ")}`);
-  return text as T;
-};
-
-const text: Parser<string> = (value) => value;
-
-const bool: Parser<boolean> = (value) => {
-  const normal = value.trim().toLowerCase();
-  if (["true", "1", "yes"].includes(normal)) return true;
-  if (["false", "0", "no"].includes(normal)) return false;
-  throw new Error(`"${value}" is not true or false`);
-};
-
-const url: Parser<string> = (value) => {
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new Error(`"${value}" is not a URL`);
-  }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error(`"${value}" is not an http(s) URL`);
-  return value;
-};
-
-const redisUrl: Parser<string> = (value) => {
-  let parsed: URL;
-  try {
-    parsed = new URL(value.trim());
-  } catch {
-    throw new Error(`"${value}" is not a URL`);
-  }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new Error(`"${parsed.protocol}//…" is not a redis:// or rediss:// URL`);
-  if (!parsed.hostname) throw new Error("the URL names no host");
-  return value.trim();
-};
-
-const redisUrls: Parser<string[]> = (value) => {
-  const urls = value.split(",").map((part) => part.trim()).filter((part) => part.length > 0);
-  if (urls.length === 0) throw new Error("no URL given");
-  return urls.map((url, i) => {
-    try {
-      return redisUrl(url);
-    } catch (error) {
-      throw new Error(`URL ${i + 1}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  });
-};
 
 /** Every setting with its default; the README's configuration table follows this list. */
 export const SETTINGS = {

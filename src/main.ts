@@ -18,17 +18,16 @@ import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "./router/dhan-router.js";
 import { PaperRouter } from "./router/paper-router.js";
 import { PausedReplyRouter } from "./router/paused-reply-router.js";
 import type { CallMiddleware } from "./server/call-middleware.js";
-import { startConnectEngine, type RunningEngine } from "./server/connect-engine.js";
-import { startGrpcJsEngine } from "./server/grpc-js-engine.js";
-import { addPackagedServices } from "./server/grpc-js-packaged-services.js";
 import { bearerAuthMiddleware } from "./server/bearer-auth-middleware.js";
 import { inflightExitLimit } from "./server/inflight-exit-limit.js";
 import { loggingMiddleware } from "./server/logging-middleware.js";
 import { REFLECTION_SERVICES } from "./server/reflection-service.js";
 import { ShutdownGate } from "./server/shutdown-gate.js";
-import { loadTlsMaterial, type TlsMaterial } from "./server/tls-material.js";
+import { loadTlsMaterial } from "./server/tls-material.js";
 import { HealthState, ServingStatus } from "./server/health-state.js";
-import { registerRoutes, SERVED_SERVICES, SUBSCRIPTIONS, tradingCoreServices } from "./server/routes.js";
+import { SERVED_SERVICES, SUBSCRIPTIONS } from "./server/routes.js";
+import type { RunningEngine } from "./server/connect-engine.js";
+import { startEngines } from "./server/start-engines.js";
 import type { TradingCoreServices } from "./server/services.js";
 import { MemoryOwedExits } from "./store/memory-owed-exits.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
@@ -203,47 +202,6 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       log.info({ address, reconciler: reconciler.counters }, "tradingcore stopped");
     },
   };
-}
-
-/** The configured engines, grpc-js first; if one fails to listen, those already listening are closed. */
-async function startEngines(
-  config: Config,
-  services: TradingCoreServices,
-  middleware: readonly CallMiddleware[],
-  tls: TlsMaterial | undefined,
-): Promise<RunningEngine[]> {
-  const limits = { maxMessageBytes: config.maxMessageBytes, maxConcurrentStreams: config.maxConcurrentStreams, ...(tls ? { tls } : {}) };
-  const engines: RunningEngine[] = [];
-  try {
-    if (config.engine !== "connect") {
-      engines.push(
-        await startGrpcJsEngine({
-          host: config.host,
-          port: config.port,
-          // Health and reflection come from the maintained packages on this engine.
-          services: tradingCoreServices(services).filter(({ service }) => service.typeName !== Health.typeName),
-          extraServices: (server) =>
-            addPackagedServices(server, {
-              served: tradingCoreServices(services).map(({ service }) => service),
-              health: services.health,
-              healthNames: ["", ...SERVED_SERVICES],
-              middleware,
-            }),
-          middleware,
-          log: services.log,
-          ...limits,
-        }),
-      );
-    }
-    if (config.engine !== "grpc-js") {
-      const port = config.engine === "both" ? config.connectPort : config.port;
-      engines.push(await startConnectEngine({ host: config.host, port, routes: (r) => registerRoutes(r, services, middleware), log: services.log, ...limits }));
-    }
-  } catch (error) {
-    await Promise.all(engines.map((engine) => engine.close(0)));
-    throw error;
-  }
-  return engines;
 }
 
 /** Publishes every event to the hub and to the caller's sink. */

@@ -1,0 +1,57 @@
+/**
+ * Starts the server engines a configuration asks for over the handlers:
+ * grpc-js (gRPC clients; health and reflection from the maintained packages)
+ * and connect-node (gRPC, gRPC-Web, Connect), each with the same middleware.
+ */
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import type { Config } from "../config.js";
+import type { CallMiddleware } from "./call-middleware.js";
+import { startConnectEngine, type RunningEngine } from "./connect-engine.js";
+import { startGrpcJsEngine } from "./grpc-js-engine.js";
+import { addPackagedServices } from "./grpc-js-packaged-services.js";
+import { registerRoutes, SERVED_SERVICES, tradingCoreServices } from "./routes.js";
+import type { TradingCoreServices } from "./services.js";
+import type { TlsMaterial } from "./tls-material.js";
+
+export type EngineSettings = Pick<Config, "engine" | "host" | "port" | "connectPort" | "maxMessageBytes" | "maxConcurrentStreams">;
+
+/** The configured engines, grpc-js first; if one fails to listen, those already listening are closed. */
+export async function startEngines(
+  config: EngineSettings,
+  services: TradingCoreServices,
+  middleware: readonly CallMiddleware[],
+  tls: TlsMaterial | undefined,
+): Promise<RunningEngine[]> {
+  const limits = { maxMessageBytes: config.maxMessageBytes, maxConcurrentStreams: config.maxConcurrentStreams, ...(tls ? { tls } : {}) };
+  const engines: RunningEngine[] = [];
+  try {
+    if (config.engine !== "connect") {
+      engines.push(
+        await startGrpcJsEngine({
+          host: config.host,
+          port: config.port,
+          // Health and reflection come from the maintained packages on this engine.
+          services: tradingCoreServices(services).filter(({ service }) => service.typeName !== Health.typeName),
+          extraServices: (server) =>
+            addPackagedServices(server, {
+              served: tradingCoreServices(services).map(({ service }) => service),
+              health: services.health,
+              healthNames: ["", ...SERVED_SERVICES],
+              middleware,
+            }),
+          middleware,
+          log: services.log,
+          ...limits,
+        }),
+      );
+    }
+    if (config.engine !== "grpc-js") {
+      const port = config.engine === "both" ? config.connectPort : config.port;
+      engines.push(await startConnectEngine({ host: config.host, port, routes: (r) => registerRoutes(r, services, middleware), log: services.log, ...limits }));
+    }
+  } catch (error) {
+    await Promise.all(engines.map((engine) => engine.close(0)));
+    throw error;
+  }
+  return engines;
+}
