@@ -244,8 +244,10 @@ function routerFromConfig(config: Config, orderBook?: PaperOrderBook): OrderRout
 
 async function main(): Promise<void> {
   let config: Config;
+  let telemetry: Telemetry;
   try {
     config = loadConfig(process.argv.slice(2), process.env);
+    telemetry = startTelemetry();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`tradingcore: invalid configuration: ${error.message}\n`);
@@ -255,7 +257,6 @@ async function main(): Promise<void> {
   // the engines are still starting must still end in an orderly stop, not a kill.
   let stopSignal: string | undefined;
   let core: RunningTradingCore | undefined;
-  const telemetry = startTelemetry();
   const shutdown = (signal: string) => {
     if (stopSignal) return;
     stopSignal = signal;

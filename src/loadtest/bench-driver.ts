@@ -18,7 +18,8 @@ export type Workload = "noop" | "ltp" | "exit";
 export interface Row {
   readonly id: string;
   readonly label: string;
-  readonly traced: boolean;
+  /** Which bench server runs the row: no telemetry, tracing only, or tracing and metrics (what an OTLP endpoint alone turns on). */
+  readonly telemetry: "off" | "tracing" | "tracing+metrics";
   readonly target: keyof BenchTargets;
   readonly workload: Workload;
 }

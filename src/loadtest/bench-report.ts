@@ -151,6 +151,18 @@ function goalChecks(rows: readonly RowResult[]): GoalCheck[] {
   ratio("GetLtp (memory hit) c=32 vs no-op on the same server (connect)", get("ltp.connect"), get("noop.connect"), 0.9);
   cost("tracing on (100% sampled, batch OTLP export): exit throughput cost, embedded", get("exit.grpc-js.traced"), get("exit.grpc-js"), 0.1);
   cost("tracing on (100% sampled, batch OTLP export): exit throughput cost, Redis", get("exit.redis.traced"), get("exit.redis"), 0.1);
+  const observed = get("exit.grpc-js.telemetry");
+  const plainExit = get("exit.grpc-js");
+  if (observed && plainExit) {
+    const kept = sideBySideRatio(observed, plainExit, throughputOf);
+    const byCpu = 1 - sideBySideRatio(plainExit, observed, cpuOf).median;
+    checks.push({
+      goal: "tracing and metrics on (OTLP endpoint alone): exit throughput cost, embedded",
+      target: "reference",
+      measured: `${((1 - kept.median) * 100).toFixed(1)}% (server CPU: ${(byCpu * 100).toFixed(1)}%)`,
+      met: undefined,
+    });
+  }
   const connect = get("noop.connect");
   const floor = get("floor");
   if (connect && floor) {

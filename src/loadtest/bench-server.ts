@@ -10,13 +10,13 @@
  *   store, tick write-behind) and `--redis-lock-urls` (Redlock over every
  *   node listed in `--redis`), paper router in memory.
  *
- * Tracing is per process (the OTel SDK is global): `--tracing on` exports
- * every span over OTLP to `--otlp`. Prints one JSON line of addresses on
+ * Telemetry is per process (the OTel SDK is global): `--tracing on` exports
+ * every span over OTLP to `--otlp`, `--metrics on` the metrics. Prints one JSON line of addresses on
  * stdout, then serves until stdin closes or SIGTERM; a `cpu` line on stdin
  * is answered with `{"cpuMicros": N}`, the process's CPU time so far, and a
  * `flush` line, once every span ended so far is exported, with `{"flushed": true}`.
  *
- *   tsx src/loadtest/bench-server.ts --tracing off [--redis url,url,url]
+ *   tsx src/loadtest/bench-server.ts --tracing on|off --metrics on|off [--otlp url] [--redis url,url,url]
  */
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
@@ -37,8 +37,16 @@ export interface BenchTargets {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { tracing: { type: "string", default: "off" }, otlp: { type: "string" }, redis: { type: "string" } } });
-  const telemetry = values.tracing === "on" ? startTelemetry({ otlpEndpoint: values.otlp ?? "", serviceName: "tradingcore-bench" }, {}) : undefined;
+  const { values } = parseArgs({
+    options: { tracing: { type: "string", default: "off" }, metrics: { type: "string", default: "off" }, otlp: { type: "string" }, redis: { type: "string" } },
+  });
+  const telemetry =
+    values.tracing === "on" || values.metrics === "on"
+      ? startTelemetry(
+          { otlpEndpoint: values.otlp ?? "", serviceName: "tradingcore-bench" },
+          { OTEL_TRACES_EXPORTER: values.tracing === "on" ? "otlp" : "none", OTEL_METRICS_EXPORTER: values.metrics === "on" ? "otlp" : "none" },
+        )
+      : undefined;
   const log = pino({ level: "silent" });
   const config: Config = { ...defaultConfig(), port: 0, connectPort: 0, engine: "both", logLevel: "silent", shutdownGraceMs: 1_000 };
   const stops: (() => Promise<unknown>)[] = [];

@@ -31,17 +31,18 @@ import { startOtlpReceiver } from "./otlp-receiver.js";
 import { startRedisServers, type RedisServer } from "./redis-server-process.js";
 
 const ROWS: readonly Row[] = [
-  { id: "floor", label: "floor: plain grpc-js no-op", traced: false, target: "floor", workload: "noop" },
-  { id: "noop.grpc-js", label: "no-op (Health/Check), grpc-js engine", traced: false, target: "grpcJs", workload: "noop" },
-  { id: "noop.connect", label: "no-op (Health/Check), connect engine", traced: false, target: "connect", workload: "noop" },
-  { id: "ltp.grpc-js", label: "GetLtp memory hit, grpc-js", traced: false, target: "grpcJs", workload: "ltp" },
-  { id: "ltp.connect", label: "GetLtp memory hit, connect", traced: false, target: "connect", workload: "ltp" },
-  { id: "exit.grpc-js", label: "ExecuteExit embedded, grpc-js", traced: false, target: "grpcJs", workload: "exit" },
-  { id: "exit.connect", label: "ExecuteExit embedded, connect", traced: false, target: "connect", workload: "exit" },
-  { id: "exit.redis", label: "ExecuteExit 3 Redis lock nodes + Redis store, grpc-js", traced: false, target: "redis", workload: "exit" },
-  { id: "noop.grpc-js.traced", label: "no-op, grpc-js, tracing on", traced: true, target: "grpcJs", workload: "noop" },
-  { id: "exit.grpc-js.traced", label: "ExecuteExit embedded, grpc-js, tracing on", traced: true, target: "grpcJs", workload: "exit" },
-  { id: "exit.redis.traced", label: "ExecuteExit Redis, grpc-js, tracing on", traced: true, target: "redis", workload: "exit" },
+  { id: "floor", label: "floor: plain grpc-js no-op", telemetry: "off", target: "floor", workload: "noop" },
+  { id: "noop.grpc-js", label: "no-op (Health/Check), grpc-js engine", telemetry: "off", target: "grpcJs", workload: "noop" },
+  { id: "noop.connect", label: "no-op (Health/Check), connect engine", telemetry: "off", target: "connect", workload: "noop" },
+  { id: "ltp.grpc-js", label: "GetLtp memory hit, grpc-js", telemetry: "off", target: "grpcJs", workload: "ltp" },
+  { id: "ltp.connect", label: "GetLtp memory hit, connect", telemetry: "off", target: "connect", workload: "ltp" },
+  { id: "exit.grpc-js", label: "ExecuteExit embedded, grpc-js", telemetry: "off", target: "grpcJs", workload: "exit" },
+  { id: "exit.connect", label: "ExecuteExit embedded, connect", telemetry: "off", target: "connect", workload: "exit" },
+  { id: "exit.redis", label: "ExecuteExit 3 Redis lock nodes + Redis store, grpc-js", telemetry: "off", target: "redis", workload: "exit" },
+  { id: "noop.grpc-js.traced", label: "no-op, grpc-js, tracing on", telemetry: "tracing", target: "grpcJs", workload: "noop" },
+  { id: "exit.grpc-js.traced", label: "ExecuteExit embedded, grpc-js, tracing on", telemetry: "tracing", target: "grpcJs", workload: "exit" },
+  { id: "exit.redis.traced", label: "ExecuteExit Redis, grpc-js, tracing on", telemetry: "tracing", target: "redis", workload: "exit" },
+  { id: "exit.grpc-js.telemetry", label: "ExecuteExit embedded, grpc-js, tracing and metrics on", telemetry: "tracing+metrics", target: "grpcJs", workload: "exit" },
 ];
 
 
@@ -115,12 +116,16 @@ async function main(): Promise<void> {
   try {
     const plain = await startBenchServer(["--tracing", "off", ...redisArgs]);
     processes.push(plain);
-    const traced = await startBenchServer(["--tracing", "on", "--otlp", sink.endpoint, ...redisArgs]);
+    const traced = await startBenchServer(["--tracing", "on", "--metrics", "off", "--otlp", sink.endpoint, ...redisArgs]);
     processes.push(traced);
+    const observed = rows.some((row) => row.telemetry === "tracing+metrics")
+      ? await startBenchServer(["--tracing", "on", "--metrics", "on", "--otlp", sink.endpoint])
+      : undefined;
+    if (observed) processes.push(observed);
     // The store-size servers start now (in parallel), so their start-up is not inside a measured row.
     const storeSizeServers = selected("trackers") ? await Promise.all([startBenchServer(["--tracing", "off"]), startBenchServer(["--tracing", "off"])]) : [];
     processes.push(...storeSizeServers);
-    const processOf = (row: Row) => (row.traced ? traced : plain);
+    const processOf = (row: Row) => (row.telemetry === "tracing" ? traced : row.telemetry === "tracing+metrics" ? observed! : plain);
     const addressOf = (row: Row) => processOf(row).targets[row.target]!;
     const cpuOf = (row: Row) => () => processOf(row).cpuMicros();
     const flushOf = (row: Row) => () => processOf(row).flushSpans();

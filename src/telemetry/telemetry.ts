@@ -7,7 +7,8 @@
  *   passes its own span processors or metric readers (tests). Without an SDK
  *   the tracing middleware is left out, the step spans are the API's no-ops
  *   and the metric instruments are no-ops: almost nothing is spent.
- * - With an endpoint: spans and metrics go over OTLP HTTP/protobuf
+ * - With an endpoint: spans and metrics go over OTLP HTTP/protobuf (each can be
+ *   turned off with `OTEL_TRACES_EXPORTER=none` / `OTEL_METRICS_EXPORTER=none`)
  *   (`/v1/traces`, `/v1/metrics`), spans encoded as they end and sent in
  *   batches (encoding-span-processor.ts), sampled
  *   per `OTEL_TRACES_SAMPLER` (parent-based always-on by default).
@@ -21,6 +22,7 @@ import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { type IMetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { ConfigError } from "../config.js";
 import type { ExitLog } from "../exit/ports.js";
 import type { CallMiddleware } from "../server/call-middleware.js";
 import { EncodingSpanProcessor, otlpHttpTraceSender } from "./encoding-span-processor.js";
@@ -60,6 +62,18 @@ export interface Telemetry {
 
 const METER_NAME = "tradingcore";
 
+/**
+ * `OTEL_TRACES_EXPORTER` / `OTEL_METRICS_EXPORTER`: unset or `otlp` exports
+ * the signal, `none` turns it off; anything else is refused by name (this
+ * build exports OTLP only).
+ */
+function exporterWanted(value: string | undefined, name: string): boolean {
+  const chosen = (value ?? "").trim().toLowerCase();
+  if (chosen === "" || chosen === "otlp") return true;
+  if (chosen === "none") return false;
+  throw new ConfigError(`${name}=${value}: only "otlp" or "none" are supported`);
+}
+
 /** Telemetry that records nothing: what runs when nothing asked for it. */
 export function disabledTelemetry(): Telemetry {
   return {
@@ -79,21 +93,25 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
   const metricReaders = [...(options.metricReaders ?? [])];
   if (endpoint !== "") {
     const base = endpoint.replace(/\/+$/, "");
-    const tracesUrl = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${base}/v1/traces`;
-    const metricsUrl = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT || `${base}/v1/metrics`;
-    spanProcessors.push(
-      new EncodingSpanProcessor(otlpHttpTraceSender(tracesUrl), {
-        maxQueueSize: 65_536,
-        maxExportBatchSize: 4_096,
-        scheduledDelayMillis: 500,
-      }),
-    );
-    metricReaders.push(
-      new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter({ url: metricsUrl }),
-        exportIntervalMillis: options.metricExportIntervalMs ?? 10_000,
-      }),
-    );
+    if (exporterWanted(env.OTEL_TRACES_EXPORTER, "OTEL_TRACES_EXPORTER")) {
+      const tracesUrl = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${base}/v1/traces`;
+      spanProcessors.push(
+        new EncodingSpanProcessor(otlpHttpTraceSender(tracesUrl), {
+          maxQueueSize: 65_536,
+          maxExportBatchSize: 4_096,
+          scheduledDelayMillis: 500,
+        }),
+      );
+    }
+    if (exporterWanted(env.OTEL_METRICS_EXPORTER, "OTEL_METRICS_EXPORTER")) {
+      const metricsUrl = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT || `${base}/v1/metrics`;
+      metricReaders.push(
+        new PeriodicExportingMetricReader({
+          exporter: new OTLPMetricExporter({ url: metricsUrl }),
+          exportIntervalMillis: options.metricExportIntervalMs ?? 10_000,
+        }),
+      );
+    }
   }
   if (spanProcessors.length === 0 && metricReaders.length === 0) return disabledTelemetry();
 

@@ -35,4 +35,15 @@ describe("tradingcore as a process, started as npm start starts it", () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/invalid configuration: --lock-ttl-ms: "soon" is not a whole number/);
   });
+
+  it("refuses an OpenTelemetry exporter it does not have the same way", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: new URL("../..", import.meta.url),
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318", OTEL_METRICS_EXPORTER: "prometheus" },
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/invalid configuration: OTEL_METRICS_EXPORTER=prometheus: only "otlp" or "none" are supported/);
+  });
 });

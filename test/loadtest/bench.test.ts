@@ -27,6 +27,7 @@ describe("npm run bench --quick", () => {
         "exit.connect",
         "noop.grpc-js.traced",
         "exit.grpc-js.traced",
+        "exit.grpc-js.telemetry",
       ]);
       for (const row of report.rows) {
         expect(row.errors, row.id).toBe(0);
@@ -48,6 +49,7 @@ describe("npm run bench --quick", () => {
       expect(report.ingest[0]!.ticksPerSecond).toBeGreaterThan(0);
       expect(report.goals.map((goal) => goal.goal)).toContain("GetLtp (memory hit) c=32 vs no-op on the same server (grpc-js)");
       expect(report.goals.find((goal) => goal.goal.startsWith("tracing on"))?.measured).toMatch(/^-?\d+\.\d% \(server CPU: -?\d+\.\d%\)$/);
+      expect(report.goals.find((goal) => goal.goal.startsWith("tracing and metrics on"))?.measured).toMatch(/^-?\d+\.\d% \(server CPU: -?\d+\.\d%\)$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

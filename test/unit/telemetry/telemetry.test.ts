@@ -35,6 +35,20 @@ describe("startTelemetry with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     expect(receiver.spans.map((span) => span.name)).toContain("env-probe");
   });
 
+  it("leaves tracing out with OTEL_TRACES_EXPORTER=none, and metrics out with OTEL_METRICS_EXPORTER=none", async () => {
+    const metricsOnly = startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_EXPORTER: "none" });
+    expect([metricsOnly.tracing, metricsOnly.metering]).toEqual([false, true]);
+    expect(metricsOnly.middleware).toHaveLength(0);
+    await metricsOnly.shutdown();
+    const tracesOnly = startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_METRICS_EXPORTER: "NONE" });
+    expect([tracesOnly.tracing, tracesOnly.metering]).toEqual([true, false]);
+    await tracesOnly.shutdown();
+  });
+
+  it("refuses an exporter it does not have, naming the variable", () => {
+    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_EXPORTER: "zipkin" })).toThrow(/OTEL_TRACES_EXPORTER=zipkin/);
+  });
+
   it("unregisters its providers on shutdown, so it can be started again in the same process", async () => {
     const telemetry = startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
     expect(trace.getTracer("probe").startSpan("again").isRecording()).toBe(true);
