@@ -69,7 +69,12 @@ export class Driver {
    * `flush` exports the server's ended spans: before the segment (so spans of the preparation are not charged to it) and at its
    * end, inside the timed window (so every span of the segment's calls is exported within it, none left for the next row).
    */
-  async measure(row: Row, address: string, cpu: () => Promise<number>, flush: () => Promise<void> = async () => {}): Promise<{ latencies: number[]; calls: number; ms: number; errors: number; cpuMicros: number }> {
+  async measure(
+    row: Row,
+    address: string,
+    cpu: () => Promise<number>,
+    flush: () => Promise<void> = async () => {},
+  ): Promise<{ latencies: number[]; calls: number; ms: number; errors: number; cpuMicros: number; clientCpuMicros: number }> {
     const { c1Calls, calls, concurrency } = this.settings;
     const sequential = await this.prepare(row, address, c1Calls);
     const latencies: number[] = [];
@@ -83,13 +88,15 @@ export class Driver {
     const parallel = await this.prepare(row, address, calls);
     await flush();
     const cpuBefore = await cpu();
+    const clientBefore = process.cpuUsage();
     const started = performance.now();
     await runConcurrently(calls, concurrency, async (index) => {
       if (!(await parallel(index).catch(() => false))) errors++;
     });
+    const client = process.cpuUsage(clientBefore);
     await flush();
     const ms = performance.now() - started;
-    return { latencies, calls, ms, errors, cpuMicros: (await cpu()) - cpuBefore };
+    return { latencies, calls, ms, errors, cpuMicros: (await cpu()) - cpuBefore, clientCpuMicros: client.user + client.system };
   }
 
   close(): void {

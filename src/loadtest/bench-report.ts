@@ -16,6 +16,12 @@ export interface RowResult {
    * server is the bottleneck. Redis's own CPU is not included.
    */
   readonly serverCpuMicrosPerCall: number;
+  /**
+   * The bench's own CPU per call at the high concurrency, µs (the client, and
+   * the OTLP sink for traced rows): when it nears a core's worth, the row
+   * measures the client as much as the server.
+   */
+  readonly clientCpuMicrosPerCall?: number;
   /** Calls that failed or answered something other than the expected status. */
   readonly errors: number;
   /** The same figures per round, in round order: ratios between rows are taken round by round. */
@@ -175,7 +181,7 @@ function goalChecks(rows: readonly RowResult[]): GoalCheck[] {
 
 export function formatReport(report: BenchReport): string {
   const lines: string[] = [];
-  const header = ["row", "c=1 p50 ms", "c=1 p99 ms", "c=32 calls/s", "thr/floor", "p50/floor", "srv CPU us/call", "cpu/floor", "errors"];
+  const header = ["row", "c=1 p50 ms", "c=1 p99 ms", "c=32 calls/s", "thr/floor", "p50/floor", "srv CPU us/call", "cpu/floor", "client CPU us/call", "errors"];
   const body = report.rows.map((row) => [
     row.label,
     row.c1.p50.toFixed(3),
@@ -185,6 +191,7 @@ export function formatReport(report: BenchReport): string {
     `${row.p50VsFloor.toFixed(2)}x`,
     row.serverCpuMicrosPerCall.toFixed(0),
     `${row.cpuVsFloor.toFixed(2)}x`,
+    row.clientCpuMicrosPerCall === undefined ? "-" : row.clientCpuMicrosPerCall.toFixed(0),
     String(row.errors),
   ]);
   lines.push(...table(header, body));

@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${rows.length} rows, warm-up + ${settings.rounds} round(s); c=1 ${settings.c1Calls} calls, c=${settings.concurrency} ${settings.calls} calls per row per round\n`);
 
     if (!settings.quick) for (const row of rows) await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) }).measure(row, addressOf(row), cpuOf(row), flushOf(row)).catch(() => undefined);
-    const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0, cpuMicros: 0, rounds: [] as RoundFigures[] }]));
+    const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0, cpuMicros: 0, clientCpuMicros: 0, rounds: [] as RoundFigures[] }]));
     for (let round = 0; round < settings.rounds; round++) {
       const order = round % 2 === 0 ? rows : [...rows].reverse();
       for (const row of order) {
@@ -143,6 +143,7 @@ async function main(): Promise<void> {
         total.ms += result.ms;
         total.errors += result.errors;
         total.cpuMicros += result.cpuMicros;
+        total.clientCpuMicros += result.clientCpuMicros;
         total.rounds[round] = { throughput: (result.calls * 1000) / result.ms, serverCpuMicrosPerCall: result.cpuMicros / result.calls };
         process.stderr.write(`  round ${round + 1}: ${row.label}: ${((result.calls * 1000) / result.ms).toFixed(0)} calls/s\n`);
       }
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
         c1: summarize(total.latencies),
         throughput: (total.calls * 1000) / total.ms,
         serverCpuMicrosPerCall: total.cpuMicros / total.calls,
+        clientCpuMicrosPerCall: total.clientCpuMicros / total.calls,
         errors: total.errors,
         rounds: total.rounds,
       };
