@@ -139,25 +139,13 @@ function valueWriter(field: DescField): FieldWriter {
       return scalarField(number, field.scalar);
     case "enum":
       return scalarField(number, ScalarType.INT32);
-    case "message": {
-      const schema = field.message;
-      return (writer, value) => {
-        writer.tag(number, WireType.LengthDelimited);
-        const mark = writer.beginMessage();
-        writerOf(schema)!(writer, value);
-        writer.endMessage(mark);
-      };
-    }
+    case "message":
+      return messageField(number, field.message);
     case "list": {
       if (field.listKind === "message") {
-        const schema = field.message;
+        const item = messageField(number, field.message);
         return (writer, list) => {
-          for (const item of list) {
-            writer.tag(number, WireType.LengthDelimited);
-            const mark = writer.beginMessage();
-            writerOf(schema)!(writer, item);
-            writer.endMessage(mark);
-          }
+          for (const value of list) item(writer, value);
         };
       }
       const type = field.listKind === "enum" ? ScalarType.INT32 : field.scalar;
@@ -178,18 +166,7 @@ function valueWriter(field: DescField): FieldWriter {
     }
     case "map": {
       const key = scalarField(1, field.mapKey);
-      const value: FieldWriter =
-        field.mapKind === "message"
-          ? (() => {
-              const schema = field.message;
-              return (writer: ProtobufWriter, entry: AnyMessage) => {
-                writer.tag(2, WireType.LengthDelimited);
-                const mark = writer.beginMessage();
-                writerOf(schema)!(writer, entry);
-                writer.endMessage(mark);
-              };
-            })()
-          : scalarField(2, field.mapKind === "enum" ? ScalarType.INT32 : field.scalar);
+      const value = field.mapKind === "message" ? messageField(2, field.message) : scalarField(2, field.mapKind === "enum" ? ScalarType.INT32 : field.scalar);
       const numericKey = field.mapKey !== ScalarType.STRING;
       return (writer, map) => {
         for (const mapKey of Object.keys(map)) {
@@ -202,6 +179,20 @@ function valueWriter(field: DescField): FieldWriter {
       };
     }
   }
+}
+
+/**
+ * A nested message as field `number`. Its writer is looked up on first use,
+ * not at compile time: a message type may contain itself.
+ */
+function messageField(number: number, schema: DescMessage): FieldWriter {
+  let write: MessageWriter | undefined;
+  return (writer, value) => {
+    writer.tag(number, WireType.LengthDelimited);
+    const mark = writer.beginMessage();
+    (write ??= writerOf(schema)!)(writer, value);
+    writer.endMessage(mark);
+  };
 }
 
 /** Map keys are object keys (strings); the key field wants its scalar type back. */
