@@ -3,9 +3,8 @@
  * `{prefix}owed-exits`, order_no → retries used. A process that restarts on
  * the same Redis picks up the retries the one before it owed.
  */
-import { beforeDeadline } from "../domain/deadline.js";
-import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { OwedExits } from "../exit/ports.js";
+import { redisCommand } from "./redis-command.js";
 import type { RedisTrackerClient } from "./redis-tracker-client.js";
 
 export class RedisOwedExits implements OwedExits {
@@ -36,12 +35,7 @@ export class RedisOwedExits implements OwedExits {
     return new Map(Object.entries(stored).map(([orderNo, retries]) => [orderNo, Number(retries) || 0]));
   }
 
-  private async call<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await beforeDeadline(this.commandTimeoutMs, `owed exits ${what}`, operation());
-    } catch (error) {
-      if (error instanceof TradingCoreError) throw error;
-      throw new TradingCoreError("unavailable", `owed exits ${what}: Redis failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
+  private call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    return redisCommand(`owed exits ${what}`, this.commandTimeoutMs, operation);
   }
 }

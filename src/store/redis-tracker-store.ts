@@ -18,12 +18,12 @@
  * Redis failures surface as TradingCoreError `unavailable` (or `timeout`).
  */
 import { Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import { beforeDeadline } from "../domain/deadline.js";
 import { ZERO } from "../domain/money.js";
 import { sameSpec, type TrackerRecord, type TrackerSpec } from "../domain/tracker.js";
 import { assertLegalTransition } from "../domain/tracker-transitions.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { CompareAndSetOutcome, TrackerPage, TrackerQuery, TrackerStore } from "../exit/ports.js";
+import { redisCommand } from "./redis-command.js";
 import type { RedisTrackerClient } from "./redis-tracker-client.js";
 import { decodeTracker, encodeTracker, hashFromFlat } from "./redis-tracker-codec.js";
 import { matchesQuery, newTrackerFromSpec } from "./tracker-query.js";
@@ -153,12 +153,7 @@ export class RedisTrackerStore implements TrackerStore {
   }
 
   /** Runs one Redis operation within the command timeout; Redis errors become TradingCoreError `unavailable`. */
-  private async call<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await beforeDeadline(this.settings.commandTimeoutMs, `tracker store ${what}`, operation());
-    } catch (error) {
-      if (error instanceof TradingCoreError) throw error;
-      throw new TradingCoreError("unavailable", `tracker store ${what}: Redis failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    }
+  private call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    return redisCommand(`tracker store ${what}`, this.settings.commandTimeoutMs, operation);
   }
 }
