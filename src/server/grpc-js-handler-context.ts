@@ -14,6 +14,14 @@ import type { CallHeaders } from "./call-middleware.js";
 
 type ServerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 
+/** A controller that aborts when the client cancels `call` (at once if it already has). */
+export function abortedOnCancel(call: ServerCall): AbortController {
+  const controller = new AbortController();
+  if (call.cancelled) controller.abort(new Error("the call was cancelled"));
+  else (call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => controller.abort(new Error("the call was cancelled")));
+  return controller;
+}
+
 export class GrpcJsHandlerContext implements HandlerContext {
   readonly service: DescService;
   readonly requestMethod = "POST";
@@ -47,12 +55,7 @@ export class GrpcJsHandlerContext implements HandlerContext {
 
   /** Aborts when the client cancels, the deadline passes, or the call is finished. */
   get signal(): AbortSignal {
-    if (!this.controller) {
-      const controller = (this.controller = new AbortController());
-      if (this.call.cancelled) controller.abort(new Error("the call was cancelled"));
-      else (this.call as grpc.ServerUnaryCall<unknown, unknown>).once("cancelled", () => controller.abort(new Error("the call was cancelled")));
-    }
-    return this.controller.signal;
+    return (this.controller ??= abortedOnCancel(this.call)).signal;
   }
 
   readonly timeoutMs = (): number | undefined => {

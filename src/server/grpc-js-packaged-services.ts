@@ -19,6 +19,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation, type ServingStatus as PackageServingStatus } from "grpc-health-check";
 import type { CallInfo, CallMiddleware } from "./call-middleware.js";
 import { runMiddleware } from "./call-middleware.js";
+import { abortedOnCancel } from "./grpc-js-handler-context.js";
 import { toConnectError } from "./error-codes.js";
 import { ServingStatus, type HealthState } from "./health-state.js";
 import { ReflectionIndex } from "./reflection-index.js";
@@ -103,12 +104,7 @@ function wrapHandler(method: grpc.MethodDefinition<unknown, unknown>, handler: A
         return call.getPeer();
       },
       get signal() {
-        if (!controller) {
-          const created = (controller = new AbortController());
-          if (call.cancelled) created.abort(new Error("the call was cancelled"));
-          else call.once("cancelled", () => created.abort(new Error("the call was cancelled")));
-        }
-        return controller.signal;
+        return (controller ??= abortedOnCancel(call)).signal;
       },
       get values() {
         return (values ??= createContextValues());
