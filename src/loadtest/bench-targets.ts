@@ -3,8 +3,8 @@
  * each bounded in time, and reads the addresses they print.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { BenchTargets } from "./bench-server.js";
+import { entryPoint } from "./entry-point.js";
 
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
@@ -20,10 +20,10 @@ export interface BenchServerProcess {
 }
 
 export async function startBenchServer(args: readonly string[]): Promise<BenchServerProcess> {
-  const script = fileURLToPath(new URL("./bench-server.ts", import.meta.url));
+  const server = entryPoint(import.meta.url, "./bench-server.ts");
   // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") goes to the server processes' node, for profiling.
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...nodeArgs, ...server.nodeArgs, ...args], { stdio: ["pipe", "pipe", "inherit"] });
   const lines = new LineQueue();
   const targets = await new Promise<BenchTargets>((resolve, reject) => {
     let output = "";

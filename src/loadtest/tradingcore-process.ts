@@ -1,5 +1,5 @@
 /**
- * tradingcore (`src/main.ts`, as `npm start` runs it) in a child process on
+ * tradingcore (`src/main.ts`, built or from source, see entry-point.ts) in a child process on
  * free loopback ports: for the load test, and for tests of start-up, signals
  * and crashes. Ready once it logs its first "listening" line; stopped by its
  * pid (SIGTERM by default, a graceful stop that flushes its spans), SIGKILL
@@ -7,9 +7,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
+import { entryPoint } from "./entry-point.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SERVER = entryPoint(import.meta.url, "../main.ts");
 const STOP_TIMEOUT_MS = 15_000;
 
 export interface TradingCoreProcessOptions {
@@ -36,8 +36,8 @@ export interface TradingCoreProcess {
 export async function startTradingCoreProcess(options: TradingCoreProcessOptions = {}): Promise<TradingCoreProcess> {
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const defaults = ["--host", "127.0.0.1", "--port", "0", "--connect-port", "0", "--engine", options.engine ?? "both"];
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...defaults, ...(options.args ?? [])], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [...SERVER.nodeArgs, ...defaults, ...(options.args ?? [])], {
+    cwd: SERVER.root,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -94,7 +94,7 @@ export async function startTradingCoreProcess(options: TradingCoreProcessOptions
 }
 
 /** The address of a "tradingcore (<engine>) listening on …" log line, else undefined. */
-function listeningAddress(line: string): string | undefined {
+export function listeningAddress(line: string): string | undefined {
   try {
     const entry = JSON.parse(line) as { address?: unknown; msg?: unknown };
     return /^tradingcore \((grpc-js|connect)\) listening/.test(String(entry.msg)) && typeof entry.address === "string" ? entry.address : undefined;
