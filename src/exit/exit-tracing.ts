@@ -8,9 +8,23 @@
  * active context lives in AsyncLocalStorage, whose promise hook taxes every
  * promise of the process, traced or not.
  */
-import { type Attributes, type Context, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import { type Attributes, type Context, createContextKey, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 
-const tracer = trace.getTracer("tradingcore.exit");
+const TRACER_NAME = "tradingcore.exit";
+const tracer = trace.getTracer(TRACER_NAME);
+
+/**
+ * A cheaper way to start a child span, which telemetry may put in a trace
+ * parent (under CHILD_SPANS): it records children of a sampled span of this
+ * process without the SDK's per-span sampling and validation, and answers
+ * undefined when it cannot (the SDK's tracer then starts the span).
+ */
+export interface ChildSpanStarter {
+  startChild(tracerName: string, name: string, attributes: Attributes | undefined, parent: TraceParent): Span | undefined;
+}
+
+/** Where a trace parent carries its ChildSpanStarter; contexts derived from it keep it. */
+export const CHILD_SPANS = createContextKey("tradingcore child span starter");
 
 /** The context an exit's spans are children of: the call's server span, an ExitAll item, a reconciler pass. */
 export type TraceParent = Context;
@@ -41,7 +55,7 @@ export const BATCH_SPANS = {
 
 /** Runs `work` inside a span named `name`, a child of `parent`. Records a thrown error on the span and rethrows. */
 export function inSpan<T>(parent: TraceParent, name: string, work: (span: Span) => Promise<T> | T, attributes?: Attributes): Promise<T> {
-  return spanned(tracer.startSpan(name, attributes ? { attributes } : undefined, parent), work);
+  return spanned(startSpan(parent, name, attributes), work);
 }
 
 /** As `inSpan`, for work with spans of its own: `work` also gets the context to parent them on. */
@@ -51,9 +65,14 @@ export function inParentSpan<T>(
   work: (span: Span, context: TraceParent) => Promise<T> | T,
   attributes?: Attributes,
 ): Promise<T> {
-  const span = tracer.startSpan(name, attributes ? { attributes } : undefined, parent);
+  const span = startSpan(parent, name, attributes);
   const context = trace.setSpan(parent, span);
   return spanned(span, (started) => work(started, context));
+}
+
+function startSpan(parent: TraceParent, name: string, attributes: Attributes | undefined): Span {
+  const starter = parent.getValue(CHILD_SPANS) as ChildSpanStarter | undefined;
+  return starter?.startChild(TRACER_NAME, name, attributes, parent) ?? tracer.startSpan(name, attributes ? { attributes } : undefined, parent);
 }
 
 async function spanned<T>(span: Span, work: (span: Span) => Promise<T> | T): Promise<T> {

@@ -11,7 +11,9 @@
  *   turned off with `OTEL_TRACES_EXPORTER=none` / `OTEL_METRICS_EXPORTER=none`)
  *   (`/v1/traces`, `/v1/metrics`), spans encoded as they end and sent in
  *   batches (encoding-span-processor.ts), sampled
- *   per `OTEL_TRACES_SAMPLER` (parent-based always-on by default).
+ *   per `OTEL_TRACES_SAMPLER` (parent-based always-on by default); the
+ *   exit's step spans under a sampled server span skip the SDK tracer
+ *   (local-child-spans.ts).
  * - W3C `traceparent`/`tracestate` and `baggage` are the propagators
  *   (`OTEL_PROPAGATORS` overrides), so a caller's trace continues into ours.
  * - The SDK registers process-wide providers: one Telemetry at a time per
@@ -27,6 +29,7 @@ import type { ExitLog } from "../exit/ports.js";
 import type { CallMiddleware } from "../server/call-middleware.js";
 import { EncodingSpanProcessor, otlpHttpTraceSender } from "./encoding-span-processor.js";
 import { ExplicitContextManager } from "./explicit-context-manager.js";
+import { localChildSpansFor } from "./local-child-spans.js";
 import { PooledIdGenerator } from "./pooled-id-generator.js";
 import { tracingMiddleware } from "./tracing-middleware.js";
 import { TradingCoreMetrics } from "./trading-core-metrics.js";
@@ -115,6 +118,7 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
   }
   if (spanProcessors.length === 0 && metricReaders.length === 0) return disabledTelemetry();
 
+  const ids = new PooledIdGenerator();
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? options.serviceName ?? "tradingcore",
     spanProcessors,
@@ -122,7 +126,7 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     logRecordProcessors: [],
     instrumentations: [],
     contextManager: new ExplicitContextManager(),
-    idGenerator: new PooledIdGenerator(),
+    idGenerator: ids,
   });
   sdk.start();
   const tracing = spanProcessors.length > 0;
@@ -130,7 +134,7 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     tracing,
     metering: metricReaders.length > 0,
     metrics: new TradingCoreMetrics(metricsApi.getMeter(METER_NAME)),
-    middleware: tracing ? [tracingMiddleware()] : [],
+    middleware: tracing ? [tracingMiddleware(localChildSpansFor(spanProcessors, ids, env))] : [],
     async flush() {
       await Promise.all(spanProcessors.map((processor) => processor.forceFlush()));
     },

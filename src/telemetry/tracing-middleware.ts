@@ -11,6 +11,7 @@
  * bearer tokens).
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type TextMapGetter, propagation, trace } from "@opentelemetry/api";
+import { CHILD_SPANS, type ChildSpanStarter } from "../exit/exit-tracing.js";
 import type { CallHeaders, CallMiddleware } from "../server/call-middleware.js";
 import { CALL_TRACE } from "../server/call-trace.js";
 import { toConnectError } from "../server/error-codes.js";
@@ -20,13 +21,15 @@ const headerGetter: TextMapGetter<CallHeaders> = {
   keys: () => [],
 };
 
-export function tracingMiddleware(): CallMiddleware {
+/** `childSpans`, when given, starts the exit's step spans under the server span (see local-child-spans.ts). */
+export function tracingMiddleware(childSpans?: ChildSpanStarter): CallMiddleware {
   const tracer = trace.getTracer("tradingcore.server");
   return async (call, next) => {
     const parent = propagation.extract(ROOT_CONTEXT, call.headers, headerGetter);
     const attributes = { "rpc.system": "grpc", "rpc.service": call.service, "rpc.method": call.method, "tradingcore.engine": call.engine };
     const span = tracer.startSpan(call.method, { kind: SpanKind.SERVER, attributes }, parent);
-    call.values.set(CALL_TRACE, trace.setSpan(parent, span));
+    const context = trace.setSpan(parent, span);
+    call.values.set(CALL_TRACE, childSpans ? context.setValue(CHILD_SPANS, childSpans) : context);
     try {
       await next();
       span.setAttribute("rpc.grpc.status_code", 0);
