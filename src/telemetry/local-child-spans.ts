@@ -36,7 +36,7 @@ import {
   diag,
   trace,
 } from "@opentelemetry/api";
-import { addHrTimes, hrTimeDuration, type InstrumentationScope, millisToHrTime, otperformance } from "@opentelemetry/core";
+import { addHrTimes, hrTimeDuration, type InstrumentationScope, isAttributeValue, millisToHrTime, otperformance } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import type { IdGenerator, ReadableSpan, Span as SdkSpan, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace-base";
 import type { ChildSpanStarter, TraceParent } from "../exit/exit-tracing.js";
@@ -143,6 +143,10 @@ class LocalChildSpan implements Span, ReadableSpan {
 
   setAttribute(key: string, value: AttributeValue | undefined): this {
     if (value == null || this.ended || key.length === 0) return this;
+    if (!isAttributeValue(value)) {
+      diag.warn(`Invalid attribute value set for key: ${key}`);
+      return this;
+    }
     const isNew = !Object.prototype.hasOwnProperty.call(this.attributes, key);
     if (isNew && this.attributeCount >= ATTRIBUTE_COUNT_LIMIT) {
       this.droppedAttributesCount++;

@@ -52,6 +52,7 @@ describe("child spans recorded without the SDK tracer", () => {
     exporter.reset();
     const ok = start("exit.ltp.lookup", { "ltp.source": "memory" });
     ok.setAttribute("ltp.age_ms", 12);
+    ok.setAttribute("not.an.attribute.value", { nested: true } as never);
     ok.end();
     const failing = start("exit.router.call", { "router.name": "paper" });
     failing.recordException(FAILURE);
