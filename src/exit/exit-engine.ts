@@ -188,12 +188,12 @@ export class ExitEngine {
 
   private async exitActive(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
     const quote = await inSpan(parent, EXIT_SPANS.ltpLookup, (span) => this.lookUpLtp(tracker, span));
-    if (lease.signal.aborted) return this.lockLost(tracker, "before the intent was stored");
+    if (lease.lost) return this.lockLost(tracker, "before the intent was stored");
     const intent = await inSpan(parent, EXIT_SPANS.intentPersist, () => this.recorder.persistIntent(tracker, command, lease));
     if (intent.kind === "refused") return intent.outcome;
-    if (lease.signal.aborted) return this.lockLost(intent.tracker, "before the router was called; the intent is left for the reconciler");
+    if (lease.lost) return this.lockLost(intent.tracker, "before the router was called; the intent is left for the reconciler");
     const routed = await inSpan(parent, EXIT_SPANS.routerCall, async (span) => {
-      const result = await this.gateway!.place(this.exitOrderOf(intent.tracker, quote), lease.signal);
+      const result = await this.gateway!.place(this.exitOrderOf(intent.tracker, quote), lease);
       span.setAttributes({ "router.outcome": result.outcome.kind, "router.attempts": result.attempts });
       return result;
     });

@@ -76,7 +76,13 @@ export interface LockLease {
   readonly resource: string;
   /** Grows monotonically per resource; stores refuse writes carrying an older one. */
   readonly fencingToken: number;
-  /** Aborted when the lock is lost (an extension failed or its validity ran out). */
+  /**
+   * True once the lock is lost (an extension failed or its validity ran out).
+   * The exit checks it before each irreversible step; reading it builds no
+   * AbortSignal, which on the hot path costs more than the check.
+   */
+  readonly lost: boolean;
+  /** Aborted when the lock is lost: for work that waits and must stop then. */
   readonly signal: AbortSignal;
   /** Acquisition rounds it took. */
   readonly attempts: number;

@@ -6,7 +6,7 @@
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
 import { withDeadline } from "../domain/deadline.js";
 import { isTradingCoreError } from "../domain/trading-core-error.js";
-import type { BrokerOrder, Clock, ExitOrderRequest, OrderRouter } from "./ports.js";
+import type { BrokerOrder, Clock, ExitOrderRequest, LockLease, OrderRouter } from "./ports.js";
 import { classifyRouterReply, type RouterOutcome } from "./router-reply.js";
 
 /** A router outcome, plus "not placed": the router refused before accepting (e.g. rate limited) on every try. */
@@ -36,8 +36,8 @@ export class RouterGateway {
     private readonly settings: RouterGatewaySettings,
   ) {}
 
-  /** Places the order. Stops retrying when `leaseSignal` fires: a lost lock must not send anything new. */
-  async place(order: ExitOrderRequest, leaseSignal: AbortSignal): Promise<RouteResult> {
+  /** Places the order. Stops retrying once the lease is lost: a lost lock must not send anything new. */
+  async place(order: ExitOrderRequest, lease: Pick<LockLease, "lost">): Promise<RouteResult> {
     for (let attempts = 1; ; attempts++) {
       try {
         const reply = await withDeadline(this.settings.routerTimeoutMs, "order router", (signal) =>
@@ -47,12 +47,12 @@ export class RouterGateway {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (!isTradingCoreError(error, "resource-exhausted")) return { outcome: { kind: "unknown", message }, attempts };
-        if (attempts > this.settings.notPlacedRetries || leaseSignal.aborted) {
+        if (attempts > this.settings.notPlacedRetries || lease.lost) {
           return { outcome: { kind: "not-placed", message }, attempts };
         }
         await this.clock.sleep(this.settings.notPlacedBackoffMs * attempts);
         // The lease may have been lost while waiting: then nothing new may be sent.
-        if (leaseSignal.aborted) return { outcome: { kind: "not-placed", message: `${message}; exit lock lost before a retry` }, attempts };
+        if (lease.lost) return { outcome: { kind: "not-placed", message: `${message}; exit lock lost before a retry` }, attempts };
       }
     }
   }

@@ -10,8 +10,11 @@ import type { ExitLock, LockAcquisition, LockLease, ReleaseStatus } from "../exi
 interface Holder {
   readonly owner: string;
   expiresAt: number;
-  readonly controller: AbortController;
   readonly extender: NodeJS.Timeout;
+  /** Set when the lease is lost. */
+  lostReason?: Error;
+  /** Built the first time the lease's signal is read: most exits never read it. */
+  controller?: AbortController;
 }
 
 interface InProcessLease extends LockLease {
@@ -32,10 +35,10 @@ export class InProcessLock implements ExitLock {
     const owner = randomUUID();
     const fencingToken = (this.fencing.get(resource) ?? 0) + 1;
     this.fencing.set(resource, fencingToken);
-    const controller = new AbortController();
     const extender = setInterval(() => this.extend(resource, owner, ttlMs), Math.max(1, Math.floor(ttlMs / 3)));
     extender.unref();
-    this.holders.set(resource, { owner, expiresAt: this.now() + ttlMs, controller, extender });
+    const holder: Holder = { owner, expiresAt: this.now() + ttlMs, extender };
+    this.holders.set(resource, holder);
     const dropIfExpired = () => this.dropIfExpired(resource, owner);
     const lease: InProcessLease = {
       resource,
@@ -43,9 +46,17 @@ export class InProcessLock implements ExitLock {
       fencingToken,
       attempts: 1,
       // A lease past its TTL reads as lost even before the extender has noticed (a stalled event loop).
+      get lost() {
+        dropIfExpired();
+        return holder.lostReason !== undefined;
+      },
       get signal() {
         dropIfExpired();
-        return controller.signal;
+        if (!holder.controller) {
+          holder.controller = new AbortController();
+          if (holder.lostReason) holder.controller.abort(holder.lostReason);
+        }
+        return holder.controller.signal;
       },
     };
     return { kind: "acquired", lease };
@@ -80,7 +91,8 @@ export class InProcessLock implements ExitLock {
 
   private drop(resource: string, held: Holder, why: string): void {
     clearInterval(held.extender);
-    held.controller.abort(new Error(`exit lock ${resource} lost: ${why}`));
+    held.lostReason ??= new Error(`exit lock ${resource} lost: ${why}`);
+    held.controller?.abort(held.lostReason);
     if (this.holders.get(resource) === held) this.holders.delete(resource);
   }
 }

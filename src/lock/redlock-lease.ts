@@ -33,12 +33,18 @@ export class RedlockLease implements LockLease {
     private readonly now: () => number,
   ) {}
 
-  /** Aborted once the lease is lost; a lease past its validity reads as lost even before its timer has noticed (a stalled event loop). */
-  get signal(): AbortSignal {
+  /** A lease past its validity reads as lost even before its timer has noticed (a stalled event loop). */
+  get lost(): boolean {
     if (!this.ended && this.now() >= this.validUntil) this.lose("its validity ran out before it could be extended");
+    return this.lostReason !== undefined;
+  }
+
+  /** Aborted once the lease is lost (see `lost`). */
+  get signal(): AbortSignal {
+    const lost = this.lost;
     if (!this.controller) {
       this.controller = new AbortController();
-      if (this.lostReason) this.controller.abort(this.lostReason);
+      if (lost) this.controller.abort(this.lostReason);
     }
     return this.controller.signal;
   }

@@ -7,7 +7,7 @@ import { Money } from "../../../src/domain/money.js";
 import type { TrackerRecord } from "../../../src/domain/tracker.js";
 import { ExitEngine, type ExitEngineSettings } from "../../../src/exit/exit-engine.js";
 import { ExitEventHub, type SequencedExitEvent } from "../../../src/exit/exit-event-hub.js";
-import type { Clock, ExitLog } from "../../../src/exit/ports.js";
+import type { Clock, ExitLock, ExitLog } from "../../../src/exit/ports.js";
 import { InProcessLock } from "../../../src/lock/in-process-lock.js";
 import { PaperRouter, type PaperRouterFaults } from "../../../src/router/paper-router.js";
 import { MemoryTrackerStore } from "../../../src/store/memory-tracker-store.js";
@@ -50,6 +50,8 @@ export interface ExitWorldOptions {
   readonly watchBufferSize?: number;
   /** A store to use instead of a fresh MemoryTrackerStore (e.g. one that injects faults). */
   readonly store?: MemoryTrackerStore;
+  /** A lock to use instead of a fresh InProcessLock. */
+  readonly lock?: ExitLock;
 }
 
 export const TEST_ENGINE_SETTINGS: Partial<ExitEngineSettings> = {
@@ -62,7 +64,7 @@ export const TEST_ENGINE_SETTINGS: Partial<ExitEngineSettings> = {
 export function exitWorld(options: ExitWorldOptions = {}) {
   const clock = new ManualClock();
   const store = options.store ?? new MemoryTrackerStore();
-  const lock = new InProcessLock();
+  const lock = options.lock ?? new InProcessLock();
   const router = new PaperRouter({ ...(options.faults ? { faults: options.faults } : {}), ...(options.random ? { random: options.random } : {}) });
   const ticks = new MemoryTickCache();
   const ltp = new FallbackLtpResolver([ticks], { hopTimeoutMs: 1_000, staleAfterMs: 3_600_000 }, () => clock.now());

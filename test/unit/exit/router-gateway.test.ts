@@ -28,11 +28,11 @@ class RateLimitedRouter implements OrderRouter {
 describe("RouterGateway when the lock is lost during the backoff after a rate-limited call", () => {
   it("answers not-placed without calling the router again", async () => {
     const router = new RateLimitedRouter();
-    const lease = new AbortController();
+    const lease = { lost: false };
     // The lease is lost while the gateway waits to retry.
-    const clock: Clock = { now: () => 0, sleep: async () => lease.abort(new Error("lock lost")) };
+    const clock: Clock = { now: () => 0, sleep: async () => void (lease.lost = true) };
     const gateway = new RouterGateway(router, clock, { routerTimeoutMs: 1_000, notPlacedRetries: 3, notPlacedBackoffMs: 1 });
-    const result = await gateway.place(order, lease.signal);
+    const result = await gateway.place(order, lease);
     expect(result.outcome.kind).toBe("not-placed");
     expect(router.calls).toBe(1);
   });

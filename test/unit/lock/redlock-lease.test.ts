@@ -15,6 +15,15 @@ describe("RedlockLease when no quorum extends it", () => {
     const reason = await abortedWithin(lease.signal, 10_000);
     expect(reason).toMatchObject({ name: "TradingCoreError", code: "unavailable" });
     expect(lease.held).toBe(false);
+    expect(lease.lost).toBe(true);
+  }, 20_000);
+
+  it("reads as lost past its validity at the first look, without a signal ever built", async () => {
+    const lease = leaseWith(async () => undefined, 50, 10_000);
+    expect(lease.lost).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(lease.lost).toBe(true);
+    expect(lease.signal.aborted).toBe(true);
   }, 20_000);
 
   it("is not revived by an extension that answers after it lapsed", async () => {
@@ -39,6 +48,7 @@ describe("RedlockLease when extensions succeed", () => {
     lease.start();
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(lease.signal.aborted).toBe(false);
+    expect(lease.lost).toBe(false);
     expect(renewals).toBeGreaterThan(0);
     expect(lease.end()).toBe(true);
     const afterEnd = renewals;
