@@ -134,7 +134,8 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     tracing,
     metering: metricReaders.length > 0,
     metrics: new TradingCoreMetrics(metricsApi.getMeter(METER_NAME)),
-    middleware: tracing ? [tracingMiddleware(localChildSpansFor(spanProcessors, ids, env))] : [],
+    // The SDK reads its sampler and span limits from process.env, whatever `env` says: so does this decision.
+    middleware: tracing ? [tracingMiddleware(localChildSpansFor(spanProcessors, ids, { ...process.env, ...env }))] : [],
     async flush() {
       await Promise.all(spanProcessors.map((processor) => processor.forceFlush()));
     },
