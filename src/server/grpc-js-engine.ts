@@ -145,23 +145,39 @@ async function writeAll(call: WritableCall, schema: DescMessage, messages: Async
 }
 
 function callInfoOf(method: DescMethod, context: GrpcJsHandlerContext): CallInfo {
-  return {
-    service: method.parent.typeName,
-    method: method.name,
-    kind: method.methodKind,
-    engine: "grpc-js",
-    protocol: "grpc",
-    headers: context.callHeaders,
-    get peer() {
-      return context.peer;
-    },
-    get signal() {
-      return context.signal;
-    },
-    get values() {
-      return context.values;
-    },
-  };
+  return new GrpcJsCallInfo(method, context);
+}
+
+/** A call as the middleware sees it; peer, signal and values are read from the context only when asked for. */
+class GrpcJsCallInfo implements CallInfo {
+  readonly service: string;
+  readonly method: string;
+  readonly kind: CallInfo["kind"];
+  readonly engine = "grpc-js";
+  readonly protocol = "grpc";
+  readonly headers: CallInfo["headers"];
+
+  constructor(
+    descriptor: DescMethod,
+    private readonly context: GrpcJsHandlerContext,
+  ) {
+    this.service = descriptor.parent.typeName;
+    this.method = descriptor.name;
+    this.kind = descriptor.methodKind;
+    this.headers = context.callHeaders;
+  }
+
+  get peer(): string {
+    return this.context.peer;
+  }
+
+  get signal(): AbortSignal {
+    return this.context.signal;
+  }
+
+  get values(): CallInfo["values"] {
+    return this.context.values;
+  }
 }
 
 /** Handlers may return an init shape (a plain object); the serializer needs a message. */

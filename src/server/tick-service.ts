@@ -4,8 +4,8 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { GetLtpResponseSchema, GetLtpsResponseSchema, PublishTicksResponseSchema, StreamLtpResponseSchema, TickService } from "../../gen/tradingcore/v1/tick_pb.js";
-import type { Tick } from "../../gen/tradingcore/v1/tick_pb.js";
+import { GetLtpsResponseSchema, PublishTicksResponseSchema, StreamLtpResponseSchema, TickService } from "../../gen/tradingcore/v1/tick_pb.js";
+import type { GetLtpResponse, Tick } from "../../gen/tradingcore/v1/tick_pb.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { InstrumentKey } from "../exit/ports.js";
 import type { TickRecord } from "../ticks/tick.js";
@@ -45,7 +45,8 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
 
     async getLtp(request) {
       const instrument = parseInstrument(request.instrument);
-      return create(GetLtpResponseSchema, { ltp: ltpToWire(instrument, await ticks.resolver.resolve(instrument)) });
+      const response: GetLtpResponse = { $typeName: "tradingcore.v1.GetLtpResponse", ltp: ltpToWire(instrument, await ticks.resolver.resolve(instrument)) };
+      return response;
     },
 
     async getLtps(request) {

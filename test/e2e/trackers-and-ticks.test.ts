@@ -1,4 +1,4 @@
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { ExitStatus, PriceSource, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
@@ -46,12 +46,20 @@ describe("trackers and ticks over gRPC", () => {
     expect(seen).toEqual(orderNos.slice(1).sort());
   });
 
-  it("answers GetLtp from memory with age, and NONE for an unknown instrument", async () => {
-    await publishTick(server, "2450.85", "2885", Segment.NSE_EQ);
+  it("answers GetLtp from memory with the instrument, tick time and age, and NONE for an unknown instrument", async () => {
+    const tickMs = Date.now() - 1_500;
+    await publishTick(server, "2450.85", "2885", Segment.NSE_EQ, tickMs);
     const { ltp } = await server.ticks.getLtp({ instrument: { segment: Segment.NSE_EQ, securityId: "2885" } });
     expect(ltp).toMatchObject({ found: true, price: "2450.85", source: PriceSource.MEMORY, stale: false });
+    expect(ltp?.instrument).toMatchObject({ segment: Segment.NSE_EQ, securityId: "2885" });
+    expect(ltp?.tickTime && timestampMs(ltp.tickTime)).toBe(tickMs);
+    const ageMs = Number(ltp?.age?.seconds ?? -1n) * 1000 + (ltp?.age?.nanos ?? 0) / 1e6;
+    expect(ageMs).toBeGreaterThanOrEqual(1_500);
+    expect(ageMs).toBeLessThan(60_000);
     const missing = await server.ticks.getLtp({ instrument: { segment: Segment.NSE_EQ, securityId: "no-such" } });
     expect(missing.ltp).toMatchObject({ found: false, source: PriceSource.NONE, price: "" });
+    expect(missing.ltp?.age).toBeUndefined();
+    expect(missing.ltp?.tickTime).toBeUndefined();
   });
 
   it("flags a stale tick on GetLtps, in request order", async () => {
