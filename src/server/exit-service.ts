@@ -9,7 +9,7 @@ import { Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import {
   ApplyOrderUpdateResponseSchema,
   BrokerOrderStatus,
-  ExecuteExitResponseSchema,
+  type ExecuteExitResponse,
   ExitAllResponseSchema,
   ExitService,
   GetTrackerResponseSchema,
@@ -64,7 +64,8 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
 
     async executeExit(request, context) {
       const outcome = await engine.execute({ orderNo: request.orderNo, reason: request.reason, reasonCode: request.reasonCode }, callTraceOf(context.values));
-      return create(ExecuteExitResponseSchema, { result: exitOutcomeToWire(outcome) });
+      const response: ExecuteExitResponse = { $typeName: "tradingcore.v1.ExecuteExitResponse", result: exitOutcomeToWire(outcome) };
+      return response;
     },
 
     async *exitAll(request, context) {

@@ -2,16 +2,20 @@
  * Tracker and exit outcome between the domain (decimals, epoch ms) and the
  * wire (decimal strings, Timestamps). Outbound only: inbound requests are
  * parsed in request-parsing.ts.
+ *
+ * Messages are written as literals typed as the messages (the compiler holds
+ * them to every field) rather than with create(), which walks the schema on
+ * every call: every ExecuteExit answers with both.
  */
-import { create } from "@bufbuild/protobuf";
-import { type ExitResult, ExitResultSchema, type Tracker, TrackerSchema } from "../../gen/tradingcore/v1/common_pb.js";
+import type { ExitResult, Tracker } from "../../gen/tradingcore/v1/common_pb.js";
 import { formatDecimal } from "../domain/money.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitOutcome } from "../exit/exit-outcome.js";
 import { durationOf, timestampOf } from "./time-wire.js";
 
 export function trackerToWire(tracker: TrackerRecord): Tracker {
-  return create(TrackerSchema, {
+  return {
+    $typeName: "tradingcore.v1.Tracker",
     orderNo: tracker.orderNo,
     segment: tracker.segment,
     securityId: tracker.securityId,
@@ -35,11 +39,12 @@ export function trackerToWire(tracker: TrackerRecord): Tracker {
     fencingToken: BigInt(tracker.fencingToken),
     createdAt: timestampOf(tracker.createdAt),
     updatedAt: timestampOf(tracker.updatedAt),
-  });
+  };
 }
 
 export function exitOutcomeToWire(outcome: ExitOutcome): ExitResult {
-  return create(ExitResultSchema, {
+  return {
+    $typeName: "tradingcore.v1.ExitResult",
     status: outcome.status,
     success: outcome.success,
     tracker: outcome.tracker ? trackerToWire(outcome.tracker) : undefined,
@@ -51,5 +56,5 @@ export function exitOutcomeToWire(outcome: ExitOutcome): ExitResult {
     exitOrderId: outcome.exitOrderId,
     message: outcome.message,
     attempts: outcome.attempts,
-  });
+  };
 }
