@@ -97,7 +97,7 @@ function grpcJsHandler(method: DescMethod, handler: AnyHandler, middleware: read
         const context = new GrpcJsHandlerContext(method, call);
         const input = method.methodKind === "unary" ? (call as grpc.ServerUnaryCall<unknown, unknown>).request : call;
         let response: unknown;
-        runMiddleware(middleware, callInfoOf(method, context), async () => {
+        runMiddleware(middleware, new GrpcJsCallInfo(method, context), async () => {
           response = messageOf(method.output, await handler(input, context));
         }).then(
           () => {
@@ -115,7 +115,7 @@ function grpcJsHandler(method: DescMethod, handler: AnyHandler, middleware: read
       return (call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
         const context = new GrpcJsHandlerContext(method, call);
         const input = method.methodKind === "server_streaming" ? (call as grpc.ServerWritableStream<unknown, unknown>).request : call;
-        runMiddleware(middleware, callInfoOf(method, context), () => writeAll(call, method.output, handler(input, context) as AsyncIterable<unknown>, context))
+        runMiddleware(middleware, new GrpcJsCallInfo(method, context), () => writeAll(call, method.output, handler(input, context) as AsyncIterable<unknown>, context))
           .then(
             () => {
               if (!call.cancelled) call.end(context.trailerMetadata());
@@ -142,10 +142,6 @@ async function writeAll(call: WritableCall, schema: DescMessage, messages: Async
       });
     }
   }
-}
-
-function callInfoOf(method: DescMethod, context: GrpcJsHandlerContext): CallInfo {
-  return new GrpcJsCallInfo(method, context);
 }
 
 /** A call as the middleware sees it; peer, signal and values are read from the context only when asked for. */

@@ -4,8 +4,8 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { GetLtpsResponseSchema, PublishTicksResponseSchema, StreamLtpResponseSchema, TickService } from "../../gen/tradingcore/v1/tick_pb.js";
-import type { GetLtpResponse, Tick } from "../../gen/tradingcore/v1/tick_pb.js";
+import { PublishTicksResponseSchema, TickService } from "../../gen/tradingcore/v1/tick_pb.js";
+import type { GetLtpResponse, GetLtpsResponse, Ltp, StreamLtpResponse, Tick } from "../../gen/tradingcore/v1/tick_pb.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { InstrumentKey } from "../exit/ports.js";
 import type { TickRecord } from "../ticks/tick.js";
@@ -52,7 +52,8 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
     async getLtps(request) {
       const instruments = parseInstruments(request.instruments);
       const quotes = await Promise.all(instruments.map((instrument) => ticks.resolver.resolve(instrument)));
-      return create(GetLtpsResponseSchema, { ltps: quotes.map((quote, index) => ltpToWire(instruments[index]!, quote)) });
+      const response: GetLtpsResponse = { $typeName: "tradingcore.v1.GetLtpsResponse", ltps: quotes.map((quote, index) => ltpToWire(instruments[index]!, quote)) };
+      return response;
     },
 
     async *streamLtp(request, context) {
@@ -68,7 +69,7 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
       );
       try {
         for (const instrument of instruments) {
-          yield create(StreamLtpResponseSchema, { ltp: ltpToWire(instrument, await ticks.resolver.resolve(instrument)) });
+          yield streamLtpResponse(ltpToWire(instrument, await ticks.resolver.resolve(instrument)));
         }
         while (!context.signal.aborted) {
           if (pending.size === 0) {
@@ -82,7 +83,7 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
           const updates = [...pending.values()];
           pending.clear();
           for (const instrument of updates) {
-            yield create(StreamLtpResponseSchema, { ltp: ltpToWire(instrument, await ticks.resolver.resolve(instrument)) });
+            yield streamLtpResponse(ltpToWire(instrument, await ticks.resolver.resolve(instrument)));
           }
         }
       } finally {
@@ -104,4 +105,8 @@ function parseTick(tick: Tick, nowMs: number): TickRecord {
   const timeMs = msOf(tick.time) ?? nowMs;
   if (!Number.isFinite(timeMs)) throw new TradingCoreError("invalid-argument", "time is not a valid timestamp");
   return { segment: instrument.segment, securityId: instrument.securityId, ltp, timeMs };
+}
+
+function streamLtpResponse(ltp: Ltp): StreamLtpResponse {
+  return { $typeName: "tradingcore.v1.StreamLtpResponse", ltp };
 }
