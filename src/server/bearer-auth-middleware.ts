@@ -12,10 +12,20 @@
  *   error message.
  * - Services listed in `openServices` (health and reflection, by setting)
  *   answer without a token.
+ * - Reading the header costs time linear in its length, and a header longer
+ *   than MAX_AUTHORIZATION_CHARS is refused before it is read: a caller with
+ *   no token cannot make the check expensive. (A backtracking regular
+ *   expression here once cost seconds of CPU per call on a header padded
+ *   with whitespace, stalling every other call.)
+ * - Several `authorization` values (both engines present them joined with
+ *   ", ") never match, whichever of them carries the token.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { CallMiddleware } from "./call-middleware.js";
+
+/** Longest `authorization` value read, characters; longer ones answer UNAUTHENTICATED unread. */
+export const MAX_AUTHORIZATION_CHARS = 8192;
 
 export interface BearerAuthOptions {
   /** The shared secret; must not be empty. */
@@ -30,7 +40,11 @@ export function bearerAuthMiddleware(options: BearerAuthOptions): CallMiddleware
   const open = new Set(options.openServices ?? []);
   return async (call, next) => {
     if (open.has(call.service)) return next();
-    const presented = bearerTokenOf(call.headers.get("authorization"));
+    const header = call.headers.get("authorization");
+    if (header !== undefined && header.length > MAX_AUTHORIZATION_CHARS) {
+      throw new TradingCoreError("unauthenticated", `the authorization header is longer than ${MAX_AUTHORIZATION_CHARS} characters`);
+    }
+    const presented = bearerTokenOf(header);
     if (presented === undefined) {
       throw new TradingCoreError("unauthenticated", "missing bearer token: send the metadata authorization: Bearer <token>");
     }
@@ -39,10 +53,19 @@ export function bearerAuthMiddleware(options: BearerAuthOptions): CallMiddleware
   };
 }
 
-/** The token of an `authorization: Bearer <token>` header (scheme case-insensitive), or undefined. */
+/**
+ * The token of an `authorization: Bearer <token>` header (scheme
+ * case-insensitive, whitespace around the token ignored), or undefined.
+ * One pass over the header at most: trim, a fixed-length scheme check, trim.
+ */
 export function bearerTokenOf(header: string | undefined): string | undefined {
-  const match = header === undefined ? null : /^\s*bearer\s+(.+?)\s*$/i.exec(header);
-  return match?.[1];
+  if (header === undefined) return undefined;
+  const trimmed = header.trim();
+  const scheme = "bearer";
+  if (trimmed.length <= scheme.length + 1 || trimmed.slice(0, scheme.length).toLowerCase() !== scheme) return undefined;
+  if (trimmed.charAt(scheme.length).trim() !== "") return undefined;
+  const token = trimmed.slice(scheme.length + 1).trimStart();
+  return token === "" ? undefined : token;
 }
 
 function digest(text: string): Buffer {

@@ -163,8 +163,11 @@ class GrpcJsCallInfo implements CallInfo {
     this.headers = context.callHeaders;
   }
 
+  private peerAtStart: string | undefined;
+
+  /** Read from the call once: grpc-js answers "unknown" once the client's connection is gone. */
   get peer(): string {
-    return this.context.peer;
+    return (this.peerAtStart ??= this.context.peer);
   }
 
   get signal(): AbortSignal {

@@ -41,9 +41,13 @@ export class GrpcJsHandlerContext implements HandlerContext {
   ) {
     this.service = method.parent;
     this.callHeaders = {
+      // Several values of one name are joined with ", ", as fetch Headers (the Connect engine) joins them,
+      // so a check of a header sees the same text on both engines, duplicates included.
       get: (name) => {
-        const value = call.metadata.get(name)[0];
-        return typeof value === "string" ? value : undefined;
+        const values = call.metadata.get(name);
+        if (values.length === 1) return typeof values[0] === "string" ? values[0] : undefined;
+        const texts = values.filter((value): value is string => typeof value === "string");
+        return texts.length === 0 ? undefined : texts.join(", ");
       },
     };
   }

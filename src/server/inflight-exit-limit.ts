@@ -18,17 +18,20 @@ export function inflightExitLimit(maxPerConnection: number): CallMiddleware {
   const inflight = new Map<string, number>();
   return async (call, next) => {
     if (call.service !== ExitService.typeName || !LIMITED_METHODS.has(call.method)) return next();
-    const running = inflight.get(call.peer) ?? 0;
+    // The slot is taken and given back under one key, read once now: a peer read again later (after the
+    // client went away, grpc-js answers "unknown") would release another key's slot and leak this one.
+    const connection = call.peer;
+    const running = inflight.get(connection) ?? 0;
     if (running >= maxPerConnection) {
       throw new TradingCoreError("resource-exhausted", `${maxPerConnection} exits are already running on this connection; retry when one finishes`);
     }
-    inflight.set(call.peer, running + 1);
+    inflight.set(connection, running + 1);
     try {
       await next();
     } finally {
-      const left = (inflight.get(call.peer) ?? 1) - 1;
-      if (left === 0) inflight.delete(call.peer);
-      else inflight.set(call.peer, left);
+      const left = (inflight.get(connection) ?? 1) - 1;
+      if (left === 0) inflight.delete(connection);
+      else inflight.set(connection, left);
     }
   };
 }

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
+import type { CallMiddleware } from "../../src/server/call-middleware.js";
 import { registerTracker, uniqueOrderNo } from "../support/fixtures.js";
 import { HeldRouter } from "../support/held-router.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -51,6 +52,49 @@ describe("Exits in flight on one connection past the limit", () => {
     for (const response of await Promise.all(running)) expect(response.result?.status).toBe(ExitStatus.EXITED);
   });
 });
+
+describe("Exits whose callers give up at once, on one connection", () => {
+  it("give their slots back: a normal exit on the same connection still runs", async () => {
+    const router = new HeldRouter();
+    const exits = new RunningExits();
+    server = await startTestServer({
+      config: { maxInflightExitsPerConnection: 4, routerTimeoutMs: 60_000 },
+      adapters: { router, middleware: [exits.middleware] },
+    });
+    const abandoned = await Promise.all(Array.from({ length: 8 }, () => registerTracker(server!)));
+    const answers = abandoned.map((orderNo) => codeOf(server!.exits.executeExit(exitRequest(orderNo), { timeoutMs: 1 })));
+    // The exits that got a slot are held at the broker until every caller has given up and its stream is gone.
+    for (const code of await Promise.all(answers)) expect([grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED]).toContain(code);
+    // Frames of one connection are read in order: once this call is answered, every abandoned call has
+    // reached the server (or been dropped by it); then release the held ones and wait until each has ended.
+    await server.exits.listTrackers({});
+    router.release();
+    await exits.allEnded();
+
+    const { result } = await server.exits.executeExit(exitRequest(await registerTracker(server)));
+    expect(result?.status).toBe(ExitStatus.EXITED);
+  });
+});
+
+/** Call middleware that knows when every ExecuteExit that reached the handlers has ended. */
+class RunningExits {
+  private running = 0;
+  private waiters: (() => void)[] = [];
+
+  readonly middleware: CallMiddleware = async (call, next) => {
+    if (call.method !== "ExecuteExit") return next();
+    this.running++;
+    try {
+      await next();
+    } finally {
+      if (--this.running === 0) for (const wake of this.waiters.splice(0)) wake();
+    }
+  };
+
+  allEnded(): Promise<void> {
+    return this.running === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
 
 describe("An exit whose caller's deadline passes", () => {
   it("answers DEADLINE_EXCEEDED, still finishes, and GetTracker reads the outcome", async () => {

@@ -56,6 +56,25 @@ describe("Bearer-token auth", () => {
   });
 });
 
+describe("Calls with a hostile authorization header (whitespace padding, no token needed)", () => {
+  it("answer UNAUTHENTICATED while a health check made beside them is answered", async () => {
+    const server = await startTestServer({ config: { authToken: TOKEN } });
+    try {
+      // A backtracking parser spent seconds of CPU on each of these; 24 of them would hold the
+      // health check far past its (generous) deadline.
+      const hostile = { metadata: { authorization: `Bearer a${" ".repeat(60_000)}b` } };
+      const calls = Array.from({ length: 24 }, (_, i) =>
+        i % 2 === 0 ? codeOf(server.exits.listTrackers({}, hostile)) : codeOf(server.exits.getTracker({ orderNo: "x" }, hostile)),
+      );
+      const health = server.health.check({ service: "" }, { timeoutMs: 20_000 });
+      expect((await health).status).toBe(1);
+      expect(new Set(await Promise.all(calls))).toEqual(new Set([grpc.status.UNAUTHENTICATED]));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("Logs of a server with auth on", () => {
   it("never carry the configured token nor a presented one, at debug level", async () => {
     const lines: string[] = [];

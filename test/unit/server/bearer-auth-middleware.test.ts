@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createContextValues } from "@connectrpc/connect";
 import { isTradingCoreError } from "../../../src/domain/trading-core-error.js";
-import { bearerAuthMiddleware, bearerTokenOf } from "../../../src/server/bearer-auth-middleware.js";
+import { bearerAuthMiddleware, bearerTokenOf, MAX_AUTHORIZATION_CHARS } from "../../../src/server/bearer-auth-middleware.js";
 import type { CallInfo } from "../../../src/server/call-middleware.js";
 
 const callWith = (authorization: string | undefined, service = "tradingcore.v1.ExitService"): CallInfo => ({
@@ -54,7 +54,27 @@ describe("bearerAuthMiddleware", () => {
 
   it("reads the token of an authorization header", () => {
     expect(bearerTokenOf("Bearer  abc ")).toBe("abc");
+    expect(bearerTokenOf(" \tBEARER\tabc def\t ")).toBe("abc def");
     expect(bearerTokenOf("Basic abc")).toBeUndefined();
+    expect(bearerTokenOf("Bearerabc")).toBeUndefined();
+    expect(bearerTokenOf("Bearer ")).toBeUndefined();
+    expect(bearerTokenOf("Bearer \t  ")).toBeUndefined();
     expect(bearerTokenOf(undefined)).toBeUndefined();
+  });
+
+  it("reads a header of whitespace padding up to the bound the same way", () => {
+    const padding = " ".repeat(MAX_AUTHORIZATION_CHARS - "Bearer a".length - 1);
+    expect(bearerTokenOf(`Bearer a${padding}b`)).toBe(`a${padding}b`);
+    expect(bearerTokenOf(`Bearer${padding}a`)).toBe("a");
+  });
+
+  it("refuses a header longer than the bound for its length, whatever it holds", async () => {
+    const header = `Bearer s3cret-token${" ".repeat(MAX_AUTHORIZATION_CHARS)}`;
+    expect(await outcome(auth, callWith(header))).toBe(`unauthenticated: the authorization header is longer than ${MAX_AUTHORIZATION_CHARS} characters`);
+  });
+
+  it("refuses two authorization values joined, even when one of them carries the token", async () => {
+    expect(await outcome(auth, callWith("Bearer s3cret-token, Bearer s3cret-token"))).toMatch(/^unauthenticated: invalid bearer token/);
+    expect(await outcome(auth, callWith("Bearer other, Bearer s3cret-token"))).toMatch(/^unauthenticated: /);
   });
 });
