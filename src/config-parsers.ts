@@ -3,6 +3,8 @@
  * into a typed value or throws an Error that says what is wrong with it (the
  * loader adds the setting's name).
  */
+import { isIP, isIPv6 } from "node:net";
+
 /** Reads one setting's text; throws an Error saying what is wrong with it. */
 export type Parser<T> = (text: string) => T;
 
@@ -24,6 +26,22 @@ export const oneOf = <T extends string>(...values: T[]): Parser<T> => (text) => 
 };
 
 export const text: Parser<string> = (value) => value;
+
+/**
+ * An address to listen on: a host name, an IPv4 address, or an IPv6 address with or without
+ * brackets (`::1`, `[::1]`), returned bare; a port or anything else is refused here, not at listen.
+ */
+export const listenHost: Parser<string> = (value) => {
+  const bracketed = value.startsWith("[") && value.endsWith("]");
+  const bare = bracketed ? value.slice(1, -1) : value;
+  if (isIPv6(bare)) return bare;
+  if (bracketed) throw new Error(`"${value}" is not an IPv6 address in brackets`);
+  if (bare.includes(":")) throw new Error(`"${value}" is not an IPv6 address (give the port with --port, not in the host)`);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(bare) || isIP(bare) === 0 && /^[\d.]+$/.test(bare)) {
+    throw new Error(`"${value}" is not a host name or an IP address`);
+  }
+  return bare;
+};
 
 export const bool: Parser<boolean> = (value) => {
   const normal = value.trim().toLowerCase();

@@ -6,7 +6,7 @@
  * Every setting: flag `--kebab-name`, variable `TRADINGCORE_SNAKE_NAME`.
  */
 import { parseArgs } from "node:util";
-import { bool, integer, oneOf, type Parser, rate, redisUrl, redisUrls, text, url } from "./config-parsers.js";
+import { bool, integer, listenHost, oneOf, type Parser, rate, redisUrl, redisUrls, text, url } from "./config-parsers.js";
 import { DEFAULT_EXIT_ENGINE_SETTINGS } from "./exit/exit-engine.js";
 
 export class ConfigError extends Error {
@@ -24,7 +24,7 @@ interface Setting<T> {
 
 /** Every setting with its default; the README's configuration table follows this list. */
 export const SETTINGS = {
-  host: { flag: "host", description: "address to listen on", defaultValue: "127.0.0.1", parse: text },
+  host: { flag: "host", description: "address to listen on (an IPv6 address with or without brackets)", defaultValue: "127.0.0.1", parse: listenHost },
   port: { flag: "port", description: "port to listen on; 0 picks a free one", defaultValue: 50051, parse: integer(0, 65535) },
   engine: {
     flag: "engine",

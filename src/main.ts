@@ -27,6 +27,7 @@ import { loadTlsMaterial } from "./server/tls-material.js";
 import { HealthState, ServingStatus } from "./server/health-state.js";
 import { SERVED_SERVICES, SUBSCRIPTIONS } from "./server/routes.js";
 import type { RunningEngine } from "./server/connect-engine.js";
+import { hostPort } from "./server/listen-host.js";
 import { startEngines } from "./server/start-engines.js";
 import type { TradingCoreServices } from "./server/services.js";
 import { MemoryOwedExits } from "./store/memory-owed-exits.js";
@@ -168,7 +169,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   log.info({ reconciler: recovered }, "start-up reconciliation done");
   reconciler.start();
   health.setAll(ServingStatus.SERVING);
-  const addressOf = (engine: RunningEngine) => `${config.host.includes(":") ? `[${config.host}]` : config.host}:${engine.port}`;
+  const addressOf = (engine: RunningEngine) => hostPort(config.host, engine.port);
   const primary = engines[0]!;
   const address = addressOf(primary);
   const connect = engines.find((engine) => engine.engine === "connect");

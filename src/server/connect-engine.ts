@@ -9,6 +9,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ExitLog } from "../exit/ports.js";
 import { peerContextValues } from "./connect-peer.js";
 import { toConnectError } from "./error-codes.js";
+import { bareHost } from "./listen-host.js";
 import type { TlsMaterial } from "./tls-material.js";
 
 export interface RunningEngine {
@@ -55,7 +56,7 @@ export async function startConnectEngine(options: ConnectEngineOptions): Promise
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => {
+    server.listen(options.port, bareHost(options.host), () => {
       server.off("error", reject);
       resolve();
     });

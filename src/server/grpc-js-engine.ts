@@ -20,6 +20,7 @@ import { runMiddleware } from "./call-middleware.js";
 import type { RunningEngine } from "./connect-engine.js";
 import { toConnectError } from "./error-codes.js";
 import { GrpcJsHandlerContext } from "./grpc-js-handler-context.js";
+import { hostPort } from "./listen-host.js";
 import type { TlsMaterial } from "./tls-material.js";
 
 /** A service and its handlers, as `tradingCoreServices()` lists them. */
@@ -64,9 +65,8 @@ export async function startGrpcJsEngine(options: GrpcJsEngineOptions): Promise<R
     server.addService(definition as grpc.ServiceDefinition, implementation);
   }
   options.extraServices?.(server);
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port}`, credentialsOf(options.tls), (error, bound) =>
+    server.bindAsync(hostPort(options.host, options.port), credentialsOf(options.tls), (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );

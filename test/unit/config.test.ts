@@ -25,6 +25,31 @@ describe("loadConfig", () => {
   });
 });
 
+describe("loadConfig for the listen address", () => {
+  it.each([
+    ["[::1]", "::1"],
+    ["::1", "::1"],
+    ["127.0.0.1", "127.0.0.1"],
+    ["localhost", "localhost"],
+    ["[0:0:0:0:0:0:0:1]", "0:0:0:0:0:0:0:1"],
+  ])("accepts %s and keeps it as %s", (given, kept) => {
+    expect(loadConfig(["--host", given], {}).host).toBe(kept);
+  });
+
+  it.each([
+    ["[::1", /is not an IPv6 address/],
+    ["[127.0.0.1]", /is not an IPv6 address in brackets/],
+    ["127.0.0.1:50051", /give the port with --port/],
+    ["host name", /is not a host name or an IP address/],
+    ["999.1.1.1", /is not a host name or an IP address/],
+    ["", undefined],
+  ])("refuses %j naming --host", (given, message) => {
+    if (message === undefined) return expect(loadConfig(["--host", given], {}).host).toBe("127.0.0.1");
+    expect(() => loadConfig(["--host", given], {})).toThrow(message);
+    expect(() => loadConfig(["--host", given], {})).toThrow(/^--host: /);
+  });
+});
+
 describe("loadConfig for the Dhan router", () => {
   it("needs a client id and an access token", () => {
     expect(() => loadConfig(["--router", "dhan"], {})).toThrow(/TRADINGCORE_DHAN_CLIENT_ID and TRADINGCORE_DHAN_ACCESS_TOKEN/);
