@@ -27,6 +27,7 @@ import { loadTlsMaterial } from "./server/tls-material.js";
 import { HealthState, ServingStatus } from "./server/health-state.js";
 import { SERVED_SERVICES, SUBSCRIPTIONS } from "./server/routes.js";
 import type { RunningEngine } from "./server/connect-engine.js";
+import { routeGrpcJsLog } from "./server/grpc-js-log.js";
 import { hostPort } from "./server/listen-host.js";
 import { startEngines } from "./server/start-engines.js";
 import type { TradingCoreServices } from "./server/services.js";
@@ -72,7 +73,6 @@ export interface RunningTradingCore {
   stop(): Promise<void>;
 }
 
-
 /**
  * Builds and starts the server. Refuses (ConfigError, before anything
  * listens) to listen beyond loopback without a token unless the
@@ -83,6 +83,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   if (exposure) throw new ConfigError(exposure);
   const tls = loadTlsMaterial(config);
   const log = overrides.log ?? pino({ level: config.logLevel, base: { service: "tradingcore" } });
+  routeGrpcJsLog(log, [config.authToken, config.dhanAccessToken]);
   const clock = overrides.clock ?? systemClock;
   // Redis adapters replace the embedded ones when a Redis setting is present (redis-adapters.ts).
   const redis: RedisAdapters | undefined = usesRedis(config) ? await connectRedisAdapters(config, log) : undefined;

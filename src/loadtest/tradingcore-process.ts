@@ -18,6 +18,11 @@ export interface TradingCoreProcessOptions {
   readonly args?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   readonly startTimeoutMs?: number;
+  /**
+   * The address the caller made the server listen on (with `--port`), for a log level that
+   * drops the "listening" line: returned at once, without waiting; readiness is the caller's.
+   */
+  readonly knownAddress?: string;
 }
 
 export interface TradingCoreProcess {
@@ -50,6 +55,7 @@ export async function startTradingCoreProcess(options: TradingCoreProcessOptions
   let buffered = "";
   const listening = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no listening line within ${timeoutMs} ms; stderr: ${stderr.join("")}`)), timeoutMs);
+    if (options.knownAddress !== undefined) clearTimeout(timer);
     child.stdout!.on("data", (chunk: Buffer) => {
       buffered += chunk.toString("utf8");
       let newline: number;
@@ -70,10 +76,13 @@ export async function startTradingCoreProcess(options: TradingCoreProcessOptions
       reject(new Error(`tradingcore exited with ${code} before listening; stderr: ${stderr.join("")}`));
     });
   });
-  const address = await listening.catch((error: unknown) => {
-    child.kill("SIGKILL");
-    throw error;
-  });
+  if (options.knownAddress !== undefined) listening.catch(() => undefined);
+  const address =
+    options.knownAddress ??
+    (await listening.catch((error: unknown) => {
+      child.kill("SIGKILL");
+      throw error;
+    }));
   return {
     child,
     pid: child.pid!,
