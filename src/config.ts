@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { bool, integer, listenHost, oneOf, type Parser, rate, redisUrl, redisUrls, text, url } from "./config-parsers.js";
+import { TRANSPORT_SETTINGS } from "./config-transport.js";
 import { DEFAULT_EXIT_ENGINE_SETTINGS } from "./exit/exit-engine.js";
 
 export class ConfigError extends Error {
@@ -197,6 +198,7 @@ export const SETTINGS = {
     defaultValue: 64,
     parse: integer(1, 100_000),
   },
+  ...TRANSPORT_SETTINGS,
 } satisfies Record<string, Setting<unknown>>;
 
 export type Config = { -readonly [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K]["defaultValue"] };

@@ -96,7 +96,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const router = configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
   const hub = new ExitEventHub(config.watchBufferSize);
   const events = overrides.events ? fanOut(hub, overrides.events) : hub;
-  const tickCache = new MemoryTickCache();
+  const tickCache = new MemoryTickCache(config.maxTickInstruments);
   const tickSink = redis?.ticks ? new TeeTickSink([tickCache, redis.ticks], log) : tickCache;
   const bareResolver = new FallbackLtpResolver(
     redis?.ticks ? [tickCache, redis.ticks] : [tickCache],

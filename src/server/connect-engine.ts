@@ -9,6 +9,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ExitLog } from "../exit/ports.js";
 import { peerContextValues } from "./connect-peer.js";
 import { toConnectError } from "./error-codes.js";
+import { guardSessions, type SessionLimits } from "./http2-session-guard.js";
 import { bareHost } from "./listen-host.js";
 import type { TlsMaterial } from "./tls-material.js";
 
@@ -32,6 +33,8 @@ export interface ConnectEngineOptions {
   readonly maxConcurrentStreams?: number;
   /** TLS (and mTLS) material; cleartext HTTP/2 when absent. */
   readonly tls?: TlsMaterial;
+  /** Handshake, keepalive and idle bounds of each connection; none when absent. */
+  readonly sessionLimits?: SessionLimits;
 }
 
 export async function startConnectEngine(options: ConnectEngineOptions): Promise<RunningEngine> {
@@ -45,10 +48,17 @@ export async function startConnectEngine(options: ConnectEngineOptions): Promise
   const tls = options.tls;
   const server = tls
     ? http2.createSecureServer(
-        { cert: tls.cert, key: tls.key, settings, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) },
+        {
+          cert: tls.cert,
+          key: tls.key,
+          settings,
+          ...(options.sessionLimits ? { handshakeTimeout: options.sessionLimits.handshakeTimeoutMs } : {}),
+          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+        },
         handler,
       )
     : http2.createServer({ settings }, handler);
+  if (options.sessionLimits) guardSessions(server, options.sessionLimits);
   const sessions = new Set<http2.Http2Session>();
   server.on("session", (session) => {
     sessions.add(session);

@@ -20,6 +20,7 @@ import { runMiddleware } from "./call-middleware.js";
 import type { RunningEngine } from "./connect-engine.js";
 import { toConnectError } from "./error-codes.js";
 import { GrpcJsHandlerContext } from "./grpc-js-handler-context.js";
+import type { SessionLimits } from "./http2-session-guard.js";
 import { hostPort } from "./listen-host.js";
 import type { TlsMaterial } from "./tls-material.js";
 
@@ -41,6 +42,8 @@ export interface GrpcJsEngineOptions {
   readonly maxConcurrentStreams?: number;
   /** TLS (and mTLS) material; cleartext when absent. */
   readonly tls?: TlsMaterial;
+  /** Keepalive and idle bounds of each connection (grpc-js has no handshake bound: an unanswered ping ends such a connection). */
+  readonly sessionLimits?: SessionLimits;
   /** Services the grpc-js engine serves through other packages (reflection, health). */
   readonly extraServices?: (server: grpc.Server) => void;
 }
@@ -51,6 +54,7 @@ export async function startGrpcJsEngine(options: GrpcJsEngineOptions): Promise<R
   const server = new grpc.Server({
     ...(options.maxMessageBytes ? { "grpc.max_receive_message_length": options.maxMessageBytes } : {}),
     ...(options.maxConcurrentStreams ? { "grpc.max_concurrent_streams": options.maxConcurrentStreams } : {}),
+    ...(options.sessionLimits ? sessionOptions(options.sessionLimits) : {}),
   });
   const middleware = options.middleware ?? [];
   for (const { service, handlers } of options.services) {
@@ -131,16 +135,25 @@ function grpcJsHandler(method: DescMethod, handler: AnyHandler, middleware: read
 
 type WritableCall = grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
+/** Writes every message, waiting for "drain" when the transport is full; one drain and one abort listener per stream. */
 async function writeAll(call: WritableCall, schema: DescMessage, messages: AsyncIterable<unknown>, context: GrpcJsHandlerContext) {
   const signal = context.signal;
-  for await (const message of messages) {
-    if (signal.aborted) break;
-    if (!call.write(messageOf(schema, message))) {
-      await new Promise<void>((resolve) => {
-        (call as grpc.ServerWritableStream<unknown, unknown>).once("drain", resolve);
-        signal.addEventListener("abort", () => resolve(), { once: true });
-      });
+  let resume: (() => void) | undefined;
+  const wake = () => {
+    const waiting = resume;
+    resume = undefined;
+    waiting?.();
+  };
+  call.on("drain", wake);
+  signal.addEventListener("abort", wake, { once: true });
+  try {
+    for await (const message of messages) {
+      if (signal.aborted) break;
+      if (!call.write(messageOf(schema, message)) && !signal.aborted) await new Promise<void>((resolve) => (resume = resolve));
     }
+  } finally {
+    call.off("drain", wake);
+    signal.removeEventListener("abort", wake);
   }
 }
 
@@ -191,6 +204,14 @@ function toServiceError(reason: unknown, method: DescMethod, log: ExitLog): Part
   return { code, details: error.rawMessage };
 }
 
+
+/** grpc-js's server options for the connection bounds; 0 (off) leaves grpc-js's default, which is off. */
+function sessionOptions(limits: SessionLimits): grpc.ServerOptions {
+  return {
+    ...(limits.keepaliveIntervalMs > 0 ? { "grpc.keepalive_time_ms": limits.keepaliveIntervalMs, "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs } : {}),
+    ...(limits.idleTimeoutMs > 0 ? { "grpc.max_connection_idle_ms": limits.idleTimeoutMs } : {}),
+  };
+}
 
 function credentialsOf(tls: TlsMaterial | undefined): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();

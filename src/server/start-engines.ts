@@ -13,7 +13,19 @@ import { registerRoutes, SERVED_SERVICES, tradingCoreServices } from "./routes.j
 import type { TradingCoreServices } from "./services.js";
 import type { TlsMaterial } from "./tls-material.js";
 
-export type EngineSettings = Pick<Config, "engine" | "host" | "port" | "connectPort" | "maxMessageBytes" | "maxConcurrentStreams">;
+export type EngineSettings = Pick<
+  Config,
+  | "engine"
+  | "host"
+  | "port"
+  | "connectPort"
+  | "maxMessageBytes"
+  | "maxConcurrentStreams"
+  | "handshakeTimeoutMs"
+  | "keepaliveIntervalMs"
+  | "keepaliveTimeoutMs"
+  | "connectionIdleTimeoutMs"
+>;
 
 /** The configured engines, grpc-js first; if one fails to listen, those already listening are closed. */
 export async function startEngines(
@@ -22,7 +34,13 @@ export async function startEngines(
   middleware: readonly CallMiddleware[],
   tls: TlsMaterial | undefined,
 ): Promise<RunningEngine[]> {
-  const limits = { maxMessageBytes: config.maxMessageBytes, maxConcurrentStreams: config.maxConcurrentStreams, ...(tls ? { tls } : {}) };
+  const sessionLimits = {
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    keepaliveIntervalMs: config.keepaliveIntervalMs,
+    keepaliveTimeoutMs: config.keepaliveTimeoutMs,
+    idleTimeoutMs: config.connectionIdleTimeoutMs,
+  };
+  const limits = { maxMessageBytes: config.maxMessageBytes, maxConcurrentStreams: config.maxConcurrentStreams, sessionLimits, ...(tls ? { tls } : {}) };
   const engines: RunningEngine[] = [];
   try {
     if (config.engine !== "connect") {

@@ -8,6 +8,7 @@ import { PublishTicksResponseSchema, TickService } from "../../gen/tradingcore/v
 import type { GetLtpResponse, GetLtpsResponse, Ltp, StreamLtpResponse, Tick } from "../../gen/tradingcore/v1/tick_pb.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { InstrumentKey } from "../exit/ports.js";
+import type { MemoryTickCache } from "../ticks/memory-tick-cache.js";
 import type { TickRecord } from "../ticks/tick.js";
 import { invalid, parseInstrument, parsePositiveDecimal } from "./request-parsing.js";
 import type { TradingCoreServices } from "./services.js";
@@ -27,10 +28,11 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
         // A tick without a time gets its message's arrival time: one clock read per message, not per tick.
         const nowMs = clock.now();
         const batch: TickRecord[] = [];
+        const fresh = new InstrumentsNew(ticks.cache);
         let batchRejected = 0;
         for (let index = 0; index < request.ticks.length; index++) {
           try {
-            batch.push(parseTick(request.ticks[index]!, nowMs));
+            batch.push(fresh.admit(parseTick(request.ticks[index]!, nowMs)));
           } catch (error) {
             batchRejected++;
             if (!firstError) firstError = `ticks[${index}]: ${error instanceof Error ? error.message : String(error)}`;
@@ -60,6 +62,9 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
       const instruments = parseInstruments(request.instruments);
       const pending = new Map<number, InstrumentKey>();
       let wake: (() => void) | undefined;
+      // One abort listener for the whole stream, not one per idle wait (they would pile up on the signal).
+      const onAbort = () => wake?.();
+      context.signal.addEventListener("abort", onAbort, { once: true });
       const unsubscribes = instruments.map((instrument, index) =>
         ticks.cache.subscribe(instrument, () => {
           // Coalesce per instrument: a slow reader gets the newest price, never a growing queue.
@@ -73,10 +78,7 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
         }
         while (!context.signal.aborted) {
           if (pending.size === 0) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              context.signal.addEventListener("abort", () => resolve(), { once: true });
-            });
+            await new Promise<void>((resolve) => (wake = resolve));
             wake = undefined;
             continue;
           }
@@ -87,10 +89,38 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
           }
         }
       } finally {
+        context.signal.removeEventListener("abort", onAbort);
         for (const unsubscribe of unsubscribes) unsubscribe();
       }
     },
   };
+}
+
+/**
+ * The tick cache's instrument bound, applied to one batch before it is written: a tick of an
+ * instrument the cache does not hold yet is refused once the batch's new instruments fill its room.
+ */
+class InstrumentsNew {
+  private readonly room: number;
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly cache: MemoryTickCache) {
+    this.room = cache.room;
+  }
+
+  admit(tick: TickRecord): TickRecord {
+    if (this.cache.peek(tick) !== undefined) return tick;
+    const key = `${tick.segment}:${tick.securityId}`;
+    if (this.seen.has(key)) return tick;
+    if (this.seen.size >= this.room) {
+      throw new TradingCoreError(
+        "resource-exhausted",
+        `the tick cache holds its most instruments (${this.cache.maxInstruments}, --max-tick-instruments); ticks of new instruments are refused`,
+      );
+    }
+    this.seen.add(key);
+    return tick;
+  }
 }
 
 function parseInstruments(instruments: Parameters<typeof parseInstrument>[0][]): InstrumentKey[] {

@@ -2,6 +2,11 @@
  * The in-memory tick cache: the first hop of the LTP chain and the fan-out
  * point for StreamLtp. Keeps the newest tick per instrument; an older tick
  * arriving late never replaces a newer one.
+ *
+ * Bounded: it holds at most `maxInstruments` instruments. Past that, ticks of
+ * instruments it does not hold yet are refused (`admits` says which), and the
+ * prices it holds stay: evicting one would lose the price of an instrument
+ * that ticks rarely, perhaps one an open position needs to exit.
  */
 import { PriceSource, Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import type { InstrumentKey } from "../exit/ports.js";
@@ -19,6 +24,19 @@ export class MemoryTickCache implements TickSource, TickSink {
   private count = 0;
   private readonly listeners = new Map<string, Set<TickListener>>();
 
+  /** `maxInstruments`: the most instruments held (unbounded when absent, for tests and tools). */
+  constructor(readonly maxInstruments = Number.POSITIVE_INFINITY) {}
+
+  /** True when a tick of this instrument would be kept: the cache holds it already, or has room for it. */
+  admits(instrument: InstrumentKey): boolean {
+    return this.count < this.maxInstruments || this.peek(instrument) !== undefined;
+  }
+
+  /** How many more instruments the cache can take. */
+  get room(): number {
+    return Math.max(0, this.maxInstruments - this.count);
+  }
+
   async latest(instrument: InstrumentKey): Promise<TickRecord | undefined> {
     return this.peek(instrument);
   }
@@ -34,7 +52,10 @@ export class MemoryTickCache implements TickSource, TickSink {
       if (!segment) this.ticks.set(tick.segment, (segment = new Map()));
       const stored = segment.get(tick.securityId);
       if (stored && stored.timeMs > tick.timeMs) continue;
-      if (!stored) this.count++;
+      if (!stored) {
+        if (this.count >= this.maxInstruments) continue;
+        this.count++;
+      }
       segment.set(tick.securityId, tick);
       if (this.listeners.size === 0) continue;
       const listeners = this.listeners.get(keyOf(tick));
