@@ -55,15 +55,20 @@ export function bearerAuthMiddleware(options: BearerAuthOptions): CallMiddleware
 
 /**
  * The token of an `authorization: Bearer <token>` header (scheme
- * case-insensitive, whitespace around the token ignored), or undefined.
- * One pass over the header at most: trim, a fixed-length scheme check, trim.
+ * case-insensitive, spaces around the token ignored), or undefined.
+ *
+ * A value with any character but printable ASCII and space (a TAB, a
+ * control character, anything non-ASCII) has no token: grpc-js drops such a
+ * value before we see it, so refusing it here keeps both engines alike.
+ * A few linear passes at most: a one-class scan, trim, a fixed-length scheme
+ * check, trim.
  */
 export function bearerTokenOf(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
+  if (header === undefined || /[^\x20-\x7e]/.test(header)) return undefined;
   const trimmed = header.trim();
   const scheme = "bearer";
   if (trimmed.length <= scheme.length + 1 || trimmed.slice(0, scheme.length).toLowerCase() !== scheme) return undefined;
-  if (trimmed.charAt(scheme.length).trim() !== "") return undefined;
+  if (trimmed.charAt(scheme.length) !== " ") return undefined;
   const token = trimmed.slice(scheme.length + 1).trimStart();
   return token === "" ? undefined : token;
 }

@@ -54,7 +54,10 @@ describe("bearerAuthMiddleware", () => {
 
   it("reads the token of an authorization header", () => {
     expect(bearerTokenOf("Bearer  abc ")).toBe("abc");
-    expect(bearerTokenOf(" \tBEARER\tabc def\t ")).toBe("abc def");
+    expect(bearerTokenOf("  BEARER   abc def  ")).toBe("abc def");
+    expect(bearerTokenOf("Bearer\tabc")).toBeUndefined();
+    expect(bearerTokenOf("Bearer abc\t")).toBeUndefined();
+    expect(bearerTokenOf("Bearer abc\u00a0")).toBeUndefined();
     expect(bearerTokenOf("Basic abc")).toBeUndefined();
     expect(bearerTokenOf("Bearerabc")).toBeUndefined();
     expect(bearerTokenOf("Bearer ")).toBeUndefined();
