@@ -8,7 +8,7 @@ import { pino, type Logger } from "pino";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ConfigError, exposureProblem, loadConfig, type Config } from "./config.js";
 import { ExitEngine } from "./exit/exit-engine.js";
-import { ExitEventHub } from "./exit/exit-event-hub.js";
+import { ExitEventHub, fanOutEvents } from "./exit/exit-event-hub.js";
 import { OrderUpdateHandler } from "./exit/order-update-handler.js";
 import { Reconciler } from "./exit/reconciler.js";
 import type { Clock, ExitEventSink, ExitLock, OrderRouter, TrackerStore } from "./exit/ports.js";
@@ -95,7 +95,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const configured = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config, redis?.orderBook));
   const router = configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
   const hub = new ExitEventHub(config.watchBufferSize);
-  const events = overrides.events ? fanOut(hub, overrides.events) : hub;
+  const events = overrides.events ? fanOutEvents(hub, overrides.events) : hub;
   const tickCache = new MemoryTickCache(config.maxTickInstruments);
   const tickSink = redis?.ticks ? new TeeTickSink([tickCache, redis.ticks], log) : tickCache;
   const bareResolver = new FallbackLtpResolver(
@@ -202,16 +202,6 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       await closing;
       await redis?.close();
       log.info({ address, reconciler: reconciler.counters }, "tradingcore stopped");
-    },
-  };
-}
-
-/** Publishes every event to the hub and to the caller's sink. */
-function fanOut(hub: ExitEventHub, other: ExitEventSink): ExitEventSink {
-  return {
-    publish(event) {
-      hub.publish(event);
-      other.publish(event);
     },
   };
 }
