@@ -19,6 +19,8 @@ describe("loadConfig", () => {
     [[], { TRADINGCORE_ROUTER: "dhan2" }, /TRADINGCORE_ROUTER: "dhan2" is not one of paper, dhan, none/],
     [[], { TRADINGCORE_PAPER_REJECT_RATE: "1.5" }, /TRADINGCORE_PAPER_REJECT_RATE: "1.5" is not a rate/],
     [["--no-such-flag", "1"], {}, /no-such-flag/],
+    [["--max-tick-instruments", "0"], {}, /--max-tick-instruments: 0 is outside 1..10000000/],
+    [[], { TRADINGCORE_KEEPALIVE_TIMEOUT_MS: "soon" }, /TRADINGCORE_KEEPALIVE_TIMEOUT_MS: "soon" is not a whole number/],
   ])("refuses %j %j with a message naming the setting", (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);
