@@ -40,8 +40,6 @@ export interface GrpcJsEngineOptions {
   readonly maxConcurrentStreams?: number;
   /** TLS (and mTLS) material; cleartext when absent. */
   readonly tls?: TlsMaterial;
-  /** Services the grpc-js engine serves through other packages (reflection, health). */
-  readonly extraServices?: (server: grpc.Server) => void;
 }
 
 type AnyHandler = (input: unknown, context: GrpcJsHandlerContext) => unknown;
@@ -63,7 +61,6 @@ export async function startGrpcJsEngine(options: GrpcJsEngineOptions): Promise<R
     }
     server.addService(definition as grpc.ServiceDefinition, implementation);
   }
-  options.extraServices?.(server);
   const host = options.host.includes(":") ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${options.port}`, credentialsOf(options.tls), (error, bound) =>
