@@ -22,7 +22,7 @@ import { context, diag, DiagLogLevel, metrics as metricsApi, propagation, trace 
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { type IMetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { ConfigError } from "../config.js";
 import type { ExitLog } from "../exit/ports.js";
@@ -73,6 +73,20 @@ function exporterWanted(value: string | undefined, name: string): boolean {
   throw new ConfigError(`${name}=${value}: only "otlp" or "none" are supported`);
 }
 
+/**
+ * `OTEL_EXPORTER_OTLP_PROTOCOL` and its per-signal variants: this build sends
+ * OTLP over HTTP/protobuf only, so `grpc` or `http/json` is refused by name
+ * rather than silently sent as something else.
+ */
+function checkProtocol(env: NodeJS.ProcessEnv, signal: "TRACES" | "METRICS"): void {
+  for (const name of [`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+    const value = env[name];
+    if (value === undefined || value.trim() === "") continue;
+    if (value.trim().toLowerCase() !== "http/protobuf") throw new ConfigError(`${name}=${value}: only "http/protobuf" is supported`);
+    return;
+  }
+}
+
 /** Telemetry that records nothing: what runs when nothing asked for it. */
 export function disabledTelemetry(): Telemetry {
   return {
@@ -93,11 +107,13 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
   if (endpoint !== "") {
     const base = endpoint.replace(/\/+$/, "");
     if (exporterWanted(env.OTEL_TRACES_EXPORTER, "OTEL_TRACES_EXPORTER")) {
+      checkProtocol(env, "TRACES");
       const tracesUrl = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${base}/v1/traces`;
       // A larger queue and batches than the SDK's defaults (2,048 / 512 / 5 s): a burst of exits is
       // nine spans each, and fewer, larger requests cost the server less CPU per span.
       spanProcessors.push(
-        new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl }), {
+        new BatchSpanProcessor({
+          exporter: new OTLPTraceExporter({ url: tracesUrl }),
           maxQueueSize: 65_536,
           maxExportBatchSize: 4_096,
           scheduledDelayMillis: 500,
@@ -105,6 +121,7 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
       );
     }
     if (exporterWanted(env.OTEL_METRICS_EXPORTER, "OTEL_METRICS_EXPORTER")) {
+      checkProtocol(env, "METRICS");
       const metricsUrl = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT || `${base}/v1/metrics`;
       metricReaders.push(
         new PeriodicExportingMetricReader({

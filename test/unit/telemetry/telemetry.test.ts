@@ -49,6 +49,13 @@ describe("startTelemetry with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
     expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_EXPORTER: "zipkin" })).toThrow(/OTEL_TRACES_EXPORTER=zipkin/);
   });
 
+  it("refuses an OTLP protocol other than http/protobuf, naming the variable", () => {
+    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL=grpc/);
+    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json" })).toThrow(
+      /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http\/json/,
+    );
+  });
+
   it("unregisters its providers on shutdown, so it can be started again in the same process", async () => {
     const telemetry = startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
     expect(trace.getTracer("probe").startSpan("again").isRecording()).toBe(true);
