@@ -70,7 +70,9 @@ describe.each([3, 5])("Redlock on %i nodes", (nodeCount) => {
       await Promise.all(cluster.servers.map((_, i) => cluster.raw(i, (client) => client.configResetStat())));
 
       const resource = "lock:exit:first-time";
-      const lease = leaseOf(await lock.acquire(resource, 5_000));
+      // A TTL whose automatic extension (every third of it) cannot fall inside this test on a loaded machine:
+      // an extension is one more script call per node.
+      const lease = leaseOf(await lock.acquire(resource, 60_000));
       // Long enough for a background EXTEND of lagging nodes to land, were one sent.
       await new Promise((resolve) => setTimeout(resolve, 100));
 
