@@ -3,9 +3,8 @@
  * descriptor, so grpc-js clients and servers use exactly the generated
  * contract (binary protobuf, the same method paths) without a second codegen.
  */
-import { fromBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
+import { fromBinary, toBinary, type DescMessage, type DescMethod, type DescService, type MessageShape } from "@bufbuild/protobuf";
 import type { MethodDefinition, ServiceDefinition } from "@grpc/grpc-js";
-import { messageEncoder } from "../wire/message-encoder.js";
 
 export function grpcJsServiceDefinition(service: DescService): ServiceDefinition {
   const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
@@ -26,10 +25,12 @@ export function grpcJsMethodDefinition(method: DescMethod): MethodDefinition<unk
   };
 }
 
-/** Messages are written by the compiled encoder: the same bytes as toBinary, several times faster (wire/message-encoder.ts). */
+/** grpc-js wants a Buffer: a view of toBinary's bytes, not a copy. */
 function serializer<D extends DescMessage>(schema: D) {
-  const encode = messageEncoder(schema);
-  return (message: unknown) => encode(message as MessageShape<D>);
+  return (message: unknown) => {
+    const bytes = toBinary(schema, message as MessageShape<D>);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
 }
 
 function deserializer<D extends DescMessage>(schema: D) {

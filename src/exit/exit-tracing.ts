@@ -4,27 +4,14 @@
  * almost nothing when tracing is off.
  *
  * Parents are passed explicitly (a `TraceParent`, the context of the span the
- * exit runs under) rather than read from an active context: on Node 20 an
- * active context lives in AsyncLocalStorage, whose promise hook taxes every
- * promise of the process, traced or not.
+ * exit runs under): the engine, ExitAll and the reconciler each know which span
+ * their work belongs to, and an explicit parent stays right across the
+ * callbacks and timers where an active context could be lost.
  */
-import { type Attributes, type Context, createContextKey, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import { type Attributes, type Context, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
 
 const TRACER_NAME = "tradingcore.exit";
 const tracer = trace.getTracer(TRACER_NAME);
-
-/**
- * A cheaper way to start a child span, which telemetry may put in a trace
- * parent (under CHILD_SPANS): it records children of a sampled span of this
- * process without the SDK's per-span sampling and validation, and answers
- * undefined when it cannot (the SDK's tracer then starts the span).
- */
-export interface ChildSpanStarter {
-  startChild(tracerName: string, name: string, attributes: Attributes | undefined, parent: TraceParent): Span | undefined;
-}
-
-/** Where a trace parent carries its ChildSpanStarter; contexts derived from it keep it. */
-export const CHILD_SPANS = createContextKey("tradingcore child span starter");
 
 /** The context an exit's spans are children of: the call's server span, an ExitAll item, a reconciler pass. */
 export type TraceParent = Context;
@@ -71,8 +58,7 @@ export function inParentSpan<T>(
 }
 
 function startSpan(parent: TraceParent, name: string, attributes: Attributes | undefined): Span {
-  const starter = parent.getValue(CHILD_SPANS) as ChildSpanStarter | undefined;
-  return starter?.startChild(TRACER_NAME, name, attributes, parent) ?? tracer.startSpan(name, attributes ? { attributes } : undefined, parent);
+  return tracer.startSpan(name, attributes ? { attributes } : undefined, parent);
 }
 
 async function spanned<T>(span: Span, work: (span: Span) => Promise<T> | T): Promise<T> {

@@ -7,7 +7,7 @@
  *
  * Servers run in child processes (client and server each get a core): one
  * with tracing off (floor, ours on grpc-js and connect, ours on Redis), one
- * with tracing on (100% sampled, batch OTLP export to a sink in this process).
+ * with tracing on (100% sampled unless `--sampling-ratio`, batch OTLP export to a sink in this process).
  * Redis rows need `redis-server` (3 lock nodes + the tracker store on the first).
  *
  * Store size: two more plain servers, one holding `--trackers-small` and one
@@ -17,6 +17,7 @@
  *   npm run bench -- [--quick] [--rounds 3] [--c1-calls 1500] [--calls 6000]
  *                    [--concurrency 32] [--trackers-small 1000] [--trackers-large 100000]
  *                    [--no-redis] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers]
+ *                    [--sampling-ratio 0.1]
  *
  * `--only` runs the listed rows (the floor always runs: every ratio needs it);
  * `ingest` and `trackers` name the ingest and store-size sections.
@@ -59,6 +60,8 @@ interface Settings {
   readonly json: string | undefined;
   /** Row ids (and `ingest`, `trackers`) to run; undefined runs everything. */
   readonly only: readonly string[] | undefined;
+  /** Share of traces the traced servers sample (parent-based ratio; the bench's calls carry no parent), 0..1. */
+  readonly samplingRatio: number;
 }
 
 function settingsFrom(argv: string[]): Settings {
@@ -76,6 +79,7 @@ function settingsFrom(argv: string[]): Settings {
       redis: { type: "boolean", default: false },
       json: { type: "string" },
       only: { type: "string" },
+      "sampling-ratio": { type: "string" },
     },
   });
   const only = values.only?.split(",").map((id) => id.trim()).filter((id) => id !== "");
@@ -101,13 +105,26 @@ function settingsFrom(argv: string[]): Settings {
     redis: !values["no-redis"] && redisAvailable && (!quick || values.redis),
     json: values.json,
     only,
+    samplingRatio: ratioFrom(values["sampling-ratio"]),
   };
+}
+
+function ratioFrom(text: string | undefined): number {
+  if (text === undefined) return 1;
+  const value = Number(text);
+  if (!(value > 0 && value <= 1)) throw new Error(`--sampling-ratio must be a number in (0, 1], got "${text}"`);
+  return value;
 }
 
 async function main(): Promise<void> {
   const settings = settingsFrom(process.argv.slice(2));
   const selected = (id: string) => settings.only === undefined || settings.only.includes(id);
   const rows = ROWS.filter((row) => (settings.redis || row.target !== "redis") && (row.id === "floor" || selected(row.id)));
+  if (settings.samplingRatio < 1) {
+    // The server processes inherit this environment; their SDK reads the sampler from it.
+    process.env.OTEL_TRACES_SAMPLER = "parentbased_traceidratio";
+    process.env.OTEL_TRACES_SAMPLER_ARG = String(settings.samplingRatio);
+  }
   const sink = await startOtlpReceiver({ decode: false });
   const redisServers: RedisServer[] = settings.redis ? await startRedisServers(3) : [];
   const redisArgs = redisServers.length > 0 ? ["--redis", redisServers.map((server) => server.url).join(",")] : [];

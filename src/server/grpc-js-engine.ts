@@ -44,8 +44,6 @@ export interface GrpcJsEngineOptions {
   readonly tls?: TlsMaterial;
   /** Keepalive and idle bounds of each connection (grpc-js has no handshake bound: an unanswered ping ends such a connection). */
   readonly sessionLimits?: SessionLimits;
-  /** Services the grpc-js engine serves through other packages (reflection, health). */
-  readonly extraServices?: (server: grpc.Server) => void;
 }
 
 type AnyHandler = (input: unknown, context: GrpcJsHandlerContext) => unknown;
@@ -68,7 +66,6 @@ export async function startGrpcJsEngine(options: GrpcJsEngineOptions): Promise<R
     }
     server.addService(definition as grpc.ServiceDefinition, implementation);
   }
-  options.extraServices?.(server);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(hostPort(options.host, options.port), credentialsOf(options.tls), (error, bound) =>
       error ? reject(error) : resolve(bound),

@@ -1,8 +1,10 @@
 /**
- * gRPC server reflection (grpc.reflection.v1 and v1alpha) for the Connect
- * engine, answered from the descriptors the generated code already holds, so
+ * gRPC server reflection (grpc.reflection.v1 and v1alpha) for both engines,
+ * answered from the descriptors the generated code already holds, so
  * `grpcurl list`, `describe` and JSON invocation and `buf curl` need no proto
- * files. (The grpc-js engine uses the maintained @grpc/reflection instead.)
+ * files. One implementation serves both: @grpc/reflection and
+ * grpc-health-check plug into a grpc-js server only, and read proto-loader
+ * package definitions, which this project does not have.
  *
  * Guarantees, as grpc-go's reflection server behaves:
  * - Each request on the stream gets exactly one response, in order, echoing

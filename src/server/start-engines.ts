@@ -1,15 +1,15 @@
 /**
  * Starts the server engines a configuration asks for over the handlers:
- * grpc-js (gRPC clients; health and reflection from the maintained packages)
- * and connect-node (gRPC, gRPC-Web, Connect), each with the same middleware.
+ * grpc-js (gRPC clients) and connect-node (gRPC, gRPC-Web, Connect), each
+ * with the same middleware and the same handlers, health and reflection
+ * included.
  */
-import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import type { Config } from "../config.js";
 import type { CallMiddleware } from "./call-middleware.js";
 import { startConnectEngine, type RunningEngine } from "./connect-engine.js";
 import { startGrpcJsEngine } from "./grpc-js-engine.js";
-import { addPackagedServices } from "./grpc-js-packaged-services.js";
-import { registerRoutes, SERVED_SERVICES, tradingCoreServices } from "./routes.js";
+import { reflectionServices } from "./reflection-service.js";
+import { registerRoutes, tradingCoreServices } from "./routes.js";
 import type { TradingCoreServices } from "./services.js";
 import type { TlsMaterial } from "./tls-material.js";
 
@@ -48,15 +48,7 @@ export async function startEngines(
         await startGrpcJsEngine({
           host: config.host,
           port: config.port,
-          // Health and reflection come from the maintained packages on this engine.
-          services: tradingCoreServices(services).filter(({ service }) => service.typeName !== Health.typeName),
-          extraServices: (server) =>
-            addPackagedServices(server, {
-              served: tradingCoreServices(services).map(({ service }) => service),
-              health: services.health,
-              healthNames: ["", ...SERVED_SERVICES],
-              middleware,
-            }),
+          services: withReflection(tradingCoreServices(services)),
           middleware,
           log: services.log,
           ...limits,
@@ -72,4 +64,8 @@ export async function startEngines(
     throw error;
   }
   return engines;
+}
+
+function withReflection(served: ReturnType<typeof tradingCoreServices>) {
+  return [...served, ...reflectionServices(served.map(({ service }) => service))];
 }

@@ -9,11 +9,10 @@
  *   and the metric instruments are no-ops: almost nothing is spent.
  * - With an endpoint: spans and metrics go over OTLP HTTP/protobuf (each can be
  *   turned off with `OTEL_TRACES_EXPORTER=none` / `OTEL_METRICS_EXPORTER=none`)
- *   (`/v1/traces`, `/v1/metrics`), spans encoded as they end and sent in
- *   batches (encoding-span-processor.ts), sampled
- *   per `OTEL_TRACES_SAMPLER` (parent-based always-on by default); the
- *   exit's step spans under a sampled server span skip the SDK tracer
- *   (local-child-spans.ts).
+ *   (`/v1/traces`, `/v1/metrics`) through the SDK's own exporters, spans in
+ *   batches (BatchSpanProcessor), sampled per `OTEL_TRACES_SAMPLER`
+ *   (parent-based always-on by default). Every span goes through the SDK's
+ *   tracer, so a sampler or span limits apply to all of them.
  * - W3C `traceparent`/`tracestate` and `baggage` are the propagators
  *   (`OTEL_PROPAGATORS` overrides), so a caller's trace continues into ours.
  * - The SDK registers process-wide providers: one Telemetry at a time per
@@ -23,14 +22,11 @@ import { context, diag, DiagLogLevel, metrics as metricsApi, propagation, trace 
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { type IMetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { ConfigError } from "../config.js";
 import type { ExitLog } from "../exit/ports.js";
 import type { CallMiddleware } from "../server/call-middleware.js";
-import { EncodingSpanProcessor, otlpHttpTraceSender } from "./encoding-span-processor.js";
-import { ExplicitContextManager } from "./explicit-context-manager.js";
-import { localChildSpansFor } from "./local-child-spans.js";
-import { PooledIdGenerator } from "./pooled-id-generator.js";
 import { tracingMiddleware } from "./tracing-middleware.js";
 import { TradingCoreMetrics } from "./trading-core-metrics.js";
 
@@ -55,7 +51,7 @@ export interface Telemetry {
   readonly metrics: TradingCoreMetrics;
   /** The server-span middleware, when tracing; engines run it first. */
   readonly middleware: readonly CallMiddleware[];
-  /** Exports every span ended so far; resolves when the span processors are done (the bench accounts export with it). */
+  /** Exports every span ended so far; resolves when the span processors are done, a failed export reported, not thrown (the bench accounts export with it). */
   flush(): Promise<void>;
   /** Sends the SDK's own warnings and errors (a collector refusing spans, spans dropped) to `log`. */
   reportProblemsTo(log: ExitLog): void;
@@ -75,6 +71,20 @@ function exporterWanted(value: string | undefined, name: string): boolean {
   if (chosen === "" || chosen === "otlp") return true;
   if (chosen === "none") return false;
   throw new ConfigError(`${name}=${value}: only "otlp" or "none" are supported`);
+}
+
+/**
+ * `OTEL_EXPORTER_OTLP_PROTOCOL` and its per-signal variants: this build sends
+ * OTLP over HTTP/protobuf only, so `grpc` or `http/json` is refused by name
+ * rather than silently sent as something else.
+ */
+function checkProtocol(env: NodeJS.ProcessEnv, signal: "TRACES" | "METRICS"): void {
+  for (const name of [`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+    const value = env[name];
+    if (value === undefined || value.trim() === "") continue;
+    if (value.trim().toLowerCase() !== "http/protobuf") throw new ConfigError(`${name}=${value}: only "http/protobuf" is supported`);
+    return;
+  }
 }
 
 /** Telemetry that records nothing: what runs when nothing asked for it. */
@@ -97,9 +107,13 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
   if (endpoint !== "") {
     const base = endpoint.replace(/\/+$/, "");
     if (exporterWanted(env.OTEL_TRACES_EXPORTER, "OTEL_TRACES_EXPORTER")) {
+      checkProtocol(env, "TRACES");
       const tracesUrl = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${base}/v1/traces`;
+      // A larger queue and batches than the SDK's defaults (2,048 / 512 / 5 s): a burst of exits is
+      // nine spans each, and fewer, larger requests cost the server less CPU per span.
       spanProcessors.push(
-        new EncodingSpanProcessor(otlpHttpTraceSender(tracesUrl), {
+        new BatchSpanProcessor({
+          exporter: new OTLPTraceExporter({ url: tracesUrl }),
           maxQueueSize: 65_536,
           maxExportBatchSize: 4_096,
           scheduledDelayMillis: 500,
@@ -107,6 +121,7 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
       );
     }
     if (exporterWanted(env.OTEL_METRICS_EXPORTER, "OTEL_METRICS_EXPORTER")) {
+      checkProtocol(env, "METRICS");
       const metricsUrl = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT || `${base}/v1/metrics`;
       metricReaders.push(
         new PeriodicExportingMetricReader({
@@ -118,15 +133,12 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
   }
   if (spanProcessors.length === 0 && metricReaders.length === 0) return disabledTelemetry();
 
-  const ids = new PooledIdGenerator();
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? options.serviceName ?? "tradingcore",
     spanProcessors,
     metricReaders,
     logRecordProcessors: [],
     instrumentations: [],
-    contextManager: new ExplicitContextManager(),
-    idGenerator: ids,
   });
   sdk.start();
   const tracing = spanProcessors.length > 0;
@@ -134,10 +146,10 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     tracing,
     metering: metricReaders.length > 0,
     metrics: new TradingCoreMetrics(metricsApi.getMeter(METER_NAME)),
-    // The SDK reads its sampler and span limits from process.env, whatever `env` says: so does this decision.
-    middleware: tracing ? [tracingMiddleware(localChildSpansFor(spanProcessors, ids, { ...process.env, ...env }))] : [],
+    middleware: tracing ? [tracingMiddleware()] : [],
     async flush() {
-      await Promise.all(spanProcessors.map((processor) => processor.forceFlush()));
+      // A refused export is a problem to report (reportProblemsTo), not a reason to fail the caller.
+      await Promise.all(spanProcessors.map((processor) => processor.forceFlush().catch((error: unknown) => diag.error("exporting spans failed", error))));
     },
     reportProblemsTo(log) {
       const report = (level: "warn" | "error") => (message: string, ...details: unknown[]) => log[level]({ telemetry: details.map(String) }, message);

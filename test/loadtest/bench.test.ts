@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type BenchReport, type RowResult, sideBySideRatio } from "../../src/loadtest/bench-report.js";
+import { type BenchReport, buildReport, type RowResult, sideBySideRatio } from "../../src/loadtest/bench-report.js";
 
 describe("npm run bench --quick", () => {
   it("measures every row without errors and reports ratios to the floor and the goals, as text and JSON", () => {
@@ -103,5 +103,31 @@ describe("ratios between bench rows", () => {
   it("pair rounds by index: each round's rows ran side by side", () => {
     const ratio = sideBySideRatio(row("exit", [500, 250]), row("floor", [1000, 500]), (figures) => figures.throughput);
     expect([ratio.low, ratio.median, ratio.high]).toEqual([0.5, 0.5, 0.5]);
+  });
+});
+
+describe("the bench's tracing goals", () => {
+  const row = (id: string, throughput: number): RowResult => ({
+    id,
+    label: id,
+    c1: { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 },
+    throughput,
+    serverCpuMicrosPerCall: 100,
+    errors: 0,
+    rounds: [{ throughput, serverCpuMicrosPerCall: 100 }],
+  });
+  const rows = [row("floor", 1000), row("exit.redis", 500), row("exit.redis.traced", 440)];
+  const redisGoal = (report: BenchReport) => report.goals.find((goal) => goal.goal.startsWith("tracing on") && goal.goal.endsWith("Redis"));
+
+  it("hold the Redis exit to 15 % at full sampling", () => {
+    const goal = redisGoal(buildReport({}, rows));
+    expect(goal).toMatchObject({ target: "<= 15%", met: true });
+    expect(goal?.goal).toContain("100% sampled");
+  });
+
+  it("hold it to 3 % at a sampling ratio, and name the ratio", () => {
+    const goal = redisGoal(buildReport({ samplingRatio: 0.1 }, rows));
+    expect(goal).toMatchObject({ target: "<= 3%", met: false });
+    expect(goal?.goal).toContain("10% parent-based ratio");
   });
 });

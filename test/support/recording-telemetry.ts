@@ -3,7 +3,7 @@
  * (exported as each span ends), metrics collected on demand.
  */
 import { MetricReader, type DataPoint, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { startTelemetry, type Telemetry } from "../../src/telemetry/telemetry.js";
 
 class OnDemandMetricReader extends MetricReader {
@@ -31,7 +31,7 @@ export interface RecordingTelemetry {
 export function startRecordingTelemetry(): RecordingTelemetry {
   const spans = new InMemorySpanExporter();
   const reader = new OnDemandMetricReader();
-  const processor = new SimpleSpanProcessor(spans);
+  const processor = new SimpleSpanProcessor({ exporter: spans });
   const telemetry = startTelemetry({ spanProcessors: [processor], metricReaders: [reader] }, {});
   return {
     telemetry,

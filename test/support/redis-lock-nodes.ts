@@ -23,8 +23,8 @@ export class LockCluster {
   }
 
   /** Runs `work` on a plain connection to node `index` (for setting up or inspecting state). */
-  async raw<T>(index: number, work: (client: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
-    const client = createClient({ url: this.servers[index]!.url });
+  async raw<T>(index: number, work: (client: PlainClient) => Promise<T>): Promise<T> {
+    const client = plainClient(this.servers[index]!.url);
     client.on("error", () => {});
     await client.connect();
     try {
@@ -48,3 +48,9 @@ export class LockCluster {
     await Promise.all(this.servers.map((server) => server.destroy()));
   }
 }
+
+function plainClient(url: string) {
+  return createClient({ url });
+}
+
+type PlainClient = ReturnType<typeof plainClient>;

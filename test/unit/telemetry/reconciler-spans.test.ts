@@ -1,4 +1,3 @@
-import { context, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import { EXIT_SPANS } from "../../../src/exit/exit-tracing.js";
@@ -15,13 +14,6 @@ describe("tracing with an SDK installed", () => {
     recording = startRecordingTelemetry();
   });
   afterAll(() => recording.shutdown());
-
-  it("keeps no active context: parents are passed explicitly, so no promise of the process pays for one", () => {
-    const span = trace.getTracer("probe").startSpan("probe");
-    const seen = context.with(trace.setSpan(ROOT_CONTEXT, span), () => context.active());
-    span.end();
-    expect(seen).toBe(ROOT_CONTEXT);
-  });
 
   it("parents a reconciler pass's resolution, and that resolution's exit steps, on the pass span", async () => {
     const world = exitWorld();
