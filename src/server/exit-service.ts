@@ -5,7 +5,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { ExitStatus, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import {
   ApplyOrderUpdateResponseSchema,
   BrokerOrderStatus,
@@ -17,9 +17,11 @@ import {
   RegisterTrackerResponseSchema,
   WatchExitsResponseSchema,
 } from "../../gen/tradingcore/v1/exit_pb.js";
-import { parseDecimal } from "../domain/money.js";
+import { DECIMAL_GRAMMAR, parseDecimal } from "../domain/money.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
+import { excerpt } from "../domain/text-excerpt.js";
 import { DEFAULT_EXIT_ALL_PARALLEL, type ExitAllRequest, exitAll, exitAllProblem } from "../exit/exit-all.js";
+import { exitOutcome } from "../exit/exit-outcome.js";
 import { exitEventToWire } from "./exit-event-wire.js";
 import { invalid, parseEnum, parseEnumFilter, parseOrderNo, parseTrackerSpec } from "./request-parsing.js";
 import { msOf } from "./time-wire.js";
@@ -117,10 +119,16 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
   };
 }
 
+/** ExecuteExit's answer to a request the edge refuses: OK with an INVALID_REQUEST result, as its contract promises for every invalid input. */
+export function executeExitRefusal(problem: string): ExecuteExitResponse {
+  return { $typeName: "tradingcore.v1.ExecuteExitResponse", result: exitOutcomeToWire(exitOutcome(ExitStatus.INVALID_REQUEST, { message: problem })) };
+}
+
+/** Empty means unset; anything else must be a decimal of the contract's grammar, >= 0. */
 function optionalDecimal(text: string, field: string) {
-  if (text.trim() === "") return undefined;
+  if (text === "") return undefined;
   const value = parseDecimal(text);
-  if (!value || value.isNegative()) throw invalid(`${field} "${text.slice(0, 40)}" is not a non-negative decimal number`);
+  if (!value || value.isNegative()) throw invalid(`${field} ${excerpt(text)} is not a non-negative decimal number (${DECIMAL_GRAMMAR})`);
   return value;
 }
 

@@ -14,8 +14,6 @@ import type { TradingCoreServices } from "./services.js";
 import { ltpToWire } from "./tick-wire.js";
 import { msOf } from "./time-wire.js";
 
-export const MAX_INSTRUMENTS_PER_CALL = 1000;
-
 export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<typeof TickService> {
   const { ticks, clock } = services;
   return {
@@ -95,7 +93,6 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
 
 function parseInstruments(instruments: Parameters<typeof parseInstrument>[0][]): InstrumentKey[] {
   if (instruments.length === 0) throw invalid("instruments must not be empty");
-  if (instruments.length > MAX_INSTRUMENTS_PER_CALL) throw invalid(`instruments has more than ${MAX_INSTRUMENTS_PER_CALL} entries`);
   return instruments.map((instrument, index) => parseInstrument(instrument, `instruments[${index}]`));
 }
 
