@@ -121,6 +121,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   });
   const orderUpdates = new OrderUpdateHandler(store, clock, events, {
     maxParked: config.maxParkedOrderUpdates,
+    maxParkedBytes: config.maxParkedOrderUpdateBytes,
     parkedTtlMs: config.parkedOrderUpdateTtlMs,
     log,
     onRefused: (orderNo) => reconciler.owe(orderNo),
