@@ -23,8 +23,7 @@ import { excerpt } from "../domain/text-excerpt.js";
 import { DEFAULT_EXIT_ALL_PARALLEL, type ExitAllRequest, exitAll, exitAllProblem } from "../exit/exit-all.js";
 import { exitOutcome } from "../exit/exit-outcome.js";
 import { exitEventToWire } from "./exit-event-wire.js";
-import { invalid, parseEnum, parseEnumFilter, parseOrderNo, parseTrackerSpec } from "./request-parsing.js";
-import { msOf } from "./time-wire.js";
+import { invalid, parseEnum, parseEnumFilter, parseOrderNo, parseTimestamp, parseTrackerSpec } from "./request-parsing.js";
 import { exitOutcomeToWire, trackerToWire } from "./tracker-wire.js";
 import type { TradingCoreServices } from "./services.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
@@ -100,7 +99,7 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
         status,
         ...(tradedQuantity ? { tradedQuantity } : {}),
         ...(averagePrice ? { averagePrice } : {}),
-        updateTimeMs: msOf(request.updateTime) ?? clock.now(),
+        updateTimeMs: parseTimestamp(request.updateTime, "update_time") ?? clock.now(),
       });
       return create(ApplyOrderUpdateResponseSchema, {
         applied: result.applied,

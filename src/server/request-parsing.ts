@@ -7,6 +7,7 @@
  */
 import { Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Instrument } from "../../gen/tradingcore/v1/common_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { RegisterTrackerRequest } from "../../gen/tradingcore/v1/exit_pb.js";
 import { DECIMAL_GRAMMAR, type Money, parseDecimal } from "../domain/money.js";
 import { excerpt } from "../domain/text-excerpt.js";
@@ -44,6 +45,20 @@ export function parsePositiveDecimal(text: string, field: string): Money {
   if (!value) throw invalid(`${field} ${excerpt(text)} is not a decimal number (${DECIMAL_GRAMMAR})`);
   if (!value.greaterThan(0)) throw invalid(`${field} must be greater than 0, got ${excerpt(text)}`);
   return value;
+}
+
+/** google.protobuf.Timestamp's own range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
+
+/** A Timestamp within the range its definition allows (nanos 0..999,999,999), as epoch ms; undefined when unset. */
+export function parseTimestamp(timestamp: Timestamp | undefined, field: string): number | undefined {
+  if (timestamp === undefined) return undefined;
+  const { seconds, nanos } = timestamp;
+  if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS || !Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) {
+    throw invalid(`${field} is not a valid timestamp (seconds ${seconds}, nanos ${nanos}; 0001-01-01 to 9999-12-31 UTC)`);
+  }
+  return Number(seconds) * 1000 + Math.floor(nanos / 1_000_000);
 }
 
 export function parseSecurityId(securityId: string, field = "security_id"): string {

@@ -6,13 +6,11 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { PublishTicksResponseSchema, TickService } from "../../gen/tradingcore/v1/tick_pb.js";
 import type { GetLtpResponse, GetLtpsResponse, Ltp, StreamLtpResponse, Tick } from "../../gen/tradingcore/v1/tick_pb.js";
-import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { InstrumentKey } from "../exit/ports.js";
 import type { TickRecord } from "../ticks/tick.js";
-import { invalid, parseInstrument, parsePositiveDecimal } from "./request-parsing.js";
+import { invalid, parseInstrument, parsePositiveDecimal, parseTimestamp } from "./request-parsing.js";
 import type { TradingCoreServices } from "./services.js";
 import { ltpToWire } from "./tick-wire.js";
-import { msOf } from "./time-wire.js";
 
 export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<typeof TickService> {
   const { ticks, clock } = services;
@@ -99,8 +97,7 @@ function parseInstruments(instruments: Parameters<typeof parseInstrument>[0][]):
 function parseTick(tick: Tick, nowMs: number): TickRecord {
   const instrument = parseInstrument(tick.instrument);
   const ltp = parsePositiveDecimal(tick.ltp, "ltp");
-  const timeMs = msOf(tick.time) ?? nowMs;
-  if (!Number.isFinite(timeMs)) throw new TradingCoreError("invalid-argument", "time is not a valid timestamp");
+  const timeMs = parseTimestamp(tick.time, "time") ?? nowMs;
   return { segment: instrument.segment, securityId: instrument.securityId, ltp, timeMs };
 }
 
