@@ -111,7 +111,7 @@ export class OrderUpdateHandler {
       if (change.status === ExitStatus.ROUTER_REJECTED) this.onRefused?.(written.tracker.orderNo);
       return { applied: true, tracker: written.tracker, message: change.message };
     }
-    return { applied: false, message: `tracker kept changing; update for ${update.correlationId} not applied, send it again` };
+    return { applied: false, message: `tracker kept changing; update for ${excerpt(update.correlationId, 64)} not applied, send it again` };
   }
 
   /** Nothing to apply: the tracker has moved on to a later attempt. A fill reported for the old one is worth a person's look. */
