@@ -30,6 +30,8 @@ export interface FieldBound {
   readonly keyCharacters?: number;
 }
 
+type Bounds = Readonly<Record<string, FieldBound>>;
+
 export const MAX_SECURITY_ID_LENGTH = 32;
 export const MAX_SYMBOL_LENGTH = 64;
 export const MAX_META_ENTRIES = 32;
@@ -50,7 +52,7 @@ const REASON = { characters: MAX_REASON_LENGTH };
 const DECIMAL = { characters: MAX_DECIMAL_LENGTH };
 
 /** Every bounded field, `message type.field name`. The README's "Limits" section lists the same. */
-export const INPUT_BOUNDS: Readonly<Record<string, FieldBound>> = {
+export const INPUT_BOUNDS: Bounds = {
   "tradingcore.v1.RegisterTrackerRequest.order_no": ORDER_NO,
   "tradingcore.v1.RegisterTrackerRequest.security_id": { characters: MAX_SECURITY_ID_LENGTH },
   "tradingcore.v1.RegisterTrackerRequest.symbol": { characters: MAX_SYMBOL_LENGTH },
@@ -78,32 +80,55 @@ export const INPUT_BOUNDS: Readonly<Record<string, FieldBound>> = {
 // biome-ignore lint/suspicious/noExplicitAny: messages are read by field name, as protobuf-es itself does.
 type AnyMessage = any;
 /** The first problem of a message at `path` ("" for the request itself), or undefined. */
-export type MessageCheck = (message: AnyMessage, path: string) => string | undefined;
+export type MessageCheck = (message: AnyMessage, path?: string) => string | undefined;
+
+/** A problem, at a path relative to the message checked; paths are only built once there is one. */
+interface Problem {
+  readonly path: string;
+  readonly text: string;
+}
+type Check = (message: AnyMessage) => Problem | undefined;
 
 const REPLACEMENT_CHARACTER = "\uFFFD";
-const compiled = new WeakMap<DescMessage, MessageCheck>();
+const compiled = new WeakMap<DescMessage, Check>();
 
 /** The check of `schema` messages; throws when a field of it (or of a message inside it) has no bound. */
-export function messageCheck(schema: DescMessage, bounds: Readonly<Record<string, FieldBound>> = INPUT_BOUNDS): MessageCheck {
-  const known = compiled.get(schema);
-  if (known && bounds === INPUT_BOUNDS) return known;
-  let checks: MessageCheck[] = [];
-  const check: MessageCheck = (message, path) => {
+export function messageCheck(schema: DescMessage, bounds: Bounds = INPUT_BOUNDS): MessageCheck {
+  const check = compile(schema, bounds, bounds === INPUT_BOUNDS ? compiled : new WeakMap());
+  return (message, path = "") => {
+    const problem = check(message);
+    if (!problem) return undefined;
+    const at = path === "" ? problem.path : problem.path === "" ? path : `${path}.${problem.path}`;
+    return `${at} ${problem.text}`;
+  };
+}
+
+function compile(schema: DescMessage, bounds: Bounds, cache: WeakMap<DescMessage, Check>): Check {
+  const known = cache.get(schema);
+  if (known) return known;
+  let checks: Check[] = [];
+  const check: Check = (message) => {
     for (const each of checks) {
-      const problem = each(message, path);
+      const problem = each(message);
       if (problem) return problem;
     }
     return undefined;
   };
   // Registered before its fields are compiled, so a recursive message type finds it.
-  if (bounds === INPUT_BOUNDS) compiled.set(schema, check);
-  checks = schema.fields.map((field) => fieldCheck(field, bounds)).filter((each): each is MessageCheck => each !== undefined);
+  cache.set(schema, check);
+  checks = schema.fields.map((field) => fieldCheck(field, bounds, cache)).filter((each): each is Check => each !== undefined);
   return check;
 }
 
-function fieldCheck(field: DescField, bounds: Readonly<Record<string, FieldBound>>): MessageCheck | undefined {
+/** `problem` of a value inside the field at `at` (the field's name, with an index or key). */
+function under(at: string, problem: Problem | undefined): Problem | undefined {
+  if (!problem) return undefined;
+  return { path: problem.path === "" ? at : `${at}.${problem.path}`, text: problem.text };
+}
+
+function fieldCheck(field: DescField, bounds: Bounds, cache: WeakMap<DescMessage, Check>): Check | undefined {
   const name = field.localName;
-  const pathOf = (path: string) => (path === "" ? field.name : `${path}.${field.name}`);
+  const label = field.name;
   const bound = () => {
     const found = bounds[`${field.parent.typeName}.${field.name}`];
     if (!found) throw new Error(`no input bound for ${field.parent.typeName}.${field.name}: add it to INPUT_BOUNDS`);
@@ -115,24 +140,23 @@ function fieldCheck(field: DescField, bounds: Readonly<Record<string, FieldBound
     case "scalar": {
       if (!isText(field.scalar)) return undefined;
       const max = required(bound().characters, field, "characters");
-      return (message, path) => textProblem(message[name], max, pathOf(path));
+      return (message) => under(label, textProblem(message[name], max));
     }
     case "message": {
-      const inner = messageCheck(field.message, bounds);
-      return (message, path) => (message[name] === undefined ? undefined : inner(message[name], pathOf(path)));
+      const inner = compile(field.message, bounds, cache);
+      return (message) => (message[name] === undefined ? undefined : under(label, inner(message[name])));
     }
     case "list": {
       const { entries, characters } = bound();
       const maxEntries = required(entries, field, "entries");
-      const element = field.listKind === "message" ? messageCheck(field.message, bounds) : undefined;
+      const element = field.listKind === "message" ? compile(field.message, bounds, cache) : undefined;
       const maxCharacters = field.listKind === "scalar" && isText(field.scalar) ? required(characters, field, "characters") : undefined;
-      return (message, path) => {
+      return (message) => {
         const list: unknown[] = message[name];
-        if (list.length > maxEntries) return `${pathOf(path)} has more than ${maxEntries} entries`;
+        if (list.length > maxEntries) return { path: label, text: `has more than ${maxEntries} entries` };
         for (let index = 0; index < list.length; index++) {
-          const at = `${pathOf(path)}[${index}]`;
-          const problem = element ? element(list[index], at) : maxCharacters !== undefined ? textProblem(list[index], maxCharacters, at) : undefined;
-          if (problem) return problem;
+          const problem = element ? element(list[index]) : maxCharacters !== undefined ? textProblem(list[index], maxCharacters) : undefined;
+          if (problem) return under(`${label}[${index}]`, problem);
         }
         return undefined;
       };
@@ -141,20 +165,17 @@ function fieldCheck(field: DescField, bounds: Readonly<Record<string, FieldBound
       const { entries, keyCharacters, characters } = bound();
       const maxEntries = required(entries, field, "entries");
       const maxKey = isText(field.mapKey) ? required(keyCharacters, field, "keyCharacters") : undefined;
-      const value = field.mapKind === "message" ? messageCheck(field.message, bounds) : undefined;
+      const value = field.mapKind === "message" ? compile(field.message, bounds, cache) : undefined;
       const maxValue = field.mapKind === "scalar" && isText(field.scalar) ? required(characters, field, "characters") : undefined;
-      return (message, path) => {
+      return (message) => {
         const map: Record<string, unknown> = message[name];
         const keys = Object.keys(map);
-        if (keys.length > maxEntries) return `${pathOf(path)} has more than ${maxEntries} entries`;
+        if (keys.length > maxEntries) return { path: label, text: `has more than ${maxEntries} entries` };
         for (const key of keys) {
-          if (maxKey !== undefined) {
-            const keyProblem = textProblem(key, maxKey, `${pathOf(path)} key ${excerpt(key)}`);
-            if (keyProblem) return keyProblem;
-          }
-          const at = `${pathOf(path)}[${excerpt(key)}]`;
-          const problem = value ? value(map[key], at) : maxValue !== undefined ? textProblem(map[key], maxValue, at) : undefined;
-          if (problem) return problem;
+          const keyProblem = maxKey === undefined ? undefined : textProblem(key, maxKey);
+          if (keyProblem) return { path: `${label} key ${excerpt(key)}`, text: keyProblem.text };
+          const problem = value ? value(map[key]) : maxValue !== undefined ? textProblem(map[key], maxValue) : undefined;
+          if (problem) return under(`${label}[${excerpt(key)}]`, problem);
         }
         return undefined;
       };
@@ -162,13 +183,13 @@ function fieldCheck(field: DescField, bounds: Readonly<Record<string, FieldBound
   }
 }
 
-function textProblem(value: unknown, max: number, path: string): string | undefined {
+function textProblem(value: unknown, max: number): Problem | undefined {
   if (typeof value === "string") {
-    if (value.length > max) return `${path} is longer than ${max} characters (${value.length})`;
-    if (value.includes(REPLACEMENT_CHARACTER)) return `${path} is not valid UTF-8 (invalid bytes, or U+FFFD, which they decode to)`;
+    if (value.length > max) return { path: "", text: `is longer than ${max} characters (${value.length})` };
+    if (value.includes(REPLACEMENT_CHARACTER)) return { path: "", text: "is not valid UTF-8 (invalid bytes, or U+FFFD, which they decode to)" };
     return undefined;
   }
-  if (value instanceof Uint8Array && value.length > max) return `${path} is longer than ${max} bytes (${value.length})`;
+  if (value instanceof Uint8Array && value.length > max) return { path: "", text: `is longer than ${max} bytes (${value.length})` };
   return undefined;
 }
 
