@@ -2,6 +2,8 @@
  * ExitService handlers, written once against the generated service and
  * served by every engine. Business outcomes of ExecuteExit are ExitResults;
  * the other RPCs throw TradingCoreError, mapped to status codes at the edge.
+ * Requests reach them only through request-guard.ts (routes.ts), so every
+ * field is already within its input bound and valid UTF-8.
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";

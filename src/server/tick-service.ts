@@ -1,6 +1,8 @@
 /**
  * TickService handlers: ticks in (PublishTicks), last traded prices out
- * through the same LTP chain the exit engine uses.
+ * through the same LTP chain the exit engine uses. Requests reach them only
+ * through request-guard.ts (routes.ts), so every field is already within its
+ * input bound and valid UTF-8.
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";

@@ -55,9 +55,9 @@ const views = new WeakMap<DescMessage, DescMessage>();
  * else (type name, fields, JSON names, presence) is the schema's own, read
  * through the prototype, so messages decoded with it are `schema` messages.
  */
-export function utf8TolerantSchema(schema: DescMessage): DescMessage {
+export function utf8TolerantSchema<D extends DescMessage>(schema: D): D {
   const known = views.get(schema);
-  if (known) return known;
+  if (known) return known as D;
   const fields: DescField[] = [];
   const view: DescMessage = Object.create(schema, {
     fields: { value: fields },
@@ -76,7 +76,7 @@ export function utf8TolerantSchema(schema: DescMessage): DescMessage {
     byLocalName[field.localName] = tolerant;
   }
   (view.members as unknown as unknown[]).push(...schema.members.map((member) => (member.kind === "field" ? byLocalName[member.localName] : member)));
-  return view;
+  return view as D;
 }
 
 /** A view of `service` whose methods decode their input with `utf8TolerantSchema`. */
