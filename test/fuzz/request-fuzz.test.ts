@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitStatus, Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ExecuteExitResponse } from "../../gen/tradingcore/v1/exit_pb.js";
 import type { PublishTicksResponse } from "../../gen/tradingcore/v1/tick_pb.js";
+import { defaultConfig } from "../../src/config.js";
 import { publishTick, registerTracker } from "../support/fixtures.js";
 import { RawGrpcClient } from "../support/raw-grpc.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -26,6 +27,8 @@ import { concat, unknownField } from "./support/wire.js";
 const SEED = 20_261_202;
 /** Runs per property; `TRADINGCORE_FUZZ_RUNS=2000` for a longer search than CI's. */
 const RUNS = Number(process.env.TRADINGCORE_FUZZ_RUNS ?? 100);
+/** The test server's --max-message-bytes. */
+const MAX_MESSAGE_BYTES = defaultConfig().maxMessageBytes;
 /** Longest refusal message a client is sent: some clients fail a call whose grpc-message is long. */
 const MAX_MESSAGE_LENGTH = 512;
 
@@ -72,7 +75,12 @@ describe(`hostile requests to every RPC (engine ${process.env.TRADINGCORE_TEST_E
     }
   }
 
-  function expectRefused(target: FuzzTarget, answer: Awaited<ReturnType<typeof send>>, mutations: readonly Mutation[]) {
+  function expectRefused(target: FuzzTarget, request: Uint8Array, answer: Awaited<ReturnType<typeof send>>, mutations: readonly Mutation[]) {
+    if (request.length > MAX_MESSAGE_BYTES) {
+      // Over the message size limit, the transport refuses it before anything reads a field, on every RPC.
+      expect("error" in answer && answer.error.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+      return;
+    }
     const refusing = mutations.filter((each) => each.outcome === "refused");
     const named = (refusing.length > 0 ? refusing : mutations).map((each) => each.field);
     const namesOne = (text: string) => named.some((field) => text.includes(field));
@@ -108,7 +116,7 @@ describe(`hostile requests to every RPC (engine ${process.env.TRADINGCORE_TEST_E
       await fc.assert(
         fc.asyncProperty(fc.array(target.invalid, { minLength: 1, maxLength: 3 }), unknownFields, async (mutations, unknown) => {
           const request = concat(target.base, ...unknown, ...mutations.map((each) => each.bytes));
-          expectRefused(target, await send(target, request), mutations);
+          expectRefused(target, request, await send(target, request), mutations);
           expect(parked()).toBe(parkedBefore);
         }),
         { seed: SEED, numRuns: RUNS, endOnFailure: true },
