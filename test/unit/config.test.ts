@@ -19,6 +19,7 @@ describe("loadConfig", () => {
     [[], { TRADINGCORE_ROUTER: "dhan2" }, /TRADINGCORE_ROUTER: "dhan2" is not one of paper, dhan, none/],
     [[], { TRADINGCORE_PAPER_REJECT_RATE: "1.5" }, /TRADINGCORE_PAPER_REJECT_RATE: "1.5" is not a rate/],
     [["--no-such-flag", "1"], {}, /no-such-flag/],
+    [[], { TRADINGCORE_MAX_PARKED_ORDER_UPDATE_BYTES: "1000" }, /TRADINGCORE_MAX_PARKED_ORDER_UPDATE_BYTES: 1000 is outside 65536\.\.1073741824/],
   ])("refuses %j %j with a message naming the setting", (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);
