@@ -142,6 +142,12 @@ export const SETTINGS = {
     defaultValue: 10_000,
     parse: integer(0, 1_000_000),
   },
+  maxParkedOrderUpdateBytes: {
+    flag: "max-parked-order-update-bytes",
+    description: "memory the order updates kept for unknown correlation ids may take, bytes (estimated); the oldest are dropped first",
+    defaultValue: 16 * 1024 * 1024,
+    parse: integer(65_536, 1024 * 1024 * 1024),
+  },
   parkedOrderUpdateTtlMs: {
     flag: "parked-order-update-ttl-ms",
     description: "how long an order update waits for a tracker with its correlation id before it is dropped (logged as an error), ms",

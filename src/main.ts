@@ -23,6 +23,7 @@ import { inflightExitLimit } from "./server/inflight-exit-limit.js";
 import { loggingMiddleware } from "./server/logging-middleware.js";
 import { REFLECTION_SERVICES } from "./server/reflection-service.js";
 import { ShutdownGate } from "./server/shutdown-gate.js";
+import { preserveByteOrderMarks } from "./server/bom-preserving-text-decoding.js";
 import { loadTlsMaterial } from "./server/tls-material.js";
 import { HealthState, ServingStatus } from "./server/health-state.js";
 import { SERVED_SERVICES, SUBSCRIPTIONS } from "./server/routes.js";
@@ -81,6 +82,7 @@ export interface RunningTradingCore {
 export async function startTradingCore(config: Config, overrides: AdapterOverrides = {}): Promise<RunningTradingCore> {
   const exposure = exposureProblem(config);
   if (exposure) throw new ConfigError(exposure);
+  preserveByteOrderMarks();
   const tls = loadTlsMaterial(config);
   const log = overrides.log ?? pino({ level: config.logLevel, base: { service: "tradingcore" } });
   routeGrpcJsLog(log, [config.authToken, config.dhanAccessToken]);
@@ -123,6 +125,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   });
   const orderUpdates = new OrderUpdateHandler(store, clock, events, {
     maxParked: config.maxParkedOrderUpdates,
+    maxParkedBytes: config.maxParkedOrderUpdateBytes,
     parkedTtlMs: config.parkedOrderUpdateTtlMs,
     log,
     onRefused: (orderNo) => reconciler.owe(orderNo),

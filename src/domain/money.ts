@@ -12,13 +12,22 @@ export type Money = Decimal;
 /** Longest decimal string accepted on the wire; longer input is refused, not truncated. */
 export const MAX_DECIMAL_LENGTH = 32;
 
-const DECIMAL_PATTERN = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+/**
+ * The one decimal grammar of the contract: an optional "-", ASCII digits, and
+ * optionally "." and more digits. Nothing else: no whitespace around it (not
+ * even NBSP, a BOM or U+2028, which trimming used to let through), no "+",
+ * no exponent, no leading or trailing ".", no thousands separators, no
+ * NaN or Infinity.
+ */
+const DECIMAL_PATTERN = /^-?[0-9]+(\.[0-9]+)?$/;
 
-/** Parses a wire decimal; `undefined` when the text is not a plain decimal number (no exponent, NaN or Infinity). */
+/** A description of the grammar, for messages and the contract's comments. */
+export const DECIMAL_GRAMMAR = `-?[0-9]+(.[0-9]+)?, at most ${MAX_DECIMAL_LENGTH} characters`;
+
+/** Parses a wire decimal; `undefined` when the text is not exactly a decimal of the contract's grammar. */
 export function parseDecimal(text: string): Money | undefined {
-  const trimmed = text.trim();
-  if (trimmed.length === 0 || trimmed.length > MAX_DECIMAL_LENGTH || !DECIMAL_PATTERN.test(trimmed)) return undefined;
-  return new Money(trimmed);
+  if (text.length === 0 || text.length > MAX_DECIMAL_LENGTH || !DECIMAL_PATTERN.test(text)) return undefined;
+  return new Money(text);
 }
 
 /** Formats without exponent notation, trailing zeros dropped: "101.50" becomes "101.5". */

@@ -23,6 +23,7 @@ import { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_
 import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { attemptOrderQuantity, attemptTradedQuantity, type FillLot, overfills, settledAfterRefusal, withAttemptTraded } from "../domain/exit-fill.js";
 import { type Money, ZERO } from "../domain/money.js";
+import { excerpt } from "../domain/text-excerpt.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 
 export interface OrderUpdate {
@@ -82,7 +83,7 @@ export function orderUpdateChange(tracker: TrackerRecord, update: OrderUpdate, n
     kind: "write",
     next: { ...tracker, ...withAttemptTraded(tracker, lot), exitOrderId: update.orderId || tracker.exitOrderId, updatedAt: nowMs },
     event: ExitEventKind.FILL,
-    message: `order ${update.orderId} ${statusName}: ${reported.toFixed()} of ${orderQuantity.toFixed()} traded`,
+    message: `order ${excerpt(update.orderId, 64)} ${statusName}: ${reported.toFixed()} of ${orderQuantity.toFixed()} traded`,
   };
 }
 
@@ -107,7 +108,7 @@ function traded(tracker: TrackerRecord, update: OrderUpdate, nowMs: number): Ord
     },
     event: wasExited ? ExitEventKind.FILL : ExitEventKind.EXITED,
     status: ExitStatus.EXITED,
-    message: `order ${update.orderId} traded${fill.exitPrice ? ` at ${fill.exitPrice.toFixed()}` : ""}`,
+    message: `order ${excerpt(update.orderId, 64)} traded${fill.exitPrice ? ` at ${fill.exitPrice.toFixed()}` : ""}`,
   };
 }
 
@@ -127,7 +128,7 @@ function refused(tracker: TrackerRecord, update: OrderUpdate, lot: FillLot, nowM
     },
     event: ExitEventKind.REVERTED,
     status: ExitStatus.ROUTER_REJECTED,
-    message: `order ${update.orderId} ${BrokerOrderStatus[update.status]} after ${lot.quantity.toFixed()} traded; ${open.toFixed()} open again`,
+    message: `order ${excerpt(update.orderId, 64)} ${BrokerOrderStatus[update.status]} after ${lot.quantity.toFixed()} traded; ${open.toFixed()} open again`,
   };
 }
 

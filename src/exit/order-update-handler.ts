@@ -9,9 +9,10 @@
  *   compare-and-set, so duplicates, out-of-order updates and an update that
  *   arrives before the router's answer all end in the same tracker.
  * - An update for a correlation id no tracker has is kept (at most
- *   `maxParked`, for at most `parkedTtlMs`; what is dropped is logged as an
- *   error), reported in the answer, and applied by `retryParked` once the
- *   tracker appears.
+ *   `maxParked` updates and about `maxParkedBytes` of memory, for at most
+ *   `parkedTtlMs`; the oldest are dropped first, each logged as an error),
+ *   reported in the answer, and applied by `retryParked` once the tracker
+ *   appears.
  * - A refusal that sends a tracker back to ACTIVE is passed to `onRefused`
  *   (the reconciler's `owe`), so the residual is exited again within budget.
  * - An update for an earlier exit attempt of a tracker changes nothing and is
@@ -20,6 +21,7 @@
  */
 import { ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
+import { excerpt } from "../domain/text-excerpt.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { type OrderUpdate, orderUpdateChange } from "./order-update-change.js";
 import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
@@ -38,6 +40,8 @@ export interface OrderUpdateResult {
 export interface OrderUpdateHandlerOptions {
   /** Updates kept for unknown correlation ids, in total. */
   readonly maxParked?: number;
+  /** Memory those updates may take, in total, bytes (as `parkedBytesOf` estimates it). */
+  readonly maxParkedBytes?: number;
   /** How long a parked update waits for its tracker before it is dropped with an error log, ms. */
   readonly parkedTtlMs?: number;
   readonly log?: ExitLog;
@@ -46,6 +50,14 @@ export interface OrderUpdateHandlerOptions {
 }
 
 export const DEFAULT_MAX_PARKED_UPDATES = 10_000;
+export const DEFAULT_MAX_PARKED_BYTES = 16 * 1024 * 1024;
+/** What a parked update costs besides its strings: the entry, its decimals, the map slot. An estimate, on the high side. */
+const PARKED_ENTRY_BYTES = 512;
+
+/** The memory one parked update is counted as taking, bytes: its caller-chosen strings (two bytes a character) and the rest. */
+export function parkedBytesOf(update: OrderUpdate): number {
+  return PARKED_ENTRY_BYTES + 2 * (update.correlationId.length + update.orderId.length);
+}
 export const DEFAULT_PARKED_TTL_MS = 3_600_000;
 
 interface ParkedUpdate {
@@ -58,7 +70,9 @@ export class OrderUpdateHandler {
   /** Parked updates in arrival order, by correlation id. */
   private readonly parked = new Map<string, ParkedUpdate[]>();
   private parkedTotal = 0;
+  private parkedBytes = 0;
   private readonly maxParked: number;
+  private readonly maxParkedBytes: number;
   /** Set by the composition root once the reconciler exists. */
   onRefused: ((orderNo: string) => void) | undefined;
 
@@ -69,6 +83,7 @@ export class OrderUpdateHandler {
     private readonly options: OrderUpdateHandlerOptions = {},
   ) {
     this.maxParked = options.maxParked ?? DEFAULT_MAX_PARKED_UPDATES;
+    this.maxParkedBytes = options.maxParkedBytes ?? DEFAULT_MAX_PARKED_BYTES;
     this.onRefused = options.onRefused;
   }
 
@@ -96,14 +111,14 @@ export class OrderUpdateHandler {
       if (change.status === ExitStatus.ROUTER_REJECTED) this.onRefused?.(written.tracker.orderNo);
       return { applied: true, tracker: written.tracker, message: change.message };
     }
-    return { applied: false, message: `tracker kept changing; update for ${update.correlationId} not applied, send it again` };
+    return { applied: false, message: `tracker kept changing; update for ${excerpt(update.correlationId, 64)} not applied, send it again` };
   }
 
   /** Nothing to apply: the tracker has moved on to a later attempt. A fill reported for the old one is worth a person's look. */
   private forEarlierAttempt(tracker: TrackerRecord, update: OrderUpdate): OrderUpdateResult {
     const filled = update.tradedQuantity !== undefined && update.tradedQuantity.gt(0);
     const message =
-      `update for an earlier exit attempt of ${tracker.orderNo} (${update.correlationId}; the tracker is at attempt ${tracker.exitAttempt}, ` +
+      `update for an earlier exit attempt of ${tracker.orderNo} (${excerpt(update.correlationId, 64)}; the tracker is at attempt ${tracker.exitAttempt}, ` +
       `${tracker.exitCorrelationId}): not applied`;
     if (filled) {
       this.options.log?.error(
@@ -129,6 +144,7 @@ export class OrderUpdateHandler {
       }
       this.parked.delete(correlationId);
       this.parkedTotal -= updates.length;
+      for (const { update } of updates) this.parkedBytes -= parkedBytesOf(update);
       for (const { update } of updates) if ((await this.apply(update)).applied) applied++;
     }
     return applied;
@@ -139,13 +155,19 @@ export class OrderUpdateHandler {
     return this.parkedTotal;
   }
 
+  /** The memory the parked updates are counted as taking, bytes (`parkedBytesOf`). */
+  get parkedByteCount(): number {
+    return this.parkedBytes;
+  }
+
   private park(update: OrderUpdate): OrderUpdateResult {
     const entry = { update, parkedAtMs: this.clock.now() };
     const list = this.parked.get(update.correlationId);
     if (list) list.push(entry);
     else this.parked.set(update.correlationId, [entry]);
     this.parkedTotal++;
-    while (this.parkedTotal > this.maxParked) this.evictOldest();
+    this.parkedBytes += parkedBytesOf(update);
+    while (this.parkedTotal > this.maxParked || (this.parkedBytes > this.maxParkedBytes && this.parkedTotal > 0)) this.evictOldest();
     this.options.log?.warn(
       { correlationId: update.correlationId, orderId: update.orderId, parked: this.parkedTotal },
       "order update for an unknown exit correlation id kept for later",
@@ -153,7 +175,7 @@ export class OrderUpdateHandler {
     return {
       applied: false,
       parked: true,
-      message: `no tracker has exit correlation id ${update.correlationId}; the update is kept and applied when it appears`,
+      message: `no tracker has exit correlation id ${excerpt(update.correlationId, 64)}; the update is kept and applied when it appears`,
     };
   }
 
@@ -161,10 +183,11 @@ export class OrderUpdateHandler {
     const [correlationId, updates] = this.parked.entries().next().value as [string, ParkedUpdate[]];
     const dropped = updates.shift()!;
     this.parkedTotal--;
+    this.parkedBytes -= parkedBytesOf(dropped.update);
     if (updates.length === 0) this.parked.delete(correlationId);
     this.options.log?.error(
-      { correlationId, orderId: dropped.update.orderId, status: BrokerOrderStatus[dropped.update.status], maxParked: this.maxParked },
-      "parked order update dropped: too many updates for unknown correlation ids",
+      { correlationId, orderId: dropped.update.orderId, status: BrokerOrderStatus[dropped.update.status], maxParked: this.maxParked, maxParkedBytes: this.maxParkedBytes },
+      "parked order update dropped: too many updates (or bytes) for unknown correlation ids",
     );
   }
 
@@ -172,6 +195,7 @@ export class OrderUpdateHandler {
     const kept = updates.filter((entry) => entry.parkedAtMs >= expiredBefore);
     if (kept.length === updates.length) return;
     for (const { update } of updates.filter((entry) => entry.parkedAtMs < expiredBefore)) {
+      this.parkedBytes -= parkedBytesOf(update);
       this.options.log?.error(
         { correlationId, orderId: update.orderId, status: BrokerOrderStatus[update.status] },
         "parked order update dropped: no tracker with its correlation id appeared in time",

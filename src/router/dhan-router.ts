@@ -133,14 +133,16 @@ function errorOf(payload: unknown): { code: string; message: string } {
 }
 
 function brokerOrderOf(fields: Record<string, unknown>, correlationId: string): BrokerOrder {
-  const averagePrice = parseDecimal(String(fields.averageTradedPrice ?? ""));
+  // The broker's JSON is not our contract: its numbers may come as padded strings.
+  const decimalOf = (value: unknown) => parseDecimal(String(value ?? "").trim());
+  const averagePrice = decimalOf(fields.averageTradedPrice);
   const message = String(fields.omsErrorDescription ?? "");
   return {
     orderId: String(fields.orderId ?? ""),
     correlationId,
     status: brokerOrderStatusOf(fields.orderStatus),
-    quantity: parseDecimal(String(fields.quantity ?? "")) ?? ZERO,
-    tradedQuantity: parseDecimal(String(fields.filledQty ?? "")) ?? ZERO,
+    quantity: decimalOf(fields.quantity) ?? ZERO,
+    tradedQuantity: decimalOf(fields.filledQty) ?? ZERO,
     ...(averagePrice?.greaterThan(0) ? { averagePrice } : {}),
     ...(message ? { message } : {}),
   };

@@ -4,10 +4,12 @@
  */
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ExitLog } from "../exit/ports.js";
 import { peerContextValues } from "./connect-peer.js";
+import { excerpt } from "../domain/text-excerpt.js";
 import { toConnectError } from "./error-codes.js";
 import { guardSessions, type SessionLimits } from "./http2-session-guard.js";
 import { bareHost } from "./listen-host.js";
@@ -92,20 +94,33 @@ export async function startConnectEngine(options: ConnectEngineOptions): Promise
 
 /** Maps what handlers throw to status codes, for unary and streaming calls alike; logs internal errors. */
 function errorMapping(log: ExitLog): Interceptor {
-  const mapped = (reason: unknown, procedure: string) => {
-    const error = toConnectError(reason);
-    if (error.code === 13 || error.code === 2) log.error({ err: reason, procedure }, "handler failed");
+  const mapped = (reason: unknown, method: DescMethod) => {
+    const error = undecodable(reason, method) ?? toConnectError(reason);
+    if (error.code === Code.Internal || error.code === Code.Unknown) log.error({ err: reason, procedure: method.name }, "handler failed");
     return error;
   };
   return (next) => async (request) => {
     try {
       const response = await next(request);
       if (!response.stream) return response;
-      return { ...response, message: mapStreamErrors(response.message, (reason) => mapped(reason, request.method.name)) };
+      return { ...response, message: mapStreamErrors(response.message, (reason) => mapped(reason, request.method)) };
     } catch (reason) {
-      throw mapped(reason, request.method.name);
+      throw mapped(reason, request.method);
     }
   };
+}
+
+/**
+ * connect-node answers request bytes its decoder refuses with INTERNAL "parse
+ * binary: …" (connect-go answers INVALID_ARGUMENT). Where that error passes
+ * through here (the messages of a stream are decoded while the handler reads
+ * them), it is the caller's bad input and answered as such. A unary request
+ * is decoded before any interceptor runs, so its refusal stays connect-node's.
+ */
+function undecodable(reason: unknown, method: DescMethod): ConnectError | undefined {
+  if (!(reason instanceof ConnectError) || reason.code !== Code.Internal || !reason.rawMessage.startsWith("parse binary:")) return undefined;
+  const why = reason.rawMessage.slice("parse binary:".length).trim();
+  return new ConnectError(`the request is not a valid ${method.input.typeName} message: ${excerpt(why, 80)}`, Code.InvalidArgument);
 }
 
 async function* mapStreamErrors<T>(messages: AsyncIterable<T>, map: (reason: unknown) => Error): AsyncIterable<T> {

@@ -2,10 +2,12 @@
  * ExitService handlers, written once against the generated service and
  * served by every engine. Business outcomes of ExecuteExit are ExitResults;
  * the other RPCs throw TradingCoreError, mapped to status codes at the edge.
+ * Requests reach them only through request-guard.ts (routes.ts), so every
+ * field is already within its input bound and valid UTF-8.
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { ExitStatus, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import {
   ApplyOrderUpdateResponseSchema,
   BrokerOrderStatus,
@@ -17,12 +19,13 @@ import {
   RegisterTrackerResponseSchema,
   WatchExitsResponseSchema,
 } from "../../gen/tradingcore/v1/exit_pb.js";
-import { parseDecimal } from "../domain/money.js";
+import { DECIMAL_GRAMMAR, parseDecimal } from "../domain/money.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
+import { excerpt } from "../domain/text-excerpt.js";
 import { DEFAULT_EXIT_ALL_PARALLEL, type ExitAllRequest, exitAll, exitAllProblem } from "../exit/exit-all.js";
+import { exitOutcome } from "../exit/exit-outcome.js";
 import { exitEventToWire } from "./exit-event-wire.js";
-import { invalid, parseEnum, parseEnumFilter, parseOrderNo, parseTrackerSpec } from "./request-parsing.js";
-import { msOf } from "./time-wire.js";
+import { invalid, parseEnum, parseEnumFilter, parseOrderNo, parseTimestamp, parseTrackerSpec } from "./request-parsing.js";
 import { exitOutcomeToWire, trackerToWire } from "./tracker-wire.js";
 import type { TradingCoreServices } from "./services.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
@@ -98,7 +101,7 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
         status,
         ...(tradedQuantity ? { tradedQuantity } : {}),
         ...(averagePrice ? { averagePrice } : {}),
-        updateTimeMs: msOf(request.updateTime) ?? clock.now(),
+        updateTimeMs: parseTimestamp(request.updateTime, "update_time") ?? clock.now(),
       });
       return create(ApplyOrderUpdateResponseSchema, {
         applied: result.applied,
@@ -117,10 +120,16 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
   };
 }
 
+/** ExecuteExit's answer to a request the edge refuses: OK with an INVALID_REQUEST result, as its contract promises for every invalid input. */
+export function executeExitRefusal(problem: string): ExecuteExitResponse {
+  return { $typeName: "tradingcore.v1.ExecuteExitResponse", result: exitOutcomeToWire(exitOutcome(ExitStatus.INVALID_REQUEST, { message: problem })) };
+}
+
+/** Empty means unset; anything else must be a decimal of the contract's grammar, >= 0. */
 function optionalDecimal(text: string, field: string) {
-  if (text.trim() === "") return undefined;
+  if (text === "") return undefined;
   const value = parseDecimal(text);
-  if (!value || value.isNegative()) throw invalid(`${field} "${text.slice(0, 40)}" is not a non-negative decimal number`);
+  if (!value || value.isNegative()) throw invalid(`${field} ${excerpt(text)} is not a non-negative decimal number (${DECIMAL_GRAMMAR})`);
   return value;
 }
 

@@ -10,6 +10,8 @@
  *   mapping as the Connect engine; internal details stay in the log.
  * - The handler's `context.signal` aborts when the client cancels, the
  *   deadline passes or the server is forced down.
+ * - A request whose bytes do not decode reaches the handler edge as what
+ *   `tolerantDeserializer` makes of it, never as grpc-js's INTERNAL.
  */
 import { create, isMessage, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
@@ -23,6 +25,7 @@ import { GrpcJsHandlerContext } from "./grpc-js-handler-context.js";
 import type { SessionLimits } from "./http2-session-guard.js";
 import { hostPort } from "./listen-host.js";
 import type { TlsMaterial } from "./tls-material.js";
+import { tolerantDeserializer } from "./undecodable-request.js";
 
 /** A service and its handlers, as `tradingCoreServices()` lists them. */
 export interface ServiceRegistration {
@@ -61,7 +64,8 @@ export async function startGrpcJsEngine(options: GrpcJsEngineOptions): Promise<R
     for (const method of service.methods) {
       const handler = (handlers as Record<string, AnyHandler | undefined>)[method.localName];
       if (!handler) continue;
-      definition[method.localName] = grpcJsMethodDefinition(method);
+      const methodDefinition = grpcJsMethodDefinition(method);
+      definition[method.localName] = { ...methodDefinition, requestDeserialize: tolerantDeserializer(method.input, methodDefinition.requestDeserialize) };
       implementation[method.localName] = grpcJsHandler(method, handler.bind(handlers), middleware, options.log);
     }
     server.addService(definition as grpc.ServiceDefinition, implementation);

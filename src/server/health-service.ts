@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { Health, HealthCheckResponseSchema } from "../../gen/grpc/health/v1/health_pb.js";
+import { excerpt } from "../domain/text-excerpt.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { HealthState, ServingStatus } from "./health-state.js";
 
@@ -9,7 +10,7 @@ export function healthServiceHandlers(health: HealthState): ServiceImpl<typeof H
   return {
     async check(request) {
       const status = health.statusOf(request.service);
-      if (status === undefined) throw new TradingCoreError("not-found", `unknown service "${request.service}"`);
+      if (status === undefined) throw new TradingCoreError("not-found", `unknown service ${excerpt(request.service, 128)}`);
       return create(HealthCheckResponseSchema, { status });
     },
 

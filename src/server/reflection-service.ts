@@ -19,6 +19,7 @@ import { create, fromBinary, toBinary, type DescService } from "@bufbuild/protob
 import type { ServiceImpl } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { excerpt } from "../domain/text-excerpt.js";
 import { ReflectionIndex } from "./reflection-index.js";
 
 /** gRPC status numbers used in error_response. */
@@ -100,16 +101,16 @@ export function answer(index: ReflectionIndex, request: v1.ServerReflectionReque
         value: create(v1.ListServiceResponseSchema, { service: index.services().map((name) => create(v1.ServiceResponseSchema, { name })) }),
       });
     case "fileByFilename":
-      return files(index.fileByName(messageRequest.value), `file "${messageRequest.value}"`);
+      return files(index.fileByName(messageRequest.value), `file ${excerpt(messageRequest.value, 128)}`);
     case "fileContainingSymbol":
-      return files(index.fileContainingSymbol(messageRequest.value), `symbol "${messageRequest.value}"`);
+      return files(index.fileContainingSymbol(messageRequest.value), `symbol ${excerpt(messageRequest.value, 128)}`);
     case "fileContainingExtension": {
       const { containingType, extensionNumber } = messageRequest.value;
-      return files(index.fileContainingExtension(containingType, extensionNumber), `extension ${extensionNumber} of "${containingType}"`);
+      return files(index.fileContainingExtension(containingType, extensionNumber), `extension ${extensionNumber} of ${excerpt(containingType, 128)}`);
     }
     case "allExtensionNumbersOfType": {
       const numbers = index.extensionNumbersOf(messageRequest.value);
-      if (!numbers) return notFound(`type "${messageRequest.value}"`);
+      if (!numbers) return notFound(`type ${excerpt(messageRequest.value, 128)}`);
       return reply({
         case: "allExtensionNumbersResponse",
         value: create(v1.ExtensionNumberResponseSchema, { baseTypeName: messageRequest.value, extensionNumber: numbers }),

@@ -1,22 +1,20 @@
 /**
  * Inbound requests → domain values, refusing anything malformed with an
  * `invalid-argument` TradingCoreError whose message names the field. Nothing
- * is written before a request has been parsed whole.
+ * is written before a request has been parsed whole. Lengths and counts are
+ * checked before this, once per field (input-bounds.ts); input is quoted
+ * only as a bounded, escaped excerpt.
  */
 import { Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Instrument } from "../../gen/tradingcore/v1/common_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { RegisterTrackerRequest } from "../../gen/tradingcore/v1/exit_pb.js";
-import { type Money, parseDecimal } from "../domain/money.js";
+import { DECIMAL_GRAMMAR, type Money, parseDecimal } from "../domain/money.js";
+import { excerpt } from "../domain/text-excerpt.js";
 import type { TrackerSpec } from "../domain/tracker.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import { orderNoProblem } from "../exit/exit-command.js";
 import type { InstrumentKey } from "../exit/ports.js";
-
-export const MAX_SECURITY_ID_LENGTH = 32;
-export const MAX_SYMBOL_LENGTH = 64;
-export const MAX_META_ENTRIES = 32;
-export const MAX_META_KEY_LENGTH = 64;
-export const MAX_META_VALUE_LENGTH = 256;
 
 export function invalid(message: string): TradingCoreError {
   return new TradingCoreError("invalid-argument", message);
@@ -40,18 +38,31 @@ export function parseEnumFilter<E extends number>(enumObject: Record<number, str
   return value === 0 ? undefined : parseEnum(enumObject, value, field);
 }
 
-/** A decimal string > 0. */
+/** A decimal string of the contract's grammar, exactly (no whitespace around it), > 0. */
 export function parsePositiveDecimal(text: string, field: string): Money {
-  if (text.trim() === "") throw invalid(`${field} is required`);
+  if (text === "") throw invalid(`${field} is required`);
   const value = parseDecimal(text);
-  if (!value) throw invalid(`${field} "${text.slice(0, 40)}" is not a decimal number`);
-  if (!value.greaterThan(0)) throw invalid(`${field} must be greater than 0, got ${text}`);
+  if (!value) throw invalid(`${field} ${excerpt(text)} is not a decimal number (${DECIMAL_GRAMMAR})`);
+  if (!value.greaterThan(0)) throw invalid(`${field} must be greater than 0, got ${excerpt(text)}`);
   return value;
+}
+
+/** google.protobuf.Timestamp's own range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
+
+/** A Timestamp within the range its definition allows (nanos 0..999,999,999), as epoch ms; undefined when unset. */
+export function parseTimestamp(timestamp: Timestamp | undefined, field: string): number | undefined {
+  if (timestamp === undefined) return undefined;
+  const { seconds, nanos } = timestamp;
+  if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS || !Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) {
+    throw invalid(`${field} is not a valid timestamp (seconds ${seconds}, nanos ${nanos}; 0001-01-01 to 9999-12-31 UTC)`);
+  }
+  return Number(seconds) * 1000 + Math.floor(nanos / 1_000_000);
 }
 
 export function parseSecurityId(securityId: string, field = "security_id"): string {
   if (securityId.trim() === "") throw invalid(`${field} is required`);
-  if (securityId.length > MAX_SECURITY_ID_LENGTH) throw invalid(`${field} is longer than ${MAX_SECURITY_ID_LENGTH} characters`);
   return securityId;
 }
 
@@ -68,7 +79,6 @@ export function parseTrackerSpec(request: RegisterTrackerRequest): TrackerSpec {
   if (status !== TrackerStatus.ACTIVE && status !== TrackerStatus.PENDING) {
     throw invalid(`status must be ACTIVE or PENDING at registration, got ${TrackerStatus[status] ?? status}`);
   }
-  if (request.symbol.length > MAX_SYMBOL_LENGTH) throw invalid(`symbol is longer than ${MAX_SYMBOL_LENGTH} characters`);
   return {
     orderNo: parseOrderNo(request.orderNo),
     segment: parseEnum(Segment, request.segment, "segment"),
@@ -84,11 +94,6 @@ export function parseTrackerSpec(request: RegisterTrackerRequest): TrackerSpec {
 }
 
 function parseMeta(meta: Record<string, string>): Record<string, string> {
-  const entries = Object.entries(meta);
-  if (entries.length > MAX_META_ENTRIES) throw invalid(`meta has more than ${MAX_META_ENTRIES} entries`);
-  for (const [key, value] of entries) {
-    if (key.length === 0 || key.length > MAX_META_KEY_LENGTH) throw invalid(`meta key "${key.slice(0, 40)}" must be 1..${MAX_META_KEY_LENGTH} characters`);
-    if (value.length > MAX_META_VALUE_LENGTH) throw invalid(`meta["${key}"] is longer than ${MAX_META_VALUE_LENGTH} characters`);
-  }
+  if ("" in meta) throw invalid("meta has an empty key");
   return { ...meta };
 }

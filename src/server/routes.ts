@@ -4,11 +4,13 @@ import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
 import type { CallMiddleware } from "./call-middleware.js";
 import { withConnectMiddleware } from "./connect-middleware.js";
-import { exitServiceHandlers } from "./exit-service.js";
+import { executeExitRefusal, exitServiceHandlers } from "./exit-service.js";
 import { healthServiceHandlers } from "./health-service.js";
 import { reflectionServices } from "./reflection-service.js";
+import { guardedHandlers } from "./request-guard.js";
 import type { TradingCoreServices } from "./services.js";
 import { tickServiceHandlers } from "./tick-service.js";
+import { utf8TolerantService } from "./undecodable-request.js";
 
 /** Fully-qualified names of the services this server has, for health and reflection. */
 export const SERVED_SERVICES = [ExitService.typeName, TickService.typeName] as const;
@@ -22,12 +24,12 @@ export const SUBSCRIPTIONS = [
   "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
 ] as const;
 
-/** The handlers of every service, for any engine. */
+/** The handlers of every service, for any engine, each behind the request checks of its method (request-guard.ts). */
 export function tradingCoreServices(services: TradingCoreServices) {
   return [
-    { service: ExitService, handlers: exitServiceHandlers(services) },
-    { service: TickService, handlers: tickServiceHandlers(services) },
-    { service: Health, handlers: healthServiceHandlers(services.health) },
+    { service: ExitService, handlers: guardedHandlers(ExitService, exitServiceHandlers(services), { executeExit: executeExitRefusal }) },
+    { service: TickService, handlers: guardedHandlers(TickService, tickServiceHandlers(services)) },
+    { service: Health, handlers: guardedHandlers(Health, healthServiceHandlers(services.health)) },
   ] as const;
 }
 
@@ -37,7 +39,11 @@ export function tradingCoreServices(services: TradingCoreServices) {
  */
 export function registerRoutes(router: ConnectRouter, services: TradingCoreServices, middleware: readonly CallMiddleware[] = []): void {
   const served = tradingCoreServices(services);
-  for (const { service, handlers } of [...served, ...reflectionServices(served.map((each) => each.service))]) {
+  for (const { service, handlers } of served) {
+    // connect-node has no hook around its decoder: it decodes invalid UTF-8 as U+FFFD, which the request checks refuse.
+    router.service(utf8TolerantService(service) as never, withConnectMiddleware(service, handlers, middleware) as never);
+  }
+  for (const { service, handlers } of reflectionServices(served.map((each) => each.service))) {
     router.service(service as never, withConnectMiddleware(service, handlers, middleware) as never);
   }
 }

@@ -1,6 +1,8 @@
 /**
  * TickService handlers: ticks in (PublishTicks), last traded prices out
- * through the same LTP chain the exit engine uses.
+ * through the same LTP chain the exit engine uses. Requests reach them only
+ * through request-guard.ts (routes.ts), so every field is already within its
+ * input bound and valid UTF-8.
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -10,12 +12,9 @@ import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { InstrumentKey } from "../exit/ports.js";
 import type { MemoryTickCache } from "../ticks/memory-tick-cache.js";
 import type { TickRecord } from "../ticks/tick.js";
-import { invalid, parseInstrument, parsePositiveDecimal } from "./request-parsing.js";
+import { invalid, parseInstrument, parsePositiveDecimal, parseTimestamp } from "./request-parsing.js";
 import type { TradingCoreServices } from "./services.js";
 import { ltpToWire } from "./tick-wire.js";
-import { msOf } from "./time-wire.js";
-
-export const MAX_INSTRUMENTS_PER_CALL = 1000;
 
 export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<typeof TickService> {
   const { ticks, clock } = services;
@@ -125,15 +124,13 @@ class InstrumentsNew {
 
 function parseInstruments(instruments: Parameters<typeof parseInstrument>[0][]): InstrumentKey[] {
   if (instruments.length === 0) throw invalid("instruments must not be empty");
-  if (instruments.length > MAX_INSTRUMENTS_PER_CALL) throw invalid(`instruments has more than ${MAX_INSTRUMENTS_PER_CALL} entries`);
   return instruments.map((instrument, index) => parseInstrument(instrument, `instruments[${index}]`));
 }
 
 function parseTick(tick: Tick, nowMs: number): TickRecord {
   const instrument = parseInstrument(tick.instrument);
   const ltp = parsePositiveDecimal(tick.ltp, "ltp");
-  const timeMs = msOf(tick.time) ?? nowMs;
-  if (!Number.isFinite(timeMs)) throw new TradingCoreError("invalid-argument", "time is not a valid timestamp");
+  const timeMs = parseTimestamp(tick.time, "time") ?? nowMs;
   return { segment: instrument.segment, securityId: instrument.securityId, ltp, timeMs };
 }
 

@@ -37,6 +37,8 @@ describe.skipIf(toolchainAbsent("python"))("A Python strategy engine (grpcio, st
       secondExit: "EXIT_STATUS_ALREADY_EXITED",
       trackerStatus: "TRACKER_STATUS_EXITED",
       missingTracker: "NOT_FOUND",
+      paddedQuantity: "INVALID_ARGUMENT",
+      paddedQuantityDetailsShort: true,
       exitAll: "OK",
       exitAllStatuses: ["EXIT_STATUS_EXITED", "EXIT_STATUS_EXITED"],
       unauthenticated: "UNAUTHENTICATED",

@@ -21,6 +21,7 @@ describe("loadConfig", () => {
     [["--no-such-flag", "1"], {}, /no-such-flag/],
     [["--max-tick-instruments", "0"], {}, /--max-tick-instruments: 0 is outside 1..10000000/],
     [[], { TRADINGCORE_KEEPALIVE_TIMEOUT_MS: "soon" }, /TRADINGCORE_KEEPALIVE_TIMEOUT_MS: "soon" is not a whole number/],
+    [[], { TRADINGCORE_MAX_PARKED_ORDER_UPDATE_BYTES: "1000" }, /TRADINGCORE_MAX_PARKED_ORDER_UPDATE_BYTES: 1000 is outside 65536\.\.1073741824/],
   ])("refuses %j %j with a message naming the setting", (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);

@@ -16,7 +16,8 @@ export const file_tradingcore_v1_common: GenFile = /*@__PURE__*/
 
 /**
  * A position tracked from entry to exit. Prices and quantities are decimal
- * strings ("101.55"); parse them as decimals, never as binary floats.
+ * strings ("101.55", the grammar above); parse them as decimals, never as
+ * binary floats.
  *
  * @generated from message tradingcore.v1.Tracker
  */
@@ -251,6 +252,8 @@ export type Instrument = Message<"tradingcore.v1.Instrument"> & {
   segment: Segment;
 
   /**
+   * At most 32 characters.
+   *
    * @generated from field: string security_id = 2;
    */
   securityId: string;

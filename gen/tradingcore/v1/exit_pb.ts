@@ -21,6 +21,8 @@ export const file_tradingcore_v1_exit: GenFile = /*@__PURE__*/
  */
 export type RegisterTrackerRequest = Message<"tradingcore.v1.RegisterTrackerRequest"> & {
   /**
+   * 1 to 64 characters of A-Z a-z 0-9 . _ : -
+   *
    * @generated from field: string order_no = 1;
    */
   orderNo: string;
@@ -31,11 +33,15 @@ export type RegisterTrackerRequest = Message<"tradingcore.v1.RegisterTrackerRequ
   segment: Segment;
 
   /**
+   * At most 32 characters.
+   *
    * @generated from field: string security_id = 3;
    */
   securityId: string;
 
   /**
+   * At most 64 characters.
+   *
    * @generated from field: string symbol = 4;
    */
   symbol: string;
@@ -46,14 +52,14 @@ export type RegisterTrackerRequest = Message<"tradingcore.v1.RegisterTrackerRequ
   side: Side;
 
   /**
-   * Decimal string, > 0.
+   * Decimal string (the grammar in common.proto), > 0.
    *
    * @generated from field: string quantity = 6;
    */
   quantity: string;
 
   /**
-   * Decimal string, > 0.
+   * Decimal string (the grammar in common.proto), > 0.
    *
    * @generated from field: string entry_price = 7;
    */
@@ -72,6 +78,8 @@ export type RegisterTrackerRequest = Message<"tradingcore.v1.RegisterTrackerRequ
   paper: boolean;
 
   /**
+   * At most 32 entries; keys 1 to 64 characters, values at most 256.
+   *
    * @generated from field: map<string, string> meta = 10;
    */
   meta: { [key: string]: string };
@@ -168,6 +176,8 @@ export type ListTrackersRequest = Message<"tradingcore.v1.ListTrackersRequest"> 
   pageSize: number;
 
   /**
+   * A next_page_token this server issued (at most 128 characters), or empty.
+   *
    * @generated from field: string page_token = 4;
    */
   pageToken: string;
@@ -269,6 +279,8 @@ export type ExitAllRequest = Message<"tradingcore.v1.ExitAllRequest"> & {
   paper?: boolean | undefined;
 
   /**
+   * Required, at most 256 characters.
+   *
    * @generated from field: string reason = 3;
    */
   reason: string;
@@ -315,14 +327,15 @@ export const ExitAllResponseSchema: GenMessage<ExitAllResponse> = /*@__PURE__*/
  */
 export type ApplyOrderUpdateRequest = Message<"tradingcore.v1.ApplyOrderUpdateRequest"> & {
   /**
-   * The exit's correlation id (Tracker.exit_correlation_id).
+   * The exit's correlation id (Tracker.exit_correlation_id); at most 64
+   * characters.
    *
    * @generated from field: string correlation_id = 1;
    */
   correlationId: string;
 
   /**
-   * The broker's order id.
+   * The broker's order id; at most 64 characters.
    *
    * @generated from field: string order_id = 2;
    */
@@ -334,14 +347,15 @@ export type ApplyOrderUpdateRequest = Message<"tradingcore.v1.ApplyOrderUpdateRe
   status: BrokerOrderStatus;
 
   /**
-   * Cumulative traded quantity of the order, decimal string.
+   * Cumulative traded quantity of the order: a decimal string (the grammar
+   * in common.proto), >= 0, or empty when not known.
    *
    * @generated from field: string traded_quantity = 4;
    */
   tradedQuantity: string;
 
   /**
-   * Average traded price of the order, decimal string.
+   * Average traded price of the order: a decimal string, >= 0, or empty.
    *
    * @generated from field: string average_price = 5;
    */

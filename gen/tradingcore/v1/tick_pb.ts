@@ -26,7 +26,7 @@ export type Tick = Message<"tradingcore.v1.Tick"> & {
   instrument?: Instrument | undefined;
 
   /**
-   * Decimal string, > 0.
+   * Decimal string (the grammar in common.proto), > 0.
    *
    * @generated from field: string ltp = 2;
    */
@@ -52,6 +52,8 @@ export const TickSchema: GenMessage<Tick> = /*@__PURE__*/
  */
 export type PublishTicksRequest = Message<"tradingcore.v1.PublishTicksRequest"> & {
   /**
+   * At most 10,000 per message; send more as more messages.
+   *
    * @generated from field: repeated tradingcore.v1.Tick ticks = 1;
    */
   ticks: Tick[];
@@ -185,6 +187,8 @@ export const GetLtpResponseSchema: GenMessage<GetLtpResponse> = /*@__PURE__*/
  */
 export type GetLtpsRequest = Message<"tradingcore.v1.GetLtpsRequest"> & {
   /**
+   * 1 to 1000.
+   *
    * @generated from field: repeated tradingcore.v1.Instrument instruments = 1;
    */
   instruments: Instrument[];
@@ -221,6 +225,8 @@ export const GetLtpsResponseSchema: GenMessage<GetLtpsResponse> = /*@__PURE__*/
  */
 export type StreamLtpRequest = Message<"tradingcore.v1.StreamLtpRequest"> & {
   /**
+   * 1 to 1000.
+   *
    * @generated from field: repeated tradingcore.v1.Instrument instruments = 1;
    */
   instruments: Instrument[];

@@ -67,6 +67,20 @@ def main() -> int:
         except grpc.RpcError as error:
             out["missingTracker"] = error.code().name
 
+        # Padding around a decimal is refused in a short message: a long grpc-message made grpcio fail the call otherwise.
+        try:
+            exits.RegisterTracker(
+                exit_pb2.RegisterTrackerRequest(
+                    order_no=f"{args.prefix}-padded", segment=instrument.segment, security_id=instrument.security_id,
+                    side=common_pb2.SIDE_LONG, quantity=" " * 200_000 + "-1", entry_price="1",
+                ),
+                **call,
+            )
+            out["paddedQuantity"] = "OK"
+        except grpc.RpcError as error:
+            out["paddedQuantity"] = error.code().name
+            out["paddedQuantityDetailsShort"] = len(error.details() or "") < 100
+
         statuses = []
         try:
             for response in exits.ExitAll(

@@ -4,7 +4,7 @@ import { BrokerOrderStatus, ExitEventKind } from "../../../gen/tradingcore/v1/ex
 import { exitCorrelationId } from "../../../src/domain/exit-correlation-id.js";
 import { Money } from "../../../src/domain/money.js";
 import type { TrackerRecord } from "../../../src/domain/tracker.js";
-import { type OrderUpdate, OrderUpdateHandler } from "../../../src/exit/order-update-handler.js";
+import { type OrderUpdate, OrderUpdateHandler, parkedBytesOf } from "../../../src/exit/order-update-handler.js";
 import { Reconciler } from "../../../src/exit/reconciler.js";
 import { NO_FAULTS } from "../../../src/router/paper-router.js";
 import { drain, type ExitWorld, exitWorld, ManualClock } from "./exit-world.js";
@@ -263,6 +263,26 @@ describe("OrderUpdateHandler with a correlation id no tracker has", () => {
     for (const id of ["a", "b", "c"]) await handler.apply({ ...update(BrokerOrderStatus.TRADED, "1", "1"), correlationId: id });
     expect(handler.parkedCount).toBe(2);
     expect(world.log.lines.filter((l) => l.level === "error" && /dropped/.test(l.message))).toHaveLength(1);
+  });
+
+  it("keeps at most maxParkedBytes of updates, however few they are, dropping the oldest first", async () => {
+    const world = exitWorld();
+    const big = (id: string): OrderUpdate => ({ ...update(BrokerOrderStatus.TRADED, "1", "1"), correlationId: id.repeat(64), orderId: "o".repeat(64) });
+    const handler = new OrderUpdateHandler(world.store, world.clock, world.events, { log: world.log, maxParked: 1000, maxParkedBytes: parkedBytesOf(big("a")) * 3 });
+    for (const id of ["a", "b", "c", "d", "e"]) await handler.apply(big(id));
+    expect(handler.parkedCount).toBe(3);
+    expect(handler.parkedByteCount).toBe(parkedBytesOf(big("a")) * 3);
+    expect(world.log.lines.filter((l) => l.level === "error" && /dropped/.test(l.message)).map((l) => (l.fields as { correlationId: string }).correlationId[0])).toEqual(["a", "b"]);
+  });
+
+  it("counts the bytes of updates it applies or drops as freed", async () => {
+    const world = exitWorld();
+    const handler = new OrderUpdateHandler(world.store, world.clock, world.events, { log: world.log, parkedTtlMs: 60_000 });
+    await handler.apply(update(BrokerOrderStatus.TRADED, "100", "100.45"));
+    expect(handler.parkedByteCount).toBeGreaterThan(0);
+    world.clock.advance(61_000);
+    await handler.retryParked();
+    expect(handler.parkedByteCount).toBe(0);
   });
 });
 
