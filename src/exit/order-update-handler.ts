@@ -24,7 +24,8 @@ import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
 import { excerpt } from "../domain/text-excerpt.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { type OrderUpdate, orderUpdateChange } from "./order-update-change.js";
-import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
+import type { OrderUpdateSignals } from "./order-update-signals.js";
+import type { Clock, ExitEventSink, ExitLog, OrderUpdateSink, TrackerStore } from "./ports.js";
 
 export type { OrderUpdate } from "./order-update-change.js";
 
@@ -47,6 +48,8 @@ export interface OrderUpdateHandlerOptions {
   readonly log?: ExitLog;
   /** Called with the order_no of a tracker an update sent back to ACTIVE. */
   readonly onRefused?: (orderNo: string) => void;
+  /** Told the correlation id of every update that changed a tracker (wakes exits waiting for a fill). */
+  readonly signals?: OrderUpdateSignals;
 }
 
 export const DEFAULT_MAX_PARKED_UPDATES = 10_000;
@@ -66,7 +69,7 @@ interface ParkedUpdate {
 }
 const MAX_RACES = 5;
 
-export class OrderUpdateHandler {
+export class OrderUpdateHandler implements OrderUpdateSink {
   /** Parked updates in arrival order, by correlation id. */
   private readonly parked = new Map<string, ParkedUpdate[]>();
   private parkedTotal = 0;
@@ -87,7 +90,7 @@ export class OrderUpdateHandler {
     this.onRefused = options.onRefused;
   }
 
-  async apply(update: OrderUpdate): Promise<OrderUpdateResult> {
+  async apply(update: OrderUpdate, options: { readonly owe?: boolean } = {}): Promise<OrderUpdateResult> {
     for (let race = 0; race < MAX_RACES; race++) {
       const tracker = await this.store.findByCorrelationId(update.correlationId);
       if (!tracker) return this.park(update);
@@ -108,7 +111,8 @@ export class OrderUpdateHandler {
         timeMs: this.clock.now(),
         message: change.message,
       });
-      if (change.status === ExitStatus.ROUTER_REJECTED) this.onRefused?.(written.tracker.orderNo);
+      this.options.signals?.notify(update.correlationId);
+      if (change.status === ExitStatus.ROUTER_REJECTED && options.owe !== false) this.onRefused?.(written.tracker.orderNo);
       return { applied: true, tracker: written.tracker, message: change.message };
     }
     return { applied: false, message: `tracker kept changing; update for ${excerpt(update.correlationId, 64)} not applied, send it again` };

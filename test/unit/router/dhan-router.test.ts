@@ -9,7 +9,7 @@ import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../../src/router/dhan-rout
 import { FakeDhanServer } from "../../support/fake-dhan-server.js";
 
 const order = (correlationId: string, change: Partial<ExitOrderRequest> = {}): ExitOrderRequest => ({
-  correlationId, orderNo: "E-1", segment: Segment.NSE_FNO, securityId: "52175", symbol: "NIFTY", transactionType: "SELL", quantity: new Money("75"), paper: false, ...change,
+  correlationId, orderNo: "E-1", segment: Segment.NSE_FNO, securityId: "52175", symbol: "NIFTY", transactionType: "SELL", quantity: new Money("75"), paper: false, sendDeadlineMs: Date.now() + 60_000, ...change,
 });
 
 describe("DhanRouter against a local server speaking Dhan v2", () => {
@@ -44,6 +44,13 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
     expect(found?.averagePrice?.toFixed()).toBe("24567.123456789012345");
     expect(found?.tradedQuantity.toFixed()).toBe("75");
     dhan.fillPrice = "101.05";
+  });
+
+  it("sends nothing once the order's send deadline has passed: deadline-passed, definitely not placed", async () => {
+    const before = dhan.requests.length;
+    await expect(router.placeExitOrder(order("c-late", { sendDeadlineMs: Date.now() - 1 }), signal())).rejects.toMatchObject({ code: "deadline-passed" });
+    expect(dhan.requests.length).toBe(before);
+    expect(dhan.orders.has("c-late")).toBe(false);
   });
 
   it("answers undefined for a correlation id the broker does not know", async () => {

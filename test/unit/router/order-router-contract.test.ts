@@ -38,6 +38,8 @@ const order = (): ExitOrderRequest => ({
   quantity: new Money("75"),
   paper: true,
   referencePrice: new Money(FILL_PRICE),
+  // Far ahead: these cases are not about the deadline; the last one is.
+  sendDeadlineMs: Date.now() + 60_000,
 });
 const signal = () => AbortSignal.timeout(10_000);
 
@@ -70,6 +72,13 @@ describe.each(adapters)("%s", (_name, makeRouter) => {
     await router.placeExitOrder(second, signal());
     const ids = [(await router.findOrder(first.correlationId, signal()))?.orderId, (await router.findOrder(second.correlationId, signal()))?.orderId];
     expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it("refuses an order whose send deadline has passed and places nothing", async () => {
+    const router = makeRouter();
+    const late = { ...order(), sendDeadlineMs: 0 };
+    await expect(router.placeExitOrder(late, signal())).rejects.toMatchObject({ code: "deadline-passed" });
+    expect(await router.findOrder(late.correlationId, signal())).toBeUndefined();
   });
 
   it("knows no order for a correlation id nothing was placed with", async () => {
