@@ -14,6 +14,10 @@ export default defineConfig({
   // This file lives in test/; paths below are relative to the repository root.
   root: fileURLToPath(new URL("..", import.meta.url)),
   test: {
+    // Here, not on the command line: projects do not inherit CLI timeouts. Generous, because CI runs
+    // on a busy machine where starting a server process can take seconds.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     projects: [
       { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: [E2E, FUZZ, INTEROP, "**/node_modules/**"] } },
       // Clients in other languages and tools (grpcurl, ghz, Python, Go) against both engines of one server.
