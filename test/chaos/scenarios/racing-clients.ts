@@ -1,0 +1,26 @@
+/**
+ * Scenario 1: many client processes race ExecuteExit on the same few hundred
+ * trackers through every server at once, each tracker called by every client
+ * in every round. No faults: every tracker ends EXITED by exactly one order,
+ * and exactly one call per tracker is answered EXITED (every other one sees
+ * the lock held or the exit done).
+ */
+import type { ScenarioDefinition } from "../support/run-scenario.js";
+
+export const racingClients: ScenarioDefinition = {
+  name: "racing-clients",
+  fleet: () => ({ lockTtlMs: 3_000, routerTimeoutMs: 2_000, unknownOrderGraceMs: 10_000, reconcilerGraceMs: 2_000, reconcilerIntervalMs: 250 }),
+  async run(context) {
+    const calls = await context.drive();
+    const exitedAnswers = new Map<string, number>();
+    for (const call of calls) if (call.status === "EXITED") exitedAnswers.set(call.orderNo, (exitedAnswers.get(call.orderNo) ?? 0) + 1);
+    const twice = [...exitedAnswers].filter(([, count]) => count > 1).map(([orderNo]) => orderNo);
+    const never = context.orderNos.filter((orderNo) => !exitedAnswers.has(orderNo));
+    context.note("trackersAnsweredExitedTwice", twice.length);
+    context.note("trackersNeverAnsweredExited", never.length);
+    context.check(twice.length === 0, `trackers answered EXITED more than once: ${twice.slice(0, 5).join(", ")}`);
+    context.check(never.length === 0, `trackers no call exited: ${never.slice(0, 5).join(", ")}`);
+    const transportErrors = calls.filter((call) => !call.status).length;
+    context.check(transportErrors === 0, `${transportErrors} calls failed without an ExitResult with nothing killed`);
+  },
+};

@@ -1,0 +1,107 @@
+/**
+ * The frame every chaos scenario runs in: start the fleet and the client
+ * processes, register and price the trackers, run the scenario's steps, wait
+ * (bounded) for the reconcilers, then check the shared invariants against
+ * the paper book and the final state. Every process is stopped by its pid in
+ * `finally`, whatever happened.
+ */
+import { ChaosClients } from "./chaos-clients.js";
+import { CHAOS_KEY_PREFIX, ChaosFleet, type FleetSettings } from "./chaos-fleet.js";
+import type { ChaosProfile } from "./chaos-profile.js";
+import { publishTick, registerTrackers, waitUntilSettled } from "./chaos-trackers.js";
+import type { CallRecord, ClientPlan } from "./client-plan.js";
+import { checkExitInvariants, type InvariantOptions } from "./exit-invariants.js";
+import { readPaperBook, type BookSnapshot } from "./paper-book-view.js";
+import { type ScenarioReport, countAnswers } from "./scenario-report.js";
+import { SeededRandom } from "./seeded-random.js";
+
+export interface ScenarioContext {
+  readonly fleet: ChaosFleet;
+  readonly clients: ChaosClients;
+  readonly random: SeededRandom;
+  readonly profile: ChaosProfile;
+  readonly orderNos: readonly string[];
+  /** Runs one plan on every client at once (over the servers running now) and records every call. */
+  drive(plan?: Partial<ClientPlan>): Promise<CallRecord[]>;
+  /** The paper book as it stands now. */
+  book(): Promise<BookSnapshot>;
+  /** A figure for the report. */
+  note(name: string, value: number | string): void;
+  /** A scenario-specific expectation; a false one fails the run with `message`. */
+  check(condition: boolean, message: string): void;
+}
+
+export interface ScenarioDefinition {
+  readonly name: string;
+  readonly fleet: (profile: ChaosProfile) => Omit<FleetSettings, "build" | "servers">;
+  /** Trackers this scenario exits; the profile's count when absent. */
+  readonly trackers?: (profile: ChaosProfile) => number;
+  readonly invariants?: InvariantOptions;
+  readonly run: (context: ScenarioContext) => Promise<void>;
+}
+
+export const CALL_TIMEOUT_MS = 60_000;
+
+export async function runScenario(definition: ScenarioDefinition, profile: ChaosProfile, seed: number): Promise<ScenarioReport> {
+  const started = Date.now();
+  const random = new SeededRandom(seed);
+  let fleet: ChaosFleet | undefined;
+  let clients: ChaosClients | undefined;
+  try {
+    const [startedFleet, startedClients] = await Promise.allSettled([
+      ChaosFleet.start({ ...definition.fleet(profile), build: profile.build, servers: profile.servers }),
+      ChaosClients.start(profile.clients),
+    ]);
+    // Keep whichever started, so `finally` stops it even when the other failed.
+    if (startedFleet.status === "fulfilled") fleet = startedFleet.value;
+    if (startedClients.status === "fulfilled") clients = startedClients.value;
+    if (startedFleet.status === "rejected") throw startedFleet.reason;
+    if (startedClients.status === "rejected") throw startedClients.reason;
+    const orderNos = await registerTrackers(fleet!.addresses[0]!, definition.name, definition.trackers?.(profile) ?? profile.trackers, random);
+    await publishTick(fleet!.addresses);
+    const calls: CallRecord[] = [];
+    const extra: Record<string, number | string> = { startMs: Date.now() - started };
+    const failures: string[] = [];
+    let plans = 0;
+    const liveFleet = fleet!;
+    const liveClients = clients!;
+    const context: ScenarioContext = {
+      fleet: liveFleet,
+      clients: liveClients,
+      random,
+      profile,
+      orderNos,
+      async drive(plan = {}) {
+        const round = plans++;
+        const made = await liveClients.run((client) => ({
+          addresses: liveFleet.addresses,
+          orderNos,
+          rounds: profile.rounds,
+          concurrency: profile.concurrency,
+          callTimeoutMs: CALL_TIMEOUT_MS,
+          stopWhenExited: false,
+          ...plan,
+          seed: random.derive(`plan-${round}-client-${client}`),
+        }));
+        calls.push(...made);
+        return made;
+      },
+      book: () => readPaperBook(liveFleet.store.url, CHAOS_KEY_PREFIX),
+      note(name, value) {
+        extra[name] = value;
+      },
+      check(condition, message) {
+        if (!condition) failures.push(message);
+      },
+    };
+    await definition.run(context);
+    const settled = await waitUntilSettled(() => liveFleet.addresses[0]!, orderNos, profile.settleBoundMs);
+    extra.settleMs = settled.waitedMs;
+    const book = await context.book();
+    const { violations, figures } = checkExitInvariants({ orderNos, trackers: settled.trackers, book, calls }, definition.invariants);
+    return { scenario: definition.name, seed, elapsedMs: Date.now() - started, calls: calls.length, answers: countAnswers(calls), invariants: figures, violations, extra, failures };
+  } finally {
+    await clients?.stop();
+    await fleet?.dispose();
+  }
+}
