@@ -10,6 +10,7 @@
  *   CHAOS_PROFILE=ci npm run chaos                  # the CI profile (from source)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { ChaosClients } from "./support/chaos-clients.js";
 import { CI_PROFILE, LONG_PROFILE, withSeedsFromEnv } from "./support/chaos-profile.js";
 import { runScenario } from "./support/run-scenario.js";
 import { formatReport, type ScenarioReport } from "./support/scenario-report.js";
@@ -23,12 +24,17 @@ async function main(): Promise<void> {
   const scenarios = wanted.length > 0 ? LONG_SCENARIOS.filter((scenario) => wanted.includes(scenario.name)) : LONG_SCENARIOS;
   console.log(`chaos profile ${profile.name}: ${profile.servers} servers (${profile.build}), ${profile.clients} client processes, seeds ${profile.seeds.join(",")}`);
   const reports: ScenarioReport[] = [];
-  for (const scenario of scenarios) {
-    for (const seed of profile.seeds) {
-      const report = await runScenario(scenario, profile, seed);
-      reports.push(report);
-      console.log(formatReport(report));
+  const clients = await ChaosClients.start(profile.clients);
+  try {
+    for (const scenario of scenarios) {
+      for (const seed of profile.seeds) {
+        const report = await runScenario(scenario, profile, seed, clients);
+        reports.push(report);
+        console.log(formatReport(report));
+      }
     }
+  } finally {
+    await clients.stop();
   }
   console.log(summary(reports));
   mkdirSync(".tmp", { recursive: true });

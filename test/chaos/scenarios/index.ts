@@ -4,8 +4,11 @@
  * too slow or not yet passing for CI (see the README's "Chaos suite").
  */
 import type { ScenarioDefinition } from "../support/run-scenario.js";
+import { killAfterAcceptance } from "./kill-after-acceptance.js";
+import { lockNodesLost } from "./lock-nodes-lost.js";
 import { racingClients } from "./racing-clients.js";
+import { storeRedisKilled } from "./store-redis-killed.js";
 
-export const CI_SCENARIOS: readonly ScenarioDefinition[] = [racingClients];
+export const CI_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, killAfterAcceptance, lockNodesLost, storeRedisKilled];
 
-export const LONG_SCENARIOS: readonly ScenarioDefinition[] = [racingClients];
+export const LONG_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, killAfterAcceptance, lockNodesLost, storeRedisKilled];

@@ -5,6 +5,7 @@
  * the paper book and the final state. Every process is stopped by its pid in
  * `finally`, whatever happened.
  */
+import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import { ChaosClients } from "./chaos-clients.js";
 import { CHAOS_KEY_PREFIX, ChaosFleet, type FleetSettings } from "./chaos-fleet.js";
 import type { ChaosProfile } from "./chaos-profile.js";
@@ -23,6 +24,12 @@ export interface ScenarioContext {
   readonly orderNos: readonly string[];
   /** Runs one plan on every client at once (over the servers running now) and records every call. */
   drive(plan?: Partial<ClientPlan>): Promise<CallRecord[]>;
+  /**
+   * Until every tracker of `orderNos` is EXITED, or `maxDrives` drives are
+   * spent: waits (bounded) for the reconcilers to leave none EXITING, then
+   * drives one round over those still not EXITED. Answers those left.
+   */
+  driveUntilExited(orderNos: readonly string[], maxDrives: number): Promise<string[]>;
   /** The paper book as it stands now. */
   book(): Promise<BookSnapshot>;
   /** A figure for the report. */
@@ -42,7 +49,12 @@ export interface ScenarioDefinition {
 
 export const CALL_TIMEOUT_MS = 60_000;
 
-export async function runScenario(definition: ScenarioDefinition, profile: ChaosProfile, seed: number): Promise<ScenarioReport> {
+/**
+ * Runs one scenario with one seed. `sharedClients` (started once for many
+ * runs, since each client process takes seconds to start) are used, and left
+ * running, when given; otherwise the run starts and stops its own.
+ */
+export async function runScenario(definition: ScenarioDefinition, profile: ChaosProfile, seed: number, sharedClients?: ChaosClients): Promise<ScenarioReport> {
   const started = Date.now();
   const random = new SeededRandom(seed);
   let fleet: ChaosFleet | undefined;
@@ -50,7 +62,7 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
   try {
     const [startedFleet, startedClients] = await Promise.allSettled([
       ChaosFleet.start({ ...definition.fleet(profile), build: profile.build, servers: profile.servers }),
-      ChaosClients.start(profile.clients),
+      sharedClients ?? ChaosClients.start(profile.clients),
     ]);
     // Keep whichever started, so `finally` stops it even when the other failed.
     if (startedFleet.status === "fulfilled") fleet = startedFleet.value;
@@ -86,6 +98,18 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
         calls.push(...made);
         return made;
       },
+      async driveUntilExited(wanted, maxDrives) {
+        let left = [...wanted];
+        for (let drive = 0; drive < maxDrives && left.length > 0; drive++) {
+          const settled = await waitUntilSettled(() => liveFleet.addresses[0]!, left, profile.settleBoundMs);
+          left = left.filter((orderNo) => settled.trackers.get(orderNo)?.status !== TrackerStatus.EXITED);
+          if (left.length === 0) break;
+          extra.recoveryDrives = drive + 1;
+          await context.drive({ orderNos: left, rounds: 1 });
+        }
+        const final = await waitUntilSettled(() => liveFleet.addresses[0]!, left, profile.settleBoundMs);
+        return left.filter((orderNo) => final.trackers.get(orderNo)?.status !== TrackerStatus.EXITED);
+      },
       book: () => readPaperBook(liveFleet.store.url, CHAOS_KEY_PREFIX),
       note(name, value) {
         extra[name] = value;
@@ -101,7 +125,7 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
     const { violations, figures } = checkExitInvariants({ orderNos, trackers: settled.trackers, book, calls }, definition.invariants);
     return { scenario: definition.name, seed, elapsedMs: Date.now() - started, calls: calls.length, answers: countAnswers(calls), invariants: figures, violations, extra, failures };
   } finally {
-    await clients?.stop();
+    if (clients !== sharedClients) await clients?.stop();
     await fleet?.dispose();
   }
 }

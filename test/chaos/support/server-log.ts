@@ -1,0 +1,39 @@
+/**
+ * Reading a chaos server's JSON log lines: how a scenario learns, as an
+ * event and not by waiting a fixed time, that a server reached a point
+ * (an order placed and its reply held, an error reported).
+ */
+import type { TradingCoreProcess } from "../../../src/loadtest/tradingcore-process.js";
+
+/** The log line PausedReplyRouter writes once an order is placed and its reply is held. */
+export const REPLY_HELD = "fault injection: exit order placed, reply held";
+
+export interface LogEntry {
+  readonly msg?: string;
+  readonly level?: number;
+  readonly orderNo?: string;
+  readonly correlationId?: string;
+  readonly [field: string]: unknown;
+}
+
+export function logEntries(server: TradingCoreProcess, message?: string): LogEntry[] {
+  const entries: LogEntry[] = [];
+  for (const line of server.lines) {
+    if (message && !line.includes(message)) continue;
+    try {
+      entries.push(JSON.parse(line) as LogEntry);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return entries;
+}
+
+/** Polls `done` every 20 ms until it holds; throws naming `what` after `boundMs`. */
+export async function waitFor(done: () => boolean | Promise<boolean>, what: string, boundMs: number): Promise<void> {
+  const started = Date.now();
+  while (!(await done())) {
+    if (Date.now() - started > boundMs) throw new Error(`${what}: not within ${boundMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
