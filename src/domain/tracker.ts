@@ -6,7 +6,10 @@
  * - `version` grows by one with every accepted write; a write names the version it read.
  * - `fencingToken` never decreases; a write carrying an older token is refused.
  * - `status` changes only along an edge of the transition table (tracker-transitions.ts).
- * - `exitedQuantity` never exceeds `quantity`.
+ * - `exitedQuantity` never exceeds `quantity`; what duplicates traded beyond
+ *   it is `overExitedQuantity`.
+ * - EXITED means the broker reported fills for the whole quantity:
+ *   `exitedQuantity` = `quantity`, `exitPrice` their average.
  * - `priorExitedQuantity` ≤ `exitedQuantity`: what earlier, finished exit
  *   attempts traded. While ACTIVE the two are equal; while EXITING or EXITED
  *   the difference is what the current attempt has traded (see exit-fill.ts).
@@ -47,6 +50,19 @@ export interface TrackerRecord extends Omit<TrackerSpec, "status"> {
   readonly priorExitPrice?: Money;
   /** Epoch ms at which the current exit intent was persisted. */
   readonly exitRequestedAt?: number;
+  /**
+   * Epoch ms after which no order of the current attempt is written to the
+   * broker (the earlier of the lease's validity and the router timeout when
+   * the intent was stored). "Never placed" waits for it plus a drift margin.
+   */
+  readonly exitSendDeadline?: number;
+  /** The LTP the current attempt was sized and referenced at; never a fill price. */
+  readonly referencePrice?: Money;
+  /**
+   * What exit orders traded beyond the position (a superseded attempt's order
+   * found filled): ZERO or absent normally. Recorded, never compensated.
+   */
+  readonly overExitedQuantity?: Money;
   /** Epoch ms at which the tracker became EXITED. */
   readonly exitedAt?: number;
   /** Exit attempts so far; the current attempt's correlation id is derived from it. */

@@ -8,7 +8,11 @@ export interface ExitOutcome {
   readonly status: ExitStatus;
   readonly success: boolean;
   readonly tracker?: TrackerRecord;
+  /** Average fill price; undefined until the broker reports a fill. */
   readonly exitPrice?: Money;
+  /** The LTP the order was referenced at, when one was known. */
+  readonly referencePrice?: Money;
+  /** FILL when `exitPrice` is set, else the source of `referencePrice`. */
   readonly priceSource: PriceSource;
   readonly priceAgeMs?: number;
   readonly priceStale: boolean;

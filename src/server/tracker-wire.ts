@@ -8,7 +8,7 @@
  * every call: every ExecuteExit answers with both.
  */
 import type { ExitResult, Tracker } from "../../gen/tradingcore/v1/common_pb.js";
-import { formatDecimal } from "../domain/money.js";
+import { formatDecimal, ZERO } from "../domain/money.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitOutcome } from "../exit/exit-outcome.js";
 import { durationOf, timestampOf } from "./time-wire.js";
@@ -39,6 +39,9 @@ export function trackerToWire(tracker: TrackerRecord): Tracker {
     fencingToken: BigInt(tracker.fencingToken),
     createdAt: timestampOf(tracker.createdAt),
     updatedAt: timestampOf(tracker.updatedAt),
+    referencePrice: formatDecimal(tracker.referencePrice),
+    exitSendDeadline: timestampOf(tracker.exitSendDeadline),
+    overExitedQuantity: formatDecimal(tracker.overExitedQuantity ?? ZERO),
   };
 }
 
@@ -56,5 +59,6 @@ export function exitOutcomeToWire(outcome: ExitOutcome): ExitResult {
     exitOrderId: outcome.exitOrderId,
     message: outcome.message,
     attempts: outcome.attempts,
+    referencePrice: formatDecimal(outcome.referencePrice),
   };
 }

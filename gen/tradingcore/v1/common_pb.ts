@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tradingcore/v1/common.proto.
  */
 export const file_tradingcore_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Cht0cmFkaW5nY29yZS92MS9jb21tb24ucHJvdG8SDnRyYWRpbmdjb3JlLnYxIoUGCgdUcmFja2VyEhAKCG9yZGVyX25vGAEgASgJEigKB3NlZ21lbnQYAiABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhMKC3NlY3VyaXR5X2lkGAMgASgJEg4KBnN5bWJvbBgEIAEoCRIiCgRzaWRlGAUgASgOMhQudHJhZGluZ2NvcmUudjEuU2lkZRIQCghxdWFudGl0eRgGIAEoCRITCgtlbnRyeV9wcmljZRgHIAEoCRItCgZzdGF0dXMYCCABKA4yHS50cmFkaW5nY29yZS52MS5UcmFja2VyU3RhdHVzEhIKCmV4aXRfcHJpY2UYCSABKAkSEwoLZXhpdF9yZWFzb24YCiABKAkSOAoQZXhpdF9yZWFzb25fY29kZRgLIAEoDjIeLnRyYWRpbmdjb3JlLnYxLkV4aXRSZWFzb25Db2RlEhsKE2V4aXRfY29ycmVsYXRpb25faWQYDCABKAkSFQoNZXhpdF9vcmRlcl9pZBgNIAEoCRIXCg9leGl0ZWRfcXVhbnRpdHkYDiABKAkSNQoRZXhpdF9yZXF1ZXN0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWV4aXRlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFcGFwZXIYESABKAgSDwoHdmVyc2lvbhgSIAEoBBIvCgRtZXRhGBMgAygLMiEudHJhZGluZ2NvcmUudjEuVHJhY2tlci5NZXRhRW50cnkSFAoMZXhpdF9hdHRlbXB0GBQgASgNEhUKDWZlbmNpbmdfdG9rZW4YFSABKAQSLgoKY3JlYXRlZF9hdBgWIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgXIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaKwoJTWV0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEizwIKCkV4aXRSZXN1bHQSKgoGc3RhdHVzGAEgASgOMhoudHJhZGluZ2NvcmUudjEuRXhpdFN0YXR1cxIPCgdzdWNjZXNzGAIgASgIEigKB3RyYWNrZXIYAyABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyEhIKCmV4aXRfcHJpY2UYBCABKAkSMQoMcHJpY2Vfc291cmNlGAUgASgOMhsudHJhZGluZ2NvcmUudjEuUHJpY2VTb3VyY2USLAoJcHJpY2VfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKC3ByaWNlX3N0YWxlGAcgASgIEhYKDmNvcnJlbGF0aW9uX2lkGAggASgJEhUKDWV4aXRfb3JkZXJfaWQYCSABKAkSDwoHbWVzc2FnZRgKIAEoCRIQCghhdHRlbXB0cxgLIAEoDSJLCgpJbnN0cnVtZW50EigKB3NlZ21lbnQYASABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhMKC3NlY3VyaXR5X2lkGAIgASgJKtEBCgdTZWdtZW50EhcKE1NFR01FTlRfVU5TUEVDSUZJRUQQABISCg5TRUdNRU5UX05TRV9FURABEhMKD1NFR01FTlRfTlNFX0ZOTxACEhgKFFNFR01FTlRfTlNFX0NVUlJFTkNZEAMSEgoOU0VHTUVOVF9CU0VfRVEQBBITCg9TRUdNRU5UX0JTRV9GTk8QBRIYChRTRUdNRU5UX0JTRV9DVVJSRU5DWRAGEhQKEFNFR01FTlRfTUNYX0NPTU0QBxIRCg1TRUdNRU5UX0lEWF9JEAgqOwoEU2lkZRIUChBTSURFX1VOU1BFQ0lGSUVEEAASDQoJU0lERV9MT05HEAESDgoKU0lERV9TSE9SVBACKrsBCg1UcmFja2VyU3RhdHVzEh4KGlRSQUNLRVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWVFJBQ0tFUl9TVEFUVVNfUEVORElORxABEhkKFVRSQUNLRVJfU1RBVFVTX0FDVElWRRACEhoKFlRSQUNLRVJfU1RBVFVTX0VYSVRJTkcQAxIZChVUUkFDS0VSX1NUQVRVU19FWElURUQQBBIcChhUUkFDS0VSX1NUQVRVU19DQU5DRUxMRUQQBSqCAwoORXhpdFJlYXNvbkNvZGUSIAocRVhJVF9SRUFTT05fQ09ERV9VTlNQRUNJRklFRBAAEh4KGkVYSVRfUkVBU09OX0NPREVfU1RPUF9MT1NTEAESIAocRVhJVF9SRUFTT05fQ09ERV9UQUtFX1BST0ZJVBACEiIKHkVYSVRfUkVBU09OX0NPREVfVFJBSUxJTkdfU1RPUBADEh8KG0VYSVRfUkVBU09OX0NPREVfVElNRV9CQVNFRBAEEiAKHEVYSVRfUkVBU09OX0NPREVfU0VTU0lPTl9FTkQQBRIiCh5FWElUX1JFQVNPTl9DT0RFX1BFQUtfRFJBV0RPV04QBhIfChtFWElUX1JFQVNPTl9DT0RFX1JJU0tfTElNSVQQBxIbChdFWElUX1JFQVNPTl9DT0RFX01BTlVBTBAIEh8KG0VYSVRfUkVBU09OX0NPREVfUkVDT05DSUxFRBAJEiIKHkVYSVRfUkVBU09OX0NPREVfQlJPS0VSX1VQREFURRAKKo4DCgpFeGl0U3RhdHVzEhsKF0VYSVRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFgoSRVhJVF9TVEFUVVNfRVhJVEVEEAESHgoaRVhJVF9TVEFUVVNfQUxSRUFEWV9FWElURUQQAhIgChxFWElUX1NUQVRVU19FWElUX0lOX1BST0dSRVNTEAMSHwobRVhJVF9TVEFUVVNfUk9VVEVSX1JFSkVDVEVEEAQSHwobRVhJVF9TVEFUVVNfT1VUQ09NRV9VTktOT1dOEAUSIQodRVhJVF9TVEFUVVNfUEVORElOR19SRUNPTkNJTEUQBhIaChZFWElUX1NUQVRVU19OT1RfQUNUSVZFEAcSIQodRVhJVF9TVEFUVVNfVFJBQ0tFUl9OT1RfRk9VTkQQCBIfChtFWElUX1NUQVRVU19JTlZBTElEX1JFUVVFU1QQCRIiCh5FWElUX1NUQVRVU19ST1VURVJfVU5BVkFJTEFCTEUQChIgChxFWElUX1NUQVRVU19MT0NLX1VOQVZBSUxBQkxFEAsqigEKC1ByaWNlU291cmNlEhwKGFBSSUNFX1NPVVJDRV9VTlNQRUNJRklFRBAAEhcKE1BSSUNFX1NPVVJDRV9NRU1PUlkQARIWChJQUklDRV9TT1VSQ0VfUkVESVMQAhIVChFQUklDRV9TT1VSQ0VfRklMTBADEhUKEVBSSUNFX1NPVVJDRV9OT05FEARiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Cht0cmFkaW5nY29yZS92MS9jb21tb24ucHJvdG8SDnRyYWRpbmdjb3JlLnYxIvQGCgdUcmFja2VyEhAKCG9yZGVyX25vGAEgASgJEigKB3NlZ21lbnQYAiABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhMKC3NlY3VyaXR5X2lkGAMgASgJEg4KBnN5bWJvbBgEIAEoCRIiCgRzaWRlGAUgASgOMhQudHJhZGluZ2NvcmUudjEuU2lkZRIQCghxdWFudGl0eRgGIAEoCRITCgtlbnRyeV9wcmljZRgHIAEoCRItCgZzdGF0dXMYCCABKA4yHS50cmFkaW5nY29yZS52MS5UcmFja2VyU3RhdHVzEhIKCmV4aXRfcHJpY2UYCSABKAkSEwoLZXhpdF9yZWFzb24YCiABKAkSOAoQZXhpdF9yZWFzb25fY29kZRgLIAEoDjIeLnRyYWRpbmdjb3JlLnYxLkV4aXRSZWFzb25Db2RlEhsKE2V4aXRfY29ycmVsYXRpb25faWQYDCABKAkSFQoNZXhpdF9vcmRlcl9pZBgNIAEoCRIXCg9leGl0ZWRfcXVhbnRpdHkYDiABKAkSNQoRZXhpdF9yZXF1ZXN0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KCWV4aXRlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFcGFwZXIYESABKAgSDwoHdmVyc2lvbhgSIAEoBBIvCgRtZXRhGBMgAygLMiEudHJhZGluZ2NvcmUudjEuVHJhY2tlci5NZXRhRW50cnkSFAoMZXhpdF9hdHRlbXB0GBQgASgNEhUKDWZlbmNpbmdfdG9rZW4YFSABKAQSLgoKY3JlYXRlZF9hdBgWIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgXIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPcmVmZXJlbmNlX3ByaWNlGBggASgJEjYKEmV4aXRfc2VuZF9kZWFkbGluZRgZIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHAoUb3Zlcl9leGl0ZWRfcXVhbnRpdHkYGiABKAkaKwoJTWV0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi6AIKCkV4aXRSZXN1bHQSKgoGc3RhdHVzGAEgASgOMhoudHJhZGluZ2NvcmUudjEuRXhpdFN0YXR1cxIPCgdzdWNjZXNzGAIgASgIEigKB3RyYWNrZXIYAyABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyEhIKCmV4aXRfcHJpY2UYBCABKAkSMQoMcHJpY2Vfc291cmNlGAUgASgOMhsudHJhZGluZ2NvcmUudjEuUHJpY2VTb3VyY2USLAoJcHJpY2VfYWdlGAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKC3ByaWNlX3N0YWxlGAcgASgIEhYKDmNvcnJlbGF0aW9uX2lkGAggASgJEhUKDWV4aXRfb3JkZXJfaWQYCSABKAkSDwoHbWVzc2FnZRgKIAEoCRIQCghhdHRlbXB0cxgLIAEoDRIXCg9yZWZlcmVuY2VfcHJpY2UYDCABKAkiSwoKSW5zdHJ1bWVudBIoCgdzZWdtZW50GAEgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBITCgtzZWN1cml0eV9pZBgCIAEoCSrRAQoHU2VnbWVudBIXChNTRUdNRU5UX1VOU1BFQ0lGSUVEEAASEgoOU0VHTUVOVF9OU0VfRVEQARITCg9TRUdNRU5UX05TRV9GTk8QAhIYChRTRUdNRU5UX05TRV9DVVJSRU5DWRADEhIKDlNFR01FTlRfQlNFX0VREAQSEwoPU0VHTUVOVF9CU0VfRk5PEAUSGAoUU0VHTUVOVF9CU0VfQ1VSUkVOQ1kQBhIUChBTRUdNRU5UX01DWF9DT01NEAcSEQoNU0VHTUVOVF9JRFhfSRAIKjsKBFNpZGUSFAoQU0lERV9VTlNQRUNJRklFRBAAEg0KCVNJREVfTE9ORxABEg4KClNJREVfU0hPUlQQAiq7AQoNVHJhY2tlclN0YXR1cxIeChpUUkFDS0VSX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlRSQUNLRVJfU1RBVFVTX1BFTkRJTkcQARIZChVUUkFDS0VSX1NUQVRVU19BQ1RJVkUQAhIaChZUUkFDS0VSX1NUQVRVU19FWElUSU5HEAMSGQoVVFJBQ0tFUl9TVEFUVVNfRVhJVEVEEAQSHAoYVFJBQ0tFUl9TVEFUVVNfQ0FOQ0VMTEVEEAUqggMKDkV4aXRSZWFzb25Db2RlEiAKHEVYSVRfUkVBU09OX0NPREVfVU5TUEVDSUZJRUQQABIeChpFWElUX1JFQVNPTl9DT0RFX1NUT1BfTE9TUxABEiAKHEVYSVRfUkVBU09OX0NPREVfVEFLRV9QUk9GSVQQAhIiCh5FWElUX1JFQVNPTl9DT0RFX1RSQUlMSU5HX1NUT1AQAxIfChtFWElUX1JFQVNPTl9DT0RFX1RJTUVfQkFTRUQQBBIgChxFWElUX1JFQVNPTl9DT0RFX1NFU1NJT05fRU5EEAUSIgoeRVhJVF9SRUFTT05fQ09ERV9QRUFLX0RSQVdET1dOEAYSHwobRVhJVF9SRUFTT05fQ09ERV9SSVNLX0xJTUlUEAcSGwoXRVhJVF9SRUFTT05fQ09ERV9NQU5VQUwQCBIfChtFWElUX1JFQVNPTl9DT0RFX1JFQ09OQ0lMRUQQCRIiCh5FWElUX1JFQVNPTl9DT0RFX0JST0tFUl9VUERBVEUQCiqtAwoKRXhpdFN0YXR1cxIbChdFWElUX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkVYSVRfU1RBVFVTX0VYSVRFRBABEh4KGkVYSVRfU1RBVFVTX0FMUkVBRFlfRVhJVEVEEAISIAocRVhJVF9TVEFUVVNfRVhJVF9JTl9QUk9HUkVTUxADEh8KG0VYSVRfU1RBVFVTX1JPVVRFUl9SRUpFQ1RFRBAEEh8KG0VYSVRfU1RBVFVTX09VVENPTUVfVU5LTk9XThAFEiEKHUVYSVRfU1RBVFVTX1BFTkRJTkdfUkVDT05DSUxFEAYSGgoWRVhJVF9TVEFUVVNfTk9UX0FDVElWRRAHEiEKHUVYSVRfU1RBVFVTX1RSQUNLRVJfTk9UX0ZPVU5EEAgSHwobRVhJVF9TVEFUVVNfSU5WQUxJRF9SRVFVRVNUEAkSIgoeRVhJVF9TVEFUVVNfUk9VVEVSX1VOQVZBSUxBQkxFEAoSIAocRVhJVF9TVEFUVVNfTE9DS19VTkFWQUlMQUJMRRALEh0KGUVYSVRfU1RBVFVTX0FXQUlUSU5HX0ZJTEwQDCqKAQoLUHJpY2VTb3VyY2USHAoYUFJJQ0VfU09VUkNFX1VOU1BFQ0lGSUVEEAASFwoTUFJJQ0VfU09VUkNFX01FTU9SWRABEhYKElBSSUNFX1NPVVJDRV9SRURJUxACEhUKEVBSSUNFX1NPVVJDRV9GSUxMEAMSFQoRUFJJQ0VfU09VUkNFX05PTkUQBGIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * A position tracked from entry to exit. Prices and quantities are decimal
@@ -64,7 +64,8 @@ export type Tracker = Message<"tradingcore.v1.Tracker"> & {
   status: TrackerStatus;
 
   /**
-   * Average fill price of the exit when known, else the LTP used for it.
+   * Average fill price of what the exit orders traded (exited_quantity);
+   * empty until a fill is reported. Never an LTP: see reference_price.
    *
    * @generated from field: string exit_price = 9;
    */
@@ -149,6 +150,31 @@ export type Tracker = Message<"tradingcore.v1.Tracker"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 23;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * The LTP the current exit attempt was sized and referenced at, when one
+   * was known; empty otherwise. Not a fill price.
+   *
+   * @generated from field: string reference_price = 24;
+   */
+  referencePrice: string;
+
+  /**
+   * No order of the current attempt is written to the broker after this
+   * time; "never placed" is concluded only after it plus a safety margin.
+   *
+   * @generated from field: google.protobuf.Timestamp exit_send_deadline = 25;
+   */
+  exitSendDeadline?: Timestamp | undefined;
+
+  /**
+   * Quantity traded by exit orders beyond the position (a late duplicate
+   * order filled): decimal string, "0" normally. Never compensated
+   * automatically; an operator decides.
+   *
+   * @generated from field: string over_exited_quantity = 26;
+   */
+  overExitedQuantity: string;
 };
 
 /**
@@ -184,24 +210,29 @@ export type ExitResult = Message<"tradingcore.v1.ExitResult"> & {
   tracker?: Tracker | undefined;
 
   /**
+   * Average fill price of the exit; empty until the broker reports a fill.
+   *
    * @generated from field: string exit_price = 4;
    */
   exitPrice: string;
 
   /**
+   * FILL when exit_price is set; otherwise where reference_price came from
+   * (MEMORY, REDIS, or NONE when no LTP was known).
+   *
    * @generated from field: tradingcore.v1.PriceSource price_source = 5;
    */
   priceSource: PriceSource;
 
   /**
-   * Age of the price at the time of the exit.
+   * Age of the reference price (the LTP) at the time of the exit.
    *
    * @generated from field: google.protobuf.Duration price_age = 6;
    */
   priceAge?: Duration | undefined;
 
   /**
-   * True when the price was older than the configured stale limit.
+   * True when the reference price was older than the configured stale limit.
    *
    * @generated from field: bool price_stale = 7;
    */
@@ -230,6 +261,14 @@ export type ExitResult = Message<"tradingcore.v1.ExitResult"> & {
    * @generated from field: uint32 attempts = 11;
    */
   attempts: number;
+
+  /**
+   * The LTP the order was sized and referenced at; empty when none was known.
+   * Not a fill price.
+   *
+   * @generated from field: string reference_price = 12;
+   */
+  referencePrice: string;
 };
 
 /**
@@ -476,7 +515,8 @@ export enum ExitStatus {
   UNSPECIFIED = 0,
 
   /**
-   * The exit order was accepted and the tracker is EXITED. success = true.
+   * The broker reports fills for the whole open quantity and the tracker is
+   * EXITED at the average fill price. success = true.
    *
    * @generated from enum value: EXIT_STATUS_EXITED = 1;
    */
@@ -513,7 +553,7 @@ export enum ExitStatus {
   OUTCOME_UNKNOWN = 5,
 
   /**
-   * The order was accepted but the tracker could not be marked EXITED yet.
+   * The order filled but the tracker could not be marked EXITED yet.
    * The intent stays recorded; the reconciler or an order update finishes it.
    *
    * @generated from enum value: EXIT_STATUS_PENDING_RECONCILE = 6;
@@ -552,6 +592,15 @@ export enum ExitStatus {
    * @generated from enum value: EXIT_STATUS_LOCK_UNAVAILABLE = 11;
    */
   LOCK_UNAVAILABLE = 11,
+
+  /**
+   * The broker accepted the order but has not reported it filled within the
+   * fill wait. The tracker stays EXITING with the order id; nothing is ever
+   * re-sent for it. The next order update or the reconciler settles it.
+   *
+   * @generated from enum value: EXIT_STATUS_AWAITING_FILL = 12;
+   */
+  AWAITING_FILL = 12,
 }
 
 /**
@@ -582,7 +631,7 @@ export enum PriceSource {
   REDIS = 2,
 
   /**
-   * The broker's average fill price.
+   * The broker's average fill price (every EXITED tracker's exit price).
    *
    * @generated from enum value: PRICE_SOURCE_FILL = 3;
    */

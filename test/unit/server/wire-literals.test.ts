@@ -18,6 +18,7 @@ const EXITED: TrackerRecord = {
   exitPrice: new Money("101.25"), exitReason: "stop loss", exitReasonCode: ExitReasonCode.STOP_LOSS, exitCorrelationId: "x1-1",
   exitOrderId: "9001", exitedQuantity: new Money("10"), priorExitedQuantity: new Money("0"), exitRequestedAt: 1_000, exitedAt: 2_000,
   exitAttempt: 1, fencingToken: 7, version: 3, createdAt: 500, updatedAt: 2_000,
+  exitSendDeadline: 1_900, referencePrice: new Money("101.3"), overExitedQuantity: new Money("0"),
 };
 
 describe("answers written as message literals", () => {
@@ -29,7 +30,7 @@ describe("answers written as message literals", () => {
 
   it("set every field of an ExitResult for an outcome that has every field", () => {
     const wire = exitOutcomeToWire({
-      status: ExitStatus.EXITED, success: true, tracker: EXITED, exitPrice: new Money("101.25"), priceSource: PriceSource.MEMORY,
+      status: ExitStatus.EXITED, success: true, tracker: EXITED, exitPrice: new Money("101.25"), referencePrice: new Money("101.3"), priceSource: PriceSource.FILL,
       priceAgeMs: 1_500, priceStale: true, correlationId: "x1-1", exitOrderId: "9001", message: "exited", attempts: 1,
     });
     expect(wire.$typeName).toBe(ExitResultSchema.typeName);
