@@ -8,8 +8,9 @@ import { killAfterAcceptance } from "./kill-after-acceptance.js";
 import { lockNodesLost } from "./lock-nodes-lost.js";
 import { pausedPastLockTtl, pausedPastUnknownGrace } from "./paused-in-router-call.js";
 import { racingClients } from "./racing-clients.js";
+import { routerFaults } from "./router-faults.js";
 import { storeRedisKilled } from "./store-redis-killed.js";
 
-export const CI_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, killAfterAcceptance, pausedPastLockTtl, lockNodesLost, storeRedisKilled];
+export const CI_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, killAfterAcceptance, pausedPastLockTtl, lockNodesLost, storeRedisKilled, routerFaults];
 
-export const LONG_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, killAfterAcceptance, pausedPastLockTtl, pausedPastUnknownGrace, lockNodesLost, storeRedisKilled];
+export const LONG_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, killAfterAcceptance, pausedPastLockTtl, pausedPastUnknownGrace, lockNodesLost, storeRedisKilled, routerFaults];
