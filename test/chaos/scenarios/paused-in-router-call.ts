@@ -22,6 +22,7 @@ import { exitLockResource } from "../../../src/exit/exit-engine.js";
 import type { ChaosFleet } from "../support/chaos-fleet.js";
 import { readTrackers } from "../support/chaos-trackers.js";
 import type { ScenarioContext, ScenarioDefinition } from "../support/run-scenario.js";
+import { countAnswers } from "../support/scenario-report.js";
 import { waitFor } from "../support/server-log.js";
 
 const LATENCY_MS = 3_000;
@@ -84,7 +85,7 @@ async function pauseAndResume(context: ScenarioContext, kind: PauseKind): Promis
   context.note("pausedMs", Date.now() - pausedAt);
   fleet.resume(0);
   const victimCalls = await throughStopped;
-  context.note("stoppedServerAnswers", victimCalls.map((call) => call.status ?? `grpc:${call.grpcCode}`).join("/"));
+  context.note("stoppedServerAnswers", Object.entries(countAnswers(victimCalls)).map(([status, count]) => `${status}:${count}`).join("/"));
   const left = await context.driveUntilExited(context.orderNos, 6);
   context.check(left.length === 0, `${left.length} trackers not exited: ${left.join(", ")}`);
 }

@@ -31,6 +31,8 @@ export const CHAOS_INSTRUMENT = { segment: Segment.NSE_FNO, securityId: "52175" 
 
 export class ChaosFleet {
   private readonly slots: Array<TradingCoreProcess | undefined> = [];
+  /** Every server process this fleet started, killed ones included, for their logs. */
+  readonly history: TradingCoreProcess[] = [];
   private readonly paused = new Set<number>();
 
   private constructor(
@@ -129,6 +131,7 @@ export class ChaosFleet {
     ];
     const server = await this.startServer({ engine: "grpc-js", args, startTimeoutMs: 90_000 });
     this.slots[index] = server;
+    this.history.push(server);
     return server;
   }
 }

@@ -8,7 +8,7 @@
  *    ACTIVE one has no fill beyond the exited quantity it records; nothing
  *    is filled twice under one correlation id;
  * 2. EXITED means filled: an EXITED tracker's fills add up to its quantity,
- *    and it carries an exit price;
+ *    and its exit price is their average price;
  * 3. nothing lost: every EXITED or ALREADY_EXITED a client was told is still
  *    EXITED;
  * 4. nothing stuck: no tracker is left EXITING once the reconcilers ran;
@@ -115,6 +115,12 @@ function checkOrders(tracker: Tracker, orders: readonly BookOrder[], acceptedCou
     case TrackerStatus.EXITED:
       if (!traded.eq(quantity)) add("exited-without-fill", orderNo, `EXITED with fills of ${traded.toFixed()} of ${quantity.toFixed()} (${describe()})`);
       if (!tracker.exitPrice) add("exited-without-fill", orderNo, "EXITED with no exit price");
+      else if (traded.eq(quantity)) {
+        const average = averageFillPrice(filled);
+        if (average && !new Money(tracker.exitPrice).toDecimalPlaces(6).eq(average.toDecimalPlaces(6))) {
+          add("inconsistent-answer", orderNo, `EXITED at ${tracker.exitPrice}, but its fills average ${average.toFixed()}`);
+        }
+      }
       break;
     case TrackerStatus.ACTIVE: {
       const recorded = new Money(tracker.exitedQuantity || "0");
@@ -152,6 +158,14 @@ function checkAnswers(input: InvariantInput, add: Add): void {
       if (order && order.status === "TRADED") add("inconsistent-answer", call.orderNo, `${said} for ${call.correlationId}, but the book filled that order`);
     }
   }
+}
+
+/** Quantity-weighted average price of the fills, when every fill has a price. */
+function averageFillPrice(filled: readonly BookOrder[]): Money | undefined {
+  if (filled.length === 0 || filled.some((order) => !order.averagePrice)) return undefined;
+  const quantity = filled.reduce((sum, order) => sum.plus(order.tradedQuantity), ZERO);
+  const value = filled.reduce((sum, order) => sum.plus(order.tradedQuantity.times(order.averagePrice!)), ZERO);
+  return value.dividedBy(quantity);
 }
 
 function bump(counts: Record<string, number>, key: string): void {

@@ -15,6 +15,7 @@ import { checkExitInvariants, type InvariantOptions } from "./exit-invariants.js
 import { readPaperBook, type BookSnapshot } from "./paper-book-view.js";
 import { type ScenarioReport, countAnswers } from "./scenario-report.js";
 import { SeededRandom } from "./seeded-random.js";
+import { errorMessages } from "./server-log.js";
 
 export interface ScenarioContext {
   readonly fleet: ChaosFleet;
@@ -121,6 +122,9 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
     await definition.run(context);
     const settled = await waitUntilSettled(() => liveFleet.addresses[0]!, orderNos, profile.settleBoundMs);
     extra.settleMs = settled.waitedMs;
+    const errors = errorMessages(liveFleet.history);
+    extra.serverErrorLines = Object.values(errors).reduce((sum, count) => sum + count, 0);
+    if (extra.serverErrorLines > 0) extra.serverErrors = Object.entries(errors).map(([message, count]) => `${count}x ${message}`).join(" | ");
     const book = await context.book();
     const { violations, figures } = checkExitInvariants({ orderNos, trackers: settled.trackers, book, calls }, definition.invariants);
     return { scenario: definition.name, seed, elapsedMs: Date.now() - started, calls: calls.length, answers: countAnswers(calls), invariants: figures, violations, extra, failures };

@@ -29,6 +29,22 @@ export function logEntries(server: TradingCoreProcess, message?: string): LogEnt
   return entries;
 }
 
+/** pino's level number of `error`. */
+const ERROR_LEVEL = 50;
+
+/** Error (and fatal) log lines of every server, counted by message: what the servers themselves reported. */
+export function errorMessages(servers: readonly TradingCoreProcess[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const server of servers) {
+    for (const entry of logEntries(server)) {
+      if ((entry.level ?? 0) < ERROR_LEVEL) continue;
+      const message = String(entry.msg ?? "(no message)");
+      counts[message] = (counts[message] ?? 0) + 1;
+    }
+  }
+  return counts;
+}
+
 /** Polls `done` every 20 ms until it holds; throws naming `what` after `boundMs`. */
 export async function waitFor(done: () => boolean | Promise<boolean>, what: string, boundMs: number): Promise<void> {
   const started = Date.now();
