@@ -4,14 +4,16 @@
  * once the order is in the book (`--fault-pause-after-order-ms`); the
  * scenario sends a batch of victims through it, waits until each victim's
  * order is placed and held (its log line: an event, not a guess), and kills
- * it. The victims are EXITING with filled orders; the other servers race the
- * whole set while the victims are resolved (by their reconcilers, or by a
- * client's call resuming the intent), then server 0 comes back without the
- * hold and its start-up reconciliation runs before it serves the last round.
- * Every victim ends EXITED by the one order server 0 placed.
+ * it. The victims are EXITING with filled orders. The other servers leave
+ * them alone (their reconcilers' grace is long) while they race the other
+ * trackers; then server 0 comes back without the hold, and its reconciler
+ * (its start-up pass, or the next ones once the killed process's locks have
+ * expired) must mark every victim EXITED by the one order placed before the
+ * crash.
  */
 import type { ScenarioDefinition } from "../support/run-scenario.js";
-import { publishTick } from "../support/chaos-trackers.js";
+import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import { publishTick, readTrackers, waitUntilSettled } from "../support/chaos-trackers.js";
 import { REPLY_HELD, logEntries, waitFor } from "../support/server-log.js";
 
 export const killAfterAcceptance: ScenarioDefinition = {
@@ -22,7 +24,8 @@ export const killAfterAcceptance: ScenarioDefinition = {
     unknownOrderGraceMs: 10_000,
     reconcilerGraceMs: 1_500,
     reconcilerIntervalMs: 250,
-    argsFor: (index) => (index === 0 ? ["--fault-pause-after-order-ms", "600000"] : []),
+    // The others' reconcilers leave the victims to the restarted server's start-up reconciliation.
+    argsFor: (index) => (index === 0 ? ["--fault-pause-after-order-ms", "600000"] : ["--reconciler-grace-ms", "600000"]),
   }),
   trackers: (profile) => Math.round(profile.trackers / 2),
   async run(context) {
@@ -42,8 +45,21 @@ export const killAfterAcceptance: ScenarioDefinition = {
     const victimOrders = victims.map((orderNo) => book.ordersByTracker.get(orderNo)?.length ?? 0);
     context.check(victimOrders.every((count) => count === 1), `each victim has one order in the book after the kill: ${victimOrders.join(",")}`);
 
-    await context.drive({ rounds: 1 });
+    const victimSet = new Set(victims);
+    await context.drive({ orderNos: context.orderNos.filter((orderNo) => !victimSet.has(orderNo)), rounds: 1 });
+    const beforeRestart = await readTrackers(fleet.addresses[0]!, victims);
+    const exitingBeforeRestart = victims.filter((orderNo) => beforeRestart.get(orderNo)?.status === TrackerStatus.EXITING).length;
+    context.note("victimsExitingBeforeRestart", exitingBeforeRestart);
+    context.check(exitingBeforeRestart === victims.length, `only ${exitingBeforeRestart} of ${victims.length} victims were still EXITING before the restart`);
+
     await fleet.restart(0);
+    const restartedAt = Date.now();
+    // Its start-up pass finds the victims' locks still held by the killed process until their TTL runs out; a later pass resolves them.
+    const recovered = await waitUntilSettled(() => fleet.server(0).address, victims, context.profile.settleBoundMs);
+    const exitedByRestarted = victims.filter((orderNo) => recovered.trackers.get(orderNo)?.status === TrackerStatus.EXITED).length;
+    context.note("victimsExitedByRestartedServer", exitedByRestarted);
+    context.note("restartToVictimsExitedMs", Date.now() - restartedAt);
+    context.check(exitedByRestarted === victims.length, `the restarted server exited ${exitedByRestarted} of ${victims.length} victims`);
     await publishTick([fleet.server(0).address]);
     await context.drive({ rounds: 1 });
   },
