@@ -14,8 +14,12 @@ import { Reconciler } from "./exit/reconciler.js";
 import type { Clock, ExitEventSink, ExitLock, OrderRouter, TrackerStore } from "./exit/ports.js";
 import { systemClock } from "./exit/system-clock.js";
 import { InProcessLock } from "./lock/in-process-lock.js";
-import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "./router/dhan-router.js";
 import { PaperRouter } from "./router/paper-router.js";
+import { routerFromConfig } from "./router-from-config.js";
+import { OrderUpdateSignals } from "./exit/order-update-signals.js";
+import { MemorySupersededAttempts } from "./store/memory-superseded-attempts.js";
+import type { TickSink } from "./ticks/tick.js";
+import { PriceSource } from "../gen/tradingcore/v1/common_pb.js";
 import { PausedReplyRouter } from "./router/paused-reply-router.js";
 import type { CallMiddleware } from "./server/call-middleware.js";
 import { bearerAuthMiddleware } from "./server/bearer-auth-middleware.js";
@@ -38,7 +42,6 @@ import { FallbackLtpResolver } from "./ticks/fallback-ltp-resolver.js";
 import { MemoryTickCache } from "./ticks/memory-tick-cache.js";
 import { TeeTickSink } from "./ticks/tee-tick-sink.js";
 import { connectRedisAdapters, RedisStartupError, usesRedis, type RedisAdapters } from "./redis-adapters.js";
-import type { PaperOrderBook } from "./router/paper-order-book.js";
 
 /** Adapters a caller (a test, an embedding program) may supply instead of the configured ones. */
 export interface AdapterOverrides {
@@ -90,18 +93,35 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   telemetry.reportProblemsTo(log);
   const bareLock = overrides.lock ?? redis?.lock ?? new InProcessLock(() => clock.now());
   const lock = telemetry.metering ? new MeteredExitLock(bareLock, telemetry.metrics) : bareLock;
-  const configured = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config, redis?.orderBook));
-  const router = configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
   const hub = new ExitEventHub(config.watchBufferSize);
   const events = overrides.events ? fanOut(hub, overrides.events) : hub;
+  const signals = new OrderUpdateSignals();
+  const orderUpdates = new OrderUpdateHandler(store, clock, events, {
+    maxParked: config.maxParkedOrderUpdates,
+    parkedTtlMs: config.parkedOrderUpdateTtlMs,
+    log,
+    signals,
+    onRefused: (orderNo) => reconciler.owe(orderNo),
+  });
+  const configured = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config, { clock, log, orderBook: redis?.orderBook }));
+  // A paper market reports its later fills the way a broker's order updates arrive, and fills at ticks.
+  if (configured instanceof PaperRouter) configured.updates ??= orderUpdates;
+  const router = configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
   const tickCache = new MemoryTickCache();
-  const tickSink = redis?.ticks ? new TeeTickSink([tickCache, redis.ticks], log) : tickCache;
+  const tickSinks: TickSink[] = [tickCache, ...(redis?.ticks ? [redis.ticks] : []), ...(configured instanceof PaperRouter ? [configured] : [])];
+  const tickSink = tickSinks.length > 1 ? new TeeTickSink(tickSinks, log) : tickCache;
   const bareResolver = new FallbackLtpResolver(
     redis?.ticks ? [tickCache, redis.ticks] : [tickCache],
-    { hopTimeoutMs: config.ltpHopTimeoutMs, staleAfterMs: config.ltpStaleAfterMs },
+    {
+      hopTimeoutMs: config.ltpRedisHopTimeoutMs,
+      hopTimeoutsMs: { [PriceSource.MEMORY]: config.ltpMemoryHopTimeoutMs, [PriceSource.REDIS]: config.ltpRedisHopTimeoutMs },
+      ...(telemetry.metering ? { onHopMiss: (source: PriceSource) => telemetry.metrics.ltpHopMissed(source) } : {}),
+      staleAfterMs: config.ltpStaleAfterMs,
+    },
     () => clock.now(),
     log,
   );
+  const superseded = redis?.superseded ?? new MemorySupersededAttempts();
   const resolver = telemetry.metering ? new MeteredLtpResolver(bareResolver, telemetry.metrics) : bareResolver;
   const engine = new ExitEngine({
     store,
@@ -112,28 +132,36 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     events,
     log,
     ...(telemetry.metering ? { observer: telemetry.metrics } : {}),
+    orderUpdates,
+    signals,
+    superseded,
     settings: {
       lockTtlMs: config.lockTtlMs,
       routerTimeoutMs: config.routerTimeoutMs,
       unknownOrderGraceMs: config.unknownOrderGraceMs,
+      sendDeadlineMarginMs: config.sendDeadlineMarginMs,
+      fillWaitMs: config.fillWaitMs,
+      fillPollIntervalMs: config.fillPollIntervalMs,
+      duplicateWatchMs: config.duplicateWatchMs,
       trackerUpdateRetries: config.trackerUpdateRetries,
     },
-  });
-  const orderUpdates = new OrderUpdateHandler(store, clock, events, {
-    maxParked: config.maxParkedOrderUpdates,
-    parkedTtlMs: config.parkedOrderUpdateTtlMs,
-    log,
-    onRefused: (orderNo) => reconciler.owe(orderNo),
   });
   const reconciler = new Reconciler({
     engine,
     store,
+    ...(router ? { router } : {}),
+    superseded,
     clock,
     events,
     log,
     parkedUpdates: orderUpdates,
     owedExits: redis?.owedExits ?? new MemoryOwedExits(),
-    settings: { graceMs: config.reconcilerGraceMs, intervalMs: config.reconcilerIntervalMs, retryBudget: config.reconcilerRetryBudget },
+    settings: {
+      graceMs: config.reconcilerGraceMs,
+      intervalMs: config.reconcilerIntervalMs,
+      retryBudget: config.reconcilerRetryBudget,
+      overdueAfterMs: config.overdueOrderAfterMs,
+    },
   });
   if (telemetry.metering) telemetry.metrics.observeReconciler(() => ({ ...reconciler.counters }));
   const stopping = new AbortController();
@@ -217,29 +245,6 @@ function fanOut(hub: ExitEventHub, other: ExitEventSink): ExitEventSink {
 /** Services that answer without a token when auth is on: health and reflection, unless the setting closes them. */
 function openServicesOf(config: Config): string[] {
   return config.authOpenHealthAndReflection ? [Health.typeName, ...REFLECTION_SERVICES.map((service) => service.typeName)] : [];
-}
-
-/** The configured router; a paper router records its orders in `orderBook` when one is shared (Redis). */
-function routerFromConfig(config: Config, orderBook?: PaperOrderBook): OrderRouter | undefined {
-  if (config.router === "none") return undefined;
-  if (config.router === "dhan") {
-    return new DhanRouter({
-      ...DEFAULT_DHAN_SETTINGS,
-      baseUrl: config.dhanBaseUrl,
-      clientId: config.dhanClientId,
-      accessToken: config.dhanAccessToken,
-      productType: config.dhanProductType,
-    });
-  }
-  return new PaperRouter({
-    faults: {
-      latencyMs: config.paperLatencyMs,
-      rejectRate: config.paperRejectRate,
-      timeoutRate: config.paperTimeoutRate,
-      lostReplyRate: config.paperLostReplyRate,
-    },
-    ...(orderBook ? { orderBook } : {}),
-  });
 }
 
 async function main(): Promise<void> {

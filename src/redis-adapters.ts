@@ -1,7 +1,7 @@
 /**
  * The Redis half of the composition root: when a Redis setting is present,
  * the tracker store, the shared tick cache, the paper order book, the owed
- * exit retries (REDIS_URL)
+ * exit retries, the superseded attempts watched for duplicates (REDIS_URL)
  * and the Redlock exit lock (REDIS_LOCK_URLS, else REDIS_URL) are built here
  * for main.ts. Without any Redis setting nothing here runs and the embedded
  * adapters stay.
@@ -17,6 +17,7 @@ import { redactedUrl } from "./redis-connection.js";
 import { Redlock } from "./lock/redlock.js";
 import { RedisPaperOrderBook } from "./router/redis-paper-order-book.js";
 import { RedisOwedExits } from "./store/redis-owed-exits.js";
+import { RedisSupersededAttempts } from "./store/redis-superseded-attempts.js";
 import { createRedisTrackerClient, type RedisTrackerClient } from "./store/redis-tracker-client.js";
 import { RedisTrackerStore } from "./store/redis-tracker-store.js";
 import { createRedisTickClient, type RedisTickClient } from "./ticks/redis-tick-client.js";
@@ -31,6 +32,7 @@ export interface RedisAdapters {
   readonly ticks?: RedisTickCache;
   readonly orderBook?: RedisPaperOrderBook;
   readonly owedExits?: RedisOwedExits;
+  readonly superseded?: RedisSupersededAttempts;
   readonly lock?: Redlock;
   /** Flushes the tick write-behind and closes every connection. */
   close(): Promise<void>;
@@ -48,7 +50,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
     await Promise.all(clients.map((client) => (client.isReady ? client.close().catch(() => client.destroy()) : client.isOpen ? client.destroy() : undefined)));
   };
   try {
-    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits"> = {};
+    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded"> = {};
     if (config.redisUrl) {
       const storeClient = createRedisTrackerClient(config.redisUrl, { log });
       const tickClient = createRedisTickClient(config.redisUrl, { log });
@@ -59,6 +61,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
         ticks: new RedisTickCache(tickClient, {}, log),
         orderBook: new RedisPaperOrderBook(storeClient, config.redisKeyPrefix),
         owedExits: new RedisOwedExits(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
+        superseded: new RedisSupersededAttempts(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
       };
     }
     const lockUrls = config.redisLockUrls.length > 0 ? config.redisLockUrls : [config.redisUrl];

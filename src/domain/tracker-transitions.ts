@@ -1,7 +1,8 @@
 /**
  * The tracker state machine as one table. A store refuses any status change
  * that is not an edge here; writes that keep the status (recording a fill, an
- * order id) are always edges.
+ * order id) are always edges. EXITED is final: it is written only once the
+ * broker reports the whole quantity filled, so nothing can refuse it later.
  */
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { TradingCoreError } from "./trading-core-error.js";
@@ -13,9 +14,8 @@ export const TRACKER_TRANSITIONS: ReadonlyArray<{ from: TrackerStatus; to: Track
   { from: PENDING, to: ACTIVE, why: "the entry order filled" },
   { from: PENDING, to: CANCELLED, why: "the entry order never filled" },
   { from: ACTIVE, to: EXITING, why: "an exit intent was persisted before calling the router" },
-  { from: EXITING, to: EXITED, why: "the exit order was accepted or traded" },
-  { from: EXITING, to: ACTIVE, why: "the broker definitely refused the exit order, or it was never placed" },
-  { from: EXITED, to: ACTIVE, why: "the broker refused the unfilled rest of an accepted exit order" },
+  { from: EXITING, to: EXITED, why: "the broker reported fills for the whole open quantity" },
+  { from: EXITING, to: ACTIVE, why: "the broker definitely refused the exit order (what traded is kept), or it was never placed" },
 ];
 
 export function isLegalTransition(from: TrackerStatus, to: TrackerStatus): boolean {

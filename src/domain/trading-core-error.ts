@@ -10,6 +10,7 @@ export type TradingCoreErrorCode =
   | "conflict" // same key, different content (e.g. RegisterTracker with other fields)
   | "unavailable" // a dependency (Redis, broker) could not be reached
   | "timeout"
+  | "deadline-passed" // a router refused to write an order after its send deadline: definitely not placed
   | "fenced" // a writer with an older fencing token was refused
   | "version-mismatch" // compare-and-set lost a race
   | "illegal-transition" // a tracker write that is not an edge of the transition table

@@ -9,6 +9,8 @@ export interface ExitCommand {
   /** Free text for the audit trail. */
   readonly reason: string;
   readonly reasonCode: ExitReasonCode;
+  /** Epoch ms by which the caller wants an answer (its call deadline); the fill wait ends before it. */
+  readonly answerByMs?: number;
 }
 
 export const MAX_ORDER_NO_LENGTH = 64;

@@ -6,6 +6,13 @@
  * - No order is sent before its intent (EXITING + correlation id) is stored.
  * - A tracker that is EXITING is never sent a second order for the same
  *   attempt; its intent is resolved by looking the order up.
+ * - No order is written after its send deadline (the earlier of the lease's
+ *   validity and the router timeout, stored on the intent); "never placed"
+ *   is concluded only after that deadline plus `sendDeadlineMarginMs` (and
+ *   `unknownOrderGraceMs` after the intent), when the broker still does not
+ *   know the order. The superseded attempt is then watched for duplicates.
+ * - EXITED only once the broker reports fills for the whole open quantity;
+ *   an accepted order not filled within the fill wait answers AWAITING_FILL.
  * - Every business outcome is returned as an ExitStatus, never thrown; only
  *   a store outage before the intent throws (nothing was sent then).
  * - The lock is released on every path, by its owner only.
@@ -19,8 +26,26 @@ import { EXIT_SPANS, NO_TRACE_PARENT, type TraceParent, annotateSpan, inSpan } f
 import { ExitRecorder } from "./exit-recorder.js";
 import { ExitsInFlight } from "./exits-in-flight.js";
 import { NO_EXIT_OBSERVER, type ExitObserver } from "./exit-observer.js";
-import { RouterGateway, type RouteResult } from "./router-gateway.js";
-import type { Clock, ExitEventSink, ExitLock, ExitLog, LockLease, LtpQuote, LtpResolver, OrderRouter, TrackerStore } from "./ports.js";
+import { RouterGateway } from "./router-gateway.js";
+import { ExitSettlement } from "./exit-settlement.js";
+import { IntentResumer } from "./intent-resumer.js";
+import { FillWaiter } from "./fill-waiter.js";
+import { OrderUpdateHandler } from "./order-update-handler.js";
+import { OrderUpdateSignals } from "./order-update-signals.js";
+import type {
+  Clock,
+  ExitEventSink,
+  ExitLock,
+  ExitLog,
+  ExitOrderRequest,
+  LockLease,
+  LtpQuote,
+  LtpResolver,
+  OrderRouter,
+  OrderUpdateSink,
+  SupersededAttempts,
+  TrackerStore,
+} from "./ports.js";
 
 export interface ExitEngineSettings {
   /** Exit lock TTL in ms; the lock is extended automatically while the exit runs. */
@@ -35,6 +60,14 @@ export interface ExitEngineSettings {
   readonly trackerUpdateBackoffMs: number;
   /** After this many ms, an intent whose order the broker does not know was never placed. */
   readonly unknownOrderGraceMs: number;
+  /** Margin past an intent's send deadline (clock drift between processes, transit) before "never placed", ms. */
+  readonly sendDeadlineMarginMs: number;
+  /** Longest wait of an ExecuteExit for an accepted order's fill (also bounded by the caller's deadline), ms. */
+  readonly fillWaitMs: number;
+  /** Pause between look-ups of an order while its fill is waited for, ms. */
+  readonly fillPollIntervalMs: number;
+  /** How long a superseded attempt's correlation id is still looked up for a duplicate order, ms. */
+  readonly duplicateWatchMs: number;
 }
 
 export const DEFAULT_EXIT_ENGINE_SETTINGS: ExitEngineSettings = {
@@ -45,7 +78,14 @@ export const DEFAULT_EXIT_ENGINE_SETTINGS: ExitEngineSettings = {
   trackerUpdateRetries: 3,
   trackerUpdateBackoffMs: 50,
   unknownOrderGraceMs: 30_000,
+  sendDeadlineMarginMs: 2_000,
+  fillWaitMs: 3_000,
+  fillPollIntervalMs: 250,
+  duplicateWatchMs: 3_600_000,
 };
+
+/** An answer is given this long before the caller's own deadline, ms: the wait for a fill ends earlier. */
+const ANSWER_MARGIN_MS = 100;
 
 export interface ExitEngineDeps {
   readonly store: TrackerStore;
@@ -59,6 +99,12 @@ export interface ExitEngineDeps {
   readonly settings?: Partial<ExitEngineSettings>;
   /** Told when each exit starts and ends (metrics); nothing when absent. */
   readonly observer?: ExitObserver;
+  /** The order update path (OrderUpdateHandler) that look-ups feed; a private one on `store` when absent. */
+  readonly orderUpdates?: OrderUpdateSink;
+  /** Wakes exits waiting for a fill; must be the one `orderUpdates` notifies. */
+  readonly signals?: OrderUpdateSignals;
+  /** Where superseded attempts are recorded for the reconciler's duplicate check; none when absent. */
+  readonly superseded?: SupersededAttempts;
 }
 
 /** The lock resource guarding exits of one tracker. */
@@ -70,12 +116,21 @@ export class ExitEngine {
   private readonly settings: ExitEngineSettings;
   private readonly recorder: ExitRecorder;
   private readonly gateway: RouterGateway | undefined;
+  private readonly settlement: ExitSettlement | undefined;
+  private readonly resumer: IntentResumer | undefined;
   private readonly inFlight = new ExitsInFlight();
 
   constructor(private readonly deps: ExitEngineDeps) {
     this.settings = { ...DEFAULT_EXIT_ENGINE_SETTINGS, ...deps.settings };
     this.recorder = new ExitRecorder(deps.store, deps.clock, deps.events, deps.log, this.settings);
     this.gateway = deps.router ? new RouterGateway(deps.router, deps.clock, this.settings) : undefined;
+    const signals = deps.signals ?? new OrderUpdateSignals();
+    const updates = deps.orderUpdates ?? new OrderUpdateHandler(deps.store, deps.clock, deps.events, { log: deps.log, signals });
+    if (this.gateway) {
+      const waiter = new FillWaiter({ store: deps.store, gateway: this.gateway, updates, signals, clock: deps.clock, log: deps.log, pollIntervalMs: this.settings.fillPollIntervalMs });
+      this.settlement = new ExitSettlement(this.recorder, waiter, deps.store);
+      this.resumer = new IntentResumer({ ...deps, gateway: this.gateway, settlement: this.settlement, recorder: this.recorder, settings: this.settings, lookUpLtp: (t) => this.lookUpLtp(t) });
+    }
   }
 
   /**
@@ -111,7 +166,9 @@ export class ExitEngine {
       const tracker = await this.deps.store.get(orderNo);
       if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${orderNo}` });
       if (tracker.status !== TrackerStatus.EXITING) return this.answerForSettled(tracker);
-      return this.resume(tracker, { ...command, reason: tracker.exitReason, reasonCode: tracker.exitReasonCode }, lease, parent);
+      // No fill wait here: the reconciler looks again next pass, and must not sit on one order.
+      const resumed = { ...command, reason: tracker.exitReason, reasonCode: tracker.exitReasonCode, answerByMs: this.deps.clock.now() };
+      return this.resume(tracker, resumed, lease, parent);
     })));
   }
 
@@ -189,65 +246,29 @@ export class ExitEngine {
   private async exitActive(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
     const quote = await inSpan(parent, EXIT_SPANS.ltpLookup, (span) => this.lookUpLtp(tracker, span));
     if (lease.lost) return this.lockLost(tracker, "before the intent was stored");
-    const intent = await inSpan(parent, EXIT_SPANS.intentPersist, () => this.recorder.persistIntent(tracker, command, lease));
+    // Nothing is sent after this, whatever happens to this process: another one may conclude "never placed" after it.
+    const sendDeadlineMs = Math.floor(Math.min(lease.validUntilMs, this.deps.clock.now() + this.settings.routerTimeoutMs));
+    const intent = await inSpan(parent, EXIT_SPANS.intentPersist, () => this.recorder.persistIntent(tracker, command, lease, quote, sendDeadlineMs));
     if (intent.kind === "refused") return intent.outcome;
     if (lease.lost) return this.lockLost(intent.tracker, "before the router was called; the intent is left for the reconciler");
     const routed = await inSpan(parent, EXIT_SPANS.routerCall, async (span) => {
-      const result = await this.gateway!.place(this.exitOrderOf(intent.tracker, quote), lease);
+      const result = await this.gateway!.place(this.exitOrderOf(intent.tracker, quote, sendDeadlineMs), lease);
       span.setAttributes({ "router.outcome": result.outcome.kind, "router.attempts": result.attempts });
       return result;
     });
-    return this.settle(intent.tracker, routed, quote, lease, parent);
-  }
-
-  /** Step 6's answer applied to the tracker (step 7). */
-  private async settle(intent: TrackerRecord, routed: RouteResult, quote: LtpQuote, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
-    const { outcome, attempts } = routed;
-    const priced = { attempts, priceSource: quote.source, priceAgeMs: quote.ageMs, priceStale: quote.stale };
-    switch (outcome.kind) {
-      case "accepted":
-        return inSpan(parent, EXIT_SPANS.trackerUpdate, () => this.recorder.markExited(intent, outcome, quote, lease, attempts));
-      case "rejected":
-      case "not-placed": {
-        const status = outcome.kind === "rejected" ? ExitStatus.ROUTER_REJECTED : ExitStatus.ROUTER_UNAVAILABLE;
-        this.recorder.emit(ExitEventKind.ROUTER_REJECTED, intent, outcome.message, status);
-        const traded = outcome.kind === "rejected" ? outcome.traded : undefined;
-        const reverted = await inSpan(parent, EXIT_SPANS.trackerUpdate, () => this.recorder.revertToActive(intent, lease, outcome.message, traded));
-        return exitOutcome(status, { ...priced, tracker: reverted, correlationId: intent.exitCorrelationId, message: outcome.message });
-      }
-      case "unknown":
-        this.recorder.emit(ExitEventKind.ROUTER_UNKNOWN, intent, outcome.message, ExitStatus.OUTCOME_UNKNOWN);
-        return exitOutcome(ExitStatus.OUTCOME_UNKNOWN, {
-          ...priced,
-          tracker: intent,
-          message: `${outcome.message}; the intent stays EXITING and is resolved by correlation id`,
-        });
-    }
+    return inSpan(parent, EXIT_SPANS.trackerUpdate, () => this.settlement!.afterRouting(intent.tracker, routed, quote, lease, this.answerBy(command)));
   }
 
   /** An EXITING tracker: find out what became of its order instead of sending another. */
-  private async resume(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
-    const correlationId = tracker.exitCorrelationId;
-    if (!this.gateway) return exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { tracker, message: "no order router is configured to resolve the intent" });
-    const gateway = this.gateway;
-    const found = await inSpan(parent, EXIT_SPANS.routerLookup, () => gateway.find(correlationId));
-    if (found.kind === "lookup-failed") {
-      return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { tracker, message: `intent ${correlationId} is unresolved: ${found.message}` });
-    }
-    if (found.kind === "absent") {
-      const ageMs = this.deps.clock.now() - (tracker.exitRequestedAt ?? 0);
-      if (ageMs < this.settings.unknownOrderGraceMs) {
-        return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, {
-          tracker,
-          message: `intent ${correlationId} is being resolved: the broker does not know the order yet`,
-        });
-      }
-      const reverted = await this.recorder.revertToActive(tracker, lease, `the broker never received order ${correlationId}`);
-      if (reverted.status !== TrackerStatus.ACTIVE) return this.lockLost(reverted, "while reverting a never-placed intent");
-      return this.exitActive(reverted, command, lease, parent);
-    }
-    const quote = found.outcome.kind === "accepted" && found.outcome.fill ? fillQuote(found.outcome.fill.price) : await this.lookUpLtp(tracker);
-    return this.settle(tracker, { outcome: found.outcome, attempts: 0 }, quote, lease, parent);
+  private resume(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
+    if (!this.resumer) return Promise.resolve(exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { tracker, message: "no order router is configured to resolve the intent" }));
+    return this.resumer.resume(tracker, lease, parent, this.answerBy(command), (reverted) => this.exitActive(reverted, command, lease, parent));
+  }
+
+  /** Epoch ms until which this exit may wait for a fill: the fill wait, ended before the caller's own deadline. */
+  private answerBy(command: ExitCommand): number {
+    const waitUntil = this.deps.clock.now() + this.settings.fillWaitMs;
+    return command.answerByMs === undefined ? waitUntil : Math.min(waitUntil, command.answerByMs - ANSWER_MARGIN_MS);
   }
 
   private async lookUpLtp(tracker: TrackerRecord, span?: { setAttributes(a: Record<string, string | number | boolean>): void }): Promise<LtpQuote> {
@@ -256,8 +277,9 @@ export class ExitEngine {
     return quote;
   }
 
-  private exitOrderOf(intent: TrackerRecord, quote: LtpQuote) {
+  private exitOrderOf(intent: TrackerRecord, quote: LtpQuote, sendDeadlineMs: number): ExitOrderRequest {
     return {
+      sendDeadlineMs,
       correlationId: intent.exitCorrelationId,
       orderNo: intent.orderNo,
       segment: intent.segment,
@@ -274,8 +296,4 @@ export class ExitEngine {
     this.deps.log.warn({ orderNo: tracker.orderNo }, `exit lock lost ${when}`);
     return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { tracker, message: `exit lock lost ${when}` });
   }
-}
-
-function fillQuote(price: LtpQuote["price"]): LtpQuote {
-  return { found: true, price, source: PriceSource.FILL, ageMs: 0, stale: false };
 }

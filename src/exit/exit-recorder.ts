@@ -1,16 +1,18 @@
 /**
- * The engine's tracker writes: the intent (step 5), the exit (step 7, seed
- * improvement 6) and the revert after a definite refusal. Every write is a
+ * The engine's tracker writes: the intent (step 5), the exit once filled
+ * (step 7, seed improvement 6), the order id of a live order, and the revert
+ * after a definite refusal. Every write is a
  * compare-and-set carrying the lease's fencing token, and every accepted write
  * is published as an exit event.
  */
 import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ExitStatus, PriceSource, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { exitCorrelationId } from "../domain/exit-correlation-id.js";
-import { type FillLot, averageFillPrice, overfills, settleRefusedAttempt, withAttemptTraded } from "../domain/exit-fill.js";
+import { type FillLot, settleRefusedAttempt, withAttemptTraded } from "../domain/exit-fill.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitCommand } from "./exit-command.js";
-import { type ExitOutcome, exitOutcome } from "./exit-outcome.js";
+import { type ExitOutcome, type ExitOutcomeDetails, exitOutcome } from "./exit-outcome.js";
+import { answerFromStored } from "./stored-truth.js";
 import type { Clock, ExitEventSink, ExitLog, LockLease, LtpQuote, TrackerStore } from "./ports.js";
 import type { RouterOutcome } from "./router-reply.js";
 
@@ -24,6 +26,14 @@ export interface ExitRecorderSettings {
 }
 
 type Accepted = Extract<RouterOutcome, { kind: "accepted" }>;
+/** An accepted outcome whose fill covers the whole open quantity. */
+export type Filled = Accepted & { readonly fill: NonNullable<Accepted["fill"]> };
+
+export interface RevertResult {
+  /** False when the revert was not written: `tracker` is then what is stored (or the intent, on a store failure). */
+  readonly written: boolean;
+  readonly tracker: TrackerRecord;
+}
 
 export class ExitRecorder {
   constructor(
@@ -34,12 +44,18 @@ export class ExitRecorder {
     private readonly settings: ExitRecorderSettings,
   ) {}
 
-  /** ACTIVE → EXITING with the next attempt's correlation id, stored before any order is sent. */
-  async persistIntent(tracker: TrackerRecord, command: ExitCommand, lease: LockLease): Promise<IntentResult> {
+  /**
+   * ACTIVE → EXITING with the next attempt's correlation id, its send deadline
+   * (epoch ms) and reference price, stored before any order is sent.
+   */
+  async persistIntent(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, quote: LtpQuote, sendDeadlineMs: number): Promise<IntentResult> {
     const now = this.clock.now();
     const attempt = tracker.exitAttempt + 1;
+    const { referencePrice: _previous, ...rest } = tracker;
     const next: TrackerRecord = {
-      ...tracker,
+      ...rest,
+      ...(quote.price ? { referencePrice: quote.price } : {}),
+      exitSendDeadline: sendDeadlineMs,
       status: TrackerStatus.EXITING,
       exitAttempt: attempt,
       exitCorrelationId: exitCorrelationId(tracker, attempt),
@@ -69,18 +85,21 @@ export class ExitRecorder {
   }
 
   /**
-   * EXITING → EXITED after an accepted order, retried with backoff. A failed
-   * write is followed by a reload: EXITED by someone else (an order update) is
-   * success. Otherwise PENDING_RECONCILE: the intent stays for the reconciler.
+   * EXITING → EXITED once the broker reported fills for the whole open
+   * quantity (`accepted.fill`), at their average price, retried with backoff.
+   * A failed write is followed by a reload: EXITED by someone else (an order
+   * update) is success, a tracker moved on is answered as it is stored.
+   * Otherwise PENDING_RECONCILE: the intent stays for the reconciler.
    */
-  async markExited(intent: TrackerRecord, accepted: Accepted, quote: LtpQuote, lease: LockLease, attempts: number): Promise<ExitOutcome> {
+  async markExited(intent: TrackerRecord, accepted: Filled, quote: LtpQuote, lease: LockLease, attempts: number): Promise<ExitOutcome> {
     const fill = accepted.fill;
     const priced = {
       attempts,
-      exitPrice: fill?.price ?? quote.price,
-      priceSource: fill ? PriceSource.FILL : quote.source,
-      priceAgeMs: fill ? 0 : quote.ageMs,
-      priceStale: fill ? false : quote.stale,
+      exitPrice: fill.price,
+      ...(quote.price ? { referencePrice: quote.price } : intent.referencePrice ? { referencePrice: intent.referencePrice } : {}),
+      priceSource: PriceSource.FILL,
+      priceAgeMs: quote.ageMs,
+      priceStale: quote.stale,
       exitOrderId: accepted.orderId || intent.exitOrderId,
     };
     this.emit(ExitEventKind.ROUTER_ACCEPTED, intent, `order ${accepted.orderId || "(no id)"} accepted`);
@@ -92,25 +111,12 @@ export class ExitRecorder {
         const reloaded = await this.store.get(intent.orderNo).catch(() => undefined);
         if (reloaded) current = reloaded;
       }
-      if (current.status === TrackerStatus.EXITED && current.exitCorrelationId === intent.exitCorrelationId) {
-        return exitOutcome(ExitStatus.EXITED, { ...priced, tracker: current, exitPrice: current.exitPrice, message: "exited (recorded by an order update)" });
-      }
-      if (current.status === TrackerStatus.ACTIVE && current.exitCorrelationId === intent.exitCorrelationId) {
-        return exitOutcome(ExitStatus.ROUTER_REJECTED, {
-          ...priced,
-          exitPrice: current.exitPrice,
-          tracker: current,
-          message: "order accepted, then refused by the broker (recorded by an order update); the tracker is ACTIVE",
-        });
-      }
-      if (current.status !== TrackerStatus.EXITING || current.exitCorrelationId !== intent.exitCorrelationId) {
-        lastProblem = `tracker moved to ${TrackerStatus[current.status]} attempt ${current.exitAttempt}`;
-        break;
-      }
+      const stored = answerFromStored(current, intent, priced);
+      if (stored) return stored;
       const now = this.clock.now();
       const next: TrackerRecord = {
         ...current,
-        ...exitedFill(current, fill, quote),
+        ...withAttemptTraded(current, fill),
         status: TrackerStatus.EXITED,
         exitOrderId: priced.exitOrderId,
         exitedAt: now,
@@ -124,22 +130,41 @@ export class ExitRecorder {
           this.emit(ExitEventKind.EXITED, written.tracker, intent.exitReason, ExitStatus.EXITED);
           return exitOutcome(ExitStatus.EXITED, { ...priced, tracker: written.tracker, exitPrice: written.tracker.exitPrice, message: "exited" });
         }
-        lastProblem = `tracker write ${written.kind}`;
-        if (written.kind !== "not-found") current = written.current;
-        if (written.kind === "fenced") break;
+        lastProblem = `order filled but the tracker write was refused (${written.kind})`;
+        if (written.kind === "not-found") break;
+        current = written.current;
+        if (written.kind === "fenced") return answerFromStored(current, intent, priced) ?? this.pendingReconcile(intent, current, lastProblem, priced);
       } catch (error) {
-        lastProblem = error instanceof Error ? error.message : String(error);
+        lastProblem = `order filled but the tracker update failed (${error instanceof Error ? error.message : String(error)})`;
         this.log.warn({ orderNo: intent.orderNo, retry, err: error }, "tracker update after an accepted exit failed");
       }
     }
-    this.log.error({ orderNo: intent.orderNo, correlationId: intent.exitCorrelationId, problem: lastProblem }, "exit order accepted but tracker not updated");
-    this.emit(ExitEventKind.PENDING_RECONCILE, current, lastProblem, ExitStatus.PENDING_RECONCILE);
+    return this.pendingReconcile(intent, current, lastProblem, priced);
+  }
+
+  /** The broker's final answer is known but the tracker could not record it: the intent stays for the reconciler. */
+  pendingReconcile(intent: TrackerRecord, current: TrackerRecord, problem: string, priced: ExitOutcomeDetails): ExitOutcome {
+    this.log.error({ orderNo: intent.orderNo, correlationId: intent.exitCorrelationId, problem }, "exit order filled but tracker not updated");
+    this.emit(ExitEventKind.PENDING_RECONCILE, current, problem, ExitStatus.PENDING_RECONCILE);
     return exitOutcome(ExitStatus.PENDING_RECONCILE, {
       ...priced,
       tracker: current,
       correlationId: intent.exitCorrelationId,
-      message: `order accepted but the tracker update failed (${lastProblem}); the intent is kept for reconciliation`,
+      message: `${problem}; the intent is kept for reconciliation`,
     });
+  }
+
+  /** Records the broker's order id on a still-EXITING intent whose order is live; never throws (the id is also learnt from look-ups). */
+  async recordOrderId(intent: TrackerRecord, orderId: string): Promise<TrackerRecord> {
+    if (!orderId || intent.exitOrderId === orderId || intent.status !== TrackerStatus.EXITING) return intent;
+    try {
+      const written = await this.store.compareAndSet({ ...intent, exitOrderId: orderId, updatedAt: this.clock.now() }, intent.version);
+      if (written.kind === "written") return written.tracker;
+      return written.kind === "not-found" ? intent : written.current;
+    } catch (error) {
+      this.log.warn({ orderNo: intent.orderNo, err: error }, "could not record the exit order id; a later look-up records it");
+      return intent;
+    }
   }
 
   /**
@@ -148,7 +173,7 @@ export class ExitRecorder {
    * only the residual. On failure the tracker stays EXITING for the
    * reconciler; never throws.
    */
-  async revertToActive(intent: TrackerRecord, lease: LockLease, why: string, traded?: FillLot): Promise<TrackerRecord> {
+  async revertToActive(intent: TrackerRecord, lease: LockLease, why: string, traded?: FillLot): Promise<RevertResult> {
     const now = this.clock.now();
     const next: TrackerRecord = {
       ...intent,
@@ -162,13 +187,13 @@ export class ExitRecorder {
       const written = await this.store.compareAndSet(next, intent.version);
       if (written.kind === "written") {
         this.emit(ExitEventKind.REVERTED, written.tracker, why);
-        return written.tracker;
+        return { written: true, tracker: written.tracker };
       }
       this.log.warn({ orderNo: intent.orderNo, result: written.kind }, "revert of a refused exit was not written");
-      return written.kind === "not-found" ? intent : written.current;
+      return { written: false, tracker: written.kind === "not-found" ? intent : written.current };
     } catch (error) {
       this.log.error({ orderNo: intent.orderNo, err: error }, "revert of a refused exit failed; the reconciler will retry it");
-      return intent;
+      return { written: false, tracker: intent };
     }
   }
 
@@ -184,14 +209,3 @@ export class ExitRecorder {
   }
 }
 
-/**
- * The fill fields of an accepted exit: the reported fill when there is one,
- * else the whole open quantity at the LTP, averaged with what already traded.
- * Later order updates correct an estimate with the broker's numbers.
- */
-function exitedFill(current: TrackerRecord, fill: Accepted["fill"], quote: LtpQuote): Pick<TrackerRecord, "exitedQuantity" | "exitPrice"> {
-  if (fill && !overfills(current, fill)) return withAttemptTraded(current, fill);
-  const rest = { quantity: current.quantity.minus(current.exitedQuantity), ...(quote.price ? { price: quote.price } : {}) };
-  const exitPrice = averageFillPrice({ quantity: current.exitedQuantity, ...(current.exitPrice ? { price: current.exitPrice } : {}) }, rest);
-  return { exitedQuantity: current.quantity, exitPrice: exitPrice ?? current.exitPrice };
-}

@@ -15,9 +15,12 @@
  *   refused (ACTIVE): a contradiction that must not pass unseen.
  *
  * Rules: working (TRANSIT, PENDING, PART_TRADED) records a partial fill on an
- * EXITING tracker; TRADED makes it EXITED at the average fill price (or
- * corrects the price of one already EXITED); REJECTED, CANCELLED, EXPIRED
- * send it back to ACTIVE with what traded kept as exited, the residual open.
+ * EXITING tracker, whatever it recorded before, as long as it is more;
+ * TRADED (or working with the whole quantity traded) makes it EXITED at the
+ * average fill price (or corrects the price of one already EXITED);
+ * REJECTED, CANCELLED, EXPIRED send an EXITING tracker back to ACTIVE with
+ * what traded kept as exited, the residual open. EXITED is final: a refusal
+ * reported for it contradicts its fill and is refused, not written.
  */
 import { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
@@ -60,6 +63,10 @@ export function orderUpdateChange(tracker: TrackerRecord, update: OrderUpdate, n
   const orderQuantity = attemptOrderQuantity(tracker);
   if (update.status === BrokerOrderStatus.TRADED) return traded(tracker, update, nowMs);
   if (DEAD.has(update.status)) {
+    if (tracker.status === TrackerStatus.EXITED && !(update.tradedQuantity?.greaterThanOrEqualTo(orderQuantity) ?? false)) {
+      // EXITED is written only on a full fill: a refusal of part of it now contradicts the broker's own report.
+      return { kind: "refused", why: `${statusName} after ${formatQuantity(update.tradedQuantity)} traded contradicts the fill of ${orderQuantity.toFixed()} recorded for this exit` };
+    }
     const recorded = tracker.status === TrackerStatus.EXITING ? attemptTradedQuantity(tracker) : undefined;
     const final = maxOf(update.tradedQuantity, recorded);
     const lot = lotOf(final, update.averagePrice);
@@ -136,6 +143,10 @@ function overfill(tracker: TrackerRecord, lot: FillLot): OrderUpdateChange {
     kind: "refused",
     why: `traded quantity ${lot.quantity.toFixed()} would exit more than the ${tracker.quantity.minus(tracker.priorExitedQuantity).toFixed()} this attempt was for`,
   };
+}
+
+function formatQuantity(quantity: Money | undefined): string {
+  return quantity ? quantity.toFixed() : "0";
 }
 
 function lotOf(quantity: Money, price: Money | undefined): FillLot {

@@ -22,7 +22,8 @@ import { ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { type OrderUpdate, orderUpdateChange } from "./order-update-change.js";
-import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
+import type { OrderUpdateSignals } from "./order-update-signals.js";
+import type { Clock, ExitEventSink, ExitLog, OrderUpdateSink, TrackerStore } from "./ports.js";
 
 export type { OrderUpdate } from "./order-update-change.js";
 
@@ -43,6 +44,8 @@ export interface OrderUpdateHandlerOptions {
   readonly log?: ExitLog;
   /** Called with the order_no of a tracker an update sent back to ACTIVE. */
   readonly onRefused?: (orderNo: string) => void;
+  /** Told the correlation id of every update that changed a tracker (wakes exits waiting for a fill). */
+  readonly signals?: OrderUpdateSignals;
 }
 
 export const DEFAULT_MAX_PARKED_UPDATES = 10_000;
@@ -54,7 +57,7 @@ interface ParkedUpdate {
 }
 const MAX_RACES = 5;
 
-export class OrderUpdateHandler {
+export class OrderUpdateHandler implements OrderUpdateSink {
   /** Parked updates in arrival order, by correlation id. */
   private readonly parked = new Map<string, ParkedUpdate[]>();
   private parkedTotal = 0;
@@ -72,7 +75,7 @@ export class OrderUpdateHandler {
     this.onRefused = options.onRefused;
   }
 
-  async apply(update: OrderUpdate): Promise<OrderUpdateResult> {
+  async apply(update: OrderUpdate, options: { readonly owe?: boolean } = {}): Promise<OrderUpdateResult> {
     for (let race = 0; race < MAX_RACES; race++) {
       const tracker = await this.store.findByCorrelationId(update.correlationId);
       if (!tracker) return this.park(update);
@@ -93,7 +96,8 @@ export class OrderUpdateHandler {
         timeMs: this.clock.now(),
         message: change.message,
       });
-      if (change.status === ExitStatus.ROUTER_REJECTED) this.onRefused?.(written.tracker.orderNo);
+      this.options.signals?.notify(update.correlationId);
+      if (change.status === ExitStatus.ROUTER_REJECTED && options.owe !== false) this.onRefused?.(written.tracker.orderNo);
       return { applied: true, tracker: written.tracker, message: change.message };
     }
     return { applied: false, message: `tracker kept changing; update for ${update.correlationId} not applied, send it again` };

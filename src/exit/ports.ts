@@ -7,6 +7,7 @@ import type { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/
 import type { ExitStatus, PriceSource, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Money } from "../domain/money.js";
 import type { TrackerRecord, TrackerSpec } from "../domain/tracker.js";
+import type { OrderUpdate } from "./order-update-change.js";
 
 // ── Tracker store ────────────────────────────────────────────────────────────
 
@@ -84,6 +85,12 @@ export interface LockLease {
   readonly lost: boolean;
   /** Aborted when the lock is lost: for work that waits and must stop then. */
   readonly signal: AbortSignal;
+  /**
+   * Epoch ms (the Clock's time) until which the lease is certainly held
+   * without a further extension: the latest moment an order may be sent
+   * under it. Read it when it is needed; an extension moves it later.
+   */
+  readonly validUntilMs: number;
   /** Acquisition rounds it took. */
   readonly attempts: number;
 }
@@ -140,6 +147,13 @@ export interface ExitOrderRequest {
   readonly paper: boolean;
   /** The LTP the engine saw, when it knew one; a paper router fills at it. */
   readonly referencePrice?: Money;
+  /**
+   * Epoch ms after which the router must not write this order: it checks
+   * immediately before the request is written and throws `deadline-passed`
+   * (definitely not placed) instead. The earlier of the lease's validity and
+   * the router timeout; stored on the intent.
+   */
+  readonly sendDeadlineMs: number;
 }
 
 export interface BrokerOrder {
@@ -160,12 +174,49 @@ export interface OrderRouter {
    * Places a MARKET exit order. Answers the router's raw reply (`true`,
    * `{ success: ... }`, or a broker order shape), normalised by the engine's
    * success detection. Throws TradingCoreError: `resource-exhausted` when the
-   * order was definitely not placed (rate limited), anything else when the
-   * outcome is unknown.
+   * order was definitely not placed (rate limited), `deadline-passed` when it
+   * was not written because `order.sendDeadlineMs` had passed, anything else
+   * when the outcome is unknown.
    */
   placeExitOrder(order: ExitOrderRequest, signal: AbortSignal): Promise<unknown>;
   /** The order placed with this correlation id, or undefined when the broker has none. */
   findOrder(correlationId: string, signal?: AbortSignal): Promise<BrokerOrder | undefined>;
+}
+
+/**
+ * Where broker order updates for exit orders go: the ApplyOrderUpdate path
+ * (OrderUpdateHandler). A router with its own feed (a broker WebSocket, the
+ * paper market) pushes into it, so every fill reaches a tracker one way.
+ */
+export interface OrderUpdateSink {
+  /**
+   * `owe: false`: a refusal it records is not handed to the reconciler for a
+   * retry (an exit that is waiting for this order answers its caller itself).
+   */
+  apply(update: OrderUpdate, options?: { readonly owe?: boolean }): Promise<unknown>;
+}
+
+/**
+ * The correlation ids of superseded exit attempts that must still be looked
+ * up (a late order for one of them is a duplicate), until `untilMs`.
+ */
+export interface SupersededAttempts {
+  /** Records that `correlationId` of `orderNo` was superseded; looked up until `untilMs` (epoch ms). */
+  watch(entry: SupersededAttempt): Promise<void>;
+  /** Stops looking `correlationId` up. */
+  forget(correlationId: string): Promise<void>;
+  /** Every attempt still watched. */
+  all(): Promise<SupersededAttempt[]>;
+}
+
+export interface SupersededAttempt {
+  readonly orderNo: string;
+  readonly correlationId: string;
+  readonly untilMs: number;
+  /** Traded quantity of its order already recorded as over-exited (decimal); "0" at first. */
+  readonly recordedTraded: string;
+  /** True once an order was found for it and reported. */
+  readonly reported?: boolean;
 }
 
 // ── Clock and events ─────────────────────────────────────────────────────────

@@ -10,10 +10,11 @@ import type { ExitOutcome } from "./exit-outcome.js";
  * - `exited`: the order traded (or had been recorded as traded); the tracker is EXITED.
  * - `reverted`: the broker refused the order, maybe after a partial fill; the tracker is ACTIVE again.
  * - `replaced`: the broker never received the order; the engine placed the next attempt.
+ * - `awaiting-fill`: the broker knows the order and it is still live; polled again next pass.
  * - `unresolved`: no answer yet (order unknown within the deadline, look-up failed, lock busy).
  * - `settled-elsewhere`: by the time the lock was held, someone else had resolved the intent.
  */
-export type ReconcileAction = "exited" | "reverted" | "replaced" | "unresolved" | "settled-elsewhere";
+export type ReconcileAction = "exited" | "reverted" | "replaced" | "awaiting-fill" | "unresolved" | "settled-elsewhere";
 
 /** Counts per action; a pass's own, or totals since start. */
 export interface ReconcilerCounters {
@@ -26,6 +27,12 @@ export interface ReconcilerCounters {
   /** Reverted intents whose order had traded part of its quantity. */
   partlyExited: number;
   replaced: number;
+  /** Intents whose order is live at the broker (still followed). */
+  awaitingFill: number;
+  /** Live orders reported as overdue (once each). */
+  overdue: number;
+  /** Orders found for superseded attempts: duplicates, reported. */
+  duplicates: number;
   unresolved: number;
   settledElsewhere: number;
   /** New attempts made for refused exits. */
@@ -46,6 +53,9 @@ export function emptyCounters(): ReconcilerCounters {
     reverted: 0,
     partlyExited: 0,
     replaced: 0,
+    awaitingFill: 0,
+    overdue: 0,
+    duplicates: 0,
     unresolved: 0,
     settledElsewhere: 0,
     retried: 0,
@@ -62,6 +72,8 @@ export function classifyResolution(listed: TrackerRecord, outcome: ExitOutcome):
   switch (outcome.status) {
     case ExitStatus.EXITED:
       return "exited";
+    case ExitStatus.AWAITING_FILL:
+      return "awaiting-fill";
     case ExitStatus.ALREADY_EXITED:
     case ExitStatus.NOT_ACTIVE:
     case ExitStatus.TRACKER_NOT_FOUND:
@@ -88,6 +100,9 @@ export function countResolution(tally: ReconcilerCounters, action: ReconcileActi
       tally.replaced++;
       if (outcome.success) tally.exited++;
       break;
+    case "awaiting-fill":
+      tally.awaitingFill++;
+      break;
     case "unresolved":
       tally.unresolved++;
       break;
@@ -104,5 +119,5 @@ export function addInto(totals: ReconcilerCounters, pass: ReconcilerCounters): v
 
 /** True when a pass did anything worth a log line. */
 export function hasWork(tally: ReconcilerCounters): boolean {
-  return tally.examined + tally.retried + tally.retriesExhausted + tally.parkedApplied + tally.failures > 0;
+  return tally.examined + tally.retried + tally.retriesExhausted + tally.parkedApplied + tally.duplicates + tally.failures > 0;
 }

@@ -10,13 +10,24 @@
  *    cancelled, expired), maybe after a partial fill → ACTIVE with the traded
  *    part recorded; unknown to the broker past the engine's deadline → never
  *    placed, so the engine places the next attempt;
+ *    An order still live (AWAITING_FILL) stays EXITING and is looked up
+ *    again every pass until it ends: TRADED → EXITED at the fill; REJECTED,
+ *    CANCELLED, EXPIRED (also after a partial fill) → ACTIVE with the
+ *    residual, owed a retry. One still live `overdueAfterMs` after its
+ *    intent is reported once (error log, ORDER_OVERDUE event, `overdue`).
  * 3. retries the exits it owes: trackers it reverted to ACTIVE, and those the
- *    broker refused after the engine had answered EXITED (`owe`). Each retry
- *    is a new attempt for the open quantity only.
+ *    broker refused after the engine had answered for them (`owe`: an order
+ *    update refusing an order left AWAITING_FILL). Each retry is a new
+ *    attempt for the open quantity only.
+ * 4. looks up the correlation ids of superseded attempts (duplicate-watch.ts)
+ *    until their window ends: an order found for one is a duplicate, reported
+ *    and recorded as over-exited quantity, never compensated automatically.
  *
  * Invariants:
  * - It never sends an order itself and never re-places one blindly: every
  *   step goes through the engine under the tracker's exit lock.
+ * - EXITED only at a broker-reported fill of the whole quantity; nothing it
+ *   does leaves a tracker EXITING for good: every live order is followed.
  * - A refused exit goes back to ACTIVE, never CANCELLED: the open position
  *   stays visible. After `retryBudget` retries it is reported (an error log
  *   and a RECONCILED event with ROUTER_REJECTED) and left ACTIVE.
@@ -33,7 +44,8 @@ import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
 import { BATCH_SPANS, type TraceParent, NO_TRACE_PARENT, inParentSpan } from "./exit-tracing.js";
 import { type ReconcilerCounters, addInto, classifyResolution, countResolution, emptyCounters, hasWork } from "./reconciler-counters.js";
-import type { Clock, ExitEventSink, ExitLog, OwedExits, TrackerStore } from "./ports.js";
+import type { Clock, ExitEventSink, ExitLog, OrderRouter, OwedExits, SupersededAttempts, TrackerStore } from "./ports.js";
+import { DuplicateWatch } from "./duplicate-watch.js";
 
 export interface ReconcilerSettings {
   /** An EXITING intent younger than this is left to the exit that made it, ms. */
@@ -44,6 +56,8 @@ export interface ReconcilerSettings {
   readonly retryBudget: number;
   /** Trackers read per store page. */
   readonly pageSize: number;
+  /** A live exit order this long after its intent is reported as overdue (and still followed), ms. */
+  readonly overdueAfterMs: number;
 }
 
 export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
@@ -51,6 +65,7 @@ export const DEFAULT_RECONCILER_SETTINGS: ReconcilerSettings = {
   intervalMs: 5_000,
   retryBudget: 3,
   pageSize: 200,
+  overdueAfterMs: 300_000,
 };
 
 /** Order updates that arrived before their tracker; re-applied every pass. */
@@ -61,7 +76,10 @@ export interface ParkedOrderUpdates {
 
 export interface ReconcilerDeps {
   readonly engine: Pick<ExitEngine, "resolveIntent" | "execute">;
-  readonly store: Pick<TrackerStore, "list" | "get">;
+  readonly store: Pick<TrackerStore, "list" | "get" | "compareAndSet">;
+  /** Looks superseded attempts up for duplicates (with `superseded`); no duplicate check when absent. */
+  readonly router?: Pick<OrderRouter, "findOrder">;
+  readonly superseded?: SupersededAttempts;
   readonly clock: Clock;
   readonly events: ExitEventSink;
   readonly log: ExitLog;
@@ -85,9 +103,16 @@ export class Reconciler {
   private running: Promise<ReconcilerCounters> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  /** Correlation ids already reported overdue by this process. */
+  private readonly reportedOverdue = new Set<string>();
+  private readonly duplicates: DuplicateWatch | undefined;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.settings = { ...DEFAULT_RECONCILER_SETTINGS, ...deps.settings };
+    this.duplicates =
+      deps.router && deps.superseded
+        ? new DuplicateWatch({ router: deps.router, superseded: deps.superseded, store: deps.store, clock: deps.clock, events: deps.events, log: deps.log })
+        : undefined;
   }
 
   /** Totals since start, per action; live, for logs and metrics. */
@@ -151,6 +176,7 @@ export class Reconciler {
     await this.applyParked(tally);
     await this.resolveIntents(tally, options.ignoreGrace ? Infinity : this.deps.clock.now() - this.settings.graceMs, pass);
     await this.retryOwed(tally, pass);
+    await this.checkDuplicates(tally);
     addInto(this.totals, tally);
     if (hasWork(tally)) this.deps.log.info({ reconciler: { ...tally }, owedRetries: this.owed.size }, "reconciler pass");
     return tally;
@@ -218,10 +244,34 @@ export class Reconciler {
     }
     const action = classifyResolution(listed, outcome);
     countResolution(tally, action, outcome);
+    if (action === "awaiting-fill") return this.checkOverdue(outcome.tracker ?? listed, tally);
+    this.reportedOverdue.delete(listed.exitCorrelationId);
     if (outcome.tracker?.status === TrackerStatus.ACTIVE && action !== "settled-elsewhere") this.owe(listed.orderNo);
     if (action === "exited") this.settle(listed.orderNo);
     if (action !== "unresolved" && action !== "settled-elsewhere") {
       this.report(outcome.tracker ?? listed, outcome.status, `reconciled (${action}): ${outcome.message}`);
+    }
+  }
+
+  /** A live order past `overdueAfterMs`: reported once, still followed every pass. */
+  private checkOverdue(tracker: TrackerRecord, tally: ReconcilerCounters): void {
+    const ageMs = this.deps.clock.now() - (tracker.exitRequestedAt ?? 0);
+    if (ageMs < this.settings.overdueAfterMs || this.reportedOverdue.has(tracker.exitCorrelationId)) return;
+    this.reportedOverdue.add(tracker.exitCorrelationId);
+    tally.overdue++;
+    const message = `exit order ${tracker.exitOrderId || tracker.exitCorrelationId} of ${tracker.orderNo} is still live ${ageMs} ms after its intent; still followed`;
+    this.deps.log.error({ orderNo: tracker.orderNo, correlationId: tracker.exitCorrelationId, orderId: tracker.exitOrderId, ageMs }, message);
+    this.deps.events.publish({ kind: ExitEventKind.ORDER_OVERDUE, tracker, status: ExitStatus.AWAITING_FILL, correlationId: tracker.exitCorrelationId, timeMs: this.deps.clock.now(), message });
+  }
+
+  /** Step 4: superseded attempts looked up for duplicates. */
+  private async checkDuplicates(tally: ReconcilerCounters): Promise<void> {
+    if (!this.duplicates || this.stopping) return;
+    try {
+      await this.duplicates.pass(tally, () => this.stopping);
+    } catch (error) {
+      tally.failures++;
+      this.deps.log.error({ err: error }, "reconciler could not read the superseded exit attempts; the next pass tries again");
     }
   }
 

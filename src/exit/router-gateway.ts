@@ -9,8 +9,12 @@ import { isTradingCoreError } from "../domain/trading-core-error.js";
 import type { BrokerOrder, Clock, ExitOrderRequest, LockLease, OrderRouter } from "./ports.js";
 import { classifyRouterReply, type RouterOutcome } from "./router-reply.js";
 
-/** A router outcome, plus "not placed": the router refused before accepting (e.g. rate limited) on every try. */
-export type GatewayOutcome = RouterOutcome | { readonly kind: "not-placed"; readonly message: string };
+/**
+ * A router outcome, plus "not placed": the router refused before accepting
+ * (rate limited) on every try, or the send deadline passed before the order
+ * was written (`late`).
+ */
+export type GatewayOutcome = RouterOutcome | { readonly kind: "not-placed"; readonly message: string; readonly late?: boolean };
 
 export interface RouteResult {
   readonly outcome: GatewayOutcome;
@@ -36,9 +40,17 @@ export class RouterGateway {
     private readonly settings: RouterGatewaySettings,
   ) {}
 
-  /** Places the order. Stops retrying once the lease is lost: a lost lock must not send anything new. */
+  /**
+   * Places the order. Never calls the router once `order.sendDeadlineMs` has
+   * passed (then, and when the router refuses for that reason, the outcome is
+   * "not placed"); stops retrying once the lease is lost: a lost lock must
+   * not send anything new.
+   */
   async place(order: ExitOrderRequest, lease: Pick<LockLease, "lost">): Promise<RouteResult> {
     for (let attempts = 1; ; attempts++) {
+      if (this.clock.now() >= order.sendDeadlineMs) {
+        return { outcome: { kind: "not-placed", message: "the send deadline passed before the order could be sent", late: true }, attempts: attempts - 1 };
+      }
       try {
         const reply = await withDeadline(this.settings.routerTimeoutMs, "order router", (signal) =>
           this.router.placeExitOrder(order, signal),
@@ -46,6 +58,7 @@ export class RouterGateway {
         return { outcome: classifyRouterReply(reply), attempts };
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
+        if (isTradingCoreError(error, "deadline-passed")) return { outcome: { kind: "not-placed", message, late: true }, attempts };
         if (!isTradingCoreError(error, "resource-exhausted")) return { outcome: { kind: "unknown", message }, attempts };
         if (attempts > this.settings.notPlacedRetries || lease.lost) {
           return { outcome: { kind: "not-placed", message }, attempts };

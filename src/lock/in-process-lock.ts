@@ -50,6 +50,9 @@ export class InProcessLock implements ExitLock {
         dropIfExpired();
         return holder.lostReason !== undefined;
       },
+      get validUntilMs() {
+        return holder.expiresAt;
+      },
       get signal() {
         dropIfExpired();
         if (!holder.controller) {

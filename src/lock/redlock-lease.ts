@@ -49,6 +49,15 @@ export class RedlockLease implements LockLease {
     return this.controller.signal;
   }
 
+  /**
+   * The validity's end as epoch ms (Date.now's time): the monotonic end
+   * carried over to the wall clock at the moment it is read.
+   */
+  get validUntilMs(): number {
+    // Rounded down: whole ms, never later than the validity.
+    return Math.floor(Date.now() + (this.validUntil - this.now()));
+  }
+
   /** True while neither released nor lost and within its validity. */
   get held(): boolean {
     return !this.ended && this.now() < this.validUntil;

@@ -8,6 +8,7 @@
  * - DH-904 or HTTP 429 → `resource-exhausted`: rate limited, definitely not placed.
  * - DH-901/902/903/905/906/907, other 4xx → `{ success: false }`: a definite rejection.
  * - 5xx, DH-908/909/910, a timeout or a dropped connection → `unavailable`: outcome unknown.
+ * - The request's send deadline already passed → `deadline-passed`: not sent.
  * The access token is sent only in the `access-token` header and never logged.
  */
 import { formatDecimal, parseDecimal, ZERO } from "../domain/money.js";
@@ -43,7 +44,11 @@ export class DhanRouter implements OrderRouter {
   private readonly bucket: TokenBucket;
   private readonly circuit: CircuitBreaker;
 
-  constructor(private readonly settings: DhanRouterSettings) {
+  constructor(
+    private readonly settings: DhanRouterSettings,
+    /** Epoch ms; send deadlines are judged by it. */
+    private readonly now: () => number = Date.now,
+  ) {
     this.bucket = new TokenBucket(settings.ordersPerSecond);
     this.circuit = new CircuitBreaker(settings.circuitThreshold, settings.circuitOpenMs);
   }
@@ -76,7 +81,15 @@ export class DhanRouter implements OrderRouter {
       triggerPrice: 0,
       afterMarketOrder: false,
     });
-    const { status, payload } = await this.request("POST", "/v2/orders", signal, body);
+    // The send deadline is checked last before the request goes to fetch. fetch (undici) writes the request
+    // itself, after awaits of its own (a pooled connection, or a new one): that gap cannot be closed from here,
+    // so the request is also aborted when the deadline passes before fetch has sent it (then the outcome is
+    // unknown, resolved by look-up, and "never placed" waits for the deadline plus the drift margin).
+    const remainingMs = order.sendDeadlineMs - this.now();
+    if (remainingMs <= 0) {
+      throw new TradingCoreError("deadline-passed", `Dhan order ${order.correlationId} not sent: its send deadline passed ${-remainingMs} ms ago`);
+    }
+    const { status, payload } = await this.request("POST", "/v2/orders", AbortSignal.any([signal, AbortSignal.timeout(remainingMs)]), body);
     if (status >= 200 && status < 300) return payload;
     const { code, message } = errorOf(payload);
     if (code === RATE_LIMIT_ERROR || status === 429) throw new TradingCoreError("resource-exhausted", `Dhan rate limited the order (${code || status}): ${message}`);

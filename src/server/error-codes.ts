@@ -11,6 +11,7 @@ const CODES: Record<TradingCoreErrorCode, Code> = {
   conflict: Code.InvalidArgument,
   unavailable: Code.Unavailable,
   timeout: Code.DeadlineExceeded,
+  "deadline-passed": Code.DeadlineExceeded,
   fenced: Code.Aborted,
   "version-mismatch": Code.Aborted,
   "illegal-transition": Code.FailedPrecondition,

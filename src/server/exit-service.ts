@@ -63,7 +63,9 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
     },
 
     async executeExit(request, context) {
-      const outcome = await engine.execute({ orderNo: request.orderNo, reason: request.reason, reasonCode: request.reasonCode }, callTraceOf(context.values));
+      const timeoutMs = context.timeoutMs();
+      const command = { orderNo: request.orderNo, reason: request.reason, reasonCode: request.reasonCode, ...(timeoutMs === undefined ? {} : { answerByMs: clock.now() + timeoutMs }) };
+      const outcome = await engine.execute(command, callTraceOf(context.values));
       const response: ExecuteExitResponse = { $typeName: "tradingcore.v1.ExecuteExitResponse", result: exitOutcomeToWire(outcome) };
       return response;
     },

@@ -8,7 +8,9 @@
  * - `tradingcore.lock.acquire.duration` histogram {lock.result: acquired|busy|unavailable|error}
  * - `tradingcore.lock.acquire.failures` counter {lock.result: busy|unavailable|error}
  * - `tradingcore.ltp.lookups` counter {ltp.source, ltp.stale}
+ * - `tradingcore.ltp.hop_misses` counter {ltp.source}: hops that failed or missed their budget
  * - `tradingcore.reconciler.actions` observable counter {reconciler.action}
+ *   (including `overdue` live orders and `duplicates` found for superseded attempts)
  *
  * Counters and the in-flight gauge are kept here and read at each collection
  * (see Tally); histograms are the SDK's. Built on a no-op meter (no SDK),
@@ -53,6 +55,7 @@ export class TradingCoreMetrics {
   private readonly exitsInFlight = new Tally();
   private readonly lockFailures = new Tally();
   private readonly ltpLookups = new Tally();
+  private readonly ltpHopMisses = new Tally();
   private readonly exitDuration: Histogram;
   private readonly lockDuration: Histogram;
   /** Attribute objects of the histograms, one per set, so a record allocates none. */
@@ -77,6 +80,13 @@ export class TradingCoreMetrics {
     meter
       .createObservableCounter("tradingcore.ltp.lookups", { description: "LTP look-ups, by the source that answered and staleness" })
       .addCallback((result) => this.ltpLookups.report(result));
+    meter
+      .createObservableCounter("tradingcore.ltp.hop_misses", { description: "LTP hops that failed or missed their time budget, by source" })
+      .addCallback((result) => this.ltpHopMisses.report(result));
+  }
+
+  ltpHopMissed(source: PriceSource): void {
+    this.ltpHopMisses.add(String(source), () => ({ "ltp.source": PriceSource[source] ?? String(source) }));
   }
 
   /** Counts an exit as in flight; call the returned function once with its outcome (undefined when it threw). */

@@ -10,8 +10,12 @@ import type { ExitLog, InstrumentKey, LtpQuote, LtpResolver } from "../exit/port
 import type { TickSource } from "./tick.js";
 
 export interface FallbackLtpResolverSettings {
-  /** Longest wait for one hop, ms. */
+  /** Longest wait for one hop, ms, unless `hopTimeoutsMs` names its source. */
   readonly hopTimeoutMs: number;
+  /** Longest wait per source (MEMORY, REDIS), ms. */
+  readonly hopTimeoutsMs?: Partial<Record<PriceSource, number>>;
+  /** Told the source of every hop that failed or missed its budget (metrics). */
+  readonly onHopMiss?: (source: PriceSource) => void;
   /** A price older than this is flagged `stale`, ms. */
   readonly staleAfterMs: number;
 }
@@ -32,11 +36,12 @@ export class FallbackLtpResolver implements LtpResolver {
         // A memory hop answers synchronously: no timer, no AbortController on the hot path.
         const tick = hop.peek
           ? hop.peek(instrument)
-          : await withDeadline(this.settings.hopTimeoutMs, `LTP hop ${PriceSource[hop.source]}`, () => hop.latest(instrument));
+          : await withDeadline(this.settings.hopTimeoutsMs?.[hop.source] ?? this.settings.hopTimeoutMs, `LTP hop ${PriceSource[hop.source]}`, () => hop.latest(instrument));
         if (!tick) continue;
         const ageMs = Math.max(0, this.now() - tick.timeMs);
         return { found: true, price: tick.ltp, tickTimeMs: tick.timeMs, source: hop.source, ageMs, stale: ageMs > this.settings.staleAfterMs };
       } catch (error) {
+        this.settings.onHopMiss?.(hop.source);
         this.log?.warn({ hop: PriceSource[hop.source], err: error }, "LTP hop failed; trying the next");
       }
     }

@@ -24,12 +24,15 @@ describe("ExecuteExit through the Dhan v2 router", () => {
     return orderNo;
   }
 
-  it("exits a SHORT with one BUY order and answers EXITED", async () => {
+  it("exits a SHORT with one BUY order and answers EXITED at the broker's fill price, the LTP kept as the reference", async () => {
     const orderNo = await register();
     await publishTick(server, "1598.40", "1333", Segment.NSE_EQ);
     const { result } = await server.exits.executeExit({ orderNo, reason: "stop", reasonCode: ExitReasonCode.STOP_LOSS });
     expect(result?.status).toBe(ExitStatus.EXITED);
-    expect(result?.exitPrice).toBe("1598.4");
+    expect(result?.exitPrice).toBe("101.05");
+    expect(result?.priceSource).toBe(PriceSource.FILL);
+    expect(result?.referencePrice).toBe("1598.4");
+    expect(result?.tracker).toMatchObject({ status: TrackerStatus.EXITED, exitedQuantity: "20", exitPrice: "101.05", referencePrice: "1598.4" });
     const sent = [...dhan.orders.values()].filter((order) => order.correlationId === result?.correlationId);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.body.transactionType).toBe("BUY");

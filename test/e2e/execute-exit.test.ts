@@ -17,14 +17,16 @@ describe("ExecuteExit on the embedded default", () => {
   });
   afterAll(() => server.close());
 
-  it("answers EXITED at the memory LTP and marks the tracker EXITED", async () => {
-    const orderNo = await registerTracker(server, { securityId: "1001" });
+  it("answers EXITED at the paper fill, the memory LTP, and marks the tracker EXITED", async () => {
+    const orderNo = await registerTracker(server, { securityId: "1001", ltp: null });
     await publishTick(server, "104.35", "1001");
     const { result } = await server.exits.executeExit(exitRequest(orderNo));
     expect(result?.status).toBe(ExitStatus.EXITED);
     expect(result?.success).toBe(true);
     expect(result?.exitPrice).toBe("104.35");
-    expect(result?.priceSource).toBe(PriceSource.MEMORY);
+    expect(result?.priceSource).toBe(PriceSource.FILL);
+    expect(result?.referencePrice).toBe("104.35");
+    expect(result?.tracker?.exitedQuantity).toBe("75");
     expect(result?.tracker?.status).toBe(TrackerStatus.EXITED);
     expect(result?.tracker?.exitReason).toBe("stop loss hit");
     expect(result?.correlationId).toMatch(/^x[0-9a-f]{16}-1$/);
@@ -176,9 +178,9 @@ describe("ExecuteExit when the order is accepted but the tracker update fails (s
     const store = new FlakyTrackerStore();
     const server = await startTestServer({ adapters: { store }, config: { trackerUpdateRetries: 2 } });
     try {
-      const orderNo = await registerTracker(server, { securityId: "2002" });
-      await publishTick(server, "250.10", "2002");
-      store.failWritesTo(TrackerStatus.EXITED, 6);
+      const orderNo = await registerTracker(server, { securityId: "2002", ltp: "250.10" });
+      // The engine's write and its 2 retries fail, then the second call's write of the fill it looks up.
+      store.failWritesTo(TrackerStatus.EXITED, 4);
       const first = (await server.exits.executeExit(exitRequest(orderNo))).result;
       expect(first?.status).toBe(ExitStatus.PENDING_RECONCILE);
       expect(first?.success).toBe(false);

@@ -7,6 +7,7 @@ import type { EventEmitter } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, ExitStatus, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
+import { Money } from "../../src/domain/money.js";
 import { NO_FAULTS, PaperRouter } from "../../src/router/paper-router.js";
 import { publishTick, registerTracker, uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -83,21 +84,28 @@ describe("ApplyOrderUpdate over a real server", () => {
   let server: TestServer;
   const paper = new PaperRouter();
   beforeAll(async () => {
-    server = await startTestServer({ adapters: { router: paper }, config: FAST_RECONCILER });
+    server = await startTestServer({ adapters: { router: paper }, config: { ...FAST_RECONCILER, fillWaitMs: 200 } });
   });
   afterAll(() => server.close());
 
-  it("records 40 of 100 traded, reopens the residual on cancel, and the residual 60 is exited, never 100", { timeout: 120_000 }, async () => {
-    const orderNo = await registerTracker(server, { securityId: "3001", quantity: "100" });
-    await publishTick(server, "101.5", "3001");
+  it("answers AWAITING_FILL with no LTP, records 40 of 100 traded, reopens the residual on cancel, and the residual 60 is exited, never 100", { timeout: 120_000 }, async () => {
+    const orderNo = await registerTracker(server, { securityId: "3001", quantity: "100", ltp: null });
     const { result } = await server.exits.executeExit(exitRequest(orderNo));
-    expect(result?.status).toBe(ExitStatus.EXITED);
+    expect(result?.status).toBe(ExitStatus.AWAITING_FILL);
+    expect(result?.success).toBe(false);
+    expect(result?.tracker).toMatchObject({ status: TrackerStatus.EXITING, exitedQuantity: "0" });
     const correlationId = result!.correlationId;
-    const partial = await server.exits.applyOrderUpdate({ correlationId, orderId: result!.exitOrderId, status: BrokerOrderStatus.PART_TRADED, tradedQuantity: "40", averagePrice: "101" });
-    expect(partial.applied).toBe(false); // the exit is already recorded in full; the order is still working
-    const cancelled = await server.exits.applyOrderUpdate({ correlationId, orderId: result!.exitOrderId, status: BrokerOrderStatus.CANCELLED, tradedQuantity: "40", averagePrice: "101" });
+    const orderId = result!.tracker!.exitOrderId;
+    expect(orderId).not.toBe("");
+    const partial = await server.exits.applyOrderUpdate({ correlationId, orderId, status: BrokerOrderStatus.PART_TRADED, tradedQuantity: "40", averagePrice: "101" });
+    expect(partial.applied).toBe(true);
+    expect(partial.tracker).toMatchObject({ status: TrackerStatus.EXITING, exitedQuantity: "40" });
+    // The broker cancels the rest; the paper book is told the same, as the broker's own book would say.
+    paper.updateOrder(correlationId, { status: BrokerOrderStatus.CANCELLED, tradedQuantity: new Money("40"), averagePrice: new Money("101") });
+    const cancelled = await server.exits.applyOrderUpdate({ correlationId, orderId, status: BrokerOrderStatus.CANCELLED, tradedQuantity: "40", averagePrice: "101" });
     expect(cancelled.applied).toBe(true);
     expect(cancelled.tracker).toMatchObject({ status: TrackerStatus.ACTIVE, exitedQuantity: "40" });
+    await publishTick(server, "101.5", "3001");
     const tracker = await exitedOrTimeout(server, orderNo);
     expect(tracker.exitedQuantity).toBe("100");
     expect(tracker.exitPrice).toBe("101.3");

@@ -27,7 +27,7 @@ let recording: RecordingTelemetry;
 let server: TestServer;
 beforeAll(async () => {
   recording = startRecordingTelemetry();
-  server = await startTestServer({ adapters: { telemetry: recording.telemetry } });
+  server = await startTestServer({ adapters: { telemetry: recording.telemetry }, config: { fillWaitMs: 100 } });
 });
 afterAll(async () => {
   await server.close();
@@ -139,10 +139,9 @@ describe(`exit metrics on the ${testEngine()} engine`, () => {
     const lockBefore = await countOf("tradingcore.lock.acquire.duration", { "lock.result": "acquired" });
     const memoryBefore = await countOf("tradingcore.ltp.lookups", { "ltp.source": "MEMORY", "ltp.stale": false });
     const noneBefore = await countOf("tradingcore.ltp.lookups", { "ltp.source": "NONE" });
-    const priced = await registerTracker(server, { securityId: "4402" });
-    await publishTick(server, "55.5", "4402");
+    const priced = await registerTracker(server, { securityId: "4402", ltp: "55.5" });
     await server.exits.executeExit(exitRequest(priced));
-    await server.exits.executeExit(exitRequest(await registerTracker(server, { securityId: "no-ticks" })));
+    await server.exits.executeExit(exitRequest(await registerTracker(server, { securityId: "no-ticks", ltp: null })));
 
     expect(await countOf("tradingcore.lock.acquire.duration", { "lock.result": "acquired" })).toBe(lockBefore + 2);
     expect(await countOf("tradingcore.ltp.lookups", { "ltp.source": "MEMORY", "ltp.stale": false })).toBe(memoryBefore + 1);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { ExitStatus, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
+import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
 import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
 import { registerTracker, uniqueOrderNo } from "../support/fixtures.js";
 import { HeldRouter } from "../support/held-router.js";
@@ -65,11 +66,14 @@ describe("SIGTERM to a tradingcore process with exits in flight", () => {
   it("loses none: every exit answers EXITED and the process exits 0", { timeout: 120_000 }, async () => {
     const server = await startServerProcess(["--paper-latency-ms", "1500", "--log-level", "info"]);
     const exits = createGrpcJsClient(ExitService, server.address);
+    const ticks = createGrpcJsClient(TickService, server.address);
     try {
       const orderNos = Array.from({ length: 8 }, () => uniqueOrderNo("term"));
       for (const orderNo of orderNos) {
         await exits.registerTracker({ orderNo, segment: Segment.NSE_FNO, securityId: "52175", side: Side.LONG, quantity: "75", entryPrice: "101.55", paper: true });
       }
+      // An LTP, so the paper market fills each order at once.
+      await ticks.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: "52175" }, ltp: "101.6" }] }]);
       const results = orderNos.map((orderNo) => exits.executeExit({ orderNo, reason: "session end" }));
       // Every intent is stored (EXITING) before the paper router's latency starts: all are in flight.
       for (const orderNo of orderNos) {
@@ -88,6 +92,7 @@ describe("SIGTERM to a tradingcore process with exits in flight", () => {
       expect(server.lines.some((line) => line.includes("tradingcore stopped"))).toBe(true);
     } finally {
       exits.close();
+      ticks.close();
       await server.stop("SIGKILL");
     }
   });

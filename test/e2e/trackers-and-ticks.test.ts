@@ -8,7 +8,7 @@ import { startTestServer, type TestServer } from "../support/test-server.js";
 describe("trackers and ticks over gRPC", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ config: { ltpStaleAfterMs: 60_000 } });
+    server = await startTestServer({ config: { ltpStaleAfterMs: 60_000, fillWaitMs: 200 } });
   });
   afterAll(() => server.close());
 
@@ -93,16 +93,25 @@ describe("trackers and ticks over gRPC", () => {
     expect(seen).toEqual(["83.1025", "83.105"]);
   });
 
-  it("exits with price source NONE when no tick is known, and still exits", async () => {
-    const orderNo = await registerTracker(server, { securityId: "never-ticked" });
+  it("sends the order with price source NONE when no tick is known, answers AWAITING_FILL, and the next tick fills it", async () => {
+    const orderNo = await registerTracker(server, { securityId: "never-ticked", ltp: null });
     const { result } = await server.exits.executeExit({ orderNo, reason: "session end" });
-    expect(result?.status).toBe(ExitStatus.EXITED);
+    expect(result?.status).toBe(ExitStatus.AWAITING_FILL);
     expect(result?.priceSource).toBe(PriceSource.NONE);
     expect(result?.exitPrice).toBe("");
+    expect(result?.referencePrice).toBe("");
+    expect(result?.tracker?.status).toBe(TrackerStatus.EXITING);
+    await publishTick(server, "7.25", "never-ticked");
+    await server.paper.whenTicksApplied();
+    const { tracker } = await server.exits.getTracker({ orderNo });
+    expect(tracker).toMatchObject({ status: TrackerStatus.EXITED, exitPrice: "7.25", exitedQuantity: "75" });
+    const again = (await server.exits.executeExit({ orderNo, reason: "session end" })).result;
+    expect(again?.status).toBe(ExitStatus.ALREADY_EXITED);
+    expect(server.paper.ordersFor(orderNo)).toBe(1);
   });
 
   it("flags a stale exit price in the ExitResult", async () => {
-    const orderNo = await registerTracker(server, { securityId: "stale-1" });
+    const orderNo = await registerTracker(server, { securityId: "stale-1", ltp: null });
     await publishTick(server, "5.05", "stale-1", Segment.NSE_FNO, Date.now() - 300_000);
     const { result } = await server.exits.executeExit({ orderNo, reason: "time stop" });
     expect(result?.priceStale).toBe(true);

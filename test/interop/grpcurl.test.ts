@@ -77,7 +77,7 @@ describe.skipIf(toolchainAbsent("go"))("grpcurl with server reflection only, no 
       expect(JSON.parse(await invoke(address(), "tradingcore.v1.TickService/GetLtps", { instruments: [INSTRUMENT] })).ltps).toHaveLength(1);
 
       const exit = JSON.parse(await invoke(address(), "tradingcore.v1.ExitService/ExecuteExit", { order_no: orderNo, reason: "target hit", reason_code: "EXIT_REASON_CODE_TAKE_PROFIT" }));
-      expect(exit.result).toMatchObject({ status: "EXIT_STATUS_EXITED", success: true, exitPrice: "1651.2", priceSource: "PRICE_SOURCE_MEMORY" });
+      expect(exit.result).toMatchObject({ status: "EXIT_STATUS_EXITED", success: true, exitPrice: "1651.2", referencePrice: "1651.2", priceSource: "PRICE_SOURCE_FILL" });
       expect(JSON.parse(await invoke(address(), "tradingcore.v1.ExitService/GetTracker", { order_no: orderNo })).tracker.status).toBe("TRACKER_STATUS_EXITED");
       expect(JSON.parse(await invoke(address(), "tradingcore.v1.ExitService/ListTrackers", { status: "TRACKER_STATUS_EXITED" })).trackers.map((t: { orderNo: string }) => t.orderNo)).toContain(orderNo);
       const update = JSON.parse(

@@ -17,9 +17,15 @@ export interface TrackerFixture {
   quantity?: string;
   entryPrice?: string;
   paper?: boolean;
+  /**
+   * The instrument's LTP the paper market fills at: when absent, a tick at the
+   * entry price is published unless the server already knows one; `null`
+   * publishes none (an exit then waits for a tick: AWAITING_FILL).
+   */
+  ltp?: string | null;
 }
 
-/** Registers an ACTIVE long tracker (overridable) and returns its order_no. */
+/** Registers an ACTIVE long tracker (overridable), makes sure its instrument has an LTP (see `ltp`), and returns its order_no. */
 export async function registerTracker(server: TestServer, fixture: TrackerFixture = {}): Promise<string> {
   const orderNo = fixture.orderNo ?? uniqueOrderNo();
   await server.exits.registerTracker({
@@ -32,6 +38,11 @@ export async function registerTracker(server: TestServer, fixture: TrackerFixtur
     entryPrice: fixture.entryPrice ?? "101.55",
     paper: fixture.paper ?? true,
   });
+  const segment = fixture.segment ?? Segment.NSE_FNO;
+  const securityId = fixture.securityId ?? "52175";
+  if (fixture.ltp === null) return orderNo;
+  if (fixture.ltp !== undefined) await publishTick(server, fixture.ltp, securityId, segment);
+  else if (!(await server.ticks.getLtp({ instrument: { segment, securityId } })).ltp?.found) await publishTick(server, fixture.entryPrice ?? "101.55", securityId, segment);
   return orderNo;
 }
 

@@ -12,7 +12,6 @@ describe("the tracker transition table", () => {
     [ACTIVE, EXITING],
     [EXITING, EXITED],
     [EXITING, ACTIVE],
-    [EXITED, ACTIVE],
     [EXITED, EXITED],
   ])("allows %s -> %s", (from, to) => {
     expect(isLegalTransition(from, to)).toBe(true);
@@ -23,6 +22,7 @@ describe("the tracker transition table", () => {
     [ACTIVE, CANCELLED],
     [EXITING, CANCELLED],
     [EXITED, EXITING],
+    [EXITED, ACTIVE],
     [CANCELLED, ACTIVE],
     [PENDING, EXITING],
   ])("refuses %s -> %s", (from, to) => {

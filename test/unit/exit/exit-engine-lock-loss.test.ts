@@ -28,6 +28,9 @@ class LapsingLock implements ExitLock {
       get signal() {
         return lease.signal;
       },
+      get validUntilMs() {
+        return lease.validUntilMs;
+      },
     };
     return { kind: "acquired", lease: lapsing };
   }

@@ -64,8 +64,12 @@ export const TEST_ENGINE_SETTINGS: Partial<ExitEngineSettings> = {
 export function exitWorld(options: ExitWorldOptions = {}) {
   const clock = new ManualClock();
   const store = options.store ?? new MemoryTrackerStore();
-  const lock = options.lock ?? new InProcessLock();
-  const router = new PaperRouter({ ...(options.faults ? { faults: options.faults } : {}), ...(options.random ? { random: options.random } : {}) });
+  const lock = options.lock ?? new InProcessLock(() => clock.now());
+  const router = new PaperRouter({
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    now: () => clock.now(),
+  });
   const ticks = new MemoryTickCache();
   const ltp = new FallbackLtpResolver([ticks], { hopTimeoutMs: 1_000, staleAfterMs: 3_600_000 }, () => clock.now());
   const events = new ExitEventHub(options.watchBufferSize);

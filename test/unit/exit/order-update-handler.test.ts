@@ -37,7 +37,7 @@ async function exitingWorld() {
   return world;
 }
 
-/** ORD-1 EXITED by the engine on an accepted order, at the LTP, before any fill was reported. */
+/** ORD-1 EXITED by the engine: the paper market filled its order at once at the LTP, 100.5. */
 async function exitedWorld() {
   const world = exitWorld();
   await world.register("ORD-1", { quantity: "100", ltp: "100.5" });
@@ -126,8 +126,8 @@ describe("OrderUpdateHandler when the rest of a partly filled order is cancelled
     expect(refused).toEqual(["ORD-1"]);
   });
 
-  it("corrects an exit the engine had recorded in full, and the reconciler exits only the residual", async () => {
-    const world = await exitedWorld();
+  it("has the reconciler exit only the residual 60, to EXITED at the average of both fills", async () => {
+    const world = await exitingWorld();
     const reconciler = new Reconciler({ engine: world.engine, store: world.store, clock: world.clock, events: world.events, log: world.log });
     const handler = new OrderUpdateHandler(world.store, world.clock, world.events, { onRefused: (orderNo) => reconciler.owe(orderNo) });
     await handler.apply(update(BrokerOrderStatus.CANCELLED, "40", "101"));
@@ -137,6 +137,20 @@ describe("OrderUpdateHandler when the rest of a partly filled order is cancelled
     expect(residual?.quantity.toFixed()).toBe("60");
     // 40 × 101 + 60 × 100.5 over 100
     expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({ status: "EXITED", exitedQuantity: "100", exitPrice: "100.7" });
+  });
+});
+
+describe("OrderUpdateHandler when a refusal is reported for a tracker EXITED on its fill", () => {
+  it("keeps it EXITED, writes nothing and reports the contradiction as an error", async () => {
+    const world = await exitedWorld();
+    const before = await world.tracker("ORD-1");
+    const refused: string[] = [];
+    const result = await handlerOf(world, refused).apply(update(BrokerOrderStatus.CANCELLED, "40", "101"));
+    expect(result).toMatchObject({ applied: false });
+    expect(result.message).toMatch(/^refused: CANCELLED after 40 traded contradicts the fill/);
+    expect(await world.tracker("ORD-1")).toEqual(before);
+    expect(refused).toEqual([]);
+    expect(world.log.lines.some((l) => l.level === "error")).toBe(true);
   });
 });
 
@@ -181,13 +195,16 @@ describe.each([
     expect([...finals].map((f) => JSON.parse(f))).toEqual([expect.objectContaining({ status: "EXITED", exitedQuantity: "100", exitPrice: "101.5" })]);
   });
 
-  it("ends ACTIVE with 40 exited after a partial fill and a cancel of the rest", async () => {
+});
+
+describe("OrderUpdateHandler given a partial fill and a cancel of the rest in every order, each twice, for an EXITING tracker", () => {
+  it("ends ACTIVE with 40 exited", async () => {
     const updates: Step[] = [
       [BrokerOrderStatus.PART_TRADED, "40", "101"],
       [BrokerOrderStatus.CANCELLED, "40", "101"],
     ];
     const finals = new Set<string>();
-    for (const order of permutations([...updates, ...updates])) finals.add(JSON.stringify(await finalTrackerAfter(start, order)));
+    for (const order of permutations([...updates, ...updates])) finals.add(JSON.stringify(await finalTrackerAfter(exitingWorld, order)));
     expect([...finals].map((f) => JSON.parse(f))).toEqual([expect.objectContaining({ status: "ACTIVE", exitedQuantity: "40", exitPrice: "101" })]);
   });
 });

@@ -8,6 +8,7 @@ import { RouterGateway } from "../../../src/exit/router-gateway.js";
 
 const order: ExitOrderRequest = {
   correlationId: "x-1", orderNo: "ORD-1", segment: Segment.NSE_EQ, securityId: "1333", symbol: "HDFCBANK", transactionType: "SELL", quantity: new Money("10"), paper: true,
+  sendDeadlineMs: Number.MAX_SAFE_INTEGER,
 };
 
 /** A router that is rate limited on every call, counting the calls. */

@@ -9,7 +9,7 @@ import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../../src/router/dhan-rout
 import { FakeDhanServer } from "../../support/fake-dhan-server.js";
 
 const order = (correlationId: string, change: Partial<ExitOrderRequest> = {}): ExitOrderRequest => ({
-  correlationId, orderNo: "E-1", segment: Segment.NSE_FNO, securityId: "52175", symbol: "NIFTY", transactionType: "SELL", quantity: new Money("75"), paper: false, ...change,
+  correlationId, orderNo: "E-1", segment: Segment.NSE_FNO, securityId: "52175", symbol: "NIFTY", transactionType: "SELL", quantity: new Money("75"), paper: false, sendDeadlineMs: Date.now() + 60_000, ...change,
 });
 
 describe("DhanRouter against a local server speaking Dhan v2", () => {
