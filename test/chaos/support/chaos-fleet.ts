@@ -124,7 +124,7 @@ export class ChaosFleet {
       "--reconciler-grace-ms", String(s.reconcilerGraceMs),
       "--reconciler-interval-ms", String(s.reconcilerIntervalMs),
       // The default 50 ms LTP hop budget misses under this much load; a miss is not what these scenarios test.
-      "--ltp-hop-timeout-ms", "2000",
+      "--ltp-redis-hop-timeout-ms", "2000",
       "--log-level", "info",
       ...(s.args ?? []),
       ...own,
