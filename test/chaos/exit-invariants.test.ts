@@ -44,7 +44,7 @@ function kinds(final: Tracker, snapshot: BookSnapshot, calls: CallRecord[] = [],
 describe("the chaos invariant checker", () => {
   it("finds nothing wrong with a tracker EXITED at its one order's fill, told EXITED once", () => {
     const final = tracker(TrackerStatus.EXITED, { exitPrice: "104.35" });
-    expect(kinds(final, book([order(1, "TRADED", "75")]), [answer("EXITED", { correlationId: "x1-1", exitPrice: "104.35" }), answer("ALREADY_EXITED")])).toEqual([]);
+    expect(kinds(final, book([order(1, "TRADED", "75")]), [answer("EXITED", { correlationId: "x1-1", exitPrice: "104.35", priceSource: "FILL" }), answer("ALREADY_EXITED")])).toEqual([]);
   });
 
   it("finds nothing wrong with an ACTIVE tracker whose orders were all rejected", () => {
@@ -68,7 +68,7 @@ describe("the chaos invariant checker", () => {
   });
 
   it("reports an EXITED tracker whose order has not filled", () => {
-    expect(kinds(tracker(TrackerStatus.EXITED, { exitPrice: "104.35" }), book([order(1, "PENDING", "0")]))).toEqual(["exited-without-fill"]);
+    expect(kinds(tracker(TrackerStatus.EXITED, { exitPrice: "104.35" }), book([order(1, "CANCELLED", "0")]))).toEqual(["exited-without-fill"]);
   });
 
   it("reports an EXITED tracker whose price is not its fills' average", () => {
@@ -81,6 +81,21 @@ describe("the chaos invariant checker", () => {
 
   it("reports an acknowledged EXITED that did not last as lost", () => {
     expect(kinds(tracker(TrackerStatus.ACTIVE), book([]), [answer("EXITED", { correlationId: "x1-1" })])).toEqual(["lost"]);
+  });
+
+  it("reports an EXITED answer priced from the LTP instead of a fill", () => {
+    const final = tracker(TrackerStatus.EXITED, { exitPrice: "104.35" });
+    expect(kinds(final, book([order(1, "TRADED", "75")]), [answer("EXITED", { correlationId: "x1-1", exitPrice: "104.35", priceSource: "MEMORY" })])).toEqual(["inconsistent-answer"]);
+  });
+
+  it("reports a settled tracker with an order still live at the broker", () => {
+    const final = tracker(TrackerStatus.EXITED, { exitPrice: "104.35", exitCorrelationId: "x1-2" });
+    expect(kinds(final, book([order(1, "PENDING", "0"), order(2, "TRADED", "75")]))).toEqual(["live-order"]);
+  });
+
+  it("reports a duplicate the tracker itself records as over-exited", () => {
+    const final = tracker(TrackerStatus.EXITED, { exitPrice: "104.35", overExitedQuantity: "75" });
+    expect(kinds(final, book([order(1, "TRADED", "75")]))).toEqual(["duplicate"]);
   });
 
   it("reports a tracker left EXITING as stuck", () => {

@@ -1,7 +1,9 @@
 /**
- * The chaos scenarios. `CI_SCENARIOS` run in the normal test suite; the
- * long profile (`npm run chaos`) runs `LONG_SCENARIOS`, which adds the ones
- * too slow or not yet passing for CI (see the README's "Chaos suite").
+ * The chaos scenarios. `CI_SCENARIOS` run in the normal test suite, once
+ * with the CI profile; the long profile (`npm run chaos`) runs
+ * `LONG_SCENARIOS` with more trackers, clients and seeds. A scenario that
+ * fails on the current code belongs in the long list only, with a note in
+ * the README's "Chaos suite".
  */
 import type { ScenarioDefinition } from "../support/run-scenario.js";
 import { killAfterAcceptance } from "./kill-after-acceptance.js";
@@ -11,6 +13,6 @@ import { racingClients } from "./racing-clients.js";
 import { routerFaults } from "./router-faults.js";
 import { storeRedisKilled } from "./store-redis-killed.js";
 
-export const CI_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, killAfterAcceptance, pausedPastLockTtl, lockNodesLost, storeRedisKilled, routerFaults];
+export const CI_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, killAfterAcceptance, pausedPastLockTtl, pausedPastUnknownGrace, lockNodesLost, storeRedisKilled, routerFaults];
 
 export const LONG_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, killAfterAcceptance, pausedPastLockTtl, pausedPastUnknownGrace, lockNodesLost, storeRedisKilled, routerFaults];

@@ -19,6 +19,8 @@ export interface FleetSettings {
   readonly unknownOrderGraceMs: number;
   readonly reconcilerGraceMs: number;
   readonly reconcilerIntervalMs: number;
+  /** The scenario's seed: each server's paper router draws its faults from a seed derived from it and the server's index. */
+  readonly seed: number;
   /** Flags every server gets after the common ones. */
   readonly args?: readonly string[];
   /** Flags only server `index` gets (after `args`), at its first start. */
@@ -28,6 +30,11 @@ export interface FleetSettings {
 export const CHAOS_KEY_PREFIX = "chaos:";
 /** The one instrument every chaos tracker is on, and the price its ticks carry. */
 export const CHAOS_INSTRUMENT = { segment: Segment.NSE_FNO, securityId: "52175" } as const;
+
+/** Server `index`'s paper router seed: the same for the same scenario seed, different per server. */
+export function paperSeed(seed: number, index: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, index + 1) >>> 0) % 4_294_967_295;
+}
 
 export class ChaosFleet {
   private readonly slots: Array<TradingCoreProcess | undefined> = [];
@@ -126,6 +133,7 @@ export class ChaosFleet {
       // The default 50 ms LTP hop budget misses under this much load; a miss is not what these scenarios test.
       "--ltp-redis-hop-timeout-ms", "2000",
       "--log-level", "info",
+      "--paper-seed", String(paperSeed(s.seed, index)),
       ...(s.args ?? []),
       ...own,
     ];

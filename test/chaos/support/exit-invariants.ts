@@ -11,7 +11,9 @@
  *    and its exit price is their average price;
  * 3. nothing lost: every EXITED or ALREADY_EXITED a client was told is still
  *    EXITED;
- * 4. nothing stuck: no tracker is left EXITING once the reconcilers ran;
+ * 4. nothing stuck: no tracker is left EXITING once the reconcilers ran, and
+ *    no order of a settled tracker is still live at the broker (it could
+ *    still fill: a duplicate in the making);
  * 5. every answer agrees with the final state (the attempt it names, its
  *    price, a refusal that did not fill).
  */
@@ -20,7 +22,7 @@ import { Money, ZERO } from "../../../src/domain/money.js";
 import { SETTLED_EXIT_STATUSES, type CallRecord } from "./client-plan.js";
 import type { BookOrder, BookSnapshot } from "./paper-book-view.js";
 
-export type ViolationKind = "duplicate" | "exited-without-fill" | "active-with-fill" | "lost" | "stuck" | "inconsistent-answer" | "missing";
+export type ViolationKind = "duplicate" | "exited-without-fill" | "active-with-fill" | "live-order" | "lost" | "stuck" | "inconsistent-answer" | "missing";
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -58,6 +60,7 @@ export interface InvariantReport {
   readonly figures: InvariantFigures;
 }
 
+const LIVE_STATUSES = new Set(["TRANSIT", "PENDING", "PART_TRADED"]);
 const ANSWERS_THAT_NEVER_HAPPEN = new Set(["NOT_ACTIVE", "TRACKER_NOT_FOUND", "INVALID_REQUEST", "UNSPECIFIED"]);
 
 export function checkExitInvariants(input: InvariantInput, options: InvariantOptions = {}): InvariantReport {
@@ -111,6 +114,12 @@ function checkOrders(tracker: Tracker, orders: readonly BookOrder[], acceptedCou
   if (acceptedCount > orders.length && acceptedCount > notRejected) {
     add("duplicate", orderNo, `the book accepted ${acceptedCount} orders but holds ${orders.length} (one correlation id sent twice?)`);
   }
+  const overExited = new Money(tracker.overExitedQuantity || "0");
+  if (overExited.gt(ZERO)) add("duplicate", orderNo, `the tracker itself records ${overExited.toFixed()} over-exited (${describe()})`);
+  const live = orders.filter((order) => LIVE_STATUSES.has(order.status));
+  if (tracker.status !== TrackerStatus.EXITING && live.length > 0) {
+    add("live-order", orderNo, `${TrackerStatus[tracker.status]} with orders still live at the broker (${describe()})`);
+  }
   switch (tracker.status) {
     case TrackerStatus.EXITED:
       if (!traded.eq(quantity)) add("exited-without-fill", orderNo, `EXITED with fills of ${traded.toFixed()} of ${quantity.toFixed()} (${describe()})`);
@@ -151,6 +160,8 @@ function checkAnswers(input: InvariantInput, add: Add): void {
         add("inconsistent-answer", call.orderNo, `${said} for ${call.correlationId}, but the tracker exited by ${tracker.exitCorrelationId}`);
       } else if (call.status === "EXITED" && call.exitPrice && tracker.exitPrice && !new Money(call.exitPrice).eq(new Money(tracker.exitPrice))) {
         add("inconsistent-answer", call.orderNo, `${said} at ${call.exitPrice}, but the tracker exited at ${tracker.exitPrice}`);
+      } else if (call.status === "EXITED" && (call.priceSource !== "FILL" || !call.exitPrice)) {
+        add("inconsistent-answer", call.orderNo, `${said} with price ${call.exitPrice || "(none)"} from ${call.priceSource}, not a fill`);
       }
     }
     if (call.status === "ROUTER_REJECTED" && call.correlationId) {

@@ -15,6 +15,7 @@ export interface BookOrder {
   readonly quantity: Money;
   readonly tradedQuantity: Money;
   readonly averagePrice?: Money;
+  readonly message?: string;
 }
 
 export interface BookSnapshot {
@@ -45,6 +46,7 @@ export async function readPaperBook(url: string, prefix: string): Promise<BookSn
           quantity: new Money(hash.quantity ?? "0"),
           tradedQuantity: new Money(hash.tradedQuantity ?? "0"),
           ...(hash.averagePrice ? { averagePrice: new Money(hash.averagePrice) } : {}),
+          ...(hash.message ? { message: hash.message } : {}),
         };
         const list = ordersByTracker.get(order.orderNo) ?? [];
         list.push(order);

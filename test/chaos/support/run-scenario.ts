@@ -41,7 +41,7 @@ export interface ScenarioContext {
 
 export interface ScenarioDefinition {
   readonly name: string;
-  readonly fleet: (profile: ChaosProfile) => Omit<FleetSettings, "build" | "servers">;
+  readonly fleet: (profile: ChaosProfile) => Omit<FleetSettings, "build" | "servers" | "seed">;
   /** Trackers this scenario exits; the profile's count when absent. */
   readonly trackers?: (profile: ChaosProfile) => number;
   readonly invariants?: InvariantOptions;
@@ -62,7 +62,7 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
   let clients: ChaosClients | undefined;
   try {
     const [startedFleet, startedClients] = await Promise.allSettled([
-      ChaosFleet.start({ ...definition.fleet(profile), build: profile.build, servers: profile.servers }),
+      ChaosFleet.start({ ...definition.fleet(profile), build: profile.build, servers: profile.servers, seed }),
       sharedClients ?? ChaosClients.start(profile.clients),
     ]);
     // Keep whichever started, so `finally` stops it even when the other failed.
