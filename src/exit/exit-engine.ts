@@ -17,7 +17,6 @@
  *   a store outage before the intent throws (nothing was sent then).
  * - The lock is released on every path, by its owner only.
  */
-import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ExitReasonCode, ExitStatus, PriceSource, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { openQuantity, type TrackerRecord } from "../domain/tracker.js";
 import { type ExitCommand, exitCommandProblem } from "./exit-command.js";

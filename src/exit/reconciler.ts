@@ -8,8 +8,10 @@
  *    `engine.resolveIntent` (the exit lock, then the broker's order by
  *    correlation id): traded → EXITED with the fill price; refused (rejected,
  *    cancelled, expired), maybe after a partial fill → ACTIVE with the traded
- *    part recorded; unknown to the broker past the engine's deadline → never
- *    placed, so the engine places the next attempt;
+ *    part recorded; unknown to the broker once the intent's send deadline
+ *    plus the drift margin (and the unknown-order grace) have passed → never
+ *    placed, so the engine places the next attempt and the superseded one is
+ *    watched for duplicates (step 4).
  *    An order still live (AWAITING_FILL) stays EXITING and is looked up
  *    again every pass until it ends: TRADED → EXITED at the fill; REJECTED,
  *    CANCELLED, EXPIRED (also after a partial fill) → ACTIVE with the
@@ -28,17 +30,21 @@
  *   step goes through the engine under the tracker's exit lock.
  * - EXITED only at a broker-reported fill of the whole quantity; nothing it
  *   does leaves a tracker EXITING for good: every live order is followed.
+ * - "Never placed" is never concluded while some process may still write
+ *   the order: only after the send deadline stored on the intent plus the
+ *   margin, on this process's clock, with the broker still not knowing it.
+ * - A duplicate (an order found for a superseded attempt) is reported and
+ *   recorded, never compensated: an operator decides.
  * - A refused exit goes back to ACTIVE, never CANCELLED: the open position
  *   stays visible. After `retryBudget` retries it is reported (an error log
  *   and a RECONCILED event with ROUTER_REJECTED) and left ACTIVE.
  * - Idempotent: a pass over intents whose broker orders did not change
  *   changes nothing. Passes never overlap; `stop` waits for the running one.
- * - Owed retries survive a restart when `owedExits` is durable (Redis): the
- *   first pass of a new process picks them up with the retries already used.
- *   A failed write there is logged; this process still retries from memory.
+ * - Owed retries (owed-exit-retries.ts) and watched superseded attempts
+ *   survive a restart when their stores are durable (Redis).
  */
 import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
-import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
@@ -46,6 +52,7 @@ import { BATCH_SPANS, type TraceParent, NO_TRACE_PARENT, inParentSpan } from "./
 import { type ReconcilerCounters, addInto, classifyResolution, countResolution, emptyCounters, hasWork } from "./reconciler-counters.js";
 import type { Clock, ExitEventSink, ExitLog, OrderRouter, OwedExits, SupersededAttempts, TrackerStore } from "./ports.js";
 import { DuplicateWatch } from "./duplicate-watch.js";
+import { OwedExitRetries } from "./owed-exit-retries.js";
 
 export interface ReconcilerSettings {
   /** An EXITING intent younger than this is left to the exit that made it, ms. */
@@ -97,9 +104,7 @@ export interface PassOptions {
 export class Reconciler {
   readonly settings: ReconcilerSettings;
   private readonly totals = emptyCounters();
-  private readonly owed = new Map<string, { retries: number }>();
-  /** Whether the owed exits recorded by earlier processes have been read. */
-  private owedLoaded = false;
+  private readonly owed: OwedExitRetries;
   private running: Promise<ReconcilerCounters> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -109,6 +114,7 @@ export class Reconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.settings = { ...DEFAULT_RECONCILER_SETTINGS, ...deps.settings };
+    this.owed = new OwedExitRetries({ ...deps, retryBudget: this.settings.retryBudget, report: (tracker, status, message) => this.report(tracker, status, message) });
     this.duplicates =
       deps.router && deps.superseded
         ? new DuplicateWatch({ router: deps.router, superseded: deps.superseded, store: deps.store, clock: deps.clock, events: deps.events, log: deps.log })
@@ -156,9 +162,7 @@ export class Reconciler {
 
   /** Records that the exit of `orderNo` was refused after the system answered for it: retry it within the budget. */
   owe(orderNo: string): void {
-    if (this.owed.has(orderNo)) return;
-    this.owed.set(orderNo, { retries: 0 });
-    this.persist(orderNo, "record an owed retry", (owed) => owed.owe(orderNo));
+    this.owed.owe(orderNo);
   }
 
   private pass(options: PassOptions): Promise<ReconcilerCounters> {
@@ -172,26 +176,14 @@ export class Reconciler {
   private async passSteps(options: PassOptions, pass: TraceParent): Promise<ReconcilerCounters> {
     const tally = emptyCounters();
     tally.passes = 1;
-    await this.loadOwed(tally);
+    await this.owed.load(tally);
     await this.applyParked(tally);
     await this.resolveIntents(tally, options.ignoreGrace ? Infinity : this.deps.clock.now() - this.settings.graceMs, pass);
-    await this.retryOwed(tally, pass);
+    await this.owed.retryAll(tally, pass, () => this.stopping);
     await this.checkDuplicates(tally);
     addInto(this.totals, tally);
     if (hasWork(tally)) this.deps.log.info({ reconciler: { ...tally }, owedRetries: this.owed.size }, "reconciler pass");
     return tally;
-  }
-
-  /** Once per process: the exits earlier processes were owed, with the retries they used. */
-  private async loadOwed(tally: ReconcilerCounters): Promise<void> {
-    if (this.owedLoaded || !this.deps.owedExits) return;
-    try {
-      for (const [orderNo, retries] of await this.deps.owedExits.all()) if (!this.owed.has(orderNo)) this.owed.set(orderNo, { retries });
-      this.owedLoaded = true;
-    } catch (error) {
-      tally.failures++;
-      this.deps.log.error({ err: error }, "reconciler could not read the owed retries; the next pass tries again");
-    }
   }
 
   private async applyParked(tally: ReconcilerCounters): Promise<void> {
@@ -247,7 +239,7 @@ export class Reconciler {
     if (action === "awaiting-fill") return this.checkOverdue(outcome.tracker ?? listed, tally);
     this.reportedOverdue.delete(listed.exitCorrelationId);
     if (outcome.tracker?.status === TrackerStatus.ACTIVE && action !== "settled-elsewhere") this.owe(listed.orderNo);
-    if (action === "exited") this.settle(listed.orderNo);
+    if (action === "exited") this.owed.settle(listed.orderNo);
     if (action !== "unresolved" && action !== "settled-elsewhere") {
       this.report(outcome.tracker ?? listed, outcome.status, `reconciled (${action}): ${outcome.message}`);
     }
@@ -273,82 +265,6 @@ export class Reconciler {
       tally.failures++;
       this.deps.log.error({ err: error }, "reconciler could not read the superseded exit attempts; the next pass tries again");
     }
-  }
-
-  /** Step 3: one retry per owed exit whose tracker is ACTIVE again. */
-  private async retryOwed(tally: ReconcilerCounters, pass: TraceParent): Promise<void> {
-    for (const [orderNo, debt] of this.owed) {
-      if (this.stopping) return;
-      const tracker = await this.deps.store.get(orderNo).catch(() => undefined);
-      if (tracker?.status === TrackerStatus.EXITING) continue;
-      if (tracker?.status !== TrackerStatus.ACTIVE) {
-        this.settle(orderNo);
-        continue;
-      }
-      if (debt.retries >= this.settings.retryBudget) {
-        this.giveUp(tracker, tally);
-        continue;
-      }
-      debt.retries++;
-      tally.retried++;
-      await this.retryOne(tracker, debt, tally, pass);
-    }
-  }
-
-  private async retryOne(tracker: TrackerRecord, debt: { retries: number }, tally: ReconcilerCounters, pass: TraceParent): Promise<void> {
-    const reasonCode = tracker.exitReasonCode === ExitReasonCode.UNSPECIFIED ? ExitReasonCode.RECONCILED : tracker.exitReasonCode;
-    let outcome: ExitOutcome;
-    try {
-      const command = { orderNo: tracker.orderNo, reason: tracker.exitReason.trim() || "reconciler retry", reasonCode };
-      outcome = await inParentSpan(pass, BATCH_SPANS.reconcilerRetry, (_span, retry) => this.deps.engine.execute(command, retry), { order_no: tracker.orderNo });
-    } catch (error) {
-      tally.failures++;
-      debt.retries--;
-      this.deps.log.error({ orderNo: tracker.orderNo, err: error }, "reconciler retry failed before any order; tried again next pass");
-      return;
-    }
-    switch (outcome.status) {
-      case ExitStatus.EXITED:
-      case ExitStatus.ALREADY_EXITED:
-        tally.exited++;
-        this.settle(tracker.orderNo);
-        break;
-      case ExitStatus.EXIT_IN_PROGRESS:
-      case ExitStatus.LOCK_UNAVAILABLE:
-      case ExitStatus.ROUTER_UNAVAILABLE:
-        debt.retries--; // nothing reached the broker: not a used retry
-        break;
-      case ExitStatus.NOT_ACTIVE:
-      case ExitStatus.TRACKER_NOT_FOUND:
-      case ExitStatus.INVALID_REQUEST:
-        this.settle(tracker.orderNo);
-        break;
-      default: // refused again, or unknown (EXITING: a later pass resolves it)
-        this.persist(tracker.orderNo, "record a retry", (owed) => owed.retried(tracker.orderNo, debt.retries));
-        break;
-    }
-    this.report(outcome.tracker ?? tracker, outcome.status, `reconciler retry ${debt.retries} of ${this.settings.retryBudget}: ${outcome.message}`);
-  }
-
-  private giveUp(tracker: TrackerRecord, tally: ReconcilerCounters): void {
-    tally.retriesExhausted++;
-    this.settle(tracker.orderNo);
-    const open = tracker.quantity.minus(tracker.exitedQuantity).toFixed();
-    const message = `exit refused ${this.settings.retryBudget + 1} times; retry budget exhausted, position stays ACTIVE with ${open} open`;
-    this.deps.log.error({ orderNo: tracker.orderNo, correlationId: tracker.exitCorrelationId, open }, message);
-    this.report(tracker, ExitStatus.ROUTER_REJECTED, message);
-  }
-
-  private settle(orderNo: string): void {
-    if (!this.owed.delete(orderNo)) return;
-    this.persist(orderNo, "settle an owed retry", (owed) => owed.settle(orderNo));
-  }
-
-  /** Writes through to the durable record without holding up the pass; a failure is logged, memory stays right. */
-  private persist(orderNo: string, what: string, write: (owed: OwedExits) => Promise<void>): void {
-    const owedExits = this.deps.owedExits;
-    if (!owedExits) return;
-    write(owedExits).catch((error: unknown) => this.deps.log.error({ orderNo, err: error }, `reconciler could not ${what}`));
   }
 
   private report(tracker: TrackerRecord, status: ExitStatus, message: string): void {

@@ -25,6 +25,27 @@ describe("loadConfig", () => {
   });
 });
 
+describe("loadConfig for fills, send deadlines and the paper market", () => {
+  it("reads the fill wait, the send deadline margin, the duplicate window, the paper faults and seed, and the LTP hop budgets", () => {
+    const config = loadConfig(
+      ["--fill-wait-ms", "1500", "--send-deadline-margin-ms", "3000", "--duplicate-watch-ms", "60000", "--overdue-order-after-ms", "90000", "--paper-seed", "7"],
+      { TRADINGCORE_PAPER_PARTIAL_FILL_RATE: "0.25", TRADINGCORE_PAPER_LATE_MS: "500", TRADINGCORE_LTP_REDIS_HOP_TIMEOUT_MS: "400" },
+    );
+    expect(config).toMatchObject({
+      fillWaitMs: 1500, sendDeadlineMarginMs: 3000, duplicateWatchMs: 60000, overdueOrderAfterMs: 90000, paperSeed: 7, paperPartialFillRate: 0.25, paperLateMs: 500, ltpRedisHopTimeoutMs: 400,
+    });
+    expect(defaultConfig()).toMatchObject({ fillWaitMs: 3000, fillPollIntervalMs: 250, ltpRedisHopTimeoutMs: 250, ltpMemoryHopTimeoutMs: 50 });
+  });
+
+  it.each([
+    [["--fill-wait-ms", "-1"], /--fill-wait-ms/],
+    [["--paper-late-fill-rate", "2"], /--paper-late-fill-rate: "2" is not a rate/],
+    [["--ltp-redis-hop-timeout-ms", "0"], /--ltp-redis-hop-timeout-ms/],
+  ])("refuses %j naming the setting", (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+});
+
 describe("loadConfig for the Dhan router", () => {
   it("needs a client id and an access token", () => {
     expect(() => loadConfig(["--router", "dhan"], {})).toThrow(/TRADINGCORE_DHAN_CLIENT_ID and TRADINGCORE_DHAN_ACCESS_TOKEN/);

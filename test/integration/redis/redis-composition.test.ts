@@ -10,6 +10,7 @@ import { BrokerOrderStatus } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { defaultConfig, type Config } from "../../../src/config.js";
 import { Money } from "../../../src/domain/money.js";
 import { startTradingCore } from "../../../src/main.js";
+import { PaperRouter } from "../../../src/router/paper-router.js";
 import { MemoryTrackerStore } from "../../../src/store/memory-tracker-store.js";
 import { RedisTrackerStore } from "../../../src/store/redis-tracker-store.js";
 import { exitCommand, trackerSpec } from "../../support/exit-fixtures.js";
@@ -73,18 +74,19 @@ describe("startTradingCore with REDIS_URL and REDIS_LOCK_URLS", () => {
       await reopened.stop();
     }
   }, SLOW);
-  it("keeps the exits the reconciler owes in Redis: a refusal after EXITED is retried by the next process", async () => {
-    const config = configWith({ redisUrl: redis.url, redisKeyPrefix: "owed:", redisConnectTimeoutMs: 2_000, reconcilerIntervalMs: 600_000 });
-    const core = await startTradingCore(config, { log: silent });
+  it("keeps the exits the reconciler owes in Redis: an order left AWAITING_FILL and then cancelled is retried by the next process", async () => {
+    const config = configWith({ redisUrl: redis.url, redisKeyPrefix: "owed:", redisConnectTimeoutMs: 2_000, reconcilerIntervalMs: 600_000, fillWaitMs: 100 });
+    // The first process's market accepts the order and fills it only an hour later.
+    const core = await startTradingCore(config, { log: silent, router: new PaperRouter({ faults: { lateFillRate: 1, lateMs: 3_600_000 } }) });
     let correlationId: string;
     try {
       await core.services.store.register(trackerSpec("OWED-1"), Date.now());
       core.services.ticks.sink.write([{ segment: Segment.NSE_EQ, securityId: "1333", ltp: new Money("1501.5"), timeMs: Date.now() }]);
-      const exited = await core.services.engine.execute(exitCommand("OWED-1"));
-      expect(exited.status).toBe(ExitStatus.EXITED);
-      correlationId = exited.correlationId!;
-      // The broker cancels the order after all: the tracker goes back to ACTIVE and the reconciler owes its exit.
-      const refused = await core.services.orderUpdates.apply({ correlationId, orderId: exited.exitOrderId ?? "", status: BrokerOrderStatus.CANCELLED, updateTimeMs: Date.now() });
+      const accepted = await core.services.engine.execute(exitCommand("OWED-1"));
+      expect(accepted.status).toBe(ExitStatus.AWAITING_FILL);
+      correlationId = accepted.correlationId!;
+      // The broker cancels the order: the tracker goes back to ACTIVE and the reconciler owes its exit.
+      const refused = await core.services.orderUpdates.apply({ correlationId, orderId: accepted.tracker?.exitOrderId ?? "", status: BrokerOrderStatus.CANCELLED, updateTimeMs: Date.now() });
       expect(refused.tracker?.status).toBe(TrackerStatus.ACTIVE);
     } finally {
       await core.stop();

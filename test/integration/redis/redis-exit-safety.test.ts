@@ -7,7 +7,8 @@ import { ExitStatus, Segment, TrackerStatus } from "../../../gen/tradingcore/v1/
 import { Money } from "../../../src/domain/money.js";
 import { PaperRouter } from "../../../src/router/paper-router.js";
 import { MemoryTickCache } from "../../../src/ticks/memory-tick-cache.js";
-import { engineOn, exitCommand, ltpResolverWith, stallEventLoop, trackerSpec } from "../../support/exit-fixtures.js";
+import { PausedReplyRouter } from "../../../src/router/paused-reply-router.js";
+import { engineOn, exitCommand, ltpResolverWith, quietLog, stallEventLoop, trackerSpec } from "../../support/exit-fixtures.js";
 import { LockCluster } from "../../support/redis-lock-nodes.js";
 import { RedisStoreHarness } from "../../support/redis-store.js";
 
@@ -53,7 +54,9 @@ describe("ExitEngine on Redlock and the Redis tracker store", () => {
       const prefix = "slow-exit:";
       const store = await redis.store(prefix);
       await store.register(trackerSpec("SLOW-1"), Date.now());
-      const router = new PaperRouter({ faults: { latencyMs: 6_000 } });
+      // The order is written at once (within its send deadline, the lease's first validity); its reply takes 6 s.
+      const paper = new PaperRouter();
+      const router = new PausedReplyRouter(paper, 6_000, quietLog);
       const settings = { lockTtlMs: 2_000, routerTimeoutMs: 30_000 };
       const slow = engineOn({ store, lock: await locks.redlock(), router, ltp: pricedAt("1500.05"), settings });
       const other = engineOn({ store: await redis.store(prefix), lock: await locks.redlock(), router, ltp: pricedAt("1500.05"), settings });
@@ -65,7 +68,7 @@ describe("ExitEngine on Redlock and the Redis tracker store", () => {
       expect((await other.execute(exitCommand("SLOW-1"))).status).toBe(ExitStatus.EXIT_IN_PROGRESS);
 
       expect((await slowExit).status).toBe(ExitStatus.EXITED);
-      expect(router.ordersFor("SLOW-1")).toBe(1);
+      expect(paper.ordersFor("SLOW-1")).toBe(1);
     }, SLOW);
   });
 

@@ -87,7 +87,7 @@ export function exitWorld(options: ExitWorldOptions = {}) {
 
   async function register(
     orderNo: string,
-    spec: { quantity?: string; securityId?: string; segment?: Segment; paper?: boolean; ltp?: string } = {},
+    spec: { quantity?: string; securityId?: string; segment?: Segment; paper?: boolean; ltp?: string | null } = {},
   ): Promise<TrackerRecord> {
     const securityId = spec.securityId ?? "1333";
     const segment = spec.segment ?? Segment.NSE_EQ;

@@ -27,3 +27,14 @@ describe("InProcessLock when a lease outlives its TTL unextended (a stalled even
     expect(acquired.lease.lost).toBe(false);
   });
 });
+
+describe("InProcessLock's lease validity", () => {
+  it("ends a TTL after the acquisition, on the lock's clock: the latest moment an order may be sent under it", async () => {
+    const now = 1_000_000;
+    const lock = new InProcessLock(() => now);
+    const acquired = await lock.acquire("lock:exit:ORD-3", 1_500);
+    if (acquired.kind !== "acquired") throw new Error("test setup: lock not acquired");
+    expect(acquired.lease.validUntilMs).toBe(1_001_500);
+    await lock.release(acquired.lease);
+  });
+});

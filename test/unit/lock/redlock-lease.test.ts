@@ -8,6 +8,18 @@ function leaseWith(renew: LeaseRenewal, validForMs: number, extendEveryMs: numbe
   return new RedlockLease("lock:exit:unit", "value", 7, 1, now() + validForMs, extendEveryMs, renew, now);
 }
 
+describe("RedlockLease's validity end", () => {
+  it("reads as whole epoch ms on the wall clock, no later than its monotonic validity", () => {
+    const lease = leaseWith(async () => undefined, 2_000, 10_000);
+    const before = Date.now();
+    const validUntilMs = lease.validUntilMs;
+    expect(Number.isInteger(validUntilMs)).toBe(true);
+    expect(validUntilMs).toBeGreaterThanOrEqual(before + 1_900);
+    expect(validUntilMs).toBeLessThanOrEqual(Date.now() + 2_000);
+    lease.end();
+  });
+});
+
 describe("RedlockLease when no quorum extends it", () => {
   it("aborts its signal with a TradingCoreError once its validity ends", async () => {
     const lease = leaseWith(async () => undefined, 200, 50);

@@ -46,6 +46,13 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
     dhan.fillPrice = "101.05";
   });
 
+  it("sends nothing once the order's send deadline has passed: deadline-passed, definitely not placed", async () => {
+    const before = dhan.requests.length;
+    await expect(router.placeExitOrder(order("c-late", { sendDeadlineMs: Date.now() - 1 }), signal())).rejects.toMatchObject({ code: "deadline-passed" });
+    expect(dhan.requests.length).toBe(before);
+    expect(dhan.orders.has("c-late")).toBe(false);
+  });
+
   it("answers undefined for a correlation id the broker does not know", async () => {
     expect(await router.findOrder("never-sent", signal())).toBeUndefined();
   });
