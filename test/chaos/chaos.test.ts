@@ -7,7 +7,7 @@
  * `npm run chaos` runs the long profile.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChaosClients } from "./support/chaos-clients.js";
+import { ChaosResources } from "./support/chaos-resources.js";
 import { CI_PROFILE, withSeedsFromEnv } from "./support/chaos-profile.js";
 import { runScenario } from "./support/run-scenario.js";
 import { formatReport } from "./support/scenario-report.js";
@@ -17,18 +17,18 @@ const PROFILE = withSeedsFromEnv(CI_PROFILE);
 const SCENARIO_TIMEOUT_MS = 240_000;
 
 describe("the chaos suite (CI profile) against three servers, three lock nodes and an AOF store", () => {
-  let clients: ChaosClients | undefined;
+  let resources: ChaosResources | undefined;
   beforeAll(async () => {
-    clients = await ChaosClients.start(PROFILE.clients);
+    resources = await ChaosResources.start(PROFILE);
   }, 120_000);
   afterAll(async () => {
-    await clients?.stop();
+    await resources?.dispose();
   }, 60_000);
 
   for (const scenario of CI_SCENARIOS) {
     for (const seed of PROFILE.seeds) {
       it(`${scenario.name} (seed ${seed}) keeps one order per exit, EXITED filled, nothing lost or stuck`, { timeout: SCENARIO_TIMEOUT_MS }, async () => {
-        const report = await runScenario(scenario, PROFILE, seed, clients);
+        const report = await runScenario(scenario, PROFILE, seed, resources!);
         console.log(formatReport(report));
         expect(report.violations).toEqual([]);
         expect(report.failures).toEqual([]);

@@ -10,7 +10,7 @@
  *   CHAOS_PROFILE=ci npm run chaos                  # the CI profile (from source)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { ChaosClients } from "./support/chaos-clients.js";
+import { ChaosResources } from "./support/chaos-resources.js";
 import { CI_PROFILE, LONG_PROFILE, withSeedsFromEnv } from "./support/chaos-profile.js";
 import { runScenario } from "./support/run-scenario.js";
 import { formatReport, type ScenarioReport } from "./support/scenario-report.js";
@@ -24,17 +24,18 @@ async function main(): Promise<void> {
   const scenarios = wanted.length > 0 ? LONG_SCENARIOS.filter((scenario) => wanted.includes(scenario.name)) : LONG_SCENARIOS;
   console.log(`chaos profile ${profile.name}: ${profile.servers} servers (${profile.build}), ${profile.clients} client processes, seeds ${profile.seeds.join(",")}`);
   const reports: ScenarioReport[] = [];
-  const clients = await ChaosClients.start(profile.clients);
+  const resources = await ChaosResources.start(profile);
   try {
-    for (const scenario of scenarios) {
-      for (const seed of profile.seeds) {
-        const report = await runScenario(scenario, profile, seed, clients);
+    // Seed by seed, so the scenarios on one fleet's settings share it.
+    for (const seed of profile.seeds) {
+      for (const scenario of scenarios) {
+        const report = await runScenario(scenario, profile, seed, resources);
         reports.push(report);
         console.log(formatReport(report));
       }
     }
   } finally {
-    await clients.stop();
+    await resources.dispose();
   }
   console.log(summary(reports));
   mkdirSync(".tmp", { recursive: true });

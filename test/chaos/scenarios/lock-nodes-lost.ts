@@ -6,7 +6,7 @@
  * trackers left are exited. The trackers are split in three sets, one per
  * phase, so each phase's outcome can be read off on its own.
  */
-import type { ScenarioDefinition } from "../support/run-scenario.js";
+import { PLAIN_FLEET, type ScenarioDefinition } from "../support/run-scenario.js";
 import { readTrackers } from "../support/chaos-trackers.js";
 import { waitFor } from "../support/server-log.js";
 import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
@@ -16,7 +16,7 @@ const RECOVERY_DRIVES = 10;
 
 export const lockNodesLost: ScenarioDefinition = {
   name: "lock-nodes",
-  fleet: () => ({ lockTtlMs: 3_000, routerTimeoutMs: 2_000, unknownOrderGraceMs: 10_000, reconcilerGraceMs: 2_000, reconcilerIntervalMs: 250 }),
+  fleet: () => PLAIN_FLEET,
   trackers: (profile) => Math.round(profile.trackers / 2),
   async run(context) {
     const { fleet } = context;

@@ -5,11 +5,11 @@
  * and no tracker is answered EXITED twice (every other call sees the lock
  * held or the exit done).
  */
-import type { ScenarioDefinition } from "../support/run-scenario.js";
+import { PLAIN_FLEET, type ScenarioDefinition } from "../support/run-scenario.js";
 
 export const racingClients: ScenarioDefinition = {
   name: "racing-clients",
-  fleet: () => ({ lockTtlMs: 3_000, routerTimeoutMs: 2_000, unknownOrderGraceMs: 10_000, reconcilerGraceMs: 2_000, reconcilerIntervalMs: 250 }),
+  fleet: () => PLAIN_FLEET,
   async run(context) {
     const calls = await context.drive();
     const exitedAnswers = new Map<string, number>();

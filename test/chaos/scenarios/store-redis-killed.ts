@@ -9,14 +9,14 @@
  */
 import { ExitService } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { createGrpcJsClient } from "../../../src/client/grpc-js-client.js";
-import type { ScenarioDefinition } from "../support/run-scenario.js";
+import { PLAIN_FLEET, type ScenarioDefinition } from "../support/run-scenario.js";
 import { waitFor } from "../support/server-log.js";
 
 const RECOVERY_DRIVES = 10;
 
 export const storeRedisKilled: ScenarioDefinition = {
   name: "store-redis",
-  fleet: () => ({ lockTtlMs: 3_000, routerTimeoutMs: 1_000, unknownOrderGraceMs: 5_000, reconcilerGraceMs: 1_000, reconcilerIntervalMs: 250 }),
+  fleet: () => PLAIN_FLEET,
   trackers: (profile) => Math.round(profile.trackers / 2),
   async run(context) {
     const { fleet } = context;

@@ -73,6 +73,16 @@ export class ChaosFleet {
     return server;
   }
 
+  /** Every server running and not paused, every Redis up: fit for another run. */
+  get whole(): boolean {
+    return this.slots.length === this.settings.servers && this.slots.every(Boolean) && this.paused.size === 0 && this.store.isRunning && this.lockNodes.every((node) => node.isRunning);
+  }
+
+  /** How many log lines each server has written so far; `errorMessages` counts from such a mark. */
+  logMark(): Map<TradingCoreProcess, number> {
+    return new Map(this.history.map((server) => [server, server.lines.length]));
+  }
+
   /** Every pid the fleet controls right now (servers and Redis). */
   get pids(): number[] {
     return [...this.slots.flatMap((server) => (server ? [server.pid] : [])), ...[this.store, ...this.lockNodes].flatMap((redis) => (redis.pid ? [redis.pid] : []))];

@@ -1,13 +1,14 @@
 /**
- * The frame every chaos scenario runs in: start the fleet and the client
+ * The frame every chaos scenario runs in: take a fleet and the client
  * processes, register and price the trackers, run the scenario's steps, wait
  * (bounded) for the reconcilers, then check the shared invariants against
- * the paper book and the final state. Every process is stopped by its pid in
- * `finally`, whatever happened.
+ * the paper book and the final state. A fleet that is not kept for the next
+ * run is stopped by its pids in `finally`, whatever happened.
  */
 import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
-import { ChaosClients } from "./chaos-clients.js";
-import { CHAOS_KEY_PREFIX, ChaosFleet, type FleetSettings } from "./chaos-fleet.js";
+import type { ChaosClients } from "./chaos-clients.js";
+import { CHAOS_KEY_PREFIX, type ChaosFleet, type FleetSettings } from "./chaos-fleet.js";
+import type { ChaosResources } from "./chaos-resources.js";
 import type { ChaosProfile } from "./chaos-profile.js";
 import { publishTick, registerTrackers, waitUntilSettled } from "./chaos-trackers.js";
 import type { CallRecord, ClientPlan } from "./client-plan.js";
@@ -50,34 +51,29 @@ export interface ScenarioDefinition {
 
 export const CALL_TIMEOUT_MS = 60_000;
 
+/** Settings of the scenarios without faults of their own; one fleet serves them one after another. */
+export const PLAIN_FLEET = { lockTtlMs: 3_000, routerTimeoutMs: 1_000, unknownOrderGraceMs: 5_000, reconcilerGraceMs: 1_000, reconcilerIntervalMs: 250 } as const;
+
 /**
- * Runs one scenario with one seed. `sharedClients` (started once for many
- * runs, since each client process takes seconds to start) are used, and left
- * running, when given; otherwise the run starts and stops its own.
+ * Runs one scenario with one seed on `resources` (the client processes, and
+ * the fleet when the last run left one with the same settings).
  */
-export async function runScenario(definition: ScenarioDefinition, profile: ChaosProfile, seed: number, sharedClients?: ChaosClients): Promise<ScenarioReport> {
+export async function runScenario(definition: ScenarioDefinition, profile: ChaosProfile, seed: number, resources: ChaosResources): Promise<ScenarioReport> {
   const started = Date.now();
   const random = new SeededRandom(seed);
   let fleet: ChaosFleet | undefined;
-  let clients: ChaosClients | undefined;
+  let finished = false;
   try {
-    const [startedFleet, startedClients] = await Promise.allSettled([
-      ChaosFleet.start({ ...definition.fleet(profile), build: profile.build, servers: profile.servers, seed }),
-      sharedClients ?? ChaosClients.start(profile.clients),
-    ]);
-    // Keep whichever started, so `finally` stops it even when the other failed.
-    if (startedFleet.status === "fulfilled") fleet = startedFleet.value;
-    if (startedClients.status === "fulfilled") clients = startedClients.value;
-    if (startedFleet.status === "rejected") throw startedFleet.reason;
-    if (startedClients.status === "rejected") throw startedClients.reason;
-    const orderNos = await registerTrackers(fleet!.addresses[0]!, definition.name, definition.trackers?.(profile) ?? profile.trackers, random);
-    await publishTick(fleet!.addresses);
+    fleet = await resources.fleetFor({ ...definition.fleet(profile), build: profile.build, servers: profile.servers, seed });
+    const mark = fleet.logMark();
+    const orderNos = await registerTrackers(fleet.addresses[0]!, definition.name, definition.trackers?.(profile) ?? profile.trackers, random);
+    await publishTick(fleet.addresses);
     const calls: CallRecord[] = [];
     const extra: Record<string, number | string> = { startMs: Date.now() - started };
     const failures: string[] = [];
     let plans = 0;
-    const liveFleet = fleet!;
-    const liveClients = clients!;
+    const liveFleet = fleet;
+    const liveClients = resources.clients;
     const context: ScenarioContext = {
       fleet: liveFleet,
       clients: liveClients,
@@ -111,7 +107,7 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
         const final = await waitUntilSettled(() => liveFleet.addresses[0]!, left, profile.settleBoundMs);
         return left.filter((orderNo) => final.trackers.get(orderNo)?.status !== TrackerStatus.EXITED);
       },
-      book: () => readPaperBook(liveFleet.store.url, CHAOS_KEY_PREFIX),
+      book: async () => onlyThese(await readPaperBook(liveFleet.store.url, CHAOS_KEY_PREFIX), orderNos),
       note(name, value) {
         extra[name] = value;
       },
@@ -122,14 +118,21 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
     await definition.run(context);
     const settled = await waitUntilSettled(() => liveFleet.addresses[0]!, orderNos, profile.settleBoundMs);
     extra.settleMs = settled.waitedMs;
-    const errors = errorMessages(liveFleet.history);
+    const errors = errorMessages(liveFleet.history, mark);
     extra.serverErrorLines = Object.values(errors).reduce((sum, count) => sum + count, 0);
     if (extra.serverErrorLines > 0) extra.serverErrors = Object.entries(errors).map(([message, count]) => `${count}x ${message}`).join(" | ");
     const book = await context.book();
     const { violations, figures } = checkExitInvariants({ orderNos, trackers: settled.trackers, book, calls }, definition.invariants);
+    finished = true;
     return { scenario: definition.name, seed, elapsedMs: Date.now() - started, calls: calls.length, answers: countAnswers(calls), invariants: figures, violations, extra, failures };
   } finally {
-    if (clients !== sharedClients) await clients?.stop();
-    await fleet?.dispose();
+    if (fleet) await resources.release(fleet, finished);
   }
+}
+
+/** The book's orders of this run's trackers only (a shared fleet's book also holds earlier runs'). */
+function onlyThese(book: BookSnapshot, orderNos: readonly string[]): BookSnapshot {
+  const ordersByTracker = new Map(orderNos.flatMap((orderNo) => (book.ordersByTracker.has(orderNo) ? [[orderNo, book.ordersByTracker.get(orderNo)!] as const] : [])));
+  const acceptedByTracker = new Map(orderNos.flatMap((orderNo) => (book.acceptedByTracker.has(orderNo) ? [[orderNo, book.acceptedByTracker.get(orderNo)!] as const] : [])));
+  return { ordersByTracker, acceptedByTracker, totalOrders: [...ordersByTracker.values()].reduce((sum, orders) => sum + orders.length, 0) };
 }

@@ -16,9 +16,10 @@ export interface LogEntry {
   readonly [field: string]: unknown;
 }
 
-export function logEntries(server: TradingCoreProcess, message?: string): LogEntry[] {
+/** Log entries of `server` (from line `from` on), only those containing `message` when given. */
+export function logEntries(server: TradingCoreProcess, message?: string, from = 0): LogEntry[] {
   const entries: LogEntry[] = [];
-  for (const line of server.lines) {
+  for (const line of server.lines.slice(from)) {
     if (message && !line.includes(message)) continue;
     try {
       entries.push(JSON.parse(line) as LogEntry);
@@ -32,11 +33,11 @@ export function logEntries(server: TradingCoreProcess, message?: string): LogEnt
 /** pino's level number of `error`. */
 const ERROR_LEVEL = 50;
 
-/** Error (and fatal) log lines of every server, counted by message: what the servers themselves reported. */
-export function errorMessages(servers: readonly TradingCoreProcess[]): Record<string, number> {
+/** Error (and fatal) log lines of every server since `mark`, counted by message: what the servers themselves reported. */
+export function errorMessages(servers: readonly TradingCoreProcess[], mark: ReadonlyMap<TradingCoreProcess, number> = new Map()): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const server of servers) {
-    for (const entry of logEntries(server)) {
+    for (const entry of logEntries(server, undefined, mark.get(server) ?? 0)) {
       if ((entry.level ?? 0) < ERROR_LEVEL) continue;
       const message = String(entry.msg ?? "(no message)");
       counts[message] = (counts[message] ?? 0) + 1;
