@@ -48,10 +48,16 @@ function summary(reports: readonly ScenarioReport[]): string {
   const sum = (pick: (report: ScenarioReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
   const answers: Record<string, number> = {};
   for (const report of reports) for (const [status, count] of Object.entries(report.answers)) answers[status] = (answers[status] ?? 0) + count;
+  const perTracker: Record<string, number> = {};
+  for (const report of reports) for (const [orders, count] of Object.entries(report.invariants.ordersPerTracker)) perTracker[orders] = (perTracker[orders] ?? 0) + count;
+  const filledPerTracker: Record<string, number> = {};
+  for (const report of reports) for (const [orders, count] of Object.entries(report.invariants.filledOrdersPerTracker)) filledPerTracker[orders] = (filledPerTracker[orders] ?? 0) + count;
+  const pairs = (counts: Record<string, number>) => Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)).map(([key, count]) => `${key}=${count}`).join(" ");
   return [
     `chaos summary: ${reports.length} runs, ${sum((r) => r.calls)} calls, ${sum((r) => r.invariants.trackers)} trackers, ${sum((r) => r.invariants.ordersPlaced)} orders`,
     `  duplicates=${sum((r) => r.invariants.duplicates)} lost=${sum((r) => r.invariants.lost)} stuck=${sum((r) => r.invariants.stuck)} violations=${sum((r) => r.violations.length)} failed expectations=${sum((r) => r.failures.length)}`,
-    `  answers: ${Object.entries(answers).sort(([a], [b]) => a.localeCompare(b)).map(([status, count]) => `${status}=${count}`).join(" ")}`,
+    `  trackers by orders in the book: ${pairs(perTracker)}; by filled orders: ${pairs(filledPerTracker)}`,
+    `  answers: ${pairs(answers)}`,
   ].join("\n");
 }
 

@@ -62,7 +62,7 @@ export class ChaosClients {
         if (child.exitCode !== null || child.signalCode !== null) return;
         const exited = new Promise((resolve) => child.once("exit", resolve));
         if (child.connected) child.send({ kind: "stop" } satisfies ClientCommand);
-        const killer = setTimeout(() => process.kill(child.pid!, "SIGKILL"), 5_000);
+        const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
         await exited;
         clearTimeout(killer);
       }),
