@@ -8,7 +8,7 @@ import { pino, type Logger } from "pino";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { ConfigError, exposureProblem, loadConfig, type Config } from "./config.js";
 import { ExitEngine } from "./exit/exit-engine.js";
-import { ExitEventHub } from "./exit/exit-event-hub.js";
+import { ExitEventHub, fanOutEvents } from "./exit/exit-event-hub.js";
 import { OrderUpdateHandler } from "./exit/order-update-handler.js";
 import { Reconciler } from "./exit/reconciler.js";
 import type { Clock, ExitEventSink, ExitLock, OrderRouter, TrackerStore } from "./exit/ports.js";
@@ -94,7 +94,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const bareLock = overrides.lock ?? redis?.lock ?? new InProcessLock(() => clock.now());
   const lock = telemetry.metering ? new MeteredExitLock(bareLock, telemetry.metrics) : bareLock;
   const hub = new ExitEventHub(config.watchBufferSize);
-  const events = overrides.events ? fanOut(hub, overrides.events) : hub;
+  const events = overrides.events ? fanOutEvents(hub, overrides.events) : hub;
   const signals = new OrderUpdateSignals();
   const orderUpdates = new OrderUpdateHandler(store, clock, events, {
     maxParked: config.maxParkedOrderUpdates,
@@ -228,16 +228,6 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       await closing;
       await redis?.close();
       log.info({ address, reconciler: reconciler.counters }, "tradingcore stopped");
-    },
-  };
-}
-
-/** Publishes every event to the hub and to the caller's sink. */
-function fanOut(hub: ExitEventHub, other: ExitEventSink): ExitEventSink {
-  return {
-    publish(event) {
-      hub.publish(event);
-      other.publish(event);
     },
   };
 }

@@ -157,3 +157,13 @@ class Watcher implements AsyncIterableIterator<SequencedExitEvent> {
     else reader.resolve({ value: undefined, done: true });
   }
 }
+
+/** A sink that publishes every event to the hub, then to `other` (a caller's own sink). */
+export function fanOutEvents(hub: ExitEventHub, other: ExitEventSink): ExitEventSink {
+  return {
+    publish(event) {
+      hub.publish(event);
+      other.publish(event);
+    },
+  };
+}
