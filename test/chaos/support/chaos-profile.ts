@@ -26,7 +26,7 @@ export const CI_PROFILE: ChaosProfile = {
   name: "ci",
   build: "source",
   servers: 3,
-  trackers: 200,
+  trackers: 150,
   clients: 3,
   rounds: 2,
   concurrency: 4,
