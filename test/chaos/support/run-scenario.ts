@@ -5,6 +5,8 @@
  * the paper book and the final state. A fleet that is not kept for the next
  * run is stopped by its pids in `finally`, whatever happened.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import type { ChaosClients } from "./chaos-clients.js";
 import { CHAOS_KEY_PREFIX, type ChaosFleet, type FleetSettings } from "./chaos-fleet.js";
@@ -126,8 +128,15 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
     finished = true;
     return { scenario: definition.name, seed, elapsedMs: Date.now() - started, calls: calls.length, answers: countAnswers(calls), invariants: figures, violations, extra, failures };
   } finally {
+    if (fleet && process.env.CHAOS_LOG_DIR) keepLogs(fleet, process.env.CHAOS_LOG_DIR, `${definition.name}-${seed}`);
     if (fleet) await resources.release(fleet, finished);
   }
+}
+
+/** CHAOS_LOG_DIR: every server's log lines of the run, one file per process, to look into a failure. */
+function keepLogs(fleet: ChaosFleet, dir: string, run: string): void {
+  mkdirSync(dir, { recursive: true });
+  fleet.history.forEach((server, i) => writeFileSync(join(dir, `${run}-server-${i}-pid-${server.pid}.log`), [...server.lines, ...server.stderr].join("\n")));
 }
 
 /** The book's orders of this run's trackers only (a shared fleet's book also holds earlier runs'). */
