@@ -90,7 +90,7 @@ export const SETTINGS = {
     defaultValue: [] as string[],
     parse: redisUrls,
   },
-  redisKeyPrefix: { flag: "redis-key-prefix", description: "prefix of the tracker store's and paper book's Redis keys", defaultValue: "tc:", parse: text },
+  redisKeyPrefix: { flag: "redis-key-prefix", description: "prefix of every Redis key: trackers, tick hashes, lock keys and fence counters, paper order book, owed exits", defaultValue: "tc:", parse: text },
   redisCommandTimeoutMs: {
     flag: "redis-command-timeout-ms",
     description: "longest wait for one tracker store operation, ms",
