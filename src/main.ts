@@ -6,6 +6,7 @@
 import { pathToFileURL } from "node:url";
 import { pino, type Logger } from "pino";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { informationalFlag, packageVersion, serverHelp } from "./cli-help.js";
 import { ConfigError, exposureProblem, loadConfig, type Config } from "./config.js";
 import { ExitEngine } from "./exit/exit-engine.js";
 import { ExitEventHub, fanOutEvents } from "./exit/exit-event-hub.js";
@@ -238,6 +239,8 @@ function routerFromConfig(config: Config, orderBook?: PaperOrderBook): OrderRout
 }
 
 async function main(): Promise<void> {
+  const asked = informationalFlag(process.argv.slice(2));
+  if (asked) return void process.stdout.write(asked === "help" ? serverHelp() : `${packageVersion()}\n`);
   let config: Config;
   let telemetry: Telemetry;
   try {

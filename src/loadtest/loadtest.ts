@@ -19,8 +19,10 @@ import { pathToFileURL } from "node:url";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
+import { informationalFlag, packageVersion } from "../cli-help.js";
 import { createGrpcJsClient } from "../client/grpc-js-client.js";
 import { driveLoad } from "./load-driver.js";
+import { loadtestHelp } from "./loadtest-help.js";
 import { parseLoadtestOptions, type LoadtestOptions } from "./loadtest-options.js";
 import { buildLoadtestReport, formatLoadtestReport, loadtestHtml, type LoadtestReport } from "./loadtest-report.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.js";
@@ -129,6 +131,8 @@ function progressBar(options: LoadtestOptions): (done: number, elapsedMs: number
 }
 
 async function main(): Promise<void> {
+  const asked = informationalFlag(process.argv.slice(2));
+  if (asked) return void process.stdout.write(asked === "help" ? loadtestHelp() : `${packageVersion()}\n`);
   const options = parseLoadtestOptions(process.argv.slice(2));
   const report = await runLoadtest(options);
   process.stdout.write(`${formatLoadtestReport(report)}\n`);
