@@ -43,6 +43,13 @@ export function informationalFlag(argv: readonly string[]): "help" | "version" |
   return undefined;
 }
 
+/** Prints the help or the version when `argv` asks for one; answers whether it did (then the caller just returns). */
+export function answeredInformationalFlag(argv: readonly string[], help: () => string): boolean {
+  const asked = informationalFlag(argv);
+  if (asked) process.stdout.write(asked === "help" ? help() : `${packageVersion()}\n`);
+  return asked !== undefined;
+}
+
 /** Aligned two-column text: usage on the left, description (and source) on the right, wrapped. */
 export function formatHelpEntries(entries: readonly HelpEntry[], width = 100): string {
   const left = Math.min(40, Math.max(...entries.map((entry) => entry.usage.length)) + 2);

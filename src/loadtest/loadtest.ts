@@ -19,7 +19,7 @@ import { pathToFileURL } from "node:url";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
-import { informationalFlag, packageVersion } from "../cli-help.js";
+import { answeredInformationalFlag } from "../cli-help.js";
 import { createGrpcJsClient } from "../client/grpc-js-client.js";
 import { driveLoad } from "./load-driver.js";
 import { loadtestHelp } from "./loadtest-help.js";
@@ -131,8 +131,7 @@ function progressBar(options: LoadtestOptions): (done: number, elapsedMs: number
 }
 
 async function main(): Promise<void> {
-  const asked = informationalFlag(process.argv.slice(2));
-  if (asked) return void process.stdout.write(asked === "help" ? loadtestHelp() : `${packageVersion()}\n`);
+  if (answeredInformationalFlag(process.argv.slice(2), loadtestHelp)) return;
   const options = parseLoadtestOptions(process.argv.slice(2));
   const report = await runLoadtest(options);
   process.stdout.write(`${formatLoadtestReport(report)}\n`);
