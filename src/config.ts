@@ -26,7 +26,14 @@ interface Setting<T> {
 /** Every setting with its default; the README's configuration table follows this list. */
 export const SETTINGS = {
   host: { flag: "host", description: "address to listen on (an IPv6 address with or without brackets)", defaultValue: "127.0.0.1", parse: listenHost },
-  port: { flag: "port", description: "port to listen on; 0 picks a free one", defaultValue: 50051, parse: integer(0, 65535) },
+  port: {
+    flag: "port",
+    // Platforms (Heroku, Cloud Run, Render, …) assign the port in PORT: it is the gRPC port when ours is unset.
+    envAlias: "PORT",
+    description: "port to listen on (grpc-js, or connect when it runs alone); 0 picks a free one",
+    defaultValue: 50051,
+    parse: integer(0, 65535),
+  },
   engine: {
     flag: "engine",
     description:
@@ -147,7 +154,7 @@ export const SETTINGS = {
     defaultValue: [] as string[],
     parse: redisUrls,
   },
-  redisKeyPrefix: { flag: "redis-key-prefix", description: "prefix of the tracker store's and paper book's Redis keys", defaultValue: "tc:", parse: text },
+  redisKeyPrefix: { flag: "redis-key-prefix", description: "prefix of every Redis key: trackers, tick hashes, lock keys and fence counters, paper order book, owed exits", defaultValue: "tc:", parse: text },
   redisCommandTimeoutMs: {
     flag: "redis-command-timeout-ms",
     description: "longest wait for one tracker store operation, ms",

@@ -6,6 +6,7 @@
 import { pathToFileURL } from "node:url";
 import { pino, type Logger } from "pino";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { answeredInformationalFlag, serverHelp } from "./cli-help.js";
 import { ConfigError, exposureProblem, loadConfig, type Config } from "./config.js";
 import { ExitEngine } from "./exit/exit-engine.js";
 import { ExitEventHub, fanOutEvents } from "./exit/exit-event-hub.js";
@@ -35,6 +36,7 @@ import type { RunningEngine } from "./server/connect-engine.js";
 import { routeGrpcJsLog } from "./server/grpc-js-log.js";
 import { hostPort } from "./server/listen-host.js";
 import { startEngines } from "./server/start-engines.js";
+import { chosenAdapters, logStartupSummary, startupSummary } from "./startup-summary.js";
 import type { TradingCoreServices } from "./server/services.js";
 import { MemoryOwedExits } from "./store/memory-owed-exits.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
@@ -205,6 +207,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const primary = engines[0]!;
   const address = addressOf(primary);
   const connect = engines.find((engine) => engine.engine === "connect");
+  logStartupSummary(log, startupSummary(config, chosenAdapters(overrides, redis), telemetry, process.env));
   for (const engine of engines) {
     log.info({ address: addressOf(engine), engine: engine.engine, router: router ? config.router : "none" }, `tradingcore (${engine.engine}) listening on ${addressOf(engine)}`);
   }
@@ -243,6 +246,7 @@ function openServicesOf(config: Config): string[] {
 }
 
 async function main(): Promise<void> {
+  if (answeredInformationalFlag(process.argv.slice(2), serverHelp)) return;
   let config: Config;
   let telemetry: Telemetry;
   try {

@@ -58,7 +58,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
       await connectWithin(config.redisConnectTimeoutMs, config.redisUrl, "TRADINGCORE_REDIS_URL / REDIS_URL", [storeClient.connect(), tickClient.connect()]);
       shared = {
         store: new RedisTrackerStore(storeClient, { keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }),
-        ticks: new RedisTickCache(tickClient, {}, log),
+        ticks: new RedisTickCache(tickClient, { keyPrefix: config.redisKeyPrefix }, log),
         orderBook: new RedisPaperOrderBook(storeClient, config.redisKeyPrefix),
         owedExits: new RedisOwedExits(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         superseded: new RedisSupersededAttempts(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
@@ -74,6 +74,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
         attempts: config.lockAttempts,
         retryDelayMs: config.lockRetryDelayMs,
         retryJitterMs: config.lockRetryDelayMs * 2,
+        keyPrefix: config.redisKeyPrefix,
       },
       log,
     );

@@ -171,7 +171,7 @@ function goalChecks(rows: readonly RowResult[], samplingRatio: number): GoalChec
   if (connect && floor) {
     const byCpu = sideBySideRatio(floor, connect, cpuOf).median;
     const value = sideBySideRatio(connect, floor, throughputOf);
-    checks.push({ goal: "connect-node no-op c=32 vs grpc-js floor (DESIGN: about 0.36x)", target: "reference", measured: `${ratioText(value)} (server CPU: ${byCpu.toFixed(2)}x)`, met: undefined });
+    checks.push({ goal: "connect-node no-op c=32 vs grpc-js floor (docs/design.md section 7: about 0.36x)", target: "reference", measured: `${ratioText(value)} (server CPU: ${byCpu.toFixed(2)}x)`, met: undefined });
   }
   return checks;
 }

@@ -30,27 +30,31 @@ export interface LoadtestOptions {
 
 const MAX_DURATION_MS = 10 * 60_000;
 
+/**
+ * Every flag of the load test as parseArgs reads it, with what `--help` says
+ * about it (parseArgs ignores the description): the parser and the help
+ * cannot disagree.
+ */
+export const LOADTEST_FLAGS = {
+  target: { type: "string", description: "host:port of a running server to load; unset: the load test starts one itself" },
+  engine: { type: "string", default: "grpc-js", description: "engine of the server the load test starts: grpc-js or connect" },
+  concurrency: { type: "string", description: "closed loop: this many calls in flight (default 16, --short 4)" },
+  rps: { type: "string", description: "open loop: calls started per second, latency counted from the scheduled start (not with --concurrency)" },
+  duration: { type: "string", description: "how long to drive load: 30s, 500ms, 2m, at most 10m (default 30s, --short 2s)" },
+  "max-calls": { type: "string", description: "stop after this many calls (default 5000000, --short 2000)" },
+  trackers: { type: "string", description: "trackers registered before the run; each exit uses one (default 10000, --short 300)" },
+  "ltp-share": { type: "string", default: "0", description: "share of calls that are GetLtp instead of ExecuteExit, 0..1" },
+  "otlp-port": { type: "string", description: "port of the built-in OTLP receiver of the server's spans; 0 picks one (default 0, with --target 4318)" },
+  "no-receiver": { type: "boolean", default: false, description: "receive no spans (the server exports to a collector of its own)" },
+  "allow-remote": { type: "boolean", default: false, description: "allow a --target beyond loopback" },
+  short: { type: "boolean", default: false, description: "a short run: smaller defaults, for a quick look" },
+  json: { type: "string", description: "write the report as JSON to this file" },
+  html: { type: "string", description: "write the report as an HTML page to this file" },
+  "no-progress": { type: "boolean", default: false, description: "no progress bar on stderr (there is none when stderr is not a terminal)" },
+} satisfies Record<string, { type: "string" | "boolean"; default?: string | boolean; description: string }>;
+
 export function parseLoadtestOptions(argv: readonly string[]): LoadtestOptions {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      target: { type: "string" },
-      engine: { type: "string", default: "grpc-js" },
-      concurrency: { type: "string" },
-      rps: { type: "string" },
-      duration: { type: "string" },
-      "max-calls": { type: "string" },
-      trackers: { type: "string" },
-      "ltp-share": { type: "string", default: "0" },
-      "otlp-port": { type: "string" },
-      "no-receiver": { type: "boolean", default: false },
-      "allow-remote": { type: "boolean", default: false },
-      short: { type: "boolean", default: false },
-      json: { type: "string" },
-      html: { type: "string" },
-      "no-progress": { type: "boolean", default: false },
-    },
-  });
+  const { values } = parseArgs({ args: [...argv], options: LOADTEST_FLAGS });
   const short = values.short;
   const target = values.target;
   if (target !== undefined && !values["allow-remote"] && !isLoopback(target)) {

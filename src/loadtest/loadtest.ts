@@ -19,8 +19,10 @@ import { pathToFileURL } from "node:url";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
+import { answeredInformationalFlag } from "../cli-help.js";
 import { createGrpcJsClient } from "../client/grpc-js-client.js";
 import { driveLoad } from "./load-driver.js";
+import { loadtestHelp } from "./loadtest-help.js";
 import { parseLoadtestOptions, type LoadtestOptions } from "./loadtest-options.js";
 import { buildLoadtestReport, formatLoadtestReport, loadtestHtml, type LoadtestReport } from "./loadtest-report.js";
 import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.js";
@@ -129,6 +131,7 @@ function progressBar(options: LoadtestOptions): (done: number, elapsedMs: number
 }
 
 async function main(): Promise<void> {
+  if (answeredInformationalFlag(process.argv.slice(2), loadtestHelp)) return;
   const options = parseLoadtestOptions(process.argv.slice(2));
   const report = await runLoadtest(options);
   process.stdout.write(`${formatLoadtestReport(report)}\n`);

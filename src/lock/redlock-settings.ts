@@ -18,6 +18,8 @@ export interface RedlockSettings {
    * so a counter started again still counts above every earlier token).
    */
   readonly fenceIdleTtlMs: number;
+  /** Put before every resource, so the lock key and its fence counter live under the deployment's key prefix. */
+  readonly keyPrefix: string;
 }
 
 export const DEFAULT_REDLOCK_SETTINGS: RedlockSettings = {
@@ -29,6 +31,7 @@ export const DEFAULT_REDLOCK_SETTINGS: RedlockSettings = {
   driftConstantMs: 2,
   extendFraction: 1 / 3,
   fenceIdleTtlMs: 7 * 24 * 3_600_000,
+  keyPrefix: "",
 };
 
 /** The drift allowance for a TTL, ms. */

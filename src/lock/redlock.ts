@@ -67,7 +67,8 @@ export class Redlock implements ExitLock {
     this.settings = { ...DEFAULT_REDLOCK_SETTINGS, ...settings };
   }
 
-  async acquire(resource: string, ttlMs: number): Promise<LockAcquisition> {
+  async acquire(name: string, ttlMs: number): Promise<LockAcquisition> {
+    const resource = this.settings.keyPrefix + name;
     if (!Number.isInteger(ttlMs) || ttlMs <= 0) throw new TradingCoreError("invalid-argument", `lock TTL must be a positive integer of ms, got ${ttlMs}`);
     let answered = 0;
     for (let attempt = 1; attempt <= this.settings.attempts; attempt++) {

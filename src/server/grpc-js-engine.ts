@@ -1,7 +1,7 @@
 /**
  * Serves the same handlers (connect ServiceImpls) with a @grpc/grpc-js
  * server: gRPC only, about 7× less server CPU per call than connect-node on
- * this kind of machine (DESIGN section 7), so it is the default for gRPC
+ * this kind of machine (docs/design.md section 7), so it is the default for gRPC
  * clients.
  *
  * Guarantees:

@@ -12,6 +12,7 @@
  */
 import { toBinary, type DescEnum, type DescExtension, type DescFile, type DescMessage, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { descriptorWithSourceInfo } from "./reflection-source-info.js";
 
 type Symbol = DescService | DescMessage | DescEnum | DescExtension;
 
@@ -72,10 +73,10 @@ export class ReflectionIndex {
     return result;
   }
 
-  /** The serialized google.protobuf.FileDescriptorProto of a file. */
+  /** The serialized google.protobuf.FileDescriptorProto of a file, with its comments when proto/ has it. */
   encode(file: DescFile): Uint8Array {
     let bytes = this.encoded.get(file);
-    if (!bytes) this.encoded.set(file, (bytes = toBinary(FileDescriptorProtoSchema, file.proto)));
+    if (!bytes) this.encoded.set(file, (bytes = descriptorWithSourceInfo(file.proto.name) ?? toBinary(FileDescriptorProtoSchema, file.proto)));
     return bytes;
   }
 

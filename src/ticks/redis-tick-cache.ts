@@ -1,6 +1,6 @@
 /**
  * The Redis hop of the tick cache, shared by every tradingcore process: ticks
- * live in `tick:{SEGMENT}:{SECURITY_ID}` hashes with fields `ltp` (decimal
+ * live in `{prefix}tick:{SEGMENT}:{SECURITY_ID}` hashes with fields `ltp` (decimal
  * string) and `ts` (epoch ms).
  *
  * Guarantees:
@@ -25,6 +25,8 @@ export interface RedisTickCacheSettings {
   readonly flushDelayMs: number;
   /** Tick hashes expire this long after their last write, ms (0 = never). */
   readonly keyTtlMs: number;
+  /** Put before every tick hash's key (the deployment's key prefix). */
+  readonly keyPrefix: string;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface RedisTickCacheSettings {
  */
 const MAX_TICKS_PER_CALL = 500;
 
-export const DEFAULT_REDIS_TICK_CACHE_SETTINGS: RedisTickCacheSettings = { flushDelayMs: 2, keyTtlMs: 24 * 60 * 60 * 1000 };
+export const DEFAULT_REDIS_TICK_CACHE_SETTINGS: RedisTickCacheSettings = { flushDelayMs: 2, keyTtlMs: 24 * 60 * 60 * 1000, keyPrefix: "" };
 
 export class RedisTickCache implements TickSource, TickSink {
   readonly source = PriceSource.REDIS;
@@ -69,7 +71,7 @@ export class RedisTickCache implements TickSource, TickSink {
   async latest(instrument: InstrumentKey): Promise<TickRecord | undefined> {
     let fields: Array<string | null>;
     try {
-      fields = (await this.client.hmGet(tickKey(instrument), ["ltp", "ts"])) as Array<string | null>;
+      fields = (await this.client.hmGet(this.settings.keyPrefix + tickKey(instrument), ["ltp", "ts"])) as Array<string | null>;
     } catch (error) {
       throw new TradingCoreError("unavailable", `Redis tick cache: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
@@ -104,7 +106,7 @@ export class RedisTickCache implements TickSource, TickSink {
   private writeBatch(): Promise<void> {
     const batch: TickWrite[] = [];
     for (const segment of this.pending.values()) {
-      for (const tick of segment.values()) batch.push({ key: tickKey(tick), ltp: formatDecimal(tick.ltp), timeMs: tick.timeMs });
+      for (const tick of segment.values()) batch.push({ key: this.settings.keyPrefix + tickKey(tick), ltp: formatDecimal(tick.ltp), timeMs: tick.timeMs });
     }
     this.pending = new Map();
     this.pendingCount = 0;

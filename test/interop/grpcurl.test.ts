@@ -59,6 +59,14 @@ describe.skipIf(toolchainAbsent("go"))("grpcurl with server reflection only, no 
       expect(timestamp.stdout).toContain("int64 seconds = 1;");
     });
 
+    it("describes a method and a message with the comments of the proto file", async () => {
+      const method = await run(GRPCURL, ["-plaintext", address(), "describe", "tradingcore.v1.ExitService.ExecuteExit"]);
+      expect(method.code, method.stderr).toBe(0);
+      expect(method.stdout).toContain("// Exits one position with a market order, at most once.");
+      const service = await run(GRPCURL, ["-plaintext", address(), "describe", "tradingcore.v1.ExitService"]);
+      expect(service.stdout).toContain("// Exits one position with a market order, at most once.");
+    });
+
     it("invokes every RPC by JSON", { timeout: 180_000 }, async () => {
       const orderNo = `grpcurl-${engine}-${Date.now()}`;
       const registered = JSON.parse(
