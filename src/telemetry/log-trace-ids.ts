@@ -9,10 +9,9 @@
  */
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 
-const NOTHING = Object.freeze({});
-
 export function traceIdsMixin(): Record<string, string> {
   const span = trace.getSpanContext(context.active());
-  if (!span || !isSpanContextValid(span)) return NOTHING;
+  // A fresh object each time: pino merges the line's own fields into what the mixin returns.
+  if (!span || !isSpanContextValid(span)) return {};
   return { trace_id: span.traceId, span_id: span.spanId, trace_flags: `0${span.traceFlags.toString(16)}`.slice(-2) };
 }
