@@ -53,6 +53,12 @@ export const SETTINGS = {
     defaultValue: "info",
     parse: oneOf("fatal", "error", "warn", "info", "debug", "trace", "silent"),
   },
+  traceProbes: {
+    flag: "trace-probes",
+    description: "with tracing on, trace health checks and reflection calls too (off: they get no span)",
+    defaultValue: false,
+    parse: bool,
+  },
   router: { flag: "router", description: "order router: paper, dhan or none", defaultValue: "paper", parse: oneOf("paper", "dhan", "none") },
   dhanBaseUrl: { flag: "dhan-base-url", description: "Dhan v2 API base URL", defaultValue: "https://api.dhan.co", parse: url },
   dhanClientId: { flag: "dhan-client-id", description: "Dhan client id (router dhan)", defaultValue: "", parse: text },

@@ -42,6 +42,7 @@ import { MemoryOwedExits } from "./store/memory-owed-exits.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
 import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
+import { traceIdsMixin } from "./telemetry/log-trace-ids.js";
 import { disabledTelemetry, startTelemetry, type Telemetry } from "./telemetry/telemetry.js";
 import { FallbackLtpResolver } from "./ticks/fallback-ltp-resolver.js";
 import { MemoryTickCache } from "./ticks/memory-tick-cache.js";
@@ -89,7 +90,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   if (exposure) throw new ConfigError(exposure);
   preserveByteOrderMarks();
   const tls = loadTlsMaterial(config);
-  const log = overrides.log ?? pino({ level: config.logLevel, base: { service: "tradingcore" } });
+  const log = overrides.log ?? pino({ level: config.logLevel, base: { service: "tradingcore" }, mixin: traceIdsMixin });
   routeGrpcJsLog(log, [config.authToken, config.dhanAccessToken]);
   const clock = overrides.clock ?? systemClock;
   // Redis adapters replace the embedded ones when a Redis setting is present (redis-adapters.ts).
@@ -251,7 +252,7 @@ async function main(): Promise<void> {
   let telemetry: Telemetry;
   try {
     config = loadConfig(process.argv.slice(2), process.env);
-    telemetry = startTelemetry();
+    telemetry = startTelemetry({ traceProbes: config.traceProbes });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`tradingcore: invalid configuration: ${error.message}\n`);

@@ -58,6 +58,12 @@ export function inParentSpan<T>(
 }
 
 function startSpan(parent: TraceParent, name: string, attributes: Attributes | undefined): Span {
+  // Under a span that records nothing (a trace the sampler left out), a child would record nothing
+  // either: every sampler the SDK ships decides a child as its parent was decided. Hand back the
+  // parent's non-recording span instead of asking the SDK for a new one, so that an unsampled exit
+  // spends nothing on its eight step spans.
+  const parentSpan = trace.getSpan(parent);
+  if (parentSpan !== undefined && !parentSpan.isRecording()) return parentSpan;
   return tracer.startSpan(name, attributes ? { attributes } : undefined, parent);
 }
 

@@ -6,25 +6,37 @@
  * and is the active context while the handler runs: the exit step spans are
  * its children, and the engine sets order_no and exit.status on it.
  *
- * Attributes: rpc.system, rpc.service, rpc.method, rpc.grpc.status_code,
- * tradingcore.engine. Headers themselves are never recorded (they may carry
- * bearer tokens).
+ * Attributes: rpc.system, rpc.service, rpc.method, the status
+ * (rpc-conventions.ts), tradingcore.engine. Headers themselves are never
+ * recorded (they may carry bearer tokens).
+ *
+ * Health checks and reflection get no span unless `traceProbes`: a
+ * load balancer checking every second would otherwise fill the trace backend.
  */
 import { context as contextApi, ROOT_CONTEXT, SpanKind, SpanStatusCode, type TextMapGetter, propagation, trace } from "@opentelemetry/api";
 import type { CallHeaders, CallMiddleware } from "../server/call-middleware.js";
 import { CALL_TRACE } from "../server/call-trace.js";
 import { toConnectError } from "../server/error-codes.js";
+import { PROBE_SERVICES, rpcStatusAttributes, rpcSystemOf } from "./rpc-conventions.js";
 
 const headerGetter: TextMapGetter<CallHeaders> = {
   get: (carrier, key) => carrier.get(key),
   keys: () => [],
 };
 
-export function tracingMiddleware(): CallMiddleware {
+export interface TracingOptions {
+  /** Trace health checks and reflection calls too. */
+  readonly traceProbes?: boolean;
+}
+
+export function tracingMiddleware(options: TracingOptions = {}): CallMiddleware {
   const tracer = trace.getTracer("tradingcore.server");
+  const traceProbes = options.traceProbes ?? false;
   return async (call, next) => {
+    if (!traceProbes && PROBE_SERVICES.has(call.service)) return next();
     const parent = propagation.extract(ROOT_CONTEXT, call.headers, headerGetter);
-    const attributes = { "rpc.system": "grpc", "rpc.service": call.service, "rpc.method": call.method, "tradingcore.engine": call.engine };
+    const system = rpcSystemOf(call);
+    const attributes = { "rpc.system": system, "rpc.service": call.service, "rpc.method": call.method, "tradingcore.engine": call.engine };
     const span = tracer.startSpan(call.method, { kind: SpanKind.SERVER, attributes }, parent);
     const context = trace.setSpan(parent, span);
     call.values.set(CALL_TRACE, context);
@@ -32,10 +44,10 @@ export function tracingMiddleware(): CallMiddleware {
       // Also the active context while the handler runs, so that spans started from context.active()
       // (startActiveSpan, a library's instrumentation) are children of the server span too.
       await contextApi.with(context, next);
-      span.setAttribute("rpc.grpc.status_code", 0);
+      span.setAttributes(rpcStatusAttributes(system, 0));
     } catch (error) {
       const status = toConnectError(error);
-      span.setAttribute("rpc.grpc.status_code", status.code);
+      span.setAttributes(rpcStatusAttributes(system, status.code));
       span.recordException(status);
       span.setStatus({ code: SpanStatusCode.ERROR, message: status.rawMessage });
       throw error;

@@ -41,9 +41,9 @@ describe("tradingcore as a process, started as npm start starts it", () => {
       cwd: new URL("../..", import.meta.url),
       encoding: "utf8",
       timeout: 30_000,
-      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318", OTEL_METRICS_EXPORTER: "prometheus" },
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318", OTEL_TRACES_EXPORTER: "zipkin" },
     });
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/invalid configuration: OTEL_METRICS_EXPORTER=prometheus: only "otlp" or "none" are supported/);
+    expect(run.stderr).toMatch(/invalid configuration: OTEL_TRACES_EXPORTER=zipkin: "zipkin" is not supported/);
   });
 });

@@ -28,11 +28,11 @@ export interface RecordingTelemetry {
   shutdown(): Promise<void>;
 }
 
-export function startRecordingTelemetry(): RecordingTelemetry {
+export function startRecordingTelemetry(options: { readonly traceProbes?: boolean } = {}): RecordingTelemetry {
   const spans = new InMemorySpanExporter();
   const reader = new OnDemandMetricReader();
   const processor = new SimpleSpanProcessor({ exporter: spans });
-  const telemetry = startTelemetry({ spanProcessors: [processor], metricReaders: [reader] }, {});
+  const telemetry = startTelemetry({ spanProcessors: [processor], metricReaders: [reader], ...options }, {});
   return {
     telemetry,
     spans,

@@ -42,4 +42,22 @@ describe("tracing with an SDK installed", () => {
     const steps = spans.filter((span) => span.parentSpanContext?.spanId === resolve.spanContext().spanId).map((span) => span.name);
     expect(steps).toEqual([EXIT_SPANS.lockAcquire, EXIT_SPANS.routerLookup, EXIT_SPANS.trackerUpdate, EXIT_SPANS.lockRelease]);
   });
+
+  it("exports no span for a pass that found nothing to do", async () => {
+    const world = exitWorld();
+    await world.register("ORD-IDLE");
+    const reconciler = new Reconciler({
+      engine: world.engine,
+      store: world.store,
+      clock: world.clock,
+      events: world.events,
+      log: world.log,
+      settings: { graceMs: GRACE_MS, retryBudget: 3 },
+    });
+    recording.spans.reset();
+    const counts = await reconciler.runOnce();
+    expect(counts.passes).toBe(1);
+    await recording.flush();
+    expect(recording.spans.getFinishedSpans().map((span) => span.name)).not.toContain("reconciler.pass");
+  });
 });

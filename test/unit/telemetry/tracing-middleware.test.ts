@@ -28,7 +28,7 @@ describe("the tracing middleware with an SDK installed", () => {
 
   // A context manager that keeps no active context (ROOT always) would orphan these spans into traces of their own.
   it("makes the server span the active context while the handler runs, across awaits", async () => {
-    const [middleware] = recording.telemetry.middleware;
+    const middleware = recording.telemetry.middleware.at(-1);
     const info = call();
     let handed: string | undefined;
     await middleware!(info, async () => {
@@ -49,7 +49,7 @@ describe("the tracing middleware with an SDK installed", () => {
   });
 
   it("leaves no active context behind once the call is done", async () => {
-    const [middleware] = recording.telemetry.middleware;
+    const middleware = recording.telemetry.middleware.at(-1);
     await middleware!(call(), async () => {});
     expect(trace.getSpan(context.active())).toBeUndefined();
   });
