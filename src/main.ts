@@ -208,7 +208,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const primary = engines[0]!;
   const address = addressOf(primary);
   const connect = engines.find((engine) => engine.engine === "connect");
-  logStartupSummary(log, startupSummary(config, chosenAdapters(overrides, redis), telemetry, process.env));
+  logStartupSummary(log, startupSummary(config, chosenAdapters(overrides, redis), telemetry));
   for (const engine of engines) {
     log.info({ address: addressOf(engine), engine: engine.engine, router: router ? config.router : "none" }, `tradingcore (${engine.engine}) listening on ${addressOf(engine)}`);
   }

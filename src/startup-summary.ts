@@ -48,7 +48,7 @@ export function chosenAdapters(
   };
 }
 
-export function startupSummary(config: Config, chosen: ChosenAdapters, telemetry: Telemetry, env: NodeJS.ProcessEnv): StartupSummary {
+export function startupSummary(config: Config, chosen: ChosenAdapters, telemetry: Telemetry): StartupSummary {
   const lockUrls = config.redisLockUrls.length > 0 ? config.redisLockUrls : config.redisUrl ? [config.redisUrl] : [];
   return {
     store: chosen.storeOverridden ? "supplied by the caller" : config.redisUrl ? `redis ${redactedUrl(config.redisUrl)} prefix ${config.redisKeyPrefix}` : "memory",
@@ -59,7 +59,7 @@ export function startupSummary(config: Config, chosen: ChosenAdapters, telemetry
         : "in-process",
     router: routerOf(config, chosen.router),
     ticks: chosen.redisTicks ? ["memory", "redis"] : ["memory"],
-    telemetry: telemetryOf(telemetry, env),
+    telemetry: telemetryOf(telemetry),
   };
 }
 
@@ -82,16 +82,13 @@ function routerOf(config: Config, router: ChosenAdapters["router"]): string {
     config.paperRejectRate > 0 ? `reject rate ${config.paperRejectRate}` : "",
     config.paperTimeoutRate > 0 ? `timeout rate ${config.paperTimeoutRate}` : "",
     config.paperLostReplyRate > 0 ? `lost reply rate ${config.paperLostReplyRate}` : "",
+    config.paperRejectAfterAcceptRate > 0 ? `reject after accept rate ${config.paperRejectAfterAcceptRate}` : "",
+    config.paperPartialFillRate > 0 ? `partial fill rate ${config.paperPartialFillRate}` : "",
+    config.paperLateFillRate > 0 ? `late fill rate ${config.paperLateFillRate}` : "",
   ].filter(Boolean);
-  return `paper${config.redisUrl ? " (order book in redis)" : ""}${faults.length > 0 ? ` with ${faults.join(", ")}` : ""}${paused}`;
+  return `paper${config.redisUrl ? " (order book in redis)" : ""}${faults.length > 0 ? ` with ${faults.join(", ")}, seed ${config.paperSeed}` : ""}${paused}`;
 }
 
-function telemetryOf(telemetry: Telemetry, env: NodeJS.ProcessEnv): string {
-  // Telemetry that can say where it exports to (its `destinations`) is trusted over a reading of the environment.
-  const destinations = (telemetry as Telemetry & { destinations?: readonly string[] }).destinations;
-  if (destinations !== undefined) return destinations.length > 0 ? destinations.join(", ") : "off";
-  if (!telemetry.tracing && !telemetry.metering) return "off";
-  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  const signals = [telemetry.tracing ? "traces" : "", telemetry.metering ? "metrics" : ""].filter(Boolean).join(" and ");
-  return endpoint ? `${signals} to ${redactedUrl(endpoint)}` : signals;
+function telemetryOf(telemetry: Telemetry): string {
+  return telemetry.destinations.length > 0 ? telemetry.destinations.join(", ") : "off";
 }
