@@ -65,7 +65,7 @@ describe("the start-up line of a server process", () => {
       const { line, using } = summaryIn(server.lines);
       expect(using.store).toBe(`redis redis://127.0.0.1:${redis.port} prefix desk9:`);
       expect(using.lock).toBe(`redlock 1 node redis://127.0.0.1:${redis.port} quorum 1`);
-      expect(using.router).toBe("paper (order book in redis) with reject rate 0.25");
+      expect(using.router).toBe("paper (order book in redis) with reject rate 0.25, seed 1");
       expect(using.ticks).toEqual(["memory", "redis"]);
       expect(using.telemetry).toContain(new URL(receiver.endpoint).host);
       for (const secret of ["redis-secret-pw", "auth-secret-token"]) expect(line).not.toContain(secret);
