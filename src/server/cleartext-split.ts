@@ -1,0 +1,46 @@
+/**
+ * One cleartext port for HTTP/2 with prior knowledge (gRPC clients) and
+ * HTTP/1.1 (Connect and gRPC-Web from browsers and curl). node's http2 server
+ * falls back to HTTP/1.1 only behind TLS, where ALPN says which one the client
+ * speaks; in cleartext, the first bytes say it: the HTTP/2 connection preface
+ * starts with "PRI", which no HTTP/1.1 method does.
+ */
+import * as net from "node:net";
+
+const PREFACE_START = Buffer.from("PRI");
+
+export interface SplitTargets {
+  http2(socket: net.Socket): void;
+  http1(socket: net.Socket): void;
+  /** A connection sent neither in time (`handshakeTimeoutMs`). */
+  readonly handshakeTimeoutMs?: number;
+}
+
+/** A server that reads each connection's first bytes and hands it on, those bytes put back. */
+export function cleartextSplit(targets: SplitTargets): net.Server {
+  return net.createServer((socket) => {
+    const timer = targets.handshakeTimeoutMs === undefined ? undefined : setTimeout(() => socket.destroy(), targets.handshakeTimeoutMs).unref();
+    let seen = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const length = Math.min(seen.length, PREFACE_START.length);
+      const http2 = seen.subarray(0, length).equals(PREFACE_START.subarray(0, length));
+      if (http2 && seen.length < PREFACE_START.length) return;
+      socket.off("data", onData);
+      socket.off("close", onClose);
+      clearTimeout(timer);
+      socket.pause();
+      socket.unshift(seen);
+      if (http2) targets.http2(socket);
+      else {
+        targets.http1(socket);
+        // node's HTTP/1.1 parser reads the socket's native handle; the bytes put back reach it as a 'data' event.
+        socket.resume();
+      }
+    };
+    const onClose = () => clearTimeout(timer);
+    socket.on("data", onData);
+    socket.once("close", onClose);
+    socket.on("error", () => socket.destroy());
+  });
+}
