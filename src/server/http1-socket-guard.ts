@@ -34,6 +34,8 @@ export function guardHttp1(server: http.Server | { on(event: "request", listener
   let closing = false;
   if (limits && "keepAliveTimeout" in server) server.keepAliveTimeout = limits.idleTimeoutMs;
   server.on("request", (request, response) => {
+    // Behind TLS one server takes both protocols; HTTP/2 streams are the session guard's.
+    if (request.httpVersionMajor !== 1) return;
     const socket = request.socket;
     clearTimeout(handshakes.get(socket));
     handshakes.delete(socket);

@@ -6,6 +6,8 @@
 import { execFile } from "node:child_process";
 import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rmSync } from "node:fs";
+import { certificatesUnavailable, makeTestCertificates } from "../support/test-certificates.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 const ORIGIN = "http://page.example:8080";
@@ -115,5 +117,45 @@ describe("The connect engine over HTTP/1.1", () => {
     socket.write("POST /tradingcore.v1.TickService/GetLtp HT");
     await new Promise<void>((resolve) => socket.once("close", () => resolve()));
     expect(socket.destroyed).toBe(true);
+  });
+});
+
+describe.runIf(certificatesUnavailable() === undefined)("The connect engine over HTTP/1.1 behind TLS", () => {
+  it("answers Connect over HTTP/1.1 (ALPN http/1.1) and gRPC over HTTP/2 on the same TLS port", async () => {
+    const certificates = makeTestCertificates();
+    const server = await startTestServer({ engine: "connect", config: { tlsCertFile: certificates.serverCertFile, tlsKeyFile: certificates.serverKeyFile } });
+    try {
+      const answer = await curl([
+        "--cacert", certificates.caFile, "-H", "content-type: application/json",
+        "-d", JSON.stringify({ instrument: { segment: "SEGMENT_NSE_EQ", security_id: "7" } }), `https://${server.address}/tradingcore.v1.TickService/GetLtp`,
+      ]);
+      expect(answer.httpVersion).toBe("HTTP/1.1");
+      expect(JSON.parse(answer.body)).toMatchObject({ ltp: { instrument: { securityId: "7" } } });
+      const h2 = await new Promise<string>((resolve, reject) =>
+        execFile("curl", ["-sS", "--http2", "--cacert", certificates.caFile, "-o", "/dev/null", "-w", "%{http_version}", "-H", "content-type: application/json", "-d", "{}", `https://${server.address}/tradingcore.v1.TickService/GetLtp`], (error, stdout) => (error ? reject(error) : resolve(stdout))),
+      );
+      expect(h2).toBe("2");
+    } finally {
+      await server.close();
+      rmSync(certificates.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("An idle HTTP/1.1 keep-alive connection to the connect engine", () => {
+  it("is closed after --connection-idle-timeout-ms with no request open", async () => {
+    const server = await startTestServer({ engine: "connect", config: { connectionIdleTimeoutMs: 200 } });
+    try {
+      const socket = net.connect(server.core.port, "127.0.0.1");
+      const answered = new Promise<string>((resolve) => socket.once("data", (chunk: Buffer) => resolve(chunk.toString("latin1"))));
+      const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      const body = JSON.stringify({ instrument: { segment: "SEGMENT_NSE_EQ", security_id: "9" } });
+      socket.write(`POST /tradingcore.v1.TickService/GetLtp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: keep-alive\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      expect(await answered).toMatch(/^HTTP\/1\.1 200/);
+      await closed;
+      expect(socket.destroyed).toBe(true);
+    } finally {
+      await server.close();
+    }
   });
 });
