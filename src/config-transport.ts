@@ -26,7 +26,7 @@ export const TRANSPORT_SETTINGS = {
   },
   handshakeTimeoutMs: {
     flag: "handshake-timeout-ms",
-    description: "a connection must finish its TLS handshake and send its HTTP/2 preface within this, ms (connect engine; on grpc-js the keepalive bounds it)",
+    description: "a connection must finish its TLS handshake and send its HTTP/2 preface (or its first HTTP/1.1 request's headers) within this, ms (connect engine; on grpc-js the keepalive bounds it)",
     defaultValue: 10_000,
     parse: integer(1, 600_000),
   },
