@@ -16,9 +16,16 @@ export interface SplitTargets {
   readonly handshakeTimeoutMs?: number;
 }
 
+export interface SplitServer extends net.Server {
+  /** Destroys the connections that have not said yet which protocol they speak (no call can be open on them). */
+  destroyUndecided(): void;
+}
+
 /** A server that reads each connection's first bytes and hands it on, those bytes put back. */
-export function cleartextSplit(targets: SplitTargets): net.Server {
-  return net.createServer((socket) => {
+export function cleartextSplit(targets: SplitTargets): SplitServer {
+  const undecided = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    undecided.add(socket);
     const timer = targets.handshakeTimeoutMs === undefined ? undefined : setTimeout(() => socket.destroy(), targets.handshakeTimeoutMs).unref();
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
@@ -28,6 +35,7 @@ export function cleartextSplit(targets: SplitTargets): net.Server {
       if (http2 && seen.length < PREFACE_START.length) return;
       socket.off("data", onData);
       socket.off("close", onClose);
+      undecided.delete(socket);
       clearTimeout(timer);
       socket.pause();
       socket.unshift(seen);
@@ -38,9 +46,17 @@ export function cleartextSplit(targets: SplitTargets): net.Server {
         socket.resume();
       }
     };
-    const onClose = () => clearTimeout(timer);
+    const onClose = () => {
+      clearTimeout(timer);
+      undecided.delete(socket);
+    };
     socket.on("data", onData);
     socket.once("close", onClose);
     socket.on("error", () => socket.destroy());
+  });
+  return Object.assign(server, {
+    destroyUndecided() {
+      for (const socket of undecided) socket.destroy();
+    },
   });
 }

@@ -61,6 +61,7 @@ export async function startConnectEngine(options: ConnectEngineOptions): Promise
   const limits = options.sessionLimits;
   const tls = options.tls;
   let listener: net.Server;
+  let undecided = () => {};
   let h2: http2.Http2Server | http2.Http2SecureServer;
   let h1: ReturnType<typeof guardHttp1>;
   if (tls) {
@@ -86,7 +87,7 @@ export async function startConnectEngine(options: ConnectEngineOptions): Promise
     const http1 = http.createServer({ requireHostHeader: false }, handler);
     h1 = guardHttp1(http1, limits);
     h2 = plain;
-    listener = cleartextSplit({
+    const split = cleartextSplit({
       http2: (socket) => plain.emit("connection", socket),
       http1: (socket) => {
         h1.accepted(socket);
@@ -94,6 +95,8 @@ export async function startConnectEngine(options: ConnectEngineOptions): Promise
       },
       ...(limits ? { handshakeTimeoutMs: limits.handshakeTimeoutMs } : {}),
     });
+    undecided = () => split.destroyUndecided();
+    listener = split;
   }
   if (limits) guardSessions(h2, limits);
   const sessions = new Set<http2.Http2Session>();
@@ -126,6 +129,7 @@ export async function startConnectEngine(options: ConnectEngineOptions): Promise
         });
         for (const session of sessions) session.close();
         h1.closeAll();
+        undecided();
       }),
   };
 }
