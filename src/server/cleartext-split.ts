@@ -26,7 +26,10 @@ export function cleartextSplit(targets: SplitTargets): SplitServer {
   const undecided = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     undecided.add(socket);
-    const timer = targets.handshakeTimeoutMs === undefined ? undefined : setTimeout(() => socket.destroy(), targets.handshakeTimeoutMs).unref();
+    // The check waits for one turn of the event loop after the timer: when the process was busy past the
+    // bound, bytes the client sent in time are read first rather than the connection cut before they are.
+    const expire = () => setImmediate(() => undecided.has(socket) && socket.destroy());
+    const timer = targets.handshakeTimeoutMs === undefined ? undefined : setTimeout(expire, targets.handshakeTimeoutMs).unref();
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       seen = Buffer.concat([seen, chunk]);
