@@ -84,3 +84,20 @@ export const redisUrls: Parser<string[]> = (value) => {
     }
   });
 };
+
+/** Comma-separated browser origins (`scheme://host[:port]`, no path), or `*` for any. */
+export const origins: Parser<string[]> = (value) => {
+  const parts = value.split(",").map((part) => part.trim()).filter((part) => part.length > 0);
+  return parts.map((part, i) => {
+    if (part === "*") return part;
+    let parsed: URL;
+    try {
+      parsed = new URL(part);
+    } catch {
+      throw new Error(`origin ${i + 1} (${part.slice(0, 80)}) is not a URL like https://app.example`);
+    }
+    if ((parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.origin !== part)
+      throw new Error(`origin ${i + 1} (${part.slice(0, 80)}) must be scheme://host[:port] with nothing after it (${parsed.origin})`);
+    return part;
+  });
+};

@@ -39,3 +39,50 @@ export function summarize(samples: readonly number[]): LatencySummary {
 export function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
+
+export interface HistogramBucket {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly count: number;
+}
+
+/** `buckets` log-spaced buckets from the smallest sample to the largest (latencies are skewed: a long tail). */
+export function histogram(samples: readonly number[], buckets = 30): HistogramBucket[] {
+  if (samples.length === 0) return [];
+  let low = Infinity;
+  let high = 0;
+  for (const sample of samples) {
+    if (sample < low) low = sample;
+    if (sample > high) high = sample;
+  }
+  low = Math.max(low, 0.001);
+  if (high <= low * 1.0001) return [{ fromMs: round3(low), toMs: round3(high), count: samples.length }];
+  const ratio = Math.log(high / low);
+  const counts = new Array<number>(buckets).fill(0);
+  for (const sample of samples) {
+    const at = sample <= low ? 0 : Math.floor((Math.log(sample / low) / ratio) * buckets);
+    counts[Math.min(buckets - 1, at)]!++;
+  }
+  const edge = (index: number) => round3(low * Math.exp((ratio * index) / buckets));
+  return counts.map((count, index) => ({ fromMs: edge(index), toMs: edge(index + 1), count }));
+}
+
+export interface TimelinePoint {
+  /** Start of the window, s since the load started. */
+  readonly atS: number;
+  readonly count: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** Latency percentiles per window of `windowMs`, by when each call ended. */
+export function timeline(latencies: readonly number[], doneAtMs: readonly number[], elapsedMs: number, windowMs: number): TimelinePoint[] {
+  const windows = Math.max(1, Math.ceil(elapsedMs / windowMs));
+  const buckets = Array.from({ length: windows }, () => [] as number[]);
+  latencies.forEach((latency, index) => buckets[Math.min(windows - 1, Math.floor((doneAtMs[index] ?? 0) / windowMs))]!.push(latency));
+  return buckets.map((bucket, index) => {
+    const sorted = Float64Array.from(bucket).sort();
+    const values = Array.from(sorted);
+    return { atS: round3((index * windowMs) / 1000), count: values.length, p50: round3(percentile(values, 50)), p99: round3(percentile(values, 99)) };
+  });
+}

@@ -21,11 +21,16 @@ export interface LoadPlan {
   readonly ltpShare: number;
   /** Called about every 250 ms with the calls done so far. */
   readonly onProgress?: (done: number, elapsedMs: number) => void;
+  /** Aborted: start no more calls, let those in flight finish, and answer what was measured. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LoadResult {
   readonly exitLatencies: number[];
   readonly ltpLatencies: number[];
+  /** When each latency in `exitLatencies` / `ltpLatencies` was measured, ms since the load started. */
+  readonly exitDoneAtMs: number[];
+  readonly ltpDoneAtMs: number[];
   /** ExitStatus names for exits, `OK` for GetLtp, `grpc:<code>` for failed calls, by call kind. */
   readonly statuses: Record<"ExecuteExit" | "GetLtp", Record<string, number>>;
   readonly calls: number;
@@ -41,7 +46,7 @@ export async function driveLoad(
   clients: { exits: GrpcJsClient<(typeof ExitService)["method"]>; ticks: GrpcJsClient<(typeof TickService)["method"]> },
   plan: LoadPlan,
 ): Promise<LoadResult> {
-  const result: { -readonly [K in keyof LoadResult]: LoadResult[K] } = { exitLatencies: [], ltpLatencies: [], statuses: { ExecuteExit: {}, GetLtp: {} }, calls: 0, elapsedMs: 0, traceIds: new Set(), skipped: 0 };
+  const result: { -readonly [K in keyof LoadResult]: LoadResult[K] } = { exitLatencies: [], ltpLatencies: [], exitDoneAtMs: [], ltpDoneAtMs: [], statuses: { ExecuteExit: {}, GetLtp: {} }, calls: 0, elapsedMs: 0, traceIds: new Set(), skipped: 0 };
   const ids = new TraceIds();
   let nextTracker = 0;
   let inFlight = 0;
@@ -49,7 +54,7 @@ export async function driveLoad(
   const started = performance.now();
   const deadline = started + plan.durationMs;
   const count = (kind: "ExecuteExit" | "GetLtp", status: string) => (result.statuses[kind][status] = (result.statuses[kind][status] ?? 0) + 1);
-  const canStart = () => result.calls < plan.maxCalls && performance.now() < deadline && nextTracker < plan.orderNos.length;
+  const canStart = () => !plan.signal?.aborted && result.calls < plan.maxCalls && performance.now() < deadline && nextTracker < plan.orderNos.length;
 
   /** One call; latency counted from `scheduledAt` (open loop: the planned start, so queueing is not hidden). */
   const call = async (scheduledAt: number) => {
@@ -62,12 +67,16 @@ export async function driveLoad(
     try {
       if (ltp) {
         await clients.ticks.getLtp({ instrument: plan.instrument }, { metadata });
-        result.ltpLatencies.push(performance.now() - scheduledAt);
+        const now = performance.now();
+        result.ltpLatencies.push(now - scheduledAt);
+        result.ltpDoneAtMs.push(now - started);
         count("GetLtp", "OK");
       } else {
         const orderNo = plan.orderNos[nextTracker++]!;
         const { result: exit } = await clients.exits.executeExit({ orderNo, reason: "load test", reasonCode: ExitReasonCode.MANUAL }, { metadata });
-        result.exitLatencies.push(performance.now() - scheduledAt);
+        const now = performance.now();
+        result.exitLatencies.push(now - scheduledAt);
+        result.exitDoneAtMs.push(now - started);
         count("ExecuteExit", ExitStatus[exit?.status ?? 0] ?? String(exit?.status));
       }
     } catch (error) {

@@ -21,6 +21,8 @@ export interface LoadtestOptions {
   readonly ltpShare: number;
   /** Port of the built-in OTLP receiver; 0 picks one. */
   readonly otlpPort: number;
+  /** True when --otlp-port was given (then a port in use stops the run rather than skipping the receiver). */
+  readonly otlpPortGiven: boolean;
   /** False: receive no spans (the server exports to a collector of its own). */
   readonly receive: boolean;
   readonly json: string | undefined;
@@ -74,6 +76,7 @@ export function parseLoadtestOptions(argv: readonly string[]): LoadtestOptions {
     trackers: whole(values.trackers, short ? 300 : 10_000, 1, 2_000_000, "--trackers"),
     ltpShare,
     otlpPort: whole(values["otlp-port"], target === undefined ? 0 : 4318, 0, 65_535, "--otlp-port"),
+    otlpPortGiven: values["otlp-port"] !== undefined,
     receive: !values["no-receiver"],
     json: values.json,
     html: values.html,

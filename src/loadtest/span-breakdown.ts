@@ -11,8 +11,10 @@ export interface SpanRow {
   readonly p50: number;
   readonly p99: number;
   readonly meanMs: number;
-  /** This span name's total time over the ExecuteExit server spans' total time (0..1); steps may overlap, so shares need not add to 1. */
+  /** This span name's total time over the ExecuteExit server spans' total time (0..1); steps that overlapped would add up to more than 1. */
   readonly shareOfExit: number;
+  /** True when spans of this name occur in the ExecuteExit traces (false: only in GetLtp's, say). */
+  readonly inExitTraces: boolean;
 }
 
 /** Rows per span name, the exit's own server span first, then by total time, largest first. */
@@ -44,9 +46,33 @@ export function spanBreakdown(spans: readonly ReceivedSpan[], traceIds: Readonly
       p99: round3(summary.p99),
       meanMs: round3(summary.mean),
       shareOfExit: exitTotal > 0 ? round3((totals.get(name) ?? 0) / exitTotal) : 0,
+      inExitTraces: totals.has(name),
       total: totals.get(name) ?? 0,
     };
   });
   rows.sort((a, b) => (a.name === exitSpanName ? -1 : b.name === exitSpanName ? 1 : b.total - a.total));
   return rows.map(({ total: _total, ...row }) => row);
+}
+
+/**
+ * The share of the ExecuteExit server spans' time that their direct children
+ * (the steps) do not account for (0..1): the handler's own code between
+ * steps, and middleware and (de)serialization inside the span. Computed from
+ * durations, which the OpenTelemetry SDK measures exactly, not from start
+ * times, which it takes from the millisecond wall clock.
+ */
+export function untracedShareOfExit(spans: readonly ReceivedSpan[], traceIds: ReadonlySet<string>, exitSpanName = "ExecuteExit"): number {
+  const exits = new Map<string, { readonly durationMs: number; children: number }>();
+  for (const span of spans) if (span.name === exitSpanName && span.kind === 2 && traceIds.has(span.traceId)) exits.set(span.spanId, { durationMs: span.durationMs, children: 0 });
+  for (const span of spans) {
+    const parent = exits.get(span.parentSpanId);
+    if (parent) parent.children += span.durationMs;
+  }
+  let total = 0;
+  let untraced = 0;
+  for (const exit of exits.values()) {
+    total += exit.durationMs;
+    untraced += Math.max(0, exit.durationMs - exit.children);
+  }
+  return total > 0 ? round3(untraced / total) : 0;
 }

@@ -1,8 +1,11 @@
 /**
- * Serves the handlers with @connectrpc/connect-node on HTTP/2 (cleartext, or
- * TLS when material is given): gRPC, gRPC-Web and Connect on one port.
+ * Serves the handlers with @connectrpc/connect-node on HTTP/2 and HTTP/1.1
+ * (cleartext, or TLS when material is given): gRPC, gRPC-Web and Connect on
+ * one port, with CORS for the origins configured.
  */
+import * as http from "node:http";
 import * as http2 from "node:http2";
+import type * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
@@ -11,6 +14,9 @@ import type { ExitLog } from "../exit/ports.js";
 import { peerContextValues } from "./connect-peer.js";
 import { excerpt } from "../domain/text-excerpt.js";
 import { toConnectError } from "./error-codes.js";
+import { cleartextSplit } from "./cleartext-split.js";
+import { withCors } from "./cors.js";
+import { guardHttp1 } from "./http1-socket-guard.js";
 import { guardSessions, type SessionLimits } from "./http2-session-guard.js";
 import { bareHost } from "./listen-host.js";
 import type { TlsMaterial } from "./tls-material.js";
@@ -37,35 +43,68 @@ export interface ConnectEngineOptions {
   readonly tls?: TlsMaterial;
   /** Handshake, keepalive and idle bounds of each connection; none when absent. */
   readonly sessionLimits?: SessionLimits;
+  /** Browser origins whose pages may call (CORS); `*` for any; none when absent. */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 export async function startConnectEngine(options: ConnectEngineOptions): Promise<RunningEngine> {
-  const handler = connectNodeAdapter({
-    routes: options.routes,
-    interceptors: [errorMapping(options.log), ...(options.interceptors ?? [])],
-    ...(options.maxMessageBytes ? { readMaxBytes: options.maxMessageBytes } : {}),
-    contextValues: peerContextValues,
-  });
+  const handler = withCors(
+    connectNodeAdapter({
+      routes: options.routes,
+      interceptors: [errorMapping(options.log), ...(options.interceptors ?? [])],
+      ...(options.maxMessageBytes ? { readMaxBytes: options.maxMessageBytes } : {}),
+      contextValues: peerContextValues,
+    }),
+    options.corsAllowedOrigins ?? [],
+  );
   const settings: http2.Settings = options.maxConcurrentStreams ? { maxConcurrentStreams: options.maxConcurrentStreams } : {};
+  const limits = options.sessionLimits;
   const tls = options.tls;
-  const server = tls
-    ? http2.createSecureServer(
-        {
-          cert: tls.cert,
-          key: tls.key,
-          settings,
-          ...(options.sessionLimits ? { handshakeTimeout: options.sessionLimits.handshakeTimeoutMs } : {}),
-          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
-        },
-        handler,
-      )
-    : http2.createServer({ settings }, handler);
-  if (options.sessionLimits) guardSessions(server, options.sessionLimits);
+  let listener: net.Server;
+  let undecided = () => {};
+  let h2: http2.Http2Server | http2.Http2SecureServer;
+  let h1: ReturnType<typeof guardHttp1>;
+  if (tls) {
+    // Behind TLS, ALPN says which protocol a connection speaks, and node's server serves both.
+    const secure = http2.createSecureServer(
+      {
+        cert: tls.cert,
+        key: tls.key,
+        settings,
+        allowHTTP1: true,
+        ...(limits ? { handshakeTimeout: limits.handshakeTimeoutMs } : {}),
+        ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+      },
+      handler,
+    );
+    h1 = guardHttp1(secure as unknown as http.Server, limits);
+    secure.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
+      if (socket.alpnProtocol !== "h2") h1.accepted(socket);
+    });
+    listener = h2 = secure;
+  } else {
+    const plain = http2.createServer({ settings }, handler);
+    const http1 = http.createServer({ requireHostHeader: false }, handler);
+    h1 = guardHttp1(http1, limits);
+    h2 = plain;
+    const split = cleartextSplit({
+      http2: (socket) => plain.emit("connection", socket),
+      http1: (socket) => {
+        h1.accepted(socket);
+        http1.emit("connection", socket);
+      },
+      ...(limits ? { handshakeTimeoutMs: limits.handshakeTimeoutMs } : {}),
+    });
+    undecided = () => split.destroyUndecided();
+    listener = split;
+  }
+  if (limits) guardSessions(h2, limits);
   const sessions = new Set<http2.Http2Session>();
-  server.on("session", (session) => {
+  h2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
+  const server = listener;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, bareHost(options.host), () => {
@@ -82,12 +121,15 @@ export async function startConnectEngine(options: ConnectEngineOptions): Promise
       new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           for (const session of sessions) session.destroy();
+          h1.destroyAll();
         }, graceMs);
         server.close(() => {
           clearTimeout(force);
           resolve();
         });
         for (const session of sessions) session.close();
+        h1.closeAll();
+        undecided();
       }),
   };
 }

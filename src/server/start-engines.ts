@@ -25,6 +25,7 @@ export type EngineSettings = Pick<
   | "keepaliveIntervalMs"
   | "keepaliveTimeoutMs"
   | "connectionIdleTimeoutMs"
+  | "corsAllowedOrigins"
 >;
 
 /** The configured engines, grpc-js first; if one fails to listen, those already listening are closed. */
@@ -57,7 +58,9 @@ export async function startEngines(
     }
     if (config.engine !== "grpc-js") {
       const port = config.engine === "both" ? config.connectPort : config.port;
-      engines.push(await startConnectEngine({ host: config.host, port, routes: (r) => registerRoutes(r, services, middleware), log: services.log, ...limits }));
+      engines.push(
+        await startConnectEngine({ host: config.host, port, routes: (r) => registerRoutes(r, services, middleware), log: services.log, corsAllowedOrigins: config.corsAllowedOrigins, ...limits }),
+      );
     }
   } catch (error) {
     await Promise.all(engines.map((engine) => engine.close(0)));

@@ -46,6 +46,13 @@ const RIGHT: readonly [string, http2.OutgoingHttpHeaders][] = [
   ["the scheme in another case, several spaces before the token", { authorization: `bEARER   ${TOKEN}` }],
 ];
 
+/**
+ * HTTP/1.1 strips a header value's leading and trailing whitespace before
+ * anyone reads it (RFC 9110 section 5.5: it is not part of the value), so over
+ * HTTP/1.1 these carry exactly the token.
+ */
+const TRIMMED_BY_HTTP1 = new Set(["a TAB after the token", "spaces around the value", "a padded value past the bound"]);
+
 type Protocol = "grpc" | "grpc-web" | "connect";
 const SERVICES: readonly DescService[] = [ExitService, TickService, Health, ...REFLECTION_SERVICES];
 const OPEN = new Set<string>([Health.typeName, ...REFLECTION_SERVICES.map((service) => service.typeName)]);
@@ -156,17 +163,66 @@ describe(`Auth on the ${engine} port, every RPC`, () => {
     });
   });
 
-  it("serves no HTTP/1.1 request, with the token or without (h2c with prior knowledge only)", async () => {
-    const path = `/${ExitService.typeName}/ListTrackers`;
-    for (const headers of [{}, { authorization: `Bearer ${TOKEN}` }]) {
-      for (const contentType of ["application/json", "application/grpc-web+proto", "application/grpc"]) {
-        const answer = await http1Request(server.address, path, { "content-type": contentType, ...headers }, Buffer.from("{}")).catch(
-          (error: Error) => error,
-        );
-        if (!(answer instanceof Error)) expect(answer.status).not.toBe(200);
+  if (engine === "grpc-js") {
+    it("serves no HTTP/1.1 request, with the token or without (grpc-js speaks HTTP/2 only)", async () => {
+      const path = `/${ExitService.typeName}/ListTrackers`;
+      for (const headers of [{}, { authorization: `Bearer ${TOKEN}` }]) {
+        for (const contentType of ["application/json", "application/grpc-web+proto", "application/grpc"]) {
+          const answer = await http1Request(server.address, path, { "content-type": contentType, ...headers }, Buffer.from("{}")).catch(
+            (error: Error) => error,
+          );
+          if (!(answer instanceof Error)) expect(answer.status).not.toBe(200);
+        }
       }
-    }
-  });
+    });
+  } else {
+    describe.each(["grpc-web", "connect"] as const)("over %s on HTTP/1.1", (protocol) => {
+      /** Every unary (service, method) not refused UNAUTHENTICATED over HTTP/1.1 with `headers`. */
+      async function letThroughHttp1(address: string, headers: http2.OutgoingHttpHeaders, open: ReadonlySet<string>) {
+        const through: string[] = [];
+        for (const service of SERVICES) {
+          if (open.has(service.typeName)) continue;
+          for (const method of service.methods.filter((m) => m.methodKind === "unary")) {
+            const { headers: base, body } = request(protocol, "unary");
+            const answer = await http1Request(address, `/${service.typeName}/${method.name}`, { ...base, ...headers }, body);
+            if (!unauthenticated(protocol, answer)) through.push(`${service.typeName}/${method.name}: HTTP ${answer.status}`);
+          }
+        }
+        return through;
+      }
+
+      it.each(WRONG.filter(([what]) => !TRIMMED_BY_HTTP1.has(what)))(
+        "refuses %s on every unary RPC but health and reflection, and runs no handler",
+        async (_what, headers) => {
+          reached.length = 0;
+          expect(await letThroughHttp1(server.address, headers, OPEN)).toEqual([]);
+          expect(handlersRun(OPEN)).toEqual([]);
+        },
+      );
+
+      it.each(WRONG.filter(([what]) => TRIMMED_BY_HTTP1.has(what)))("reads %s as the bare token, since HTTP/1.1 trims header values", async (_what, headers) => {
+        const { headers: base, body } = request(protocol, "unary");
+        const answer = await http1Request(server.address, `/${ExitService.typeName}/ListTrackers`, { ...base, ...headers }, body);
+        expect(unauthenticated(protocol, answer)).toBe(false);
+      });
+
+      it("refuses a missing token on health and reflection too when they are closed", async () => {
+        reached.length = 0;
+        expect(await letThroughHttp1(closedHealth.address, {}, new Set())).toEqual([]);
+        expect(handlersRun(new Set())).toEqual([]);
+      });
+
+      it.each(RIGHT)("lets %s through on the unary RPCs", async (_what, headers) => {
+        const answers = [];
+        for (const method of ExitService.methods.filter((m) => m.methodKind === "unary")) {
+          const { headers: base, body } = request(protocol, "unary");
+          answers.push(await http1Request(server.address, `/${ExitService.typeName}/${method.name}`, { ...base, ...headers }, body));
+        }
+        expect(answers.filter((answer) => unauthenticated(protocol, answer))).toEqual([]);
+        expect(answers.every((answer) => answer.status > 0)).toBe(true);
+      });
+    });
+  }
 
   it("logs neither the configured token nor a presented one, at trace level", () => {
     const log = lines.join("");
