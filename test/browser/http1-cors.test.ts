@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rmSync } from "node:fs";
+import { Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import { certificatesUnavailable, makeTestCertificates } from "../support/test-certificates.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -59,6 +60,11 @@ describe("The connect engine over HTTP/1.1", () => {
       `${base}/tradingcore.v1.ExitService/RegisterTracker`,
     ]);
     expect(JSON.parse(register.body)).toMatchObject({ created: true });
+    // The paper market fills at the instrument's LTP; without one the exit would wait for a tick.
+    await server.ticks.publishTicks(
+      [{ ticks: [{ instrument: { segment: Segment.NSE_EQ, securityId: "1594" }, ltp: "1831.2" }] }],
+      { metadata: { authorization: `Bearer ${TOKEN}` } },
+    );
     const exit = await curl([...json, "-d", JSON.stringify({ order_no: "h1-1", reason: "manual" }), `${base}/tradingcore.v1.ExitService/ExecuteExit`]);
     expect(JSON.parse(exit.body).result).toMatchObject({ status: "EXIT_STATUS_EXITED", success: true });
     const again = await curl([...json, "-d", JSON.stringify({ order_no: "h1-1", reason: "manual" }), `${base}/tradingcore.v1.ExitService/ExecuteExit`]);
