@@ -9,6 +9,8 @@
  * with tracing off (floor, ours on grpc-js and connect, ours on Redis), one
  * with tracing on (100% sampled, batch OTLP export to a sink in this process).
  * Redis rows need `redis-server` (3 lock nodes + the tracker store on the first).
+ * With Redis, each round also times c=1 PINGs to the first node through
+ * node-redis: the bare round trip the Redis exit's latency is read against.
  *
  * Store size: two more plain servers, one holding `--trackers-small` and one
  * `--trackers-large` registered trackers (concurrent RegisterTracker calls),
@@ -28,6 +30,7 @@ import { buildReport, formatReport, type RoundFigures, type RowResult, type Stor
 import { startBenchServer, type BenchServerProcess } from "./bench-targets.js";
 import { summarize } from "./latency-stats.js";
 import { startOtlpReceiver } from "./otlp-receiver.js";
+import { measureRedisPing } from "./redis-ping.js";
 import { startRedisServers, type RedisServer } from "./redis-server-process.js";
 
 const ROWS: readonly Row[] = [
@@ -132,9 +135,11 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${rows.length} rows, warm-up + ${settings.rounds} round(s); c=1 ${settings.c1Calls} calls, c=${settings.concurrency} ${settings.calls} calls per row per round\n`);
 
     if (!settings.quick) for (const row of rows) await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) }).measure(row, addressOf(row), cpuOf(row), flushOf(row)).catch(() => undefined);
+    const pings: number[] = [];
     const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0, cpuMicros: 0, clientCpuMicros: 0, rounds: [] as RoundFigures[] }]));
     for (let round = 0; round < settings.rounds; round++) {
       const order = round % 2 === 0 ? rows : [...rows].reverse();
+      if (redisServers[0]) pings.push(...(await measureRedisPing(redisServers[0].url, settings.c1Calls)));
       for (const row of order) {
         const result = await driver.measure(row, addressOf(row), cpuOf(row), flushOf(row));
         const total = totals.get(row.id)!;
@@ -204,6 +209,7 @@ async function main(): Promise<void> {
       results,
       ingest,
       storeSizes,
+      pings.length > 0 ? summarize(pings) : undefined,
     );
     process.stdout.write(`${formatReport(report)}\n`);
     if (!settings.redis) process.stdout.write("(Redis rows skipped: redis-server not found, --no-redis, or --quick without --redis)\n");
