@@ -9,6 +9,9 @@
  *   release is logged and the lock expires by its TTL.
  * - Releases still running are counted: `whenReleased` lets shutdown wait
  *   for them, so no lock is left held by a process that stopped cleanly.
+ * - An exit of this process waits for this process's own release of the same
+ *   resource before acquiring it, so a retry right after an answer (the
+ *   reconciler's, a caller's) does not find its own lock busy.
  */
 import { ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { type ExitOutcome, exitOutcome } from "./exit-outcome.js";
@@ -18,6 +21,8 @@ import type { ExitLock, ExitLog, LockLease } from "./ports.js";
 
 export class ExitLockScope {
   private readonly releases = new ExitsInFlight();
+  /** Releases running now, by resource. */
+  private readonly releasing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly lock: ExitLock,
@@ -31,6 +36,7 @@ export class ExitLockScope {
    */
   async run(resource: string, parent: TraceParent, work: (lease: LockLease) => Promise<ExitOutcome>, whenBusy: () => Promise<ExitOutcome>): Promise<ExitOutcome> {
     const acquisition = await inSpan(parent, EXIT_SPANS.lockAcquire, async (span) => {
+      await this.releasing.get(resource);
       const result = await this.lock.acquire(resource, this.ttlMs);
       span.setAttributes({ "lock.attempts": result.kind === "acquired" ? result.lease.attempts : result.attempts, "lock.result": result.kind });
       return result;
@@ -56,22 +62,21 @@ export class ExitLockScope {
     return this.releases.size;
   }
 
-  /**
-   * Counted at once, sent on the next turn of the event loop: the answer that
-   * `run` resolves with is written to the caller first.
-   */
+  /** Sent now, not awaited: the answer `run` resolves with does not wait for its round trip. */
   private releaseAfterAnswer(lease: LockLease, parent: TraceParent): void {
-    const released = this.releases.run(async () => {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await inSpan(parent, EXIT_SPANS.lockRelease, async (span) => {
+    const released = this.releases.run(() =>
+      inSpan(parent, EXIT_SPANS.lockRelease, async (span) => {
         const status = await this.lock.release(lease).catch((error: unknown) => {
           this.log.warn({ err: error, resource: lease.resource }, "exit lock release failed; it expires by its TTL");
           return "failed" as const;
         });
         span.setAttribute("lock.release", status);
         if (status !== "released") this.log.warn({ resource: lease.resource, status }, "exit lock was not held at release");
-      });
+      }),
+    );
+    const settled = released.catch(() => undefined).finally(() => {
+      if (this.releasing.get(lease.resource) === settled) this.releasing.delete(lease.resource);
     });
-    released.catch((error: unknown) => this.log.warn({ err: error, resource: lease.resource }, "exit lock release failed; it expires by its TTL"));
+    this.releasing.set(lease.resource, settled);
   }
 }
