@@ -156,6 +156,11 @@ export class ExitEngine {
     return this.inFlight.size;
   }
 
+  /** Lock releases sent after an answer and not finished yet. */
+  get lockReleasesInFlight(): number {
+    return this.locks.pending;
+  }
+
   /**
    * Resolves once no exit, intent resolution or lock release is running;
    * shutdown waits on it after it stops accepting new ones.
