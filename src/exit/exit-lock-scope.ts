@@ -62,10 +62,16 @@ export class ExitLockScope {
     return this.releases.size;
   }
 
-  /** Sent now, not awaited: the answer `run` resolves with does not wait for its round trip. */
+  /**
+   * Not awaited: the answer `run` resolves with does not wait for its round
+   * trip. Sent on the next turn of the event loop, once the answer is written
+   * to the caller (on a small machine, lock nodes woken by the release would
+   * otherwise compete with the answer's delivery); counted from now.
+   */
   private releaseAfterAnswer(lease: LockLease, parent: TraceParent): void {
     const released = this.releases.run(() =>
       inSpan(parent, EXIT_SPANS.lockRelease, async (span) => {
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const status = await this.lock.release(lease).catch((error: unknown) => {
           this.log.warn({ err: error, resource: lease.resource }, "exit lock release failed; it expires by its TTL");
           return "failed" as const;

@@ -145,6 +145,7 @@ describe("ExecuteExit when the lock release is slow", () => {
       const orderNo = await registerTracker(server);
       const { result } = await server.exits.executeExit(exitRequest(orderNo));
       expect(result?.status).toBe(ExitStatus.EXITED);
+      await lock.releaseStarted.promise;
       expect(lock.releasesPending).toBe(1);
       expect(lock.releasesDone).toBe(0);
       release.resolve();

@@ -15,8 +15,9 @@ describe("ExitEngine when the lock release is slow", () => {
 
     const outcome = await world.exit("ORD-SLOW-RELEASE");
     expect(outcome.status).toBe(ExitStatus.EXITED);
-    expect(lock.releasesPending).toBe(1);
     expect(world.engine.lockReleasesInFlight).toBe(1);
+    await lock.releaseStarted.promise;
+    expect(lock.releasesPending).toBe(1);
 
     let idle = false;
     const whenIdle = world.engine.whenIdle().then(() => (idle = true));
