@@ -158,8 +158,8 @@ class Watcher implements AsyncIterableIterator<SequencedExitEvent> {
   }
 }
 
-/** A sink that publishes every event to the hub and to `other`. */
-export function fanOutEvents(hub: ExitEventSink, other: ExitEventSink): ExitEventSink {
+/** A sink that publishes every event to the hub, then to `other` (a caller's own sink). */
+export function fanOutEvents(hub: ExitEventHub, other: ExitEventSink): ExitEventSink {
   return {
     publish(event) {
       hub.publish(event);

@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Segment } from "../../gen/tradingcore/v1/common_pb.js";
+import { Money } from "../../src/domain/money.js";
 import { startInteropServer, type InteropServer } from "./support/interop-server.js";
 import { run } from "./support/toolchain.js";
 
@@ -22,6 +24,8 @@ describe("The Connect engine's other protocols", () => {
     ]);
     expect(register.code, register.stderr).toBe(0);
     expect(JSON.parse(register.stdout)).toMatchObject({ created: true, tracker: { orderNo: "curl-1", status: "TRACKER_STATUS_ACTIVE" } });
+    // An LTP for the paper market to fill at (PublishTicks is a client stream, which a unary curl call cannot send).
+    server.core.services.ticks.sink.write([{ segment: Segment.NSE_EQ, securityId: "1594", ltp: new Money("1831.1"), timeMs: Date.now() }]);
 
     const exit = await run("curl", [
       "-sS", "--http2-prior-knowledge", "--max-time", "30", "-H", "content-type: application/json",

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
+import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
 import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
 import { startInteropServer, type InteropServer } from "./support/interop-server.js";
 import { BIN, provision, run, toolchainAbsent } from "./support/toolchain.js";
@@ -27,12 +28,16 @@ describe.skipIf(toolchainAbsent("go"))("A short ghz load of ExecuteExit over ref
     const { address } = server.engines.find((each) => each.engine === engine)!;
     const prefix = `ghz-${engine}`;
     const exits = createGrpcJsClient(ExitService, address);
+    const ticks = createGrpcJsClient(TickService, address);
     try {
       for (let n = 0; n < CALLS; n++) {
         await exits.registerTracker({ orderNo: `${prefix}-${n}`, segment: Segment.NSE_FNO, securityId: "52175", side: Side.LONG, quantity: "75", entryPrice: "101.55", paper: true });
       }
+      // An LTP, so the paper market fills every order at once.
+      await ticks.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: "52175" }, ltp: "101.6" }] }]);
     } finally {
       exits.close();
+      ticks.close();
     }
     const answer = await run(
       GHZ,

@@ -28,6 +28,8 @@ function intentOf(tracker: TrackerRecord, token: number, attempt = tracker.exitA
     exitReason: "stop loss hit",
     exitReasonCode: ExitReasonCode.STOP_LOSS,
     exitRequestedAt: 1_700_000_000_123,
+    exitSendDeadline: 1_700_000_005_123,
+    referencePrice: new Money("1523.5"),
     fencingToken: token,
     updatedAt: 1_700_000_000_123,
   };
@@ -94,7 +96,10 @@ describe.each(adapters)("%s", (_name, makeStore) => {
       expect(stored.entryPrice.toFixed()).toBe("99999999.123456789");
       expect(stored.exitPrice?.toFixed()).toBe("1523.4500000001");
       expect(stored.priorExitPrice?.toFixed()).toBe("1.5");
+      expect(stored).toMatchObject({ exitSendDeadline: 1_700_000_005_123, referencePrice: new Money("1523.5") });
       expect(stored).toEqual({ ...exited, priorExitedQuantity: new Money("0.00000001"), priorExitPrice: new Money("1.5"), version: 3 });
+      expect((await store.compareAndSet({ ...stored, overExitedQuantity: new Money("0.5") }, 3)).kind).toBe("written");
+      expect((await store.get("READ-1"))?.overExitedQuantity?.toFixed()).toBe("0.5");
     }, SLOW);
   });
 
