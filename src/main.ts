@@ -230,7 +230,9 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       const settled = await gate.settle(config.shutdownGraceMs);
       if (!settled) log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");
       // Never abandon an exit between its intent and its result: wait for every one in flight.
-      if (engine.exitsInFlight > 0) log.info({ exitsInFlight: engine.exitsInFlight }, "waiting for exits in flight");
+      if (engine.exitsInFlight > 0 || engine.lockReleasesInFlight > 0) {
+        log.info({ exitsInFlight: engine.exitsInFlight, lockReleases: engine.lockReleasesInFlight }, "waiting for exits and lock releases in flight");
+      }
       await engine.whenIdle();
       hub.close();
       gate.closeStreams();

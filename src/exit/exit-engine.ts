@@ -15,17 +15,24 @@
  *   an accepted order not filled within the fill wait answers AWAITING_FILL.
  * - Every business outcome is returned as an ExitStatus, never thrown; only
  *   a store outage before the intent throws (nothing was sent then).
- * - The lock is released on every path, by its owner only.
+ * - The lock is released on every path, by its owner only, after the answer.
+ * - The tracker is loaded beside the lock acquisition; what is decided on that
+ *   read is either an answer only (true when it was read, during the call) or
+ *   guarded: an ACTIVE read by the intent's compare-and-set on its version
+ *   (stale → decided again on what is stored), an EXITING one by a reload
+ *   under the lock.
  */
-import { ExitReasonCode, ExitStatus, PriceSource, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import { openQuantity, type TrackerRecord } from "../domain/tracker.js";
+import { ExitReasonCode, ExitStatus, PriceSource, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import type { TrackerRecord } from "../domain/tracker.js";
 import { type ExitCommand, exitCommandProblem } from "./exit-command.js";
 import { type ExitOutcome, exitOutcome } from "./exit-outcome.js";
 import { EXIT_SPANS, NO_TRACE_PARENT, type TraceParent, annotateSpan, inSpan } from "./exit-tracing.js";
 import { ExitRecorder } from "./exit-recorder.js";
 import { ExitsInFlight } from "./exits-in-flight.js";
+import { ExitLockScope } from "./exit-lock-scope.js";
+import { answerForSettled, answerWhileBusy } from "./stored-truth.js";
 import { NO_EXIT_OBSERVER, type ExitObserver } from "./exit-observer.js";
-import { RouterGateway } from "./router-gateway.js";
+import { RouterGateway, exitOrderOf } from "./router-gateway.js";
 import { ExitSettlement } from "./exit-settlement.js";
 import { IntentResumer } from "./intent-resumer.js";
 import { FillWaiter } from "./fill-waiter.js";
@@ -36,7 +43,6 @@ import type {
   ExitEventSink,
   ExitLock,
   ExitLog,
-  ExitOrderRequest,
   LockLease,
   LtpQuote,
   LtpResolver,
@@ -118,9 +124,11 @@ export class ExitEngine {
   private readonly settlement: ExitSettlement | undefined;
   private readonly resumer: IntentResumer | undefined;
   private readonly inFlight = new ExitsInFlight();
+  private readonly locks: ExitLockScope;
 
   constructor(private readonly deps: ExitEngineDeps) {
     this.settings = { ...DEFAULT_EXIT_ENGINE_SETTINGS, ...deps.settings };
+    this.locks = new ExitLockScope(deps.lock, deps.log, this.settings.lockTtlMs);
     this.recorder = new ExitRecorder(deps.store, deps.clock, deps.events, deps.log, this.settings);
     this.gateway = deps.router ? new RouterGateway(deps.router, deps.clock, this.settings) : undefined;
     const signals = deps.signals ?? new OrderUpdateSignals();
@@ -148,9 +156,19 @@ export class ExitEngine {
     return this.inFlight.size;
   }
 
-  /** Resolves once no exit or intent resolution is running; shutdown waits on it after it stops accepting new ones. */
-  whenIdle(): Promise<void> {
-    return this.inFlight.whenIdle();
+  /** Lock releases sent after an answer and not finished yet. */
+  get lockReleasesInFlight(): number {
+    return this.locks.pending;
+  }
+
+  /**
+   * Resolves once no exit, intent resolution or lock release is running;
+   * shutdown waits on it after it stops accepting new ones.
+   */
+  async whenIdle(): Promise<void> {
+    await this.inFlight.whenIdle();
+    // Every exit that ended has started its release by now.
+    await this.locks.whenReleased();
   }
 
   /**
@@ -161,14 +179,15 @@ export class ExitEngine {
   async resolveIntent(orderNo: string, parent: TraceParent = NO_TRACE_PARENT): Promise<ExitOutcome> {
     const command: ExitCommand = { orderNo, reason: "reconciled", reasonCode: ExitReasonCode.RECONCILED };
     if (!this.gateway) return exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { message: "no order router is configured" });
-    return this.observed("resolve", () => this.inFlight.run(() => this.underLock(command, parent, async (lease) => {
+    const work = async (lease: LockLease) => {
       const tracker = await this.deps.store.get(orderNo);
       if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${orderNo}` });
-      if (tracker.status !== TrackerStatus.EXITING) return this.answerForSettled(tracker);
+      if (tracker.status !== TrackerStatus.EXITING) return answerForSettled(tracker);
       // No fill wait here: the reconciler looks again next pass, and must not sit on one order.
       const resumed = { ...command, reason: tracker.exitReason, reasonCode: tracker.exitReasonCode, answerByMs: this.deps.clock.now() };
       return this.resume(tracker, resumed, lease, parent);
-    })));
+    };
+    return this.observed("resolve", () => this.inFlight.run(() => this.locks.run(exitLockResource(orderNo), parent, work, () => this.busyAnswer(orderNo, parent))));
   }
 
   /** Runs one exit or resolution, reporting its start and outcome to the observer. */
@@ -186,13 +205,37 @@ export class ExitEngine {
   private async executeSteps(command: ExitCommand, parent: TraceParent): Promise<ExitOutcome> {
     const problem = await inSpan(parent, EXIT_SPANS.validate, () => this.validate(command));
     if (problem) return problem;
-    return this.underLock(command, parent, async (lease) => {
-      const tracker = await inSpan(parent, EXIT_SPANS.trackerLoad, () => this.deps.store.get(command.orderNo));
-      if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${command.orderNo}` });
-      if (tracker.status === TrackerStatus.EXITING) return this.resume(tracker, command, lease, parent);
-      if (tracker.status !== TrackerStatus.ACTIVE) return this.answerForSettled(tracker);
-      return this.exitActive(tracker, command, lease, parent);
-    });
+    // Beside the lock acquisition, not after it: one round trip fewer on the critical path.
+    const loading = inSpan(parent, EXIT_SPANS.trackerLoad, () => this.deps.store.get(command.orderNo));
+    loading.catch(() => undefined); // awaited under the lock; nothing awaits it when the lock is not granted
+    const work = async (lease: LockLease) => this.decide(await loading, command, lease, parent, false);
+    return this.locks.run(exitLockResource(command.orderNo), parent, work, () => this.busyAnswer(command.orderNo, parent, loading));
+  }
+
+  /** Step 3's decision on `tracker`; `underLock` tells whether it was read under the lock (else it may be stale). */
+  private async decide(tracker: TrackerRecord | undefined, command: ExitCommand, lease: LockLease, parent: TraceParent, underLock: boolean): Promise<ExitOutcome> {
+    if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${command.orderNo}` });
+    if (tracker.status === TrackerStatus.EXITING) {
+      if (!underLock) return this.decide(await this.deps.store.get(command.orderNo), command, lease, parent, true);
+      return this.resume(tracker, command, lease, parent);
+    }
+    if (tracker.status !== TrackerStatus.ACTIVE) return answerForSettled(tracker);
+    return this.exitActive(tracker, command, lease, parent, underLock);
+  }
+
+  /**
+   * The truth for a call that found the lock held, read without it. A read
+   * showing an exit running (ACTIVE, EXITING) is taken again: the holder may
+   * have written EXITED since and be releasing.
+   */
+  private async busyAnswer(orderNo: string, parent: TraceParent, loading?: Promise<TrackerRecord | undefined>): Promise<ExitOutcome> {
+    const first = loading ? await loading.then((tracker) => ({ tracker }), () => undefined) : undefined;
+    if (first && !(first.tracker && isExitable(first.tracker))) return answerWhileBusy(orderNo, first);
+    const again = await inSpan(parent, EXIT_SPANS.trackerLoad, () => this.deps.store.get(orderNo)).then(
+      (tracker) => ({ tracker }),
+      (error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }),
+    );
+    return answerWhileBusy(orderNo, again);
   }
 
   private validate(command: ExitCommand): ExitOutcome | undefined {
@@ -203,55 +246,18 @@ export class ExitEngine {
     return undefined;
   }
 
-  private async underLock(command: ExitCommand, parent: TraceParent, work: (lease: LockLease) => Promise<ExitOutcome>): Promise<ExitOutcome> {
-    const resource = exitLockResource(command.orderNo);
-    const acquisition = await inSpan(parent, EXIT_SPANS.lockAcquire, async (span) => {
-      const result = await this.deps.lock.acquire(resource, this.settings.lockTtlMs);
-      span.setAttributes({ "lock.attempts": result.kind === "acquired" ? result.lease.attempts : result.attempts, "lock.result": result.kind });
-      return result;
-    });
-    if (acquisition.kind === "busy") {
-      return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { message: `another exit of ${command.orderNo} holds the lock` });
-    }
-    if (acquisition.kind === "unavailable") {
-      return exitOutcome(ExitStatus.LOCK_UNAVAILABLE, { message: `exit lock unavailable: ${acquisition.message}` });
-    }
-    const lease = acquisition.lease;
-    try {
-      return await work(lease);
-    } finally {
-      await inSpan(parent, EXIT_SPANS.lockRelease, async (span) => {
-        const status = await this.deps.lock.release(lease).catch((error: unknown) => {
-          this.deps.log.warn({ err: error, resource }, "exit lock release failed; it expires by its TTL");
-          return "failed" as const;
-        });
-        span.setAttribute("lock.release", status);
-        if (status !== "released") this.deps.log.warn({ resource, status }, "exit lock was not held at release");
-      });
-    }
-  }
-
-  /** The answer for a tracker that is neither ACTIVE nor EXITING: nothing to send. */
-  private answerForSettled(tracker: TrackerRecord): ExitOutcome {
-    if (tracker.status === TrackerStatus.EXITED) {
-      return exitOutcome(ExitStatus.ALREADY_EXITED, { tracker, exitPrice: tracker.exitPrice, message: "tracker was already exited" });
-    }
-    if (tracker.status === TrackerStatus.ACTIVE) {
-      return exitOutcome(ExitStatus.NOT_ACTIVE, { tracker, message: "tracker has no exit intent to resolve" });
-    }
-    return exitOutcome(ExitStatus.NOT_ACTIVE, { tracker, message: `tracker is ${TrackerStatus[tracker.status]}, not ACTIVE` });
-  }
-
-  private async exitActive(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
+  private async exitActive(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent, underLock = true): Promise<ExitOutcome> {
     const quote = await inSpan(parent, EXIT_SPANS.ltpLookup, (span) => this.lookUpLtp(tracker, span));
     if (lease.lost) return this.lockLost(tracker, "before the intent was stored");
     // Nothing is sent after this, whatever happens to this process: another one may conclude "never placed" after it.
     const sendDeadlineMs = Math.floor(Math.min(lease.validUntilMs, this.deps.clock.now() + this.settings.routerTimeoutMs));
     const intent = await inSpan(parent, EXIT_SPANS.intentPersist, () => this.recorder.persistIntent(tracker, command, lease, quote, sendDeadlineMs));
-    if (intent.kind === "refused") return intent.outcome;
+    // A read taken before the lock was granted went stale: decide again on what is stored now, once.
+    if (intent.kind === "stale" && !underLock) return this.decide(intent.current, command, lease, parent, true);
+    if (intent.kind !== "stored") return intent.outcome;
     if (lease.lost) return this.lockLost(intent.tracker, "before the router was called; the intent is left for the reconciler");
     const routed = await inSpan(parent, EXIT_SPANS.routerCall, async (span) => {
-      const result = await this.gateway!.place(this.exitOrderOf(intent.tracker, quote, sendDeadlineMs), lease);
+      const result = await this.gateway!.place(exitOrderOf(intent.tracker, quote, sendDeadlineMs), lease);
       span.setAttributes({ "router.outcome": result.outcome.kind, "router.attempts": result.attempts });
       return result;
     });
@@ -276,23 +282,13 @@ export class ExitEngine {
     return quote;
   }
 
-  private exitOrderOf(intent: TrackerRecord, quote: LtpQuote, sendDeadlineMs: number): ExitOrderRequest {
-    return {
-      sendDeadlineMs,
-      correlationId: intent.exitCorrelationId,
-      orderNo: intent.orderNo,
-      segment: intent.segment,
-      securityId: intent.securityId,
-      symbol: intent.symbol,
-      transactionType: intent.side === Side.SHORT ? ("BUY" as const) : ("SELL" as const),
-      quantity: openQuantity(intent),
-      paper: intent.paper,
-      ...(quote.price ? { referencePrice: quote.price } : {}),
-    };
-  }
-
   private lockLost(tracker: TrackerRecord, when: string): ExitOutcome {
     this.deps.log.warn({ orderNo: tracker.orderNo }, `exit lock lost ${when}`);
     return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { tracker, message: `exit lock lost ${when}` });
   }
+}
+
+/** ACTIVE or EXITING: an exit of it may be running. */
+function isExitable(tracker: TrackerRecord): boolean {
+  return tracker.status === TrackerStatus.ACTIVE || tracker.status === TrackerStatus.EXITING;
 }

@@ -18,6 +18,8 @@ import type { RouterOutcome } from "./router-reply.js";
 
 export type IntentResult =
   | { readonly kind: "stored"; readonly tracker: TrackerRecord }
+  /** The tracker was written since it was read: `current` is what is stored now; nothing was sent. */
+  | { readonly kind: "stale"; readonly current: TrackerRecord; readonly outcome: ExitOutcome }
   | { readonly kind: "refused"; readonly outcome: ExitOutcome };
 
 export interface ExitRecorderSettings {
@@ -73,14 +75,13 @@ export class ExitRecorder {
         return { kind: "stored", tracker: written.tracker };
       case "not-found":
         return { kind: "refused", outcome: exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${tracker.orderNo}` }) };
-      default:
-        return {
-          kind: "refused",
-          outcome: exitOutcome(ExitStatus.EXIT_IN_PROGRESS, {
-            tracker: written.current,
-            message: `tracker changed while the exit was starting (${written.kind}); nothing was sent`,
-          }),
-        };
+      default: {
+        const outcome = exitOutcome(ExitStatus.EXIT_IN_PROGRESS, {
+          tracker: written.current,
+          message: `tracker changed while the exit was starting (${written.kind}); nothing was sent`,
+        });
+        return written.kind === "version-mismatch" ? { kind: "stale", current: written.current, outcome } : { kind: "refused", outcome };
+      }
     }
   }
 

@@ -4,9 +4,11 @@
  * outcome. Never re-places an order blindly.
  */
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
+import { Side } from "../../gen/tradingcore/v1/common_pb.js";
+import { openQuantity, type TrackerRecord } from "../domain/tracker.js";
 import { withDeadline } from "../domain/deadline.js";
 import { isTradingCoreError } from "../domain/trading-core-error.js";
-import type { BrokerOrder, Clock, ExitOrderRequest, LockLease, OrderRouter } from "./ports.js";
+import type { BrokerOrder, Clock, ExitOrderRequest, LockLease, LtpQuote, OrderRouter } from "./ports.js";
 import { classifyRouterReply, type RouterOutcome } from "./router-reply.js";
 
 /**
@@ -119,4 +121,20 @@ function filled(order: BrokerOrder): RouterOutcome {
   return order.averagePrice
     ? { kind: "accepted", orderId: order.orderId, fill: { price: order.averagePrice, quantity: order.tradedQuantity.greaterThan(0) ? order.tradedQuantity : order.quantity } }
     : { kind: "accepted", orderId: order.orderId };
+}
+
+/** The exit order of `intent` (its correlation id, the open quantity, the opposite side). */
+export function exitOrderOf(intent: TrackerRecord, quote: LtpQuote, sendDeadlineMs: number): ExitOrderRequest {
+  return {
+    sendDeadlineMs,
+    correlationId: intent.exitCorrelationId,
+    orderNo: intent.orderNo,
+    segment: intent.segment,
+    securityId: intent.securityId,
+    symbol: intent.symbol,
+    transactionType: intent.side === Side.SHORT ? ("BUY" as const) : ("SELL" as const),
+    quantity: openQuantity(intent),
+    paper: intent.paper,
+    ...(quote.price ? { referencePrice: quote.price } : {}),
+  };
 }

@@ -38,3 +38,30 @@ export function answerFromStored(stored: TrackerRecord | undefined, intent: Trac
       return exitOutcome(ExitStatus.NOT_ACTIVE, { ...details, tracker: stored, message: `tracker is ${TrackerStatus[stored.status]}` });
   }
 }
+
+/** The answer for a tracker that is neither ACTIVE nor EXITING: nothing to send. */
+export function answerForSettled(tracker: TrackerRecord): ExitOutcome {
+  if (tracker.status === TrackerStatus.EXITED) {
+    return exitOutcome(ExitStatus.ALREADY_EXITED, { tracker, exitPrice: tracker.exitPrice, message: "tracker was already exited" });
+  }
+  if (tracker.status === TrackerStatus.ACTIVE) {
+    return exitOutcome(ExitStatus.NOT_ACTIVE, { tracker, message: "tracker has no exit intent to resolve" });
+  }
+  return exitOutcome(ExitStatus.NOT_ACTIVE, { tracker, message: `tracker is ${TrackerStatus[tracker.status]}, not ACTIVE` });
+}
+
+/**
+ * The answer of a call that found the exit lock held, from the tracker read
+ * without the lock: EXIT_IN_PROGRESS only when an exit may really be running
+ * (ACTIVE or EXITING, or the tracker could not be read); otherwise what is
+ * stored (ALREADY_EXITED, NOT_ACTIVE, TRACKER_NOT_FOUND).
+ */
+export function answerWhileBusy(orderNo: string, read: { readonly tracker: TrackerRecord | undefined } | { readonly failed: string }): ExitOutcome {
+  if ("failed" in read) return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { message: `another exit of ${orderNo} holds the lock (tracker unreadable: ${read.failed})` });
+  const tracker = read.tracker;
+  if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${orderNo}` });
+  if (tracker.status === TrackerStatus.ACTIVE || tracker.status === TrackerStatus.EXITING) {
+    return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { tracker, message: `another exit of ${orderNo} holds the lock` });
+  }
+  return answerForSettled(tracker);
+}

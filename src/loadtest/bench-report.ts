@@ -86,6 +86,8 @@ export interface BenchReport {
   readonly settings: Record<string, unknown>;
   readonly ingest: readonly IngestResult[];
   readonly storeSizes: readonly StoreSizeResult[];
+  /** c=1 PING through node-redis to the first Redis node, when Redis ran. */
+  readonly redisRoundTrip?: LatencySummary;
   readonly rows: (RowResult & { readonly throughputVsFloor: number; readonly p50VsFloor: number; readonly cpuVsFloor: number })[];
   readonly goals: readonly GoalCheck[];
 }
@@ -95,6 +97,7 @@ export function buildReport(
   rows: readonly RowResult[],
   ingest: readonly IngestResult[] = [],
   storeSizes: readonly StoreSizeResult[] = [],
+  redisRoundTrip?: LatencySummary,
 ): BenchReport {
   const floor = rows.find((row) => row.id === "floor");
   const withRatios = rows.map((row) => ({
@@ -105,6 +108,7 @@ export function buildReport(
     serverCpuMicrosPerCall: round3(row.serverCpuMicrosPerCall),
   }));
   const goals = goalChecks(rows, typeof settings.samplingRatio === "number" ? settings.samplingRatio : 1);
+  goals.push(...redisRoundTripChecks(rows, redisRoundTrip));
   const redisIngest = ingest.find((result) => result.id === "ingest.redis");
   if (redisIngest) {
     goals.push({
@@ -124,7 +128,7 @@ export function buildReport(
       met: ratio <= 1.1,
     });
   }
-  return { settings, storeSizes, ingest: ingest.map((result) => ({ ...result, ticksPerSecond: round3(result.ticksPerSecond) })), rows: withRatios, goals };
+  return { settings, ...(redisRoundTrip ? { redisRoundTrip } : {}), storeSizes, ingest: ingest.map((result) => ({ ...result, ticksPerSecond: round3(result.ticksPerSecond) })), rows: withRatios, goals };
 }
 
 function goalChecks(rows: readonly RowResult[], samplingRatio: number): GoalCheck[] {
@@ -176,6 +180,29 @@ function goalChecks(rows: readonly RowResult[], samplingRatio: number): GoalChec
   return checks;
 }
 
+/** The Redis exit read in bare round trips (its p50 above the embedded exit's), and its server CPU against the floor's. */
+function redisRoundTripChecks(rows: readonly RowResult[], ping: LatencySummary | undefined): GoalCheck[] {
+  const redis = rows.find((row) => row.id === "exit.redis");
+  const embedded = rows.find((row) => row.id === "exit.grpc-js");
+  const floor = rows.find((row) => row.id === "floor");
+  const checks: GoalCheck[] = [];
+  if (redis && embedded && ping && ping.p50 > 0) {
+    const gap = redis.c1.p50 - embedded.c1.p50;
+    const trips = gap / ping.p50;
+    checks.push({
+      goal: "Redis exit c=1 p50 minus embedded exit c=1 p50, in bare Redis round trips (PING p50)",
+      target: "<= 3.50x",
+      measured: `${trips.toFixed(2)}x (${gap.toFixed(3)} ms / ${ping.p50.toFixed(3)} ms)`,
+      met: trips <= 3.5,
+    });
+  }
+  if (redis && floor) {
+    const byCpu = sideBySideRatio(redis, floor, cpuOf);
+    checks.push({ goal: "server CPU per Redis exit vs the floor's (c=32)", target: "<= 3.50x", measured: ratioText(byCpu), met: byCpu.median <= 3.5 });
+  }
+  return checks;
+}
+
 export function formatReport(report: BenchReport): string {
   const lines: string[] = [];
   const header = ["row", "c=1 p50 ms", "c=1 p99 ms", "c=32 calls/s", "thr/floor", "p50/floor", "srv CPU us/call", "cpu/floor", "client CPU us/call", "errors"];
@@ -193,6 +220,10 @@ export function formatReport(report: BenchReport): string {
   ]);
   lines.push(...table(header, body));
   lines.push("");
+  if (report.redisRoundTrip) {
+    const ping = report.redisRoundTrip;
+    lines.push(`bare Redis round trip (PING through node-redis, c=1): p50 ${ping.p50.toFixed(3)} ms, p99 ${ping.p99.toFixed(3)} ms, ${ping.count} calls`, "");
+  }
   if (report.storeSizes.length > 0) {
     lines.push(
       ...table(

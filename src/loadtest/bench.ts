@@ -9,6 +9,8 @@
  * with tracing off (floor, ours on grpc-js and connect, ours on Redis), one
  * with tracing on (100% sampled unless `--sampling-ratio`, batch OTLP export to a sink in this process).
  * Redis rows need `redis-server` (3 lock nodes + the tracker store on the first).
+ * With Redis, each round also times c=1 PINGs to the first node through
+ * node-redis: the bare round trip the Redis exit's latency is read against.
  *
  * Store size: two more plain servers, one holding `--trackers-small` and one
  * `--trackers-large` registered trackers (concurrent RegisterTracker calls),
@@ -16,8 +18,12 @@
  *
  *   npm run bench -- [--quick] [--rounds 3] [--c1-calls 1500] [--calls 6000]
  *                    [--concurrency 32] [--trackers-small 1000] [--trackers-large 100000]
- *                    [--no-redis] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers]
+ *                    [--no-redis] [--no-ghz] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers]
  *                    [--sampling-ratio 0.1]
+ *
+ * When ghz is in the tools cache (test/interop/setup.sh builds it), the floor
+ * and the untraced exit rows are also driven at c=N by ghz, a Go client, so
+ * this process's own CPU does not set their throughput.
  *
  * `--only` runs the listed rows (the floor always runs: every ratio needs it);
  * `ingest` and `trackers` name the ingest and store-size sections.
@@ -28,7 +34,9 @@ import { Driver, measureIngest, measureStoreSizes, registerTrackers, type Row, t
 import { buildReport, formatReport, type RoundFigures, type RowResult, type StoreSizeResult } from "./bench-report.js";
 import { startBenchServer, type BenchServerProcess } from "./bench-targets.js";
 import { summarize } from "./latency-stats.js";
+import { formatGhz, ghzBinary, measureWithGhz, type GhzResult } from "./bench-ghz.js";
 import { startOtlpReceiver } from "./otlp-receiver.js";
+import { measureRedisPing } from "./redis-ping.js";
 import { startRedisServers, type RedisServer } from "./redis-server-process.js";
 
 const ROWS: readonly Row[] = [
@@ -54,6 +62,8 @@ interface Settings {
   readonly calls: number;
   readonly concurrency: number;
   readonly redis: boolean;
+  /** Also drive the c=N rows with ghz (when it is installed). */
+  readonly ghz: boolean;
   /** Registered trackers on the two store-size servers. */
   readonly trackersSmall: number;
   readonly trackersLarge: number;
@@ -77,6 +87,7 @@ function settingsFrom(argv: string[]): Settings {
       "trackers-large": { type: "string" },
       "no-redis": { type: "boolean", default: false },
       redis: { type: "boolean", default: false },
+      "no-ghz": { type: "boolean", default: false },
       json: { type: "string" },
       only: { type: "string" },
       "sampling-ratio": { type: "string" },
@@ -103,6 +114,7 @@ function settingsFrom(argv: string[]): Settings {
     trackersSmall: int(values["trackers-small"], quick ? 100 : 1_000, "--trackers-small"),
     trackersLarge: int(values["trackers-large"], quick ? 2_000 : 100_000, "--trackers-large"),
     redis: !values["no-redis"] && redisAvailable && (!quick || values.redis),
+    ghz: !values["no-ghz"] && !quick,
     json: values.json,
     only,
     samplingRatio: ratioFrom(values["sampling-ratio"]),
@@ -149,9 +161,11 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${rows.length} rows, warm-up + ${settings.rounds} round(s); c=1 ${settings.c1Calls} calls, c=${settings.concurrency} ${settings.calls} calls per row per round\n`);
 
     if (!settings.quick) for (const row of rows) await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) }).measure(row, addressOf(row), cpuOf(row), flushOf(row)).catch(() => undefined);
+    const pings: number[] = [];
     const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0, cpuMicros: 0, clientCpuMicros: 0, rounds: [] as RoundFigures[] }]));
     for (let round = 0; round < settings.rounds; round++) {
       const order = round % 2 === 0 ? rows : [...rows].reverse();
+      if (redisServers[0]) pings.push(...(await measureRedisPing(redisServers[0].url, settings.c1Calls)));
       for (const row of order) {
         const result = await driver.measure(row, addressOf(row), cpuOf(row), flushOf(row));
         const total = totals.get(row.id)!;
@@ -165,6 +179,11 @@ async function main(): Promise<void> {
         process.stderr.write(`  round ${round + 1}: ${row.label}: ${((result.calls * 1000) / result.ms).toFixed(0)} calls/s\n`);
       }
     }
+    const ghz = settings.ghz ? ghzBinary() : undefined;
+    const ghzRows = rows.filter((row) => row.telemetry === "off" && (row.id === "floor" || row.workload === "exit"));
+    const ghzResults: GhzResult[] = ghz
+      ? await measureWithGhz(ghz, ghzRows.map((row) => ({ row, address: addressOf(row), cpu: cpuOf(row) })), settings.rounds, settings.calls, settings.concurrency)
+      : [];
     const ingestTargets = selected("ingest")
       ? [
           { id: "ingest.grpc-js", label: "PublishTicks ingest, embedded (memory cache)", address: plain.targets.grpcJs },
@@ -221,11 +240,15 @@ async function main(): Promise<void> {
       results,
       ingest,
       storeSizes,
+      pings.length > 0 ? summarize(pings) : undefined,
     );
     process.stdout.write(`${formatReport(report)}\n`);
+    if (ghzResults.length > 0) process.stdout.write(`\n${formatGhz(ghzResults, settings.concurrency)}\n`);
+    else if (settings.ghz) process.stdout.write("\n(ghz rows skipped: no ghz in the tools cache; run test/interop/setup.sh)\n");
     if (!settings.redis) process.stdout.write("(Redis rows skipped: redis-server not found, --no-redis, or --quick without --redis)\n");
-    if (settings.json) writeFileSync(settings.json, `${JSON.stringify(report, null, 2)}\n`);
-    else process.stdout.write(`\n${JSON.stringify(report)}\n`);
+    const full = ghzResults.length > 0 ? { ...report, ghz: ghzResults } : report;
+    if (settings.json) writeFileSync(settings.json, `${JSON.stringify(full, null, 2)}\n`);
+    else process.stdout.write(`\n${JSON.stringify(full)}\n`);
   } finally {
     driver.close();
     await Promise.all(processes.map((child) => child.stop()));

@@ -317,6 +317,7 @@ describe("Reconciler after a restart", () => {
     const world = exitWorld();
     await world.register("ORD-1");
     await exitWithLostReply(world, "ORD-1");
+    await world.engine.whenIdle(); // the previous process stopped: its shutdown waited for its lock release
     const restarted = new ExitEngine(engineDeps(world));
     await new Reconciler({ engine: restarted, store: world.store, clock: world.clock, events: world.events, log: world.log }).runOnce({
       ignoreGrace: true,
