@@ -21,12 +21,15 @@ function percentileCharts(report: LoadtestReport): string[] {
 
 function shareChart(report: LoadtestReport): string {
   const steps = report.spans.filter((row) => row.inExitTraces && row.name !== "ExecuteExit");
-  const rows: BarRow[] = steps.map((row) => ({
+  const rows: BarRow[] = steps.filter((row) => !row.afterAnswer).map((row) => ({
     label: row.name,
     value: row.shareOfExit,
     text: `${(row.shareOfExit * 100).toFixed(1)}%  p50 ${ms(row.p50)}  p99 ${ms(row.p99)}`,
   }));
   rows.push({ label: "other/untraced", value: report.untracedShareOfExit, text: `${(report.untracedShareOfExit * 100).toFixed(1)}%  in the span, outside every step`, muted: true });
+  for (const row of steps.filter((step) => step.afterAnswer)) {
+    rows.push({ label: row.name, value: row.shareOfExit, text: `${(row.shareOfExit * 100).toFixed(1)}%  after the answer, outside the span  p50 ${ms(row.p50)}`, muted: true });
+  }
   return barChart("Share of the ExecuteExit server span, by step", rows);
 }
 

@@ -89,7 +89,7 @@ export function formatLoadtestReport(report: LoadtestReport): string {
       ...table(
         ["span (server)", "count", "p50 ms", "p99 ms", "share of exit"],
         [
-          ...report.spans.map((row) => [row.name, String(row.count), row.p50.toFixed(3), row.p99.toFixed(3), row.inExitTraces ? `${(row.shareOfExit * 100).toFixed(1)}%` : "-"]),
+          ...report.spans.map((row) => [row.name, String(row.count), row.p50.toFixed(3), row.p99.toFixed(3), row.inExitTraces ? `${(row.shareOfExit * 100).toFixed(1)}%${row.afterAnswer ? " (after the answer)" : ""}` : "-"]),
           ["other/untraced", "", "", "", `${(report.untracedShareOfExit * 100).toFixed(1)}%`],
         ],
       ),

@@ -5,6 +5,12 @@
 import { round3, summarize } from "./latency-stats.js";
 import type { ReceivedSpan } from "./otlp-span-decoder.js";
 
+/**
+ * Steps an exit runs after its answer: the lock release, whose span runs from the answer (it waits a turn
+ * of the event loop so the answer is written first) to the lock's release. Not part of the exit's time.
+ */
+export const STEPS_AFTER_THE_ANSWER: ReadonlySet<string> = new Set(["exit.lock.release"]);
+
 export interface SpanRow {
   readonly name: string;
   readonly count: number;
@@ -15,6 +21,8 @@ export interface SpanRow {
   readonly shareOfExit: number;
   /** True when spans of this name occur in the ExecuteExit traces (false: only in GetLtp's, say). */
   readonly inExitTraces: boolean;
+  /** A step that runs after the exit has answered (STEPS_AFTER_THE_ANSWER): its share is of the exit's time, but outside it. */
+  readonly afterAnswer: boolean;
 }
 
 /** Rows per span name, the exit's own server span first, then by total time, largest first. */
@@ -47,6 +55,7 @@ export function spanBreakdown(spans: readonly ReceivedSpan[], traceIds: Readonly
       meanMs: round3(summary.mean),
       shareOfExit: exitTotal > 0 ? round3((totals.get(name) ?? 0) / exitTotal) : 0,
       inExitTraces: totals.has(name),
+      afterAnswer: STEPS_AFTER_THE_ANSWER.has(name),
       total: totals.get(name) ?? 0,
     };
   });
@@ -56,7 +65,7 @@ export function spanBreakdown(spans: readonly ReceivedSpan[], traceIds: Readonly
 
 /**
  * The share of the ExecuteExit server spans' time that their direct children
- * (the steps) do not account for (0..1): the handler's own code between
+ * (the steps before the answer) do not account for (0..1): the handler's own code between
  * steps, and middleware and (de)serialization inside the span. Computed from
  * durations, which the OpenTelemetry SDK measures exactly, not from start
  * times, which it takes from the millisecond wall clock.
@@ -66,7 +75,7 @@ export function untracedShareOfExit(spans: readonly ReceivedSpan[], traceIds: Re
   for (const span of spans) if (span.name === exitSpanName && span.kind === 2 && traceIds.has(span.traceId)) exits.set(span.spanId, { durationMs: span.durationMs, children: 0 });
   for (const span of spans) {
     const parent = exits.get(span.parentSpanId);
-    if (parent) parent.children += span.durationMs;
+    if (parent && !STEPS_AFTER_THE_ANSWER.has(span.name)) parent.children += span.durationMs;
   }
   let total = 0;
   let untraced = 0;

@@ -27,8 +27,10 @@ describe("npm run loadtest in its short mode, against a server it starts itself"
     if (report.latency.GetLtp.count > 0) expect(byName.get("GetLtp")?.count).toBe(report.latency.GetLtp.count);
     expect(report.notes.filter((note) => note.startsWith("received server spans"))).toEqual([]);
 
-    // The steps and what no step accounts for make up the whole exit span.
-    const steps = report.spans.filter((row) => row.inExitTraces && row.name !== "ExecuteExit");
+    // The steps before the answer and what no step accounts for make up the whole exit span; the lock
+    // release follows the answer.
+    expect(byName.get("exit.lock.release")?.afterAnswer).toBe(true);
+    const steps = report.spans.filter((row) => row.inExitTraces && row.name !== "ExecuteExit" && !row.afterAnswer);
     expect(steps.reduce((sum, row) => sum + row.shareOfExit, 0) + report.untracedShareOfExit).toBeCloseTo(1, 1);
     expect(report.untracedShareOfExit).toBeGreaterThan(0);
     if (report.latency.GetLtp.count > 0) expect(byName.get("GetLtp")?.inExitTraces).toBe(false);
@@ -65,9 +67,9 @@ describe("the load test report", () => {
     untracedShareOfExit: 0.25,
     statuses: { ExecuteExit: { EXITED: 3 }, GetLtp: {} },
     spans: [
-      { name: "ExecuteExit", count: 3, p50: 0.5, p99: 0.9, meanMs: 0.6, shareOfExit: 1, inExitTraces: true },
-      { name: "exit.router.call", count: 3, p50: 0.4, p99: 4.123456, meanMs: 0.45, shareOfExit: 0.75, inExitTraces: true },
-      { name: "GetLtp", count: 2, p50: 0.1, p99: 0.2, meanMs: 0.1, shareOfExit: 0, inExitTraces: false },
+      { name: "ExecuteExit", count: 3, p50: 0.5, p99: 0.9, meanMs: 0.6, shareOfExit: 1, inExitTraces: true, afterAnswer: false },
+      { name: "exit.router.call", count: 3, p50: 0.4, p99: 4.123456, meanMs: 0.45, shareOfExit: 0.75, inExitTraces: true, afterAnswer: false },
+      { name: "GetLtp", count: 2, p50: 0.1, p99: 0.2, meanMs: 0.1, shareOfExit: 0, inExitTraces: false, afterAnswer: false },
     ],
     spansReceived: 27,
     notes: [],
