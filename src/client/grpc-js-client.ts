@@ -10,7 +10,7 @@
 import { create, type DescMessage, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
-import { grpcJsServiceDefinition } from "./grpc-js-definition.js";
+import { grpcJsServiceDefinition } from "../rpc/grpc-js-definition.js";
 
 export interface GrpcCallOptions {
   /** Request metadata, e.g. `{ authorization: "Bearer …", traceparent: "…" }`. */

@@ -10,7 +10,7 @@ import { ExitReasonCode, ExitStatus, Segment, Side } from "../../gen/tradingcore
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { type PublishTicksResponse, PublishTicksRequestSchema, TickService } from "../../gen/tradingcore/v1/tick_pb.js";
 import { createGrpcJsClient } from "../client/grpc-js-client.js";
-import { grpcJsMethodDefinition } from "../client/grpc-js-definition.js";
+import { grpcJsMethodDefinition } from "../rpc/grpc-js-definition.js";
 import type { BenchTargets } from "./bench-server.js";
 
 export type Workload = "noop" | "ltp" | "exit";

@@ -23,7 +23,7 @@ import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
-import { grpcJsServiceDefinition } from "../client/grpc-js-definition.js";
+import { grpcJsServiceDefinition } from "../rpc/grpc-js-definition.js";
 import { defaultConfig, type Config } from "../config.js";
 import { startTradingCore, type RunningTradingCore } from "../main.js";
 import { PaperRouter } from "../router/paper-router.js";

@@ -22,7 +22,7 @@ import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 import type { ExitLog } from "../exit/ports.js";
-import type { CallMiddleware } from "../server/call-middleware.js";
+import type { CallMiddleware } from "../rpc/call-middleware.js";
 import { IdlePassFilter } from "./idle-pass-filter.js";
 import { exportersFromEnv } from "./otel-exporters.js";
 import { rpcServerMetricsMiddleware } from "./rpc-server-metrics.js";

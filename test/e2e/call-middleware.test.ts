@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import { TradingCoreError } from "../../src/domain/trading-core-error.js";
-import type { CallInfo, CallMiddleware } from "../../src/server/call-middleware.js";
+import type { CallInfo, CallMiddleware } from "../../src/rpc/call-middleware.js";
 import { publishTick, registerTracker, uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, testEngine, type TestServer } from "../support/test-server.js";
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLoadtest } from "../../src/loadtest/loadtest.js";
 import { parseLoadtestOptions } from "../../src/loadtest/loadtest-options.js";
 import { formatLoadtestReport } from "../../src/loadtest/loadtest-report.js";
-import type { CallMiddleware } from "../../src/server/call-middleware.js";
+import type { CallMiddleware } from "../../src/rpc/call-middleware.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("npm run loadtest against a running target", () => {
