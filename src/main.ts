@@ -54,7 +54,7 @@ export interface AdapterOverrides {
   readonly store?: TrackerStore;
   readonly lock?: ExitLock;
   /** `null` runs with no router at all (every exit answers ROUTER_UNAVAILABLE). */
-  readonly router?: OrderRouter | null;
+  readonly router?: OrderRouter | null | undefined;
   readonly clock?: Clock;
   readonly events?: ExitEventSink;
   readonly log?: Logger;
