@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(nodeClients.map((client) => (client.isOpen ? client.destroy() : undefined)));
-    ioClients.forEach((client) => client.disconnect());
+    for (const client of ioClients) client.disconnect();
     await Promise.all(servers.map((server) => server.destroy()));
   }
 }

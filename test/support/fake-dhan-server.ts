@@ -52,7 +52,7 @@ export class FakeDhanServer {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
-  private handle(request: http.IncomingMessage, response: http.ServerResponse, body: string): void {
+  private handle(request: http.IncomingMessage, response: http.ServerResponse, body: string) {
     const path = request.url ?? "";
     const token = request.headers["access-token"] as string | undefined;
     this.requests.push({ method: request.method ?? "", path, token, body });
@@ -67,7 +67,7 @@ export class FakeDhanServer {
     json(response, 404, { errorCode: "DH-905", errorMessage: `no route ${request.method} ${path}` });
   }
 
-  private placeOrder(response: http.ServerResponse, body: Record<string, unknown>): void {
+  private placeOrder(response: http.ServerResponse, body: Record<string, unknown>) {
     const reply = this.nextReplies.shift() ?? "accept";
     if (reply === "reject") return json(response, 400, { errorType: "Order_Error", errorCode: "DH-906", errorMessage: "Order rejected: insufficient margin" });
     if (reply === "rate-limit") return json(response, 429, { errorType: "Rate_Limit", errorCode: "DH-904", errorMessage: "Too many requests" });

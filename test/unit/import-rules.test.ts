@@ -54,7 +54,7 @@ const RULES: readonly Rule[] = [
 /** Static imports and re-exports, side-effect imports and dynamic `import("…")`. */
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']/g;
 
-export function violations(files: readonly SourceFile[]): string[] {
+function violations(files: readonly SourceFile[]): string[] {
   const found: string[] = [];
   for (const file of files) {
     for (const [, specifier] of file.text.matchAll(IMPORT)) {

@@ -98,7 +98,9 @@ export class GrpcJsHandlerContext implements HandlerContext {
   trailerMetadata(): grpc.Metadata | undefined {
     if (!this.responseHeaders && !this.responseTrailers) return undefined;
     const metadata = new grpc.Metadata();
-    for (const headers of [this.responseHeaders, this.responseTrailers]) headers?.forEach((value, name) => metadata.add(name, value));
+    for (const headers of [this.responseHeaders, this.responseTrailers]) headers?.forEach((value, name) => {
+        metadata.add(name, value);
+      });
     return metadata;
   }
 

@@ -136,7 +136,9 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
 /** CHAOS_LOG_DIR: every server's log lines of the run, one file per process, to look into a failure. */
 function keepLogs(fleet: ChaosFleet, dir: string, run: string): void {
   mkdirSync(dir, { recursive: true });
-  fleet.history.forEach((server, i) => writeFileSync(join(dir, `${run}-server-${i}-pid-${server.pid}.log`), [...server.lines, ...server.stderr].join("\n")));
+  fleet.history.forEach((server, i) => {
+    writeFileSync(join(dir, `${run}-server-${i}-pid-${server.pid}.log`), [...server.lines, ...server.stderr].join("\n"));
+  });
 }
 
 /** The book's orders of this run's trackers only (a shared fleet's book also holds earlier runs'). */
