@@ -111,12 +111,18 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     signals,
     onRefused: (orderNo) => reconciler.owe(orderNo),
   });
-  const configured = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config, { clock, log, orderBook: redis?.orderBook }));
+  const configured =
+    overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config, { clock, log, orderBook: redis?.orderBook }));
   // A paper market reports its later fills the way a broker's order updates arrive, and fills at ticks.
   if (configured instanceof PaperRouter) configured.updates ??= orderUpdates;
-  const router = configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
+  const router =
+    configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
   const tickCache = new MemoryTickCache(config.maxTickInstruments);
-  const tickSinks: TickSink[] = [tickCache, ...(redis?.ticks ? [redis.ticks] : []), ...(configured instanceof PaperRouter ? [configured] : [])];
+  const tickSinks: TickSink[] = [
+    tickCache,
+    ...(redis?.ticks ? [redis.ticks] : []),
+    ...(configured instanceof PaperRouter ? [configured] : []),
+  ];
   const tickSink = tickSinks.length > 1 ? new TeeTickSink(tickSinks, log) : tickCache;
   const bareResolver = new FallbackLtpResolver(
     redis?.ticks ? [tickCache, redis.ticks] : [tickCache],
@@ -210,7 +216,10 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const connect = engines.find((engine) => engine.engine === "connect");
   logStartupSummary(log, startupSummary(config, chosenAdapters(overrides, redis), telemetry));
   for (const engine of engines) {
-    log.info({ address: addressOf(engine), engine: engine.engine, router: router ? config.router : "none" }, `tradingcore (${engine.engine}) listening on ${addressOf(engine)}`);
+    log.info(
+      { address: addressOf(engine), engine: engine.engine, router: router ? config.router : "none" },
+      `tradingcore (${engine.engine}) listening on ${addressOf(engine)}`,
+    );
   }
 
   return {
@@ -228,7 +237,8 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       const closing = Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
       await reconciler.stop();
       const settled = await gate.settle(config.shutdownGraceMs);
-      if (!settled) log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");
+      if (!settled)
+        log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");
       // Never abandon an exit between its intent and its result: wait for every one in flight.
       if (engine.exitsInFlight > 0) log.info({ exitsInFlight: engine.exitsInFlight }, "waiting for exits in flight");
       await engine.whenIdle();
@@ -285,12 +295,12 @@ function stopAndExit(core: RunningTradingCore, telemetry: Telemetry, signal: str
     .stop()
     .then(() => telemetry.shutdown())
     .then(
-    () => process.exit(0),
-    (error: unknown) => {
-      core.services.log.error({ err: error }, "shutdown failed");
-      process.exit(1);
-    },
-  );
+      () => process.exit(0),
+      (error: unknown) => {
+        core.services.log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

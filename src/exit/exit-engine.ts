@@ -126,9 +126,24 @@ export class ExitEngine {
     const signals = deps.signals ?? new OrderUpdateSignals();
     const updates = deps.orderUpdates ?? new OrderUpdateHandler(deps.store, deps.clock, deps.events, { log: deps.log, signals });
     if (this.gateway) {
-      const waiter = new FillWaiter({ store: deps.store, gateway: this.gateway, updates, signals, clock: deps.clock, log: deps.log, pollIntervalMs: this.settings.fillPollIntervalMs });
+      const waiter = new FillWaiter({
+        store: deps.store,
+        gateway: this.gateway,
+        updates,
+        signals,
+        clock: deps.clock,
+        log: deps.log,
+        pollIntervalMs: this.settings.fillPollIntervalMs,
+      });
       this.settlement = new ExitSettlement(this.recorder, waiter, deps.store);
-      this.resumer = new IntentResumer({ ...deps, gateway: this.gateway, settlement: this.settlement, recorder: this.recorder, settings: this.settings, lookUpLtp: (t) => this.lookUpLtp(t) });
+      this.resumer = new IntentResumer({
+        ...deps,
+        gateway: this.gateway,
+        settlement: this.settlement,
+        recorder: this.recorder,
+        settings: this.settings,
+        lookUpLtp: (t) => this.lookUpLtp(t),
+      });
     }
   }
 
@@ -161,14 +176,18 @@ export class ExitEngine {
   async resolveIntent(orderNo: string, parent: TraceParent = NO_TRACE_PARENT): Promise<ExitOutcome> {
     const command: ExitCommand = { orderNo, reason: "reconciled", reasonCode: ExitReasonCode.RECONCILED };
     if (!this.gateway) return exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { message: "no order router is configured" });
-    return this.observed("resolve", () => this.inFlight.run(() => this.underLock(command, parent, async (lease) => {
-      const tracker = await this.deps.store.get(orderNo);
-      if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${orderNo}` });
-      if (tracker.status !== TrackerStatus.EXITING) return this.answerForSettled(tracker);
-      // No fill wait here: the reconciler looks again next pass, and must not sit on one order.
-      const resumed = { ...command, reason: tracker.exitReason, reasonCode: tracker.exitReasonCode, answerByMs: this.deps.clock.now() };
-      return this.resume(tracker, resumed, lease, parent);
-    })));
+    return this.observed("resolve", () =>
+      this.inFlight.run(() =>
+        this.underLock(command, parent, async (lease) => {
+          const tracker = await this.deps.store.get(orderNo);
+          if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${orderNo}` });
+          if (tracker.status !== TrackerStatus.EXITING) return this.answerForSettled(tracker);
+          // No fill wait here: the reconciler looks again next pass, and must not sit on one order.
+          const resumed = { ...command, reason: tracker.exitReason, reasonCode: tracker.exitReasonCode, answerByMs: this.deps.clock.now() };
+          return this.resume(tracker, resumed, lease, parent);
+        }),
+      ),
+    );
   }
 
   /** Runs one exit or resolution, reporting its start and outcome to the observer. */
@@ -203,11 +222,18 @@ export class ExitEngine {
     return undefined;
   }
 
-  private async underLock(command: ExitCommand, parent: TraceParent, work: (lease: LockLease) => Promise<ExitOutcome>): Promise<ExitOutcome> {
+  private async underLock(
+    command: ExitCommand,
+    parent: TraceParent,
+    work: (lease: LockLease) => Promise<ExitOutcome>,
+  ): Promise<ExitOutcome> {
     const resource = exitLockResource(command.orderNo);
     const acquisition = await inSpan(parent, EXIT_SPANS.lockAcquire, async (span) => {
       const result = await this.deps.lock.acquire(resource, this.settings.lockTtlMs);
-      span.setAttributes({ "lock.attempts": result.kind === "acquired" ? result.lease.attempts : result.attempts, "lock.result": result.kind });
+      span.setAttributes({
+        "lock.attempts": result.kind === "acquired" ? result.lease.attempts : result.attempts,
+        "lock.result": result.kind,
+      });
       return result;
     });
     if (acquisition.kind === "busy") {
@@ -247,7 +273,9 @@ export class ExitEngine {
     if (lease.lost) return this.lockLost(tracker, "before the intent was stored");
     // Nothing is sent after this, whatever happens to this process: another one may conclude "never placed" after it.
     const sendDeadlineMs = Math.floor(Math.min(lease.validUntilMs, this.deps.clock.now() + this.settings.routerTimeoutMs));
-    const intent = await inSpan(parent, EXIT_SPANS.intentPersist, () => this.recorder.persistIntent(tracker, command, lease, quote, sendDeadlineMs));
+    const intent = await inSpan(parent, EXIT_SPANS.intentPersist, () =>
+      this.recorder.persistIntent(tracker, command, lease, quote, sendDeadlineMs),
+    );
     if (intent.kind === "refused") return intent.outcome;
     if (lease.lost) return this.lockLost(intent.tracker, "before the router was called; the intent is left for the reconciler");
     const routed = await inSpan(parent, EXIT_SPANS.routerCall, async (span) => {
@@ -255,13 +283,20 @@ export class ExitEngine {
       span.setAttributes({ "router.outcome": result.outcome.kind, "router.attempts": result.attempts });
       return result;
     });
-    return inSpan(parent, EXIT_SPANS.trackerUpdate, () => this.settlement!.afterRouting(intent.tracker, routed, quote, lease, this.answerBy(command)));
+    return inSpan(parent, EXIT_SPANS.trackerUpdate, () =>
+      this.settlement!.afterRouting(intent.tracker, routed, quote, lease, this.answerBy(command)),
+    );
   }
 
   /** An EXITING tracker: find out what became of its order instead of sending another. */
   private resume(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
-    if (!this.resumer) return Promise.resolve(exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { tracker, message: "no order router is configured to resolve the intent" }));
-    return this.resumer.resume(tracker, lease, parent, this.answerBy(command), (reverted) => this.exitActive(reverted, command, lease, parent));
+    if (!this.resumer)
+      return Promise.resolve(
+        exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { tracker, message: "no order router is configured to resolve the intent" }),
+      );
+    return this.resumer.resume(tracker, lease, parent, this.answerBy(command), (reverted) =>
+      this.exitActive(reverted, command, lease, parent),
+    );
   }
 
   /** Epoch ms until which this exit may wait for a fill: the fill wait, ended before the caller's own deadline. */
@@ -270,7 +305,10 @@ export class ExitEngine {
     return command.answerByMs === undefined ? waitUntil : Math.min(waitUntil, command.answerByMs - ANSWER_MARGIN_MS);
   }
 
-  private async lookUpLtp(tracker: TrackerRecord, span?: { setAttributes(a: Record<string, string | number | boolean>): void }): Promise<LtpQuote> {
+  private async lookUpLtp(
+    tracker: TrackerRecord,
+    span?: { setAttributes(a: Record<string, string | number | boolean>): void },
+  ): Promise<LtpQuote> {
     const quote = await this.deps.ltp.resolve({ segment: tracker.segment, securityId: tracker.securityId });
     span?.setAttributes({ "ltp.source": PriceSource[quote.source], "ltp.age_ms": quote.ageMs, "ltp.stale": quote.stale });
     return quote;

@@ -85,6 +85,11 @@ export function timeline(latencies: readonly number[], doneAtMs: readonly number
   return buckets.map((bucket, index) => {
     const sorted = Float64Array.from(bucket).sort();
     const values = Array.from(sorted);
-    return { atS: round3((index * windowMs) / 1000), count: values.length, p50: round3(percentile(values, 50)), p99: round3(percentile(values, 99)) };
+    return {
+      atS: round3((index * windowMs) / 1000),
+      count: values.length,
+      p50: round3(percentile(values, 50)),
+      p99: round3(percentile(values, 99)),
+    };
   });
 }

@@ -14,7 +14,11 @@ const ms = (value: number) => `${value.toFixed(3)} ms`;
 function percentileCharts(report: LoadtestReport): string[] {
   return KINDS.filter((kind) => report.latency[kind].count > 0).map((kind) => {
     const latency = report.latency[kind];
-    const rows = (["p50", "p90", "p99", "p999", "max"] as const).map((key) => ({ label: key === "p999" ? "p99.9" : key, value: latency[key], text: ms(latency[key]) }));
+    const rows = (["p50", "p90", "p99", "p999", "max"] as const).map((key) => ({
+      label: key === "p999" ? "p99.9" : key,
+      value: latency[key],
+      text: ms(latency[key]),
+    }));
     return barChart(`${kind} latency, client side (ms), ${latency.count} calls`, rows);
   });
 }
@@ -26,12 +30,18 @@ function shareChart(report: LoadtestReport): string {
     value: row.shareOfExit,
     text: `${(row.shareOfExit * 100).toFixed(1)}%  p50 ${ms(row.p50)}  p99 ${ms(row.p99)}`,
   }));
-  rows.push({ label: "other/untraced", value: report.untracedShareOfExit, text: `${(report.untracedShareOfExit * 100).toFixed(1)}%  in the span, outside every step`, muted: true });
+  rows.push({
+    label: "other/untraced",
+    value: report.untracedShareOfExit,
+    text: `${(report.untracedShareOfExit * 100).toFixed(1)}%  in the span, outside every step`,
+    muted: true,
+  });
   return barChart("Share of the ExecuteExit server span, by step", rows);
 }
 
 function timelineChart(report: LoadtestReport): string {
-  const points = (kind: (typeof KINDS)[number], key: "p50" | "p99") => report.timeline[kind].filter((point) => point.count > 0).map((point) => ({ x: point.atS, y: point[key] }));
+  const points = (kind: (typeof KINDS)[number], key: "p50" | "p99") =>
+    report.timeline[kind].filter((point) => point.count > 0).map((point) => ({ x: point.atS, y: point[key] }));
   const series = [
     { name: "ExecuteExit p50", color: "#4a78c2", points: points("ExecuteExit", "p50") },
     { name: "ExecuteExit p99", color: "#c24a4a", points: points("ExecuteExit", "p99") },

@@ -41,7 +41,12 @@ export async function startEngines(
     keepaliveTimeoutMs: config.keepaliveTimeoutMs,
     idleTimeoutMs: config.connectionIdleTimeoutMs,
   };
-  const limits = { maxMessageBytes: config.maxMessageBytes, maxConcurrentStreams: config.maxConcurrentStreams, sessionLimits, ...(tls ? { tls } : {}) };
+  const limits = {
+    maxMessageBytes: config.maxMessageBytes,
+    maxConcurrentStreams: config.maxConcurrentStreams,
+    sessionLimits,
+    ...(tls ? { tls } : {}),
+  };
   const engines: RunningEngine[] = [];
   try {
     if (config.engine !== "connect") {
@@ -59,7 +64,14 @@ export async function startEngines(
     if (config.engine !== "grpc-js") {
       const port = config.engine === "both" ? config.connectPort : config.port;
       engines.push(
-        await startConnectEngine({ host: config.host, port, routes: (r) => registerRoutes(r, services, middleware), log: services.log, corsAllowedOrigins: config.corsAllowedOrigins, ...limits }),
+        await startConnectEngine({
+          host: config.host,
+          port,
+          routes: (r) => registerRoutes(r, services, middleware),
+          log: services.log,
+          corsAllowedOrigins: config.corsAllowedOrigins,
+          ...limits,
+        }),
       );
     }
   } catch (error) {

@@ -9,7 +9,10 @@ import { ServingStatus } from "../../src/server/handlers/health-state.js";
 
 describe("a server started with --engine both", () => {
   it("serves the same services and state on the grpc-js port and the connect port", async () => {
-    const core = await startTradingCore({ ...defaultConfig(), engine: "both", port: 0, connectPort: 0, shutdownGraceMs: 1_000 }, { log: pino({ level: "silent" }) });
+    const core = await startTradingCore(
+      { ...defaultConfig(), engine: "both", port: 0, connectPort: 0, shutdownGraceMs: 1_000 },
+      { log: pino({ level: "silent" }) },
+    );
     const clients = [core.address, core.connectAddress!].map((address) => ({
       health: createGrpcJsClient(Health, address),
       exits: createGrpcJsClient(ExitService, address),

@@ -8,7 +8,11 @@ import { registerTracker, uniqueOrderNo } from "../support/fixtures.js";
 import { HeldRouter } from "../support/held-router.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
-const codeOf = (promise: Promise<unknown>) => promise.then(() => grpc.status.OK, (error: grpc.ServiceError) => error.code);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => grpc.status.OK,
+    (error: grpc.ServiceError) => error.code,
+  );
 const exitRequest = (orderNo: string) => ({ orderNo, reason: "stop loss hit" });
 
 let server: TestServer | undefined;

@@ -59,7 +59,9 @@ function violations(files: readonly SourceFile[]): string[] {
   for (const file of files) {
     for (const [, specifier] of file.text.matchAll(IMPORT)) {
       if (specifier === undefined) continue;
-      const target = specifier.startsWith(".") ? join(dirname(file.path), specifier).replace(/\\/g, "/").replace(/\.js$/, ".ts") : undefined;
+      const target = specifier.startsWith(".")
+        ? join(dirname(file.path), specifier).replace(/\\/g, "/").replace(/\.js$/, ".ts")
+        : undefined;
       for (const rule of RULES) {
         if (rule.appliesTo(file.path) && rule.forbids(specifier, target)) found.push(`${file.path} imports ${specifier}: ${rule.name}`);
       }
@@ -105,7 +107,10 @@ describe("an import that breaks a rule", () => {
       violations([
         { path: "domain/x.ts", text: 'import Decimal from "decimal.js";\nimport { Side } from "../../gen/tradingcore/v1/common_pb.js";' },
         { path: "server/x.ts", text: 'import type { CallMiddleware } from "../rpc/call-middleware.js";' },
-        { path: "telemetry/x.ts", text: 'import { toConnectError } from "../rpc/error-codes.js";\nimport { ConfigError } from "../config.js";' },
+        {
+          path: "telemetry/x.ts",
+          text: 'import { toConnectError } from "../rpc/error-codes.js";\nimport { ConfigError } from "../config.js";',
+        },
       ]),
     ).toEqual([]);
   });

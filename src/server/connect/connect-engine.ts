@@ -160,7 +160,8 @@ function errorMapping(log: ExitLog): Interceptor {
  * is decoded before any interceptor runs, so its refusal stays connect-node's.
  */
 function undecodable(reason: unknown, method: DescMethod): ConnectError | undefined {
-  if (!(reason instanceof ConnectError) || reason.code !== Code.Internal || !reason.rawMessage.startsWith("parse binary:")) return undefined;
+  if (!(reason instanceof ConnectError) || reason.code !== Code.Internal || !reason.rawMessage.startsWith("parse binary:"))
+    return undefined;
   const why = reason.rawMessage.slice("parse binary:".length).trim();
   return new ConnectError(`the request is not a valid ${method.input.typeName} message: ${excerpt(why, 80)}`, Code.InvalidArgument);
 }

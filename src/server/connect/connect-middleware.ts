@@ -75,10 +75,12 @@ async function* pump<T>(produce: (emit: (message: T) => Promise<void>) => Promis
       pending = { message, taken, refused };
       wake?.();
     });
-  produce(emit).then(
-    () => (outcome = { failed: false }),
-    (reason: unknown) => (outcome = { failed: true, reason }),
-  ).finally(() => wake?.());
+  produce(emit)
+    .then(
+      () => (outcome = { failed: false }),
+      (reason: unknown) => (outcome = { failed: true, reason }),
+    )
+    .finally(() => wake?.());
   try {
     for (;;) {
       if (pending) {

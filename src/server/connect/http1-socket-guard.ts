@@ -28,7 +28,10 @@ export interface Http1Sockets {
 }
 
 /** Tracks the HTTP/1.1 connections `server` serves, bounded by `limits` when given. */
-export function guardHttp1(server: http.Server | { on(event: "request", listener: (request: http.IncomingMessage, response: http.ServerResponse) => void): unknown }, limits: SessionLimits | undefined): Http1Sockets {
+export function guardHttp1(
+  server: http.Server | { on(event: "request", listener: (request: http.IncomingMessage, response: http.ServerResponse) => void): unknown },
+  limits: SessionLimits | undefined,
+): Http1Sockets {
   const busy = new Map<Socket, number>();
   const handshakes = new Map<Socket, NodeJS.Timeout>();
   let closing = false;

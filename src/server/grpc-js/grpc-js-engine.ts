@@ -65,7 +65,10 @@ export async function startGrpcJsEngine(options: GrpcJsEngineOptions): Promise<R
       const handler = (handlers as Record<string, AnyHandler | undefined>)[method.localName];
       if (!handler) continue;
       const methodDefinition = grpcJsMethodDefinition(method);
-      definition[method.localName] = { ...methodDefinition, requestDeserialize: tolerantDeserializer(method.input, methodDefinition.requestDeserialize) };
+      definition[method.localName] = {
+        ...methodDefinition,
+        requestDeserialize: tolerantDeserializer(method.input, methodDefinition.requestDeserialize),
+      };
       implementation[method.localName] = grpcJsHandler(method, handler.bind(handlers), middleware, options.log);
     }
     server.addService(definition as grpc.ServiceDefinition, implementation);
@@ -93,12 +96,20 @@ export async function startGrpcJsEngine(options: GrpcJsEngineOptions): Promise<R
   };
 }
 
-function grpcJsHandler(method: DescMethod, handler: AnyHandler, middleware: readonly CallMiddleware[], log: ExitLog): grpc.UntypedHandleCall {
+function grpcJsHandler(
+  method: DescMethod,
+  handler: AnyHandler,
+  middleware: readonly CallMiddleware[],
+  log: ExitLog,
+): grpc.UntypedHandleCall {
   const fail = (reason: unknown) => toServiceError(reason, method, log);
   switch (method.methodKind) {
     case "unary":
     case "client_streaming":
-      return (call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      return (
+        call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown>,
+        callback: grpc.sendUnaryData<unknown>,
+      ) => {
         const context = new GrpcJsHandlerContext(method, call);
         const input = method.methodKind === "unary" ? (call as grpc.ServerUnaryCall<unknown, unknown>).request : call;
         let response: unknown;
@@ -120,7 +131,9 @@ function grpcJsHandler(method: DescMethod, handler: AnyHandler, middleware: read
       return (call: grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) => {
         const context = new GrpcJsHandlerContext(method, call);
         const input = method.methodKind === "server_streaming" ? (call as grpc.ServerWritableStream<unknown, unknown>).request : call;
-        runMiddleware(middleware, new GrpcJsCallInfo(method, context), () => writeAll(call, method.output, handler(input, context) as AsyncIterable<unknown>, context))
+        runMiddleware(middleware, new GrpcJsCallInfo(method, context), () =>
+          writeAll(call, method.output, handler(input, context) as AsyncIterable<unknown>, context),
+        )
           .then(
             () => {
               if (!call.cancelled) call.end(context.trailerMetadata());
@@ -205,16 +218,21 @@ function toServiceError(reason: unknown, method: DescMethod, log: ExitLog): Part
   return { code, details: error.rawMessage };
 }
 
-
 /** grpc-js's server options for the connection bounds; 0 (off) leaves grpc-js's default, which is off. */
 function sessionOptions(limits: SessionLimits): grpc.ServerOptions {
   return {
-    ...(limits.keepaliveIntervalMs > 0 ? { "grpc.keepalive_time_ms": limits.keepaliveIntervalMs, "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs } : {}),
+    ...(limits.keepaliveIntervalMs > 0
+      ? { "grpc.keepalive_time_ms": limits.keepaliveIntervalMs, "grpc.keepalive_timeout_ms": limits.keepaliveTimeoutMs }
+      : {}),
     ...(limits.idleTimeoutMs > 0 ? { "grpc.max_connection_idle_ms": limits.idleTimeoutMs } : {}),
   };
 }
 
 function credentialsOf(tls: TlsMaterial | undefined): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined);
+  return grpc.ServerCredentials.createSsl(
+    tls.clientCa ?? null,
+    [{ private_key: tls.key, cert_chain: tls.cert }],
+    tls.clientCa !== undefined,
+  );
 }

@@ -12,7 +12,10 @@ import { createContextValues, type ContextValues, type HandlerContext } from "@c
 import * as grpc from "@grpc/grpc-js";
 import type { CallHeaders } from "../../rpc/call-middleware.js";
 
-type ServerCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+type ServerCall =
+  | grpc.ServerUnaryCall<unknown, unknown>
+  | grpc.ServerReadableStream<unknown, unknown>
+  | grpc.ServerWritableStream<unknown, unknown>;
 
 /** A controller that aborts when the client cancels `call` (at once if it already has). */
 export function abortedOnCancel(call: ServerCall): AbortController {
@@ -98,7 +101,8 @@ export class GrpcJsHandlerContext implements HandlerContext {
   trailerMetadata(): grpc.Metadata | undefined {
     if (!this.responseHeaders && !this.responseTrailers) return undefined;
     const metadata = new grpc.Metadata();
-    for (const headers of [this.responseHeaders, this.responseTrailers]) headers?.forEach((value, name) => {
+    for (const headers of [this.responseHeaders, this.responseTrailers])
+      headers?.forEach((value, name) => {
         metadata.add(name, value);
       });
     return metadata;

@@ -67,7 +67,12 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
 
     async executeExit(request, context) {
       const timeoutMs = context.timeoutMs();
-      const command = { orderNo: request.orderNo, reason: request.reason, reasonCode: request.reasonCode, ...(timeoutMs === undefined ? {} : { answerByMs: clock.now() + timeoutMs }) };
+      const command = {
+        orderNo: request.orderNo,
+        reason: request.reason,
+        reasonCode: request.reasonCode,
+        ...(timeoutMs === undefined ? {} : { answerByMs: clock.now() + timeoutMs }),
+      };
       const outcome = await engine.execute(command, callTraceOf(context.values));
       const response: ExecuteExitResponse = { $typeName: "tradingcore.v1.ExecuteExitResponse", result: exitOutcomeToWire(outcome) };
       return response;
@@ -124,7 +129,10 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
 
 /** ExecuteExit's answer to a request the edge refuses: OK with an INVALID_REQUEST result, as its contract promises for every invalid input. */
 export function executeExitRefusal(problem: string): ExecuteExitResponse {
-  return { $typeName: "tradingcore.v1.ExecuteExitResponse", result: exitOutcomeToWire(exitOutcome(ExitStatus.INVALID_REQUEST, { message: problem })) };
+  return {
+    $typeName: "tradingcore.v1.ExecuteExitResponse",
+    result: exitOutcomeToWire(exitOutcome(ExitStatus.INVALID_REQUEST, { message: problem })),
+  };
 }
 
 /** Empty means unset; anything else must be a decimal of the contract's grammar, >= 0. */
@@ -134,4 +142,3 @@ function optionalDecimal(text: string, field: string) {
   if (!value || value.isNegative()) throw invalid(`${field} ${excerpt(text)} is not a non-negative decimal number (${DECIMAL_GRAMMAR})`);
   return value;
 }
-

@@ -43,4 +43,3 @@ export function healthServiceHandlers(health: HealthState): ServiceImpl<typeof H
     },
   };
 }
-

@@ -8,6 +8,7 @@ export function encodePageToken(lastOrderNo: string): string {
 export function decodePageToken(token: string): string | undefined {
   if (token === "") return undefined;
   const decoded = Buffer.from(token, "base64url").toString("utf8");
-  if (!decoded.startsWith("after:") || encodePageToken(decoded.slice(6)) !== token) throw invalid("page_token is not a token this server issued");
+  if (!decoded.startsWith("after:") || encodePageToken(decoded.slice(6)) !== token)
+    throw invalid("page_token is not a token this server issued");
   return decoded.slice(6);
 }

@@ -76,7 +76,8 @@ export class ReflectionIndex {
   /** The serialized google.protobuf.FileDescriptorProto of a file, with its comments when proto/ has it. */
   encode(file: DescFile): Uint8Array {
     let bytes = this.encoded.get(file);
-    if (!bytes) this.encoded.set(file, (bytes = descriptorWithSourceInfo(file.proto.name) ?? toBinary(FileDescriptorProtoSchema, file.proto)));
+    if (!bytes)
+      this.encoded.set(file, (bytes = descriptorWithSourceInfo(file.proto.name) ?? toBinary(FileDescriptorProtoSchema, file.proto)));
     return bytes;
   }
 

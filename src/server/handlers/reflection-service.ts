@@ -98,7 +98,9 @@ export function answer(index: ReflectionIndex, request: v1.ServerReflectionReque
     case "listServices":
       return reply({
         case: "listServicesResponse",
-        value: create(v1.ListServiceResponseSchema, { service: index.services().map((name) => create(v1.ServiceResponseSchema, { name })) }),
+        value: create(v1.ListServiceResponseSchema, {
+          service: index.services().map((name) => create(v1.ServiceResponseSchema, { name })),
+        }),
       });
     case "fileByFilename":
       return files(index.fileByName(messageRequest.value), `file ${excerpt(messageRequest.value, 128)}`);
@@ -106,7 +108,10 @@ export function answer(index: ReflectionIndex, request: v1.ServerReflectionReque
       return files(index.fileContainingSymbol(messageRequest.value), `symbol ${excerpt(messageRequest.value, 128)}`);
     case "fileContainingExtension": {
       const { containingType, extensionNumber } = messageRequest.value;
-      return files(index.fileContainingExtension(containingType, extensionNumber), `extension ${extensionNumber} of ${excerpt(containingType, 128)}`);
+      return files(
+        index.fileContainingExtension(containingType, extensionNumber),
+        `extension ${extensionNumber} of ${excerpt(containingType, 128)}`,
+      );
     }
     case "allExtensionNumbersOfType": {
       const numbers = index.extensionNumbersOf(messageRequest.value);

@@ -16,7 +16,9 @@ let byName: Map<string, Uint8Array> | undefined;
 export function descriptorWithSourceInfo(fileName: string): Uint8Array | undefined {
   if (!byName) {
     const set = fromBinary(FileDescriptorSetSchema, base64Decode(SOURCE_DESCRIPTOR_SET_BASE64));
-    byName = new Map(set.file.filter((file) => file.sourceCodeInfo !== undefined).map((file) => [file.name, toBinary(FileDescriptorProtoSchema, file)]));
+    byName = new Map(
+      set.file.filter((file) => file.sourceCodeInfo !== undefined).map((file) => [file.name, toBinary(FileDescriptorProtoSchema, file)]),
+    );
   }
   return byName.get(fileName);
 }

@@ -46,14 +46,20 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
 
     async getLtp(request) {
       const instrument = parseInstrument(request.instrument);
-      const response: GetLtpResponse = { $typeName: "tradingcore.v1.GetLtpResponse", ltp: ltpToWire(instrument, await ticks.resolver.resolve(instrument)) };
+      const response: GetLtpResponse = {
+        $typeName: "tradingcore.v1.GetLtpResponse",
+        ltp: ltpToWire(instrument, await ticks.resolver.resolve(instrument)),
+      };
       return response;
     },
 
     async getLtps(request) {
       const instruments = parseInstruments(request.instruments);
       const quotes = await Promise.all(instruments.map((instrument) => ticks.resolver.resolve(instrument)));
-      const response: GetLtpsResponse = { $typeName: "tradingcore.v1.GetLtpsResponse", ltps: quotes.map((quote, index) => ltpToWire(instruments[index]!, quote)) };
+      const response: GetLtpsResponse = {
+        $typeName: "tradingcore.v1.GetLtpsResponse",
+        ltps: quotes.map((quote, index) => ltpToWire(instruments[index]!, quote)),
+      };
       return response;
     },
 

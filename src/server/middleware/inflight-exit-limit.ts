@@ -23,7 +23,10 @@ export function inflightExitLimit(maxPerConnection: number): CallMiddleware {
     const connection = call.peer;
     const running = inflight.get(connection) ?? 0;
     if (running >= maxPerConnection) {
-      throw new TradingCoreError("resource-exhausted", `${maxPerConnection} exits are already running on this connection; retry when one finishes`);
+      throw new TradingCoreError(
+        "resource-exhausted",
+        `${maxPerConnection} exits are already running on this connection; retry when one finishes`,
+      );
     }
     inflight.set(connection, running + 1);
     try {

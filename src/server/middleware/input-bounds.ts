@@ -58,7 +58,11 @@ export const INPUT_BOUNDS: Bounds = {
   "tradingcore.v1.RegisterTrackerRequest.symbol": { characters: MAX_SYMBOL_LENGTH },
   "tradingcore.v1.RegisterTrackerRequest.quantity": DECIMAL,
   "tradingcore.v1.RegisterTrackerRequest.entry_price": DECIMAL,
-  "tradingcore.v1.RegisterTrackerRequest.meta": { entries: MAX_META_ENTRIES, keyCharacters: MAX_META_KEY_LENGTH, characters: MAX_META_VALUE_LENGTH },
+  "tradingcore.v1.RegisterTrackerRequest.meta": {
+    entries: MAX_META_ENTRIES,
+    keyCharacters: MAX_META_KEY_LENGTH,
+    characters: MAX_META_VALUE_LENGTH,
+  },
   "tradingcore.v1.GetTrackerRequest.order_no": ORDER_NO,
   "tradingcore.v1.ListTrackersRequest.page_token": { characters: MAX_PAGE_TOKEN_LENGTH },
   "tradingcore.v1.ExecuteExitRequest.order_no": ORDER_NO,
@@ -155,7 +159,11 @@ function fieldCheck(field: DescField, bounds: Bounds, cache: WeakMap<DescMessage
         const list: unknown[] = message[name];
         if (list.length > maxEntries) return { path: label, text: `has more than ${maxEntries} entries` };
         for (let index = 0; index < list.length; index++) {
-          const problem = element ? element(list[index]) : maxCharacters !== undefined ? textProblem(list[index], maxCharacters) : undefined;
+          const problem = element
+            ? element(list[index])
+            : maxCharacters !== undefined
+              ? textProblem(list[index], maxCharacters)
+              : undefined;
           if (problem) return under(`${label}[${index}]`, problem);
         }
         return undefined;
@@ -186,7 +194,8 @@ function fieldCheck(field: DescField, bounds: Bounds, cache: WeakMap<DescMessage
 function textProblem(value: unknown, max: number): Problem | undefined {
   if (typeof value === "string") {
     if (value.length > max) return { path: "", text: `is longer than ${max} characters (${value.length})` };
-    if (value.includes(REPLACEMENT_CHARACTER)) return { path: "", text: "is not valid UTF-8 (invalid bytes, or U+FFFD, which they decode to)" };
+    if (value.includes(REPLACEMENT_CHARACTER))
+      return { path: "", text: "is not valid UTF-8 (invalid bytes, or U+FFFD, which they decode to)" };
     return undefined;
   }
   if (value instanceof Uint8Array && value.length > max) return { path: "", text: `is longer than ${max} bytes (${value.length})` };

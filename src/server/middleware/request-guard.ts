@@ -61,7 +61,10 @@ export function requestProblem(method: DescMethod): (input: unknown) => string |
   return (input) => (input instanceof UndecodableRequest ? input.problem : check(input, ""));
 }
 
-async function* checkedStream(messages: AsyncIterable<unknown>, problemOf: (input: unknown) => string | undefined): AsyncGenerator<unknown> {
+async function* checkedStream(
+  messages: AsyncIterable<unknown>,
+  problemOf: (input: unknown) => string | undefined,
+): AsyncGenerator<unknown> {
   let index = 0;
   for await (const message of messages) {
     const problem = problemOf(message);

@@ -75,13 +75,17 @@ export function utf8TolerantSchema<D extends DescMessage>(schema: D): D {
     fields.push(tolerant);
     byLocalName[field.localName] = tolerant;
   }
-  (view.members as unknown as unknown[]).push(...schema.members.map((member) => (member.kind === "field" ? byLocalName[member.localName] : member)));
+  (view.members as unknown as unknown[]).push(
+    ...schema.members.map((member) => (member.kind === "field" ? byLocalName[member.localName] : member)),
+  );
   return view as D;
 }
 
 /** A view of `service` whose methods decode their input with `utf8TolerantSchema`. */
 export function utf8TolerantService<S extends DescService>(service: S): S {
-  const methods: DescMethod[] = service.methods.map((method) => Object.create(method, { input: { value: utf8TolerantSchema(method.input) } }));
+  const methods: DescMethod[] = service.methods.map((method) =>
+    Object.create(method, { input: { value: utf8TolerantSchema(method.input) } }),
+  );
   return Object.create(service, {
     methods: { value: methods },
     method: { value: Object.fromEntries(methods.map((method) => [method.localName, method])) },

@@ -4,7 +4,9 @@ import { MAX_GRPC_JS_LINE_CHARS, redactGrpcJsLine, verbosityOf } from "../../../
 
 describe("redactGrpcJsLine", () => {
   it("drops what follows authorization or bearer, whichever comes first, in any case", () => {
-    expect(redactGrpcJsLine("Failed to add metadata entry authorization: Bearer\tabc. For more", [])).toBe("Failed to add metadata entry authorization [redacted]");
+    expect(redactGrpcJsLine("Failed to add metadata entry authorization: Bearer\tabc. For more", [])).toBe(
+      "Failed to add metadata entry authorization [redacted]",
+    );
     expect(redactGrpcJsLine("x-token: BEARER\tabc then Authorization: y", [])).toBe("x-token: BEARER [redacted]");
   });
 

@@ -35,12 +35,23 @@ describe("Server reflection over the generated descriptors", () => {
     const names = fileNames(ask({ messageRequest: { case: "fileContainingSymbol", value: "tradingcore.v1.ExitService" } }));
     expect(names[0]).toBe("tradingcore/v1/exit.proto");
     expect(new Set(names)).toEqual(
-      new Set(["tradingcore/v1/exit.proto", "tradingcore/v1/common.proto", "google/protobuf/timestamp.proto", "google/protobuf/duration.proto"]),
+      new Set([
+        "tradingcore/v1/exit.proto",
+        "tradingcore/v1/common.proto",
+        "google/protobuf/timestamp.proto",
+        "google/protobuf/duration.proto",
+      ]),
     );
   });
 
   it("finds methods, nested types, fields and enum values by their full names", () => {
-    for (const symbol of ["tradingcore.v1.ExitService.ExecuteExit", "tradingcore.v1.Tracker", "tradingcore.v1.Tracker.order_no", "tradingcore.v1.EXIT_STATUS_EXITED", ".tradingcore.v1.ExitResult"]) {
+    for (const symbol of [
+      "tradingcore.v1.ExitService.ExecuteExit",
+      "tradingcore.v1.Tracker",
+      "tradingcore.v1.Tracker.order_no",
+      "tradingcore.v1.EXIT_STATUS_EXITED",
+      ".tradingcore.v1.ExitResult",
+    ]) {
       expect(fileNames(ask({ messageRequest: { case: "fileContainingSymbol", value: symbol } })).length).toBeGreaterThan(0);
     }
   });
@@ -57,8 +68,12 @@ describe("Server reflection over the generated descriptors", () => {
   it("does not repeat on one stream the imports it already sent, but always sends the asked file", () => {
     const sent = new Set<string>();
     ask({ messageRequest: { case: "fileContainingSymbol", value: "tradingcore.v1.ExitService" } }, sent);
-    expect(fileNames(ask({ messageRequest: { case: "fileContainingSymbol", value: "tradingcore.v1.TickService" } }, sent))).toEqual(["tradingcore/v1/tick.proto"]);
-    expect(fileNames(ask({ messageRequest: { case: "fileByFilename", value: "tradingcore/v1/common.proto" } }, sent))).toEqual(["tradingcore/v1/common.proto"]);
+    expect(fileNames(ask({ messageRequest: { case: "fileContainingSymbol", value: "tradingcore.v1.TickService" } }, sent))).toEqual([
+      "tradingcore/v1/tick.proto",
+    ]);
+    expect(fileNames(ask({ messageRequest: { case: "fileByFilename", value: "tradingcore/v1/common.proto" } }, sent))).toEqual([
+      "tradingcore/v1/common.proto",
+    ]);
   });
 
   it("answers NOT_FOUND for an unknown symbol or file, echoing the request", () => {

@@ -73,7 +73,9 @@ describe("bearerAuthMiddleware", () => {
 
   it("refuses a header longer than the bound for its length, whatever it holds", async () => {
     const header = `Bearer s3cret-token${" ".repeat(MAX_AUTHORIZATION_CHARS)}`;
-    expect(await outcome(auth, callWith(header))).toBe(`unauthenticated: the authorization header is longer than ${MAX_AUTHORIZATION_CHARS} characters`);
+    expect(await outcome(auth, callWith(header))).toBe(
+      `unauthenticated: the authorization header is longer than ${MAX_AUTHORIZATION_CHARS} characters`,
+    );
   });
 
   it("refuses two authorization values joined, even when one of them carries the token", async () => {

@@ -11,7 +11,10 @@ function callerSizedFields(schema: DescMessage, seen = new Set<DescMessage>()): 
   if (seen.has(schema)) return [];
   seen.add(schema);
   return schema.fields.flatMap((field) => {
-    const own = field.fieldKind === "list" || field.fieldKind === "map" || (field.fieldKind === "scalar" && (field.scalar === 9 || field.scalar === 12));
+    const own =
+      field.fieldKind === "list" ||
+      field.fieldKind === "map" ||
+      (field.fieldKind === "scalar" && (field.scalar === 9 || field.scalar === 12));
     const inner = field.message ? callerSizedFields(field.message, seen) : [];
     return [...(own ? [`${schema.typeName}.${field.name}`] : []), ...inner];
   });
@@ -42,7 +45,9 @@ describe("the check of a request", () => {
   const ticks = messageCheck(PublishTicksRequestSchema);
 
   it("passes a request within every bound", () => {
-    expect(register(create(RegisterTrackerRequestSchema, { orderNo: "A".repeat(64), symbol: "S".repeat(64), meta: { k: "v".repeat(256) } }), "")).toBeUndefined();
+    expect(
+      register(create(RegisterTrackerRequestSchema, { orderNo: "A".repeat(64), symbol: "S".repeat(64), meta: { k: "v".repeat(256) } }), ""),
+    ).toBeUndefined();
   });
 
   it("names a string one character over its bound", () => {
@@ -57,8 +62,12 @@ describe("the check of a request", () => {
   it("bounds the entries of a map, its keys and its values", () => {
     const many = Object.fromEntries(Array.from({ length: 33 }, (_, index) => [`k${index}`, "v"]));
     expect(register(create(RegisterTrackerRequestSchema, { meta: many }), "")).toBe("meta has more than 32 entries");
-    expect(register(create(RegisterTrackerRequestSchema, { meta: { ["k".repeat(65)]: "v" } }), "")).toMatch(/^meta key "k+…" \(65 characters\) is longer than 64 characters/);
-    expect(register(create(RegisterTrackerRequestSchema, { meta: { k: "v".repeat(257) } }), "")).toBe('meta["k"] is longer than 256 characters (257)');
+    expect(register(create(RegisterTrackerRequestSchema, { meta: { ["k".repeat(65)]: "v" } }), "")).toMatch(
+      /^meta key "k+…" \(65 characters\) is longer than 64 characters/,
+    );
+    expect(register(create(RegisterTrackerRequestSchema, { meta: { k: "v".repeat(257) } }), "")).toBe(
+      'meta["k"] is longer than 256 characters (257)',
+    );
   });
 
   it("bounds the length of a repeated field", () => {

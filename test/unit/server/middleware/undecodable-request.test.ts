@@ -3,11 +3,18 @@ import { describe, expect, it } from "vitest";
 import { Segment } from "../../../../gen/tradingcore/v1/common_pb.js";
 import { ExitService, RegisterTrackerRequestSchema } from "../../../../gen/tradingcore/v1/exit_pb.js";
 import { PublishTicksRequestSchema } from "../../../../gen/tradingcore/v1/tick_pb.js";
-import { tolerantDeserializer, UndecodableRequest, utf8TolerantSchema, utf8TolerantService } from "../../../../src/server/middleware/undecodable-request.js";
+import {
+  tolerantDeserializer,
+  UndecodableRequest,
+  utf8TolerantSchema,
+  utf8TolerantService,
+} from "../../../../src/server/middleware/undecodable-request.js";
 import { withBytesReplaced } from "../../../support/raw-grpc.js";
 
 const strict = (bytes: Buffer) => fromBinary(PublishTicksRequestSchema, bytes);
-const ticks = create(PublishTicksRequestSchema, { ticks: [{ instrument: { segment: Segment.NSE_EQ, securityId: "MARKER-SID" }, ltp: "101.5" }] });
+const ticks = create(PublishTicksRequestSchema, {
+  ticks: [{ instrument: { segment: Segment.NSE_EQ, securityId: "MARKER-SID" }, ltp: "101.5" }],
+});
 const invalid = Buffer.from(withBytesReplaced(PublishTicksRequestSchema, ticks, "MARKER-SID", [0xff]));
 
 describe("a request deserializer made tolerant", () => {
@@ -27,13 +34,21 @@ describe("a request deserializer made tolerant", () => {
   it("turns bytes that are not the message into an UndecodableRequest naming the type", () => {
     const decoded = deserialize(Buffer.from([0x0a, 0x50, 0x01]));
     expect(decoded).toBeInstanceOf(UndecodableRequest);
-    expect((decoded as UndecodableRequest).problem).toMatch(/^the request is not a valid tradingcore.v1.PublishTicksRequest message: ".+"$/);
+    expect((decoded as UndecodableRequest).problem).toMatch(
+      /^the request is not a valid tradingcore.v1.PublishTicksRequest message: ".+"$/,
+    );
   });
 });
 
 describe("the UTF-8 tolerant view of a schema", () => {
   it("decodes a valid request exactly as the schema does", () => {
-    const request = create(RegisterTrackerRequestSchema, { orderNo: "A1", segment: Segment.NSE_FNO, securityId: "52175", quantity: "75", meta: { desk: "b", "€": "💹" } });
+    const request = create(RegisterTrackerRequestSchema, {
+      orderNo: "A1",
+      segment: Segment.NSE_FNO,
+      securityId: "52175",
+      quantity: "75",
+      meta: { desk: "b", "€": "💹" },
+    });
     const bytes = toBinary(RegisterTrackerRequestSchema, request);
     expect(fromBinary(utf8TolerantSchema(RegisterTrackerRequestSchema), bytes)).toEqual(fromBinary(RegisterTrackerRequestSchema, bytes));
   });
