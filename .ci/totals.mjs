@@ -14,7 +14,9 @@ if (existsSync(reportPath)) {
   const report = JSON.parse(readFileSync(reportPath, "utf8"));
   passed = report.numPassedTests ?? 0;
   const files = report.testResults ?? [];
-  const brokenFiles = files.filter((file) => file.status === "failed" && !(file.assertionResults ?? []).some((test) => test.status === "failed"));
+  const brokenFiles = files.filter(
+    (file) => file.status === "failed" && !(file.assertionResults ?? []).some((test) => test.status === "failed"),
+  );
   failed = (report.numFailedTests ?? 0) + brokenFiles.length;
   for (const file of brokenFiles) console.log(`failed without a failed test: ${file.name}: ${(file.message ?? "").split("\n")[0]}`);
   console.log(`skipped: ${report.numPendingTests ?? 0}, todo: ${report.numTodoTests ?? 0}`);

@@ -57,7 +57,10 @@ export function formatHelpEntries(entries: readonly HelpEntry[], width = 100): s
   for (const entry of entries) {
     const text = entry.source ? `${entry.description} [${entry.source}]` : entry.description;
     const wrapped = wrap(text, width - left - 2);
-    const first = entry.usage.length + 2 <= left ? `  ${entry.usage.padEnd(left)}${wrapped[0]}` : `  ${entry.usage}\n  ${" ".repeat(left)}${wrapped[0]}`;
+    const first =
+      entry.usage.length + 2 <= left
+        ? `  ${entry.usage.padEnd(left)}${wrapped[0]}`
+        : `  ${entry.usage}\n  ${" ".repeat(left)}${wrapped[0]}`;
     lines.push(first, ...wrapped.slice(1).map((line) => `  ${" ".repeat(left)}${line}`));
   }
   return lines.join("\n");

@@ -8,22 +8,26 @@ import { isIP, isIPv6 } from "node:net";
 /** Reads one setting's text; throws an Error saying what is wrong with it. */
 export type Parser<T> = (text: string) => T;
 
-export const integer = (min: number, max: number): Parser<number> => (text) => {
-  if (!/^\d+$/.test(text.trim())) throw new Error(`"${text}" is not a whole number`);
-  const value = Number(text);
-  if (value < min || value > max) throw new Error(`${value} is outside ${min}..${max}`);
-  return value;
-};
+export const integer =
+  (min: number, max: number): Parser<number> =>
+  (text) => {
+    if (!/^\d+$/.test(text.trim())) throw new Error(`"${text}" is not a whole number`);
+    const value = Number(text);
+    if (value < min || value > max) throw new Error(`${value} is outside ${min}..${max}`);
+    return value;
+  };
 
 export const rate: Parser<number> = (text) => {
   if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(text.trim())) throw new Error(`"${text}" is not a rate between 0 and 1`);
   return Number(text);
 };
 
-export const oneOf = <T extends string>(...values: T[]): Parser<T> => (text) => {
-  if (!values.includes(text as T)) throw new Error(`"${text}" is not one of ${values.join(", ")}`);
-  return text as T;
-};
+export const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (text) => {
+    if (!values.includes(text as T)) throw new Error(`"${text}" is not one of ${values.join(", ")}`);
+    return text as T;
+  };
 
 export const text: Parser<string> = (value) => value;
 
@@ -37,7 +41,7 @@ export const listenHost: Parser<string> = (value) => {
   if (isIPv6(bare)) return bare;
   if (bracketed) throw new Error(`"${value}" is not an IPv6 address in brackets`);
   if (bare.includes(":")) throw new Error(`"${value}" is not an IPv6 address (give the port with --port, not in the host)`);
-  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(bare) || isIP(bare) === 0 && /^[\d.]+$/.test(bare)) {
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(bare) || (isIP(bare) === 0 && /^[\d.]+$/.test(bare))) {
     throw new Error(`"${value}" is not a host name or an IP address`);
   }
   return bare;
@@ -68,13 +72,17 @@ export const redisUrl: Parser<string> = (value) => {
   } catch {
     throw new Error(`"${value}" is not a URL`);
   }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new Error(`"${parsed.protocol}//…" is not a redis:// or rediss:// URL`);
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
+    throw new Error(`"${parsed.protocol}//…" is not a redis:// or rediss:// URL`);
   if (!parsed.hostname) throw new Error("the URL names no host");
   return value.trim();
 };
 
 export const redisUrls: Parser<string[]> = (value) => {
-  const urls = value.split(",").map((part) => part.trim()).filter((part) => part.length > 0);
+  const urls = value
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
   if (urls.length === 0) throw new Error("no URL given");
   return urls.map((url, i) => {
     try {
@@ -87,7 +95,10 @@ export const redisUrls: Parser<string[]> = (value) => {
 
 /** Comma-separated browser origins (`scheme://host[:port]`, no path), or `*` for any. */
 export const origins: Parser<string[]> = (value) => {
-  const parts = value.split(",").map((part) => part.trim()).filter((part) => part.length > 0);
+  const parts = value
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
   return parts.map((part, i) => {
     if (part === "*") return part;
     let parsed: URL;

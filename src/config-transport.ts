@@ -26,13 +26,15 @@ export const TRANSPORT_SETTINGS = {
   },
   handshakeTimeoutMs: {
     flag: "handshake-timeout-ms",
-    description: "a connection must finish its TLS handshake and send its HTTP/2 preface (or its first HTTP/1.1 request's headers) within this, ms (connect engine; on grpc-js the keepalive bounds it)",
+    description:
+      "a connection must finish its TLS handshake and send its HTTP/2 preface (or its first HTTP/1.1 request's headers) within this, ms (connect engine; on grpc-js the keepalive bounds it)",
     defaultValue: 10_000,
     parse: integer(1, 600_000),
   },
   corsAllowedOrigins: {
     flag: "cors-allowed-origins",
-    description: "comma-separated browser origins (https://app.example:8443) whose pages may call the connect engine (CORS); * for any; none by default",
+    description:
+      "comma-separated browser origins (https://app.example:8443) whose pages may call the connect engine (CORS); * for any; none by default",
     defaultValue: [] as string[],
     parse: origins,
   },

@@ -25,7 +25,12 @@ interface Setting<T> {
 
 /** Every setting with its default; the README's configuration table follows this list. */
 export const SETTINGS = {
-  host: { flag: "host", description: "address to listen on (an IPv6 address with or without brackets)", defaultValue: "127.0.0.1", parse: listenHost },
+  host: {
+    flag: "host",
+    description: "address to listen on (an IPv6 address with or without brackets)",
+    defaultValue: "127.0.0.1",
+    parse: listenHost,
+  },
   port: {
     flag: "port",
     // Platforms (Heroku, Cloud Run, Render, …) assign the port in PORT: it is the gRPC port when ours is unset.
@@ -59,19 +64,44 @@ export const SETTINGS = {
     defaultValue: false,
     parse: bool,
   },
-  router: { flag: "router", description: "order router: paper, dhan or none", defaultValue: "paper", parse: oneOf("paper", "dhan", "none") },
+  router: {
+    flag: "router",
+    description: "order router: paper, dhan or none",
+    defaultValue: "paper",
+    parse: oneOf("paper", "dhan", "none"),
+  },
   dhanBaseUrl: { flag: "dhan-base-url", description: "Dhan v2 API base URL", defaultValue: "https://api.dhan.co", parse: url },
   dhanClientId: { flag: "dhan-client-id", description: "Dhan client id (router dhan)", defaultValue: "", parse: text },
-  dhanAccessToken: { flag: "dhan-access-token", description: "Dhan access token (router dhan; prefer the variable, never logged)", defaultValue: "", parse: text },
+  dhanAccessToken: {
+    flag: "dhan-access-token",
+    description: "Dhan access token (router dhan; prefer the variable, never logged)",
+    defaultValue: "",
+    parse: text,
+  },
   dhanProductType: {
     flag: "dhan-product-type",
     description: "Dhan productType of exit orders",
     defaultValue: "INTRADAY",
     parse: oneOf("INTRADAY", "CNC", "MARGIN", "MTF", "CO", "BO"),
   },
-  paperLatencyMs: { flag: "paper-latency-ms", description: "paper router: latency added to each order, ms", defaultValue: 0, parse: integer(0, 60_000) },
-  paperRejectRate: { flag: "paper-reject-rate", description: "paper router: share of orders rejected (0..1)", defaultValue: 0, parse: rate },
-  paperTimeoutRate: { flag: "paper-timeout-rate", description: "paper router: share of calls that hang (0..1)", defaultValue: 0, parse: rate },
+  paperLatencyMs: {
+    flag: "paper-latency-ms",
+    description: "paper router: latency added to each order, ms",
+    defaultValue: 0,
+    parse: integer(0, 60_000),
+  },
+  paperRejectRate: {
+    flag: "paper-reject-rate",
+    description: "paper router: share of orders rejected (0..1)",
+    defaultValue: 0,
+    parse: rate,
+  },
+  paperTimeoutRate: {
+    flag: "paper-timeout-rate",
+    description: "paper router: share of calls that hang (0..1)",
+    defaultValue: 0,
+    parse: rate,
+  },
   paperLostReplyRate: {
     flag: "paper-lost-reply-rate",
     description: "paper router: share of orders placed whose reply is lost (0..1)",
@@ -90,17 +120,42 @@ export const SETTINGS = {
     defaultValue: 0,
     parse: rate,
   },
-  paperLateFillRate: { flag: "paper-late-fill-rate", description: "paper router: share of orders filled only --paper-late-ms later (0..1)", defaultValue: 0, parse: rate },
-  paperLateMs: { flag: "paper-late-ms", description: "paper router: delay of late fills, rejections after acceptance and cancels, ms", defaultValue: 2_000, parse: integer(0, 3_600_000) },
+  paperLateFillRate: {
+    flag: "paper-late-fill-rate",
+    description: "paper router: share of orders filled only --paper-late-ms later (0..1)",
+    defaultValue: 0,
+    parse: rate,
+  },
+  paperLateMs: {
+    flag: "paper-late-ms",
+    description: "paper router: delay of late fills, rejections after acceptance and cancels, ms",
+    defaultValue: 2_000,
+    parse: integer(0, 3_600_000),
+  },
   paperOrderExpiryMs: {
     flag: "paper-order-expiry-ms",
     description: "paper router: an order sent with no LTP that sees no tick of its instrument expires after this, ms",
     defaultValue: 60_000,
     parse: integer(1, 86_400_000),
   },
-  paperSeed: { flag: "paper-seed", description: "paper router: seed of its fault draws, so a fault run repeats", defaultValue: 1, parse: integer(0, 4_294_967_295) },
-  lockTtlMs: { flag: "lock-ttl-ms", description: "exit lock TTL, ms (extended while the exit runs)", defaultValue: 10_000, parse: integer(100, 600_000) },
-  routerTimeoutMs: { flag: "router-timeout-ms", description: "longest wait for one router call, ms", defaultValue: 5_000, parse: integer(1, 120_000) },
+  paperSeed: {
+    flag: "paper-seed",
+    description: "paper router: seed of its fault draws, so a fault run repeats",
+    defaultValue: 1,
+    parse: integer(0, 4_294_967_295),
+  },
+  lockTtlMs: {
+    flag: "lock-ttl-ms",
+    description: "exit lock TTL, ms (extended while the exit runs)",
+    defaultValue: 10_000,
+    parse: integer(100, 600_000),
+  },
+  routerTimeoutMs: {
+    flag: "router-timeout-ms",
+    description: "longest wait for one router call, ms",
+    defaultValue: 5_000,
+    parse: integer(1, 120_000),
+  },
   unknownOrderGraceMs: {
     flag: "unknown-order-grace-ms",
     description: "after this, an intent whose order the broker does not know counts as never placed, ms",
@@ -109,17 +164,24 @@ export const SETTINGS = {
   },
   sendDeadlineMarginMs: {
     flag: "send-deadline-margin-ms",
-    description: "margin past an intent's send deadline (clock drift between processes, transit) before an order the broker does not know counts as never placed, ms",
+    description:
+      "margin past an intent's send deadline (clock drift between processes, transit) before an order the broker does not know counts as never placed, ms",
     defaultValue: 2_000,
     parse: integer(0, 600_000),
   },
   fillWaitMs: {
     flag: "fill-wait-ms",
-    description: "longest wait of ExecuteExit for an accepted order's fill (also ended before the caller's deadline) before it answers AWAITING_FILL, ms",
+    description:
+      "longest wait of ExecuteExit for an accepted order's fill (also ended before the caller's deadline) before it answers AWAITING_FILL, ms",
     defaultValue: 3_000,
     parse: integer(0, 600_000),
   },
-  fillPollIntervalMs: { flag: "fill-poll-interval-ms", description: "pause between look-ups of an order whose fill is awaited, ms", defaultValue: 250, parse: integer(1, 60_000) },
+  fillPollIntervalMs: {
+    flag: "fill-poll-interval-ms",
+    description: "pause between look-ups of an order whose fill is awaited, ms",
+    defaultValue: 250,
+    parse: integer(1, 60_000),
+  },
   duplicateWatchMs: {
     flag: "duplicate-watch-ms",
     description: "how long the reconciler keeps looking up a superseded exit attempt for a duplicate order, ms",
@@ -128,12 +190,23 @@ export const SETTINGS = {
   },
   overdueOrderAfterMs: {
     flag: "overdue-order-after-ms",
-    description: "an exit order still live at the broker this long after its intent is reported (error log, ORDER_OVERDUE event, metric), ms",
+    description:
+      "an exit order still live at the broker this long after its intent is reported (error log, ORDER_OVERDUE event, metric), ms",
     defaultValue: 300_000,
     parse: integer(1, 604_800_000),
   },
-  trackerUpdateRetries: { flag: "tracker-update-retries", description: "retries of the tracker update after an accepted order", defaultValue: 3, parse: integer(0, 20) },
-  ltpStaleAfterMs: { flag: "ltp-stale-after-ms", description: "an LTP older than this is flagged stale, ms", defaultValue: 5_000, parse: integer(1, 86_400_000) },
+  trackerUpdateRetries: {
+    flag: "tracker-update-retries",
+    description: "retries of the tracker update after an accepted order",
+    defaultValue: 3,
+    parse: integer(0, 20),
+  },
+  ltpStaleAfterMs: {
+    flag: "ltp-stale-after-ms",
+    description: "an LTP older than this is flagged stale, ms",
+    defaultValue: 5_000,
+    parse: integer(1, 86_400_000),
+  },
   ltpMemoryHopTimeoutMs: {
     flag: "ltp-memory-hop-timeout-ms",
     description: "longest wait for the memory LTP source when it cannot answer at once, ms",
@@ -149,7 +222,8 @@ export const SETTINGS = {
   redisUrl: {
     flag: "redis-url",
     envAlias: "REDIS_URL",
-    description: "Redis for the tracker store, the shared tick cache and the paper order book (redis:// or rediss://); empty = embedded, in memory",
+    description:
+      "Redis for the tracker store, the shared tick cache and the paper order book (redis:// or rediss://); empty = embedded, in memory",
     defaultValue: "",
     parse: redisUrl,
   },
@@ -160,7 +234,12 @@ export const SETTINGS = {
     defaultValue: [] as string[],
     parse: redisUrls,
   },
-  redisKeyPrefix: { flag: "redis-key-prefix", description: "prefix of every Redis key: trackers, tick hashes, lock keys and fence counters, paper order book, owed exits", defaultValue: "tc:", parse: text },
+  redisKeyPrefix: {
+    flag: "redis-key-prefix",
+    description: "prefix of every Redis key: trackers, tick hashes, lock keys and fence counters, paper order book, owed exits",
+    defaultValue: "tc:",
+    parse: text,
+  },
   redisCommandTimeoutMs: {
     flag: "redis-command-timeout-ms",
     description: "longest wait for one tracker store operation, ms",
@@ -179,21 +258,36 @@ export const SETTINGS = {
     defaultValue: 100,
     parse: integer(1, 60_000),
   },
-  lockAttempts: { flag: "lock-attempts", description: "Redlock acquisition rounds when no holder has a quorum", defaultValue: 3, parse: integer(1, 20) },
+  lockAttempts: {
+    flag: "lock-attempts",
+    description: "Redlock acquisition rounds when no holder has a quorum",
+    defaultValue: 3,
+    parse: integer(1, 20),
+  },
   lockRetryDelayMs: {
     flag: "lock-retry-delay-ms",
     description: "pause before a Redlock retry, ms, plus up to twice as much random jitter",
     defaultValue: 30,
     parse: integer(0, 10_000),
   },
-  shutdownGraceMs: { flag: "shutdown-grace-ms", description: "how long shutdown waits for in-flight calls, ms", defaultValue: 10_000, parse: integer(0, 600_000) },
+  shutdownGraceMs: {
+    flag: "shutdown-grace-ms",
+    description: "how long shutdown waits for in-flight calls, ms",
+    defaultValue: 10_000,
+    parse: integer(0, 600_000),
+  },
   reconcilerGraceMs: {
     flag: "reconciler-grace-ms",
     description: "the reconciler leaves an exit intent younger than this to the exit that made it, ms",
     defaultValue: 10_000,
     parse: integer(0, 3_600_000),
   },
-  reconcilerIntervalMs: { flag: "reconciler-interval-ms", description: "pause between reconciler passes, ms", defaultValue: 5_000, parse: integer(10, 3_600_000) },
+  reconcilerIntervalMs: {
+    flag: "reconciler-interval-ms",
+    description: "pause between reconciler passes, ms",
+    defaultValue: 5_000,
+    parse: integer(10, 3_600_000),
+  },
   reconcilerRetryBudget: {
     flag: "reconciler-retry-budget",
     description: "retries of a refused exit the reconciler owns before it is reported and left ACTIVE",
@@ -248,7 +342,12 @@ export const SETTINGS = {
     defaultValue: false,
     parse: bool,
   },
-  tlsCertFile: { flag: "tls-cert-file", description: "PEM certificate chain; with --tls-key-file, serves TLS", defaultValue: "", parse: text },
+  tlsCertFile: {
+    flag: "tls-cert-file",
+    description: "PEM certificate chain; with --tls-key-file, serves TLS",
+    defaultValue: "",
+    parse: text,
+  },
   tlsKeyFile: { flag: "tls-key-file", description: "PEM private key of --tls-cert-file", defaultValue: "", parse: text },
   tlsClientCaFile: {
     flag: "tls-client-ca-file",

@@ -22,22 +22,22 @@ import { MemorySupersededAttempts } from "./store/memory-superseded-attempts.js"
 import type { TickSink } from "./ticks/tick.js";
 import { PriceSource } from "../gen/tradingcore/v1/common_pb.js";
 import { PausedReplyRouter } from "./router/paused-reply-router.js";
-import type { CallMiddleware } from "./server/call-middleware.js";
-import { bearerAuthMiddleware } from "./server/bearer-auth-middleware.js";
-import { inflightExitLimit } from "./server/inflight-exit-limit.js";
-import { loggingMiddleware } from "./server/logging-middleware.js";
-import { REFLECTION_SERVICES } from "./server/reflection-service.js";
-import { ShutdownGate } from "./server/shutdown-gate.js";
-import { preserveByteOrderMarks } from "./server/bom-preserving-text-decoding.js";
-import { loadTlsMaterial } from "./server/tls-material.js";
-import { HealthState, ServingStatus } from "./server/health-state.js";
+import type { CallMiddleware } from "./rpc/call-middleware.js";
+import { bearerAuthMiddleware } from "./server/middleware/bearer-auth-middleware.js";
+import { inflightExitLimit } from "./server/middleware/inflight-exit-limit.js";
+import { loggingMiddleware } from "./server/middleware/logging-middleware.js";
+import { REFLECTION_SERVICES } from "./server/handlers/reflection-service.js";
+import { ShutdownGate } from "./server/middleware/shutdown-gate.js";
+import { preserveByteOrderMarks } from "./server/wire/bom-preserving-text-decoding.js";
+import { loadTlsMaterial } from "./config-tls.js";
+import { HealthState, ServingStatus } from "./server/handlers/health-state.js";
 import { SERVED_SERVICES, SUBSCRIPTIONS } from "./server/routes.js";
-import type { RunningEngine } from "./server/connect-engine.js";
-import { routeGrpcJsLog } from "./server/grpc-js-log.js";
+import type { RunningEngine } from "./server/connect/connect-engine.js";
+import { routeGrpcJsLog } from "./server/grpc-js/grpc-js-log.js";
 import { hostPort } from "./server/listen-host.js";
 import { startEngines } from "./server/start-engines.js";
 import { chosenAdapters, logStartupSummary, startupSummary } from "./startup-summary.js";
-import type { TradingCoreServices } from "./server/services.js";
+import type { TradingCoreServices } from "./server/handlers/services.js";
 import { MemoryOwedExits } from "./store/memory-owed-exits.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
@@ -54,7 +54,7 @@ export interface AdapterOverrides {
   readonly store?: TrackerStore;
   readonly lock?: ExitLock;
   /** `null` runs with no router at all (every exit answers ROUTER_UNAVAILABLE). */
-  readonly router?: OrderRouter | null;
+  readonly router?: OrderRouter | null | undefined;
   readonly clock?: Clock;
   readonly events?: ExitEventSink;
   readonly log?: Logger;
@@ -111,12 +111,18 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     signals,
     onRefused: (orderNo) => reconciler.owe(orderNo),
   });
-  const configured = overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config, { clock, log, orderBook: redis?.orderBook }));
+  const configured =
+    overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config, { clock, log, orderBook: redis?.orderBook }));
   // A paper market reports its later fills the way a broker's order updates arrive, and fills at ticks.
   if (configured instanceof PaperRouter) configured.updates ??= orderUpdates;
-  const router = configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
+  const router =
+    configured && config.faultPauseAfterOrderMs > 0 ? new PausedReplyRouter(configured, config.faultPauseAfterOrderMs, log) : configured;
   const tickCache = new MemoryTickCache(config.maxTickInstruments);
-  const tickSinks: TickSink[] = [tickCache, ...(redis?.ticks ? [redis.ticks] : []), ...(configured instanceof PaperRouter ? [configured] : [])];
+  const tickSinks: TickSink[] = [
+    tickCache,
+    ...(redis?.ticks ? [redis.ticks] : []),
+    ...(configured instanceof PaperRouter ? [configured] : []),
+  ];
   const tickSink = tickSinks.length > 1 ? new TeeTickSink(tickSinks, log) : tickCache;
   const bareResolver = new FallbackLtpResolver(
     redis?.ticks ? [tickCache, redis.ticks] : [tickCache],
@@ -210,7 +216,10 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const connect = engines.find((engine) => engine.engine === "connect");
   logStartupSummary(log, startupSummary(config, chosenAdapters(overrides, redis), telemetry));
   for (const engine of engines) {
-    log.info({ address: addressOf(engine), engine: engine.engine, router: router ? config.router : "none" }, `tradingcore (${engine.engine}) listening on ${addressOf(engine)}`);
+    log.info(
+      { address: addressOf(engine), engine: engine.engine, router: router ? config.router : "none" },
+      `tradingcore (${engine.engine}) listening on ${addressOf(engine)}`,
+    );
   }
 
   return {
@@ -228,10 +237,14 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       const closing = Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
       await reconciler.stop();
       const settled = await gate.settle(config.shutdownGraceMs);
-      if (!settled) log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");
+      if (!settled)
+        log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");
       // Never abandon an exit between its intent and its result: wait for every one in flight.
       if (engine.exitsInFlight > 0 || engine.lockReleasesInFlight > 0) {
-        log.info({ exitsInFlight: engine.exitsInFlight, lockReleases: engine.lockReleasesInFlight }, "waiting for exits and lock releases in flight");
+        log.info(
+          { exitsInFlight: engine.exitsInFlight, lockReleases: engine.lockReleasesInFlight },
+          "waiting for exits and lock releases in flight",
+        );
       }
       await engine.whenIdle();
       hub.close();
@@ -287,12 +300,12 @@ function stopAndExit(core: RunningTradingCore, telemetry: Telemetry, signal: str
     .stop()
     .then(() => telemetry.shutdown())
     .then(
-    () => process.exit(0),
-    (error: unknown) => {
-      core.services.log.error({ err: error }, "shutdown failed");
-      process.exit(1);
-    },
-  );
+      () => process.exit(0),
+      (error: unknown) => {
+        core.services.log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

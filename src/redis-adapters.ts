@@ -47,7 +47,11 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
   const clients: Array<RedisTrackerClient | RedisTickClient | RedisLockClient> = [];
   const closeAll = async (ticks?: RedisTickCache) => {
     await ticks?.flush().catch(() => undefined);
-    await Promise.all(clients.map((client) => (client.isReady ? client.close().catch(() => client.destroy()) : client.isOpen ? client.destroy() : undefined)));
+    await Promise.all(
+      clients.map((client) =>
+        client.isReady ? client.close().catch(() => client.destroy()) : client.isOpen ? client.destroy() : undefined,
+      ),
+    );
   };
   try {
     let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded"> = {};
@@ -55,7 +59,10 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
       const storeClient = createRedisTrackerClient(config.redisUrl, { log });
       const tickClient = createRedisTickClient(config.redisUrl, { log });
       clients.push(storeClient, tickClient);
-      await connectWithin(config.redisConnectTimeoutMs, config.redisUrl, "TRADINGCORE_REDIS_URL / REDIS_URL", [storeClient.connect(), tickClient.connect()]);
+      await connectWithin(config.redisConnectTimeoutMs, config.redisUrl, "TRADINGCORE_REDIS_URL / REDIS_URL", [
+        storeClient.connect(),
+        tickClient.connect(),
+      ]);
       shared = {
         store: new RedisTrackerStore(storeClient, { keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }),
         ticks: new RedisTickCache(tickClient, { keyPrefix: config.redisKeyPrefix }, log),
@@ -80,7 +87,10 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
     );
     const ready = await waitForLockNodes(lockClients, config.redisConnectTimeoutMs);
     if (ready < lock.quorum) {
-      log.warn({ ready, nodes: lockClients.length, quorum: lock.quorum, urls: lockUrls.map(redactedUrl) }, "fewer lock nodes reachable than a quorum; exits answer LOCK_UNAVAILABLE until they are");
+      log.warn(
+        { ready, nodes: lockClients.length, quorum: lock.quorum, urls: lockUrls.map(redactedUrl) },
+        "fewer lock nodes reachable than a quorum; exits answer LOCK_UNAVAILABLE until they are",
+      );
     }
     return { ...shared, lock, close: () => closeAll(shared.ticks) };
   } catch (error) {
@@ -98,7 +108,9 @@ async function connectWithin(ms: number, url: string, setting: string, connectio
     await Promise.race([Promise.all(connections), timeout]);
   } catch (error) {
     if (error instanceof RedisStartupError) throw error;
-    throw new RedisStartupError(`${setting}: cannot connect to ${redactedUrl(url)}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new RedisStartupError(
+      `${setting}: cannot connect to ${redactedUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -18,7 +18,12 @@ export interface RedisConnectionOptions {
 }
 
 /** A client with `scripts` attached; call `connect()` before use. */
-export function createFailFastRedisClient<S extends RedisScripts>(url: string, scripts: S, what: string, options: RedisConnectionOptions = {}) {
+export function createFailFastRedisClient<S extends RedisScripts>(
+  url: string,
+  scripts: S,
+  what: string,
+  options: RedisConnectionOptions = {},
+) {
   const maxDelay = options.maxReconnectDelayMs ?? 1_000;
   const client = createClient({
     url,

@@ -51,7 +51,11 @@ export function chosenAdapters(
 export function startupSummary(config: Config, chosen: ChosenAdapters, telemetry: Telemetry): StartupSummary {
   const lockUrls = config.redisLockUrls.length > 0 ? config.redisLockUrls : config.redisUrl ? [config.redisUrl] : [];
   return {
-    store: chosen.storeOverridden ? "supplied by the caller" : config.redisUrl ? `redis ${redactedUrl(config.redisUrl)} prefix ${config.redisKeyPrefix}` : "memory",
+    store: chosen.storeOverridden
+      ? "supplied by the caller"
+      : config.redisUrl
+        ? `redis ${redactedUrl(config.redisUrl)} prefix ${config.redisKeyPrefix}`
+        : "memory",
     lock: chosen.lockOverridden
       ? "supplied by the caller"
       : chosen.lockQuorum !== undefined

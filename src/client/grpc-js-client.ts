@@ -10,7 +10,7 @@
 import { create, type DescMessage, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
-import { grpcJsServiceDefinition } from "./grpc-js-definition.js";
+import { grpcJsServiceDefinition } from "../rpc/grpc-js-definition.js";
 
 export interface GrpcCallOptions {
   /** Request metadata, e.g. `{ authorization: "Bearer …", traceparent: "…" }`. */
@@ -20,8 +20,14 @@ export interface GrpcCallOptions {
   readonly signal?: AbortSignal;
 }
 
-type Unary<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: GrpcCallOptions) => Promise<MessageShape<O>>;
-type ServerStreaming<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: GrpcCallOptions) => AsyncIterable<MessageShape<O>>;
+type Unary<I extends DescMessage, O extends DescMessage> = (
+  request: MessageInitShape<I>,
+  options?: GrpcCallOptions,
+) => Promise<MessageShape<O>>;
+type ServerStreaming<I extends DescMessage, O extends DescMessage> = (
+  request: MessageInitShape<I>,
+  options?: GrpcCallOptions,
+) => AsyncIterable<MessageShape<O>>;
 type ClientStreaming<I extends DescMessage, O extends DescMessage> = (
   requests: Iterable<MessageInitShape<I>> | AsyncIterable<MessageInitShape<I>>,
   options?: GrpcCallOptions,
@@ -48,10 +54,11 @@ export function createGrpcJsClient<T extends GenServiceMethods>(
   options: GrpcJsClientOptions = {},
 ): GrpcJsClient<T> {
   const Constructor = grpc.makeGenericClientConstructor(grpcJsServiceDefinition(service as DescService), service.typeName);
-  const raw = new Constructor(address, options.credentials ?? grpc.credentials.createInsecure(), options.channelOptions) as unknown as Record<
-    string,
-    (...args: unknown[]) => unknown
-  > & grpc.Client;
+  const raw = new Constructor(
+    address,
+    options.credentials ?? grpc.credentials.createInsecure(),
+    options.channelOptions,
+  ) as unknown as Record<string, (...args: unknown[]) => unknown> & grpc.Client;
   const client: Record<string, unknown> = { close: () => raw.close() };
   for (const method of (service as DescService).methods) {
     const call = raw[method.localName]!.bind(raw);
@@ -59,21 +66,31 @@ export function createGrpcJsClient<T extends GenServiceMethods>(
       case "unary":
         client[method.localName] = (request: Record<string, unknown>, callOptions: GrpcCallOptions = {}) =>
           new Promise((resolve, reject) => {
-            const handle = call(create(method.input, request), metadataOf(callOptions), grpcOptionsOf(callOptions), (error: unknown, response: unknown) =>
-              error ? reject(error) : resolve(response),
+            const handle = call(
+              create(method.input, request),
+              metadataOf(callOptions),
+              grpcOptionsOf(callOptions),
+              (error: unknown, response: unknown) => (error ? reject(error) : resolve(response)),
             ) as grpc.ClientUnaryCall;
             cancelOnAbort(callOptions.signal, handle);
           });
         break;
       case "server_streaming":
         client[method.localName] = (request: Record<string, unknown>, callOptions: GrpcCallOptions = {}) => {
-          const stream = call(create(method.input, request), metadataOf(callOptions), grpcOptionsOf(callOptions)) as grpc.ClientReadableStream<unknown>;
+          const stream = call(
+            create(method.input, request),
+            metadataOf(callOptions),
+            grpcOptionsOf(callOptions),
+          ) as grpc.ClientReadableStream<unknown>;
           cancelOnAbort(callOptions.signal, stream);
           return stream;
         };
         break;
       case "client_streaming":
-        client[method.localName] = (requests: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>, callOptions: GrpcCallOptions = {}) =>
+        client[method.localName] = (
+          requests: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+          callOptions: GrpcCallOptions = {},
+        ) =>
           new Promise((resolve, reject) => {
             const stream = call(metadataOf(callOptions), grpcOptionsOf(callOptions), (error: unknown, response: unknown) =>
               error ? reject(error) : resolve(response),
@@ -94,7 +111,11 @@ export function createGrpcJsClient<T extends GenServiceMethods>(
   return client as GrpcJsClient<T>;
 }
 
-async function writeAll(stream: grpc.ClientWritableStream<unknown>, requests: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>, schema: DescMessage) {
+async function writeAll(
+  stream: grpc.ClientWritableStream<unknown>,
+  requests: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>,
+  schema: DescMessage,
+) {
   for await (const request of requests) {
     if (!stream.write(create(schema, request))) await new Promise((resolve) => stream.once("drain", resolve));
   }

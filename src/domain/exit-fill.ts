@@ -86,7 +86,7 @@ export function settleRefusedAttempt(
   tracker: TrackerRecord,
   traded?: FillLot,
 ): Pick<TrackerRecord, "exitedQuantity" | "exitPrice" | "priorExitedQuantity" | "priorExitPrice"> {
-  if (traded && traded.quantity.greaterThanOrEqualTo(attemptTradedQuantity(tracker))) return settledAfterRefusal(tracker, traded);
+  if (traded?.quantity.greaterThanOrEqualTo(attemptTradedQuantity(tracker))) return settledAfterRefusal(tracker, traded);
   const price = tracker.exitedQuantity.isZero() ? undefined : tracker.exitPrice;
   return { exitedQuantity: tracker.exitedQuantity, priorExitedQuantity: tracker.exitedQuantity, exitPrice: price, priorExitPrice: price };
 }

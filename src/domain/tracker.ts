@@ -35,7 +35,7 @@ export interface TrackerSpec {
 /** A registered tracker: its spec plus everything the exit lifecycle records. */
 export interface TrackerRecord extends Omit<TrackerSpec, "status"> {
   readonly status: TrackerStatus;
-  readonly exitPrice?: Money;
+  readonly exitPrice?: Money | undefined;
   readonly exitReason: string;
   readonly exitReasonCode: ExitReasonCode;
   readonly exitCorrelationId: string;
@@ -47,7 +47,7 @@ export interface TrackerRecord extends Omit<TrackerSpec, "status"> {
    */
   readonly priorExitedQuantity: Money;
   /** Average fill price of `priorExitedQuantity`, when known. */
-  readonly priorExitPrice?: Money;
+  readonly priorExitPrice?: Money | undefined;
   /** Epoch ms at which the current exit intent was persisted. */
   readonly exitRequestedAt?: number;
   /**
@@ -64,7 +64,7 @@ export interface TrackerRecord extends Omit<TrackerSpec, "status"> {
    */
   readonly overExitedQuantity?: Money;
   /** Epoch ms at which the tracker became EXITED. */
-  readonly exitedAt?: number;
+  readonly exitedAt?: number | undefined;
   /** Exit attempts so far; the current attempt's correlation id is derived from it. */
   readonly exitAttempt: number;
   readonly fencingToken: number;

@@ -42,7 +42,10 @@ export class DuplicateWatch {
         else if (now >= attempt.untilMs) await this.deps.superseded.forget(attempt.correlationId);
       } catch (error) {
         tally.failures++;
-        this.deps.log.error({ orderNo: attempt.orderNo, correlationId: attempt.correlationId, err: error }, "duplicate check of a superseded exit attempt failed");
+        this.deps.log.error(
+          { orderNo: attempt.orderNo, correlationId: attempt.correlationId, err: error },
+          "duplicate check of a superseded exit attempt failed",
+        );
       }
     }
   }
@@ -57,10 +60,20 @@ export class DuplicateWatch {
       const message =
         `DUPLICATE exit order ${orderId} found for superseded attempt ${attempt.correlationId} of ${attempt.orderNo}: ` +
         `${traded.toFixed()} traded${live ? ", still live" : ""}; the position may be over-exited; no automatic compensation, check the broker`;
-      this.deps.log.error({ orderNo: attempt.orderNo, correlationId: attempt.correlationId, orderId, traded: traded.toFixed(), live }, message);
+      this.deps.log.error(
+        { orderNo: attempt.orderNo, correlationId: attempt.correlationId, orderId, traded: traded.toFixed(), live },
+        message,
+      );
       const tracker = await this.deps.store.get(attempt.orderNo);
       if (tracker) {
-        this.deps.events.publish({ kind: ExitEventKind.DUPLICATE_ORDER, tracker, status: ExitStatus.UNSPECIFIED, correlationId: attempt.correlationId, timeMs: this.deps.clock.now(), message });
+        this.deps.events.publish({
+          kind: ExitEventKind.DUPLICATE_ORDER,
+          tracker,
+          status: ExitStatus.UNSPECIFIED,
+          correlationId: attempt.correlationId,
+          timeMs: this.deps.clock.now(),
+          message,
+        });
       }
     }
     // A live duplicate is followed until it ends; then it is forgotten, its traded quantity recorded.

@@ -134,9 +134,24 @@ export class ExitEngine {
     const signals = deps.signals ?? new OrderUpdateSignals();
     const updates = deps.orderUpdates ?? new OrderUpdateHandler(deps.store, deps.clock, deps.events, { log: deps.log, signals });
     if (this.gateway) {
-      const waiter = new FillWaiter({ store: deps.store, gateway: this.gateway, updates, signals, clock: deps.clock, log: deps.log, pollIntervalMs: this.settings.fillPollIntervalMs });
+      const waiter = new FillWaiter({
+        store: deps.store,
+        gateway: this.gateway,
+        updates,
+        signals,
+        clock: deps.clock,
+        log: deps.log,
+        pollIntervalMs: this.settings.fillPollIntervalMs,
+      });
       this.settlement = new ExitSettlement(this.recorder, waiter, deps.store);
-      this.resumer = new IntentResumer({ ...deps, gateway: this.gateway, settlement: this.settlement, recorder: this.recorder, settings: this.settings, lookUpLtp: (t) => this.lookUpLtp(t) });
+      this.resumer = new IntentResumer({
+        ...deps,
+        gateway: this.gateway,
+        settlement: this.settlement,
+        recorder: this.recorder,
+        settings: this.settings,
+        lookUpLtp: (t) => this.lookUpLtp(t),
+      });
     }
   }
 
@@ -187,7 +202,9 @@ export class ExitEngine {
       const resumed = { ...command, reason: tracker.exitReason, reasonCode: tracker.exitReasonCode, answerByMs: this.deps.clock.now() };
       return this.resume(tracker, resumed, lease, parent);
     };
-    return this.observed("resolve", () => this.inFlight.run(() => this.locks.run(exitLockResource(orderNo), parent, work, () => this.busyAnswer(orderNo, parent))));
+    return this.observed("resolve", () =>
+      this.inFlight.run(() => this.locks.run(exitLockResource(orderNo), parent, work, () => this.busyAnswer(orderNo, parent))),
+    );
   }
 
   /** Runs one exit or resolution, reporting its start and outcome to the observer. */
@@ -213,7 +230,13 @@ export class ExitEngine {
   }
 
   /** Step 3's decision on `tracker`; `underLock` tells whether it was read under the lock (else it may be stale). */
-  private async decide(tracker: TrackerRecord | undefined, command: ExitCommand, lease: LockLease, parent: TraceParent, underLock: boolean): Promise<ExitOutcome> {
+  private async decide(
+    tracker: TrackerRecord | undefined,
+    command: ExitCommand,
+    lease: LockLease,
+    parent: TraceParent,
+    underLock: boolean,
+  ): Promise<ExitOutcome> {
     if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${command.orderNo}` });
     if (tracker.status === TrackerStatus.EXITING) {
       if (!underLock) return this.decide(await this.deps.store.get(command.orderNo), command, lease, parent, true);
@@ -229,7 +252,12 @@ export class ExitEngine {
    * have written EXITED since and be releasing.
    */
   private async busyAnswer(orderNo: string, parent: TraceParent, loading?: Promise<TrackerRecord | undefined>): Promise<ExitOutcome> {
-    const first = loading ? await loading.then((tracker) => ({ tracker }), () => undefined) : undefined;
+    const first = loading
+      ? await loading.then(
+          (tracker) => ({ tracker }),
+          () => undefined,
+        )
+      : undefined;
     if (first && !(first.tracker && isExitable(first.tracker))) return answerWhileBusy(orderNo, first);
     const again = await inSpan(parent, EXIT_SPANS.trackerLoad, () => this.deps.store.get(orderNo)).then(
       (tracker) => ({ tracker }),
@@ -246,12 +274,20 @@ export class ExitEngine {
     return undefined;
   }
 
-  private async exitActive(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent, underLock = true): Promise<ExitOutcome> {
+  private async exitActive(
+    tracker: TrackerRecord,
+    command: ExitCommand,
+    lease: LockLease,
+    parent: TraceParent,
+    underLock = true,
+  ): Promise<ExitOutcome> {
     const quote = await inSpan(parent, EXIT_SPANS.ltpLookup, (span) => this.lookUpLtp(tracker, span));
     if (lease.lost) return this.lockLost(tracker, "before the intent was stored");
     // Nothing is sent after this, whatever happens to this process: another one may conclude "never placed" after it.
     const sendDeadlineMs = Math.floor(Math.min(lease.validUntilMs, this.deps.clock.now() + this.settings.routerTimeoutMs));
-    const intent = await inSpan(parent, EXIT_SPANS.intentPersist, () => this.recorder.persistIntent(tracker, command, lease, quote, sendDeadlineMs));
+    const intent = await inSpan(parent, EXIT_SPANS.intentPersist, () =>
+      this.recorder.persistIntent(tracker, command, lease, quote, sendDeadlineMs),
+    );
     // A read taken before the lock was granted went stale: decide again on what is stored now, once.
     if (intent.kind === "stale" && !underLock) return this.decide(intent.current, command, lease, parent, true);
     if (intent.kind !== "stored") return intent.outcome;
@@ -261,13 +297,20 @@ export class ExitEngine {
       span.setAttributes({ "router.outcome": result.outcome.kind, "router.attempts": result.attempts });
       return result;
     });
-    return inSpan(parent, EXIT_SPANS.trackerUpdate, () => this.settlement!.afterRouting(intent.tracker, routed, quote, lease, this.answerBy(command)));
+    return inSpan(parent, EXIT_SPANS.trackerUpdate, () =>
+      this.settlement!.afterRouting(intent.tracker, routed, quote, lease, this.answerBy(command)),
+    );
   }
 
   /** An EXITING tracker: find out what became of its order instead of sending another. */
   private resume(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, parent: TraceParent): Promise<ExitOutcome> {
-    if (!this.resumer) return Promise.resolve(exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { tracker, message: "no order router is configured to resolve the intent" }));
-    return this.resumer.resume(tracker, lease, parent, this.answerBy(command), (reverted) => this.exitActive(reverted, command, lease, parent));
+    if (!this.resumer)
+      return Promise.resolve(
+        exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { tracker, message: "no order router is configured to resolve the intent" }),
+      );
+    return this.resumer.resume(tracker, lease, parent, this.answerBy(command), (reverted) =>
+      this.exitActive(reverted, command, lease, parent),
+    );
   }
 
   /** Epoch ms until which this exit may wait for a fill: the fill wait, ended before the caller's own deadline. */
@@ -276,7 +319,10 @@ export class ExitEngine {
     return command.answerByMs === undefined ? waitUntil : Math.min(waitUntil, command.answerByMs - ANSWER_MARGIN_MS);
   }
 
-  private async lookUpLtp(tracker: TrackerRecord, span?: { setAttributes(a: Record<string, string | number | boolean>): void }): Promise<LtpQuote> {
+  private async lookUpLtp(
+    tracker: TrackerRecord,
+    span?: { setAttributes(a: Record<string, string | number | boolean>): void },
+  ): Promise<LtpQuote> {
     const quote = await this.deps.ltp.resolve({ segment: tracker.segment, securityId: tracker.securityId });
     span?.setAttributes({ "ltp.source": PriceSource[quote.source], "ltp.age_ms": quote.ageMs, "ltp.stale": quote.stale });
     return quote;

@@ -34,11 +34,19 @@ export class ExitLockScope {
    * Runs `work` under the lock on `resource`. A busy lock answers `whenBusy()`
    * (the truth read without the lock); no quorum answers LOCK_UNAVAILABLE.
    */
-  async run(resource: string, parent: TraceParent, work: (lease: LockLease) => Promise<ExitOutcome>, whenBusy: () => Promise<ExitOutcome>): Promise<ExitOutcome> {
+  async run(
+    resource: string,
+    parent: TraceParent,
+    work: (lease: LockLease) => Promise<ExitOutcome>,
+    whenBusy: () => Promise<ExitOutcome>,
+  ): Promise<ExitOutcome> {
     const acquisition = await inSpan(parent, EXIT_SPANS.lockAcquire, async (span) => {
       await this.releasing.get(resource);
       const result = await this.lock.acquire(resource, this.ttlMs);
-      span.setAttributes({ "lock.attempts": result.kind === "acquired" ? result.lease.attempts : result.attempts, "lock.result": result.kind });
+      span.setAttributes({
+        "lock.attempts": result.kind === "acquired" ? result.lease.attempts : result.attempts,
+        "lock.result": result.kind,
+      });
       return result;
     });
     if (acquisition.kind === "busy") return whenBusy();
@@ -80,9 +88,11 @@ export class ExitLockScope {
         if (status !== "released") this.log.warn({ resource: lease.resource, status }, "exit lock was not held at release");
       }),
     );
-    const settled = released.catch(() => undefined).finally(() => {
-      if (this.releasing.get(lease.resource) === settled) this.releasing.delete(lease.resource);
-    });
+    const settled = released
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.releasing.get(lease.resource) === settled) this.releasing.delete(lease.resource);
+      });
     this.releasing.set(lease.resource, settled);
   }
 }

@@ -9,7 +9,7 @@ export interface ExitOutcome {
   readonly success: boolean;
   readonly tracker?: TrackerRecord;
   /** Average fill price; undefined until the broker reports a fill. */
-  readonly exitPrice?: Money;
+  readonly exitPrice?: Money | undefined;
   /** The LTP the order was referenced at, when one was known. */
   readonly referencePrice?: Money;
   /** FILL when `exitPrice` is set, else the source of `referencePrice`. */

@@ -50,7 +50,13 @@ export class ExitRecorder {
    * ACTIVE → EXITING with the next attempt's correlation id, its send deadline
    * (epoch ms) and reference price, stored before any order is sent.
    */
-  async persistIntent(tracker: TrackerRecord, command: ExitCommand, lease: LockLease, quote: LtpQuote, sendDeadlineMs: number): Promise<IntentResult> {
+  async persistIntent(
+    tracker: TrackerRecord,
+    command: ExitCommand,
+    lease: LockLease,
+    quote: LtpQuote,
+    sendDeadlineMs: number,
+  ): Promise<IntentResult> {
     const now = this.clock.now();
     const attempt = tracker.exitAttempt + 1;
     const { referencePrice: _previous, ...rest } = tracker;
@@ -129,12 +135,18 @@ export class ExitRecorder {
         const written = await this.store.compareAndSet(next, current.version);
         if (written.kind === "written") {
           this.emit(ExitEventKind.EXITED, written.tracker, intent.exitReason, ExitStatus.EXITED);
-          return exitOutcome(ExitStatus.EXITED, { ...priced, tracker: written.tracker, exitPrice: written.tracker.exitPrice, message: "exited" });
+          return exitOutcome(ExitStatus.EXITED, {
+            ...priced,
+            tracker: written.tracker,
+            exitPrice: written.tracker.exitPrice,
+            message: "exited",
+          });
         }
         lastProblem = `order filled but the tracker write was refused (${written.kind})`;
         if (written.kind === "not-found") break;
         current = written.current;
-        if (written.kind === "fenced") return answerFromStored(current, intent, priced) ?? this.pendingReconcile(intent, current, lastProblem, priced);
+        if (written.kind === "fenced")
+          return answerFromStored(current, intent, priced) ?? this.pendingReconcile(intent, current, lastProblem, priced);
       } catch (error) {
         lastProblem = `order filled but the tracker update failed (${error instanceof Error ? error.message : String(error)})`;
         this.log.warn({ orderNo: intent.orderNo, retry, err: error }, "tracker update after an accepted exit failed");
@@ -145,7 +157,10 @@ export class ExitRecorder {
 
   /** The broker's final answer is known but the tracker could not record it: the intent stays for the reconciler. */
   pendingReconcile(intent: TrackerRecord, current: TrackerRecord, problem: string, priced: ExitOutcomeDetails): ExitOutcome {
-    this.log.error({ orderNo: intent.orderNo, correlationId: intent.exitCorrelationId, problem }, "exit order filled but tracker not updated");
+    this.log.error(
+      { orderNo: intent.orderNo, correlationId: intent.exitCorrelationId, problem },
+      "exit order filled but tracker not updated",
+    );
     this.emit(ExitEventKind.PENDING_RECONCILE, current, problem, ExitStatus.PENDING_RECONCILE);
     return exitOutcome(ExitStatus.PENDING_RECONCILE, {
       ...priced,
@@ -209,4 +224,3 @@ export class ExitRecorder {
     });
   }
 }
-

@@ -42,7 +42,10 @@ export class ExitSettlement {
         const traded = outcome.kind === "rejected" ? outcome.traded : undefined;
         const reverted = await this.recorder.revertToActive(intent, lease, outcome.message, traded);
         const moved = reverted.written ? undefined : answerFromStored(reverted.tracker, intent, priced);
-        return moved ?? exitOutcome(status, { ...priced, tracker: reverted.tracker, correlationId: intent.exitCorrelationId, message: outcome.message });
+        return (
+          moved ??
+          exitOutcome(status, { ...priced, tracker: reverted.tracker, correlationId: intent.exitCorrelationId, message: outcome.message })
+        );
       }
       case "unknown": {
         this.recorder.emit(ExitEventKind.ROUTER_UNKNOWN, intent, outcome.message, ExitStatus.OUTCOME_UNKNOWN);
@@ -61,16 +64,35 @@ export class ExitSettlement {
   }
 
   /** A look-up found the intent's order: its state applied (the order update path), waited for until `untilMs` while live. */
-  afterLookup(intent: TrackerRecord, found: Extract<LookupResult, { kind: "found" }>, quote: LtpQuote, untilMs: number): Promise<ExitOutcome> {
+  afterLookup(
+    intent: TrackerRecord,
+    found: Extract<LookupResult, { kind: "found" }>,
+    quote: LtpQuote,
+    untilMs: number,
+  ): Promise<ExitOutcome> {
     return this.awaitFill(intent, found.order.orderId, pricedBy(quote, intent, 0), untilMs, found);
   }
 
-  private async awaitFill(intent: TrackerRecord, orderId: string, priced: ExitOutcomeDetails, untilMs: number, first?: LookupResult): Promise<ExitOutcome> {
+  private async awaitFill(
+    intent: TrackerRecord,
+    orderId: string,
+    priced: ExitOutcomeDetails,
+    untilMs: number,
+    first?: LookupResult,
+  ): Promise<ExitOutcome> {
     const wait = await this.waiter.waitForFill(intent, untilMs, first);
-    if (!wait.live) return answerFromStored(wait.tracker, intent, priced) ?? exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { ...priced, tracker: wait.tracker });
+    if (!wait.live)
+      return (
+        answerFromStored(wait.tracker, intent, priced) ?? exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { ...priced, tracker: wait.tracker })
+      );
     if (wait.unrecorded) {
       const final = wait.order ? BrokerOrderStatus[wait.order.status] : "final";
-      return this.recorder.pendingReconcile(intent, wait.tracker, `the broker reports the order ${final} but the tracker update failed`, priced);
+      return this.recorder.pendingReconcile(
+        intent,
+        wait.tracker,
+        `the broker reports the order ${final} but the tracker update failed`,
+        priced,
+      );
     }
     const tracker = await this.recorder.recordOrderId(wait.tracker, orderId || wait.order?.orderId || "");
     const traded = attemptTradedQuantity(tracker);
@@ -88,5 +110,11 @@ export class ExitSettlement {
 /** The price fields of an answer that is not (yet) a fill: the reference LTP and where it came from. */
 function pricedBy(quote: LtpQuote, intent: TrackerRecord, attempts: number): ExitOutcomeDetails {
   const referencePrice = quote.price ?? intent.referencePrice;
-  return { attempts, priceSource: quote.source, priceAgeMs: quote.ageMs, priceStale: quote.stale, ...(referencePrice ? { referencePrice } : {}) };
+  return {
+    attempts,
+    priceSource: quote.source,
+    priceAgeMs: quote.ageMs,
+    priceStale: quote.stale,
+    ...(referencePrice ? { referencePrice } : {}),
+  };
 }

@@ -85,7 +85,10 @@ export class FillWaiter {
   private async observe(tracker: TrackerRecord, found: LookupResult): Promise<TrackerRecord> {
     if (found.kind === "found") {
       await this.deps.updates.apply(updateFromBrokerOrder(found.order, this.deps.clock.now()), { owe: false }).catch((error: unknown) => {
-        this.deps.log.warn({ orderNo: tracker.orderNo, err: error }, "order state from a look-up not applied; the next look-up tries again");
+        this.deps.log.warn(
+          { orderNo: tracker.orderNo, err: error },
+          "order state from a look-up not applied; the next look-up tries again",
+        );
       });
     }
     return (await this.deps.store.get(tracker.orderNo).catch(() => undefined)) ?? tracker;

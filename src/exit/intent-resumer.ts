@@ -61,7 +61,10 @@ export class IntentResumer {
     const reverted = await this.deps.recorder.revertToActive(tracker, lease, `the broker never received order ${correlationId}`);
     if (!reverted.written || reverted.tracker.status !== TrackerStatus.ACTIVE) {
       this.deps.log.warn({ orderNo: tracker.orderNo }, "a never-placed intent could not be reverted");
-      return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { tracker: reverted.tracker, message: "the tracker changed while a never-placed intent was being reverted" });
+      return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, {
+        tracker: reverted.tracker,
+        message: "the tracker changed while a never-placed intent was being reverted",
+      });
     }
     await this.watchSuperseded(tracker);
     return replace(reverted.tracker);
@@ -75,7 +78,8 @@ export class IntentResumer {
   private neverPlacedIn(tracker: TrackerRecord): number {
     const now = this.deps.clock.now();
     const afterGrace = (tracker.exitRequestedAt ?? 0) + this.deps.settings.unknownOrderGraceMs;
-    const afterDeadline = tracker.exitSendDeadline === undefined ? afterGrace : tracker.exitSendDeadline + this.deps.settings.sendDeadlineMarginMs;
+    const afterDeadline =
+      tracker.exitSendDeadline === undefined ? afterGrace : tracker.exitSendDeadline + this.deps.settings.sendDeadlineMarginMs;
     return Math.max(0, Math.max(afterGrace, afterDeadline) - now);
   }
 
@@ -85,7 +89,10 @@ export class IntentResumer {
     await this.deps.superseded
       ?.watch({ orderNo: tracker.orderNo, correlationId: tracker.exitCorrelationId, untilMs, recordedTraded: "0" })
       .catch((error: unknown) =>
-        this.deps.log.error({ orderNo: tracker.orderNo, correlationId: tracker.exitCorrelationId, err: error }, "could not record a superseded exit attempt for the duplicate check"),
+        this.deps.log.error(
+          { orderNo: tracker.orderNo, correlationId: tracker.exitCorrelationId, err: error },
+          "could not record a superseded exit attempt for the duplicate check",
+        ),
       );
   }
 }

@@ -24,7 +24,14 @@
  */
 import { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import { attemptOrderQuantity, attemptTradedQuantity, type FillLot, overfills, settledAfterRefusal, withAttemptTraded } from "../domain/exit-fill.js";
+import {
+  attemptOrderQuantity,
+  attemptTradedQuantity,
+  type FillLot,
+  overfills,
+  settledAfterRefusal,
+  withAttemptTraded,
+} from "../domain/exit-fill.js";
 import { type Money, ZERO } from "../domain/money.js";
 import { excerpt } from "../domain/text-excerpt.js";
 import type { TrackerRecord } from "../domain/tracker.js";
@@ -43,7 +50,13 @@ export type OrderUpdateChange =
   | { readonly kind: "none"; readonly why: string }
   /** The update contradicts the tracker (it would overfill): reported, not written. */
   | { readonly kind: "refused"; readonly why: string }
-  | { readonly kind: "write"; readonly next: TrackerRecord; readonly event: ExitEventKind; readonly status?: ExitStatus; readonly message: string };
+  | {
+      readonly kind: "write";
+      readonly next: TrackerRecord;
+      readonly event: ExitEventKind;
+      readonly status?: ExitStatus;
+      readonly message: string;
+    };
 
 const DEAD = new Set([BrokerOrderStatus.REJECTED, BrokerOrderStatus.CANCELLED, BrokerOrderStatus.EXPIRED]);
 
@@ -54,7 +67,10 @@ export function orderUpdateChange(tracker: TrackerRecord, update: OrderUpdate, n
     // The broker says this attempt traded in full, yet it was settled as refused: the position may be
     // exited already, and a retry of the "open" quantity would exit it twice. Reported, not ignored.
     if (update.status === BrokerOrderStatus.TRADED) {
-      return { kind: "refused", why: `TRADED contradicts the refusal recorded for this exit attempt; ${tracker.quantity.minus(tracker.exitedQuantity).toFixed()} is recorded open and may already be exited` };
+      return {
+        kind: "refused",
+        why: `TRADED contradicts the refusal recorded for this exit attempt; ${tracker.quantity.minus(tracker.exitedQuantity).toFixed()} is recorded open and may already be exited`,
+      };
     }
     return { kind: "none", why: `${statusName} ignored: this exit attempt was already settled as refused` };
   }
@@ -66,7 +82,10 @@ export function orderUpdateChange(tracker: TrackerRecord, update: OrderUpdate, n
   if (DEAD.has(update.status)) {
     if (tracker.status === TrackerStatus.EXITED && !(update.tradedQuantity?.greaterThanOrEqualTo(orderQuantity) ?? false)) {
       // EXITED is written only on a full fill: a refusal of part of it now contradicts the broker's own report.
-      return { kind: "refused", why: `${statusName} after ${formatQuantity(update.tradedQuantity)} traded contradicts the fill of ${orderQuantity.toFixed()} recorded for this exit` };
+      return {
+        kind: "refused",
+        why: `${statusName} after ${formatQuantity(update.tradedQuantity)} traded contradicts the fill of ${orderQuantity.toFixed()} recorded for this exit`,
+      };
     }
     const recorded = tracker.status === TrackerStatus.EXITING ? attemptTradedQuantity(tracker) : undefined;
     const final = maxOf(update.tradedQuantity, recorded);
@@ -81,7 +100,10 @@ export function orderUpdateChange(tracker: TrackerRecord, update: OrderUpdate, n
   if (overfills(tracker, lot)) return overfill(tracker, lot);
   if (reported.greaterThanOrEqualTo(orderQuantity)) return traded(tracker, update, nowMs);
   if (tracker.status === TrackerStatus.EXITED) {
-    return { kind: "none", why: `${statusName} noted: ${reported.toFixed()} of ${orderQuantity.toFixed()} traded, the exit is already recorded` };
+    return {
+      kind: "none",
+      why: `${statusName} noted: ${reported.toFixed()} of ${orderQuantity.toFixed()} traded, the exit is already recorded`,
+    };
   }
   if (!reported.greaterThan(attemptTradedQuantity(tracker))) {
     return { kind: "none", why: `${statusName} ignored: the tracker already records ${attemptTradedQuantity(tracker).toFixed()} traded` };
@@ -100,7 +122,12 @@ function traded(tracker: TrackerRecord, update: OrderUpdate, nowMs: number): Ord
   const fill = withAttemptTraded(tracker, lot);
   const exitOrderId = update.orderId || tracker.exitOrderId;
   const wasExited = tracker.status === TrackerStatus.EXITED;
-  if (wasExited && tracker.exitedQuantity.equals(fill.exitedQuantity) && samePrice(tracker.exitPrice, fill.exitPrice) && tracker.exitOrderId === exitOrderId) {
+  if (
+    wasExited &&
+    tracker.exitedQuantity.equals(fill.exitedQuantity) &&
+    samePrice(tracker.exitPrice, fill.exitPrice) &&
+    tracker.exitOrderId === exitOrderId
+  ) {
     return { kind: "none", why: "duplicate: the tracker already records this fill" };
   }
   return {

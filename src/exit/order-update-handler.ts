@@ -98,7 +98,10 @@ export class OrderUpdateHandler implements OrderUpdateSink {
       const change = orderUpdateChange(tracker, update, this.clock.now());
       if (change.kind === "none") return { applied: false, tracker, message: change.why };
       if (change.kind === "refused") {
-        this.options.log?.error({ orderNo: tracker.orderNo, correlationId: update.correlationId, orderId: update.orderId }, `order update refused: ${change.why}`);
+        this.options.log?.error(
+          { orderNo: tracker.orderNo, correlationId: update.correlationId, orderId: update.orderId },
+          `order update refused: ${change.why}`,
+        );
         return { applied: false, tracker, message: `refused: ${change.why}` };
       }
       const written = await this.store.compareAndSet(change.next, tracker.version);
@@ -126,11 +129,21 @@ export class OrderUpdateHandler implements OrderUpdateSink {
       `${tracker.exitCorrelationId}): not applied`;
     if (filled) {
       this.options.log?.error(
-        { orderNo: tracker.orderNo, correlationId: update.correlationId, orderId: update.orderId, status: BrokerOrderStatus[update.status], tradedQuantity: update.tradedQuantity!.toFixed() },
+        {
+          orderNo: tracker.orderNo,
+          correlationId: update.correlationId,
+          orderId: update.orderId,
+          status: BrokerOrderStatus[update.status],
+          tradedQuantity: update.tradedQuantity!.toFixed(),
+        },
         "order update reports a fill for an earlier exit attempt: unless it repeats a fill already recorded, the position was exited by more than one order; check the broker",
       );
     }
-    return { applied: false, tracker, message: filled ? `${message}; it reports ${update.tradedQuantity!.toFixed()} traded, logged for checking` : message };
+    return {
+      applied: false,
+      tracker,
+      message: filled ? `${message}; it reports ${update.tradedQuantity!.toFixed()} traded, logged for checking` : message,
+    };
   }
 
   /**
@@ -190,7 +203,13 @@ export class OrderUpdateHandler implements OrderUpdateSink {
     this.parkedBytes -= parkedBytesOf(dropped.update);
     if (updates.length === 0) this.parked.delete(correlationId);
     this.options.log?.error(
-      { correlationId, orderId: dropped.update.orderId, status: BrokerOrderStatus[dropped.update.status], maxParked: this.maxParked, maxParkedBytes: this.maxParkedBytes },
+      {
+        correlationId,
+        orderId: dropped.update.orderId,
+        status: BrokerOrderStatus[dropped.update.status],
+        maxParked: this.maxParked,
+        maxParkedBytes: this.maxParkedBytes,
+      },
       "parked order update dropped: too many updates (or bytes) for unknown correlation ids",
     );
   }

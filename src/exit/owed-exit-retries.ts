@@ -91,8 +91,15 @@ export class OwedExitRetries {
     let outcome: ExitOutcome;
     try {
       // No fill wait: a live order is followed by the next passes, not waited on here.
-      const command = { orderNo: tracker.orderNo, reason: tracker.exitReason.trim() || "reconciler retry", reasonCode, answerByMs: this.deps.clock.now() };
-      outcome = await inParentSpan(pass, BATCH_SPANS.reconcilerRetry, (_span, retry) => this.deps.engine.execute(command, retry), { order_no: tracker.orderNo });
+      const command = {
+        orderNo: tracker.orderNo,
+        reason: tracker.exitReason.trim() || "reconciler retry",
+        reasonCode,
+        answerByMs: this.deps.clock.now(),
+      };
+      outcome = await inParentSpan(pass, BATCH_SPANS.reconcilerRetry, (_span, retry) => this.deps.engine.execute(command, retry), {
+        order_no: tracker.orderNo,
+      });
     } catch (error) {
       tally.failures++;
       debt.retries--;
@@ -119,7 +126,11 @@ export class OwedExitRetries {
         this.persist(tracker.orderNo, "record a retry", (owed) => owed.retried(tracker.orderNo, debt.retries));
         break;
     }
-    this.deps.report(outcome.tracker ?? tracker, outcome.status, `reconciler retry ${debt.retries} of ${this.deps.retryBudget}: ${outcome.message}`);
+    this.deps.report(
+      outcome.tracker ?? tracker,
+      outcome.status,
+      `reconciler retry ${debt.retries} of ${this.deps.retryBudget}: ${outcome.message}`,
+    );
   }
 
   private giveUp(tracker: TrackerRecord, tally: ReconcilerCounters): void {

@@ -114,10 +114,21 @@ export class Reconciler {
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.settings = { ...DEFAULT_RECONCILER_SETTINGS, ...deps.settings };
-    this.owed = new OwedExitRetries({ ...deps, retryBudget: this.settings.retryBudget, report: (tracker, status, message) => this.report(tracker, status, message) });
+    this.owed = new OwedExitRetries({
+      ...deps,
+      retryBudget: this.settings.retryBudget,
+      report: (tracker, status, message) => this.report(tracker, status, message),
+    });
     this.duplicates =
       deps.router && deps.superseded
-        ? new DuplicateWatch({ router: deps.router, superseded: deps.superseded, store: deps.store, clock: deps.clock, events: deps.events, log: deps.log })
+        ? new DuplicateWatch({
+            router: deps.router,
+            superseded: deps.superseded,
+            store: deps.store,
+            clock: deps.clock,
+            events: deps.events,
+            log: deps.log,
+          })
         : undefined;
   }
 
@@ -168,7 +179,11 @@ export class Reconciler {
   private pass(options: PassOptions): Promise<ReconcilerCounters> {
     return inParentSpan(NO_TRACE_PARENT, BATCH_SPANS.reconcilerPass, async (span, pass) => {
       const tally = await this.passSteps(options, pass);
-      span.setAttributes({ "reconciler.examined": tally.examined, "reconciler.exited": tally.exited, "reconciler.failures": tally.failures });
+      span.setAttributes({
+        "reconciler.examined": tally.examined,
+        "reconciler.exited": tally.exited,
+        "reconciler.failures": tally.failures,
+      });
       return tally;
     });
   }
@@ -201,7 +216,10 @@ export class Reconciler {
     let after: string | undefined;
     try {
       do {
-        const page = await this.deps.store.list({ status: TrackerStatus.EXITING }, { ...(after ? { after } : {}), limit: this.settings.pageSize });
+        const page = await this.deps.store.list(
+          { status: TrackerStatus.EXITING },
+          { ...(after ? { after } : {}), limit: this.settings.pageSize },
+        );
         for (const tracker of page.trackers) {
           if (this.stopping) return;
           if (cutoffMs !== Infinity && (tracker.exitRequestedAt ?? 0) > cutoffMs) continue;
@@ -252,8 +270,18 @@ export class Reconciler {
     this.reportedOverdue.add(tracker.exitCorrelationId);
     tally.overdue++;
     const message = `exit order ${tracker.exitOrderId || tracker.exitCorrelationId} of ${tracker.orderNo} is still live ${ageMs} ms after its intent; still followed`;
-    this.deps.log.error({ orderNo: tracker.orderNo, correlationId: tracker.exitCorrelationId, orderId: tracker.exitOrderId, ageMs }, message);
-    this.deps.events.publish({ kind: ExitEventKind.ORDER_OVERDUE, tracker, status: ExitStatus.AWAITING_FILL, correlationId: tracker.exitCorrelationId, timeMs: this.deps.clock.now(), message });
+    this.deps.log.error(
+      { orderNo: tracker.orderNo, correlationId: tracker.exitCorrelationId, orderId: tracker.exitOrderId, ageMs },
+      message,
+    );
+    this.deps.events.publish({
+      kind: ExitEventKind.ORDER_OVERDUE,
+      tracker,
+      status: ExitStatus.AWAITING_FILL,
+      correlationId: tracker.exitCorrelationId,
+      timeMs: this.deps.clock.now(),
+      message,
+    });
   }
 
   /** Step 4: superseded attempts looked up for duplicates. */

@@ -51,7 +51,10 @@ export class RouterGateway {
   async place(order: ExitOrderRequest, lease: Pick<LockLease, "lost">): Promise<RouteResult> {
     for (let attempts = 1; ; attempts++) {
       if (this.clock.now() >= order.sendDeadlineMs) {
-        return { outcome: { kind: "not-placed", message: "the send deadline passed before the order could be sent", late: true }, attempts: attempts - 1 };
+        return {
+          outcome: { kind: "not-placed", message: "the send deadline passed before the order could be sent", late: true },
+          attempts: attempts - 1,
+        };
       }
       try {
         const reply = await withDeadline(this.settings.routerTimeoutMs, "order router", (signal) =>
@@ -81,7 +84,10 @@ export class RouterGateway {
       if (!order) return { kind: "absent" };
       // A status we cannot read says neither "traded" nor "refused": leave the intent unresolved rather than guess.
       if (order.status === BrokerOrderStatus.UNSPECIFIED) {
-        return { kind: "lookup-failed", message: `broker order ${order.orderId || correlationId} has a status this router does not recognise` };
+        return {
+          kind: "lookup-failed",
+          message: `broker order ${order.orderId || correlationId} has a status this router does not recognise`,
+        };
       }
       return { kind: "found", order, outcome: outcomeOfBrokerOrder(order) };
     } catch (error) {
@@ -107,7 +113,12 @@ export function outcomeOfBrokerOrder(order: BrokerOrder): RouterOutcome {
       if (traded && order.tradedQuantity.greaterThanOrEqualTo(order.quantity)) return filled(order);
       const message = order.message || `broker order ${BrokerOrderStatus[order.status]}`;
       return traded
-        ? { kind: "rejected", orderId: order.orderId, message: `${message} after ${traded.quantity.toFixed()} of ${order.quantity.toFixed()} traded`, traded }
+        ? {
+            kind: "rejected",
+            orderId: order.orderId,
+            message: `${message} after ${traded.quantity.toFixed()} of ${order.quantity.toFixed()} traded`,
+            traded,
+          }
         : { kind: "rejected", orderId: order.orderId, message };
     }
     case BrokerOrderStatus.TRADED:
@@ -119,7 +130,11 @@ export function outcomeOfBrokerOrder(order: BrokerOrder): RouterOutcome {
 
 function filled(order: BrokerOrder): RouterOutcome {
   return order.averagePrice
-    ? { kind: "accepted", orderId: order.orderId, fill: { price: order.averagePrice, quantity: order.tradedQuantity.greaterThan(0) ? order.tradedQuantity : order.quantity } }
+    ? {
+        kind: "accepted",
+        orderId: order.orderId,
+        fill: { price: order.averagePrice, quantity: order.tradedQuantity.greaterThan(0) ? order.tradedQuantity : order.quantity },
+      }
     : { kind: "accepted", orderId: order.orderId };
 }
 

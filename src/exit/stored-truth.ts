@@ -12,18 +12,36 @@ import { type ExitOutcome, type ExitOutcomeDetails, exitOutcome } from "./exit-o
  * What is stored, as an answer for the exit of `intent`; undefined when the
  * stored tracker is still `intent`'s attempt, EXITING (nothing settled it).
  */
-export function answerFromStored(stored: TrackerRecord | undefined, intent: TrackerRecord, details: ExitOutcomeDetails = {}): ExitOutcome | undefined {
+export function answerFromStored(
+  stored: TrackerRecord | undefined,
+  intent: TrackerRecord,
+  details: ExitOutcomeDetails = {},
+): ExitOutcome | undefined {
   if (!stored) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { ...details, message: `tracker ${intent.orderNo} is gone` });
   const sameAttempt = stored.exitCorrelationId === intent.exitCorrelationId;
-  const filled = { ...details, tracker: stored, exitPrice: stored.exitPrice, priceSource: PriceSource.FILL, correlationId: stored.exitCorrelationId, exitOrderId: stored.exitOrderId };
+  const filled = {
+    ...details,
+    tracker: stored,
+    exitPrice: stored.exitPrice,
+    priceSource: PriceSource.FILL,
+    correlationId: stored.exitCorrelationId,
+    exitOrderId: stored.exitOrderId,
+  };
   switch (stored.status) {
     case TrackerStatus.EXITED:
       return sameAttempt
         ? exitOutcome(ExitStatus.EXITED, { ...filled, message: "exited (the fill was recorded by an order update)" })
-        : exitOutcome(ExitStatus.ALREADY_EXITED, { ...filled, message: `tracker was exited by another exit attempt (${stored.exitCorrelationId}); this one sent nothing more` });
+        : exitOutcome(ExitStatus.ALREADY_EXITED, {
+            ...filled,
+            message: `tracker was exited by another exit attempt (${stored.exitCorrelationId}); this one sent nothing more`,
+          });
     case TrackerStatus.EXITING:
       if (sameAttempt) return undefined;
-      return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { ...details, tracker: stored, message: `another exit attempt (${stored.exitCorrelationId}) is in progress` });
+      return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, {
+        ...details,
+        tracker: stored,
+        message: `another exit attempt (${stored.exitCorrelationId}) is in progress`,
+      });
     case TrackerStatus.ACTIVE:
       if (sameAttempt) {
         return exitOutcome(ExitStatus.ROUTER_REJECTED, {
@@ -33,7 +51,11 @@ export function answerFromStored(stored: TrackerRecord | undefined, intent: Trac
           message: "the broker refused the order (recorded by an order update); the tracker is ACTIVE with what traded kept",
         });
       }
-      return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { ...details, tracker: stored, message: `tracker moved to exit attempt ${stored.exitAttempt} meanwhile` });
+      return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, {
+        ...details,
+        tracker: stored,
+        message: `tracker moved to exit attempt ${stored.exitAttempt} meanwhile`,
+      });
     default:
       return exitOutcome(ExitStatus.NOT_ACTIVE, { ...details, tracker: stored, message: `tracker is ${TrackerStatus[stored.status]}` });
   }
@@ -56,8 +78,14 @@ export function answerForSettled(tracker: TrackerRecord): ExitOutcome {
  * (ACTIVE or EXITING, or the tracker could not be read); otherwise what is
  * stored (ALREADY_EXITED, NOT_ACTIVE, TRACKER_NOT_FOUND).
  */
-export function answerWhileBusy(orderNo: string, read: { readonly tracker: TrackerRecord | undefined } | { readonly failed: string }): ExitOutcome {
-  if ("failed" in read) return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { message: `another exit of ${orderNo} holds the lock (tracker unreadable: ${read.failed})` });
+export function answerWhileBusy(
+  orderNo: string,
+  read: { readonly tracker: TrackerRecord | undefined } | { readonly failed: string },
+): ExitOutcome {
+  if ("failed" in read)
+    return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, {
+      message: `another exit of ${orderNo} holds the lock (tracker unreadable: ${read.failed})`,
+    });
   const tracker = read.tracker;
   if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${orderNo}` });
   if (tracker.status === TrackerStatus.ACTIVE || tracker.status === TrackerStatus.EXITING) {

@@ -10,7 +10,7 @@ import { ExitReasonCode, ExitStatus, Segment, Side } from "../../gen/tradingcore
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { type PublishTicksResponse, PublishTicksRequestSchema, TickService } from "../../gen/tradingcore/v1/tick_pb.js";
 import { createGrpcJsClient } from "../client/grpc-js-client.js";
-import { grpcJsMethodDefinition } from "../client/grpc-js-definition.js";
+import { grpcJsMethodDefinition } from "../rpc/grpc-js-definition.js";
 import type { BenchTargets } from "./bench-server.js";
 
 export type Workload = "noop" | "ltp" | "exit";
@@ -38,7 +38,10 @@ const RUN_ID = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 let sequence = 0;
 
 export class Driver {
-  private readonly clients = new Map<string, { health: ReturnType<typeof health>; exits: ReturnType<typeof exits>; ticks: ReturnType<typeof ticks> }>();
+  private readonly clients = new Map<
+    string,
+    { health: ReturnType<typeof health>; exits: ReturnType<typeof exits>; ticks: ReturnType<typeof ticks> }
+  >();
 
   constructor(private readonly settings: DriverSettings) {}
 
@@ -56,10 +59,21 @@ export class Driver {
     if (row.workload === "ltp") return async () => (await client.ticks.getLtp({ instrument: INSTRUMENT })).ltp?.price === "101.25";
     const orderNos = Array.from({ length: calls }, () => `B${RUN_ID}-${++sequence}`);
     await runConcurrently(orderNos.length, 64, (index) =>
-      client.exits.registerTracker({ orderNo: orderNos[index]!, ...INSTRUMENT, side: Side.LONG, quantity: "75", entryPrice: "100.05", paper: true }),
+      client.exits.registerTracker({
+        orderNo: orderNos[index]!,
+        ...INSTRUMENT,
+        side: Side.LONG,
+        quantity: "75",
+        entryPrice: "100.05",
+        paper: true,
+      }),
     );
     return async (index) => {
-      const { result } = await client.exits.executeExit({ orderNo: orderNos[index]!, reason: "bench", reasonCode: ExitReasonCode.STOP_LOSS });
+      const { result } = await client.exits.executeExit({
+        orderNo: orderNos[index]!,
+        reason: "bench",
+        reasonCode: ExitReasonCode.STOP_LOSS,
+      });
       return result?.status === ExitStatus.EXITED;
     };
   }
@@ -135,8 +149,11 @@ export async function measureIngest(address: string, batches: number, batchSize:
     await new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())));
     const started = performance.now();
     const answer = await new Promise<PublishTicksResponse>((resolve, reject) => {
-      const stream = client.makeClientStreamRequest(method.path, (bytes: Buffer) => bytes, method.responseDeserialize as (bytes: Buffer) => PublishTicksResponse, (error, response) =>
-        error || !response ? reject(error ?? new Error("PublishTicks answered nothing")) : resolve(response),
+      const stream = client.makeClientStreamRequest(
+        method.path,
+        (bytes: Buffer) => bytes,
+        method.responseDeserialize as (bytes: Buffer) => PublishTicksResponse,
+        (error, response) => (error || !response ? reject(error ?? new Error("PublishTicks answered nothing")) : resolve(response)),
       );
       void (async () => {
         for (const request of requests) if (!stream.write(request)) await new Promise((drained) => stream.once("drain", drained));
@@ -144,7 +161,8 @@ export async function measureIngest(address: string, batches: number, batchSize:
       })();
     });
     const ms = performance.now() - started;
-    if (Number(answer.accepted) !== batches * batchSize) throw new Error(`PublishTicks accepted ${answer.accepted} of ${batches * batchSize}`);
+    if (Number(answer.accepted) !== batches * batchSize)
+      throw new Error(`PublishTicks accepted ${answer.accepted} of ${batches * batchSize}`);
     return { ticks: batches * batchSize, ms };
   } finally {
     client.close();
@@ -157,7 +175,14 @@ export async function registerTrackers(address: string, count: number, prefix: s
   try {
     const orderNos = Array.from({ length: count }, (_, index) => `${prefix}${RUN_ID}-${index}`);
     await runConcurrently(count, 256, async (index) => {
-      const { created } = await channels[index % channels.length]!.registerTracker({ orderNo: orderNos[index]!, ...INSTRUMENT, side: Side.LONG, quantity: "75", entryPrice: "100.05", paper: true });
+      const { created } = await channels[index % channels.length]!.registerTracker({
+        orderNo: orderNos[index]!,
+        ...INSTRUMENT,
+        side: Side.LONG,
+        quantity: "75",
+        entryPrice: "100.05",
+        paper: true,
+      });
       if (!created) throw new Error(`tracker ${orderNos[index]} already existed`);
     });
     return orderNos;
@@ -182,16 +207,26 @@ export interface StoreSize {
  * per round, sizes alternating (order reversed every other round). Exits take
  * trackers from the registered pool, so the store keeps its size.
  */
-export async function measureStoreSizes(driver: Driver, sizes: StoreSize[], rounds: number, perSegment: number, warmUp: boolean): Promise<void> {
+export async function measureStoreSizes(
+  driver: Driver,
+  sizes: StoreSize[],
+  rounds: number,
+  perSegment: number,
+  warmUp: boolean,
+): Promise<void> {
   const client = (size: StoreSize) => driver.clientsOf(size.address).exits;
-  for (const size of sizes) await driver.clientsOf(size.address).ticks.publishTicks([{ ticks: [{ instrument: INSTRUMENT, ltp: "101.25" }] }]);
+  for (const size of sizes)
+    await driver.clientsOf(size.address).ticks.publishTicks([{ ticks: [{ instrument: INSTRUMENT, ltp: "101.25" }] }]);
   const segment = async (size: StoreSize, record: boolean) => {
     for (let call = 0; call < perSegment; call++) {
       const orderNo = size.pool[size.next++]!;
       const started = performance.now();
       const ok = await client(size)
         .executeExit({ orderNo, reason: "bench", reasonCode: ExitReasonCode.STOP_LOSS })
-        .then(({ result }) => result?.status === ExitStatus.EXITED, () => false);
+        .then(
+          ({ result }) => result?.status === ExitStatus.EXITED,
+          () => false,
+        );
       if (!record) continue;
       size.latencies.push(performance.now() - started);
       if (!ok) size.errors++;

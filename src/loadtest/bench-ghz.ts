@@ -34,7 +34,12 @@ export interface GhzRow {
 let pool = 0;
 
 /** One ghz run of `calls` calls at `concurrency` against `target`: calls/s and server CPU per call (µs). */
-async function runGhz(ghz: string, target: GhzRow, calls: number, concurrency: number): Promise<{ throughput: number; serverCpuMicrosPerCall: number; errors: number }> {
+async function runGhz(
+  ghz: string,
+  target: GhzRow,
+  calls: number,
+  concurrency: number,
+): Promise<{ throughput: number; serverCpuMicrosPerCall: number; errors: number }> {
   const isExit = target.row.workload === "exit";
   let data = "{}";
   if (isExit) {
@@ -42,11 +47,32 @@ async function runGhz(ghz: string, target: GhzRow, calls: number, concurrency: n
     const base = orderNos[0]!.slice(0, -1); // registered as `${base}${index}`, index from 0 like ghz's request number
     data = JSON.stringify({ order_no: `${base}{{.RequestNumber}}`, reason: "bench", reason_code: "EXIT_REASON_CODE_STOP_LOSS" });
   }
-  const [proto, call] = isExit ? ["tradingcore/v1/exit.proto", "tradingcore.v1.ExitService/ExecuteExit"] : ["grpc/health/v1/health.proto", "grpc.health.v1.Health/Check"];
+  const [proto, call] = isExit
+    ? ["tradingcore/v1/exit.proto", "tradingcore.v1.ExitService/ExecuteExit"]
+    : ["grpc/health/v1/health.proto", "grpc.health.v1.Health/Check"];
   const before = await target.cpu();
   const { stdout } = await run(
     ghz,
-    ["--insecure", "--import-paths", PROTO_ROOT, "--proto", join(PROTO_ROOT, proto), "--call", call, "-d", data, "-n", String(calls), "-c", String(concurrency), "--connections", "4", "-O", "json", target.address],
+    [
+      "--insecure",
+      "--import-paths",
+      PROTO_ROOT,
+      "--proto",
+      join(PROTO_ROOT, proto),
+      "--call",
+      call,
+      "-d",
+      data,
+      "-n",
+      String(calls),
+      "-c",
+      String(concurrency),
+      "--connections",
+      "4",
+      "-O",
+      "json",
+      target.address,
+    ],
     { maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
   );
   const cpuMicros = (await target.cpu()) - before;
@@ -66,7 +92,13 @@ export interface GhzResult {
 }
 
 /** The rows under ghz load, `rounds` rounds side by side (order reversed every other round). */
-export async function measureWithGhz(ghz: string, targets: readonly GhzRow[], rounds: number, calls: number, concurrency: number): Promise<GhzResult[]> {
+export async function measureWithGhz(
+  ghz: string,
+  targets: readonly GhzRow[],
+  rounds: number,
+  calls: number,
+  concurrency: number,
+): Promise<GhzResult[]> {
   const totals = new Map(targets.map((target) => [target.row.id, { rounds: [] as RowResult["rounds"] & object[], errors: 0 }]));
   for (let round = 0; round < rounds; round++) {
     for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
@@ -79,8 +111,17 @@ export async function measureWithGhz(ghz: string, targets: readonly GhzRow[], ro
   }
   const asRow = (target: GhzRow): RowResult => {
     const total = totals.get(target.row.id)!;
-    const mean = (pick: (figures: { throughput: number; serverCpuMicrosPerCall: number }) => number) => total.rounds.reduce((sum, figures) => sum + pick(figures), 0) / total.rounds.length;
-    return { id: target.row.id, label: target.row.label, c1: { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }, throughput: mean((f) => f.throughput), serverCpuMicrosPerCall: mean((f) => f.serverCpuMicrosPerCall), errors: total.errors, rounds: total.rounds };
+    const mean = (pick: (figures: { throughput: number; serverCpuMicrosPerCall: number }) => number) =>
+      total.rounds.reduce((sum, figures) => sum + pick(figures), 0) / total.rounds.length;
+    return {
+      id: target.row.id,
+      label: target.row.label,
+      c1: { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 },
+      throughput: mean((f) => f.throughput),
+      serverCpuMicrosPerCall: mean((f) => f.serverCpuMicrosPerCall),
+      errors: total.errors,
+      rounds: total.rounds,
+    };
   };
   const rows = targets.map(asRow);
   const floor = rows.find((row) => row.id === "floor");
@@ -96,7 +137,9 @@ export async function measureWithGhz(ghz: string, targets: readonly GhzRow[], ro
 }
 
 export function formatGhz(results: readonly GhzResult[], concurrency: number): string {
-  const lines = [`c=${concurrency} driven by ghz (Go client, 4 connections): calls/s, ratio to the floor under ghz, server CPU us/call, ratio`];
+  const lines = [
+    `c=${concurrency} driven by ghz (Go client, 4 connections): calls/s, ratio to the floor under ghz, server CPU us/call, ratio`,
+  ];
   for (const result of results) {
     lines.push(
       `  ${result.label.padEnd(55)} ${result.throughput.toFixed(0).padStart(7)}  ${result.throughputVsFloor.toFixed(2)}x  ${result.serverCpuMicrosPerCall.toFixed(0).padStart(5)}  ${result.cpuVsFloor.toFixed(2)}x  errors ${result.errors}`,

@@ -38,7 +38,11 @@ export interface RoundFigures {
  * have rounds (rows run side by side in each round, so a burst of noise on the
  * machine moves one round's ratio, not the median), else the ratio of totals.
  */
-export function sideBySideRatio(a: RowResult, b: RowResult, pick: (figures: RoundFigures) => number): { median: number; low: number; high: number } {
+export function sideBySideRatio(
+  a: RowResult,
+  b: RowResult,
+  pick: (figures: RoundFigures) => number,
+): { median: number; low: number; high: number } {
   const pairs = Math.min(a.rounds?.length ?? 0, b.rounds?.length ?? 0);
   if (pairs === 0) {
     const whole = pick(a) / pick(b);
@@ -128,7 +132,14 @@ export function buildReport(
       met: ratio <= 1.1,
     });
   }
-  return { settings, ...(redisRoundTrip ? { redisRoundTrip } : {}), storeSizes, ingest: ingest.map((result) => ({ ...result, ticksPerSecond: round3(result.ticksPerSecond) })), rows: withRatios, goals };
+  return {
+    settings,
+    ...(redisRoundTrip ? { redisRoundTrip } : {}),
+    storeSizes,
+    ingest: ingest.map((result) => ({ ...result, ticksPerSecond: round3(result.ticksPerSecond) })),
+    rows: withRatios,
+    goals,
+  };
 }
 
 function goalChecks(rows: readonly RowResult[], samplingRatio: number): GoalCheck[] {
@@ -138,7 +149,12 @@ function goalChecks(rows: readonly RowResult[], samplingRatio: number): GoalChec
     if (!a || !b) return;
     const value = sideBySideRatio(a, b, throughputOf);
     const byCpu = sideBySideRatio(b, a, cpuOf).median;
-    checks.push({ goal, target: `>= ${min.toFixed(2)}x`, measured: `${ratioText(value)} (server CPU: ${byCpu.toFixed(2)}x)`, met: value.median >= min });
+    checks.push({
+      goal,
+      target: `>= ${min.toFixed(2)}x`,
+      measured: `${ratioText(value)} (server CPU: ${byCpu.toFixed(2)}x)`,
+      met: value.median >= min,
+    });
   };
   const gap = (goal: string, a: RowResult | undefined, b: RowResult | undefined, maxMs: number) => {
     if (!a || !b) return;
@@ -167,15 +183,30 @@ function goalChecks(rows: readonly RowResult[], samplingRatio: number): GoalChec
   ratio("GetLtp (memory hit) c=32 vs no-op on the same server (connect)", get("ltp.connect"), get("noop.connect"), 0.9);
   // Goals: at full sampling the embedded exit loses at most 10 %, the Redis exit 15 %; at a 10 % ratio the Redis exit 3 %.
   const sampled = samplingRatio < 1 ? `${+(samplingRatio * 100).toFixed(2)}% parent-based ratio` : "100% sampled";
-  cost(`tracing on (${sampled}, batch OTLP export): exit throughput cost, embedded`, get("exit.grpc-js.traced"), get("exit.grpc-js"), samplingRatio < 1 ? undefined : 0.1);
-  cost(`tracing on (${sampled}, batch OTLP export): exit throughput cost, Redis`, get("exit.redis.traced"), get("exit.redis"), samplingRatio < 1 ? 0.03 : 0.15);
+  cost(
+    `tracing on (${sampled}, batch OTLP export): exit throughput cost, embedded`,
+    get("exit.grpc-js.traced"),
+    get("exit.grpc-js"),
+    samplingRatio < 1 ? undefined : 0.1,
+  );
+  cost(
+    `tracing on (${sampled}, batch OTLP export): exit throughput cost, Redis`,
+    get("exit.redis.traced"),
+    get("exit.redis"),
+    samplingRatio < 1 ? 0.03 : 0.15,
+  );
   cost("tracing and metrics on (OTLP endpoint alone): exit throughput cost, embedded", get("exit.grpc-js.telemetry"), get("exit.grpc-js"));
   const connect = get("noop.connect");
   const floor = get("floor");
   if (connect && floor) {
     const byCpu = sideBySideRatio(floor, connect, cpuOf).median;
     const value = sideBySideRatio(connect, floor, throughputOf);
-    checks.push({ goal: "connect-node no-op c=32 vs grpc-js floor (docs/design.md section 7: about 0.36x)", target: "reference", measured: `${ratioText(value)} (server CPU: ${byCpu.toFixed(2)}x)`, met: undefined });
+    checks.push({
+      goal: "connect-node no-op c=32 vs grpc-js floor (docs/design.md section 7: about 0.36x)",
+      target: "reference",
+      measured: `${ratioText(value)} (server CPU: ${byCpu.toFixed(2)}x)`,
+      met: undefined,
+    });
   }
   return checks;
 }
@@ -198,14 +229,30 @@ function redisRoundTripChecks(rows: readonly RowResult[], ping: LatencySummary |
   }
   if (redis && floor) {
     const byCpu = sideBySideRatio(redis, floor, cpuOf);
-    checks.push({ goal: "server CPU per Redis exit vs the floor's (c=32)", target: "<= 3.50x", measured: ratioText(byCpu), met: byCpu.median <= 3.5 });
+    checks.push({
+      goal: "server CPU per Redis exit vs the floor's (c=32)",
+      target: "<= 3.50x",
+      measured: ratioText(byCpu),
+      met: byCpu.median <= 3.5,
+    });
   }
   return checks;
 }
 
 export function formatReport(report: BenchReport): string {
   const lines: string[] = [];
-  const header = ["row", "c=1 p50 ms", "c=1 p99 ms", "c=32 calls/s", "thr/floor", "p50/floor", "srv CPU us/call", "cpu/floor", "client CPU us/call", "errors"];
+  const header = [
+    "row",
+    "c=1 p50 ms",
+    "c=1 p99 ms",
+    "c=32 calls/s",
+    "thr/floor",
+    "p50/floor",
+    "srv CPU us/call",
+    "cpu/floor",
+    "client CPU us/call",
+    "errors",
+  ];
   const body = report.rows.map((row) => [
     row.label,
     row.c1.p50.toFixed(3),
@@ -222,27 +269,48 @@ export function formatReport(report: BenchReport): string {
   lines.push("");
   if (report.redisRoundTrip) {
     const ping = report.redisRoundTrip;
-    lines.push(`bare Redis round trip (PING through node-redis, c=1): p50 ${ping.p50.toFixed(3)} ms, p99 ${ping.p99.toFixed(3)} ms, ${ping.count} calls`, "");
+    lines.push(
+      `bare Redis round trip (PING through node-redis, c=1): p50 ${ping.p50.toFixed(3)} ms, p99 ${ping.p99.toFixed(3)} ms, ${ping.count} calls`,
+      "",
+    );
   }
   if (report.storeSizes.length > 0) {
     lines.push(
       ...table(
         ["store size (c=1, side by side)", "trackers", "p50 ms", "p99 ms", "calls", "errors"],
-        report.storeSizes.map((size) => [size.label, String(size.trackers), size.c1.p50.toFixed(3), size.c1.p99.toFixed(3), String(size.c1.count), String(size.errors)]),
+        report.storeSizes.map((size) => [
+          size.label,
+          String(size.trackers),
+          size.c1.p50.toFixed(3),
+          size.c1.p99.toFixed(3),
+          String(size.c1.count),
+          String(size.errors),
+        ]),
       ),
     );
     lines.push("");
   }
   if (report.ingest.length > 0) {
-    lines.push(...table(["ingest (one client stream)", "ticks/s"], report.ingest.map((result) => [result.label, result.ticksPerSecond.toFixed(0)])));
+    lines.push(
+      ...table(
+        ["ingest (one client stream)", "ticks/s"],
+        report.ingest.map((result) => [result.label, result.ticksPerSecond.toFixed(0)]),
+      ),
+    );
     lines.push("");
   }
-  lines.push(...table(["goal", "target", "measured", "met"], report.goals.map((goal) => [goal.goal, goal.target, goal.measured, goal.met === undefined ? "-" : goal.met ? "yes" : "NO"])));
+  lines.push(
+    ...table(
+      ["goal", "target", "measured", "met"],
+      report.goals.map((goal) => [goal.goal, goal.target, goal.measured, goal.met === undefined ? "-" : goal.met ? "yes" : "NO"]),
+    ),
+  );
   return lines.join("\n");
 }
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
   return [line(header), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)];
 }

@@ -23,7 +23,7 @@ import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { Health, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
-import { grpcJsServiceDefinition } from "../client/grpc-js-definition.js";
+import { grpcJsServiceDefinition } from "../rpc/grpc-js-definition.js";
 import { defaultConfig, type Config } from "../config.js";
 import { startTradingCore, type RunningTradingCore } from "../main.js";
 import { PaperRouter } from "../router/paper-router.js";
@@ -38,13 +38,21 @@ export interface BenchTargets {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { tracing: { type: "string", default: "off" }, metrics: { type: "string", default: "off" }, otlp: { type: "string" }, redis: { type: "string" } },
+    options: {
+      tracing: { type: "string", default: "off" },
+      metrics: { type: "string", default: "off" },
+      otlp: { type: "string" },
+      redis: { type: "string" },
+    },
   });
   const telemetry =
     values.tracing === "on" || values.metrics === "on"
       ? startTelemetry(
           { otlpEndpoint: values.otlp ?? "", serviceName: "tradingcore-bench" },
-          { OTEL_TRACES_EXPORTER: values.tracing === "on" ? "otlp" : "none", OTEL_METRICS_EXPORTER: values.metrics === "on" ? "otlp" : "none" },
+          {
+            OTEL_TRACES_EXPORTER: values.tracing === "on" ? "otlp" : "none",
+            OTEL_METRICS_EXPORTER: values.metrics === "on" ? "otlp" : "none",
+          },
         )
       : undefined;
   const log = pino({ level: "silent" });
@@ -60,7 +68,13 @@ async function main(): Promise<void> {
     // The production Redis composition (tracker store, tick write-behind, Redlock over every node);
     // the paper router stays in memory: it stands in for a broker, which is not on Redis.
     const urls = values.redis.split(",");
-    const redisConfig: Config = { ...config, engine: "grpc-js", redisUrl: urls[0]!, redisLockUrls: urls, redisKeyPrefix: `bench:${process.pid}:` };
+    const redisConfig: Config = {
+      ...config,
+      engine: "grpc-js",
+      redisUrl: urls[0]!,
+      redisLockUrls: urls,
+      redisKeyPrefix: `bench:${process.pid}:`,
+    };
     redis = await startTradingCore(redisConfig, { log, router: new PaperRouter(), ...(telemetry ? { telemetry } : {}) });
     stops.push(() => redis!.stop());
   }
@@ -93,7 +107,9 @@ async function main(): Promise<void> {
         process.stdout.write(`${JSON.stringify({ cpuMicros: usage.user + usage.system })}\n`);
       } else if (command === "flush") {
         // Answered in order with "cpu" lines: the bench sends one command at a time and waits.
-        void (telemetry?.flush() ?? Promise.resolve()).catch(() => undefined).then(() => process.stdout.write(`${JSON.stringify({ flushed: true })}\n`));
+        void (telemetry?.flush() ?? Promise.resolve())
+          .catch(() => undefined)
+          .then(() => process.stdout.write(`${JSON.stringify({ flushed: true })}\n`));
       }
     }
   });

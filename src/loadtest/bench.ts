@@ -49,11 +49,22 @@ const ROWS: readonly Row[] = [
   { id: "exit.connect", label: "ExecuteExit embedded, connect", telemetry: "off", target: "connect", workload: "exit" },
   { id: "exit.redis", label: "ExecuteExit 3 Redis lock nodes + Redis store, grpc-js", telemetry: "off", target: "redis", workload: "exit" },
   { id: "noop.grpc-js.traced", label: "no-op, grpc-js, tracing on", telemetry: "tracing", target: "grpcJs", workload: "noop" },
-  { id: "exit.grpc-js.traced", label: "ExecuteExit embedded, grpc-js, tracing on", telemetry: "tracing", target: "grpcJs", workload: "exit" },
+  {
+    id: "exit.grpc-js.traced",
+    label: "ExecuteExit embedded, grpc-js, tracing on",
+    telemetry: "tracing",
+    target: "grpcJs",
+    workload: "exit",
+  },
   { id: "exit.redis.traced", label: "ExecuteExit Redis, grpc-js, tracing on", telemetry: "tracing", target: "redis", workload: "exit" },
-  { id: "exit.grpc-js.telemetry", label: "ExecuteExit embedded, grpc-js, tracing and metrics on", telemetry: "tracing+metrics", target: "grpcJs", workload: "exit" },
+  {
+    id: "exit.grpc-js.telemetry",
+    label: "ExecuteExit embedded, grpc-js, tracing and metrics on",
+    telemetry: "tracing+metrics",
+    target: "grpcJs",
+    workload: "exit",
+  },
 ];
-
 
 interface Settings {
   readonly quick: boolean;
@@ -93,7 +104,10 @@ function settingsFrom(argv: string[]): Settings {
       "sampling-ratio": { type: "string" },
     },
   });
-  const only = values.only?.split(",").map((id) => id.trim()).filter((id) => id !== "");
+  const only = values.only
+    ?.split(",")
+    .map((id) => id.trim())
+    .filter((id) => id !== "");
   const known = new Set([...ROWS.map((row) => row.id), "ingest", "trackers"]);
   const unknown = only?.filter((id) => !known.has(id)) ?? [];
   if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(", ")}; known: ${[...known].join(", ")}`);
@@ -101,7 +115,8 @@ function settingsFrom(argv: string[]): Settings {
   const int = (text: string | undefined, fallback: number, flag: string) => {
     if (text === undefined) return fallback;
     const value = Number(text);
-    if (!Number.isInteger(value) || value <= 0 || value > 1_000_000) throw new Error(`${flag} must be a whole number in 1..1000000, got "${text}"`);
+    if (!Number.isInteger(value) || value <= 0 || value > 1_000_000)
+      throw new Error(`${flag} must be a whole number in 1..1000000, got "${text}"`);
     return value;
   };
   const redisAvailable = existsSync(process.env.REDIS_SERVER_BIN ?? "/usr/bin/redis-server");
@@ -152,17 +167,30 @@ async function main(): Promise<void> {
       : undefined;
     if (observed) processes.push(observed);
     // The store-size servers start now (in parallel), so their start-up is not inside a measured row.
-    const storeSizeServers = selected("trackers") ? await Promise.all([startBenchServer(["--tracing", "off"]), startBenchServer(["--tracing", "off"])]) : [];
+    const storeSizeServers = selected("trackers")
+      ? await Promise.all([startBenchServer(["--tracing", "off"]), startBenchServer(["--tracing", "off"])])
+      : [];
     processes.push(...storeSizeServers);
     const processOf = (row: Row) => (row.telemetry === "tracing" ? traced : row.telemetry === "tracing+metrics" ? observed! : plain);
     const addressOf = (row: Row) => processOf(row).targets[row.target]!;
     const cpuOf = (row: Row) => () => processOf(row).cpuMicros();
     const flushOf = (row: Row) => () => processOf(row).flushSpans();
-    process.stderr.write(`bench: ${rows.length} rows, warm-up + ${settings.rounds} round(s); c=1 ${settings.c1Calls} calls, c=${settings.concurrency} ${settings.calls} calls per row per round\n`);
+    process.stderr.write(
+      `bench: ${rows.length} rows, warm-up + ${settings.rounds} round(s); c=1 ${settings.c1Calls} calls, c=${settings.concurrency} ${settings.calls} calls per row per round\n`,
+    );
 
-    if (!settings.quick) for (const row of rows) await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) }).measure(row, addressOf(row), cpuOf(row), flushOf(row)).catch(() => undefined);
+    if (!settings.quick)
+      for (const row of rows)
+        await new Driver({ ...settings, c1Calls: Math.min(200, settings.c1Calls), calls: Math.min(1000, settings.calls) })
+          .measure(row, addressOf(row), cpuOf(row), flushOf(row))
+          .catch(() => undefined);
     const pings: number[] = [];
-    const totals = new Map(rows.map((row) => [row.id, { latencies: [] as number[], calls: 0, ms: 0, errors: 0, cpuMicros: 0, clientCpuMicros: 0, rounds: [] as RoundFigures[] }]));
+    const totals = new Map(
+      rows.map((row) => [
+        row.id,
+        { latencies: [] as number[], calls: 0, ms: 0, errors: 0, cpuMicros: 0, clientCpuMicros: 0, rounds: [] as RoundFigures[] },
+      ]),
+    );
     for (let round = 0; round < settings.rounds; round++) {
       const order = round % 2 === 0 ? rows : [...rows].reverse();
       if (redisServers[0]) pings.push(...(await measureRedisPing(redisServers[0].url, settings.c1Calls)));
@@ -182,12 +210,20 @@ async function main(): Promise<void> {
     const ghz = settings.ghz ? ghzBinary() : undefined;
     const ghzRows = rows.filter((row) => row.telemetry === "off" && (row.id === "floor" || row.workload === "exit"));
     const ghzResults: GhzResult[] = ghz
-      ? await measureWithGhz(ghz, ghzRows.map((row) => ({ row, address: addressOf(row), cpu: cpuOf(row) })), settings.rounds, settings.calls, settings.concurrency)
+      ? await measureWithGhz(
+          ghz,
+          ghzRows.map((row) => ({ row, address: addressOf(row), cpu: cpuOf(row) })),
+          settings.rounds,
+          settings.calls,
+          settings.concurrency,
+        )
       : [];
     const ingestTargets = selected("ingest")
       ? [
           { id: "ingest.grpc-js", label: "PublishTicks ingest, embedded (memory cache)", address: plain.targets.grpcJs },
-          ...(plain.targets.redis ? [{ id: "ingest.redis", label: "PublishTicks ingest, Redis write-behind", address: plain.targets.redis }] : []),
+          ...(plain.targets.redis
+            ? [{ id: "ingest.redis", label: "PublishTicks ingest, Redis write-behind", address: plain.targets.redis }]
+            : []),
         ]
       : [];
     const [batches, batchSize] = settings.quick ? [5, 200] : [100, 1000];
@@ -205,7 +241,13 @@ async function main(): Promise<void> {
     }
     const sizes: StoreSize[] = [];
     const [small, large] = storeSizeServers;
-    const storeSizeRuns = small && large ? ([["small", settings.trackersSmall, small], ["large", settings.trackersLarge, large]] as const) : [];
+    const storeSizeRuns =
+      small && large
+        ? ([
+            ["small", settings.trackersSmall, small],
+            ["large", settings.trackersLarge, large],
+          ] as const)
+        : [];
     for (const [id, trackers, server] of storeSizeRuns) {
       const started = performance.now();
       const pool = await registerTrackers(server.targets.grpcJs, trackers, `S${id[0]}`);
@@ -236,7 +278,12 @@ async function main(): Promise<void> {
       };
     });
     const report = buildReport(
-      { ...settings, node: process.version, redisNodes: redisServers.length, skipped: settings.redis ? [] : ["exit.redis", "exit.redis.traced", "ingest.redis"] },
+      {
+        ...settings,
+        node: process.version,
+        redisNodes: redisServers.length,
+        skipped: settings.redis ? [] : ["exit.redis", "exit.redis.traced", "ingest.redis"],
+      },
       results,
       ingest,
       storeSizes,

@@ -79,10 +79,17 @@ export interface TimelinePoint {
 export function timeline(latencies: readonly number[], doneAtMs: readonly number[], elapsedMs: number, windowMs: number): TimelinePoint[] {
   const windows = Math.max(1, Math.ceil(elapsedMs / windowMs));
   const buckets = Array.from({ length: windows }, () => [] as number[]);
-  latencies.forEach((latency, index) => buckets[Math.min(windows - 1, Math.floor((doneAtMs[index] ?? 0) / windowMs))]!.push(latency));
+  latencies.forEach((latency, index) => {
+    buckets[Math.min(windows - 1, Math.floor((doneAtMs[index] ?? 0) / windowMs))]!.push(latency);
+  });
   return buckets.map((bucket, index) => {
     const sorted = Float64Array.from(bucket).sort();
     const values = Array.from(sorted);
-    return { atS: round3((index * windowMs) / 1000), count: values.length, p50: round3(percentile(values, 50)), p99: round3(percentile(values, 99)) };
+    return {
+      atS: round3((index * windowMs) / 1000),
+      count: values.length,
+      p50: round3(percentile(values, 50)),
+      p99: round3(percentile(values, 99)),
+    };
   });
 }

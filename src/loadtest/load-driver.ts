@@ -46,15 +46,27 @@ export async function driveLoad(
   clients: { exits: GrpcJsClient<(typeof ExitService)["method"]>; ticks: GrpcJsClient<(typeof TickService)["method"]> },
   plan: LoadPlan,
 ): Promise<LoadResult> {
-  const result: { -readonly [K in keyof LoadResult]: LoadResult[K] } = { exitLatencies: [], ltpLatencies: [], exitDoneAtMs: [], ltpDoneAtMs: [], statuses: { ExecuteExit: {}, GetLtp: {} }, calls: 0, elapsedMs: 0, traceIds: new Set(), skipped: 0 };
+  const result: { -readonly [K in keyof LoadResult]: LoadResult[K] } = {
+    exitLatencies: [],
+    ltpLatencies: [],
+    exitDoneAtMs: [],
+    ltpDoneAtMs: [],
+    statuses: { ExecuteExit: {}, GetLtp: {} },
+    calls: 0,
+    elapsedMs: 0,
+    traceIds: new Set(),
+    skipped: 0,
+  };
   const ids = new TraceIds();
   let nextTracker = 0;
   let inFlight = 0;
   let skipped = 0;
   const started = performance.now();
   const deadline = started + plan.durationMs;
-  const count = (kind: "ExecuteExit" | "GetLtp", status: string) => (result.statuses[kind][status] = (result.statuses[kind][status] ?? 0) + 1);
-  const canStart = () => !plan.signal?.aborted && result.calls < plan.maxCalls && performance.now() < deadline && nextTracker < plan.orderNos.length;
+  const count = (kind: "ExecuteExit" | "GetLtp", status: string) =>
+    (result.statuses[kind][status] = (result.statuses[kind][status] ?? 0) + 1);
+  const canStart = () =>
+    !plan.signal?.aborted && result.calls < plan.maxCalls && performance.now() < deadline && nextTracker < plan.orderNos.length;
 
   /** One call; latency counted from `scheduledAt` (open loop: the planned start, so queueing is not hidden). */
   const call = async (scheduledAt: number) => {
@@ -73,7 +85,10 @@ export async function driveLoad(
         count("GetLtp", "OK");
       } else {
         const orderNo = plan.orderNos[nextTracker++]!;
-        const { result: exit } = await clients.exits.executeExit({ orderNo, reason: "load test", reasonCode: ExitReasonCode.MANUAL }, { metadata });
+        const { result: exit } = await clients.exits.executeExit(
+          { orderNo, reason: "load test", reasonCode: ExitReasonCode.MANUAL },
+          { metadata },
+        );
         const now = performance.now();
         result.exitLatencies.push(now - scheduledAt);
         result.exitDoneAtMs.push(now - started);

@@ -6,7 +6,7 @@
  */
 import type { LoadtestReport } from "./loadtest-report.js";
 import { formatLoadtestReport } from "./loadtest-report.js";
-import { barChart, escapeHtml as escape, histogramChart, lineChart, type BarRow } from "./svg-charts.js";
+import { barChart, escapeHtml, histogramChart, lineChart, type BarRow } from "./svg-charts.js";
 
 const KINDS = ["ExecuteExit", "GetLtp"] as const;
 const ms = (value: number) => `${value.toFixed(3)} ms`;
@@ -14,27 +14,44 @@ const ms = (value: number) => `${value.toFixed(3)} ms`;
 function percentileCharts(report: LoadtestReport): string[] {
   return KINDS.filter((kind) => report.latency[kind].count > 0).map((kind) => {
     const latency = report.latency[kind];
-    const rows = (["p50", "p90", "p99", "p999", "max"] as const).map((key) => ({ label: key === "p999" ? "p99.9" : key, value: latency[key], text: ms(latency[key]) }));
+    const rows = (["p50", "p90", "p99", "p999", "max"] as const).map((key) => ({
+      label: key === "p999" ? "p99.9" : key,
+      value: latency[key],
+      text: ms(latency[key]),
+    }));
     return barChart(`${kind} latency, client side (ms), ${latency.count} calls`, rows);
   });
 }
 
 function shareChart(report: LoadtestReport): string {
   const steps = report.spans.filter((row) => row.inExitTraces && row.name !== "ExecuteExit");
-  const rows: BarRow[] = steps.filter((row) => !row.afterAnswer).map((row) => ({
-    label: row.name,
-    value: row.shareOfExit,
-    text: `${(row.shareOfExit * 100).toFixed(1)}%  p50 ${ms(row.p50)}  p99 ${ms(row.p99)}`,
-  }));
-  rows.push({ label: "other/untraced", value: report.untracedShareOfExit, text: `${(report.untracedShareOfExit * 100).toFixed(1)}%  in the span, outside every step`, muted: true });
+  const rows: BarRow[] = steps
+    .filter((row) => !row.afterAnswer)
+    .map((row) => ({
+      label: row.name,
+      value: row.shareOfExit,
+      text: `${(row.shareOfExit * 100).toFixed(1)}%  p50 ${ms(row.p50)}  p99 ${ms(row.p99)}`,
+    }));
+  rows.push({
+    label: "other/untraced",
+    value: report.untracedShareOfExit,
+    text: `${(report.untracedShareOfExit * 100).toFixed(1)}%  in the span, outside every step`,
+    muted: true,
+  });
   for (const row of steps.filter((step) => step.afterAnswer)) {
-    rows.push({ label: row.name, value: row.shareOfExit, text: `${(row.shareOfExit * 100).toFixed(1)}%  after the answer, outside the span  p50 ${ms(row.p50)}`, muted: true });
+    rows.push({
+      label: row.name,
+      value: row.shareOfExit,
+      text: `${(row.shareOfExit * 100).toFixed(1)}%  after the answer, outside the span  p50 ${ms(row.p50)}`,
+      muted: true,
+    });
   }
   return barChart("Share of the ExecuteExit server span, by step", rows);
 }
 
 function timelineChart(report: LoadtestReport): string {
-  const points = (kind: (typeof KINDS)[number], key: "p50" | "p99") => report.timeline[kind].filter((point) => point.count > 0).map((point) => ({ x: point.atS, y: point[key] }));
+  const points = (kind: (typeof KINDS)[number], key: "p50" | "p99") =>
+    report.timeline[kind].filter((point) => point.count > 0).map((point) => ({ x: point.atS, y: point[key] }));
   const series = [
     { name: "ExecuteExit p50", color: "#4a78c2", points: points("ExecuteExit", "p50") },
     { name: "ExecuteExit p99", color: "#c24a4a", points: points("ExecuteExit", "p99") },
@@ -60,12 +77,12 @@ export function loadtestHtml(report: LoadtestReport): string {
   const settings = report.settings;
   const mode = settings.rps === undefined ? `${String(settings.concurrency)} calls in flight` : `${String(settings.rps)} calls/s`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>tradingcore load test, ${escape(report.run.startedAt)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>tradingcore load test, ${escapeHtml(report.run.startedAt)}</title>
 <style>body{font-family:sans-serif;margin:24px;color:#222;max-width:1100px}pre{background:#f4f4f4;padding:12px;overflow:auto}svg{display:block;margin:12px 0}p{line-height:1.45}</style></head>
 <body><h1>tradingcore load test</h1>
-<p>Run of <b>${escape(report.run.startedAt)}</b>, tradingcore ${escape(report.run.version)}, node ${escape(report.run.node)}; target ${escape(String(settings.target))}, ${escape(mode)}.</p>
+<p>Run of <b>${escapeHtml(report.run.startedAt)}</b>, tradingcore ${escapeHtml(report.run.version)}, node ${escapeHtml(report.run.node)}; target ${escapeHtml(String(settings.target))}, ${escapeHtml(mode)}.</p>
 <p>${report.calls} calls in ${(report.elapsedMs / 1000).toFixed(1)} s: <b>${report.throughput.toFixed(0)} calls/s</b>; ${report.spansReceived} spans received.</p>
-${report.notes.map((note) => `<p><i>note: ${escape(note)}</i></p>`).join("\n")}
+${report.notes.map((note) => `<p><i>note: ${escapeHtml(note)}</i></p>`).join("\n")}
 ${percentileCharts(report).join("\n")}
 ${report.histogram.ExecuteExit.length > 0 ? histogramChart("ExecuteExit latency histogram, client side", report.histogram.ExecuteExit) : ""}
 ${report.histogram.GetLtp.length > 0 ? histogramChart("GetLtp latency histogram, client side", report.histogram.GetLtp) : ""}
@@ -73,8 +90,8 @@ ${report.latency.ExecuteExit.count > 0 ? timelineChart(report) : ""}
 ${report.spans.length > 0 ? shareChart(report) : "<p>No spans were received.</p>"}
 <p>Each step's share is its spans' total time over the ExecuteExit server spans' total. The steps of an exit run one after another, so with <i>other/untraced</i> (the span's time no step accounts for: the handler's own code between steps, and the call middleware inside the span) they add up to 100%.</p>
 ${gapExplanation(report)}
-<h2>Report</h2><pre>${escape(formatLoadtestReport(report))}</pre>
-<h2>Settings</h2><pre>${escape(JSON.stringify(report.settings, null, 2))}</pre>
+<h2>Report</h2><pre>${escapeHtml(formatLoadtestReport(report))}</pre>
+<h2>Settings</h2><pre>${escapeHtml(JSON.stringify(report.settings, null, 2))}</pre>
 </body></html>
 `;
 }

@@ -41,18 +41,28 @@ export const LOADTEST_FLAGS = {
   target: { type: "string", description: "host:port of a running server to load; unset: the load test starts one itself" },
   engine: { type: "string", default: "grpc-js", description: "engine of the server the load test starts: grpc-js or connect" },
   concurrency: { type: "string", description: "closed loop: this many calls in flight (default 16, --short 4)" },
-  rps: { type: "string", description: "open loop: calls started per second, latency counted from the scheduled start (not with --concurrency)" },
+  rps: {
+    type: "string",
+    description: "open loop: calls started per second, latency counted from the scheduled start (not with --concurrency)",
+  },
   duration: { type: "string", description: "how long to drive load: 30s, 500ms, 2m, at most 10m (default 30s, --short 2s)" },
   "max-calls": { type: "string", description: "stop after this many calls (default 5000000, --short 2000)" },
   trackers: { type: "string", description: "trackers registered before the run; each exit uses one (default 10000, --short 300)" },
   "ltp-share": { type: "string", default: "0", description: "share of calls that are GetLtp instead of ExecuteExit, 0..1" },
-  "otlp-port": { type: "string", description: "port of the built-in OTLP receiver of the server's spans; 0 picks one (default 0, with --target 4318)" },
+  "otlp-port": {
+    type: "string",
+    description: "port of the built-in OTLP receiver of the server's spans; 0 picks one (default 0, with --target 4318)",
+  },
   "no-receiver": { type: "boolean", default: false, description: "receive no spans (the server exports to a collector of its own)" },
   "allow-remote": { type: "boolean", default: false, description: "allow a --target beyond loopback" },
   short: { type: "boolean", default: false, description: "a short run: smaller defaults, for a quick look" },
   json: { type: "string", description: "write the report as JSON to this file" },
   html: { type: "string", description: "write the report as an HTML page to this file" },
-  "no-progress": { type: "boolean", default: false, description: "no progress bar on stderr (there is none when stderr is not a terminal)" },
+  "no-progress": {
+    type: "boolean",
+    default: false,
+    description: "no progress bar on stderr (there is none when stderr is not a terminal)",
+  },
 } satisfies Record<string, { type: "string" | "boolean"; default?: string | boolean; description: string }>;
 
 export function parseLoadtestOptions(argv: readonly string[]): LoadtestOptions {
@@ -62,7 +72,8 @@ export function parseLoadtestOptions(argv: readonly string[]): LoadtestOptions {
   if (target !== undefined && !values["allow-remote"] && !isLoopback(target)) {
     throw new Error(`--target ${target} is not a loopback address; pass --allow-remote to load a remote server`);
   }
-  if (values.engine !== "grpc-js" && values.engine !== "connect") throw new Error(`--engine must be grpc-js or connect, got "${values.engine}"`);
+  if (values.engine !== "grpc-js" && values.engine !== "connect")
+    throw new Error(`--engine must be grpc-js or connect, got "${values.engine}"`);
   const ltpShare = Number(values["ltp-share"]);
   if (!(ltpShare >= 0 && ltpShare <= 1)) throw new Error(`--ltp-share must be between 0 and 1, got "${values["ltp-share"]}"`);
   if (values.rps !== undefined && values.concurrency !== undefined) throw new Error("give --rps or --concurrency, not both");
@@ -87,7 +98,8 @@ export function parseLoadtestOptions(argv: readonly string[]): LoadtestOptions {
 function whole(text: string | undefined, fallback: number, min: number, max: number, flag: string): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${flag} must be a whole number in ${min}..${max}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${flag} must be a whole number in ${min}..${max}, got "${text}"`);
   return value;
 }
 

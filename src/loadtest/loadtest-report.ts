@@ -50,7 +50,9 @@ export function buildLoadtestReport(input: {
   notes: readonly string[];
 }): LoadtestReport {
   const rounded = (summary: LatencySummary): LatencySummary =>
-    Object.fromEntries(Object.entries(summary).map(([key, value]) => [key, key === "count" ? value : round3(value)])) as unknown as LatencySummary;
+    Object.fromEntries(
+      Object.entries(summary).map(([key, value]) => [key, key === "count" ? value : round3(value)]),
+    ) as unknown as LatencySummary;
   // About 40 points over the run, each window at least 100 ms.
   const windowMs = Math.max(100, Math.ceil(input.elapsedMs / 40));
   return {
@@ -74,7 +76,11 @@ export function buildLoadtestReport(input: {
 }
 
 export function formatLoadtestReport(report: LoadtestReport): string {
-  const lines = [`run of ${report.run.startedAt}, tradingcore ${report.run.version}, node ${report.run.node}`, `${report.calls} calls in ${(report.elapsedMs / 1000).toFixed(1)} s: ${report.throughput.toFixed(0)} calls/s`, ""];
+  const lines = [
+    `run of ${report.run.startedAt}, tradingcore ${report.run.version}, node ${report.run.node}`,
+    `${report.calls} calls in ${(report.elapsedMs / 1000).toFixed(1)} s: ${report.throughput.toFixed(0)} calls/s`,
+    "",
+  ];
   const latencyRows = (["ExecuteExit", "GetLtp"] as const)
     .filter((kind) => report.latency[kind].count > 0)
     .map((kind) => {
@@ -82,14 +88,22 @@ export function formatLoadtestReport(report: LoadtestReport): string {
       return [kind, String(l.count), ...[l.p50, l.p90, l.p99, l.p999, l.max].map((value) => value.toFixed(3))];
     });
   lines.push(...table(["latency (ms, client)", "count", "p50", "p90", "p99", "p99.9", "max"], latencyRows), "");
-  const statusRows = Object.entries(report.statuses).flatMap(([kind, counts]) => Object.entries(counts).map(([status, count]) => [kind, status, String(count)]));
+  const statusRows = Object.entries(report.statuses).flatMap(([kind, counts]) =>
+    Object.entries(counts).map(([status, count]) => [kind, status, String(count)]),
+  );
   lines.push(...table(["call", "status", "count"], statusRows), "");
   if (report.spans.length > 0) {
     lines.push(
       ...table(
         ["span (server)", "count", "p50 ms", "p99 ms", "share of exit"],
         [
-          ...report.spans.map((row) => [row.name, String(row.count), row.p50.toFixed(3), row.p99.toFixed(3), row.inExitTraces ? `${(row.shareOfExit * 100).toFixed(1)}%${row.afterAnswer ? " (after the answer)" : ""}` : "-"]),
+          ...report.spans.map((row) => [
+            row.name,
+            String(row.count),
+            row.p50.toFixed(3),
+            row.p99.toFixed(3),
+            row.inExitTraces ? `${(row.shareOfExit * 100).toFixed(1)}%${row.afterAnswer ? " (after the answer)" : ""}` : "-",
+          ]),
           ["other/untraced", "", "", "", `${(report.untracedShareOfExit * 100).toFixed(1)}%`],
         ],
       ),
@@ -101,6 +115,7 @@ export function formatLoadtestReport(report: LoadtestReport): string {
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  ");
   return [line(header), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)];
 }

@@ -47,7 +47,11 @@ export interface LoadtestHooks {
 
 /** Runs one load test and answers its report; the CLI below prints and writes it. */
 export async function runLoadtest(options: LoadtestOptions, hooks: LoadtestHooks | ((line: string) => void) = {}): Promise<LoadtestReport> {
-  const { say = (line: string) => process.stderr.write(`${line}\n`), signal, onRegistered } = typeof hooks === "function" ? { say: hooks } : hooks;
+  const {
+    say = (line: string) => process.stderr.write(`${line}\n`),
+    signal,
+    onRegistered,
+  } = typeof hooks === "function" ? { say: hooks } : hooks;
   const startedAt = new Date();
   const notes: string[] = [];
   const receiver = options.receive ? await openReceiver(options, say, notes) : undefined;
@@ -67,9 +71,19 @@ export async function runLoadtest(options: LoadtestOptions, hooks: LoadtestHooks
     const exits = createGrpcJsClient(ExitService, address);
     const ticks = createGrpcJsClient(TickService, address);
     try {
-      const orderNos = await registerTrackers(exits, options.trackers, say, signal, onRegistered ?? (options.progress ? registrationBar : undefined));
+      const orderNos = await registerTrackers(
+        exits,
+        options.trackers,
+        say,
+        signal,
+        onRegistered ?? (options.progress ? registrationBar : undefined),
+      );
       await ticks.publishTicks([{ ticks: [{ instrument: INSTRUMENT, ltp: "101.25" }] }]);
-      say(options.rps ? `driving ${options.rps} calls/s for up to ${options.durationMs / 1000} s` : `driving ${options.concurrency} calls in flight for up to ${options.durationMs / 1000} s`);
+      say(
+        options.rps
+          ? `driving ${options.rps} calls/s for up to ${options.durationMs / 1000} s`
+          : `driving ${options.concurrency} calls in flight for up to ${options.durationMs / 1000} s`,
+      );
       const load = await driveLoad(
         { exits, ticks },
         {
@@ -85,8 +99,10 @@ export async function runLoadtest(options: LoadtestOptions, hooks: LoadtestHooks
         },
       );
       if (options.progress) process.stderr.write("\n");
-      if (signal?.aborted) notes.push(`interrupted after ${(load.elapsedMs / 1000).toFixed(1)} s: the figures cover the ${load.calls} calls made until then`);
-      if (load.calls >= orderNos.length && options.ltpShare === 0) notes.push(`stopped when the ${orderNos.length} trackers ran out; pass --trackers for more`);
+      if (signal?.aborted)
+        notes.push(`interrupted after ${(load.elapsedMs / 1000).toFixed(1)} s: the figures cover the ${load.calls} calls made until then`);
+      if (load.calls >= orderNos.length && options.ltpShare === 0)
+        notes.push(`stopped when the ${orderNos.length} trackers ran out; pass --trackers for more`);
       if (load.skipped > 0) notes.push(`${load.skipped} calls were not started: ${"over 10000 in flight"}`);
       const exitCalls = Object.values(load.statuses.ExecuteExit).reduce((sum, count) => sum + count, 0);
       if (receiver) {
@@ -138,7 +154,8 @@ async function openReceiver(options: LoadtestOptions, say: (line: string) => voi
     return await startOtlpReceiver({ port: options.otlpPort });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
-    if (options.otlpPortGiven) throw new Error(`--otlp-port ${options.otlpPort} is in use: pick another, 0 for any free one, or --no-receiver`);
+    if (options.otlpPortGiven)
+      throw new Error(`--otlp-port ${options.otlpPort} is in use: pick another, 0 for any free one, or --no-receiver`);
     const note = `port ${options.otlpPort} is in use (a collector?): receiving no spans, so no per-span breakdown; --otlp-port 0 receives on a free port, --no-receiver skips this check`;
     say(note);
     notes.push(note);
@@ -184,7 +201,9 @@ function progressBar(options: LoadtestOptions): (done: number, elapsedMs: number
     const share = Math.min(1, Math.max(elapsedMs / options.durationMs, done / options.maxCalls));
     const width = 30;
     const filled = Math.round(share * width);
-    process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done} calls, ${((done * 1000) / Math.max(1, elapsedMs)).toFixed(0)}/s `);
+    process.stderr.write(
+      `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done} calls, ${((done * 1000) / Math.max(1, elapsedMs)).toFixed(0)}/s `,
+    );
   };
 }
 
@@ -193,7 +212,9 @@ async function main(): Promise<void> {
   const options = parseLoadtestOptions(process.argv.slice(2));
   const interrupt = new AbortController();
   process.once("SIGINT", () => {
-    process.stderr.write("\ninterrupted: letting the calls in flight finish, then reporting what was measured (Ctrl-C again quits at once)\n");
+    process.stderr.write(
+      "\ninterrupted: letting the calls in flight finish, then reporting what was measured (Ctrl-C again quits at once)\n",
+    );
     interrupt.abort();
     process.once("SIGINT", () => process.exit(130));
   });

@@ -66,7 +66,9 @@ async function main(): Promise<void> {
         },
       },
     ];
-    console.log(`Redlock acquire+release on ${servers.length} local redis-server nodes: ${rounds} back-to-back pairs of ${roundMs} ms rounds, order alternating`);
+    console.log(
+      `Redlock acquire+release on ${servers.length} local redis-server nodes: ${rounds} back-to-back pairs of ${roundMs} ms rounds, order alternating`,
+    );
     for (const concurrency of levels) {
       for (const contender of contenders) await runRound(contender, concurrency, 300); // warm-up
       const totals = contenders.map(() => ({ ops: 0, ms: 0, failed: 0, clientCpuUs: 0, serverCpuUs: 0 }));
@@ -98,13 +100,17 @@ async function main(): Promise<void> {
         console.log(`  ${contender.name.padEnd(40)} ${rates[i]!.toFixed(0).padStart(7)} acquire+release/s   ${cpu}${failed}`);
       });
       const sorted = [...pairRatios].sort((a, b) => a - b);
-      console.log(`  ratio (ours / @sesamecare-oss/redlock)   ${(rates[0]! / rates[1]!).toFixed(2)}x overall, median of ${rounds} back-to-back pairs ${median(sorted).toFixed(2)}x (range ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)})`);
+      console.log(
+        `  ratio (ours / @sesamecare-oss/redlock)   ${(rates[0]! / rates[1]!).toFixed(2)}x overall, median of ${rounds} back-to-back pairs ${median(sorted).toFixed(2)}x (range ${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)})`,
+      );
       const cpuPerCycle = totals.map((total) => (total.clientCpuUs + total.serverCpuUs) / total.ops);
-      console.log(`  CPU per cycle, client + redis-servers: ours uses ${(cpuPerCycle[1]! / cpuPerCycle[0]!).toFixed(2)}x less (less sensitive than throughput to other load on the machine)`);
+      console.log(
+        `  CPU per cycle, client + redis-servers: ours uses ${(cpuPerCycle[1]! / cpuPerCycle[0]!).toFixed(2)}x less (less sensitive than throughput to other load on the machine)`,
+      );
     }
   } finally {
     await Promise.all(nodeClients.map((client) => (client.isOpen ? client.destroy() : undefined)));
-    ioClients.forEach((client) => client.disconnect());
+    for (const client of ioClients) client.disconnect();
     await Promise.all(servers.map((server) => server.destroy()));
   }
 }

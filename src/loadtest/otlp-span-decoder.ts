@@ -72,13 +72,27 @@ function decodeSpan(bytes: Uint8Array): Omit<ReceivedSpan, "serviceName"> {
   const attributes: Record<string, AttributeValue> = {};
   forEachField(new BinaryReader(bytes), (field, reader) => {
     switch (field) {
-      case 1: traceId = hex(reader.bytes()); return true;
-      case 2: spanId = hex(reader.bytes()); return true;
-      case 4: parentSpanId = hex(reader.bytes()); return true;
-      case 5: name = reader.string(); return true;
-      case 6: kind = reader.int32(); return true;
-      case 7: startNs = BigInt(reader.fixed64()); return true;
-      case 8: endNs = BigInt(reader.fixed64()); return true;
+      case 1:
+        traceId = hex(reader.bytes());
+        return true;
+      case 2:
+        spanId = hex(reader.bytes());
+        return true;
+      case 4:
+        parentSpanId = hex(reader.bytes());
+        return true;
+      case 5:
+        name = reader.string();
+        return true;
+      case 6:
+        kind = reader.int32();
+        return true;
+      case 7:
+        startNs = BigInt(reader.fixed64());
+        return true;
+      case 8:
+        endNs = BigInt(reader.fixed64());
+        return true;
       case 9: {
         const [key, value] = decodeKeyValue(reader.bytes());
         if (value !== undefined) attributes[key] = value;
@@ -114,11 +128,20 @@ function decodeAnyValue(bytes: Uint8Array): AttributeValue | undefined {
   let value: AttributeValue | undefined;
   forEachField(new BinaryReader(bytes), (field, reader) => {
     switch (field) {
-      case 1: value = reader.string(); return true;
-      case 2: value = reader.bool(); return true;
-      case 3: value = Number(reader.int64()); return true;
-      case 4: value = reader.double(); return true;
-      default: return false; // arrays, maps and bytes are not needed here
+      case 1:
+        value = reader.string();
+        return true;
+      case 2:
+        value = reader.bool();
+        return true;
+      case 3:
+        value = Number(reader.int64());
+        return true;
+      case 4:
+        value = reader.double();
+        return true;
+      default:
+        return false; // arrays, maps and bytes are not needed here
     }
   });
   return value;

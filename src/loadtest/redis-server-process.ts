@@ -87,14 +87,22 @@ export class RedisServer {
 
   private launch(): Promise<void> {
     const args = [
-      "--port", String(this.port),
-      "--bind", "127.0.0.1",
-      "--dir", this.dir,
-      "--save", "",
-      "--appendonly", this.options.appendOnly ? "yes" : "no",
-      "--appendfsync", "always",
-      "--daemonize", "no",
-      "--logfile", "",
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--save",
+      "",
+      "--appendonly",
+      this.options.appendOnly ? "yes" : "no",
+      "--appendfsync",
+      "always",
+      "--daemonize",
+      "no",
+      "--logfile",
+      "",
     ];
     const child = spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
     running.add(child);

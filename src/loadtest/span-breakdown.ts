@@ -72,7 +72,9 @@ export function spanBreakdown(spans: readonly ReceivedSpan[], traceIds: Readonly
  */
 export function untracedShareOfExit(spans: readonly ReceivedSpan[], traceIds: ReadonlySet<string>, exitSpanName = "ExecuteExit"): number {
   const exits = new Map<string, { readonly durationMs: number; children: number }>();
-  for (const span of spans) if (span.name === exitSpanName && span.kind === 2 && traceIds.has(span.traceId)) exits.set(span.spanId, { durationMs: span.durationMs, children: 0 });
+  for (const span of spans)
+    if (span.name === exitSpanName && span.kind === 2 && traceIds.has(span.traceId))
+      exits.set(span.spanId, { durationMs: span.durationMs, children: 0 });
   for (const span of spans) {
     const parent = exits.get(span.parentSpanId);
     if (parent && !STEPS_AFTER_THE_ANSWER.has(span.name)) parent.children += span.durationMs;

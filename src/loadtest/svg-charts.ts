@@ -45,15 +45,21 @@ const PLOT = { left: 64, top: 40, width: 560, height: 200 };
 
 function axes(xLabel: string, yLabel: string, xTicks: readonly [number, string][], yMax: number): string {
   const { left, top, width, height } = PLOT;
-  const parts = [`<line x1="${left}" y1="${top + height}" x2="${left + width}" y2="${top + height}" stroke="#444"/>`, `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + height}" stroke="#444"/>`];
-  for (const [x, text] of xTicks) parts.push(`<text x="${(left + x * width).toFixed(1)}" y="${top + height + 16}" text-anchor="middle">${escapeHtml(text)}</text>`);
+  const parts = [
+    `<line x1="${left}" y1="${top + height}" x2="${left + width}" y2="${top + height}" stroke="#444"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + height}" stroke="#444"/>`,
+  ];
+  for (const [x, text] of xTicks)
+    parts.push(`<text x="${(left + x * width).toFixed(1)}" y="${top + height + 16}" text-anchor="middle">${escapeHtml(text)}</text>`);
   for (let i = 0; i <= 4; i++) {
     const y = top + height - (i / 4) * height;
     parts.push(`<text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${formatNumber((yMax * i) / 4)}</text>`);
     if (i > 0) parts.push(`<line x1="${left}" y1="${y.toFixed(1)}" x2="${left + width}" y2="${y.toFixed(1)}" stroke="#e4e4e4"/>`);
   }
   parts.push(`<text x="${left + width / 2}" y="${top + height + 34}" text-anchor="middle">${escapeHtml(xLabel)}</text>`);
-  parts.push(`<text x="14" y="${top + height / 2}" text-anchor="middle" transform="rotate(-90 14 ${top + height / 2})">${escapeHtml(yLabel)}</text>`);
+  parts.push(
+    `<text x="14" y="${top + height / 2}" text-anchor="middle" transform="rotate(-90 14 ${top + height / 2})">${escapeHtml(yLabel)}</text>`,
+  );
   return parts.join("");
 }
 
@@ -78,7 +84,11 @@ export function histogramChart(title: string, buckets: readonly { fromMs: number
     .join("");
   const step = Math.max(1, Math.ceil(buckets.length / 6));
   const ticks: [number, string][] = [];
-  for (let i = 0; i <= buckets.length; i += step) ticks.push([i / Math.max(1, buckets.length), formatNumber(i < buckets.length ? buckets[i]!.fromMs : buckets[buckets.length - 1]!.toMs)]);
+  for (let i = 0; i <= buckets.length; i += step)
+    ticks.push([
+      i / Math.max(1, buckets.length),
+      formatNumber(i < buckets.length ? buckets[i]!.fromMs : buckets[buckets.length - 1]!.toMs),
+    ]);
   return svg(left + width + 40, top + height + 44, title, axes("latency, ms (log scale)", "calls", ticks, max) + bars);
 }
 
@@ -90,11 +100,18 @@ export function lineChart(title: string, yLabel: string, series: readonly Series
   const yMax = Math.max(1e-9, ...series.flatMap((line) => line.points.map((point) => point.y))) * 1.05;
   const lines = series
     .map((line) => {
-      const path = line.points.map((point) => `${(left + (point.x / xMax) * width).toFixed(1)},${(top + height - (point.y / yMax) * height).toFixed(1)}`).join(" ");
+      const path = line.points
+        .map((point) => `${(left + (point.x / xMax) * width).toFixed(1)},${(top + height - (point.y / yMax) * height).toFixed(1)}`)
+        .join(" ");
       return `<polyline points="${path}" fill="none" stroke="${line.color}" stroke-width="1.6"/>`;
     })
     .join("");
-  const legend = series.map((line, index) => `<rect x="${left + 10 + index * 150}" y="26" width="12" height="3" fill="${line.color}"/><text x="${left + 26 + index * 150}" y="31">${escapeHtml(line.name)}</text>`).join("");
+  const legend = series
+    .map(
+      (line, index) =>
+        `<rect x="${left + 10 + index * 150}" y="26" width="12" height="3" fill="${line.color}"/><text x="${left + 26 + index * 150}" y="31">${escapeHtml(line.name)}</text>`,
+    )
+    .join("");
   const ticks: [number, string][] = [0, 0.25, 0.5, 0.75, 1].map((share) => [share, `${formatNumber(share * xMax)} s`]);
   return svg(left + width + 40, top + height + 44, title, axes("time since the load started", yLabel, ticks, yMax) + lines + legend);
 }

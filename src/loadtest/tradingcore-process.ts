@@ -106,7 +106,9 @@ export async function startTradingCoreProcess(options: TradingCoreProcessOptions
 export function listeningAddress(line: string): string | undefined {
   try {
     const entry = JSON.parse(line) as { address?: unknown; msg?: unknown };
-    return /^tradingcore \((grpc-js|connect)\) listening/.test(String(entry.msg)) && typeof entry.address === "string" ? entry.address : undefined;
+    return /^tradingcore \((grpc-js|connect)\) listening/.test(String(entry.msg)) && typeof entry.address === "string"
+      ? entry.address
+      : undefined;
   } catch {
     return undefined;
   }

@@ -89,7 +89,8 @@ export class InProcessLock implements ExitLock {
 
   private dropIfExpired(resource: string, owner: string): void {
     const held = this.holders.get(resource);
-    if (held && held.owner === owner && held.expiresAt <= this.now()) this.drop(resource, held, "the lease expired before it could be extended");
+    if (held && held.owner === owner && held.expiresAt <= this.now())
+      this.drop(resource, held, "the lease expired before it could be extended");
   }
 
   private drop(resource: string, held: Holder, why: string): void {

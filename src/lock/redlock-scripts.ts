@@ -51,7 +51,15 @@ if fence == 1 then
 end
 redis.call('pexpire', KEYS[2], ARGV[4])
 return fence`,
-  parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number, proposedFence: number, fenceIdleTtlMs: number) {
+  parseCommand(
+    parser: CommandParser,
+    lockKey: string,
+    fenceKey: string,
+    value: string,
+    ttlMs: number,
+    proposedFence: number,
+    fenceIdleTtlMs: number,
+  ) {
     parser.pushKeys([lockKey, fenceKey]);
     parser.push(value, String(ttlMs), String(proposedFence), String(fenceIdleTtlMs));
   },
@@ -75,7 +83,15 @@ if tonumber(ARGV[3]) > tonumber(redis.call('get', KEYS[2]) or '0') then
 end
 redis.call('pexpire', KEYS[2], ARGV[4])
 return 1`,
-  parseCommand(parser: CommandParser, lockKey: string, fenceKey: string, value: string, ttlMs: number, token: number, fenceIdleTtlMs: number) {
+  parseCommand(
+    parser: CommandParser,
+    lockKey: string,
+    fenceKey: string,
+    value: string,
+    ttlMs: number,
+    token: number,
+    fenceIdleTtlMs: number,
+  ) {
     parser.pushKeys([lockKey, fenceKey]);
     parser.push(value, String(ttlMs), String(token), String(fenceIdleTtlMs));
   },

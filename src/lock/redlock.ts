@@ -69,7 +69,8 @@ export class Redlock implements ExitLock {
 
   async acquire(name: string, ttlMs: number): Promise<LockAcquisition> {
     const resource = this.settings.keyPrefix + name;
-    if (!Number.isInteger(ttlMs) || ttlMs <= 0) throw new TradingCoreError("invalid-argument", `lock TTL must be a positive integer of ms, got ${ttlMs}`);
+    if (!Number.isInteger(ttlMs) || ttlMs <= 0)
+      throw new TradingCoreError("invalid-argument", `lock TTL must be a positive integer of ms, got ${ttlMs}`);
     let answered = 0;
     for (let attempt = 1; attempt <= this.settings.attempts; attempt++) {
       const round = await this.tryOnce(resource, ttlMs);
@@ -138,14 +139,22 @@ export class Redlock implements ExitLock {
    * Nodes whose counter already equals it count as stored; the other locked
    * nodes are raised to it (EXTEND only acts where our value is still held).
    */
-  private async publishToken(resource: string, value: string, ttlMs: number, token: number, fences: readonly NodeAnswer[]): Promise<boolean> {
+  private async publishToken(
+    resource: string,
+    value: string,
+    ttlMs: number,
+    token: number,
+    fences: readonly NodeAnswer[],
+  ): Promise<boolean> {
     const agreeing = count(fences, token);
     const lagging = this.nodes.filter((_, i) => {
       const fence = fences[i];
       return fence !== undefined && fence > 0 && fence < token;
     });
     if (lagging.length === 0) return agreeing >= this.quorum;
-    const raise = this.askAll(lagging, (node) => node.redlockExtend(resource, fenceKeyOf(resource), value, ttlMs, token, this.settings.fenceIdleTtlMs));
+    const raise = this.askAll(lagging, (node) =>
+      node.redlockExtend(resource, fenceKeyOf(resource), value, ttlMs, token, this.settings.fenceIdleTtlMs),
+    );
     // With a quorum already agreeing, the lagging nodes are raised in the background, to keep them in step.
     if (agreeing >= this.quorum) return true;
     return agreeing + count(await raise, 1) >= this.quorum;

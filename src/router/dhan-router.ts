@@ -16,7 +16,14 @@ import { TradingCoreError } from "../domain/trading-core-error.js";
 import { Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import type { BrokerOrder, ExitOrderRequest, OrderRouter, RouterAvailability } from "../exit/ports.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
-import { brokerOrderStatusOf, DEFINITE_REJECTIONS, DHAN_EXCHANGE_SEGMENTS, parseBrokerJson, RATE_LIMIT_ERROR, UNKNOWN_OUTCOME_ERRORS } from "./dhan-wire.js";
+import {
+  brokerOrderStatusOf,
+  DEFINITE_REJECTIONS,
+  DHAN_EXCHANGE_SEGMENTS,
+  parseBrokerJson,
+  RATE_LIMIT_ERROR,
+  UNKNOWN_OUTCOME_ERRORS,
+} from "./dhan-wire.js";
 import { TokenBucket } from "./token-bucket.js";
 
 export interface DhanRouterSettings {
@@ -54,7 +61,8 @@ export class DhanRouter implements OrderRouter {
   }
 
   availability(): RouterAvailability {
-    if (!this.settings.accessToken || !this.settings.clientId) return { available: false, reason: "Dhan router has no client id or access token" };
+    if (!this.settings.accessToken || !this.settings.clientId)
+      return { available: false, reason: "Dhan router has no client id or access token" };
     const open = this.circuit.openReason();
     return open ? { available: false, reason: `Dhan router: ${open}` } : { available: true };
   }
@@ -65,7 +73,8 @@ export class DhanRouter implements OrderRouter {
     if (!order.quantity.isInteger() || order.quantity.greaterThan(Number.MAX_SAFE_INTEGER)) {
       return { success: false, message: `quantity ${formatDecimal(order.quantity)} is not a whole number of units` };
     }
-    if (!(await this.bucket.take(signal))) throw new TradingCoreError("resource-exhausted", "Dhan order rate limit: no slot before the deadline");
+    if (!(await this.bucket.take(signal)))
+      throw new TradingCoreError("resource-exhausted", "Dhan order rate limit: no slot before the deadline");
     const body = JSON.stringify({
       dhanClientId: this.settings.clientId,
       correlationId: order.correlationId,
@@ -87,12 +96,16 @@ export class DhanRouter implements OrderRouter {
     // unknown, resolved by look-up, and "never placed" waits for the deadline plus the drift margin).
     const remainingMs = order.sendDeadlineMs - this.now();
     if (remainingMs <= 0) {
-      throw new TradingCoreError("deadline-passed", `Dhan order ${order.correlationId} not sent: its send deadline passed ${-remainingMs} ms ago`);
+      throw new TradingCoreError(
+        "deadline-passed",
+        `Dhan order ${order.correlationId} not sent: its send deadline passed ${-remainingMs} ms ago`,
+      );
     }
     const { status, payload } = await this.request("POST", "/v2/orders", AbortSignal.any([signal, AbortSignal.timeout(remainingMs)]), body);
     if (status >= 200 && status < 300) return payload;
     const { code, message } = errorOf(payload);
-    if (code === RATE_LIMIT_ERROR || status === 429) throw new TradingCoreError("resource-exhausted", `Dhan rate limited the order (${code || status}): ${message}`);
+    if (code === RATE_LIMIT_ERROR || status === 429)
+      throw new TradingCoreError("resource-exhausted", `Dhan rate limited the order (${code || status}): ${message}`);
     // DH-908/909/910 may come with a 4xx status; the order may exist all the same.
     const unknownOutcome = UNKNOWN_OUTCOME_ERRORS.has(code);
     if (DEFINITE_REJECTIONS.has(code) || (!unknownOutcome && status >= 400 && status < 500 && status !== 408)) {
@@ -111,12 +124,20 @@ export class DhanRouter implements OrderRouter {
       throw new TradingCoreError("unavailable", `Dhan order look-up failed: HTTP ${status} ${code}: ${message}`);
     }
     const found = (Array.isArray(payload) ? payload : [payload]).find(
-      (order): order is Record<string, unknown> => typeof order === "object" && order !== null && String((order as Record<string, unknown>).correlationId ?? correlationId) === correlationId,
+      (order): order is Record<string, unknown> =>
+        typeof order === "object" &&
+        order !== null &&
+        String((order as Record<string, unknown>).correlationId ?? correlationId) === correlationId,
     );
     return found ? brokerOrderOf(found, correlationId) : undefined;
   }
 
-  private async request(method: string, path: string, signal: AbortSignal | undefined, body?: string): Promise<{ status: number; payload: unknown }> {
+  private async request(
+    method: string,
+    path: string,
+    signal: AbortSignal | undefined,
+    body?: string,
+  ): Promise<{ status: number; payload: unknown }> {
     try {
       const response = await fetch(new URL(path, this.settings.baseUrl), {
         method,
@@ -135,7 +156,11 @@ export class DhanRouter implements OrderRouter {
       return { status: response.status, payload };
     } catch (error) {
       this.circuit.recordFailure();
-      throw new TradingCoreError("unavailable", `Dhan ${method} ${path.split("/").slice(0, 3).join("/")} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new TradingCoreError(
+        "unavailable",
+        `Dhan ${method} ${path.split("/").slice(0, 3).join("/")} failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   }
 }

@@ -38,7 +38,16 @@ export const DEFINITE_REJECTIONS = new Set(["DH-901", "DH-902", "DH-903", "DH-90
 /** Dhan's internal, network and other errors: the order may or may not exist, whatever the HTTP status. */
 export const UNKNOWN_OUTCOME_ERRORS = new Set(["DH-908", "DH-909", "DH-910"]);
 
-const PRICE_FIELDS = ["price", "triggerPrice", "averageTradedPrice", "quantity", "filledQty", "remainingQuantity", "tradedQuantity", "tradedPrice"];
+const PRICE_FIELDS = [
+  "price",
+  "triggerPrice",
+  "averageTradedPrice",
+  "quantity",
+  "filledQty",
+  "remainingQuantity",
+  "tradedQuantity",
+  "tradedPrice",
+];
 const NUMBER_IN_PRICE_FIELD = new RegExp(`"(${PRICE_FIELDS.join("|")})"\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)`, "g");
 
 /** JSON.parse, with the numbers of price and quantity fields kept as strings so that no digit is lost. */

@@ -36,11 +36,23 @@ export interface PaperMarketRates {
 }
 
 export function drawFaults(random: () => number): FaultDraws {
-  return { timeout: random(), reject: random(), lostReply: random(), rejectAfterAccept: random(), partialFill: random(), lateFill: random() };
+  return {
+    timeout: random(),
+    reject: random(),
+    lostReply: random(),
+    rejectAfterAccept: random(),
+    partialFill: random(),
+    lateFill: random(),
+  };
 }
 
 /** The order as the market first records it. */
-export function placedOrder(order: ExitOrderRequest, draws: FaultDraws, rates: PaperMarketRates, nowMs: number): Omit<PaperOrder, "orderId"> {
+export function placedOrder(
+  order: ExitOrderRequest,
+  draws: FaultDraws,
+  rates: PaperMarketRates,
+  nowMs: number,
+): Omit<PaperOrder, "orderId"> {
   const base = {
     orderNo: order.orderNo,
     correlationId: order.correlationId,
@@ -52,13 +64,23 @@ export function placedOrder(order: ExitOrderRequest, draws: FaultDraws, rates: P
   };
   const price = order.referencePrice;
   const later = nowMs + rates.lateMs;
-  if (draws.reject < rates.rejectRate) return { ...base, status: BrokerOrderStatus.REJECTED, message: "paper router: rejected by fault injection" };
-  if (draws.rejectAfterAccept < rates.rejectAfterAcceptRate) return { ...base, status: BrokerOrderStatus.TRANSIT, fate: "reject", settleAtMs: later };
+  if (draws.reject < rates.rejectRate)
+    return { ...base, status: BrokerOrderStatus.REJECTED, message: "paper router: rejected by fault injection" };
+  if (draws.rejectAfterAccept < rates.rejectAfterAcceptRate)
+    return { ...base, status: BrokerOrderStatus.TRANSIT, fate: "reject", settleAtMs: later };
   const half = order.quantity.dividedToIntegerBy(2);
   if (price && half.greaterThan(0) && draws.partialFill < rates.partialFillRate) {
-    return { ...base, status: BrokerOrderStatus.PART_TRADED, tradedQuantity: half, averagePrice: price, fate: "cancel-rest", settleAtMs: later };
+    return {
+      ...base,
+      status: BrokerOrderStatus.PART_TRADED,
+      tradedQuantity: half,
+      averagePrice: price,
+      fate: "cancel-rest",
+      settleAtMs: later,
+    };
   }
-  if (price && draws.lateFill < rates.lateFillRate) return { ...base, status: BrokerOrderStatus.PENDING, fate: "fill", settleAtMs: later, fillPrice: price };
+  if (price && draws.lateFill < rates.lateFillRate)
+    return { ...base, status: BrokerOrderStatus.PENDING, fate: "fill", settleAtMs: later, fillPrice: price };
   if (price) return { ...base, status: BrokerOrderStatus.TRADED, tradedQuantity: order.quantity, averagePrice: price };
   return { ...base, status: BrokerOrderStatus.PENDING };
 }
@@ -67,14 +89,24 @@ export function placedOrder(order: ExitOrderRequest, draws: FaultDraws, rates: P
 export function dueSettlement(order: PaperOrder, nowMs: number, expireAfterMs: number): PaperOrder | undefined {
   if (!isLiveOrder(order.status)) return undefined;
   if (waitsForTick(order)) {
-    return nowMs >= order.placedAtMs + expireAfterMs ? { ...order, status: BrokerOrderStatus.EXPIRED, message: "paper router: no tick before the order expired" } : undefined;
+    return nowMs >= order.placedAtMs + expireAfterMs
+      ? { ...order, status: BrokerOrderStatus.EXPIRED, message: "paper router: no tick before the order expired" }
+      : undefined;
   }
   if (order.settleAtMs === undefined || nowMs < order.settleAtMs) return undefined;
   switch (order.fate) {
     case "reject":
-      return withoutFate({ ...order, status: BrokerOrderStatus.REJECTED, message: "paper router: rejected after acceptance by fault injection" });
+      return withoutFate({
+        ...order,
+        status: BrokerOrderStatus.REJECTED,
+        message: "paper router: rejected after acceptance by fault injection",
+      });
     case "cancel-rest":
-      return withoutFate({ ...order, status: BrokerOrderStatus.CANCELLED, message: "paper router: rest cancelled after a partial fill by fault injection" });
+      return withoutFate({
+        ...order,
+        status: BrokerOrderStatus.CANCELLED,
+        message: "paper router: rest cancelled after a partial fill by fault injection",
+      });
     default:
       return order.fillPrice ? traded(order, order.fillPrice) : withoutFate(order);
   }

@@ -111,7 +111,10 @@ export class PaperRouter implements OrderRouter, TickSink {
     const placed = placedOrder(order, draws, this.faults, nowMs);
     const accepted = placed.status !== BrokerOrderStatus.REJECTED;
     if (nowMs >= order.sendDeadlineMs) {
-      throw new TradingCoreError("deadline-passed", `paper router: send deadline passed ${nowMs - order.sendDeadlineMs} ms ago; order ${order.correlationId} not placed`);
+      throw new TradingCoreError(
+        "deadline-passed",
+        `paper router: send deadline passed ${nowMs - order.sendDeadlineMs} ms ago; order ${order.correlationId} not placed`,
+      );
     }
     // No await between the deadline check above and this write.
     const orderId = await this.book.record(placed, accepted);
@@ -138,7 +141,9 @@ export class PaperRouter implements OrderRouter, TickSink {
   /** Ticks fill the orders waiting for their instrument; never blocks the tick path. */
   write(ticks: readonly TickRecord[]): void {
     if (this.waiting.keys.size === 0 && this.now() - this.waiting.readAtMs < WAITING_REFRESH_MS) return;
-    this.ticking = this.ticking.then(() => this.fillAtTicks(ticks)).catch((error: unknown) => this.options.log?.warn({ err: error }, "paper router: filling orders at ticks failed"));
+    this.ticking = this.ticking
+      .then(() => this.fillAtTicks(ticks))
+      .catch((error: unknown) => this.options.log?.warn({ err: error }, "paper router: filling orders at ticks failed"));
   }
 
   /** Resolves once the ticks written so far have filled what they fill. */
@@ -165,7 +170,8 @@ export class PaperRouter implements OrderRouter, TickSink {
 
   private async fillAtTicks(ticks: readonly TickRecord[]): Promise<void> {
     const nowMs = this.now();
-    if (nowMs - this.waiting.readAtMs >= WAITING_REFRESH_MS) this.waiting = { keys: new Set(await this.book.waitingInstruments()), readAtMs: nowMs };
+    if (nowMs - this.waiting.readAtMs >= WAITING_REFRESH_MS)
+      this.waiting = { keys: new Set(await this.book.waitingInstruments()), readAtMs: nowMs };
     for (const tick of ticks) {
       const key = instrumentKey(Segment[tick.segment], tick.securityId);
       if (!this.waiting.keys.has(key)) continue;
@@ -180,9 +186,14 @@ export class PaperRouter implements OrderRouter, TickSink {
   }
 
   private async report(order: PaperOrder): Promise<void> {
-    await this.updates?.apply(updateOf(order, this.now())).catch((error: unknown) =>
-      this.options.log?.warn({ err: error, correlationId: order.correlationId }, "paper router: order update not applied; the look-up path settles it"),
-    );
+    await this.updates
+      ?.apply(updateOf(order, this.now()))
+      .catch((error: unknown) =>
+        this.options.log?.warn(
+          { err: error, correlationId: order.correlationId },
+          "paper router: order update not applied; the look-up path settles it",
+        ),
+      );
   }
 }
 

@@ -23,7 +23,10 @@ export class PausedReplyRouter implements OrderRouter {
 
   async placeExitOrder(order: ExitOrderRequest, signal: AbortSignal): Promise<unknown> {
     const reply = await this.inner.placeExitOrder(order, signal);
-    this.log.warn({ orderNo: order.orderNo, correlationId: order.correlationId, pauseMs: this.pauseMs }, "fault injection: exit order placed, reply held");
+    this.log.warn(
+      { orderNo: order.orderNo, correlationId: order.correlationId, pauseMs: this.pauseMs },
+      "fault injection: exit order placed, reply held",
+    );
     await new Promise((resolve) => setTimeout(resolve, this.pauseMs));
     return reply;
   }

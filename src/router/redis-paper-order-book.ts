@@ -108,7 +108,9 @@ export class RedisPaperOrderBook implements PaperOrderBook {
       return await operation();
     } catch (error) {
       if (error instanceof TradingCoreError) throw error;
-      throw new TradingCoreError("unavailable", `paper order book ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new TradingCoreError("unavailable", `paper order book ${what}: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
   }
 }
@@ -135,7 +137,8 @@ function fieldsOf(order: PaperOrder): Record<string, string> {
 function orderOf(hash: Record<string, string>, correlationId: string): PaperOrder {
   const status = BrokerOrderStatus[hash.status as keyof typeof BrokerOrderStatus];
   const segment = Segment[hash.segment as keyof typeof Segment];
-  if (typeof status !== "number") throw new TradingCoreError("internal", `paper order ${correlationId} has an unknown status ${hash.status}`);
+  if (typeof status !== "number")
+    throw new TradingCoreError("internal", `paper order ${correlationId} has an unknown status ${hash.status}`);
   return {
     orderId: hash.orderId!,
     orderNo: hash.orderNo ?? "",

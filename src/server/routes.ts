@@ -2,15 +2,15 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
-import type { CallMiddleware } from "./call-middleware.js";
-import { withConnectMiddleware } from "./connect-middleware.js";
-import { executeExitRefusal, exitServiceHandlers } from "./exit-service.js";
-import { healthServiceHandlers } from "./health-service.js";
-import { reflectionServices } from "./reflection-service.js";
-import { guardedHandlers } from "./request-guard.js";
-import type { TradingCoreServices } from "./services.js";
-import { tickServiceHandlers } from "./tick-service.js";
-import { utf8TolerantService } from "./undecodable-request.js";
+import type { CallMiddleware } from "../rpc/call-middleware.js";
+import { withConnectMiddleware } from "./connect/connect-middleware.js";
+import { executeExitRefusal, exitServiceHandlers } from "./handlers/exit-service.js";
+import { healthServiceHandlers } from "./handlers/health-service.js";
+import { reflectionServices } from "./handlers/reflection-service.js";
+import { guardedHandlers } from "./middleware/request-guard.js";
+import type { TradingCoreServices } from "./handlers/services.js";
+import { tickServiceHandlers } from "./handlers/tick-service.js";
+import { utf8TolerantService } from "./middleware/undecodable-request.js";
 
 /** Fully-qualified names of the services this server has, for health and reflection. */
 export const SERVED_SERVICES = [ExitService.typeName, TickService.typeName] as const;

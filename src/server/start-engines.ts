@@ -4,29 +4,29 @@
  * with the same middleware and the same handlers, health and reflection
  * included.
  */
-import type { Config } from "../config.js";
-import type { CallMiddleware } from "./call-middleware.js";
-import { startConnectEngine, type RunningEngine } from "./connect-engine.js";
-import { startGrpcJsEngine } from "./grpc-js-engine.js";
-import { reflectionServices } from "./reflection-service.js";
+import type { CallMiddleware } from "../rpc/call-middleware.js";
+import { startConnectEngine, type RunningEngine } from "./connect/connect-engine.js";
+import { startGrpcJsEngine } from "./grpc-js/grpc-js-engine.js";
+import { reflectionServices } from "./handlers/reflection-service.js";
 import { registerRoutes, tradingCoreServices } from "./routes.js";
-import type { TradingCoreServices } from "./services.js";
+import type { TradingCoreServices } from "./handlers/services.js";
 import type { TlsMaterial } from "./tls-material.js";
 
-export type EngineSettings = Pick<
-  Config,
-  | "engine"
-  | "host"
-  | "port"
-  | "connectPort"
-  | "maxMessageBytes"
-  | "maxConcurrentStreams"
-  | "handshakeTimeoutMs"
-  | "keepaliveIntervalMs"
-  | "keepaliveTimeoutMs"
-  | "connectionIdleTimeoutMs"
-  | "corsAllowedOrigins"
->;
+/** What the engines need from the configuration; main.ts passes its Config, which has all of it. */
+export interface EngineSettings {
+  readonly engine: "grpc-js" | "connect" | "both";
+  readonly host: string;
+  readonly port: number;
+  /** The connect engine's port when both engines run. */
+  readonly connectPort: number;
+  readonly maxMessageBytes: number;
+  readonly maxConcurrentStreams: number;
+  readonly handshakeTimeoutMs: number;
+  readonly keepaliveIntervalMs: number;
+  readonly keepaliveTimeoutMs: number;
+  readonly connectionIdleTimeoutMs: number;
+  readonly corsAllowedOrigins: readonly string[];
+}
 
 /** The configured engines, grpc-js first; if one fails to listen, those already listening are closed. */
 export async function startEngines(
@@ -41,7 +41,12 @@ export async function startEngines(
     keepaliveTimeoutMs: config.keepaliveTimeoutMs,
     idleTimeoutMs: config.connectionIdleTimeoutMs,
   };
-  const limits = { maxMessageBytes: config.maxMessageBytes, maxConcurrentStreams: config.maxConcurrentStreams, sessionLimits, ...(tls ? { tls } : {}) };
+  const limits = {
+    maxMessageBytes: config.maxMessageBytes,
+    maxConcurrentStreams: config.maxConcurrentStreams,
+    sessionLimits,
+    ...(tls ? { tls } : {}),
+  };
   const engines: RunningEngine[] = [];
   try {
     if (config.engine !== "connect") {
@@ -59,7 +64,14 @@ export async function startEngines(
     if (config.engine !== "grpc-js") {
       const port = config.engine === "both" ? config.connectPort : config.port;
       engines.push(
-        await startConnectEngine({ host: config.host, port, routes: (r) => registerRoutes(r, services, middleware), log: services.log, corsAllowedOrigins: config.corsAllowedOrigins, ...limits }),
+        await startConnectEngine({
+          host: config.host,
+          port,
+          routes: (r) => registerRoutes(r, services, middleware),
+          log: services.log,
+          corsAllowedOrigins: config.corsAllowedOrigins,
+          ...limits,
+        }),
       );
     }
   } catch (error) {

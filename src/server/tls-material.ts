@@ -1,11 +1,7 @@
 /**
- * TLS material for the engines, read once at start-up from the files the
- * configuration names. A file that cannot be read stops start-up with a
- * ConfigError naming the setting; the contents are never logged.
+ * TLS material for the engines: the PEM bytes, already read. Reading them
+ * from the configured files is config-tls.ts's job, at start-up in main.ts.
  */
-import { readFileSync } from "node:fs";
-import { ConfigError, envNameOf, type Config } from "../config.js";
-
 export interface TlsMaterial {
   /** PEM certificate chain. */
   readonly cert: Buffer;
@@ -13,23 +9,4 @@ export interface TlsMaterial {
   readonly key: Buffer;
   /** PEM CA bundle; when present, callers must present a certificate it signed (mTLS). */
   readonly clientCa?: Buffer;
-}
-
-/** The configured TLS material, or undefined for cleartext (no certificate configured). */
-export function loadTlsMaterial(config: Pick<Config, "tlsCertFile" | "tlsKeyFile" | "tlsClientCaFile">): TlsMaterial | undefined {
-  if (config.tlsCertFile === "" && config.tlsKeyFile === "") return undefined;
-  const cert = readSetting("tls-cert-file", config.tlsCertFile);
-  const key = readSetting("tls-key-file", config.tlsKeyFile);
-  const clientCa = config.tlsClientCaFile === "" ? undefined : readSetting("tls-client-ca-file", config.tlsClientCaFile);
-  return { cert, key, ...(clientCa ? { clientCa } : {}) };
-}
-
-function readSetting(flag: string, path: string): Buffer {
-  if (path === "") throw new ConfigError(`${envNameOf(flag)} is required with the other TLS settings`);
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const reason = error instanceof Error && "code" in error ? String(error.code) : "unreadable";
-    throw new ConfigError(`${envNameOf(flag)}: cannot read ${path} (${reason})`);
-  }
 }

@@ -69,4 +69,3 @@ export class MemoryTrackerStore implements TrackerStore {
     return this.trackers.size;
   }
 }
-

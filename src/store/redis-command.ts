@@ -11,6 +11,8 @@ export async function redisCommand<T>(what: string, timeoutMs: number, operation
     return await beforeDeadline(timeoutMs, what, operation());
   } catch (error) {
     if (error instanceof TradingCoreError) throw error;
-    throw new TradingCoreError("unavailable", `${what}: Redis failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new TradingCoreError("unavailable", `${what}: Redis failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
 }

@@ -10,7 +10,18 @@ import { formatDecimal, Money } from "../domain/money.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 
-type FieldKind = "string" | "decimal" | "optional-decimal" | "integer" | "optional-integer" | "boolean" | "status" | "segment" | "side" | "reason-code" | "meta";
+type FieldKind =
+  | "string"
+  | "decimal"
+  | "optional-decimal"
+  | "integer"
+  | "optional-integer"
+  | "boolean"
+  | "status"
+  | "segment"
+  | "side"
+  | "reason-code"
+  | "meta";
 
 const FIELD_KINDS: { readonly [K in keyof Required<TrackerRecord>]: FieldKind } = {
   orderNo: "string",

@@ -14,7 +14,9 @@ import { TRACKER_TRANSITIONS } from "../domain/tracker-transitions.js";
  * the script text once from the domain's transition table (rather than sent
  * as an argument with every call).
  */
-const LEGAL_EDGE_LUA = TRACKER_TRANSITIONS.map((edge) => `(from == '${TrackerStatus[edge.from]}' and to == '${TrackerStatus[edge.to]}')`).join(" or ");
+const LEGAL_EDGE_LUA = TRACKER_TRANSITIONS.map(
+  (edge) => `(from == '${TrackerStatus[edge.from]}' and to == '${TrackerStatus[edge.to]}')`,
+).join(" or ");
 
 /**
  * Creates the tracker hash and adds it to the listing indexes, unless the

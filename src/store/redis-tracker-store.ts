@@ -37,7 +37,11 @@ export interface RedisTrackerStoreSettings {
   readonly listBatch: number;
 }
 
-export const DEFAULT_REDIS_TRACKER_STORE_SETTINGS: RedisTrackerStoreSettings = { keyPrefix: "tc:", commandTimeoutMs: 2_000, listBatch: 200 };
+export const DEFAULT_REDIS_TRACKER_STORE_SETTINGS: RedisTrackerStoreSettings = {
+  keyPrefix: "tc:",
+  commandTimeoutMs: 2_000,
+  listBatch: 200,
+};
 
 export class RedisTrackerStore implements TrackerStore {
   private readonly settings: RedisTrackerStoreSettings;

@@ -24,8 +24,19 @@ import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { OTLPTraceExporter as GrpcTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
 import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as ProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { ConsoleMetricExporter, type IMetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
-import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import {
+  ConsoleMetricExporter,
+  type IMetricReader,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from "@opentelemetry/sdk-metrics";
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace";
 import { ConfigError } from "../config.js";
 
 type Protocol = "grpc" | "http/protobuf" | "http/json";
@@ -60,7 +71,12 @@ export function exportersFromEnv(options: ExporterOptions, env: NodeJS.ProcessEn
     // A larger queue and batches than the SDK's defaults (2,048 / 512 / 5 s): a burst of exits is
     // nine spans each, and fewer, larger requests cost the server less CPU per span.
     exporters.spanProcessors.push(
-      new BatchSpanProcessor({ exporter: traceExporter(target), maxQueueSize: 65_536, maxExportBatchSize: 4_096, scheduledDelayMillis: 500 }),
+      new BatchSpanProcessor({
+        exporter: traceExporter(target),
+        maxQueueSize: 65_536,
+        maxExportBatchSize: 4_096,
+        scheduledDelayMillis: 500,
+      }),
     );
     exporters.destinations.push(`traces: otlp ${target.protocol} ${target.url}`);
   }
@@ -74,7 +90,9 @@ export function exportersFromEnv(options: ExporterOptions, env: NodeJS.ProcessEn
       continue;
     }
     if (name === "console") {
-      exporters.metricReaders.push(new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), exportIntervalMillis: intervalMs }));
+      exporters.metricReaders.push(
+        new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), exportIntervalMillis: intervalMs }),
+      );
       exporters.destinations.push("metrics: console");
       continue;
     }
@@ -89,9 +107,13 @@ export function exportersFromEnv(options: ExporterOptions, env: NodeJS.ProcessEn
 /** The exporters a variable names, `none` dropped; `otlp` when it is unset. */
 function exporterNames(env: NodeJS.ProcessEnv, variable: string, supported: readonly string[]): string[] {
   const raw = env[variable];
-  const names = (raw ?? "").split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== "");
+  const names = (raw ?? "")
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== "");
   for (const name of names) {
-    if (!supported.includes(name)) throw new ConfigError(`${variable}=${raw}: "${name}" is not supported (use ${supported.map((s) => `"${s}"`).join(", ")})`);
+    if (!supported.includes(name))
+      throw new ConfigError(`${variable}=${raw}: "${name}" is not supported (use ${supported.map((s) => `"${s}"`).join(", ")})`);
   }
   if (names.length === 0) return ["otlp"];
   if (names.includes("none")) {
@@ -145,6 +167,7 @@ function prometheusPort(raw: string | undefined): number {
   if (raw === undefined || raw.trim() === "") return 9464;
   const port = Number(raw.trim());
   // Port 0 is refused: the exporter would silently listen on its default instead.
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new ConfigError(`OTEL_EXPORTER_PROMETHEUS_PORT=${raw}: a port from 1 to 65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw new ConfigError(`OTEL_EXPORTER_PROMETHEUS_PORT=${raw}: a port from 1 to 65535`);
   return port;
 }

@@ -10,10 +10,14 @@
  */
 import type { Attributes } from "@opentelemetry/api";
 import { Code } from "@connectrpc/connect";
-import type { CallInfo } from "../server/call-middleware.js";
+import type { CallInfo } from "../rpc/call-middleware.js";
 
 /** Services a health checker or a tool calls, not a strategy: no span unless asked for. */
-export const PROBE_SERVICES: ReadonlySet<string> = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
+export const PROBE_SERVICES: ReadonlySet<string> = new Set([
+  "grpc.health.v1.Health",
+  "grpc.reflection.v1.ServerReflection",
+  "grpc.reflection.v1alpha.ServerReflection",
+]);
 
 export function rpcSystemOf(call: Pick<CallInfo, "protocol">): "grpc" | "connect_rpc" {
   return call.protocol === "connect" ? "connect_rpc" : "grpc";

@@ -6,8 +6,8 @@
  * (rpc-conventions.ts). Every call is measured, health checks included.
  */
 import { type Attributes, type Meter, ValueType } from "@opentelemetry/api";
-import type { CallMiddleware } from "../server/call-middleware.js";
-import { toConnectError } from "../server/error-codes.js";
+import type { CallMiddleware } from "../rpc/call-middleware.js";
+import { toConnectError } from "../rpc/error-codes.js";
 import { rpcStatusAttributes, rpcSystemOf } from "./rpc-conventions.js";
 import { LATENCY_BUCKETS_MS } from "./trading-core-metrics.js";
 

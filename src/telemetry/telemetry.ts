@@ -22,7 +22,7 @@ import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 import type { ExitLog } from "../exit/ports.js";
-import type { CallMiddleware } from "../server/call-middleware.js";
+import type { CallMiddleware } from "../rpc/call-middleware.js";
 import { IdlePassFilter } from "./idle-pass-filter.js";
 import { exportersFromEnv } from "./otel-exporters.js";
 import { rpcServerMetricsMiddleware } from "./rpc-server-metrics.js";
@@ -103,16 +103,27 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     metering,
     metrics: new TradingCoreMetrics(meter),
     // The metric outermost, so that its duration includes the span's work, as a client sees it.
-    middleware: [...(metering ? [rpcServerMetricsMiddleware(meter)] : []), ...(tracing ? [tracingMiddleware({ traceProbes: options.traceProbes ?? false })] : [])],
+    middleware: [
+      ...(metering ? [rpcServerMetricsMiddleware(meter)] : []),
+      ...(tracing ? [tracingMiddleware({ traceProbes: options.traceProbes ?? false })] : []),
+    ],
     destinations: exporters.destinations,
     async flush() {
       // A refused export is a problem to report (reportProblemsTo), not a reason to fail the caller.
-      await Promise.all(spanProcessors.map((processor) => processor.forceFlush().catch((error: unknown) => diag.error("exporting spans failed", error))));
+      await Promise.all(
+        spanProcessors.map((processor) => processor.forceFlush().catch((error: unknown) => diag.error("exporting spans failed", error))),
+      );
     },
     reportProblemsTo(log) {
-      const report = (level: "warn" | "error") => (message: string, ...details: unknown[]) => log[level]({ telemetry: details.map(String) }, message);
+      const report =
+        (level: "warn" | "error") =>
+        (message: string, ...details: unknown[]) =>
+          log[level]({ telemetry: details.map(String) }, message);
       const quiet = () => {};
-      diag.setLogger({ error: report("error"), warn: report("warn"), info: quiet, debug: quiet, verbose: quiet }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+      diag.setLogger(
+        { error: report("error"), warn: report("warn"), info: quiet, debug: quiet, verbose: quiet },
+        { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+      );
     },
     async shutdown() {
       try {

@@ -14,9 +14,9 @@
  * load balancer checking every second would otherwise fill the trace backend.
  */
 import { context as contextApi, ROOT_CONTEXT, SpanKind, SpanStatusCode, type TextMapGetter, propagation, trace } from "@opentelemetry/api";
-import type { CallHeaders, CallMiddleware } from "../server/call-middleware.js";
-import { CALL_TRACE } from "../server/call-trace.js";
-import { toConnectError } from "../server/error-codes.js";
+import type { CallHeaders, CallMiddleware } from "../rpc/call-middleware.js";
+import { CALL_TRACE } from "../rpc/call-trace.js";
+import { toConnectError } from "../rpc/error-codes.js";
 import { PROBE_SERVICES, rpcStatusAttributes, rpcSystemOf } from "./rpc-conventions.js";
 
 const headerGetter: TextMapGetter<CallHeaders> = {

@@ -62,13 +62,17 @@ export class TradingCoreMetrics {
   private readonly attributeSets = new Map<string, Attributes>();
 
   constructor(private readonly meter: Meter) {
-    meter.createObservableCounter("tradingcore.exits", { description: "exits finished, by ExitStatus" }).addCallback((result) => this.exits.report(result));
+    meter
+      .createObservableCounter("tradingcore.exits", { description: "exits finished, by ExitStatus" })
+      .addCallback((result) => this.exits.report(result));
     this.exitDuration = meter.createHistogram("tradingcore.exit.duration", {
       description: "time from the start of an exit to its outcome",
       unit: "ms",
       advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS },
     });
-    meter.createObservableUpDownCounter("tradingcore.exits.in_flight", { description: "exits running now" }).addCallback((result) => this.exitsInFlight.report(result));
+    meter
+      .createObservableUpDownCounter("tradingcore.exits.in_flight", { description: "exits running now" })
+      .addCallback((result) => this.exitsInFlight.report(result));
     this.lockDuration = meter.createHistogram("tradingcore.lock.acquire.duration", {
       description: "time to acquire (or fail to acquire) an exit lock",
       unit: "ms",
@@ -111,7 +115,10 @@ export class TradingCoreMetrics {
   }
 
   ltpLookedUp(source: PriceSource, stale: boolean): void {
-    this.ltpLookups.add(stale ? `${source} stale` : String(source), () => ({ "ltp.source": PriceSource[source] ?? String(source), "ltp.stale": stale }));
+    this.ltpLookups.add(stale ? `${source} stale` : String(source), () => ({
+      "ltp.source": PriceSource[source] ?? String(source),
+      "ltp.stale": stale,
+    }));
   }
 
   /**
@@ -121,7 +128,9 @@ export class TradingCoreMetrics {
    */
   observeReconciler(totals: () => Readonly<Record<string, number>>): void {
     this.meter
-      .createObservableCounter("tradingcore.reconciler.actions", { description: "what the reconciler did to stale exit intents, by action" })
+      .createObservableCounter("tradingcore.reconciler.actions", {
+        description: "what the reconciler did to stale exit intents, by action",
+      })
       .addCallback((result) => {
         for (const [action, count] of Object.entries(totals())) result.observe(count, { "reconciler.action": action });
       });

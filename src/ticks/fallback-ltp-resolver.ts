@@ -36,10 +36,21 @@ export class FallbackLtpResolver implements LtpResolver {
         // A memory hop answers synchronously: no timer, no AbortController on the hot path.
         const tick = hop.peek
           ? hop.peek(instrument)
-          : await withDeadline(this.settings.hopTimeoutsMs?.[hop.source] ?? this.settings.hopTimeoutMs, `LTP hop ${PriceSource[hop.source]}`, () => hop.latest(instrument));
+          : await withDeadline(
+              this.settings.hopTimeoutsMs?.[hop.source] ?? this.settings.hopTimeoutMs,
+              `LTP hop ${PriceSource[hop.source]}`,
+              () => hop.latest(instrument),
+            );
         if (!tick) continue;
         const ageMs = Math.max(0, this.now() - tick.timeMs);
-        return { found: true, price: tick.ltp, tickTimeMs: tick.timeMs, source: hop.source, ageMs, stale: ageMs > this.settings.staleAfterMs };
+        return {
+          found: true,
+          price: tick.ltp,
+          tickTimeMs: tick.timeMs,
+          source: hop.source,
+          ageMs,
+          stale: ageMs > this.settings.staleAfterMs,
+        };
       } catch (error) {
         this.settings.onHopMiss?.(hop.source);
         this.log?.warn({ hop: PriceSource[hop.source], err: error }, "LTP hop failed; trying the next");

@@ -73,7 +73,9 @@ export class RedisTickCache implements TickSource, TickSink {
     try {
       fields = (await this.client.hmGet(this.settings.keyPrefix + tickKey(instrument), ["ltp", "ts"])) as Array<string | null>;
     } catch (error) {
-      throw new TradingCoreError("unavailable", `Redis tick cache: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new TradingCoreError("unavailable", `Redis tick cache: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
     const [ltpText, tsText] = fields;
     if (ltpText == null || tsText == null) return undefined;
@@ -106,12 +108,14 @@ export class RedisTickCache implements TickSource, TickSink {
   private writeBatch(): Promise<void> {
     const batch: TickWrite[] = [];
     for (const segment of this.pending.values()) {
-      for (const tick of segment.values()) batch.push({ key: this.settings.keyPrefix + tickKey(tick), ltp: formatDecimal(tick.ltp), timeMs: tick.timeMs });
+      for (const tick of segment.values())
+        batch.push({ key: this.settings.keyPrefix + tickKey(tick), ltp: formatDecimal(tick.ltp), timeMs: tick.timeMs });
     }
     this.pending = new Map();
     this.pendingCount = 0;
     const calls: Promise<void>[] = [];
-    for (let start = 0; start < batch.length; start += MAX_TICKS_PER_CALL) calls.push(this.writeMany(batch.slice(start, start + MAX_TICKS_PER_CALL)));
+    for (let start = 0; start < batch.length; start += MAX_TICKS_PER_CALL)
+      calls.push(this.writeMany(batch.slice(start, start + MAX_TICKS_PER_CALL)));
     this.flushing = Promise.all(calls).then(() => {
       this.flushing = undefined;
       if (this.pendingCount > 0) this.schedule();

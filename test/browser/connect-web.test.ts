@@ -55,7 +55,10 @@ describe.skipIf(chromiumAbsent)("A browser page calling the connect engine with 
     const instrument = { segment: Segment.NSE_FNO, securityId };
     await server.ticks.publishTicks([{ ticks: [{ instrument, ltp: "2450.85" }] }], bearer);
     const orderNo = uniqueOrderNo(`WEB-${protocol}`);
-    await server.exits.registerTracker({ orderNo, ...instrument, side: Side.LONG, quantity: "75", entryPrice: "2400.1", paper: true }, bearer);
+    await server.exits.registerTracker(
+      { orderNo, ...instrument, side: Side.LONG, quantity: "75", entryPrice: "2400.1", paper: true },
+      bearer,
+    );
 
     const answer = await call(protocol, `http://${server.address}`, orderNo, securityId);
 

@@ -27,7 +27,9 @@ describe("the chaos suite (CI profile) against three servers, three lock nodes a
 
   for (const scenario of CI_SCENARIOS) {
     for (const seed of PROFILE.seeds) {
-      it(`${scenario.name} (seed ${seed}) keeps one order per exit, EXITED filled, nothing lost or stuck`, { timeout: SCENARIO_TIMEOUT_MS }, async () => {
+      it(`${scenario.name} (seed ${seed}) keeps one order per exit, EXITED filled, nothing lost or stuck`, {
+        timeout: SCENARIO_TIMEOUT_MS,
+      }, async () => {
         const report = await runScenario(scenario, PROFILE, seed, resources!);
         console.log(formatReport(report));
         expect(report.violations).toEqual([]);

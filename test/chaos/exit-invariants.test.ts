@@ -44,11 +44,18 @@ function kinds(final: Tracker, snapshot: BookSnapshot, calls: CallRecord[] = [],
 describe("the chaos invariant checker", () => {
   it("finds nothing wrong with a tracker EXITED at its one order's fill, told EXITED once", () => {
     const final = tracker(TrackerStatus.EXITED, { exitPrice: "104.35" });
-    expect(kinds(final, book([order(1, "TRADED", "75")]), [answer("EXITED", { correlationId: "x1-1", exitPrice: "104.35", priceSource: "FILL" }), answer("ALREADY_EXITED")])).toEqual([]);
+    expect(
+      kinds(final, book([order(1, "TRADED", "75")]), [
+        answer("EXITED", { correlationId: "x1-1", exitPrice: "104.35", priceSource: "FILL" }),
+        answer("ALREADY_EXITED"),
+      ]),
+    ).toEqual([]);
   });
 
   it("finds nothing wrong with an ACTIVE tracker whose orders were all rejected", () => {
-    expect(kinds(tracker(TrackerStatus.ACTIVE), book([order(1, "REJECTED", "0")]), [answer("ROUTER_REJECTED", { correlationId: "x1-1" })])).toEqual([]);
+    expect(
+      kinds(tracker(TrackerStatus.ACTIVE), book([order(1, "REJECTED", "0")]), [answer("ROUTER_REJECTED", { correlationId: "x1-1" })]),
+    ).toEqual([]);
   });
 
   it("reports a duplicate when two orders of one tracker filled", () => {
@@ -68,11 +75,15 @@ describe("the chaos invariant checker", () => {
   });
 
   it("reports an EXITED tracker whose order has not filled", () => {
-    expect(kinds(tracker(TrackerStatus.EXITED, { exitPrice: "104.35" }), book([order(1, "CANCELLED", "0")]))).toEqual(["exited-without-fill"]);
+    expect(kinds(tracker(TrackerStatus.EXITED, { exitPrice: "104.35" }), book([order(1, "CANCELLED", "0")]))).toEqual([
+      "exited-without-fill",
+    ]);
   });
 
   it("reports an EXITED tracker whose price is not its fills' average", () => {
-    expect(kinds(tracker(TrackerStatus.EXITED, { exitPrice: "104.35" }), book([order(1, "TRADED", "75", "99.10")]))).toEqual(["inconsistent-answer"]);
+    expect(kinds(tracker(TrackerStatus.EXITED, { exitPrice: "104.35" }), book([order(1, "TRADED", "75", "99.10")]))).toEqual([
+      "inconsistent-answer",
+    ]);
   });
 
   it("reports an ACTIVE tracker with a filled order", () => {
@@ -85,7 +96,11 @@ describe("the chaos invariant checker", () => {
 
   it("reports an EXITED answer priced from the LTP instead of a fill", () => {
     const final = tracker(TrackerStatus.EXITED, { exitPrice: "104.35" });
-    expect(kinds(final, book([order(1, "TRADED", "75")]), [answer("EXITED", { correlationId: "x1-1", exitPrice: "104.35", priceSource: "MEMORY" })])).toEqual(["inconsistent-answer"]);
+    expect(
+      kinds(final, book([order(1, "TRADED", "75")]), [
+        answer("EXITED", { correlationId: "x1-1", exitPrice: "104.35", priceSource: "MEMORY" }),
+      ]),
+    ).toEqual(["inconsistent-answer"]);
   });
 
   it("reports a settled tracker with an order still live at the broker", () => {
@@ -110,6 +125,8 @@ describe("the chaos invariant checker", () => {
 
   it("reports a ROUTER_REJECTED answer for an order the book filled", () => {
     const final = tracker(TrackerStatus.EXITED, { exitPrice: "104.35" });
-    expect(kinds(final, book([order(1, "TRADED", "75")]), [answer("ROUTER_REJECTED", { correlationId: "x1-1" })])).toEqual(["inconsistent-answer"]);
+    expect(kinds(final, book([order(1, "TRADED", "75")]), [answer("ROUTER_REJECTED", { correlationId: "x1-1" })])).toEqual([
+      "inconsistent-answer",
+    ]);
   });
 });

@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const unknown = wanted.filter((name) => !LONG_SCENARIOS.some((scenario) => scenario.name === name));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(", ")}; known: ${LONG_SCENARIOS.map((s) => s.name).join(", ")}`);
   const scenarios = wanted.length > 0 ? LONG_SCENARIOS.filter((scenario) => wanted.includes(scenario.name)) : LONG_SCENARIOS;
-  console.log(`chaos profile ${profile.name}: ${profile.servers} servers (${profile.build}), ${profile.clients} client processes, seeds ${profile.seeds.join(",")}`);
+  console.log(
+    `chaos profile ${profile.name}: ${profile.servers} servers (${profile.build}), ${profile.clients} client processes, seeds ${profile.seeds.join(",")}`,
+  );
   const reports: ScenarioReport[] = [];
   const resources = await ChaosResources.start(profile);
   try {
@@ -47,12 +49,21 @@ async function main(): Promise<void> {
 function summary(reports: readonly ScenarioReport[]): string {
   const sum = (pick: (report: ScenarioReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
   const answers: Record<string, number> = {};
-  for (const report of reports) for (const [status, count] of Object.entries(report.answers)) answers[status] = (answers[status] ?? 0) + count;
+  for (const report of reports)
+    for (const [status, count] of Object.entries(report.answers)) answers[status] = (answers[status] ?? 0) + count;
   const perTracker: Record<string, number> = {};
-  for (const report of reports) for (const [orders, count] of Object.entries(report.invariants.ordersPerTracker)) perTracker[orders] = (perTracker[orders] ?? 0) + count;
+  for (const report of reports)
+    for (const [orders, count] of Object.entries(report.invariants.ordersPerTracker))
+      perTracker[orders] = (perTracker[orders] ?? 0) + count;
   const filledPerTracker: Record<string, number> = {};
-  for (const report of reports) for (const [orders, count] of Object.entries(report.invariants.filledOrdersPerTracker)) filledPerTracker[orders] = (filledPerTracker[orders] ?? 0) + count;
-  const pairs = (counts: Record<string, number>) => Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)).map(([key, count]) => `${key}=${count}`).join(" ");
+  for (const report of reports)
+    for (const [orders, count] of Object.entries(report.invariants.filledOrdersPerTracker))
+      filledPerTracker[orders] = (filledPerTracker[orders] ?? 0) + count;
+  const pairs = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, count]) => `${key}=${count}`)
+      .join(" ");
   return [
     `chaos summary: ${reports.length} runs, ${sum((r) => r.calls)} calls, ${sum((r) => r.invariants.trackers)} trackers, ${sum((r) => r.invariants.ordersPlaced)} orders`,
     `  duplicates=${sum((r) => r.invariants.duplicates)} lost=${sum((r) => r.invariants.lost)} stuck=${sum((r) => r.invariants.stuck)} violations=${sum((r) => r.violations.length)} failed expectations=${sum((r) => r.failures.length)}`,

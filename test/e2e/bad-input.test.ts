@@ -34,7 +34,13 @@ describe("bad input", () => {
 
   describe("to RegisterTracker", () => {
     const valid = () => ({
-      orderNo: uniqueOrderNo(), segment: Segment.NSE_EQ, securityId: "1333", symbol: "HDFCBANK", side: Side.LONG, quantity: "10", entryPrice: "1520.35",
+      orderNo: uniqueOrderNo(),
+      segment: Segment.NSE_EQ,
+      securityId: "1333",
+      symbol: "HDFCBANK",
+      side: Side.LONG,
+      quantity: "10",
+      entryPrice: "1520.35",
     });
     it.each([
       ["a malformed quantity", { quantity: "ten" }, /quantity "ten" is not a decimal number/],
@@ -49,36 +55,58 @@ describe("bad input", () => {
       ["an EXITED status", { status: TrackerStatus.EXITED }, /status must be ACTIVE or PENDING/],
     ])("answers INVALID_ARGUMENT for %s and stores nothing", async (_, change, message) => {
       const request = { ...valid(), ...change };
-      await expect(server.exits.registerTracker(request)).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(message) });
+      await expect(server.exits.registerTracker(request)).rejects.toMatchObject({
+        code: GrpcStatus.INVALID_ARGUMENT,
+        details: expect.stringMatching(message),
+      });
       await expect(server.exits.getTracker({ orderNo: request.orderNo })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
     });
 
     it("answers INVALID_ARGUMENT for the same order_no with different fields, keeping the first", async () => {
       const first = valid();
       await server.exits.registerTracker(first);
-      await expect(server.exits.registerTracker({ ...first, quantity: "11" })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/already registered/) });
+      await expect(server.exits.registerTracker({ ...first, quantity: "11" })).rejects.toMatchObject({
+        code: GrpcStatus.INVALID_ARGUMENT,
+        details: expect.stringMatching(/already registered/),
+      });
       expect((await server.exits.getTracker({ orderNo: first.orderNo })).tracker?.quantity).toBe("10");
     });
   });
 
   describe("to the other RPCs", () => {
     it("answers INVALID_ARGUMENT for a tick with a malformed ltp and counts it rejected", async () => {
-      const answer = await server.ticks.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_EQ, securityId: "1" }, ltp: "abc" }, { instrument: { segment: Segment.NSE_EQ, securityId: "1" }, ltp: "5.5" }] }]);
+      const answer = await server.ticks.publishTicks([
+        {
+          ticks: [
+            { instrument: { segment: Segment.NSE_EQ, securityId: "1" }, ltp: "abc" },
+            { instrument: { segment: Segment.NSE_EQ, securityId: "1" }, ltp: "5.5" },
+          ],
+        },
+      ]);
       expect(answer.accepted).toBe(1n);
       expect(answer.rejected).toBe(1n);
       expect(answer.firstError).toMatch(/ticks\[0\]: ltp "abc"/);
     });
 
     it("answers INVALID_ARGUMENT for GetLtp without an instrument", async () => {
-      await expect(server.ticks.getLtp({})).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/instrument is required/) });
+      await expect(server.ticks.getLtp({})).rejects.toMatchObject({
+        code: GrpcStatus.INVALID_ARGUMENT,
+        details: expect.stringMatching(/instrument is required/),
+      });
     });
 
     it("answers INVALID_ARGUMENT for a forged page token", async () => {
-      await expect(server.exits.listTrackers({ pageToken: "bm9wZQ" })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/page_token/) });
+      await expect(server.exits.listTrackers({ pageToken: "bm9wZQ" })).rejects.toMatchObject({
+        code: GrpcStatus.INVALID_ARGUMENT,
+        details: expect.stringMatching(/page_token/),
+      });
     });
 
     it("answers INVALID_ARGUMENT for an order update without a correlation id", async () => {
-      await expect(server.exits.applyOrderUpdate({ status: 4 })).rejects.toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/correlation_id is required/) });
+      await expect(server.exits.applyOrderUpdate({ status: 4 })).rejects.toMatchObject({
+        code: GrpcStatus.INVALID_ARGUMENT,
+        details: expect.stringMatching(/correlation_id is required/),
+      });
     });
   });
 

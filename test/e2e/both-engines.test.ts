@@ -5,11 +5,14 @@ import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
 import { defaultConfig } from "../../src/config.js";
 import { startTradingCore } from "../../src/main.js";
-import { ServingStatus } from "../../src/server/health-state.js";
+import { ServingStatus } from "../../src/server/handlers/health-state.js";
 
 describe("a server started with --engine both", () => {
   it("serves the same services and state on the grpc-js port and the connect port", async () => {
-    const core = await startTradingCore({ ...defaultConfig(), engine: "both", port: 0, connectPort: 0, shutdownGraceMs: 1_000 }, { log: pino({ level: "silent" }) });
+    const core = await startTradingCore(
+      { ...defaultConfig(), engine: "both", port: 0, connectPort: 0, shutdownGraceMs: 1_000 },
+      { log: pino({ level: "silent" }) },
+    );
     const clients = [core.address, core.connectAddress!].map((address) => ({
       health: createGrpcJsClient(Health, address),
       exits: createGrpcJsClient(ExitService, address),

@@ -47,7 +47,9 @@ describe("PublishTicks past the tick cache's instrument bound", () => {
       { ticks: ["3", "4", "4", "1", "5"].map((id, i) => ({ instrument: instrument(id), ltp: `${20 + i}` })) },
     ]);
     expect(second).toMatchObject({ accepted: 2n, rejected: 3n });
-    expect(second.firstError).toBe("ticks[1]: the tick cache holds its most instruments (3, --max-tick-instruments); ticks of new instruments are refused");
+    expect(second.firstError).toBe(
+      "ticks[1]: the tick cache holds its most instruments (3, --max-tick-instruments); ticks of new instruments are refused",
+    );
 
     expect((await server.ticks.getLtp({ instrument: instrument("1") })).ltp?.price).toBe("23");
     expect((await server.ticks.getLtp({ instrument: instrument("3") })).ltp?.price).toBe("20");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import { TradingCoreError } from "../../src/domain/trading-core-error.js";
-import type { CallInfo, CallMiddleware } from "../../src/server/call-middleware.js";
+import type { CallInfo, CallMiddleware } from "../../src/rpc/call-middleware.js";
 import { publishTick, registerTracker, uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, testEngine, type TestServer } from "../support/test-server.js";
 
@@ -68,7 +68,10 @@ describe(`call middleware on the ${testEngine()} engine`, () => {
   it("wraps a server stream whole: next settles only after the stream has ended", async () => {
     await publishTick(server, "20.25", "778");
     const controller = new AbortController();
-    const stream = server.ticks.streamLtp({ instruments: [{ segment: Segment.NSE_FNO, securityId: "778" }] }, { signal: controller.signal });
+    const stream = server.ticks.streamLtp(
+      { instruments: [{ segment: Segment.NSE_FNO, securityId: "778" }] },
+      { signal: controller.signal },
+    );
     const iterator = stream[Symbol.asyncIterator]();
     const first = await iterator.next();
     expect(first.value?.ltp?.price).toBe("20.25");
@@ -81,7 +84,9 @@ describe(`call middleware on the ${testEngine()} engine`, () => {
   });
 
   it("maps a handler's TradingCoreError to its status on this engine", async () => {
-    await expect(server.exits.getTracker({ orderNo: uniqueOrderNo("absent") }, { metadata: { "x-test-token": "t" } })).rejects.toMatchObject({ code: 5 });
+    await expect(
+      server.exits.getTracker({ orderNo: uniqueOrderNo("absent") }, { metadata: { "x-test-token": "t" } }),
+    ).rejects.toMatchObject({ code: 5 });
     const call = recorder.seen.at(-1)!;
     expect(call.failed).toBe(true);
   });

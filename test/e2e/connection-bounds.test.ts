@@ -37,7 +37,9 @@ describe("Connections with short handshake, keepalive and idle bounds", () => {
   });
 
   it("close a half-open connection (preface and SETTINGS, then no answer to the server's pings) by keepalive alone", async () => {
-    const keepaliveOnly = await startTestServer({ config: { keepaliveIntervalMs: 200, keepaliveTimeoutMs: 200, connectionIdleTimeoutMs: 0 } });
+    const keepaliveOnly = await startTestServer({
+      config: { keepaliveIntervalMs: 200, keepaliveTimeoutMs: 200, connectionIdleTimeoutMs: 0 },
+    });
     try {
       expect(await silentAfter(keepaliveOnly.address, Buffer.concat([Buffer.from(PREFACE), EMPTY_SETTINGS]))).toBe("closed by the server");
     } finally {

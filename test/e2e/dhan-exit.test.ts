@@ -10,7 +10,12 @@ describe("ExecuteExit through the Dhan v2 router", () => {
   let server: TestServer;
   beforeAll(async () => {
     await dhan.start();
-    const router = new DhanRouter({ ...DEFAULT_DHAN_SETTINGS, baseUrl: dhan.baseUrl, clientId: "1000000001", accessToken: dhan.accessToken });
+    const router = new DhanRouter({
+      ...DEFAULT_DHAN_SETTINGS,
+      baseUrl: dhan.baseUrl,
+      clientId: "1000000001",
+      accessToken: dhan.accessToken,
+    });
     server = await startTestServer({ adapters: { router }, config: { routerTimeoutMs: 2_000 } });
   });
   afterAll(async () => {
@@ -20,7 +25,15 @@ describe("ExecuteExit through the Dhan v2 router", () => {
 
   async function register(side = Side.SHORT) {
     const orderNo = uniqueOrderNo("DHAN");
-    await server.exits.registerTracker({ orderNo, segment: Segment.NSE_EQ, securityId: "1333", symbol: "HDFCBANK", side, quantity: "20", entryPrice: "1600" });
+    await server.exits.registerTracker({
+      orderNo,
+      segment: Segment.NSE_EQ,
+      securityId: "1333",
+      symbol: "HDFCBANK",
+      side,
+      quantity: "20",
+      entryPrice: "1600",
+    });
     return orderNo;
   }
 
@@ -32,7 +45,12 @@ describe("ExecuteExit through the Dhan v2 router", () => {
     expect(result?.exitPrice).toBe("101.05");
     expect(result?.priceSource).toBe(PriceSource.FILL);
     expect(result?.referencePrice).toBe("1598.4");
-    expect(result?.tracker).toMatchObject({ status: TrackerStatus.EXITED, exitedQuantity: "20", exitPrice: "101.05", referencePrice: "1598.4" });
+    expect(result?.tracker).toMatchObject({
+      status: TrackerStatus.EXITED,
+      exitedQuantity: "20",
+      exitPrice: "101.05",
+      referencePrice: "1598.4",
+    });
     const sent = [...dhan.orders.values()].filter((order) => order.correlationId === result?.correlationId);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.body.transactionType).toBe("BUY");

@@ -51,7 +51,13 @@ describe("ExecuteExit on the embedded default", () => {
   it("answers NOT_ACTIVE for a PENDING tracker and leaves it PENDING", async () => {
     const orderNo = uniqueOrderNo();
     await server.exits.registerTracker({
-      orderNo, segment: 2, securityId: "9", side: Side.LONG, quantity: "1", entryPrice: "1", status: TrackerStatus.PENDING,
+      orderNo,
+      segment: 2,
+      securityId: "9",
+      side: Side.LONG,
+      quantity: "1",
+      entryPrice: "1",
+      status: TrackerStatus.PENDING,
     });
     const { result } = await server.exits.executeExit(exitRequest(orderNo));
     expect(result?.status).toBe(ExitStatus.NOT_ACTIVE);
@@ -194,7 +200,11 @@ describe("ExecuteExit when the order is accepted but the tracker update fails (s
       expect(server.paper.ordersFor(orderNo)).toBe(1);
 
       const update = await server.exits.applyOrderUpdate({
-        correlationId: stored.exitCorrelationId, orderId: "paper-fill", status: 4, tradedQuantity: "75", averagePrice: "250.05",
+        correlationId: stored.exitCorrelationId,
+        orderId: "paper-fill",
+        status: 4,
+        tradedQuantity: "75",
+        averagePrice: "250.05",
       });
       expect(update.applied).toBe(true);
       expect(update.tracker?.status).toBe(TrackerStatus.EXITED);
@@ -231,7 +241,9 @@ describe("ExecuteExit under 50 concurrent calls on one tracker", () => {
       const results = await Promise.all(Array.from({ length: 50 }, () => server.exits.executeExit(exitRequest(orderNo))));
       const statuses = results.map((response) => response.result?.status);
       expect(statuses.filter((status) => status === ExitStatus.EXITED)).toHaveLength(1);
-      expect(statuses.every((s) => s === ExitStatus.EXITED || s === ExitStatus.ALREADY_EXITED || s === ExitStatus.EXIT_IN_PROGRESS)).toBe(true);
+      expect(statuses.every((s) => s === ExitStatus.EXITED || s === ExitStatus.ALREADY_EXITED || s === ExitStatus.EXIT_IN_PROGRESS)).toBe(
+        true,
+      );
       expect(server.paper.ordersFor(orderNo)).toBe(1);
     } finally {
       await server.close();

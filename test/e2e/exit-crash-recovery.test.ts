@@ -18,14 +18,22 @@ const PAUSE_LINE = "fault injection: exit order placed, reply held";
 
 function dhanArgs(dhan: FakeDhanServer, pauseMs: number): string[] {
   return [
-    "--router", "dhan",
-    "--dhan-base-url", dhan.baseUrl,
-    "--dhan-client-id", "1000000001",
-    "--fault-pause-after-order-ms", String(pauseMs),
-    "--router-timeout-ms", "60000",
-    "--unknown-order-grace-ms", "300000",
-    "--reconciler-grace-ms", "0",
-    "--reconciler-interval-ms", "100",
+    "--router",
+    "dhan",
+    "--dhan-base-url",
+    dhan.baseUrl,
+    "--dhan-client-id",
+    "1000000001",
+    "--fault-pause-after-order-ms",
+    String(pauseMs),
+    "--router-timeout-ms",
+    "60000",
+    "--unknown-order-grace-ms",
+    "300000",
+    "--reconciler-grace-ms",
+    "0",
+    "--reconciler-interval-ms",
+    "100",
   ];
 }
 
@@ -40,7 +48,16 @@ async function until(done: () => boolean, what: string): Promise<void> {
 
 async function registerAndExit(address: string, orderNo: string) {
   const exits = createGrpcJsClient(ExitService, address);
-  await exits.registerTracker({ orderNo, segment: Segment.NSE_FNO, securityId: "52175", symbol: "NIFTY", side: Side.LONG, quantity: "75", entryPrice: "101.55", paper: false });
+  await exits.registerTracker({
+    orderNo,
+    segment: Segment.NSE_FNO,
+    securityId: "52175",
+    symbol: "NIFTY",
+    side: Side.LONG,
+    quantity: "75",
+    entryPrice: "101.55",
+    paper: false,
+  });
   const exiting = exits.executeExit({ orderNo, reason: "stop loss hit", reasonCode: ExitReasonCode.STOP_LOSS });
   return { exits, exiting };
 }
@@ -88,7 +105,9 @@ describe("kill -9 between the broker's acceptance and the tracker update, then a
     await redis.destroy();
   });
 
-  it("leaves the tracker EXITING, and the restarted server's reconciliation marks it EXITED with one order in total", { timeout: 120_000 }, async () => {
+  it("leaves the tracker EXITING, and the restarted server's reconciliation marks it EXITED with one order in total", {
+    timeout: 120_000,
+  }, async () => {
     const redisArgs = ["--redis-url", redis.url, "--lock-ttl-ms", "2000"];
     const first = await startServerProcess([...dhanArgs(dhan, 600_000), ...redisArgs], DHAN_ENV(dhan));
     servers.push(first);
@@ -112,7 +131,9 @@ describe("kill -9 between the broker's acceptance and the tracker update, then a
       expect(tracker.exitAttempt).toBe(1);
       expect(tracker.exitPrice).toBe(dhan.fillPrice);
       expect([...dhan.orders.values()].filter((order) => order.body.correlationId === tracker.exitCorrelationId)).toHaveLength(1);
-      expect([...dhan.orders.values()].filter((order) => String(order.correlationId).startsWith(tracker.exitCorrelationId.slice(0, 17)))).toHaveLength(1);
+      expect(
+        [...dhan.orders.values()].filter((order) => String(order.correlationId).startsWith(tracker.exitCorrelationId.slice(0, 17))),
+      ).toHaveLength(1);
     } finally {
       after.close();
     }

@@ -21,7 +21,10 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   for (let waited = 0; ; waited += 20) {
     const value = await read();
     if (done(value)) return value;
-    if (waited > 30_000) throw new Error(`condition not reached within 30 s; last value: ${JSON.stringify(value, (_, v) => (typeof v === "bigint" ? String(v) : v))}`);
+    if (waited > 30_000)
+      throw new Error(
+        `condition not reached within 30 s; last value: ${JSON.stringify(value, (_, v) => (typeof v === "bigint" ? String(v) : v))}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -45,7 +48,10 @@ async function trackerOf(server: TestServer, orderNo: string) {
 }
 
 async function exitedOrTimeout(server: TestServer, orderNo: string) {
-  return eventually(() => trackerOf(server, orderNo), (t) => t.status === TrackerStatus.EXITED);
+  return eventually(
+    () => trackerOf(server, orderNo),
+    (t) => t.status === TrackerStatus.EXITED,
+  );
 }
 
 describe("ExecuteExit when the router's reply is lost", () => {
@@ -88,7 +94,9 @@ describe("ApplyOrderUpdate over a real server", () => {
   });
   afterAll(() => server.close());
 
-  it("answers AWAITING_FILL with no LTP, records 40 of 100 traded, reopens the residual on cancel, and the residual 60 is exited, never 100", { timeout: 120_000 }, async () => {
+  it("answers AWAITING_FILL with no LTP, records 40 of 100 traded, reopens the residual on cancel, and the residual 60 is exited, never 100", {
+    timeout: 120_000,
+  }, async () => {
     const orderNo = await registerTracker(server, { securityId: "3001", quantity: "100", ltp: null });
     const { result } = await server.exits.executeExit(exitRequest(orderNo));
     expect(result?.status).toBe(ExitStatus.AWAITING_FILL);
@@ -97,12 +105,28 @@ describe("ApplyOrderUpdate over a real server", () => {
     const correlationId = result!.correlationId;
     const orderId = result!.tracker!.exitOrderId;
     expect(orderId).not.toBe("");
-    const partial = await server.exits.applyOrderUpdate({ correlationId, orderId, status: BrokerOrderStatus.PART_TRADED, tradedQuantity: "40", averagePrice: "101" });
+    const partial = await server.exits.applyOrderUpdate({
+      correlationId,
+      orderId,
+      status: BrokerOrderStatus.PART_TRADED,
+      tradedQuantity: "40",
+      averagePrice: "101",
+    });
     expect(partial.applied).toBe(true);
     expect(partial.tracker).toMatchObject({ status: TrackerStatus.EXITING, exitedQuantity: "40" });
     // The broker cancels the rest; the paper book is told the same, as the broker's own book would say.
-    paper.updateOrder(correlationId, { status: BrokerOrderStatus.CANCELLED, tradedQuantity: new Money("40"), averagePrice: new Money("101") });
-    const cancelled = await server.exits.applyOrderUpdate({ correlationId, orderId, status: BrokerOrderStatus.CANCELLED, tradedQuantity: "40", averagePrice: "101" });
+    paper.updateOrder(correlationId, {
+      status: BrokerOrderStatus.CANCELLED,
+      tradedQuantity: new Money("40"),
+      averagePrice: new Money("101"),
+    });
+    const cancelled = await server.exits.applyOrderUpdate({
+      correlationId,
+      orderId,
+      status: BrokerOrderStatus.CANCELLED,
+      tradedQuantity: "40",
+      averagePrice: "101",
+    });
     expect(cancelled.applied).toBe(true);
     expect(cancelled.tracker).toMatchObject({ status: TrackerStatus.ACTIVE, exitedQuantity: "40" });
     await publishTick(server, "101.5", "3001");
@@ -115,7 +139,13 @@ describe("ApplyOrderUpdate over a real server", () => {
   });
 
   it("keeps an update for an unknown correlation id and says so", { timeout: 120_000 }, async () => {
-    const response = await server.exits.applyOrderUpdate({ correlationId: "x0000000000000000-9", orderId: "B-9", status: BrokerOrderStatus.TRADED, tradedQuantity: "1", averagePrice: "1" });
+    const response = await server.exits.applyOrderUpdate({
+      correlationId: "x0000000000000000-9",
+      orderId: "B-9",
+      status: BrokerOrderStatus.TRADED,
+      tradedQuantity: "1",
+      averagePrice: "1",
+    });
     expect(response.applied).toBe(false);
     expect(response.tracker).toBeUndefined();
     expect(response.message).toMatch(/kept and applied when it appears/);
@@ -131,10 +161,17 @@ describe("ExitAll over a real server", () => {
   afterAll(() => server.close());
 
   it("streams one EXITED result per matching tracker and leaves the others ACTIVE", { timeout: 120_000 }, async () => {
-    const matching = await Promise.all(Array.from({ length: 30 }, (_, i) => registerTracker(server, { segment: Segment.BSE_FNO, securityId: `40${i}` })));
+    const matching = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => registerTracker(server, { segment: Segment.BSE_FNO, securityId: `40${i}` })),
+    );
     const other = await registerTracker(server, { segment: Segment.MCX_COMM, securityId: "4999" });
     const seen: string[] = [];
-    for await (const { result } of server.exits.exitAll({ segment: Segment.BSE_FNO, reason: "session end", reasonCode: ExitReasonCode.SESSION_END, maxParallel: 4 })) {
+    for await (const { result } of server.exits.exitAll({
+      segment: Segment.BSE_FNO,
+      reason: "session end",
+      reasonCode: ExitReasonCode.SESSION_END,
+      maxParallel: 4,
+    })) {
       expect(result?.status).toBe(ExitStatus.EXITED);
       seen.push(result!.tracker!.orderNo);
     }
@@ -145,17 +182,24 @@ describe("ExitAll over a real server", () => {
 
   it("answers INVALID_ARGUMENT for max_parallel above 64", { timeout: 120_000 }, async () => {
     const stream = server.exits.exitAll({ reason: "session end", maxParallel: 65 });
-    await expect((async () => {
-      for await (const _ of stream) void _;
-    })()).rejects.toMatchObject({ code: 3 });
+    await expect(
+      (async () => {
+        for await (const _ of stream) void _;
+      })(),
+    ).rejects.toMatchObject({ code: 3 });
   });
 
   it("finishes every exit it started when the client cancels mid-stream, and starts no others", { timeout: 120_000 }, async () => {
-    const orderNos = await Promise.all(Array.from({ length: 80 }, (_, i) => registerTracker(server, { segment: Segment.BSE_CURRENCY, securityId: `50${i}` })));
+    const orderNos = await Promise.all(
+      Array.from({ length: 80 }, (_, i) => registerTracker(server, { segment: Segment.BSE_CURRENCY, securityId: `50${i}` })),
+    );
     const controller = new AbortController();
     let received = 0;
     try {
-      for await (const _ of server.exits.exitAll({ segment: Segment.BSE_CURRENCY, reason: "session end", maxParallel: 4 }, { signal: controller.signal })) {
+      for await (const _ of server.exits.exitAll(
+        { segment: Segment.BSE_CURRENCY, reason: "session end", maxParallel: 4 },
+        { signal: controller.signal },
+      )) {
         if (++received === 5) controller.abort();
       }
     } catch {
@@ -193,7 +237,10 @@ describe("WatchExits over a real server", () => {
         // cancelled by us
       }
     })();
-    await eventually(async () => server.core.services.events.watcherCount, (count) => count >= 1);
+    await eventually(
+      async () => server.core.services.events.watcherCount,
+      (count) => count >= 1,
+    );
     await server.exits.executeExit(exitRequest(orderNo));
     await reading;
     expect(events.map((e) => e.kind)).toEqual([ExitEventKind.INTENT, ExitEventKind.ROUTER_ACCEPTED, ExitEventKind.EXITED]);
@@ -203,20 +250,34 @@ describe("WatchExits over a real server", () => {
   });
 
   it("lets exits finish while a watcher never reads, and drops that watcher with RESOURCE_EXHAUSTED", { timeout: 120_000 }, async () => {
-    await eventually(async () => server.core.services.events.watcherCount, (count) => count === 0); // the previous test's watch is gone
+    await eventually(
+      async () => server.core.services.events.watcherCount,
+      (count) => count === 0,
+    ); // the previous test's watch is gone
     const controller = new AbortController();
     const idle = server.exits.watchExits({}, { signal: controller.signal }) as unknown as EventEmitter;
     let failure: unknown;
     idle.on("error", (error: unknown) => (failure = error)); // listens for the status only: reads no message
-    await eventually(async () => server.core.services.events.watcherCount, (count) => count >= 1);
-    const orderNos = await Promise.all(Array.from({ length: 400 }, (_, i) => registerTracker(server, { segment: Segment.IDX_I, securityId: `7${i}` })));
+    await eventually(
+      async () => server.core.services.events.watcherCount,
+      (count) => count >= 1,
+    );
+    const orderNos = await Promise.all(
+      Array.from({ length: 400 }, (_, i) => registerTracker(server, { segment: Segment.IDX_I, securityId: `7${i}` })),
+    );
     let exited = 0;
     for await (const { result } of server.exits.exitAll({ segment: Segment.IDX_I, reason: "session end", maxParallel: 16 })) {
       if (result?.success) exited++;
     }
     expect(exited).toBe(orderNos.length);
-    await eventually(async () => server.core.services.events.watcherCount, (count) => count === 0);
-    await eventually(async () => failure, (error) => error !== undefined);
+    await eventually(
+      async () => server.core.services.events.watcherCount,
+      (count) => count === 0,
+    );
+    await eventually(
+      async () => failure,
+      (error) => error !== undefined,
+    );
     controller.abort();
     expect(failure).toMatchObject({ code: 8 }); // RESOURCE_EXHAUSTED
   });
@@ -229,7 +290,10 @@ describe("Shutdown with an exit in flight", () => {
     const orderNo = uniqueOrderNo();
     await registerTracker(server, { orderNo });
     const exiting = server.exits.executeExit(exitRequest(orderNo));
-    await eventually(async () => server.core.services.engine.exitsInFlight, (n) => n > 0);
+    await eventually(
+      async () => server.core.services.engine.exitsInFlight,
+      (n) => n > 0,
+    );
     const stopped = server.core.stop();
     const { result } = await exiting;
     await stopped;

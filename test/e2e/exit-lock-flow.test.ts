@@ -113,7 +113,15 @@ describe("ExecuteExit while another exit holds the tracker's lock", () => {
     const server = await startTestServer({ adapters: { lock } });
     try {
       const orderNo = uniqueOrderNo();
-      await server.exits.registerTracker({ orderNo, segment: 2, securityId: "9", side: 1, quantity: "1", entryPrice: "1", status: TrackerStatus.PENDING });
+      await server.exits.registerTracker({
+        orderNo,
+        segment: 2,
+        securityId: "9",
+        side: 1,
+        quantity: "1",
+        entryPrice: "1",
+        status: TrackerStatus.PENDING,
+      });
       await holding(orderNo, lock);
       expect((await server.exits.executeExit(exitRequest(orderNo))).result?.status).toBe(ExitStatus.NOT_ACTIVE);
     } finally {

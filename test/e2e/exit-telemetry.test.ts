@@ -37,7 +37,9 @@ afterAll(async () => {
 
 async function serverSpan(method: string, predicate: (span: ReadableSpan) => boolean = () => true): Promise<ReadableSpan> {
   await recording.flush();
-  const spans = recording.spans.getFinishedSpans().filter((span) => span.name === method && span.kind === SpanKind.SERVER && predicate(span));
+  const spans = recording.spans
+    .getFinishedSpans()
+    .filter((span) => span.name === method && span.kind === SpanKind.SERVER && predicate(span));
   expect(spans).toHaveLength(1);
   return spans[0]!;
 }
@@ -158,16 +160,24 @@ describe(`ExitAll traced on the ${testEngine()} engine`, () => {
     try {
       const orderNos = [await registerTracker(own), await registerTracker(own)];
       const results = [];
-      for await (const response of own.exits.exitAll({ reason: "session end", reasonCode: ExitReasonCode.SESSION_END })) results.push(response.result);
+      for await (const response of own.exits.exitAll({ reason: "session end", reasonCode: ExitReasonCode.SESSION_END }))
+        results.push(response.result);
       expect(results.map((result) => result?.status)).toEqual([ExitStatus.EXITED, ExitStatus.EXITED]);
 
-      const exitAll = await serverSpan("ExitAll", (span) => span.attributes["tradingcore.engine"] === testEngine() && span.spanContext().traceId === itemsTrace(orderNos[0]!));
-      const items = recording.spans.getFinishedSpans().filter((span) => span.name === "exit.all.item" && orderNos.includes(String(span.attributes.order_no)));
+      const exitAll = await serverSpan(
+        "ExitAll",
+        (span) => span.attributes["tradingcore.engine"] === testEngine() && span.spanContext().traceId === itemsTrace(orderNos[0]!),
+      );
+      const items = recording.spans
+        .getFinishedSpans()
+        .filter((span) => span.name === "exit.all.item" && orderNos.includes(String(span.attributes.order_no)));
       expect(items).toHaveLength(2);
       for (const item of items) {
         expect(item.parentSpanContext?.spanId).toBe(exitAll.spanContext().spanId);
         expect(item.attributes["exit.status"]).toBe("EXITED");
-        const steps = recording.spansOf(item.spanContext().traceId).filter((span) => span.parentSpanContext?.spanId === item.spanContext().spanId);
+        const steps = recording
+          .spansOf(item.spanContext().traceId)
+          .filter((span) => span.parentSpanContext?.spanId === item.spanContext().spanId);
         expect(steps.map((span) => span.name)).toContain("exit.router.call");
       }
     } finally {
@@ -178,5 +188,8 @@ describe(`ExitAll traced on the ${testEngine()} engine`, () => {
 
 /** The trace id of the exit.all.item span of `orderNo`. */
 function itemsTrace(orderNo: string): string {
-  return recording.spans.getFinishedSpans().find((span) => span.name === "exit.all.item" && span.attributes.order_no === orderNo)!.spanContext().traceId;
+  return recording.spans
+    .getFinishedSpans()
+    .find((span) => span.name === "exit.all.item" && span.attributes.order_no === orderNo)!
+    .spanContext().traceId;
 }

@@ -10,7 +10,11 @@ import { HeldRouter } from "../support/held-router.js";
 import { startServerProcess } from "../support/server-process.js";
 import { startTestServer } from "../support/test-server.js";
 
-const codeOf = (promise: Promise<unknown>) => promise.then(() => grpc.status.OK, (error: grpc.ServiceError) => error.code);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => grpc.status.OK,
+    (error: grpc.ServiceError) => error.code,
+  );
 
 interface Drained<T> {
   readonly messages: T[];
@@ -37,7 +41,9 @@ async function opened<T>(stream: AsyncIterable<T>): Promise<{ first: T; rest: Pr
 }
 
 describe("Shutdown of a server with an exit in flight and streams open", () => {
-  it("refuses new calls, lets the exit finish, sends NOT_SERVING to watchers and ends streams with UNAVAILABLE", { timeout: 60_000 }, async () => {
+  it("refuses new calls, lets the exit finish, sends NOT_SERVING to watchers and ends streams with UNAVAILABLE", {
+    timeout: 60_000,
+  }, async () => {
     const router = new HeldRouter();
     const server = await startTestServer({ config: { routerTimeoutMs: 60_000, shutdownGraceMs: 20_000 }, adapters: { router } });
     const orderNo = await registerTracker(server);
@@ -70,7 +76,15 @@ describe("SIGTERM to a tradingcore process with exits in flight", () => {
     try {
       const orderNos = Array.from({ length: 8 }, () => uniqueOrderNo("term"));
       for (const orderNo of orderNos) {
-        await exits.registerTracker({ orderNo, segment: Segment.NSE_FNO, securityId: "52175", side: Side.LONG, quantity: "75", entryPrice: "101.55", paper: true });
+        await exits.registerTracker({
+          orderNo,
+          segment: Segment.NSE_FNO,
+          securityId: "52175",
+          side: Side.LONG,
+          quantity: "75",
+          entryPrice: "101.55",
+          paper: true,
+        });
       }
       // An LTP, so the paper market fills each order at once.
       await ticks.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: "52175" }, ltp: "101.6" }] }]);

@@ -15,12 +15,24 @@ import { startTestServer, type TestServer } from "../support/test-server.js";
 
 /** The grpc-message as the server meant it (the connect engine percent-encodes more than grpc-js decodes). */
 const detailsOf = (error: ServiceError) => decodeURIComponent(error.details);
-const refusal = (promise: Promise<unknown>) => promise.then(() => expect.fail("the call succeeded"), (error: ServiceError) => ({ code: error.code, details: detailsOf(error) }));
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.fail("the call succeeded"),
+    (error: ServiceError) => ({ code: error.code, details: detailsOf(error) }),
+  );
 
 describe("hostile input", () => {
   let server: TestServer;
   let raw: RawGrpcClient;
-  const validTracker = () => ({ orderNo: uniqueOrderNo(), segment: Segment.NSE_EQ, securityId: "1333", symbol: "HDFCBANK", side: Side.LONG, quantity: "10", entryPrice: "1520.35" });
+  const validTracker = () => ({
+    orderNo: uniqueOrderNo(),
+    segment: Segment.NSE_EQ,
+    securityId: "1333",
+    symbol: "HDFCBANK",
+    side: Side.LONG,
+    quantity: "10",
+    entryPrice: "1520.35",
+  });
   beforeAll(async () => {
     server = await startTestServer();
     raw = new RawGrpcClient(server.address);
@@ -33,7 +45,9 @@ describe("hostile input", () => {
   describe("to ApplyOrderUpdate, a correlation id of a megabyte", () => {
     it("is refused naming the field, in a short message, and kept nowhere", async () => {
       const parked = server.core.services.orderUpdates.parkedCount;
-      const answer = await refusal(server.exits.applyOrderUpdate({ correlationId: "c".repeat(1_000_000), status: 4, tradedQuantity: "1", averagePrice: "1" }));
+      const answer = await refusal(
+        server.exits.applyOrderUpdate({ correlationId: "c".repeat(1_000_000), status: 4, tradedQuantity: "1", averagePrice: "1" }),
+      );
       expect(answer).toEqual({ code: GrpcStatus.INVALID_ARGUMENT, details: "correlation_id is longer than 64 characters (1000000)" });
       expect(server.core.services.orderUpdates.parkedCount).toBe(parked);
     });
@@ -57,8 +71,10 @@ describe("hostile input", () => {
     });
 
     it("quotes a malformed decimal as a bounded, escaped excerpt", async () => {
-      const answer = await refusal(server.exits.registerTracker({ ...validTracker(), entryPrice: "\u2028\u0000\"1\"" }));
-      expect(answer.details).toBe('entry_price "\\u2028\\u0000\\"1\\"" is not a decimal number (-?[0-9]+(.[0-9]+)?, at most 32 characters)');
+      const answer = await refusal(server.exits.registerTracker({ ...validTracker(), entryPrice: '\u2028\u0000"1"' }));
+      expect(answer.details).toBe(
+        'entry_price "\\u2028\\u0000\\"1\\"" is not a decimal number (-?[0-9]+(.[0-9]+)?, at most 32 characters)',
+      );
     });
   });
 
@@ -79,41 +95,101 @@ describe("hostile input", () => {
     });
 
     it("is counted rejected as a tick's ltp", async () => {
-      const answer = await server.ticks.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_EQ, securityId: "1333" }, ltp: decimal }] }]);
-      expect(answer).toMatchObject({ accepted: 0n, rejected: 1n, firstError: expect.stringMatching(/^ticks\[0\]: ltp ".*" is not a decimal number/) });
+      const answer = await server.ticks.publishTicks([
+        { ticks: [{ instrument: { segment: Segment.NSE_EQ, securityId: "1333" }, ltp: decimal }] },
+      ]);
+      expect(answer).toMatchObject({
+        accepted: 0n,
+        rejected: 1n,
+        firstError: expect.stringMatching(/^ticks\[0\]: ltp ".*" is not a decimal number/),
+      });
     });
 
     it("is refused as an order update's traded quantity", async () => {
       const answer = await refusal(server.exits.applyOrderUpdate({ correlationId: "x1-1", status: 4, tradedQuantity: decimal }));
-      expect(answer).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/^traded_quantity ".*" is not a non-negative decimal/) });
+      expect(answer).toMatchObject({
+        code: GrpcStatus.INVALID_ARGUMENT,
+        details: expect.stringMatching(/^traded_quantity ".*" is not a non-negative decimal/),
+      });
     });
   });
 
-  describe.each(INVALID_UTF8.map((bytes) => [Buffer.from(bytes).toString("hex"), bytes] as const))("invalid UTF-8 (%s) in a string field", (_, bytes) => {
-    it("makes ExecuteExit answer INVALID_REQUEST naming the field, and send nothing", async () => {
-      const orderNo = await registerTracker(server);
-      const request = withBytesReplaced(ExecuteExitRequestSchema, create(ExecuteExitRequestSchema, { orderNo, reason: "MARKER-REASON" }), "MARKER-REASON", bytes);
-      const [answer] = await raw.call(ExitService.method.executeExit, request);
-      const result = answer?.result;
-      expect(result).toMatchObject({ status: ExitStatus.INVALID_REQUEST, message: expect.stringMatching(/^reason is not valid UTF-8/) });
-      expect(server.paper.ordersFor(orderNo)).toBe(0);
-    });
+  describe.each(INVALID_UTF8.map((bytes) => [Buffer.from(bytes).toString("hex"), bytes] as const))(
+    "invalid UTF-8 (%s) in a string field",
+    (_, bytes) => {
+      it("makes ExecuteExit answer INVALID_REQUEST naming the field, and send nothing", async () => {
+        const orderNo = await registerTracker(server);
+        const request = withBytesReplaced(
+          ExecuteExitRequestSchema,
+          create(ExecuteExitRequestSchema, { orderNo, reason: "MARKER-REASON" }),
+          "MARKER-REASON",
+          bytes,
+        );
+        const [answer] = await raw.call(ExitService.method.executeExit, request);
+        const result = answer?.result;
+        expect(result).toMatchObject({ status: ExitStatus.INVALID_REQUEST, message: expect.stringMatching(/^reason is not valid UTF-8/) });
+        expect(server.paper.ordersFor(orderNo)).toBe(0);
+      });
 
-    it.each([
-      ["RegisterTracker's meta value", ExitService.method.registerTracker, withBytesReplaced(RegisterTrackerRequestSchema, create(RegisterTrackerRequestSchema, { ...validTracker(), meta: { desk: "MARKER-META" } }), "MARKER-META", bytes), /^meta\["desk"\] is not valid UTF-8/],
-      ["GetTracker's order_no", ExitService.method.getTracker, withBytesReplaced(GetTrackerRequestSchema, create(GetTrackerRequestSchema, { orderNo: "MARKER-ORDER" }), "MARKER-ORDER", bytes), /^order_no is not valid UTF-8/],
-      ["a published tick's security_id", TickService.method.publishTicks, withBytesReplaced(PublishTicksRequestSchema, create(PublishTicksRequestSchema, { ticks: [{ instrument: { segment: 1, securityId: "MARKER-SID" }, ltp: "1" }] }), "MARKER-SID", bytes), /^message 0: ticks\[0\]\.instrument\.security_id is not valid UTF-8/],
-      ["StreamLtp's security_id", TickService.method.streamLtp, withBytesReplaced(StreamLtpRequestSchema, create(StreamLtpRequestSchema, { instruments: [{ segment: 1, securityId: "1" }, { segment: 1, securityId: "MARKER-SID" }] }), "MARKER-SID", bytes), /^instruments\[1\]\.security_id is not valid UTF-8/],
-    ])("makes %s answer INVALID_ARGUMENT naming the field", async (_, method, request, message) => {
-      const answer = await refusal(raw.call(method, request));
-      expect(answer).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(message) });
-    });
-  });
+      it.each([
+        [
+          "RegisterTracker's meta value",
+          ExitService.method.registerTracker,
+          withBytesReplaced(
+            RegisterTrackerRequestSchema,
+            create(RegisterTrackerRequestSchema, { ...validTracker(), meta: { desk: "MARKER-META" } }),
+            "MARKER-META",
+            bytes,
+          ),
+          /^meta\["desk"\] is not valid UTF-8/,
+        ],
+        [
+          "GetTracker's order_no",
+          ExitService.method.getTracker,
+          withBytesReplaced(GetTrackerRequestSchema, create(GetTrackerRequestSchema, { orderNo: "MARKER-ORDER" }), "MARKER-ORDER", bytes),
+          /^order_no is not valid UTF-8/,
+        ],
+        [
+          "a published tick's security_id",
+          TickService.method.publishTicks,
+          withBytesReplaced(
+            PublishTicksRequestSchema,
+            create(PublishTicksRequestSchema, { ticks: [{ instrument: { segment: 1, securityId: "MARKER-SID" }, ltp: "1" }] }),
+            "MARKER-SID",
+            bytes,
+          ),
+          /^message 0: ticks\[0\]\.instrument\.security_id is not valid UTF-8/,
+        ],
+        [
+          "StreamLtp's security_id",
+          TickService.method.streamLtp,
+          withBytesReplaced(
+            StreamLtpRequestSchema,
+            create(StreamLtpRequestSchema, {
+              instruments: [
+                { segment: 1, securityId: "1" },
+                { segment: 1, securityId: "MARKER-SID" },
+              ],
+            }),
+            "MARKER-SID",
+            bytes,
+          ),
+          /^instruments\[1\]\.security_id is not valid UTF-8/,
+        ],
+      ])("makes %s answer INVALID_ARGUMENT naming the field", async (_, method, request, message) => {
+        const answer = await refusal(raw.call(method, request));
+        expect(answer).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(message) });
+      });
+    },
+  );
 
   describe("bytes that are not protobuf at all", () => {
     it("make a stream answer INVALID_ARGUMENT naming the message type", async () => {
       const answer = await refusal(raw.call(TickService.method.streamLtp, new Uint8Array([0x0a, 0x50, 0x01])));
-      expect(answer).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/^the request is not a valid tradingcore.v1.StreamLtpRequest message/) });
+      expect(answer).toMatchObject({
+        code: GrpcStatus.INVALID_ARGUMENT,
+        details: expect.stringMatching(/^the request is not a valid tradingcore.v1.StreamLtpRequest message/),
+      });
     });
   });
 

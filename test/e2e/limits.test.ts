@@ -3,12 +3,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
-import type { CallMiddleware } from "../../src/server/call-middleware.js";
+import type { CallMiddleware } from "../../src/rpc/call-middleware.js";
 import { registerTracker, uniqueOrderNo } from "../support/fixtures.js";
 import { HeldRouter } from "../support/held-router.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
-const codeOf = (promise: Promise<unknown>) => promise.then(() => grpc.status.OK, (error: grpc.ServiceError) => error.code);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => grpc.status.OK,
+    (error: grpc.ServiceError) => error.code,
+  );
 const exitRequest = (orderNo: string) => ({ orderNo, reason: "stop loss hit" });
 
 let server: TestServer | undefined;

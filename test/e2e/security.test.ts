@@ -14,7 +14,11 @@ import { startTestServer, testEngine, type TestServer } from "../support/test-se
 
 const TOKEN = "correct horse battery staple";
 const bearer = (token: string) => ({ metadata: { authorization: `Bearer ${token}` } });
-const codeOf = (promise: Promise<unknown>) => promise.then(() => grpc.status.OK, (error: grpc.ServiceError) => error.code);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => grpc.status.OK,
+    (error: grpc.ServiceError) => error.code,
+  );
 
 describe("Bearer-token auth", () => {
   let server: TestServer;
@@ -30,7 +34,11 @@ describe("Bearer-token auth", () => {
   });
 
   it("answers UNAUTHENTICATED to a wrong token, one of another length, or another scheme", async () => {
-    for (const metadata of [{ authorization: "Bearer correct horse battery stapler" }, { authorization: "Bearer x" }, { authorization: `Basic ${TOKEN}` }]) {
+    for (const metadata of [
+      { authorization: "Bearer correct horse battery stapler" },
+      { authorization: "Bearer x" },
+      { authorization: `Basic ${TOKEN}` },
+    ]) {
       expect(await codeOf(server.exits.listTrackers({}, { metadata }))).toBe(grpc.status.UNAUTHENTICATED);
     }
   });
@@ -78,7 +86,12 @@ describe("Calls with a hostile authorization header (whitespace padding, no toke
 describe("Logs of a server with auth on", () => {
   it("never carry the configured token nor a presented one, at debug level", async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } });
+    const sink = new Writable({
+      write: (chunk, _encoding, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    });
     const server = await startTestServer({ config: { authToken: TOKEN }, adapters: { log: pino({ level: "trace" }, sink) } });
     try {
       await codeOf(server.exits.listTrackers({}, bearer("a-wrong-secret-token")));
@@ -145,7 +158,13 @@ describe.runIf(certificatesUnavailable() === undefined)("TLS", () => {
   });
 
   it("stops start-up naming the setting when a file cannot be read", async () => {
-    const config = { ...defaultConfig(), port: 0, logLevel: "silent" as const, tlsCertFile: "/nonexistent/cert.pem", tlsKeyFile: certificates.serverKeyFile };
+    const config = {
+      ...defaultConfig(),
+      port: 0,
+      logLevel: "silent" as const,
+      tlsCertFile: "/nonexistent/cert.pem",
+      tlsKeyFile: certificates.serverKeyFile,
+    };
     await expect(startTradingCore(config)).rejects.toThrow(/TRADINGCORE_TLS_CERT_FILE: cannot read \/nonexistent\/cert.pem/);
   });
 });

@@ -31,7 +31,11 @@ describe("tradingcore as a process, started as npm start starts it", () => {
   });
 
   it("refuses a bad setting at start-up with exit code 2 and a message naming it", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts", "--lock-ttl-ms", "soon"], { cwd: new URL("../..", import.meta.url), encoding: "utf8", timeout: 30_000 });
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts", "--lock-ttl-ms", "soon"], {
+      cwd: new URL("../..", import.meta.url),
+      encoding: "utf8",
+      timeout: 30_000,
+    });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/invalid configuration: --lock-ttl-ms: "soon" is not a whole number/);
   });

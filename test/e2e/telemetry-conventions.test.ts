@@ -19,7 +19,8 @@ function logLines(): { stream: Writable; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -32,7 +33,9 @@ describe(`telemetry conventions on the ${testEngine()} engine, default settings`
   const log = logLines();
   beforeAll(async () => {
     recording = startRecordingTelemetry();
-    server = await startTestServer({ adapters: { telemetry: recording.telemetry, log: pino({ level: "debug", mixin: traceIdsMixin }, log.stream) } });
+    server = await startTestServer({
+      adapters: { telemetry: recording.telemetry, log: pino({ level: "debug", mixin: traceIdsMixin }, log.stream) },
+    });
   });
   afterAll(async () => {
     await server.close();
@@ -64,7 +67,10 @@ describe(`telemetry conventions on the ${testEngine()} engine, default settings`
     await server.health.check({ service: "" });
     await server.ticks.getLtp({ instrument: { segment: Segment.NSE_FNO, securityId: "7301" } });
     await recording.flush();
-    const names = recording.spans.getFinishedSpans().filter((span) => span.kind === SpanKind.SERVER).map((span) => span.name);
+    const names = recording.spans
+      .getFinishedSpans()
+      .filter((span) => span.kind === SpanKind.SERVER)
+      .map((span) => span.name);
     expect(names).toContain("GetLtp");
     expect(names).not.toContain("Check");
     const points = await recording.points("rpc.server.duration");
@@ -78,7 +84,9 @@ describe(`telemetry conventions on the ${testEngine()} engine, default settings`
 
   it("records rpc.server.duration in ms per method and gRPC status code", async () => {
     const points = await recording.points("rpc.server.duration");
-    const exits = points.find((point) => point.attributes["rpc.method"] === "ExecuteExit" && point.attributes["rpc.grpc.status_code"] === 0)!;
+    const exits = points.find(
+      (point) => point.attributes["rpc.method"] === "ExecuteExit" && point.attributes["rpc.grpc.status_code"] === 0,
+    )!;
     expect(exits.attributes).toMatchObject({ "rpc.system": "grpc", "rpc.service": "tradingcore.v1.ExitService" });
     expect((exits.value as { count: number }).count).toBeGreaterThanOrEqual(1);
   });
@@ -128,7 +136,16 @@ describe.runIf(testEngine() === "connect")("Connect-protocol calls on the connec
     expect(span.attributes["rpc.system"]).toBe("connect_rpc");
     expect(span.attributes).not.toHaveProperty("rpc.grpc.status_code");
     const points = (await recording.points("rpc.server.duration")).map((point) => point.attributes);
-    expect(points).toContainEqual({ "rpc.system": "connect_rpc", "rpc.service": "tradingcore.v1.ExitService", "rpc.method": "ExecuteExit" });
-    expect(points).toContainEqual({ "rpc.system": "connect_rpc", "rpc.service": "grpc.health.v1.Health", "rpc.method": "Check", "rpc.connect_rpc.error_code": "not_found" });
+    expect(points).toContainEqual({
+      "rpc.system": "connect_rpc",
+      "rpc.service": "tradingcore.v1.ExitService",
+      "rpc.method": "ExecuteExit",
+    });
+    expect(points).toContainEqual({
+      "rpc.system": "connect_rpc",
+      "rpc.service": "grpc.health.v1.Health",
+      "rpc.method": "Check",
+      "rpc.connect_rpc.error_code": "not_found",
+    });
   });
 });

@@ -30,7 +30,11 @@ describe.each(LEVELS)("The log of a server with a token, at --log-level %s", (le
     const session = await connectHttp2(server.address);
     try {
       for (const headers of HOSTILE_HEADERS) {
-        await http2Request(session, { ":path": LIST_TRACKERS, "content-type": "application/grpc", te: "trailers", ...headers }, grpcFrame());
+        await http2Request(
+          session,
+          { ":path": LIST_TRACKERS, "content-type": "application/grpc", te: "trailers", ...headers },
+          grpcFrame(),
+        );
       }
     } finally {
       await closeHttp2(session);
@@ -59,7 +63,9 @@ describe.each(LEVELS)("The log of a server with a token, at --log-level %s", (le
   it.runIf(testEngine() === "grpc-js" && ["trace", "debug", "info", "warn", "error"].includes(level))(
     "logs grpc-js's complaint about the header, redacted",
     () => {
-      const complaints = server.lines.filter((line) => line.includes('"component":"grpc-js"') && line.includes("Failed to add metadata entry"));
+      const complaints = server.lines.filter(
+        (line) => line.includes('"component":"grpc-js"') && line.includes("Failed to add metadata entry"),
+      );
       expect(complaints.length).toBeGreaterThan(0);
       for (const line of complaints) expect(line).toMatch(/\[redacted\]/);
     },

@@ -19,7 +19,16 @@ describe("trackers and ticks over gRPC", () => {
   });
 
   it("registers idempotently: the same fields again answer created=false and the same tracker", async () => {
-    const request = { orderNo: uniqueOrderNo(), segment: Segment.BSE_EQ, securityId: "500180", symbol: "HDFCBANK", side: Side.SHORT, quantity: "3", entryPrice: "1650.05", meta: { strategy: "mean-revert" } };
+    const request = {
+      orderNo: uniqueOrderNo(),
+      segment: Segment.BSE_EQ,
+      securityId: "500180",
+      symbol: "HDFCBANK",
+      side: Side.SHORT,
+      quantity: "3",
+      entryPrice: "1650.05",
+      meta: { strategy: "mean-revert" },
+    };
     const first = await server.exits.registerTracker(request);
     const second = await server.exits.registerTracker(request);
     expect(first.created).toBe(true);
@@ -33,7 +42,8 @@ describe("trackers and ticks over gRPC", () => {
   it("lists trackers by status and segment, page by page, with nothing repeated or lost", async () => {
     const segment = Segment.MCX_COMM;
     const orderNos = [];
-    for (let i = 0; i < 7; i++) orderNos.push(await registerTracker(server, { orderNo: uniqueOrderNo("LIST"), segment, securityId: "4242" }));
+    for (let i = 0; i < 7; i++)
+      orderNos.push(await registerTracker(server, { orderNo: uniqueOrderNo("LIST"), segment, securityId: "4242" }));
     await server.exits.executeExit({ orderNo: orderNos[0]!, reason: "done" });
     const seen: string[] = [];
     let pageToken = "";
@@ -65,11 +75,16 @@ describe("trackers and ticks over gRPC", () => {
   it("flags a stale tick on GetLtps, in request order", async () => {
     await publishTick(server, "10.5", "S-OLD", Segment.NSE_EQ, Date.now() - 120_000);
     await publishTick(server, "11.5", "S-NEW", Segment.NSE_EQ);
-    const { ltps } = await server.ticks.getLtps({ instruments: [
-      { segment: Segment.NSE_EQ, securityId: "S-OLD" },
-      { segment: Segment.NSE_EQ, securityId: "S-NEW" },
-    ] });
-    expect(ltps.map((ltp) => [ltp.price, ltp.stale])).toEqual([["10.5", true], ["11.5", false]]);
+    const { ltps } = await server.ticks.getLtps({
+      instruments: [
+        { segment: Segment.NSE_EQ, securityId: "S-OLD" },
+        { segment: Segment.NSE_EQ, securityId: "S-NEW" },
+      ],
+    });
+    expect(ltps.map((ltp) => [ltp.price, ltp.stale])).toEqual([
+      ["10.5", true],
+      ["11.5", false],
+    ]);
   });
 
   it("streams the current LTP, then each newer one", async () => {

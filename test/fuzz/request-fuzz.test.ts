@@ -34,7 +34,13 @@ const MAX_MESSAGE_LENGTH = 512;
 
 /** Unknown fields a request may carry besides its mutations: a server skips them. */
 const unknownFields = fc.array(
-  fc.tuple(fc.integer({ min: 1000, max: 536_870_911 }), fc.constantFrom("varint", "bytes", "fixed32", "fixed64") as fc.Arbitrary<"varint" | "bytes" | "fixed32" | "fixed64">, fc.uint8Array({ maxLength: 64 })).map(([no, kind, payload]) => unknownField(no, kind, payload)),
+  fc
+    .tuple(
+      fc.integer({ min: 1000, max: 536_870_911 }),
+      fc.constantFrom("varint", "bytes", "fixed32", "fixed64") as fc.Arbitrary<"varint" | "bytes" | "fixed32" | "fixed64">,
+      fc.uint8Array({ maxLength: 64 }),
+    )
+    .map(([no, kind, payload]) => unknownField(no, kind, payload)),
   { maxLength: 3 },
 );
 
@@ -75,7 +81,12 @@ describe(`hostile requests to every RPC (engine ${process.env.TRADINGCORE_TEST_E
     }
   }
 
-  function expectRefused(target: FuzzTarget, request: Uint8Array, answer: Awaited<ReturnType<typeof send>>, mutations: readonly Mutation[]) {
+  function expectRefused(
+    target: FuzzTarget,
+    request: Uint8Array,
+    answer: Awaited<ReturnType<typeof send>>,
+    mutations: readonly Mutation[],
+  ) {
     if (request.length > MAX_MESSAGE_BYTES) {
       // Over the message size limit, the transport refuses it before anything reads a field, on every RPC.
       expect("error" in answer && answer.error.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);

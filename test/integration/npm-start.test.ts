@@ -23,7 +23,12 @@ describe("npm start, as the README gives it", () => {
   it("builds the server, serves on the ports it is given, and stops gracefully on a SIGTERM sent to npm", async () => {
     const env = { ...process.env };
     delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    npm = spawn("npm", ["start", "--", "--host", "127.0.0.1", "--port", "0", "--connect-port", "0"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    npm = spawn("npm", ["start", "--", "--host", "127.0.0.1", "--port", "0", "--connect-port", "0"], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     const lines: string[] = [];
     let stderr = "";
     npm.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));

@@ -22,7 +22,16 @@ describe("the server process started with OTEL_EXPORTER_OTLP_PROTOCOL=grpc", () 
     const ticks = createGrpcJsClient(TickService, server.address);
     try {
       orderNo = `OTEL-${process.pid}`;
-      await exits.registerTracker({ orderNo, segment: Segment.NSE_FNO, securityId: "7401", symbol: "NIFTY", side: Side.LONG, quantity: "75", entryPrice: "101.55", paper: true });
+      await exits.registerTracker({
+        orderNo,
+        segment: Segment.NSE_FNO,
+        securityId: "7401",
+        symbol: "NIFTY",
+        side: Side.LONG,
+        quantity: "75",
+        entryPrice: "101.55",
+        paper: true,
+      });
       await ticks.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: "7401" }, ltp: "102.05" }] }]);
       const { result } = await exits.executeExit({ orderNo, reason: "stop loss hit", reasonCode: ExitReasonCode.STOP_LOSS });
       expect(result?.status).toBe(ExitStatus.EXITED);
@@ -38,7 +47,9 @@ describe("the server process started with OTEL_EXPORTER_OTLP_PROTOCOL=grpc", () 
   it("exports the exit's spans over OTLP/gRPC", async () => {
     await receiver.until(() => receiver.spans.some((span) => span.name === "ExecuteExit" && span.attributes.order_no === orderNo));
     const exit = receiver.spans.find((span) => span.name === "ExecuteExit" && span.attributes.order_no === orderNo)!;
-    const steps = receiver.spans.filter((span) => span.traceId === exit.traceId && span.parentSpanId === exit.spanId).map((span) => span.name);
+    const steps = receiver.spans
+      .filter((span) => span.traceId === exit.traceId && span.parentSpanId === exit.spanId)
+      .map((span) => span.name);
     expect(steps).toContain("exit.router.call");
   });
 

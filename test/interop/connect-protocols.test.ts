@@ -5,7 +5,8 @@ import { Money } from "../../src/domain/money.js";
 import { startInteropServer, type InteropServer } from "./support/interop-server.js";
 import { run } from "./support/toolchain.js";
 
-const curlAbsent = spawnSync("curl", ["--version"], { stdio: "ignore", timeout: 10_000 }).status === 0 ? undefined : "curl is not installed on this machine";
+const curlAbsent =
+  spawnSync("curl", ["--version"], { stdio: "ignore", timeout: 10_000 }).status === 0 ? undefined : "curl is not installed on this machine";
 
 describe("The Connect engine's other protocols", () => {
   let server: InteropServer;
@@ -16,36 +17,79 @@ describe("The Connect engine's other protocols", () => {
   }, 120_000);
   afterAll(() => server?.core.stop());
 
-  it.skipIf(curlAbsent)("answers a Connect-protocol JSON call from plain curl over HTTP/2 (prior knowledge)", { timeout: 60_000 }, async () => {
-    const register = await run("curl", [
-      "-sS", "--http2-prior-knowledge", "--max-time", "30", "-H", "content-type: application/json",
-      "-d", JSON.stringify({ order_no: "curl-1", segment: "SEGMENT_NSE_EQ", security_id: "1594", side: "SIDE_LONG", quantity: "3", entry_price: "1830.4" }),
-      `${base}/tradingcore.v1.ExitService/RegisterTracker`,
-    ]);
-    expect(register.code, register.stderr).toBe(0);
-    expect(JSON.parse(register.stdout)).toMatchObject({ created: true, tracker: { orderNo: "curl-1", status: "TRACKER_STATUS_ACTIVE" } });
-    // An LTP for the paper market to fill at (PublishTicks is a client stream, which a unary curl call cannot send).
-    server.core.services.ticks.sink.write([{ segment: Segment.NSE_EQ, securityId: "1594", ltp: new Money("1831.1"), timeMs: Date.now() }]);
+  it.skipIf(curlAbsent)(
+    "answers a Connect-protocol JSON call from plain curl over HTTP/2 (prior knowledge)",
+    { timeout: 60_000 },
+    async () => {
+      const register = await run("curl", [
+        "-sS",
+        "--http2-prior-knowledge",
+        "--max-time",
+        "30",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        JSON.stringify({
+          order_no: "curl-1",
+          segment: "SEGMENT_NSE_EQ",
+          security_id: "1594",
+          side: "SIDE_LONG",
+          quantity: "3",
+          entry_price: "1830.4",
+        }),
+        `${base}/tradingcore.v1.ExitService/RegisterTracker`,
+      ]);
+      expect(register.code, register.stderr).toBe(0);
+      expect(JSON.parse(register.stdout)).toMatchObject({ created: true, tracker: { orderNo: "curl-1", status: "TRACKER_STATUS_ACTIVE" } });
+      // An LTP for the paper market to fill at (PublishTicks is a client stream, which a unary curl call cannot send).
+      server.core.services.ticks.sink.write([
+        { segment: Segment.NSE_EQ, securityId: "1594", ltp: new Money("1831.1"), timeMs: Date.now() },
+      ]);
 
-    const exit = await run("curl", [
-      "-sS", "--http2-prior-knowledge", "--max-time", "30", "-H", "content-type: application/json",
-      "-d", JSON.stringify({ order_no: "curl-1", reason: "manual" }), `${base}/tradingcore.v1.ExitService/ExecuteExit`,
-    ]);
-    expect(JSON.parse(exit.stdout).result).toMatchObject({ status: "EXIT_STATUS_EXITED", success: true });
+      const exit = await run("curl", [
+        "-sS",
+        "--http2-prior-knowledge",
+        "--max-time",
+        "30",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        JSON.stringify({ order_no: "curl-1", reason: "manual" }),
+        `${base}/tradingcore.v1.ExitService/ExecuteExit`,
+      ]);
+      expect(JSON.parse(exit.stdout).result).toMatchObject({ status: "EXIT_STATUS_EXITED", success: true });
 
-    const missing = await run("curl", [
-      "-sS", "--http2-prior-knowledge", "--max-time", "30", "-H", "content-type: application/json", "-w", "\\n%{http_code}",
-      "-d", JSON.stringify({ order_no: "curl-none" }), `${base}/tradingcore.v1.ExitService/GetTracker`,
-    ]);
-    const [body, httpStatus] = missing.stdout.trim().split("\n");
-    expect(httpStatus).toBe("404");
-    expect(JSON.parse(body!)).toMatchObject({ code: "not_found" });
-  });
+      const missing = await run("curl", [
+        "-sS",
+        "--http2-prior-knowledge",
+        "--max-time",
+        "30",
+        "-H",
+        "content-type: application/json",
+        "-w",
+        "\\n%{http_code}",
+        "-d",
+        JSON.stringify({ order_no: "curl-none" }),
+        `${base}/tradingcore.v1.ExitService/GetTracker`,
+      ]);
+      const [body, httpStatus] = missing.stdout.trim().split("\n");
+      expect(httpStatus).toBe("404");
+      expect(JSON.parse(body!)).toMatchObject({ code: "not_found" });
+    },
+  );
 
   it.each(["grpc", "grpcweb", "connect"])("answers buf curl over %s, schema from reflection", { timeout: 120_000 }, async (protocol) => {
     const answer = await run("npx", [
-      "buf", "curl", "--http2-prior-knowledge", "--protocol", protocol, "--timeout", "30s",
-      "-d", JSON.stringify({ service: "tradingcore.v1.ExitService" }), `${base}/grpc.health.v1.Health/Check`,
+      "buf",
+      "curl",
+      "--http2-prior-knowledge",
+      "--protocol",
+      protocol,
+      "--timeout",
+      "30s",
+      "-d",
+      JSON.stringify({ service: "tradingcore.v1.ExitService" }),
+      `${base}/grpc.health.v1.Health/Check`,
     ]);
     expect(answer.code, answer.stderr).toBe(0);
     expect(JSON.parse(answer.stdout)).toEqual({ status: "SERVING" });

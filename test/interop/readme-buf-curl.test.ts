@@ -15,7 +15,10 @@ function readmeBufCurlCommands(): string[] {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const block = /```sh\n(buf curl [\s\S]*?)```/.exec(readme);
   expect(block).not.toBeNull();
-  return block![1]!.replaceAll("\\\n", " ").split("\n").filter((line) => line.startsWith("buf curl"));
+  return block![1]!
+    .replaceAll("\\\n", " ")
+    .split("\n")
+    .filter((line) => line.startsWith("buf curl"));
 }
 
 describe("the README's buf curl commands", () => {

@@ -40,20 +40,25 @@ describe.skipIf(toolchainAbsent("python"))("the README's Python strategy example
 
   it("generates its stubs outside the repository and exits ENTRY-1 with the token from the environment", { timeout: 120_000 }, async () => {
     const exits = createGrpcJsClient(ExitService, server.core.address);
-    await exits.registerTracker({
-      orderNo: "ENTRY-1",
-      segment: Segment.NSE_FNO,
-      securityId: "52175",
-      symbol: "NIFTY24DEC24000CE",
-      side: Side.LONG,
-      quantity: "75",
-      entryPrice: "101.55",
-      paper: true,
-    }, { metadata: { authorization: "Bearer readme-token" } });
+    await exits.registerTracker(
+      {
+        orderNo: "ENTRY-1",
+        segment: Segment.NSE_FNO,
+        securityId: "52175",
+        symbol: "NIFTY24DEC24000CE",
+        side: Side.LONG,
+        quantity: "75",
+        entryPrice: "101.55",
+        paper: true,
+      },
+      { metadata: { authorization: "Bearer readme-token" } },
+    );
     exits.close();
     // A price, as the worked example publishes: a paper exit fills at the last traded price.
     const ticks = createGrpcJsClient(TickService, server.core.address);
-    await ticks.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: "52175" }, ltp: "104.35" }] }], { metadata: { authorization: "Bearer readme-token" } });
+    await ticks.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: "52175" }, ltp: "104.35" }] }], {
+      metadata: { authorization: "Bearer readme-token" },
+    });
     ticks.close();
     // The venv's python first on PATH: `python` in the block is the one with grpcio-tools.
     const env = { ...process.env, TC: ROOT, PATH: `${dirname(PYTHON)}:${process.env.PATH}`, TRADINGCORE_AUTH_TOKEN: "readme-token" };

@@ -44,12 +44,16 @@ describe("npm run bench --quick", () => {
         expect(size.errors, size.id).toBe(0);
         expect(size.c1.count, size.id).toBe(30);
       }
-      expect(report.goals.find((goal) => goal.goal.startsWith("ExecuteExit c=1 p50 with 2000 trackers vs 100"))?.measured).toMatch(/^\d+\.\d\dx \(p99: \d+\.\d\dx\)$/);
+      expect(report.goals.find((goal) => goal.goal.startsWith("ExecuteExit c=1 p50 with 2000 trackers vs 100"))?.measured).toMatch(
+        /^\d+\.\d\dx \(p99: \d+\.\d\dx\)$/,
+      );
       expect(report.ingest.map((result) => result.id)).toEqual(["ingest.grpc-js"]);
       expect(report.ingest[0]!.ticksPerSecond).toBeGreaterThan(0);
       expect(report.goals.map((goal) => goal.goal)).toContain("GetLtp (memory hit) c=32 vs no-op on the same server (grpc-js)");
       expect(report.goals.find((goal) => goal.goal.startsWith("tracing on"))?.measured).toMatch(/^-?\d+\.\d% \(server CPU: -?\d+\.\d%\)$/);
-      expect(report.goals.find((goal) => goal.goal.startsWith("tracing and metrics on"))?.measured).toMatch(/^-?\d+\.\d% \(server CPU: -?\d+\.\d%\)$/);
+      expect(report.goals.find((goal) => goal.goal.startsWith("tracing and metrics on"))?.measured).toMatch(
+        /^-?\d+\.\d% \(server CPU: -?\d+\.\d%\)$/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -61,10 +65,14 @@ describe("npm run bench --only", () => {
     const dir = mkdtempSync(join(tmpdir(), "tc-bench-"));
     try {
       const out = join(dir, "bench.json");
-      const run = spawnSync(process.execPath, ["--import", "tsx", "src/loadtest/bench.ts", "--quick", "--no-redis", "--only", "exit.grpc-js", "--json", out], {
-        encoding: "utf8",
-        timeout: 170_000,
-      });
+      const run = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "src/loadtest/bench.ts", "--quick", "--no-redis", "--only", "exit.grpc-js", "--json", out],
+        {
+          encoding: "utf8",
+          timeout: 170_000,
+        },
+      );
       expect(run.status, run.stderr).toBe(0);
       const report = JSON.parse(readFileSync(out, "utf8")) as BenchReport;
       expect(report.rows.map((row) => row.id)).toEqual(["floor", "exit.grpc-js"]);
@@ -76,7 +84,10 @@ describe("npm run bench --only", () => {
   }, 180_000);
 
   it("refuses an unknown row id, naming it", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "src/loadtest/bench.ts", "--quick", "--only", "exit.grpcjs"], { encoding: "utf8", timeout: 60_000 });
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/loadtest/bench.ts", "--quick", "--only", "exit.grpcjs"], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain("--only: unknown exit.grpcjs");
   }, 60_000);

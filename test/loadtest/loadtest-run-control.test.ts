@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLoadtest } from "../../src/loadtest/loadtest.js";
 import { parseLoadtestOptions } from "../../src/loadtest/loadtest-options.js";
 import { formatLoadtestReport } from "../../src/loadtest/loadtest-report.js";
-import type { CallMiddleware } from "../../src/server/call-middleware.js";
+import type { CallMiddleware } from "../../src/rpc/call-middleware.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("npm run loadtest against a running target", () => {
@@ -33,11 +33,15 @@ describe("npm run loadtest against a running target", () => {
     await new Promise((resolve) => taken.close(resolve));
   });
 
-  const options = (...extra: string[]) => parseLoadtestOptions(["--short", "--no-progress", "--target", server.address, "--duration", "30s", ...extra]);
+  const options = (...extra: string[]) =>
+    parseLoadtestOptions(["--short", "--no-progress", "--target", server.address, "--duration", "30s", ...extra]);
 
   it("runs without a receiver when the default OTLP port is taken, and says why in the report", async () => {
     const lines: string[] = [];
-    const report = await runLoadtest({ ...options("--max-calls", "20", "--trackers", "20"), otlpPort: takenPort, otlpPortGiven: false }, (line) => lines.push(line));
+    const report = await runLoadtest(
+      { ...options("--max-calls", "20", "--trackers", "20"), otlpPort: takenPort, otlpPortGiven: false },
+      (line) => lines.push(line),
+    );
     expect(report.calls).toBe(20);
     expect(report.spans).toEqual([]);
     const note = `port ${takenPort} is in use`;
@@ -54,7 +58,10 @@ describe("npm run loadtest against a running target", () => {
   it("on Ctrl-C stops the load and reports the calls measured until then", async () => {
     const controller = new AbortController();
     abortAfter = { calls: 25, controller };
-    const report = await runLoadtest(options("--no-receiver", "--trackers", "2000", "--concurrency", "4"), { say: () => {}, signal: controller.signal });
+    const report = await runLoadtest(options("--no-receiver", "--trackers", "2000", "--concurrency", "4"), {
+      say: () => {},
+      signal: controller.signal,
+    });
     abortAfter = undefined;
     const exits = Object.values(report.statuses.ExecuteExit ?? {}).reduce((sum, count) => sum + count, 0);
     expect(exits).toBeGreaterThanOrEqual(25);
@@ -66,7 +73,10 @@ describe("npm run loadtest against a running target", () => {
 
   it("reports the progress of registering trackers, ending at the total", async () => {
     const seen: [number, number][] = [];
-    await runLoadtest(options("--no-receiver", "--trackers", "3000", "--max-calls", "1"), { say: () => {}, onRegistered: (done, total) => seen.push([done, total]) });
+    await runLoadtest(options("--no-receiver", "--trackers", "3000", "--max-calls", "1"), {
+      say: () => {},
+      onRegistered: (done, total) => seen.push([done, total]),
+    });
     expect(seen.at(-1)).toEqual([3000, 3000]);
     expect(seen.every(([done], index) => index === 0 || done >= seen[index - 1]![0])).toBe(true);
   });

@@ -4,7 +4,16 @@ import { duration, parseLoadtestOptions } from "../../src/loadtest/loadtest-opti
 import { loadtestHtml } from "../../src/loadtest/loadtest-html.js";
 import { formatLoadtestReport } from "../../src/loadtest/loadtest-report.js";
 
-const STEPS = ["exit.validate", "exit.lock.acquire", "exit.tracker.load", "exit.ltp.lookup", "exit.intent.persist", "exit.router.call", "exit.tracker.update", "exit.lock.release"];
+const STEPS = [
+  "exit.validate",
+  "exit.lock.acquire",
+  "exit.tracker.load",
+  "exit.ltp.lookup",
+  "exit.intent.persist",
+  "exit.router.call",
+  "exit.tracker.update",
+  "exit.lock.release",
+];
 
 describe("npm run loadtest in its short mode, against a server it starts itself", () => {
   it("drives exits and GetLtp, and breaks the exit down by the spans it received over OTLP", async () => {
@@ -40,7 +49,10 @@ describe("npm run loadtest in its short mode, against a server it starts itself"
     expect(Date.parse(report.run.startedAt)).not.toBeNaN();
 
     const html = loadtestHtml(report);
-    const shareChart = html.slice(html.indexOf("Share of the ExecuteExit server span"), html.indexOf("</svg>", html.indexOf("Share of the ExecuteExit server span")));
+    const shareChart = html.slice(
+      html.indexOf("Share of the ExecuteExit server span"),
+      html.indexOf("</svg>", html.indexOf("Share of the ExecuteExit server span")),
+    );
     expect(shareChart).toContain("other/untraced");
     expect(shareChart).toContain("exit.router.call");
     expect(shareChart).not.toContain(">GetLtp<");
@@ -68,7 +80,16 @@ describe("the load test report", () => {
     statuses: { ExecuteExit: { EXITED: 3 }, GetLtp: {} },
     spans: [
       { name: "ExecuteExit", count: 3, p50: 0.5, p99: 0.9, meanMs: 0.6, shareOfExit: 1, inExitTraces: true, afterAnswer: false },
-      { name: "exit.router.call", count: 3, p50: 0.4, p99: 4.123456, meanMs: 0.45, shareOfExit: 0.75, inExitTraces: true, afterAnswer: false },
+      {
+        name: "exit.router.call",
+        count: 3,
+        p50: 0.4,
+        p99: 4.123456,
+        meanMs: 0.45,
+        shareOfExit: 0.75,
+        inExitTraces: true,
+        afterAnswer: false,
+      },
       { name: "GetLtp", count: 2, p50: 0.1, p99: 0.2, meanMs: 0.1, shareOfExit: 0, inExitTraces: false, afterAnswer: false },
     ],
     spansReceived: 27,

@@ -46,9 +46,16 @@ describe("the load test's OTLP receiver, fed by the server's real OTLP/protobuf 
   it("decodes every step span as a child of the server span, with typed attributes", () => {
     const server = receiver.spans.find((candidate) => candidate.name === "ExecuteExit")!;
     const steps = receiver.spans.filter((candidate) => candidate.parentSpanId === server.spanId);
-    expect(steps.map((step) => step.name).sort()).toEqual(
-      ["exit.intent.persist", "exit.lock.acquire", "exit.lock.release", "exit.ltp.lookup", "exit.router.call", "exit.tracker.load", "exit.tracker.update", "exit.validate"],
-    );
+    expect(steps.map((step) => step.name).sort()).toEqual([
+      "exit.intent.persist",
+      "exit.lock.acquire",
+      "exit.lock.release",
+      "exit.ltp.lookup",
+      "exit.router.call",
+      "exit.tracker.load",
+      "exit.tracker.update",
+      "exit.validate",
+    ]);
     const ltp = steps.find((step) => step.name === "exit.ltp.lookup")!;
     expect(ltp.attributes["ltp.source"]).toBe("MEMORY");
     expect(ltp.attributes["ltp.stale"]).toBe(false);
@@ -87,7 +94,15 @@ describe("the OTLP/JSON decoder", () => {
         ],
       }),
     );
-    expect(span).toMatchObject({ traceId: TRACE_ID, spanId: PARENT_ID, parentSpanId: "", name: "decide", kind: 3, statusCode: 2, serviceName: "py-strategy" });
+    expect(span).toMatchObject({
+      traceId: TRACE_ID,
+      spanId: PARENT_ID,
+      parentSpanId: "",
+      name: "decide",
+      kind: 3,
+      statusCode: 2,
+      serviceName: "py-strategy",
+    });
     expect(span!.durationMs).toBe(1.5);
     expect(span!.attributes).toEqual({ n: 3, ok: true });
   });

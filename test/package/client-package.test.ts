@@ -92,8 +92,14 @@ describe("The tradingcore package installed from its tarball into a scratch proj
     scratch = await mkdtemp(join(tmpdir(), "tc-package-"));
     await run("npm", ["pack", "--silent", "--pack-destination", scratch], ROOT);
     const tarball = (await readdir(scratch)).find((name) => name.endsWith(".tgz"))!;
-    await writeFile(join(scratch, "package.json"), JSON.stringify({ name: "strategy", private: true, type: "module", dependencies: { tradingcore: `file:${tarball}` } }));
-    await writeFile(join(scratch, "package-lock.json"), JSON.stringify(await scratchLock(tarball, await readFile(join(scratch, tarball))), null, 2));
+    await writeFile(
+      join(scratch, "package.json"),
+      JSON.stringify({ name: "strategy", private: true, type: "module", dependencies: { tradingcore: `file:${tarball}` } }),
+    );
+    await writeFile(
+      join(scratch, "package-lock.json"),
+      JSON.stringify(await scratchLock(tarball, await readFile(join(scratch, tarball))), null, 2),
+    );
     await run("npm", ["ci", "--offline", "--no-audit", "--no-fund", "--ignore-scripts"], scratch);
     servers = [
       await startTestServer({ engine: "grpc-js", config: { authToken: TOKEN } }),
@@ -105,20 +111,35 @@ describe("The tradingcore package installed from its tarball into a scratch proj
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it.each(["grpc-js", "connect"])("lets a .mjs strategy import it by name and exit a position exactly once on the %s engine", async (engine) => {
-    const server = servers.find((each) => each.engine === engine)!;
-    await writeFile(join(scratch, "strategy.mjs"), STRATEGY);
-    const orderNo = `PKG-${server.engine}`;
-    const out = await run(process.execPath, ["strategy.mjs", `http://${server.address}`, TOKEN, orderNo], scratch);
-    expect(JSON.parse(out)).toEqual({ ltp: "104.35", status: "EXITED", exitPrice: "104.35", again: "ALREADY_EXITED" });
-    expect(server.paper.ordersFor(orderNo)).toBe(1);
-  }, 60_000);
+  it.each(["grpc-js", "connect"])(
+    "lets a .mjs strategy import it by name and exit a position exactly once on the %s engine",
+    async (engine) => {
+      const server = servers.find((each) => each.engine === engine)!;
+      await writeFile(join(scratch, "strategy.mjs"), STRATEGY);
+      const orderNo = `PKG-${server.engine}`;
+      const out = await run(process.execPath, ["strategy.mjs", `http://${server.address}`, TOKEN, orderNo], scratch);
+      expect(JSON.parse(out)).toEqual({ ltp: "104.35", status: "EXITED", exitPrice: "104.35", again: "ALREADY_EXITED" });
+      expect(server.paper.ordersFor(orderNo)).toBe(1);
+    },
+    60_000,
+  );
 
   it("type-checks a .ts strategy against the built declarations, and refuses a wrongly typed call", async () => {
     await writeFile(join(scratch, "typed.ts"), TYPED);
     await writeFile(
       join(scratch, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { module: "nodenext", moduleResolution: "nodenext", target: "es2022", strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ["typed.ts"] }),
+      JSON.stringify({
+        compilerOptions: {
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          target: "es2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ["typed.ts"],
+      }),
     );
     await expect(run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], scratch)).resolves.toBeDefined();
   }, 120_000);

@@ -52,11 +52,16 @@ export class FakeDhanServer {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
 
-  private handle(request: http.IncomingMessage, response: http.ServerResponse, body: string): void {
+  private handle(request: http.IncomingMessage, response: http.ServerResponse, body: string) {
     const path = request.url ?? "";
     const token = request.headers["access-token"] as string | undefined;
     this.requests.push({ method: request.method ?? "", path, token, body });
-    if (token !== this.accessToken) return json(response, 401, { errorType: "Invalid_Authentication", errorCode: "DH-901", errorMessage: "Client ID or user generated access token is invalid or expired." });
+    if (token !== this.accessToken)
+      return json(response, 401, {
+        errorType: "Invalid_Authentication",
+        errorCode: "DH-901",
+        errorMessage: "Client ID or user generated access token is invalid or expired.",
+      });
     if (request.method === "POST" && path === "/v2/orders") return this.placeOrder(response, JSON.parse(body) as Record<string, unknown>);
     const lookup = /^\/v2\/orders\/external\/([^/]+)$/.exec(path);
     if (request.method === "GET" && lookup) {
@@ -67,14 +72,18 @@ export class FakeDhanServer {
     json(response, 404, { errorCode: "DH-905", errorMessage: `no route ${request.method} ${path}` });
   }
 
-  private placeOrder(response: http.ServerResponse, body: Record<string, unknown>): void {
+  private placeOrder(response: http.ServerResponse, body: Record<string, unknown>) {
     const reply = this.nextReplies.shift() ?? "accept";
-    if (reply === "reject") return json(response, 400, { errorType: "Order_Error", errorCode: "DH-906", errorMessage: "Order rejected: insufficient margin" });
-    if (reply === "rate-limit") return json(response, 429, { errorType: "Rate_Limit", errorCode: "DH-904", errorMessage: "Too many requests" });
-    if (reply === "server-error") return json(response, 500, { errorType: "Internal_Server_Error", errorCode: "DH-908", errorMessage: "internal error" });
+    if (reply === "reject")
+      return json(response, 400, { errorType: "Order_Error", errorCode: "DH-906", errorMessage: "Order rejected: insufficient margin" });
+    if (reply === "rate-limit")
+      return json(response, 429, { errorType: "Rate_Limit", errorCode: "DH-904", errorMessage: "Too many requests" });
+    if (reply === "server-error")
+      return json(response, 500, { errorType: "Internal_Server_Error", errorCode: "DH-908", errorMessage: "internal error" });
     const order: FakeDhanOrder = { orderId: `11${this.nextId++}`, correlationId: String(body.correlationId), body, orderStatus: "TRADED" };
     this.orders.set(order.correlationId, order);
-    if (reply === "network-error-after-accept") return json(response, 400, { errorType: "Network_Error", errorCode: "DH-909", errorMessage: "Network error" });
+    if (reply === "network-error-after-accept")
+      return json(response, 400, { errorType: "Network_Error", errorCode: "DH-909", errorMessage: "Network error" });
     if (reply === "accept-then-drop") {
       response.socket?.destroy();
       return;
@@ -95,9 +104,11 @@ function raw(response: http.ServerResponse, status: number, text: string): void 
 /** The order as Dhan's look-up returns it, with numbers written raw like the real API. */
 function orderJson(order: FakeDhanOrder, fillPrice: string): string {
   const b = order.body;
-  return `{"dhanClientId":${JSON.stringify(b.dhanClientId)},"orderId":"${order.orderId}","correlationId":${JSON.stringify(order.correlationId)},` +
+  return (
+    `{"dhanClientId":${JSON.stringify(b.dhanClientId)},"orderId":"${order.orderId}","correlationId":${JSON.stringify(order.correlationId)},` +
     `"orderStatus":"${order.orderStatus}","transactionType":${JSON.stringify(b.transactionType)},"exchangeSegment":${JSON.stringify(b.exchangeSegment)},` +
     `"productType":${JSON.stringify(b.productType)},"orderType":"MARKET","validity":"DAY","securityId":${JSON.stringify(b.securityId)},` +
     `"quantity":${Number(b.quantity)},"filledQty":${Number(b.quantity)},"remainingQuantity":0,"price":0,"averageTradedPrice":${fillPrice},` +
-    `"omsErrorCode":"","omsErrorDescription":""}`;
+    `"omsErrorCode":"","omsErrorDescription":""}`
+  );
 }

@@ -42,7 +42,8 @@ export async function registerTracker(server: TestServer, fixture: TrackerFixtur
   const securityId = fixture.securityId ?? "52175";
   if (fixture.ltp === null) return orderNo;
   if (fixture.ltp !== undefined) await publishTick(server, fixture.ltp, securityId, segment);
-  else if (!(await server.ticks.getLtp({ instrument: { segment, securityId } })).ltp?.found) await publishTick(server, fixture.entryPrice ?? "101.55", securityId, segment);
+  else if (!(await server.ticks.getLtp({ instrument: { segment, securityId } })).ltp?.found)
+    await publishTick(server, fixture.entryPrice ?? "101.55", securityId, segment);
   return orderNo;
 }
 

@@ -38,20 +38,26 @@ export async function startOtlpGrpcReceiver(): Promise<OtlpGrpcReceiver> {
   };
   const server = new grpc.Server();
   // An empty Export*ServiceResponse is zero bytes: a full success.
-  server.addService({ Export: exportMethod("/opentelemetry.proto.collector.trace.v1.TraceService/Export") }, {
-    Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      spans.push(...decodeTraceRequest(call.request));
-      callback(null, Buffer.alloc(0));
-      notify();
+  server.addService(
+    { Export: exportMethod("/opentelemetry.proto.collector.trace.v1.TraceService/Export") },
+    {
+      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        spans.push(...decodeTraceRequest(call.request));
+        callback(null, Buffer.alloc(0));
+        notify();
+      },
     },
-  });
-  server.addService({ Export: exportMethod("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export") }, {
-    Export: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      metricExports++;
-      callback(null, Buffer.alloc(0));
-      notify();
+  );
+  server.addService(
+    { Export: exportMethod("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export") },
+    {
+      Export: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        metricExports++;
+        callback(null, Buffer.alloc(0));
+        notify();
+      },
     },
-  });
+  );
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );

@@ -21,8 +21,13 @@ export class RawGrpcClient {
     const deadline = Date.now() + 30_000;
     return new Promise((resolve, reject) => {
       if (method.methodKind === "unary") {
-        this.client.makeUnaryRequest(path, (bytes: Uint8Array) => Buffer.from(bytes), decode, request, { deadline }, (error, answer) =>
-          error ? reject(error) : resolve([answer!]),
+        this.client.makeUnaryRequest(
+          path,
+          (bytes: Uint8Array) => Buffer.from(bytes),
+          decode,
+          request,
+          { deadline },
+          (error, answer) => (error ? reject(error) : resolve([answer!])),
         );
         return;
       }
@@ -34,8 +39,12 @@ export class RawGrpcClient {
         stream.on("end", () => resolve(answers));
         return;
       }
-      const stream = this.client.makeClientStreamRequest(path, (bytes: Uint8Array) => Buffer.from(bytes), decode, { deadline }, (error, answer) =>
-        error ? reject(error) : resolve([answer!]),
+      const stream = this.client.makeClientStreamRequest(
+        path,
+        (bytes: Uint8Array) => Buffer.from(bytes),
+        decode,
+        { deadline },
+        (error, answer) => (error ? reject(error) : resolve([answer!])),
       );
       stream.write(request);
       stream.end();
@@ -55,7 +64,12 @@ export const INVALID_UTF8 = [[0xff], [0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [
  * once in the encoding) replaced by `invalid`, padded to the marker's length
  * with more of it, so every length prefix stays right.
  */
-export function withBytesReplaced<D extends DescMessage>(schema: D, message: MessageShape<D>, marker: string, invalid: readonly number[]): Uint8Array {
+export function withBytesReplaced<D extends DescMessage>(
+  schema: D,
+  message: MessageShape<D>,
+  marker: string,
+  invalid: readonly number[],
+): Uint8Array {
   const bytes = toBinary(schema, message);
   const needle = Buffer.from(marker, "ascii");
   const at = Buffer.from(bytes).indexOf(needle);

@@ -58,7 +58,12 @@ function hpackInteger(value: number, prefixBits: number): Buffer {
  * Opens a connection to `address`, sends one POST on stream 1 with `headers`
  * (pseudo-headers are added) and `body`, and resolves with how stream 1 ended.
  */
-export async function rawHttp2Request(address: string, path: string, headers: readonly (readonly [string, string])[], body: Uint8Array): Promise<StreamEnd> {
+export async function rawHttp2Request(
+  address: string,
+  path: string,
+  headers: readonly (readonly [string, string])[],
+  body: Uint8Array,
+): Promise<StreamEnd> {
   const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
   const socket = net.connect(port, host);
   socket.on("error", () => {});

@@ -73,7 +73,12 @@ export function closeHttp2(session: http2.ClientHttp2Session): Promise<void> {
 }
 
 /** An HTTP/1.1 POST (Connect unary, gRPC-Web over HTTP/1.1); `headers` may repeat a name through arrays. */
-export function http1Request(address: string, path: string, headers: http.OutgoingHttpHeaders, body: Uint8Array = new Uint8Array()): Promise<RawAnswer> {
+export function http1Request(
+  address: string,
+  path: string,
+  headers: http.OutgoingHttpHeaders,
+  body: Uint8Array = new Uint8Array(),
+): Promise<RawAnswer> {
   const [host, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
   return new Promise((resolve, reject) => {
     const request = http.request({ host, port, path, method: "POST", headers, agent: false }, (response) => {

@@ -47,5 +47,7 @@ export function startRecordingTelemetry(options: { readonly traceProbes?: boolea
 }
 
 function dataPointsOf(resourceMetrics: ResourceMetrics, name: string): DataPoint<unknown>[] {
-  return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints as DataPoint<unknown>[]));
+  return resourceMetrics.scopeMetrics.flatMap((scope) =>
+    scope.metrics.filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints as DataPoint<unknown>[]),
+  );
 }

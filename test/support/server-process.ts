@@ -9,7 +9,12 @@ import { startTradingCoreProcess, type TradingCoreProcess } from "../../src/load
 
 export type ServerProcess = TradingCoreProcess;
 
-export function startServerProcess(args: string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000, knownAddress?: string): Promise<ServerProcess> {
+export function startServerProcess(
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 30_000,
+  knownAddress?: string,
+): Promise<ServerProcess> {
   const engine = (process.env.TRADINGCORE_TEST_ENGINE ?? "both") as "grpc-js" | "connect" | "both";
   return startTradingCoreProcess({ engine, args, env, startTimeoutMs: timeoutMs, ...(knownAddress ? { knownAddress } : {}) });
 }
@@ -26,7 +31,7 @@ export async function freeLoopbackPort(): Promise<number> {
 /** Resolves once a gRPC connection to `address` is up (or rejects after `timeoutMs`). */
 export function untilAccepting(address: string, timeoutMs = 30_000): Promise<void> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
-  return new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + timeoutMs, (error) => (error ? reject(error) : resolve()))).finally(() =>
-    client.close(),
-  );
+  return new Promise<void>((resolve, reject) =>
+    client.waitForReady(Date.now() + timeoutMs, (error) => (error ? reject(error) : resolve())),
+  ).finally(() => client.close());
 }

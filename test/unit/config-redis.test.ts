@@ -14,7 +14,10 @@ describe("the Redis settings", () => {
   });
 
   it("read REDIS_URL and REDIS_LOCK_URLS when the TRADINGCORE_ variables are unset", () => {
-    const config = loadConfig([], { REDIS_URL: "redis://127.0.0.1:6390", REDIS_LOCK_URLS: "redis://127.0.0.1:7001, redis://127.0.0.1:7002,redis://127.0.0.1:7003" });
+    const config = loadConfig([], {
+      REDIS_URL: "redis://127.0.0.1:6390",
+      REDIS_LOCK_URLS: "redis://127.0.0.1:7001, redis://127.0.0.1:7002,redis://127.0.0.1:7003",
+    });
     expect(config.redisUrl).toBe("redis://127.0.0.1:6390");
     expect(config.redisLockUrls).toEqual(["redis://127.0.0.1:7001", "redis://127.0.0.1:7002", "redis://127.0.0.1:7003"]);
     expect(usesRedis(config)).toBe(true);
@@ -45,10 +48,15 @@ describe("the Redis settings", () => {
 describe("startTradingCore when REDIS_URL names a Redis that does not answer", () => {
   it("refuses to start with an error naming the setting", async () => {
     const port = await freeLoopbackPort();
-    const config = { ...defaultConfig(), port: 0, engine: "grpc-js" as const, redisUrl: `redis://127.0.0.1:${port}`, redisConnectTimeoutMs: 300 };
+    const config = {
+      ...defaultConfig(),
+      port: 0,
+      engine: "grpc-js" as const,
+      redisUrl: `redis://127.0.0.1:${port}`,
+      redisConnectTimeoutMs: 300,
+    };
     const started = startTradingCore(config, { log: pino({ level: "silent" }) });
     await expect(started).rejects.toBeInstanceOf(RedisStartupError);
     await expect(started).rejects.toThrow(/REDIS_URL: no connection to redis:\/\/127\.0\.0\.1:\d+\/? within 300 ms/);
   }, 30_000);
 });
-

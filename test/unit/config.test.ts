@@ -21,7 +21,11 @@ describe("loadConfig", () => {
     [["--no-such-flag", "1"], {}, /no-such-flag/],
     [["--max-tick-instruments", "0"], {}, /--max-tick-instruments: 0 is outside 1..10000000/],
     [[], { TRADINGCORE_KEEPALIVE_TIMEOUT_MS: "soon" }, /TRADINGCORE_KEEPALIVE_TIMEOUT_MS: "soon" is not a whole number/],
-    [[], { TRADINGCORE_MAX_PARKED_ORDER_UPDATE_BYTES: "1000" }, /TRADINGCORE_MAX_PARKED_ORDER_UPDATE_BYTES: 1000 is outside 65536\.\.1073741824/],
+    [
+      [],
+      { TRADINGCORE_MAX_PARKED_ORDER_UPDATE_BYTES: "1000" },
+      /TRADINGCORE_MAX_PARKED_ORDER_UPDATE_BYTES: 1000 is outside 65536\.\.1073741824/,
+    ],
   ])("refuses %j %j with a message naming the setting", (argv, env, message) => {
     expect(() => loadConfig(argv, env)).toThrow(ConfigError);
     expect(() => loadConfig(argv, env)).toThrow(message);
@@ -56,13 +60,36 @@ describe("loadConfig for the listen address", () => {
 describe("loadConfig for fills, send deadlines and the paper market", () => {
   it("reads the fill wait, the send deadline margin, the duplicate window, the paper faults and seed, and the LTP hop budgets", () => {
     const config = loadConfig(
-      ["--fill-wait-ms", "1500", "--send-deadline-margin-ms", "3000", "--duplicate-watch-ms", "60000", "--overdue-order-after-ms", "90000", "--paper-seed", "7"],
+      [
+        "--fill-wait-ms",
+        "1500",
+        "--send-deadline-margin-ms",
+        "3000",
+        "--duplicate-watch-ms",
+        "60000",
+        "--overdue-order-after-ms",
+        "90000",
+        "--paper-seed",
+        "7",
+      ],
       { TRADINGCORE_PAPER_PARTIAL_FILL_RATE: "0.25", TRADINGCORE_PAPER_LATE_MS: "500", TRADINGCORE_LTP_REDIS_HOP_TIMEOUT_MS: "400" },
     );
     expect(config).toMatchObject({
-      fillWaitMs: 1500, sendDeadlineMarginMs: 3000, duplicateWatchMs: 60000, overdueOrderAfterMs: 90000, paperSeed: 7, paperPartialFillRate: 0.25, paperLateMs: 500, ltpRedisHopTimeoutMs: 400,
+      fillWaitMs: 1500,
+      sendDeadlineMarginMs: 3000,
+      duplicateWatchMs: 60000,
+      overdueOrderAfterMs: 90000,
+      paperSeed: 7,
+      paperPartialFillRate: 0.25,
+      paperLateMs: 500,
+      ltpRedisHopTimeoutMs: 400,
     });
-    expect(defaultConfig()).toMatchObject({ fillWaitMs: 3000, fillPollIntervalMs: 250, ltpRedisHopTimeoutMs: 250, ltpMemoryHopTimeoutMs: 50 });
+    expect(defaultConfig()).toMatchObject({
+      fillWaitMs: 3000,
+      fillPollIntervalMs: 250,
+      ltpRedisHopTimeoutMs: 250,
+      ltpMemoryHopTimeoutMs: 50,
+    });
   });
 
   it.each([
@@ -88,7 +115,9 @@ describe("loadConfig for the Dhan router", () => {
 
 describe("loadConfig for exposure beyond loopback", () => {
   it("refuses a non-loopback host without a token, naming the settings that fix it", () => {
-    expect(() => loadConfig(["--host", "0.0.0.0"], {})).toThrow(/beyond loopback.*TRADINGCORE_AUTH_TOKEN.*TRADINGCORE_ALLOW_REMOTE_WITHOUT_AUTH=true/);
+    expect(() => loadConfig(["--host", "0.0.0.0"], {})).toThrow(
+      /beyond loopback.*TRADINGCORE_AUTH_TOKEN.*TRADINGCORE_ALLOW_REMOTE_WITHOUT_AUTH=true/,
+    );
   });
 
   it("accepts a non-loopback host with a token, or with the explicit opt-out", () => {
@@ -105,7 +134,9 @@ describe("loadConfig for exposure beyond loopback", () => {
   });
 
   it("refuses a TLS certificate without its key, and mTLS without a certificate", () => {
-    expect(() => loadConfig(["--tls-cert-file", "c.pem"], {})).toThrow(/TRADINGCORE_TLS_CERT_FILE and TRADINGCORE_TLS_KEY_FILE go together/);
+    expect(() => loadConfig(["--tls-cert-file", "c.pem"], {})).toThrow(
+      /TRADINGCORE_TLS_CERT_FILE and TRADINGCORE_TLS_KEY_FILE go together/,
+    );
     expect(() => loadConfig(["--tls-client-ca-file", "ca.pem"], {})).toThrow(/mTLS/);
   });
 });
@@ -119,6 +150,9 @@ describe("loadConfig for the never-placed grace period", () => {
   });
 
   it("accepts a grace longer than every router call an exit may make", () => {
-    expect(loadConfig(["--router-timeout-ms", "60000", "--unknown-order-grace-ms", "300000"], {})).toMatchObject({ routerTimeoutMs: 60_000, unknownOrderGraceMs: 300_000 });
+    expect(loadConfig(["--router-timeout-ms", "60000", "--unknown-order-grace-ms", "300000"], {})).toMatchObject({
+      routerTimeoutMs: 60_000,
+      unknownOrderGraceMs: 300_000,
+    });
   });
 });

@@ -48,7 +48,9 @@ async function exitAndQuote(protocol: Protocol, baseUrl: string, token: string, 
 /** The error a call fails with, as text (the browser refuses a cross-origin answer CORS does not allow). */
 async function failure(protocol: Protocol, baseUrl: string, token: string): Promise<string> {
   try {
-    await createClient(TickService, transport(protocol, baseUrl, token)).getLtp({ instrument: { segment: Segment.NSE_FNO, securityId: "1" } });
+    await createClient(TickService, transport(protocol, baseUrl, token)).getLtp({
+      instrument: { segment: Segment.NSE_FNO, securityId: "1" },
+    });
     return "no error";
   } catch (error) {
     return String(error);

@@ -14,6 +14,22 @@ import { racingClients } from "./racing-clients.js";
 import { routerFaults } from "./router-faults.js";
 import { storeRedisKilled } from "./store-redis-killed.js";
 
-export const CI_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, lockNodesLost, storeRedisKilled, killAfterAcceptance, pausedPastLockTtl, pausedPastUnknownGrace, routerFaults];
+export const CI_SCENARIOS: readonly ScenarioDefinition[] = [
+  racingClients,
+  lockNodesLost,
+  storeRedisKilled,
+  killAfterAcceptance,
+  pausedPastLockTtl,
+  pausedPastUnknownGrace,
+  routerFaults,
+];
 
-export const LONG_SCENARIOS: readonly ScenarioDefinition[] = [racingClients, lockNodesLost, storeRedisKilled, killAfterAcceptance, pausedPastLockTtl, pausedPastUnknownGrace, routerFaults];
+export const LONG_SCENARIOS: readonly ScenarioDefinition[] = [
+  racingClients,
+  lockNodesLost,
+  storeRedisKilled,
+  killAfterAcceptance,
+  pausedPastLockTtl,
+  pausedPastUnknownGrace,
+  routerFaults,
+];

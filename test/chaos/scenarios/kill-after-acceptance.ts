@@ -43,14 +43,20 @@ export const killAfterAcceptance: ScenarioDefinition = {
 
     const book = await context.book();
     const victimOrders = victims.map((orderNo) => book.ordersByTracker.get(orderNo)?.length ?? 0);
-    context.check(victimOrders.every((count) => count === 1), `each victim has one order in the book after the kill: ${victimOrders.join(",")}`);
+    context.check(
+      victimOrders.every((count) => count === 1),
+      `each victim has one order in the book after the kill: ${victimOrders.join(",")}`,
+    );
 
     const victimSet = new Set(victims);
     await context.drive({ orderNos: context.orderNos.filter((orderNo) => !victimSet.has(orderNo)), rounds: 1 });
     const beforeRestart = await readTrackers(fleet.addresses[0]!, victims);
     const exitingBeforeRestart = victims.filter((orderNo) => beforeRestart.get(orderNo)?.status === TrackerStatus.EXITING).length;
     context.note("victimsExitingBeforeRestart", exitingBeforeRestart);
-    context.check(exitingBeforeRestart === victims.length, `only ${exitingBeforeRestart} of ${victims.length} victims were still EXITING before the restart`);
+    context.check(
+      exitingBeforeRestart === victims.length,
+      `only ${exitingBeforeRestart} of ${victims.length} victims were still EXITING before the restart`,
+    );
 
     await fleet.restart(0);
     const restartedAt = Date.now();

@@ -21,7 +21,11 @@ export const lockNodesLost: ScenarioDefinition = {
   async run(context) {
     const { fleet } = context;
     const third = Math.ceil(context.orderNos.length / 3);
-    const [oneDown, twoDown, afterRestart] = [0, 1, 2].map((i) => context.orderNos.slice(i * third, (i + 1) * third)) as [string[], string[], string[]];
+    const [oneDown, twoDown, afterRestart] = [0, 1, 2].map((i) => context.orderNos.slice(i * third, (i + 1) * third)) as [
+      string[],
+      string[],
+      string[],
+    ];
 
     const started = Date.now();
     const phase = (name: string) => context.note(`${name}AtMs`, Date.now() - started);
@@ -29,7 +33,10 @@ export const lockNodesLost: ScenarioDefinition = {
     const withOneDown = await context.drive({ orderNos: oneDown, rounds: 1 });
     context.note("oneNodeDownLockUnavailable", withOneDown.filter((call) => call.status === "LOCK_UNAVAILABLE").length);
     const notExited = await context.driveUntilExited(oneDown, 3);
-    context.check(notExited.length === 0, `with one lock node down, ${notExited.length} trackers were not exited: ${notExited.slice(0, 5).join(", ")}`);
+    context.check(
+      notExited.length === 0,
+      `with one lock node down, ${notExited.length} trackers were not exited: ${notExited.slice(0, 5).join(", ")}`,
+    );
 
     phase("oneDownDone");
     await fleet.lockNodes[1]!.kill();
@@ -44,9 +51,18 @@ export const lockNodesLost: ScenarioDefinition = {
     context.note("twoNodesDownCallMaxMs", durations[durations.length - 1] ?? 0);
     context.note("twoNodesDownOrders", ordersDuring);
     context.check(ordersDuring === 0, `${ordersDuring} orders reached the book with two of three lock nodes down`);
-    context.check(otherAnswers.length === 0, `with two lock nodes down, answers other than LOCK_UNAVAILABLE: ${otherAnswers.slice(0, 3).map((c) => `${c.status ?? c.grpcCode} ${c.message}`).join("; ")}`);
+    context.check(
+      otherAnswers.length === 0,
+      `with two lock nodes down, answers other than LOCK_UNAVAILABLE: ${otherAnswers
+        .slice(0, 3)
+        .map((c) => `${c.status ?? c.grpcCode} ${c.message}`)
+        .join("; ")}`,
+    );
     const untouched = await readTrackers(fleet.addresses[0]!, twoDown);
-    context.check([...untouched.values()].every((tracker) => tracker.status === TrackerStatus.ACTIVE), "every tracker called with two lock nodes down is still ACTIVE");
+    context.check(
+      [...untouched.values()].every((tracker) => tracker.status === TrackerStatus.ACTIVE),
+      "every tracker called with two lock nodes down is still ACTIVE",
+    );
 
     phase("twoDownDone");
     await Promise.all([fleet.lockNodes[0]!.restart(), fleet.lockNodes[1]!.restart()]);
@@ -54,7 +70,12 @@ export const lockNodesLost: ScenarioDefinition = {
     // Each server's lock clients reconnect with a backoff: wait until each one answers an exit with a quorum again.
     for (const [index, address] of fleet.addresses.entries()) {
       const probe = afterRestart[index % afterRestart.length]!;
-      await waitFor(async () => (await context.drive({ addresses: [address], orderNos: [probe], rounds: 1 })).some((call) => call.status !== "LOCK_UNAVAILABLE"), `server ${index} reaching a lock quorum again`, 60_000);
+      await waitFor(
+        async () =>
+          (await context.drive({ addresses: [address], orderNos: [probe], rounds: 1 })).some((call) => call.status !== "LOCK_UNAVAILABLE"),
+        `server ${index} reaching a lock quorum again`,
+        60_000,
+      );
     }
     phase("quorumBack");
     const left = await context.driveUntilExited([...twoDown, ...afterRestart], RECOVERY_DRIVES);

@@ -59,7 +59,12 @@ async function pauseAndResume(context: ScenarioContext, kind: PauseKind): Promis
   const stopped = fleet.server(0);
   const observer = () => fleet.server(1).address;
   const throughStopped = context.drive({ addresses: [stopped.address], orderNos: victims, rounds: 1, concurrency: victims.length });
-  await waitFor(async () => [...(await readTrackers(observer(), victims)).values()].filter((t) => t.status === TrackerStatus.EXITING).length === victims.length, "every victim's intent stored", 60_000);
+  await waitFor(
+    async () =>
+      [...(await readTrackers(observer(), victims)).values()].filter((t) => t.status === TrackerStatus.EXITING).length === victims.length,
+    "every victim's intent stored",
+    60_000,
+  );
   fleet.pause(0);
   const pausedAt = Date.now();
   const locksAtPause = await lockValues(fleet, victims);
@@ -67,10 +72,15 @@ async function pauseAndResume(context: ScenarioContext, kind: PauseKind): Promis
   context.note("lockNodesHoldingEveryVictimAtPause", locksAtPause.filter((values) => values.every((value) => value !== "")).length);
   const intents = await readTrackers(observer(), victims);
   const book = await context.book();
-  const writtenBeforePause = victims.filter((orderNo) => (book.ordersByTracker.get(orderNo) ?? []).some((order) => order.correlationId === intents.get(orderNo)?.exitCorrelationId));
+  const writtenBeforePause = victims.filter((orderNo) =>
+    (book.ordersByTracker.get(orderNo) ?? []).some((order) => order.correlationId === intents.get(orderNo)?.exitCorrelationId),
+  );
   context.note("victims", victims.length);
   context.note("ordersWrittenBeforePause", writtenBeforePause.length);
-  context.check(writtenBeforePause.length === 0, `the pause did not land before the router wrote the order of ${writtenBeforePause.join(", ")}`);
+  context.check(
+    writtenBeforePause.length === 0,
+    `the pause did not land before the router wrote the order of ${writtenBeforePause.join(", ")}`,
+  );
 
   await context.drive({ orderNos: others, rounds: 1 });
   await waitFor(() => locksExpired(fleet, victims, locksAtPause), "the stopped server's exit locks expired on a quorum", 30_000);
@@ -85,7 +95,12 @@ async function pauseAndResume(context: ScenarioContext, kind: PauseKind): Promis
   context.note("pausedMs", Date.now() - pausedAt);
   fleet.resume(0);
   const victimCalls = await throughStopped;
-  context.note("stoppedServerAnswers", Object.entries(countAnswers(victimCalls)).map(([status, count]) => `${status}:${count}`).join("/"));
+  context.note(
+    "stoppedServerAnswers",
+    Object.entries(countAnswers(victimCalls))
+      .map(([status, count]) => `${status}:${count}`)
+      .join("/"),
+  );
   const left = await context.driveUntilExited(context.orderNos, 6);
   context.check(left.length === 0, `${left.length} trackers not exited: ${left.join(", ")}`);
 }

@@ -46,7 +46,15 @@ async function call(client: number, address: string, orderNo: string, timeoutMs:
     };
   } catch (error) {
     const failure = error as { code?: number; details?: string; message?: string };
-    return { client, orderNo, address, startedAt, finishedAt: Date.now(), grpcCode: failure.code ?? -1, message: failure.details ?? failure.message ?? String(error) };
+    return {
+      client,
+      orderNo,
+      address,
+      startedAt,
+      finishedAt: Date.now(),
+      grpcCode: failure.code ?? -1,
+      message: failure.details ?? failure.message ?? String(error),
+    };
   }
 }
 

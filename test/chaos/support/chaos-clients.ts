@@ -77,7 +77,10 @@ async function startClient(): Promise<Client> {
   child.once("exit", () => process.off("exit", killOnExit));
   const client: Client = { child, waiting: new Map() };
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`chaos client ${child.pid} not ready within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`chaos client ${child.pid} not ready within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     child.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`chaos client ${child.pid} exited with ${code} before it was ready`));
@@ -98,7 +101,8 @@ async function startClient(): Promise<Client> {
   child.removeAllListeners("exit");
   child.once("exit", (code, signal) => {
     process.off("exit", killOnExit);
-    for (const waiter of client.waiting.values()) waiter.reject(new Error(`chaos client ${child.pid} exited (${code ?? signal}) during a plan`));
+    for (const waiter of client.waiting.values())
+      waiter.reject(new Error(`chaos client ${child.pid} exited (${code ?? signal}) during a plan`));
     client.waiting.clear();
   });
   return client;

@@ -75,7 +75,13 @@ export class ChaosFleet {
 
   /** Every server running and not paused, every Redis up: fit for another run. */
   get whole(): boolean {
-    return this.slots.length === this.settings.servers && this.slots.every(Boolean) && this.paused.size === 0 && this.store.isRunning && this.lockNodes.every((node) => node.isRunning);
+    return (
+      this.slots.length === this.settings.servers &&
+      this.slots.every(Boolean) &&
+      this.paused.size === 0 &&
+      this.store.isRunning &&
+      this.lockNodes.every((node) => node.isRunning)
+    );
   }
 
   /** How many log lines each server has written so far; `errorMessages` counts from such a mark. */
@@ -85,7 +91,10 @@ export class ChaosFleet {
 
   /** Every pid the fleet controls right now (servers and Redis). */
   get pids(): number[] {
-    return [...this.slots.flatMap((server) => (server ? [server.pid] : [])), ...[this.store, ...this.lockNodes].flatMap((redis) => (redis.pid ? [redis.pid] : []))];
+    return [
+      ...this.slots.flatMap((server) => (server ? [server.pid] : [])),
+      ...[this.store, ...this.lockNodes].flatMap((redis) => (redis.pid ? [redis.pid] : [])),
+    ];
   }
 
   /** Kills server `index` with `signal` (SIGKILL: a crash, no clean-up) and waits for it to be gone. */
@@ -130,20 +139,32 @@ export class ChaosFleet {
   private async launch(index: number, own: readonly string[]): Promise<TradingCoreProcess> {
     const s = this.settings;
     const args = [
-      "--redis-url", this.store.url,
-      "--redis-lock-urls", this.lockNodes.map((node) => node.url).join(","),
-      "--redis-key-prefix", CHAOS_KEY_PREFIX,
-      "--lock-ttl-ms", String(s.lockTtlMs),
+      "--redis-url",
+      this.store.url,
+      "--redis-lock-urls",
+      this.lockNodes.map((node) => node.url).join(","),
+      "--redis-key-prefix",
+      CHAOS_KEY_PREFIX,
+      "--lock-ttl-ms",
+      String(s.lockTtlMs),
       // A loaded two-core machine answers slowly; the bound must stay below a third of the TTL.
-      "--lock-node-timeout-ms", String(Math.min(1_000, Math.floor(s.lockTtlMs / 3) - 1)),
-      "--router-timeout-ms", String(s.routerTimeoutMs),
-      "--unknown-order-grace-ms", String(s.unknownOrderGraceMs),
-      "--reconciler-grace-ms", String(s.reconcilerGraceMs),
-      "--reconciler-interval-ms", String(s.reconcilerIntervalMs),
+      "--lock-node-timeout-ms",
+      String(Math.min(1_000, Math.floor(s.lockTtlMs / 3) - 1)),
+      "--router-timeout-ms",
+      String(s.routerTimeoutMs),
+      "--unknown-order-grace-ms",
+      String(s.unknownOrderGraceMs),
+      "--reconciler-grace-ms",
+      String(s.reconcilerGraceMs),
+      "--reconciler-interval-ms",
+      String(s.reconcilerIntervalMs),
       // The default 50 ms LTP hop budget misses under this much load; a miss is not what these scenarios test.
-      "--ltp-redis-hop-timeout-ms", "2000",
-      "--log-level", "info",
-      "--paper-seed", String(paperSeed(s.seed, index)),
+      "--ltp-redis-hop-timeout-ms",
+      "2000",
+      "--log-level",
+      "info",
+      "--paper-seed",
+      String(paperSeed(s.seed, index)),
       ...(s.args ?? []),
       ...own,
     ];

@@ -49,6 +49,7 @@ export const LONG_PROFILE: ChaosProfile = {
 /** CHAOS_SEED (comma-separated) replaces the profile's seeds: rerun exactly what a report printed. */
 export function withSeedsFromEnv(profile: ChaosProfile, env: NodeJS.ProcessEnv = process.env): ChaosProfile {
   const seeds = (env.CHAOS_SEED ?? "").split(",").filter(Boolean).map(Number);
-  if (seeds.some((seed) => !Number.isInteger(seed) || seed < 0)) throw new Error(`CHAOS_SEED must be non-negative integers, comma-separated; got ${env.CHAOS_SEED}`);
+  if (seeds.some((seed) => !Number.isInteger(seed) || seed < 0))
+    throw new Error(`CHAOS_SEED must be non-negative integers, comma-separated; got ${env.CHAOS_SEED}`);
   return seeds.length > 0 ? { ...profile, seeds } : profile;
 }

@@ -39,7 +39,9 @@ export interface CallRecord {
 }
 
 /** Parent → client. */
-export type ClientCommand = { readonly kind: "run"; readonly id: number; readonly client: number; readonly plan: ClientPlan } | { readonly kind: "stop" };
+export type ClientCommand =
+  | { readonly kind: "run"; readonly id: number; readonly client: number; readonly plan: ClientPlan }
+  | { readonly kind: "stop" };
 
 /** Client → parent. */
 export type ClientReply =

@@ -22,7 +22,15 @@ import { Money, ZERO } from "../../../src/domain/money.js";
 import { SETTLED_EXIT_STATUSES, type CallRecord } from "./client-plan.js";
 import type { BookOrder, BookSnapshot } from "./paper-book-view.js";
 
-export type ViolationKind = "duplicate" | "exited-without-fill" | "active-with-fill" | "live-order" | "lost" | "stuck" | "inconsistent-answer" | "missing";
+export type ViolationKind =
+  | "duplicate"
+  | "exited-without-fill"
+  | "active-with-fill"
+  | "live-order"
+  | "lost"
+  | "stuck"
+  | "inconsistent-answer"
+  | "missing";
 
 export interface Violation {
   readonly kind: ViolationKind;
@@ -108,7 +116,8 @@ function checkOrders(tracker: Tracker, orders: readonly BookOrder[], acceptedCou
   const filled = orders.filter((order) => order.tradedQuantity.gt(ZERO));
   const traded = filled.reduce((sum, order) => sum.plus(order.tradedQuantity), ZERO);
   const describe = () => orders.map((o) => `${o.correlationId}:${o.status}:${o.tradedQuantity.toFixed()}`).join(", ");
-  if (traded.gt(quantity)) add("duplicate", orderNo, `fills of ${traded.toFixed()} for a quantity of ${quantity.toFixed()} (${describe()})`);
+  if (traded.gt(quantity))
+    add("duplicate", orderNo, `fills of ${traded.toFixed()} for a quantity of ${quantity.toFixed()} (${describe()})`);
   if (!options.splitFills && filled.length > 1) add("duplicate", orderNo, `${filled.length} filled orders (${describe()})`);
   const notRejected = orders.filter((order) => !["REJECTED", "CANCELLED", "EXPIRED"].includes(order.status)).length;
   if (acceptedCount > orders.length && acceptedCount > notRejected) {
@@ -122,7 +131,8 @@ function checkOrders(tracker: Tracker, orders: readonly BookOrder[], acceptedCou
   }
   switch (tracker.status) {
     case TrackerStatus.EXITED:
-      if (!traded.eq(quantity)) add("exited-without-fill", orderNo, `EXITED with fills of ${traded.toFixed()} of ${quantity.toFixed()} (${describe()})`);
+      if (!traded.eq(quantity))
+        add("exited-without-fill", orderNo, `EXITED with fills of ${traded.toFixed()} of ${quantity.toFixed()} (${describe()})`);
       if (!tracker.exitPrice) add("exited-without-fill", orderNo, "EXITED with no exit price");
       else if (traded.eq(quantity)) {
         const average = averageFillPrice(filled);
@@ -133,7 +143,12 @@ function checkOrders(tracker: Tracker, orders: readonly BookOrder[], acceptedCou
       break;
     case TrackerStatus.ACTIVE: {
       const recorded = new Money(tracker.exitedQuantity || "0");
-      if (!traded.eq(recorded)) add("active-with-fill", orderNo, `ACTIVE recording ${recorded.toFixed()} exited, the book filled ${traded.toFixed()} (${describe()})`);
+      if (!traded.eq(recorded))
+        add(
+          "active-with-fill",
+          orderNo,
+          `ACTIVE recording ${recorded.toFixed()} exited, the book filled ${traded.toFixed()} (${describe()})`,
+        );
       break;
     }
     case TrackerStatus.EXITING:
@@ -155,10 +170,20 @@ function checkAnswers(input: InvariantInput, add: Add): void {
     const said = `${call.status} from ${call.address} (client ${call.client})`;
     if (ANSWERS_THAT_NEVER_HAPPEN.has(call.status)) add("inconsistent-answer", call.orderNo, `${said}: ${call.message}`);
     if (SETTLED_EXIT_STATUSES.has(call.status)) {
-      if (tracker.status !== TrackerStatus.EXITED) add("lost", call.orderNo, `${said}, but the tracker ended ${TrackerStatus[tracker.status]}`);
+      if (tracker.status !== TrackerStatus.EXITED)
+        add("lost", call.orderNo, `${said}, but the tracker ended ${TrackerStatus[tracker.status]}`);
       else if (call.status === "EXITED" && call.correlationId && call.correlationId !== tracker.exitCorrelationId) {
-        add("inconsistent-answer", call.orderNo, `${said} for ${call.correlationId}, but the tracker exited by ${tracker.exitCorrelationId}`);
-      } else if (call.status === "EXITED" && call.exitPrice && tracker.exitPrice && !new Money(call.exitPrice).eq(new Money(tracker.exitPrice))) {
+        add(
+          "inconsistent-answer",
+          call.orderNo,
+          `${said} for ${call.correlationId}, but the tracker exited by ${tracker.exitCorrelationId}`,
+        );
+      } else if (
+        call.status === "EXITED" &&
+        call.exitPrice &&
+        tracker.exitPrice &&
+        !new Money(call.exitPrice).eq(new Money(tracker.exitPrice))
+      ) {
         add("inconsistent-answer", call.orderNo, `${said} at ${call.exitPrice}, but the tracker exited at ${tracker.exitPrice}`);
       } else if (call.status === "EXITED" && (call.priceSource !== "FILL" || !call.exitPrice)) {
         add("inconsistent-answer", call.orderNo, `${said} with price ${call.exitPrice || "(none)"} from ${call.priceSource}, not a fill`);
@@ -166,7 +191,8 @@ function checkAnswers(input: InvariantInput, add: Add): void {
     }
     if (call.status === "ROUTER_REJECTED" && call.correlationId) {
       const order = orderByCorrelation.get(call.correlationId);
-      if (order && order.status === "TRADED") add("inconsistent-answer", call.orderNo, `${said} for ${call.correlationId}, but the book filled that order`);
+      if (order && order.status === "TRADED")
+        add("inconsistent-answer", call.orderNo, `${said} for ${call.correlationId}, but the book filled that order`);
     }
   }
 }

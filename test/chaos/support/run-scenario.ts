@@ -54,13 +54,24 @@ export interface ScenarioDefinition {
 export const CALL_TIMEOUT_MS = 60_000;
 
 /** Settings of the scenarios without faults of their own; one fleet serves them one after another. */
-export const PLAIN_FLEET = { lockTtlMs: 3_000, routerTimeoutMs: 1_000, unknownOrderGraceMs: 5_000, reconcilerGraceMs: 1_000, reconcilerIntervalMs: 250 } as const;
+export const PLAIN_FLEET = {
+  lockTtlMs: 3_000,
+  routerTimeoutMs: 1_000,
+  unknownOrderGraceMs: 5_000,
+  reconcilerGraceMs: 1_000,
+  reconcilerIntervalMs: 250,
+} as const;
 
 /**
  * Runs one scenario with one seed on `resources` (the client processes, and
  * the fleet when the last run left one with the same settings).
  */
-export async function runScenario(definition: ScenarioDefinition, profile: ChaosProfile, seed: number, resources: ChaosResources): Promise<ScenarioReport> {
+export async function runScenario(
+  definition: ScenarioDefinition,
+  profile: ChaosProfile,
+  seed: number,
+  resources: ChaosResources,
+): Promise<ScenarioReport> {
   const started = Date.now();
   const random = new SeededRandom(seed);
   let fleet: ChaosFleet | undefined;
@@ -68,7 +79,12 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
   try {
     fleet = await resources.fleetFor({ ...definition.fleet(profile), build: profile.build, servers: profile.servers, seed });
     const mark = fleet.logMark();
-    const orderNos = await registerTrackers(fleet.addresses[0]!, definition.name, definition.trackers?.(profile) ?? profile.trackers, random);
+    const orderNos = await registerTrackers(
+      fleet.addresses[0]!,
+      definition.name,
+      definition.trackers?.(profile) ?? profile.trackers,
+      random,
+    );
     await publishTick(fleet.addresses);
     const calls: CallRecord[] = [];
     const extra: Record<string, number | string> = { startMs: Date.now() - started };
@@ -122,11 +138,24 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
     extra.settleMs = settled.waitedMs;
     const errors = errorMessages(liveFleet.history, mark);
     extra.serverErrorLines = Object.values(errors).reduce((sum, count) => sum + count, 0);
-    if (extra.serverErrorLines > 0) extra.serverErrors = Object.entries(errors).map(([message, count]) => `${count}x ${message}`).join(" | ");
+    if (extra.serverErrorLines > 0)
+      extra.serverErrors = Object.entries(errors)
+        .map(([message, count]) => `${count}x ${message}`)
+        .join(" | ");
     const book = await context.book();
     const { violations, figures } = checkExitInvariants({ orderNos, trackers: settled.trackers, book, calls }, definition.invariants);
     finished = true;
-    return { scenario: definition.name, seed, elapsedMs: Date.now() - started, calls: calls.length, answers: countAnswers(calls), invariants: figures, violations, extra, failures };
+    return {
+      scenario: definition.name,
+      seed,
+      elapsedMs: Date.now() - started,
+      calls: calls.length,
+      answers: countAnswers(calls),
+      invariants: figures,
+      violations,
+      extra,
+      failures,
+    };
   } finally {
     if (fleet && process.env.CHAOS_LOG_DIR) keepLogs(fleet, process.env.CHAOS_LOG_DIR, `${definition.name}-${seed}`);
     if (fleet) await resources.release(fleet, finished);
@@ -136,12 +165,18 @@ export async function runScenario(definition: ScenarioDefinition, profile: Chaos
 /** CHAOS_LOG_DIR: every server's log lines of the run, one file per process, to look into a failure. */
 function keepLogs(fleet: ChaosFleet, dir: string, run: string): void {
   mkdirSync(dir, { recursive: true });
-  fleet.history.forEach((server, i) => writeFileSync(join(dir, `${run}-server-${i}-pid-${server.pid}.log`), [...server.lines, ...server.stderr].join("\n")));
+  fleet.history.forEach((server, i) => {
+    writeFileSync(join(dir, `${run}-server-${i}-pid-${server.pid}.log`), [...server.lines, ...server.stderr].join("\n"));
+  });
 }
 
 /** The book's orders of this run's trackers only (a shared fleet's book also holds earlier runs'). */
 function onlyThese(book: BookSnapshot, orderNos: readonly string[]): BookSnapshot {
-  const ordersByTracker = new Map(orderNos.flatMap((orderNo) => (book.ordersByTracker.has(orderNo) ? [[orderNo, book.ordersByTracker.get(orderNo)!] as const] : [])));
-  const acceptedByTracker = new Map(orderNos.flatMap((orderNo) => (book.acceptedByTracker.has(orderNo) ? [[orderNo, book.acceptedByTracker.get(orderNo)!] as const] : [])));
+  const ordersByTracker = new Map(
+    orderNos.flatMap((orderNo) => (book.ordersByTracker.has(orderNo) ? [[orderNo, book.ordersByTracker.get(orderNo)!] as const] : [])),
+  );
+  const acceptedByTracker = new Map(
+    orderNos.flatMap((orderNo) => (book.acceptedByTracker.has(orderNo) ? [[orderNo, book.acceptedByTracker.get(orderNo)!] as const] : [])),
+  );
   return { ordersByTracker, acceptedByTracker, totalOrders: [...ordersByTracker.values()].reduce((sum, orders) => sum + orders.length, 0) };
 }

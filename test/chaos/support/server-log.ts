@@ -34,7 +34,10 @@ export function logEntries(server: TradingCoreProcess, message?: string, from = 
 const ERROR_LEVEL = 50;
 
 /** Error (and fatal) log lines of every server since `mark`, counted by message: what the servers themselves reported. */
-export function errorMessages(servers: readonly TradingCoreProcess[], mark: ReadonlyMap<TradingCoreProcess, number> = new Map()): Record<string, number> {
+export function errorMessages(
+  servers: readonly TradingCoreProcess[],
+  mark: ReadonlyMap<TradingCoreProcess, number> = new Map(),
+): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const server of servers) {
     for (const entry of logEntries(server, undefined, mark.get(server) ?? 0)) {

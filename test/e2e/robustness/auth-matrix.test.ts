@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
 import { ExitService } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { TickService } from "../../../gen/tradingcore/v1/tick_pb.js";
-import { REFLECTION_SERVICES } from "../../../src/server/reflection-service.js";
-import type { CallMiddleware } from "../../../src/server/call-middleware.js";
+import { REFLECTION_SERVICES } from "../../../src/server/handlers/reflection-service.js";
+import type { CallMiddleware } from "../../../src/rpc/call-middleware.js";
 import { rawHttp2Request } from "../../support/raw-h2-frames.js";
 import { closeHttp2, connectHttp2, grpcFrame, http1Request, http2Request, type RawAnswer } from "../../support/raw-http2.js";
 import { startTestServer, testEngine, type TestServer } from "../../support/test-server.js";
@@ -95,7 +95,10 @@ describe(`Auth on the ${engine} port, every RPC`, () => {
     const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
     const log = pino({ level: "trace" }, sink);
     server = await startTestServer({ config: { authToken: TOKEN }, adapters: { log, middleware: [recorder] } });
-    closedHealth = await startTestServer({ config: { authToken: TOKEN, authOpenHealthAndReflection: false }, adapters: { log, middleware: [recorder] } });
+    closedHealth = await startTestServer({
+      config: { authToken: TOKEN, authOpenHealthAndReflection: false },
+      adapters: { log, middleware: [recorder] },
+    });
     session = await connectHttp2(server.address);
     closedSession = await connectHttp2(closedHealth.address);
   });
@@ -107,14 +110,20 @@ describe(`Auth on the ${engine} port, every RPC`, () => {
   });
 
   /** Every (service, method) with an answer that is not UNAUTHENTICATED, for `headers` on `target`. */
-  async function letThrough(target: http2.ClientHttp2Session, protocol: Protocol, headers: http2.OutgoingHttpHeaders, open: ReadonlySet<string>) {
+  async function letThrough(
+    target: http2.ClientHttp2Session,
+    protocol: Protocol,
+    headers: http2.OutgoingHttpHeaders,
+    open: ReadonlySet<string>,
+  ) {
     const through: string[] = [];
     for (const service of SERVICES) {
       if (open.has(service.typeName)) continue;
       for (const method of service.methods) {
         const { headers: base, body } = request(protocol, method.methodKind);
         const answer = await http2Request(target, { ":path": `/${service.typeName}/${method.name}`, ...base, ...headers }, body);
-        if (!unauthenticated(protocol, answer)) through.push(`${service.typeName}/${method.name}: HTTP ${answer.status} grpc-status ${answer.grpcStatus}`);
+        if (!unauthenticated(protocol, answer))
+          through.push(`${service.typeName}/${method.name}: HTTP ${answer.status} grpc-status ${answer.grpcStatus}`);
       }
     }
     return through;
@@ -200,11 +209,14 @@ describe(`Auth on the ${engine} port, every RPC`, () => {
         },
       );
 
-      it.each(WRONG.filter(([what]) => TRIMMED_BY_HTTP1.has(what)))("reads %s as the bare token, since HTTP/1.1 trims header values", async (_what, headers) => {
-        const { headers: base, body } = request(protocol, "unary");
-        const answer = await http1Request(server.address, `/${ExitService.typeName}/ListTrackers`, { ...base, ...headers }, body);
-        expect(unauthenticated(protocol, answer)).toBe(false);
-      });
+      it.each(WRONG.filter(([what]) => TRIMMED_BY_HTTP1.has(what)))(
+        "reads %s as the bare token, since HTTP/1.1 trims header values",
+        async (_what, headers) => {
+          const { headers: base, body } = request(protocol, "unary");
+          const answer = await http1Request(server.address, `/${ExitService.typeName}/ListTrackers`, { ...base, ...headers }, body);
+          expect(unauthenticated(protocol, answer)).toBe(false);
+        },
+      );
 
       it("refuses a missing token on health and reflection too when they are closed", async () => {
         reached.length = 0;

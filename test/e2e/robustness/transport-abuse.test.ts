@@ -30,7 +30,9 @@ const RSS_GROWTH_BOUND_BYTES = 2 * HEAP_CAP_MB * 1024 * 1024;
 
 /** Resident memory of a process, from /proc (Linux). */
 function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  const line = readFileSync(`/proc/${pid}/status`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("VmRSS:"));
   return Number(/(\d+)/.exec(line ?? "")?.[1] ?? Number.NaN) * 1024;
 }
 
@@ -52,14 +54,22 @@ describe("A server under transport abuse", { timeout: 60_000 }, () => {
   let server: ServerProcess;
   let rssAtStart: number;
   beforeAll(async () => {
-    server = await startServerProcess([
-      "--handshake-timeout-ms", "500",
-      "--keepalive-interval-ms", "500",
-      // Generous: a busy client (this test, on a loaded machine) must not miss a ping answer.
-      "--keepalive-timeout-ms", "5000",
-      "--max-message-bytes", String(MAX_MESSAGE_BYTES),
-      "--log-level", "info",
-    ], { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${HEAP_CAP_MB}` });
+    server = await startServerProcess(
+      [
+        "--handshake-timeout-ms",
+        "500",
+        "--keepalive-interval-ms",
+        "500",
+        // Generous: a busy client (this test, on a loaded machine) must not miss a ping answer.
+        "--keepalive-timeout-ms",
+        "5000",
+        "--max-message-bytes",
+        String(MAX_MESSAGE_BYTES),
+        "--log-level",
+        "info",
+      ],
+      { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${HEAP_CAP_MB}` },
+    );
     // One round of ordinary calls first, so start-up allocations are not counted as growth.
     const session = await connectHttp2(server.address);
     for (let i = 0; i < 200; i++) await http2Request(session, { ":path": HEALTH_CHECK, ...GRPC }, grpcFrame());
@@ -81,7 +91,11 @@ describe("A server under transport abuse", { timeout: 60_000 }, () => {
     });
 
     it("answers a length prefix of 4 GiB with RESOURCE_EXHAUSTED, reading none of it", async () => {
-      const answer = await http2Request(session, { ":path": LIST_TRACKERS, ...GRPC }, grpcFrame(Buffer.alloc(0), { declaredLength: 0xffffffff }));
+      const answer = await http2Request(
+        session,
+        { ":path": LIST_TRACKERS, ...GRPC },
+        grpcFrame(Buffer.alloc(0), { declaredLength: 0xffffffff }),
+      );
       expect(answer.grpcStatus).toBe(8);
     });
 
@@ -111,7 +125,9 @@ describe("A server under transport abuse", { timeout: 60_000 }, () => {
     it("answers 3,000 calls in waves at the stream limit, every one", async () => {
       const statuses: (number | undefined)[] = [];
       for (let wave = 0; wave < 15; wave++) {
-        const answers = await Promise.all(Array.from({ length: 200 }, () => http2Request(session, { ":path": HEALTH_CHECK, ...GRPC }, grpcFrame())));
+        const answers = await Promise.all(
+          Array.from({ length: 200 }, () => http2Request(session, { ":path": HEALTH_CHECK, ...GRPC }, grpcFrame())),
+        );
         statuses.push(...answers.map((answer) => answer.grpcStatus));
       }
       expect(statuses.length).toBe(3000);

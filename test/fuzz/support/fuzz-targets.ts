@@ -55,21 +55,40 @@ function mutation(field: string, arbitrary: fc.Arbitrary<Fragment>, outcome: Out
 }
 
 /** A string field over its bound, or not UTF-8; blank too when the field is required. */
-function hostileString(fieldNo: number, field: string, max: number, required: boolean, ...more: fc.Arbitrary<Uint8Array>[]): fc.Arbitrary<Mutation> {
+function hostileString(
+  fieldNo: number,
+  field: string,
+  max: number,
+  required: boolean,
+  ...more: fc.Arbitrary<Uint8Array>[]
+): fc.Arbitrary<Mutation> {
   const values = [overLength(max), invalidUtf8(max), ...(required ? [blank] : []), ...more];
-  return mutation(field, fc.oneof(...values).map((value) => lengthDelimited(fieldNo, value)));
+  return mutation(
+    field,
+    fc.oneof(...values).map((value) => lengthDelimited(fieldNo, value)),
+  );
 }
 
 function hostileEnum(fieldNo: number, field: string, highest: number, zeroInvalid: boolean): fc.Arbitrary<Mutation> {
   const values = zeroInvalid ? fc.oneof(fc.constant(0), unknownEnum(highest)) : unknownEnum(highest);
-  return mutation(field, values.map((value) => int32Field(fieldNo, value)));
+  return mutation(
+    field,
+    values.map((value) => int32Field(fieldNo, value)),
+  );
 }
 
 /** A decimal field: over the 32 characters (refused at the edge) or not of the grammar; `positive` refuses zero and below too. */
 function hostileDecimal(fieldNo: number, field: string, positive: boolean, outcome: Outcome): fc.Arbitrary<Mutation> {
   return fc.oneof(
-    mutation(field, fc.oneof(overLongDecimal, invalidUtf8(32)).map((value) => lengthDelimited(fieldNo, value))),
-    mutation(field, fc.oneof(malformedDecimal, positive ? nonPositiveDecimal : negativeDecimal).map((value) => lengthDelimited(fieldNo, value)), outcome),
+    mutation(
+      field,
+      fc.oneof(overLongDecimal, invalidUtf8(32)).map((value) => lengthDelimited(fieldNo, value)),
+    ),
+    mutation(
+      field,
+      fc.oneof(malformedDecimal, positive ? nonPositiveDecimal : negativeDecimal).map((value) => lengthDelimited(fieldNo, value)),
+      outcome,
+    ),
   );
 }
 
@@ -77,15 +96,28 @@ function timestampField(fieldNo: number, { seconds, nanos }: { seconds: bigint; 
   return messageField(fieldNo, int64Field(1, seconds), int32Field(2, nanos));
 }
 
-const ORDER_NO_OUTSIDE_PATTERN = anyText(1, 64).filter((text) => !/^[A-Za-z0-9._:-]+$/.test(text)).map(bytesOf);
+const ORDER_NO_OUTSIDE_PATTERN = anyText(1, 64)
+  .filter((text) => !/^[A-Za-z0-9._:-]+$/.test(text))
+  .map(bytesOf);
 const hostileOrderNo = (fieldNo: number, required: boolean) => hostileString(fieldNo, "order_no", 64, required, ORDER_NO_OUTSIDE_PATTERN);
 
 const hostileMeta: fc.Arbitrary<Mutation> = mutation(
   "meta",
   fc.oneof(
-    fc.integer({ min: 33, max: 2000 }).map((count) => concat(...Array.from({ length: count }, (_, index) => mapEntry(10, bytesOf(`k${index}`), bytesOf("v"))))),
-    fc.tuple(fc.oneof(overLength(64), invalidUtf8(64), fc.constant(new Uint8Array())), anyText(0, 20).map(bytesOf)).map(([key, value]) => mapEntry(10, key, value)),
-    fc.tuple(anyText(1, 20).filter((key) => key.length > 0).map(bytesOf), fc.oneof(overLength(256), invalidUtf8(256))).map(([key, value]) => mapEntry(10, key, value)),
+    fc
+      .integer({ min: 33, max: 2000 })
+      .map((count) => concat(...Array.from({ length: count }, (_, index) => mapEntry(10, bytesOf(`k${index}`), bytesOf("v"))))),
+    fc
+      .tuple(fc.oneof(overLength(64), invalidUtf8(64), fc.constant(new Uint8Array())), anyText(0, 20).map(bytesOf))
+      .map(([key, value]) => mapEntry(10, key, value)),
+    fc
+      .tuple(
+        anyText(1, 20)
+          .filter((key) => key.length > 0)
+          .map(bytesOf),
+        fc.oneof(overLength(256), invalidUtf8(256)),
+      )
+      .map(([key, value]) => mapEntry(10, key, value)),
   ),
 );
 
@@ -94,9 +126,20 @@ function hostileInstrument(fieldNo: number, outcome: Outcome): fc.Arbitrary<Muta
   const goodSegment = int32Field(1, Segment.NSE_EQ);
   const goodSecurity = lengthDelimited(2, bytesOf("1333"));
   return fc.oneof(
-    mutation("segment", fc.oneof(fc.constant(0), unknownEnum(HIGHEST.segment)).map((segment) => messageField(fieldNo, int32Field(1, segment), goodSecurity)), outcome),
-    mutation("security_id", fc.oneof(overLength(32), invalidUtf8(32)).map((id) => messageField(fieldNo, goodSegment, lengthDelimited(2, id)))),
-    mutation("security_id", blank.map((id) => messageField(fieldNo, goodSegment, lengthDelimited(2, id))), outcome),
+    mutation(
+      "segment",
+      fc.oneof(fc.constant(0), unknownEnum(HIGHEST.segment)).map((segment) => messageField(fieldNo, int32Field(1, segment), goodSecurity)),
+      outcome,
+    ),
+    mutation(
+      "security_id",
+      fc.oneof(overLength(32), invalidUtf8(32)).map((id) => messageField(fieldNo, goodSegment, lengthDelimited(2, id))),
+    ),
+    mutation(
+      "security_id",
+      blank.map((id) => messageField(fieldNo, goodSegment, lengthDelimited(2, id))),
+      outcome,
+    ),
   );
 }
 
@@ -104,7 +147,13 @@ function instrumentList(schema: DescMessage): { base: Uint8Array; invalid: fc.Ar
   const one = messageField(1, int32Field(1, Segment.NSE_EQ), lengthDelimited(2, bytesOf("1333")));
   return {
     base: encode(schema, { instruments: [{ segment: Segment.NSE_EQ, securityId: "1333" }] } as never),
-    invalid: fc.oneof(hostileInstrument(1, "refused"), mutation("instruments", fc.integer({ min: 1000, max: 3000 }).map((count) => concat(...Array.from({ length: count }, () => one))))),
+    invalid: fc.oneof(
+      hostileInstrument(1, "refused"),
+      mutation(
+        "instruments",
+        fc.integer({ min: 1000, max: 3000 }).map((count) => concat(...Array.from({ length: count }, () => one))),
+      ),
+    ),
   };
 }
 
@@ -116,7 +165,16 @@ const harmlessInstrument = anyText(1, 32).filter((id) => id.trim() !== "");
 export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   {
     method: m.registerTracker,
-    base: encode(m.registerTracker.input, { orderNo: "FUZZ-REGISTER", segment: Segment.NSE_EQ, securityId: "1333", symbol: "HDFCBANK", side: Side.LONG, quantity: "1", entryPrice: "1", paper: true }),
+    base: encode(m.registerTracker.input, {
+      orderNo: "FUZZ-REGISTER",
+      segment: Segment.NSE_EQ,
+      securityId: "1333",
+      symbol: "HDFCBANK",
+      side: Side.LONG,
+      quantity: "1",
+      entryPrice: "1",
+      paper: true,
+    }),
     invalid: fc.oneof(
       hostileOrderNo(1, true),
       hostileEnum(2, "segment", HIGHEST.segment, true),
@@ -125,7 +183,10 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
       hostileEnum(5, "side", HIGHEST.side, true),
       hostileDecimal(6, "quantity", true, "refused"),
       hostileDecimal(7, "entry_price", true, "refused"),
-      mutation("status", fc.oneof(fc.constantFrom(3, 4, 5), unknownEnum(HIGHEST.trackerStatus)).map((status) => int32Field(8, status))),
+      mutation(
+        "status",
+        fc.oneof(fc.constantFrom(3, 4, 5), unknownEnum(HIGHEST.trackerStatus)).map((status) => int32Field(8, status)),
+      ),
       hostileMeta,
     ),
   },
@@ -141,17 +202,33 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
     invalid: fc.oneof(
       hostileEnum(1, "status", HIGHEST.trackerStatus, false),
       hostileEnum(2, "segment", HIGHEST.segment, false),
-      mutation("page_size", fc.integer({ min: 1001, max: 2 ** 32 - 1 }).map((size) => uint32Field(3, size))),
+      mutation(
+        "page_size",
+        fc.integer({ min: 1001, max: 2 ** 32 - 1 }).map((size) => uint32Field(3, size)),
+      ),
       hostileString(4, "page_token", 128, false, anyText(1, 128).map(bytesOf)),
     ),
-    harmless: fc.record({ status: fc.integer({ min: 0, max: HIGHEST.trackerStatus }), pageSize: fc.integer({ min: 0, max: 1000 }) }).map((init) => encode(m.listTrackers.input, init)),
+    harmless: fc
+      .record({ status: fc.integer({ min: 0, max: HIGHEST.trackerStatus }), pageSize: fc.integer({ min: 0, max: 1000 }) })
+      .map((init) => encode(m.listTrackers.input, init)),
   },
   {
     method: m.executeExit,
     base: encode(m.executeExit.input, { orderNo: "FUZZ-NONE", reason: "fuzz" }),
-    invalid: fc.oneof(hostileOrderNo(1, true), reason(2), mutation("reason_code", unknownEnum(HIGHEST.reasonCode).map((code) => int32Field(3, code)))),
+    invalid: fc.oneof(
+      hostileOrderNo(1, true),
+      reason(2),
+      mutation(
+        "reason_code",
+        unknownEnum(HIGHEST.reasonCode).map((code) => int32Field(3, code)),
+      ),
+    ),
     harmless: fc
-      .record({ orderNo: unusedOrderNo, reason: anyText(1, 256).filter((text) => text.trim() !== ""), reasonCode: fc.integer({ min: 0, max: HIGHEST.reasonCode }) })
+      .record({
+        orderNo: unusedOrderNo,
+        reason: anyText(1, 256).filter((text) => text.trim() !== ""),
+        reasonCode: fc.integer({ min: 0, max: HIGHEST.reasonCode }),
+      })
       .map((init) => encode(m.executeExit.input, init)),
   },
   {
@@ -161,20 +238,35 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
     invalid: fc.oneof(
       hostileEnum(1, "segment", HIGHEST.segment, false),
       reason(3),
-      mutation("reason_code", unknownEnum(HIGHEST.reasonCode).map((code) => int32Field(4, code))),
-      mutation("max_parallel", fc.integer({ min: 65, max: 2 ** 32 - 1 }).map((parallel) => uint32Field(5, parallel))),
+      mutation(
+        "reason_code",
+        unknownEnum(HIGHEST.reasonCode).map((code) => int32Field(4, code)),
+      ),
+      mutation(
+        "max_parallel",
+        fc.integer({ min: 65, max: 2 ** 32 - 1 }).map((parallel) => uint32Field(5, parallel)),
+      ),
     ),
   },
   {
     method: m.applyOrderUpdate,
-    base: encode(m.applyOrderUpdate.input, { correlationId: "xfuzz-1", orderId: "B-1", status: BrokerOrderStatus.TRADED, tradedQuantity: "1", averagePrice: "1" }),
+    base: encode(m.applyOrderUpdate.input, {
+      correlationId: "xfuzz-1",
+      orderId: "B-1",
+      status: BrokerOrderStatus.TRADED,
+      tradedQuantity: "1",
+      averagePrice: "1",
+    }),
     invalid: fc.oneof(
       hostileString(1, "correlation_id", 64, true),
       hostileString(2, "order_id", 64, false),
       hostileEnum(3, "status", HIGHEST.brokerStatus, true),
       hostileDecimal(4, "traded_quantity", false, "refused"),
       hostileDecimal(5, "average_price", false, "refused"),
-      mutation("update_time", invalidTimestamp.map((time) => timestampField(6, time))),
+      mutation(
+        "update_time",
+        invalidTimestamp.map((time) => timestampField(6, time)),
+      ),
     ),
   },
   {
@@ -187,13 +279,39 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
     method: t.publishTicks,
     base: encode(t.publishTicks.input, { ticks: [{ instrument: { segment: Segment.NSE_EQ, securityId: "FUZZ-TICK" }, ltp: "10" }] }),
     invalid: fc.oneof(
-      hostileInstrument(1, "tick-rejected").map(({ field, bytes, outcome }) => ({ field, outcome, bytes: lengthDelimited(1, concat(bytes, lengthDelimited(2, bytesOf("1")))) })),
-      hostileDecimal(2, "ltp", true, "tick-rejected").map(({ field, bytes, outcome }) => ({ field, outcome, bytes: messageField(1, messageField(1, int32Field(1, Segment.NSE_EQ), lengthDelimited(2, bytesOf("1"))), bytes) })),
+      hostileInstrument(1, "tick-rejected").map(({ field, bytes, outcome }) => ({
+        field,
+        outcome,
+        bytes: lengthDelimited(1, concat(bytes, lengthDelimited(2, bytesOf("1")))),
+      })),
+      hostileDecimal(2, "ltp", true, "tick-rejected").map(({ field, bytes, outcome }) => ({
+        field,
+        outcome,
+        bytes: messageField(1, messageField(1, int32Field(1, Segment.NSE_EQ), lengthDelimited(2, bytesOf("1"))), bytes),
+      })),
       mutation("instrument", fc.constant(messageField(1, lengthDelimited(2, bytesOf("1")))), "tick-rejected"),
-      mutation("time", invalidTimestamp.map((time) => messageField(1, messageField(1, int32Field(1, Segment.NSE_EQ), lengthDelimited(2, bytesOf("1"))), lengthDelimited(2, bytesOf("1")), timestampField(3, time))), "tick-rejected"),
-      mutation("ticks", fc.integer({ min: 10_000, max: 12_000 }).map((count) => concat(...Array.from({ length: count }, () => messageField(1, lengthDelimited(2, bytesOf("1"))))))),
+      mutation(
+        "time",
+        invalidTimestamp.map((time) =>
+          messageField(
+            1,
+            messageField(1, int32Field(1, Segment.NSE_EQ), lengthDelimited(2, bytesOf("1"))),
+            lengthDelimited(2, bytesOf("1")),
+            timestampField(3, time),
+          ),
+        ),
+        "tick-rejected",
+      ),
+      mutation(
+        "ticks",
+        fc
+          .integer({ min: 10_000, max: 12_000 })
+          .map((count) => concat(...Array.from({ length: count }, () => messageField(1, lengthDelimited(2, bytesOf("1")))))),
+      ),
     ),
-    harmless: harmlessInstrument.map((securityId) => encode(t.publishTicks.input, { ticks: [{ instrument: { segment: Segment.MCX_COMM, securityId }, ltp: "1.5" }] })),
+    harmless: harmlessInstrument.map((securityId) =>
+      encode(t.publishTicks.input, { ticks: [{ instrument: { segment: Segment.MCX_COMM, securityId }, ltp: "1.5" }] }),
+    ),
   },
   {
     method: t.getLtp,
@@ -201,6 +319,12 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
     invalid: hostileInstrument(1, "refused"),
     harmless: harmlessInstrument.map((securityId) => encode(t.getLtp.input, { instrument: { segment: Segment.MCX_COMM, securityId } })),
   },
-  { method: t.getLtps, ...instrumentList(t.getLtps.input), harmless: fc.array(harmlessInstrument, { minLength: 1, maxLength: 50 }).map((ids) => encode(t.getLtps.input, { instruments: ids.map((securityId) => ({ segment: Segment.MCX_COMM, securityId })) })) },
+  {
+    method: t.getLtps,
+    ...instrumentList(t.getLtps.input),
+    harmless: fc
+      .array(harmlessInstrument, { minLength: 1, maxLength: 50 })
+      .map((ids) => encode(t.getLtps.input, { instruments: ids.map((securityId) => ({ segment: Segment.MCX_COMM, securityId })) })),
+  },
   { method: t.streamLtp, ...instrumentList(t.streamLtp.input), subscription: true },
 ];

@@ -49,7 +49,11 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 /** A field number no message of the contract has, with each wire type's kind of payload: a server must skip it. */
 export function unknownField(fieldNo: number, kind: "varint" | "bytes" | "fixed32" | "fixed64", payload: Uint8Array): Fragment {
   const writer = new BinaryWriter();
-  if (kind === "varint") return writer.tag(fieldNo, WireType.Varint).uint64(BigInt(payload.length) * 1_000_003n).finish();
+  if (kind === "varint")
+    return writer
+      .tag(fieldNo, WireType.Varint)
+      .uint64(BigInt(payload.length) * 1_000_003n)
+      .finish();
   if (kind === "fixed32") return writer.tag(fieldNo, WireType.Bit32).fixed32(payload.length).finish();
   if (kind === "fixed64") return writer.tag(fieldNo, WireType.Bit64).fixed64(BigInt(payload.length)).finish();
   return writer.tag(fieldNo, WireType.LengthDelimited).bytes(payload).finish();

@@ -39,7 +39,10 @@ class CommandLog {
             command.end = ++this.sequence;
             this.wake();
           };
-          return result.then((answer: unknown) => (answered(), answer), (error: unknown) => (answered(), Promise.reject(error)));
+          return result.then(
+            (answer: unknown) => (answered(), answer),
+            (error: unknown) => (answered(), Promise.reject(error)),
+          );
         };
       },
     });
@@ -101,7 +104,9 @@ describe("ExecuteExit on 3 Redis lock nodes and the Redis tracker store, paper r
 
     const { result } = await server.exits.executeExit({ orderNo, reason: "stop loss hit", reasonCode: ExitReasonCode.STOP_LOSS });
     expect(result?.status).toBe(ExitStatus.EXITED);
-    await log.until(() => log.commands.slice(startup).filter((command) => command.name === "redlockRelease" && command.end !== undefined).length === 3);
+    await log.until(
+      () => log.commands.slice(startup).filter((command) => command.name === "redlockRelease" && command.end !== undefined).length === 3,
+    );
 
     expect(roundTrips(log.commands.slice(startup))).toEqual([
       ["lock0.redlockAcquire", "lock1.redlockAcquire", "lock2.redlockAcquire", "store.hGetAll"],

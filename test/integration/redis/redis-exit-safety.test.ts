@@ -27,95 +27,124 @@ describe("ExitEngine on Redlock and the Redis tracker store", () => {
   }, SLOW);
 
   describe("when a holder is paused past its TTL and another process exits the tracker", () => {
-    it("refuses the paused holder's late intent by its fencing token", async () => {
-      const prefix = "fenced:";
-      const pausedStore = await redis.store(prefix);
-      const { tracker } = await pausedStore.register(trackerSpec("FENCED-1"), Date.now());
-      const paused = await locks.redlock();
-      const acquired = await paused.acquire("lock:exit:FENCED-1", 1_000);
-      if (acquired.kind !== "acquired") throw new Error(acquired.kind);
+    it(
+      "refuses the paused holder's late intent by its fencing token",
+      async () => {
+        const prefix = "fenced:";
+        const pausedStore = await redis.store(prefix);
+        const { tracker } = await pausedStore.register(trackerSpec("FENCED-1"), Date.now());
+        const paused = await locks.redlock();
+        const acquired = await paused.acquire("lock:exit:FENCED-1", 1_000);
+        if (acquired.kind !== "acquired") throw new Error(acquired.kind);
 
-      stallEventLoop(2_500);
+        stallEventLoop(2_500);
 
-      const router = new PaperRouter();
-      const successor = engineOn({ store: await redis.store(prefix), lock: await locks.redlock(), router, ltp: pricedAt("1510.25") });
-      expect((await successor.execute(exitCommand("FENCED-1"))).status).toBe(ExitStatus.EXITED);
+        const router = new PaperRouter();
+        const successor = engineOn({ store: await redis.store(prefix), lock: await locks.redlock(), router, ltp: pricedAt("1510.25") });
+        expect((await successor.execute(exitCommand("FENCED-1"))).status).toBe(ExitStatus.EXITED);
 
-      const late = { ...tracker, status: TrackerStatus.EXITING, fencingToken: acquired.lease.fencingToken };
-      const refused = await pausedStore.compareAndSet(late, tracker.version);
-      expect(refused.kind).toBe("fenced");
-      expect((await pausedStore.get("FENCED-1"))?.status).toBe(TrackerStatus.EXITED);
-      expect(router.ordersFor("FENCED-1")).toBe(1);
-    }, SLOW);
+        const late = { ...tracker, status: TrackerStatus.EXITING, fencingToken: acquired.lease.fencingToken };
+        const refused = await pausedStore.compareAndSet(late, tracker.version);
+        expect(refused.kind).toBe("fenced");
+        expect((await pausedStore.get("FENCED-1"))?.status).toBe(TrackerStatus.EXITED);
+        expect(router.ordersFor("FENCED-1")).toBe(1);
+      },
+      SLOW,
+    );
   });
 
   describe("when an exit runs longer than the lock TTL", () => {
-    it("keeps the lock by extending it: a second process answers EXIT_IN_PROGRESS and one order is sent", async () => {
-      const prefix = "slow-exit:";
-      const store = await redis.store(prefix);
-      await store.register(trackerSpec("SLOW-1"), Date.now());
-      // The order is written at once (within its send deadline, the lease's first validity); its reply takes 6 s.
-      const paper = new PaperRouter();
-      const router = new PausedReplyRouter(paper, 6_000, quietLog);
-      const settings = { lockTtlMs: 2_000, routerTimeoutMs: 30_000 };
-      const slow = engineOn({ store, lock: await locks.redlock(), router, ltp: pricedAt("1500.05"), settings });
-      const other = engineOn({ store: await redis.store(prefix), lock: await locks.redlock(), router, ltp: pricedAt("1500.05"), settings });
+    it(
+      "keeps the lock by extending it: a second process answers EXIT_IN_PROGRESS and one order is sent",
+      async () => {
+        const prefix = "slow-exit:";
+        const store = await redis.store(prefix);
+        await store.register(trackerSpec("SLOW-1"), Date.now());
+        // The order is written at once (within its send deadline, the lease's first validity); its reply takes 6 s.
+        const paper = new PaperRouter();
+        const router = new PausedReplyRouter(paper, 6_000, quietLog);
+        const settings = { lockTtlMs: 2_000, routerTimeoutMs: 30_000 };
+        const slow = engineOn({ store, lock: await locks.redlock(), router, ltp: pricedAt("1500.05"), settings });
+        const other = engineOn({
+          store: await redis.store(prefix),
+          lock: await locks.redlock(),
+          router,
+          ltp: pricedAt("1500.05"),
+          settings,
+        });
 
-      const slowExit = slow.execute(exitCommand("SLOW-1"));
-      await until(async () => (await store.get("SLOW-1"))?.status === TrackerStatus.EXITING);
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
-      expect(await (await locks.redlock()).acquire("lock:exit:SLOW-1", 2_000)).toMatchObject({ kind: "busy" });
-      expect((await other.execute(exitCommand("SLOW-1"))).status).toBe(ExitStatus.EXIT_IN_PROGRESS);
+        const slowExit = slow.execute(exitCommand("SLOW-1"));
+        await until(async () => (await store.get("SLOW-1"))?.status === TrackerStatus.EXITING);
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        expect(await (await locks.redlock()).acquire("lock:exit:SLOW-1", 2_000)).toMatchObject({ kind: "busy" });
+        expect((await other.execute(exitCommand("SLOW-1"))).status).toBe(ExitStatus.EXIT_IN_PROGRESS);
 
-      expect((await slowExit).status).toBe(ExitStatus.EXITED);
-      expect(paper.ordersFor("SLOW-1")).toBe(1);
-    }, SLOW);
+        expect((await slowExit).status).toBe(ExitStatus.EXITED);
+        expect(paper.ordersFor("SLOW-1")).toBe(1);
+      },
+      SLOW,
+    );
   });
 
   describe("when Redis drops its script cache or is unreachable", () => {
-    it("keeps registering and writing trackers after SCRIPT FLUSH", async () => {
-      const store = await redis.store("flushed:");
-      const { tracker } = await store.register(trackerSpec("FLUSHED-1"), Date.now());
-      const raw = await redis.client();
-      await raw.scriptFlush();
-      expect((await store.compareAndSet({ ...tracker, status: TrackerStatus.EXITING, fencingToken: 1 }, 1)).kind).toBe("written");
-      await raw.scriptFlush();
-      expect((await store.register(trackerSpec("FLUSHED-2"), Date.now())).created).toBe(true);
-    }, SLOW);
+    it(
+      "keeps registering and writing trackers after SCRIPT FLUSH",
+      async () => {
+        const store = await redis.store("flushed:");
+        const { tracker } = await store.register(trackerSpec("FLUSHED-1"), Date.now());
+        const raw = await redis.client();
+        await raw.scriptFlush();
+        expect((await store.compareAndSet({ ...tracker, status: TrackerStatus.EXITING, fencingToken: 1 }, 1)).kind).toBe("written");
+        await raw.scriptFlush();
+        expect((await store.register(trackerSpec("FLUSHED-2"), Date.now())).created).toBe(true);
+      },
+      SLOW,
+    );
 
-    it("answers TradingCoreError unavailable, not a Redis error, while Redis is down", async () => {
-      const store = await redis.store("down:");
-      await redis.server.stop();
-      try {
-        await expect(store.get("DOWN-1")).rejects.toMatchObject({ name: "TradingCoreError", code: "unavailable" });
-        await expect(store.register(trackerSpec("DOWN-1"), Date.now())).rejects.toMatchObject({ name: "TradingCoreError", code: "unavailable" });
-      } finally {
-        await redis.server.restart();
-      }
-    }, SLOW);
+    it(
+      "answers TradingCoreError unavailable, not a Redis error, while Redis is down",
+      async () => {
+        const store = await redis.store("down:");
+        await redis.server.stop();
+        try {
+          await expect(store.get("DOWN-1")).rejects.toMatchObject({ name: "TradingCoreError", code: "unavailable" });
+          await expect(store.register(trackerSpec("DOWN-1"), Date.now())).rejects.toMatchObject({
+            name: "TradingCoreError",
+            code: "unavailable",
+          });
+        } finally {
+          await redis.server.restart();
+        }
+      },
+      SLOW,
+    );
   });
 
   describe("when Redis is killed and restarted with its append-only file", () => {
-    it("loses no acknowledged exit", async () => {
-      const prefix = "durable:";
-      const store = await redis.store(prefix);
-      const router = new PaperRouter();
-      const engine = engineOn({ store, lock: await locks.redlock(), router, ltp: pricedAt("1499.95") });
-      const orderNos = Array.from({ length: 20 }, (_, i) => `DURABLE-${i}`);
-      for (const orderNo of orderNos) await store.register(trackerSpec(orderNo), Date.now());
-      const outcomes = await Promise.all(orderNos.map((orderNo) => engine.execute(exitCommand(orderNo))));
-      expect(outcomes.map((outcome) => outcome.status)).toEqual(orderNos.map(() => ExitStatus.EXITED));
+    it(
+      "loses no acknowledged exit",
+      async () => {
+        const prefix = "durable:";
+        const store = await redis.store(prefix);
+        const router = new PaperRouter();
+        const engine = engineOn({ store, lock: await locks.redlock(), router, ltp: pricedAt("1499.95") });
+        const orderNos = Array.from({ length: 20 }, (_, i) => `DURABLE-${i}`);
+        for (const orderNo of orderNos) await store.register(trackerSpec(orderNo), Date.now());
+        const outcomes = await Promise.all(orderNos.map((orderNo) => engine.execute(exitCommand(orderNo))));
+        expect(outcomes.map((outcome) => outcome.status)).toEqual(orderNos.map(() => ExitStatus.EXITED));
 
-      await redis.server.kill();
-      await redis.server.restart();
+        await redis.server.kill();
+        await redis.server.restart();
 
-      const reader = await redis.store(prefix);
-      for (const orderNo of orderNos) {
-        const stored = await reader.get(orderNo);
-        expect(stored?.status).toBe(TrackerStatus.EXITED);
-        expect(stored?.exitPrice?.toFixed()).toBe("1499.95");
-      }
-    }, SLOW);
+        const reader = await redis.store(prefix);
+        for (const orderNo of orderNos) {
+          const stored = await reader.get(orderNo);
+          expect(stored?.status).toBe(TrackerStatus.EXITED);
+          expect(stored?.exitPrice?.toFixed()).toBe("1499.95");
+        }
+      },
+      SLOW,
+    );
   });
 });
 

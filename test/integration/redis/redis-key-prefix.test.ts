@@ -36,27 +36,31 @@ describe("a server on Redis with a key prefix, after a tick and an exit through 
     await redis?.destroy();
   }, SLOW);
 
-  it("has written every key under the prefix: tracker, indexes, tick hash, lock fence counter, paper order book", async () => {
-    const server = await startTestServer({
-      engine: "grpc-js",
-      config: { redisUrl: redis.url, redisKeyPrefix: PREFIX, redisConnectTimeoutMs: 2_000, router: "paper" },
-      // No router override: the configured paper router with its Redis order book.
-      adapters: { router: undefined },
-    });
-    try {
-      const orderNo = await registerTracker(server);
-      await publishTick(server, "101.25");
-      const { result } = await server.exits.executeExit({ orderNo, reason: "key prefix", reasonCode: ExitReasonCode.MANUAL });
-      expect(result?.status).toBe(ExitStatus.EXITED);
-    } finally {
-      // Stopping flushes the tick write-behind, so the tick hash is in Redis when the keys are listed.
-      await server.close();
-    }
-    const keys = await allKeys(redis.url);
-    expect(keys.filter((key) => !key.startsWith(PREFIX))).toEqual([]);
-    // The keys each part writes are there, so an empty list above means "under the prefix", not "not written".
-    expect(keys.some((key) => key.startsWith(`${PREFIX}lock:exit:`) && key.endsWith(":fence"))).toBe(true);
-    expect(keys.some((key) => key.startsWith(`${PREFIX}tick:`))).toBe(true);
-    expect(keys.some((key) => key.startsWith(`${PREFIX}paper:`))).toBe(true);
-  }, SLOW);
+  it(
+    "has written every key under the prefix: tracker, indexes, tick hash, lock fence counter, paper order book",
+    async () => {
+      const server = await startTestServer({
+        engine: "grpc-js",
+        config: { redisUrl: redis.url, redisKeyPrefix: PREFIX, redisConnectTimeoutMs: 2_000, router: "paper" },
+        // No router override: the configured paper router with its Redis order book.
+        adapters: { router: undefined },
+      });
+      try {
+        const orderNo = await registerTracker(server);
+        await publishTick(server, "101.25");
+        const { result } = await server.exits.executeExit({ orderNo, reason: "key prefix", reasonCode: ExitReasonCode.MANUAL });
+        expect(result?.status).toBe(ExitStatus.EXITED);
+      } finally {
+        // Stopping flushes the tick write-behind, so the tick hash is in Redis when the keys are listed.
+        await server.close();
+      }
+      const keys = await allKeys(redis.url);
+      expect(keys.filter((key) => !key.startsWith(PREFIX))).toEqual([]);
+      // The keys each part writes are there, so an empty list above means "under the prefix", not "not written".
+      expect(keys.some((key) => key.startsWith(`${PREFIX}lock:exit:`) && key.endsWith(":fence"))).toBe(true);
+      expect(keys.some((key) => key.startsWith(`${PREFIX}tick:`))).toBe(true);
+      expect(keys.some((key) => key.startsWith(`${PREFIX}paper:`))).toBe(true);
+    },
+    SLOW,
+  );
 });

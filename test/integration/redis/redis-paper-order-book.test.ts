@@ -20,8 +20,16 @@ let sequence = 0;
 function order(change: Partial<ExitOrderRequest> = {}): ExitOrderRequest {
   sequence++;
   return {
-    correlationId: `x-book-${process.pid}-${sequence}`, orderNo: `BOOK-${sequence}`, segment: Segment.NSE_FNO, securityId: `77${sequence}`, symbol: "NIFTY",
-    transactionType: "SELL", quantity: new Money("75"), paper: true, sendDeadlineMs: Number.MAX_SAFE_INTEGER, ...change,
+    correlationId: `x-book-${process.pid}-${sequence}`,
+    orderNo: `BOOK-${sequence}`,
+    segment: Segment.NSE_FNO,
+    securityId: `77${sequence}`,
+    symbol: "NIFTY",
+    transactionType: "SELL",
+    quantity: new Money("75"),
+    paper: true,
+    sendDeadlineMs: Number.MAX_SAFE_INTEGER,
+    ...change,
   };
 }
 
@@ -55,7 +63,11 @@ describe("two paper routers sharing one Redis order book", () => {
   it("finds, from the other router, an order one of them placed", async () => {
     const placed = order({ referencePrice: new Money("101.5") });
     await b.placeExitOrder(placed, signal());
-    expect(await a.findOrder(placed.correlationId)).toMatchObject({ status: BrokerOrderStatus.TRADED, tradedQuantity: new Money("75"), averagePrice: new Money("101.5") });
+    expect(await a.findOrder(placed.correlationId)).toMatchObject({
+      status: BrokerOrderStatus.TRADED,
+      tradedQuantity: new Money("75"),
+      averagePrice: new Money("101.5"),
+    });
   });
 
   it("fills an order sent with no LTP at the next tick either router receives, and reports it", async () => {
@@ -66,7 +78,9 @@ describe("two paper routers sharing one Redis order book", () => {
     b.write([{ segment: placed.segment, securityId: placed.securityId, ltp: new Money("99.25"), timeMs: nowMs }]);
     await b.whenTicksApplied();
     expect(await a.findOrder(placed.correlationId)).toMatchObject({ status: BrokerOrderStatus.TRADED, averagePrice: new Money("99.25") });
-    expect(updatesOfB.filter((update) => update.correlationId === placed.correlationId)).toMatchObject([{ status: BrokerOrderStatus.TRADED }]);
+    expect(updatesOfB.filter((update) => update.correlationId === placed.correlationId)).toMatchObject([
+      { status: BrokerOrderStatus.TRADED },
+    ]);
   });
 
   it("settles a late fill once, by whichever router looks after its time, and both see it", async () => {

@@ -51,44 +51,67 @@ describe("two tradingcore processes on one Redis", () => {
     await Promise.all([redis, ...(lockNodes ?? [])].filter(Boolean).map((server) => server.destroy()));
   }, SLOW);
 
-  it("sends exactly one order per tracker however many clients exit it through either process", async () => {
-    const [first, second] = processes as [ServerProcess, ServerProcess];
-    const registrar = createGrpcJsClient(ExitService, first.address);
-    const feed = createGrpcJsClient(TickService, second.address);
-    const clients = processes.flatMap((server) => Array.from({ length: CLIENTS_PER_PROCESS }, () => createGrpcJsClient(ExitService, server.address)));
-    try {
-      const orderNos = Array.from({ length: TRACKERS }, (_, i) => `TWO-${process.pid}-${i}`);
-      for (const orderNo of orderNos) {
-        await registrar.registerTracker({ orderNo, segment: Segment.NSE_FNO, securityId: "52175", symbol: "NIFTY", side: Side.LONG, quantity: "75", entryPrice: "101.55", paper: true });
+  it(
+    "sends exactly one order per tracker however many clients exit it through either process",
+    async () => {
+      const [first, second] = processes as [ServerProcess, ServerProcess];
+      const registrar = createGrpcJsClient(ExitService, first.address);
+      const feed = createGrpcJsClient(TickService, second.address);
+      const clients = processes.flatMap((server) =>
+        Array.from({ length: CLIENTS_PER_PROCESS }, () => createGrpcJsClient(ExitService, server.address)),
+      );
+      try {
+        const orderNos = Array.from({ length: TRACKERS }, (_, i) => `TWO-${process.pid}-${i}`);
+        for (const orderNo of orderNos) {
+          await registrar.registerTracker({
+            orderNo,
+            segment: Segment.NSE_FNO,
+            securityId: "52175",
+            symbol: "NIFTY",
+            side: Side.LONG,
+            quantity: "75",
+            entryPrice: "101.55",
+            paper: true,
+          });
+        }
+        await feed.publishTicks([
+          { ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: "52175" }, ltp: "104.35", time: timestampFromMs(Date.now()) }] },
+        ]);
+        // Ticks reach Redis write-behind: wait until the other process sees it before exiting through both.
+        await waitForLtp(first.address, "104.35");
+
+        const results = await Promise.all(clients.flatMap((client) => orderNos.map((orderNo) => client.executeExit(exitRequest(orderNo)))));
+        const statuses = results.map(({ result }) => result?.status);
+        const expected = [ExitStatus.EXITED, ExitStatus.ALREADY_EXITED, ExitStatus.EXIT_IN_PROGRESS];
+        expect(statuses.filter((status) => !expected.includes(status!)).map((status) => ExitStatus[status!])).toEqual([]);
+
+        const book = new RedisPaperOrderBook(inspector, prefix);
+        for (const orderNo of orderNos) {
+          const exitedAnswers = results.filter(({ result }) => result?.tracker?.orderNo === orderNo && result.status === ExitStatus.EXITED);
+          expect(exitedAnswers, orderNo).toHaveLength(1);
+          expect(await book.acceptedFor(orderNo), orderNo).toBe(1);
+          const { tracker } = await createGrpcJsClient(ExitService, second.address).getTracker({ orderNo });
+          expect(tracker?.status, orderNo).toBe(TrackerStatus.EXITED);
+          expect(tracker?.exitPrice, orderNo).toBe("104.35");
+        }
+        const exited = results.filter(({ result }) => result?.status === ExitStatus.EXITED).map(({ result }) => result!);
+        expect(
+          exited
+            .filter((result) => result.priceSource !== PriceSource.FILL || result.referencePrice !== "104.35")
+            .map((result) => `${PriceSource[result.priceSource]} ${result.referencePrice}`),
+        ).toEqual([]);
+
+        const again = await Promise.all(orderNos.map((orderNo) => clients[0]!.executeExit(exitRequest(orderNo))));
+        expect(again.map(({ result }) => `${ExitStatus[result!.status]} ${result!.message}`)).toEqual(
+          orderNos.map(() => "ALREADY_EXITED tracker was already exited"),
+        );
+        for (const orderNo of orderNos) expect(await book.acceptedFor(orderNo), orderNo).toBe(1);
+      } finally {
+        for (const client of [registrar, feed, ...clients]) client.close();
       }
-      await feed.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: "52175" }, ltp: "104.35", time: timestampFromMs(Date.now()) }] }]);
-      // Ticks reach Redis write-behind: wait until the other process sees it before exiting through both.
-      await waitForLtp(first.address, "104.35");
-
-      const results = await Promise.all(clients.flatMap((client) => orderNos.map((orderNo) => client.executeExit(exitRequest(orderNo)))));
-      const statuses = results.map(({ result }) => result?.status);
-      const expected = [ExitStatus.EXITED, ExitStatus.ALREADY_EXITED, ExitStatus.EXIT_IN_PROGRESS];
-      expect(statuses.filter((status) => !expected.includes(status!)).map((status) => ExitStatus[status!])).toEqual([]);
-
-      const book = new RedisPaperOrderBook(inspector, prefix);
-      for (const orderNo of orderNos) {
-        const exitedAnswers = results.filter(({ result }) => result?.tracker?.orderNo === orderNo && result.status === ExitStatus.EXITED);
-        expect(exitedAnswers, orderNo).toHaveLength(1);
-        expect(await book.acceptedFor(orderNo), orderNo).toBe(1);
-        const { tracker } = await createGrpcJsClient(ExitService, second.address).getTracker({ orderNo });
-        expect(tracker?.status, orderNo).toBe(TrackerStatus.EXITED);
-        expect(tracker?.exitPrice, orderNo).toBe("104.35");
-      }
-      const exited = results.filter(({ result }) => result?.status === ExitStatus.EXITED).map(({ result }) => result!);
-      expect(exited.filter((result) => result.priceSource !== PriceSource.FILL || result.referencePrice !== "104.35").map((result) => `${PriceSource[result.priceSource]} ${result.referencePrice}`)).toEqual([]);
-
-      const again = await Promise.all(orderNos.map((orderNo) => clients[0]!.executeExit(exitRequest(orderNo))));
-      expect(again.map(({ result }) => `${ExitStatus[result!.status]} ${result!.message}`)).toEqual(orderNos.map(() => "ALREADY_EXITED tracker was already exited"));
-      for (const orderNo of orderNos) expect(await book.acceptedFor(orderNo), orderNo).toBe(1);
-    } finally {
-      [registrar, feed, ...clients].forEach((client) => client.close());
-    }
-  }, SLOW);
+    },
+    SLOW,
+  );
 });
 
 /** Polls GetLtp on `address` until it answers `price` (bounded: 20 s). */

@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-export const TOOLS_DIR = process.env.TRADINGCORE_TOOLS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "tradingcore-tools");
+export const TOOLS_DIR =
+  process.env.TRADINGCORE_TOOLS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "tradingcore-tools");
 export const BIN = join(TOOLS_DIR, "bin");
 export const PYTHON = join(TOOLS_DIR, "python", "bin", "python");
 
@@ -35,7 +36,11 @@ export function toolchainAbsent(toolchain: Toolchain): string | undefined {
 /** Makes sure the pinned tools of a toolchain are in the cache, running setup.sh when one is missing. */
 export async function provision(toolchain: Toolchain): Promise<void> {
   if (PROVIDES[toolchain].every((path) => existsSync(path))) return;
-  await promisify(execFile)("bash", [join(ROOT, "test/interop/setup.sh"), toolchain], { cwd: ROOT, timeout: 900_000, maxBuffer: 16 * 1024 * 1024 });
+  await promisify(execFile)("bash", [join(ROOT, "test/interop/setup.sh"), toolchain], {
+    cwd: ROOT,
+    timeout: 900_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
 }
 
 export interface Run {
@@ -45,12 +50,21 @@ export interface Run {
 }
 
 /** Runs a command to its end (bounded by `timeoutMs`) and answers its exit code and output; never throws for a non-zero exit. */
-export async function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+export async function run(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
       [...args],
-      { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: options.cwd ?? ROOT,
+        env: { ...process.env, ...options.env },
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== "number") return reject(Object.assign(error, { stdout, stderr }));
         resolve({ code: error ? (error.code as number) : 0, stdout, stderr });

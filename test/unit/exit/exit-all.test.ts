@@ -98,7 +98,13 @@ describe("ExitAll over 500 trackers with router faults injected", () => {
     const results = await collect(exitAll(world, { ...SQUARE_OFF, maxParallel: 16 }));
     expect(new Set(results.map((r) => r.orderNo)).size).toBe(500);
 
-    const reconciler = new Reconciler({ engine: world.engine, store: world.store, clock: world.clock, events: world.events, log: world.log });
+    const reconciler = new Reconciler({
+      engine: world.engine,
+      store: world.store,
+      clock: world.clock,
+      events: world.events,
+      log: world.log,
+    });
     for (let pass = 0; pass < 40; pass++) {
       world.clock.advance(31_000);
       await reconciler.runOnce();

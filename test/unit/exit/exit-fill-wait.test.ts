@@ -19,7 +19,13 @@ describe("ExecuteExit when the paper market fills the order late, within the fil
     await world.register("ORD-1", { ltp: "101.5" });
     const started = world.clock.now();
     const outcome = await world.exit("ORD-1");
-    expect(outcome).toMatchObject({ status: ExitStatus.EXITED, success: true, priceSource: PriceSource.FILL, exitPrice: new Money("101.5"), referencePrice: new Money("101.5") });
+    expect(outcome).toMatchObject({
+      status: ExitStatus.EXITED,
+      success: true,
+      priceSource: PriceSource.FILL,
+      exitPrice: new Money("101.5"),
+      referencePrice: new Money("101.5"),
+    });
     expect(world.clock.now() - started).toBeGreaterThanOrEqual(1_000);
     expect(world.clock.now() - started).toBeLessThan(3_000);
     expect(await world.tracker("ORD-1")).toMatchObject({ status: TrackerStatus.EXITED, exitedQuantity: new Money("100") });
@@ -57,7 +63,14 @@ describe("ExecuteExit when the order is still not filled at the end of the fill 
     await world.register("ORD-1", { ltp: "99.5" });
     expect((await world.exit("ORD-1")).status).toBe(ExitStatus.AWAITING_FILL);
     world.clock.advance(10_000);
-    const reconciler = new Reconciler({ engine: world.engine, store: world.store, clock: world.clock, events: world.events, log: world.log, settings: { graceMs: 0 } });
+    const reconciler = new Reconciler({
+      engine: world.engine,
+      store: world.store,
+      clock: world.clock,
+      events: world.events,
+      log: world.log,
+      settings: { graceMs: 0 },
+    });
     const pass = await reconciler.runOnce();
     expect(pass).toMatchObject({ examined: 1, exited: 1 });
     expect(await world.tracker("ORD-1")).toMatchObject({ status: TrackerStatus.EXITED, exitPrice: new Money("99.5"), exitAttempt: 1 });
@@ -96,7 +109,14 @@ describe("Reconciler with an exit order still live past the overdue age", () => 
     const world = exitWorld({ settings: FILL_WAIT, faults: { lateFillRate: 1, lateMs: 3_600_000 } });
     await world.register("ORD-1");
     expect((await world.exit("ORD-1")).status).toBe(ExitStatus.AWAITING_FILL);
-    const reconciler = new Reconciler({ engine: world.engine, store: world.store, clock: world.clock, events: world.events, log: world.log, settings: { graceMs: 0, overdueAfterMs: 60_000 } });
+    const reconciler = new Reconciler({
+      engine: world.engine,
+      store: world.store,
+      clock: world.clock,
+      events: world.events,
+      log: world.log,
+      settings: { graceMs: 0, overdueAfterMs: 60_000 },
+    });
     expect((await reconciler.runOnce()).overdue).toBe(0);
     world.clock.advance(60_000);
     const watch = world.events.watch({ orderNo: "ORD-1" });

@@ -62,7 +62,12 @@ describe("OrderUpdateHandler with a TRADED update for an EXITING tracker", () =>
     const world = await exitingWorld();
     const result = await handlerOf(world).apply(update(BrokerOrderStatus.TRADED, "100", "100.45"));
     expect(result.applied).toBe(true);
-    expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({ status: "EXITED", exitedQuantity: "100", exitPrice: "100.45", exitOrderId: "B-1" });
+    expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({
+      status: "EXITED",
+      exitedQuantity: "100",
+      exitPrice: "100.45",
+      exitOrderId: "B-1",
+    });
   });
 
   it("changes nothing when the same update comes again", async () => {
@@ -122,13 +127,24 @@ describe("OrderUpdateHandler when the rest of a partly filled order is cancelled
     const handler = handlerOf(world, refused);
     await handler.apply(update(BrokerOrderStatus.PART_TRADED, "40", "101"));
     await handler.apply(update(BrokerOrderStatus.CANCELLED, "40", "101"));
-    expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({ status: "ACTIVE", exitedQuantity: "40", priorExitedQuantity: "40", exitPrice: "101" });
+    expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({
+      status: "ACTIVE",
+      exitedQuantity: "40",
+      priorExitedQuantity: "40",
+      exitPrice: "101",
+    });
     expect(refused).toEqual(["ORD-1"]);
   });
 
   it("has the reconciler exit only the residual 60, to EXITED at the average of both fills", async () => {
     const world = await exitingWorld();
-    const reconciler = new Reconciler({ engine: world.engine, store: world.store, clock: world.clock, events: world.events, log: world.log });
+    const reconciler = new Reconciler({
+      engine: world.engine,
+      store: world.store,
+      clock: world.clock,
+      events: world.events,
+      log: world.log,
+    });
     const handler = new OrderUpdateHandler(world.store, world.clock, world.events, { onRefused: (orderNo) => reconciler.owe(orderNo) });
     await handler.apply(update(BrokerOrderStatus.CANCELLED, "40", "101"));
     expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({ status: "ACTIVE", exitedQuantity: "40" });
@@ -163,7 +179,7 @@ function permutations<T>(items: readonly T[]): T[][] {
     for (const rest of permutations([...items.slice(0, i), ...items.slice(i + 1)])) {
       const order = [item, ...rest];
       const key = JSON.stringify(order);
-      if (!seen.has(key)) (seen.add(key), result.push(order));
+      if (!seen.has(key)) seen.add(key), result.push(order);
     }
   });
   return result;
@@ -192,9 +208,10 @@ describe.each([
     expect(orders.length).toBe(90);
     const finals = new Set<string>();
     for (const order of orders) finals.add(JSON.stringify(await finalTrackerAfter(start, order)));
-    expect([...finals].map((f) => JSON.parse(f))).toEqual([expect.objectContaining({ status: "EXITED", exitedQuantity: "100", exitPrice: "101.5" })]);
+    expect([...finals].map((f) => JSON.parse(f))).toEqual([
+      expect.objectContaining({ status: "EXITED", exitedQuantity: "100", exitPrice: "101.5" }),
+    ]);
   });
-
 });
 
 describe("OrderUpdateHandler given a partial fill and a cancel of the rest in every order, each twice, for an EXITING tracker", () => {
@@ -205,7 +222,9 @@ describe("OrderUpdateHandler given a partial fill and a cancel of the rest in ev
     ];
     const finals = new Set<string>();
     for (const order of permutations([...updates, ...updates])) finals.add(JSON.stringify(await finalTrackerAfter(exitingWorld, order)));
-    expect([...finals].map((f) => JSON.parse(f))).toEqual([expect.objectContaining({ status: "ACTIVE", exitedQuantity: "40", exitPrice: "101" })]);
+    expect([...finals].map((f) => JSON.parse(f))).toEqual([
+      expect.objectContaining({ status: "ACTIVE", exitedQuantity: "40", exitPrice: "101" }),
+    ]);
   });
 });
 
@@ -254,7 +273,14 @@ describe("OrderUpdateHandler with a correlation id no tracker has", () => {
     await world.register("ORD-1", { quantity: "100" });
     world.router.faults = { ...NO_FAULTS, lostReplyRate: 1 };
     await world.exit("ORD-1");
-    const reconciler = new Reconciler({ engine: world.engine, store: world.store, clock: world.clock, events: world.events, log: world.log, parkedUpdates: handler });
+    const reconciler = new Reconciler({
+      engine: world.engine,
+      store: world.store,
+      clock: world.clock,
+      events: world.events,
+      log: world.log,
+      parkedUpdates: handler,
+    });
     const pass = await reconciler.runOnce();
     expect(pass.parkedApplied).toBe(1);
     expect(handler.parkedCount).toBe(0);
@@ -284,12 +310,24 @@ describe("OrderUpdateHandler with a correlation id no tracker has", () => {
 
   it("keeps at most maxParkedBytes of updates, however few they are, dropping the oldest first", async () => {
     const world = exitWorld();
-    const big = (id: string): OrderUpdate => ({ ...update(BrokerOrderStatus.TRADED, "1", "1"), correlationId: id.repeat(64), orderId: "o".repeat(64) });
-    const handler = new OrderUpdateHandler(world.store, world.clock, world.events, { log: world.log, maxParked: 1000, maxParkedBytes: parkedBytesOf(big("a")) * 3 });
+    const big = (id: string): OrderUpdate => ({
+      ...update(BrokerOrderStatus.TRADED, "1", "1"),
+      correlationId: id.repeat(64),
+      orderId: "o".repeat(64),
+    });
+    const handler = new OrderUpdateHandler(world.store, world.clock, world.events, {
+      log: world.log,
+      maxParked: 1000,
+      maxParkedBytes: parkedBytesOf(big("a")) * 3,
+    });
     for (const id of ["a", "b", "c", "d", "e"]) await handler.apply(big(id));
     expect(handler.parkedCount).toBe(3);
     expect(handler.parkedByteCount).toBe(parkedBytesOf(big("a")) * 3);
-    expect(world.log.lines.filter((l) => l.level === "error" && /dropped/.test(l.message)).map((l) => (l.fields as { correlationId: string }).correlationId[0])).toEqual(["a", "b"]);
+    expect(
+      world.log.lines
+        .filter((l) => l.level === "error" && /dropped/.test(l.message))
+        .map((l) => (l.fields as { correlationId: string }).correlationId[0]),
+    ).toEqual(["a", "b"]);
   });
 
   it("counts the bytes of updates it applies or drops as freed", async () => {

@@ -24,7 +24,12 @@ import { HeldRouter } from "../../support/held-router.js";
 import { ManualClock, MemoryLog } from "./exit-world.js";
 
 /** The issue's timings: lock TTL 1.5 s, router timeout 4 s, grace 16 s, pause 18.6 s. */
-const SETTINGS: Partial<ExitEngineSettings> = { lockTtlMs: 1_500, routerTimeoutMs: 4_000, unknownOrderGraceMs: 16_000, sendDeadlineMarginMs: 2_000 };
+const SETTINGS: Partial<ExitEngineSettings> = {
+  lockTtlMs: 1_500,
+  routerTimeoutMs: 4_000,
+  unknownOrderGraceMs: 16_000,
+  sendDeadlineMarginMs: 2_000,
+};
 const PAUSE_MS = 18_600;
 
 /** A router adapter that does not check the send deadline: what the duplicate check exists for. */
@@ -58,13 +63,33 @@ function twoProcesses(options: { careless?: boolean } = {}) {
   const engine = (router: OrderRouter) => new ExitEngine({ store, lock, ltp, router, clock, events, log, superseded, settings: SETTINGS });
   const engineA = engine(routerA);
   const engineB = engine(routerB);
-  const reconcilerB = new Reconciler({ engine: engineB, store, router: routerB, superseded, clock, events, log, settings: { graceMs: 10_000 } });
+  const reconcilerB = new Reconciler({
+    engine: engineB,
+    store,
+    router: routerB,
+    superseded,
+    clock,
+    events,
+    log,
+    settings: { graceMs: 10_000 },
+  });
   return { clock, store, book, ticks, events, log, heldA, engineA, reconcilerB };
 }
 
 async function pausedInsideTheRouterCall(world: ReturnType<typeof twoProcesses>) {
   await world.store.register(
-    { orderNo: "ORD-1", segment: Segment.NSE_EQ, securityId: "1333", symbol: "HDFCBANK", side: Side.LONG, quantity: new Money("100"), entryPrice: new Money("100"), status: TrackerStatus.ACTIVE, paper: true, meta: {} },
+    {
+      orderNo: "ORD-1",
+      segment: Segment.NSE_EQ,
+      securityId: "1333",
+      symbol: "HDFCBANK",
+      side: Side.LONG,
+      quantity: new Money("100"),
+      entryPrice: new Money("100"),
+      status: TrackerStatus.ACTIVE,
+      paper: true,
+      meta: {},
+    },
     world.clock.now(),
   );
   world.ticks.write([{ segment: Segment.NSE_EQ, securityId: "1333", ltp: new Money("101.5"), timeMs: world.clock.now() }]);
@@ -92,7 +117,12 @@ describe("A process paused inside its router call for longer than the lock TTL a
     world.heldA.release();
     await answerOfA;
     expect(await world.book.acceptedFor("ORD-1")).toBe(1);
-    expect(await world.store.get("ORD-1")).toMatchObject({ status: TrackerStatus.EXITED, exitAttempt: 2, exitedQuantity: new Money("100"), exitPrice: new Money("101.5") });
+    expect(await world.store.get("ORD-1")).toMatchObject({
+      status: TrackerStatus.EXITED,
+      exitAttempt: 2,
+      exitedQuantity: new Money("100"),
+      exitPrice: new Money("101.5"),
+    });
   });
 
   it("has the resumed process answer the truth: ALREADY_EXITED, not OUTCOME_UNKNOWN", async () => {

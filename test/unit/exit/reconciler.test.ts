@@ -194,7 +194,9 @@ describe("Reconciler when the exit order traded 40 of 100 and the rest was cance
     await world.register("ORD-1", { quantity: "100", ltp: "101.5" });
     world.router.faults = { ...NO_FAULTS, lostReplyRate: 1 };
     // the paper router fills at the reference price; without one the order stays PENDING
-    world.ticks.write([{ segment: (await world.tracker("ORD-1")).segment, securityId: "1333", ltp: new Money("101.5"), timeMs: world.clock.now() }]);
+    world.ticks.write([
+      { segment: (await world.tracker("ORD-1")).segment, securityId: "1333", ltp: new Money("101.5"), timeMs: world.clock.now() },
+    ]);
     await world.exit("ORD-1");
     world.router.faults = NO_FAULTS;
     world.router.updateOrder(exitCorrelationId(await world.tracker("ORD-1"), 1), {
@@ -267,13 +269,22 @@ describe("Reconciler when an order_no comes back after its tracker store was reb
     const engine = new ExitEngine({ ...engineDeps(world), store: rebuilt });
     const { tracker: again } = await rebuilt.register({ ...earlier, status: TrackerStatus.ACTIVE, meta: {} }, world.clock.now());
     world.router.faults = { ...NO_FAULTS, timeoutRate: 1 };
-    expect((await engine.execute({ orderNo: "ORD-1", reason: "stop loss hit", reasonCode: earlier.exitReasonCode })).status).toBe(ExitStatus.OUTCOME_UNKNOWN);
+    expect((await engine.execute({ orderNo: "ORD-1", reason: "stop loss hit", reasonCode: earlier.exitReasonCode })).status).toBe(
+      ExitStatus.OUTCOME_UNKNOWN,
+    );
     world.router.faults = NO_FAULTS;
     const intent = (await rebuilt.get("ORD-1"))!;
     expect(intent.exitCorrelationId).not.toBe(earlier.exitCorrelationId);
 
     world.clock.advance(GRACE_MS + 30_001);
-    const reconciler = new Reconciler({ engine, store: rebuilt, clock: world.clock, events: world.events, log: world.log, settings: { graceMs: GRACE_MS } });
+    const reconciler = new Reconciler({
+      engine,
+      store: rebuilt,
+      clock: world.clock,
+      events: world.events,
+      log: world.log,
+      settings: { graceMs: GRACE_MS },
+    });
     await reconciler.runOnce();
     const exited = (await rebuilt.get("ORD-1"))!;
     expect(exited).toMatchObject({ status: TrackerStatus.EXITED, exitAttempt: 2 });
@@ -323,7 +334,11 @@ describe("Reconciler after a restart", () => {
       ignoreGrace: true,
     });
     const tracker = await world.tracker("ORD-1");
-    expect(tracker).toMatchObject({ status: TrackerStatus.EXITED, exitAttempt: 1, exitCorrelationId: exitCorrelationId(await world.tracker("ORD-1"), 1) });
+    expect(tracker).toMatchObject({
+      status: TrackerStatus.EXITED,
+      exitAttempt: 1,
+      exitCorrelationId: exitCorrelationId(await world.tracker("ORD-1"), 1),
+    });
     expect(world.router.ordersFor("ORD-1")).toBe(1);
   });
 });

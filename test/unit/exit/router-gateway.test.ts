@@ -7,7 +7,14 @@ import type { BrokerOrder, Clock, ExitOrderRequest, OrderRouter } from "../../..
 import { RouterGateway } from "../../../src/exit/router-gateway.js";
 
 const order: ExitOrderRequest = {
-  correlationId: "x-1", orderNo: "ORD-1", segment: Segment.NSE_EQ, securityId: "1333", symbol: "HDFCBANK", transactionType: "SELL", quantity: new Money("10"), paper: true,
+  correlationId: "x-1",
+  orderNo: "ORD-1",
+  segment: Segment.NSE_EQ,
+  securityId: "1333",
+  symbol: "HDFCBANK",
+  transactionType: "SELL",
+  quantity: new Money("10"),
+  paper: true,
   sendDeadlineMs: Number.MAX_SAFE_INTEGER,
 };
 
@@ -43,7 +50,11 @@ describe("RouterGateway looking up an order whose broker status it does not reco
   it("answers lookup-failed, never accepted: the intent stays unresolved", async () => {
     const router = new RateLimitedRouter();
     router.findOrder = async (correlationId: string) => ({
-      orderId: "9001", correlationId, status: BrokerOrderStatus.UNSPECIFIED, quantity: new Money("10"), tradedQuantity: new Money("0"),
+      orderId: "9001",
+      correlationId,
+      status: BrokerOrderStatus.UNSPECIFIED,
+      quantity: new Money("10"),
+      tradedQuantity: new Money("0"),
     });
     const clock: Clock = { now: () => 0, sleep: async () => undefined };
     const gateway = new RouterGateway(router, clock, { routerTimeoutMs: 1_000, notPlacedRetries: 3, notPlacedBackoffMs: 1 });

@@ -40,11 +40,15 @@ describe("RedlockLease when no quorum extends it", () => {
 
   it("is not revived by an extension that answers after it lapsed", async () => {
     let renewals = 0;
-    const lease = leaseWith(async () => {
-      renewals++;
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      return performance.now() + 10_000;
-    }, 150, 20);
+    const lease = leaseWith(
+      async () => {
+        renewals++;
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return performance.now() + 10_000;
+      },
+      150,
+      20,
+    );
     lease.start();
     await abortedWithin(lease.signal, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 600));

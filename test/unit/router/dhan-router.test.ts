@@ -9,7 +9,16 @@ import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../../src/router/dhan-rout
 import { FakeDhanServer } from "../../support/fake-dhan-server.js";
 
 const order = (correlationId: string, change: Partial<ExitOrderRequest> = {}): ExitOrderRequest => ({
-  correlationId, orderNo: "E-1", segment: Segment.NSE_FNO, securityId: "52175", symbol: "NIFTY", transactionType: "SELL", quantity: new Money("75"), paper: false, sendDeadlineMs: Date.now() + 60_000, ...change,
+  correlationId,
+  orderNo: "E-1",
+  segment: Segment.NSE_FNO,
+  securityId: "52175",
+  symbol: "NIFTY",
+  transactionType: "SELL",
+  quantity: new Money("75"),
+  paper: false,
+  sendDeadlineMs: Date.now() + 60_000,
+  ...change,
 });
 
 describe("DhanRouter against a local server speaking Dhan v2", () => {
@@ -20,7 +29,13 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
     await dhan.start();
   });
   beforeEach(() => {
-    router = new DhanRouter({ ...DEFAULT_DHAN_SETTINGS, baseUrl: dhan.baseUrl, clientId: "1000000001", accessToken: dhan.accessToken, circuitThreshold: 2 });
+    router = new DhanRouter({
+      ...DEFAULT_DHAN_SETTINGS,
+      baseUrl: dhan.baseUrl,
+      clientId: "1000000001",
+      accessToken: dhan.accessToken,
+      circuitThreshold: 2,
+    });
     dhan.nextReplies = [];
   });
   afterAll(() => dhan.stop());
@@ -31,7 +46,14 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
     const sent = dhan.requests.at(-1)!;
     expect(sent.token).toBe(dhan.accessToken);
     expect(JSON.parse(sent.body)).toMatchObject({
-      dhanClientId: "1000000001", correlationId: "c-place", transactionType: "SELL", exchangeSegment: "NSE_FNO", orderType: "MARKET", validity: "DAY", securityId: "52175", quantity: 75,
+      dhanClientId: "1000000001",
+      correlationId: "c-place",
+      transactionType: "SELL",
+      exchangeSegment: "NSE_FNO",
+      orderType: "MARKET",
+      validity: "DAY",
+      securityId: "52175",
+      quantity: 75,
     });
     expect(sent.body).not.toContain(dhan.accessToken);
   });
@@ -48,7 +70,9 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
 
   it("sends nothing once the order's send deadline has passed: deadline-passed, definitely not placed", async () => {
     const before = dhan.requests.length;
-    await expect(router.placeExitOrder(order("c-late", { sendDeadlineMs: Date.now() - 1 }), signal())).rejects.toMatchObject({ code: "deadline-passed" });
+    await expect(router.placeExitOrder(order("c-late", { sendDeadlineMs: Date.now() - 1 }), signal())).rejects.toMatchObject({
+      code: "deadline-passed",
+    });
     expect(dhan.requests.length).toBe(before);
     expect(dhan.orders.has("c-late")).toBe(false);
   });
@@ -96,11 +120,15 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
   it("refuses, without calling the broker, an index segment or a fractional quantity", async () => {
     const before = dhan.requests.length;
     expect(classifyRouterReply(await router.placeExitOrder(order("c-idx", { segment: Segment.IDX_I }), signal())).kind).toBe("rejected");
-    expect(classifyRouterReply(await router.placeExitOrder(order("c-frac", { quantity: new Money("1.5") }), signal())).kind).toBe("rejected");
+    expect(classifyRouterReply(await router.placeExitOrder(order("c-frac", { quantity: new Money("1.5") }), signal())).kind).toBe(
+      "rejected",
+    );
     expect(dhan.requests.length).toBe(before);
   });
 
   it("is unavailable without credentials", () => {
-    expect(new DhanRouter({ ...DEFAULT_DHAN_SETTINGS, baseUrl: dhan.baseUrl, clientId: "", accessToken: "" }).availability().available).toBe(false);
+    expect(
+      new DhanRouter({ ...DEFAULT_DHAN_SETTINGS, baseUrl: dhan.baseUrl, clientId: "", accessToken: "" }).availability().available,
+    ).toBe(false);
   });
 });

@@ -24,7 +24,10 @@ afterAll(() => dhan.stop());
 
 const adapters: Array<[string, () => OrderRouter]> = [
   ["PaperRouter", () => new PaperRouter()],
-  ["DhanRouter", () => new DhanRouter({ ...DEFAULT_DHAN_SETTINGS, baseUrl: dhan.baseUrl, clientId: "1000000001", accessToken: dhan.accessToken })],
+  [
+    "DhanRouter",
+    () => new DhanRouter({ ...DEFAULT_DHAN_SETTINGS, baseUrl: dhan.baseUrl, clientId: "1000000001", accessToken: dhan.accessToken }),
+  ],
 ];
 
 let next = 0;
@@ -70,7 +73,10 @@ describe.each(adapters)("%s", (_name, makeRouter) => {
     const [first, second] = [order(), order()];
     await router.placeExitOrder(first, signal());
     await router.placeExitOrder(second, signal());
-    const ids = [(await router.findOrder(first.correlationId, signal()))?.orderId, (await router.findOrder(second.correlationId, signal()))?.orderId];
+    const ids = [
+      (await router.findOrder(first.correlationId, signal()))?.orderId,
+      (await router.findOrder(second.correlationId, signal()))?.orderId,
+    ];
     expect(ids[0]).not.toBe(ids[1]);
   });
 

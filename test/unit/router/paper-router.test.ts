@@ -12,8 +12,17 @@ let sequence = 0;
 function order(change: Partial<ExitOrderRequest> = {}): ExitOrderRequest {
   sequence++;
   return {
-    correlationId: `x-paper-${sequence}`, orderNo: `P-${sequence}`, segment: Segment.NSE_EQ, securityId: "1333", symbol: "HDFCBANK",
-    transactionType: "SELL", quantity: new Money("10"), paper: true, referencePrice: new Money("100"), sendDeadlineMs: Number.MAX_SAFE_INTEGER, ...change,
+    correlationId: `x-paper-${sequence}`,
+    orderNo: `P-${sequence}`,
+    segment: Segment.NSE_EQ,
+    securityId: "1333",
+    symbol: "HDFCBANK",
+    transactionType: "SELL",
+    quantity: new Money("10"),
+    paper: true,
+    referencePrice: new Money("100"),
+    sendDeadlineMs: Number.MAX_SAFE_INTEGER,
+    ...change,
   };
 }
 
@@ -49,7 +58,9 @@ describe("PaperRouter with injected faults and a seed", () => {
   });
 
   it("draws other faults for another seed", async () => {
-    expect(await statusesOf(new PaperRouter({ faults, seed: 42 }), 40)).not.toEqual(await statusesOf(new PaperRouter({ faults, seed: 43 }), 40));
+    expect(await statusesOf(new PaperRouter({ faults, seed: 42 }), 40)).not.toEqual(
+      await statusesOf(new PaperRouter({ faults, seed: 43 }), 40),
+    );
   });
 });
 
@@ -79,8 +90,14 @@ describe("PaperRouter with an order sent without an LTP", () => {
     expect((await router.findOrder(placed.correlationId))?.status).toBe(BrokerOrderStatus.PENDING);
     router.write([{ segment: Segment.NSE_EQ, securityId: "2885", ltp: new Money("2501.3"), timeMs: 2 }]);
     await router.whenTicksApplied();
-    expect(await router.findOrder(placed.correlationId)).toMatchObject({ status: BrokerOrderStatus.TRADED, tradedQuantity: new Money("10"), averagePrice: new Money("2501.3") });
-    expect(updates).toMatchObject([{ correlationId: placed.correlationId, status: BrokerOrderStatus.TRADED, averagePrice: new Money("2501.3") }]);
+    expect(await router.findOrder(placed.correlationId)).toMatchObject({
+      status: BrokerOrderStatus.TRADED,
+      tradedQuantity: new Money("10"),
+      averagePrice: new Money("2501.3"),
+    });
+    expect(updates).toMatchObject([
+      { correlationId: placed.correlationId, status: BrokerOrderStatus.TRADED, averagePrice: new Money("2501.3") },
+    ]);
   });
 
   it("expires it when no tick comes within the expiry", async () => {

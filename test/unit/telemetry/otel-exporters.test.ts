@@ -26,7 +26,12 @@ describe("OTEL_EXPORTER_OTLP_PROTOCOL=grpc", () => {
   it("takes the protocol per signal: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL wins over the general one", () => {
     const telemetry = startTelemetry(
       {},
-      { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1", OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc", OTEL_METRICS_EXPORTER: "none" },
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc",
+        OTEL_METRICS_EXPORTER: "none",
+      },
     );
     expect(telemetry.destinations).toEqual(["traces: otlp grpc http://127.0.0.1:1"]);
     return telemetry.shutdown();
@@ -41,7 +46,10 @@ describe("OTEL_EXPORTER_OTLP_PROTOCOL=http/json", () => {
   afterAll(() => receiver.close());
 
   it("sends spans as OTLP/JSON to $OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces", async () => {
-    const telemetry = startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_METRICS_EXPORTER: "none" });
+    const telemetry = startTelemetry(
+      {},
+      { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_METRICS_EXPORTER: "none" },
+    );
     expect(telemetry.destinations).toEqual([`traces: otlp http/json ${receiver.endpoint}/v1/traces`]);
     trace.getTracer("probe").startSpan("as-json").end();
     await telemetry.shutdown();
@@ -94,7 +102,10 @@ describe("OTEL_TRACES_EXPORTER=console", () => {
 describe("OTEL_METRICS_EXPORTER=prometheus", () => {
   it("serves the metrics for scraping on OTEL_EXPORTER_PROMETHEUS_HOST:PORT, tradingcore's and rpc.server.duration among them", async () => {
     const port = await freePort();
-    const telemetry = startTelemetry({}, { OTEL_METRICS_EXPORTER: "prometheus", OTEL_EXPORTER_PROMETHEUS_HOST: "127.0.0.1", OTEL_EXPORTER_PROMETHEUS_PORT: String(port) });
+    const telemetry = startTelemetry(
+      {},
+      { OTEL_METRICS_EXPORTER: "prometheus", OTEL_EXPORTER_PROMETHEUS_HOST: "127.0.0.1", OTEL_EXPORTER_PROMETHEUS_PORT: String(port) },
+    );
     try {
       expect([telemetry.tracing, telemetry.metering]).toEqual([false, true]);
       expect(telemetry.destinations).toEqual([`metrics: prometheus http://127.0.0.1:${port}/metrics`]);
@@ -107,18 +118,24 @@ describe("OTEL_METRICS_EXPORTER=prometheus", () => {
   });
 
   it("refuses a port that is not one, naming the variable", () => {
-    expect(() => startTelemetry({}, { OTEL_METRICS_EXPORTER: "prometheus", OTEL_EXPORTER_PROMETHEUS_PORT: "metrics" })).toThrow(/OTEL_EXPORTER_PROMETHEUS_PORT=metrics/);
+    expect(() => startTelemetry({}, { OTEL_METRICS_EXPORTER: "prometheus", OTEL_EXPORTER_PROMETHEUS_PORT: "metrics" })).toThrow(
+      /OTEL_EXPORTER_PROMETHEUS_PORT=metrics/,
+    );
   });
 });
 
 describe("exporter settings it cannot honour", () => {
   it("refuses an exporter it does not have, naming the variable and the value", () => {
-    expect(() => startTelemetry({}, { OTEL_TRACES_EXPORTER: "otlp,zipkin" })).toThrow(/OTEL_TRACES_EXPORTER=otlp,zipkin: "zipkin" is not supported/);
+    expect(() => startTelemetry({}, { OTEL_TRACES_EXPORTER: "otlp,zipkin" })).toThrow(
+      /OTEL_TRACES_EXPORTER=otlp,zipkin: "zipkin" is not supported/,
+    );
     expect(() => startTelemetry({}, { OTEL_METRICS_EXPORTER: "statsd" })).toThrow(/OTEL_METRICS_EXPORTER=statsd/);
   });
 
   it("refuses an unknown OTLP protocol, naming the variable", () => {
-    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1", OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "udp" })).toThrow(/OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=udp/);
+    expect(() =>
+      startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1", OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "udp" }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=udp/);
   });
 
   it("refuses none combined with an exporter", () => {

@@ -46,14 +46,21 @@ describe("startTelemetry with OTEL_EXPORTER_OTLP_ENDPOINT set", () => {
   });
 
   it("refuses an exporter it does not have, naming the variable", () => {
-    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_EXPORTER: "zipkin" })).toThrow(/OTEL_TRACES_EXPORTER=zipkin/);
+    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_EXPORTER: "zipkin" })).toThrow(
+      /OTEL_TRACES_EXPORTER=zipkin/,
+    );
   });
 
   it("refuses an OTLP protocol it does not know, naming the variable", () => {
-    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "thrift" })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL=thrift/);
-    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "json" })).toThrow(
-      /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=json/,
+    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "thrift" })).toThrow(
+      /OTEL_EXPORTER_OTLP_PROTOCOL=thrift/,
     );
+    expect(() =>
+      startTelemetry(
+        {},
+        { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "grpc", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "json" },
+      ),
+    ).toThrow(/OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=json/);
   });
 
   it("unregisters its providers on shutdown, so it can be started again in the same process", async () => {
@@ -73,7 +80,11 @@ describe("startTelemetry when the collector refuses spans", () => {
     await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
     const { port } = refusing.address() as AddressInfo;
     const problems: string[] = [];
-    const log = { info() {}, warn: (_fields: object, message: string) => void problems.push(message), error: (_fields: object, message: string) => void problems.push(message) };
+    const log = {
+      info() {},
+      warn: (_fields: object, message: string) => void problems.push(message),
+      error: (_fields: object, message: string) => void problems.push(message),
+    };
     const telemetry = startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
     try {
       telemetry.reportProblemsTo(log);

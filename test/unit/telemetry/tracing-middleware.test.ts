@@ -1,8 +1,8 @@
 import { context, trace } from "@opentelemetry/api";
 import { createContextValues } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CallInfo } from "../../../src/server/call-middleware.js";
-import { callTraceOf } from "../../../src/server/call-trace.js";
+import type { CallInfo } from "../../../src/rpc/call-middleware.js";
+import { callTraceOf } from "../../../src/rpc/call-trace.js";
 import { type RecordingTelemetry, startRecordingTelemetry } from "../../support/recording-telemetry.js";
 
 function call(): CallInfo {

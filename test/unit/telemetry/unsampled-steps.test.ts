@@ -11,7 +11,11 @@ describe("exit step spans with an SDK installed", () => {
   afterAll(() => recording.shutdown());
 
   it("under a parent the sampler left out, start no span of their own and export nothing", async () => {
-    const unsampled = trace.wrapSpanContext({ traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", traceFlags: TraceFlags.NONE });
+    const unsampled = trace.wrapSpanContext({
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      spanId: "b7ad6b7169203331",
+      traceFlags: TraceFlags.NONE,
+    });
     const parent = trace.setSpan(ROOT_CONTEXT, unsampled);
     recording.spans.reset();
     const seen = await inParentSpan(parent, "exit.all.item", async (item, itemContext) => {

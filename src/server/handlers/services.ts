@@ -1,0 +1,23 @@
+import type { ExitEngine } from "../../exit/exit-engine.js";
+import type { ExitEventHub } from "../../exit/exit-event-hub.js";
+import type { OrderUpdateHandler } from "../../exit/order-update-handler.js";
+import type { Clock, ExitLog, LtpResolver, TrackerStore } from "../../exit/ports.js";
+import type { MemoryTickCache } from "../../ticks/memory-tick-cache.js";
+import type { TickSink } from "../../ticks/tick.js";
+import type { HealthState } from "./health-state.js";
+
+/** Everything the RPC handlers use, assembled by the composition root. */
+export interface TradingCoreServices {
+  readonly engine: ExitEngine;
+  readonly store: TrackerStore;
+  readonly orderUpdates: OrderUpdateHandler;
+  /** Every exit event, for WatchExits. */
+  readonly events: ExitEventHub;
+  /** Aborts when shutdown starts: long calls (ExitAll) start no new work after it. */
+  readonly stopping: AbortSignal;
+  /** The memory cache answers StreamLtp; `sink` receives published ticks (the cache, plus write-behind when configured). */
+  readonly ticks: { readonly cache: MemoryTickCache; readonly sink: TickSink; readonly resolver: LtpResolver };
+  readonly health: HealthState;
+  readonly clock: Clock;
+  readonly log: ExitLog;
+}

@@ -1,0 +1,19 @@
+/** Exit events from the hub to the wire (WatchExits). Outbound only. */
+import { create } from "@bufbuild/protobuf";
+import { type ExitEvent, ExitEventSchema } from "../../../gen/tradingcore/v1/exit_pb.js";
+import { ExitStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import type { SequencedExitEvent } from "../../exit/exit-event-hub.js";
+import { timestampOf } from "./time-wire.js";
+import { trackerToWire } from "./tracker-wire.js";
+
+export function exitEventToWire(event: SequencedExitEvent): ExitEvent {
+  return create(ExitEventSchema, {
+    sequence: BigInt(event.sequence),
+    kind: event.kind,
+    tracker: trackerToWire(event.tracker),
+    status: event.status ?? ExitStatus.UNSPECIFIED,
+    correlationId: event.correlationId,
+    time: timestampOf(event.timeMs),
+    message: event.message,
+  });
+}
