@@ -3,20 +3,14 @@
  * from its seed: which client calls which tracker on which server, in which
  * order, and which trackers a fault is aimed at. Never Math.random here.
  */
+import { seededRandom } from "../../../src/router/seeded-random.js";
+
 export class SeededRandom {
-  private state: number;
+  /** Uniform in [0, 1): the same generator the paper router draws its faults from. */
+  readonly next: () => number;
 
   constructor(readonly seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(seed);
   }
 
   /** An integer in [0, below). */

@@ -5,6 +5,7 @@ import { isTradingCoreError } from "../../../src/domain/trading-core-error.js";
 import { type ExitAllRequest, type ExitAllResult, exitAll } from "../../../src/exit/exit-all.js";
 import type { ExitCommand } from "../../../src/exit/exit-command.js";
 import { Reconciler } from "../../../src/exit/reconciler.js";
+import { seededRandom } from "../../../src/router/seeded-random.js";
 import { drain, type ExitWorld, exitWorld } from "./exit-world.js";
 
 const SQUARE_OFF: ExitAllRequest = { reason: "session end", reasonCode: ExitReasonCode.SESSION_END, maxParallel: 8 };
@@ -23,18 +24,6 @@ async function collect(results: AsyncIterable<ExitAllResult>): Promise<ExitAllRe
 
 async function trackersWith(world: ExitWorld, status: TrackerStatus) {
   return (await world.store.list({ status }, { limit: 100_000 })).trackers;
-}
-
-/** Deterministic uniform [0, 1) (mulberry32), so injected faults are the same every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("ExitAll over the trackers matching a filter", () => {
@@ -89,7 +78,7 @@ describe("ExitAll over 500 trackers with router faults injected", () => {
   it("ends every tracker EXITED or reported, with never more than one order per tracker", { timeout: 240_000 }, async () => {
     const world = exitWorld({
       faults: { rejectRate: 0.1, lostReplyRate: 0.1, timeoutRate: 0.03 },
-      random: seeded(20250102),
+      random: seededRandom(20250102),
       settings: { routerTimeoutMs: 50 },
       watchBufferSize: 100_000,
     });
