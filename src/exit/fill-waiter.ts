@@ -12,7 +12,7 @@
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
-import type { OrderUpdate } from "./order-update-change.js";
+import { updateFromBrokerOrder } from "./order-update-change.js";
 import type { OrderUpdateSignals } from "./order-update-signals.js";
 import type { BrokerOrder, Clock, ExitLog, OrderUpdateSink, TrackerStore } from "./ports.js";
 import type { LookupResult, RouterGateway } from "./router-gateway.js";
@@ -41,18 +41,6 @@ export interface FillWait {
 }
 
 const LIVE = new Set([BrokerOrderStatus.TRANSIT, BrokerOrderStatus.PENDING, BrokerOrderStatus.PART_TRADED]);
-
-/** The broker's state of an order, as an order update. */
-export function updateFromBrokerOrder(order: BrokerOrder, nowMs: number): OrderUpdate {
-  return {
-    correlationId: order.correlationId,
-    orderId: order.orderId,
-    status: order.status,
-    tradedQuantity: order.tradedQuantity,
-    ...(order.averagePrice ? { averagePrice: order.averagePrice } : {}),
-    updateTimeMs: nowMs,
-  };
-}
 
 export class FillWaiter {
   constructor(private readonly deps: FillWaiterDeps) {}

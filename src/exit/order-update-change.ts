@@ -35,6 +35,7 @@ import {
 import { type Money, ZERO } from "../domain/money.js";
 import { excerpt } from "../domain/text-excerpt.js";
 import type { TrackerRecord } from "../domain/tracker.js";
+import type { BrokerOrder } from "./ports.js";
 
 export interface OrderUpdate {
   readonly correlationId: string;
@@ -44,6 +45,18 @@ export interface OrderUpdate {
   readonly tradedQuantity?: Money;
   readonly averagePrice?: Money;
   readonly updateTimeMs: number;
+}
+
+/** The broker's state of an order (a look-up's answer, a paper fill), as an order update at `nowMs`. */
+export function updateFromBrokerOrder(order: BrokerOrder, nowMs: number): OrderUpdate {
+  return {
+    correlationId: order.correlationId,
+    orderId: order.orderId,
+    status: order.status,
+    tradedQuantity: order.tradedQuantity,
+    ...(order.averagePrice ? { averagePrice: order.averagePrice } : {}),
+    updateTimeMs: nowMs,
+  };
 }
 
 export type OrderUpdateChange =

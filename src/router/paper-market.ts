@@ -14,7 +14,6 @@
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
 import { type Money, ZERO } from "../domain/money.js";
 import type { ExitOrderRequest } from "../exit/ports.js";
-import type { OrderUpdate } from "../exit/order-update-change.js";
 import { isLiveOrder, type PaperOrder, waitsForTick } from "./paper-order-book.js";
 
 /** One uniform [0, 1) draw per fault, always all of them, so a seeded run repeats whatever the outcomes. */
@@ -115,18 +114,6 @@ export function dueSettlement(order: PaperOrder, nowMs: number, expireAfterMs: n
 /** The order traded in full at `price` (a tick, or its late fill). */
 export function traded(order: PaperOrder, price: Money): PaperOrder {
   return withoutFate({ ...order, status: BrokerOrderStatus.TRADED, tradedQuantity: order.quantity, averagePrice: price });
-}
-
-/** The broker order update announcing the order's current state. */
-export function updateOf(order: PaperOrder, nowMs: number): OrderUpdate {
-  return {
-    correlationId: order.correlationId,
-    orderId: order.orderId,
-    status: order.status,
-    tradedQuantity: order.tradedQuantity,
-    ...(order.averagePrice ? { averagePrice: order.averagePrice } : {}),
-    updateTimeMs: nowMs,
-  };
 }
 
 /** The reply to placeExitOrder, in Dhan's shape. */

@@ -22,7 +22,8 @@ import { Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
 import { MemoryPaperOrderBook } from "./memory-paper-order-book.js";
 import type { PaperOrder, PaperOrderBook } from "./paper-order-book.js";
-import { drawFaults, dueSettlement, placedOrder, replyOf, traded, updateOf } from "./paper-market.js";
+import { updateFromBrokerOrder } from "../exit/order-update-change.js";
+import { drawFaults, dueSettlement, placedOrder, replyOf, traded } from "./paper-market.js";
 import { seededRandom } from "./seeded-random.js";
 
 export interface PaperRouterFaults {
@@ -187,7 +188,7 @@ export class PaperRouter implements OrderRouter, TickSink {
 
   private async report(order: PaperOrder): Promise<void> {
     await this.updates
-      ?.apply(updateOf(order, this.now()))
+      ?.apply(updateFromBrokerOrder(order, this.now()))
       .catch((error: unknown) =>
         this.options.log?.warn(
           { err: error, correlationId: order.correlationId },
