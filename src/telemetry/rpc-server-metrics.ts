@@ -7,7 +7,7 @@
  */
 import { type Attributes, type Meter, ValueType } from "@opentelemetry/api";
 import type { CallMiddleware } from "../rpc/call-middleware.js";
-import { toConnectError } from "../rpc/error-codes.js";
+import { finishedCallMiddleware } from "../rpc/finished-call-middleware.js";
 import { rpcStatusAttributes, rpcSystemOf } from "./rpc-conventions.js";
 import { LATENCY_BUCKETS_MS } from "./trading-core-metrics.js";
 
@@ -29,16 +29,7 @@ export function rpcServerMetricsMiddleware(meter: Meter): CallMiddleware {
     }
     return attributes;
   };
-  return async (call, next) => {
-    const started = performance.now();
-    let code = 0;
-    try {
-      await next();
-    } catch (error) {
-      code = toConnectError(error).code;
-      throw error;
-    } finally {
-      duration.record(performance.now() - started, attributesOf(call.service, call.method, rpcSystemOf(call), code));
-    }
-  };
+  return finishedCallMiddleware((call, code, durationMs) =>
+    duration.record(durationMs, attributesOf(call.service, call.method, rpcSystemOf(call), code)),
+  );
 }
