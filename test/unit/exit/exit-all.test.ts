@@ -4,7 +4,6 @@ import { ExitEventKind } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { isTradingCoreError } from "../../../src/domain/trading-core-error.js";
 import { type ExitAllRequest, type ExitAllResult, exitAll } from "../../../src/exit/exit-all.js";
 import type { ExitCommand } from "../../../src/exit/exit-command.js";
-import { Reconciler } from "../../../src/exit/reconciler.js";
 import { seededRandom } from "../../../src/router/seeded-random.js";
 import { drain, type ExitWorld, exitWorld } from "./exit-world.js";
 
@@ -87,13 +86,7 @@ describe("ExitAll over 500 trackers with router faults injected", () => {
     const results = await collect(exitAll(world, { ...SQUARE_OFF, maxParallel: 16 }));
     expect(new Set(results.map((r) => r.orderNo)).size).toBe(500);
 
-    const reconciler = new Reconciler({
-      engine: world.engine,
-      store: world.store,
-      clock: world.clock,
-      events: world.events,
-      log: world.log,
-    });
+    const reconciler = world.reconciler();
     for (let pass = 0; pass < 40; pass++) {
       world.clock.advance(31_000);
       await reconciler.runOnce();

@@ -7,7 +7,6 @@ import { describe, expect, it } from "vitest";
 import { ExitStatus, PriceSource, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import { ExitEventKind } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { Money } from "../../../src/domain/money.js";
-import { Reconciler } from "../../../src/exit/reconciler.js";
 import { NO_FAULTS } from "../../../src/router/paper-router.js";
 import { drain, exitWorld } from "./exit-world.js";
 
@@ -63,14 +62,7 @@ describe("ExecuteExit when the order is still not filled at the end of the fill 
     await world.register("ORD-1", { ltp: "99.5" });
     expect((await world.exit("ORD-1")).status).toBe(ExitStatus.AWAITING_FILL);
     world.clock.advance(10_000);
-    const reconciler = new Reconciler({
-      engine: world.engine,
-      store: world.store,
-      clock: world.clock,
-      events: world.events,
-      log: world.log,
-      settings: { graceMs: 0 },
-    });
+    const reconciler = world.reconciler({ settings: { graceMs: 0 } });
     const pass = await reconciler.runOnce();
     expect(pass).toMatchObject({ examined: 1, exited: 1 });
     expect(await world.tracker("ORD-1")).toMatchObject({ status: TrackerStatus.EXITED, exitPrice: new Money("99.5"), exitAttempt: 1 });
@@ -109,14 +101,7 @@ describe("Reconciler with an exit order still live past the overdue age", () => 
     const world = exitWorld({ settings: FILL_WAIT, faults: { lateFillRate: 1, lateMs: 3_600_000 } });
     await world.register("ORD-1");
     expect((await world.exit("ORD-1")).status).toBe(ExitStatus.AWAITING_FILL);
-    const reconciler = new Reconciler({
-      engine: world.engine,
-      store: world.store,
-      clock: world.clock,
-      events: world.events,
-      log: world.log,
-      settings: { graceMs: 0, overdueAfterMs: 60_000 },
-    });
+    const reconciler = world.reconciler({ settings: { graceMs: 0, overdueAfterMs: 60_000 } });
     expect((await reconciler.runOnce()).overdue).toBe(0);
     world.clock.advance(60_000);
     const watch = world.events.watch({ orderNo: "ORD-1" });

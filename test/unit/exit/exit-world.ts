@@ -9,6 +9,7 @@ import { ExitEngine, type ExitEngineSettings } from "../../../src/exit/exit-engi
 import { ExitEventHub, type SequencedExitEvent } from "../../../src/exit/exit-event-hub.js";
 import type { Clock, ExitLock, ExitLog } from "../../../src/exit/ports.js";
 import { InProcessLock } from "../../../src/lock/in-process-lock.js";
+import { Reconciler, type ReconcilerDeps } from "../../../src/exit/reconciler.js";
 import { PaperRouter, type PaperRouterFaults } from "../../../src/router/paper-router.js";
 import { MemoryTrackerStore } from "../../../src/store/memory-tracker-store.js";
 import { FallbackLtpResolver } from "../../../src/ticks/fallback-ltp-resolver.js";
@@ -120,7 +121,12 @@ export function exitWorld(options: ExitWorldOptions = {}) {
     return found;
   }
 
-  return { clock, store, lock, router, ticks, events, log, engine, register, exit, tracker };
+  /** A reconciler over this world's engine, store, clock, events and log; `more` adds to or replaces them. */
+  function reconciler(more: Partial<ReconcilerDeps> = {}): Reconciler {
+    return new Reconciler({ engine, store, clock, events, log, ...more });
+  }
+
+  return { clock, store, lock, router, ticks, events, log, engine, register, exit, tracker, reconciler };
 }
 
 export type ExitWorld = ReturnType<typeof exitWorld>;

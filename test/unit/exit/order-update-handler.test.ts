@@ -5,7 +5,6 @@ import { exitCorrelationId } from "../../../src/domain/exit-correlation-id.js";
 import { Money } from "../../../src/domain/money.js";
 import type { TrackerRecord } from "../../../src/domain/tracker.js";
 import { type OrderUpdate, OrderUpdateHandler, parkedBytesOf } from "../../../src/exit/order-update-handler.js";
-import { Reconciler } from "../../../src/exit/reconciler.js";
 import { NO_FAULTS } from "../../../src/router/paper-router.js";
 import { drain, type ExitWorld, exitWorld, ManualClock } from "./exit-world.js";
 
@@ -138,13 +137,7 @@ describe("OrderUpdateHandler when the rest of a partly filled order is cancelled
 
   it("has the reconciler exit only the residual 60, to EXITED at the average of both fills", async () => {
     const world = await exitingWorld();
-    const reconciler = new Reconciler({
-      engine: world.engine,
-      store: world.store,
-      clock: world.clock,
-      events: world.events,
-      log: world.log,
-    });
+    const reconciler = world.reconciler();
     const handler = new OrderUpdateHandler(world.store, world.clock, world.events, { onRefused: (orderNo) => reconciler.owe(orderNo) });
     await handler.apply(update(BrokerOrderStatus.CANCELLED, "40", "101"));
     expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({ status: "ACTIVE", exitedQuantity: "40" });
@@ -273,14 +266,7 @@ describe("OrderUpdateHandler with a correlation id no tracker has", () => {
     await world.register("ORD-1", { quantity: "100" });
     world.router.faults = { ...NO_FAULTS, lostReplyRate: 1 };
     await world.exit("ORD-1");
-    const reconciler = new Reconciler({
-      engine: world.engine,
-      store: world.store,
-      clock: world.clock,
-      events: world.events,
-      log: world.log,
-      parkedUpdates: handler,
-    });
+    const reconciler = world.reconciler({ parkedUpdates: handler });
     const pass = await reconciler.runOnce();
     expect(pass.parkedApplied).toBe(1);
     expect(handler.parkedCount).toBe(0);

@@ -7,7 +7,7 @@ import { TradingCoreError } from "../../../src/domain/trading-core-error.js";
 import type { TrackerRecord } from "../../../src/domain/tracker.js";
 import { ExitEngine } from "../../../src/exit/exit-engine.js";
 import type { OwedExits } from "../../../src/exit/ports.js";
-import { Reconciler, type ReconcilerSettings } from "../../../src/exit/reconciler.js";
+import type { ReconcilerSettings } from "../../../src/exit/reconciler.js";
 import { NO_FAULTS } from "../../../src/router/paper-router.js";
 import { MemoryOwedExits } from "../../../src/store/memory-owed-exits.js";
 import { MemoryTrackerStore } from "../../../src/store/memory-tracker-store.js";
@@ -16,15 +16,7 @@ import { drain, type ExitWorld, exitWorld, TEST_ENGINE_SETTINGS } from "./exit-w
 const GRACE_MS = 10_000;
 
 function reconcilerOf(world: ExitWorld, settings: Partial<ReconcilerSettings> = {}, owedExits?: OwedExits) {
-  return new Reconciler({
-    engine: world.engine,
-    store: world.store,
-    clock: world.clock,
-    events: world.events,
-    log: world.log,
-    ...(owedExits ? { owedExits } : {}),
-    settings: { graceMs: GRACE_MS, retryBudget: 3, ...settings },
-  });
+  return world.reconciler({ ...(owedExits ? { owedExits } : {}), settings: { graceMs: GRACE_MS, retryBudget: 3, ...settings } });
 }
 
 /** Exits with the broker's reply lost: the order is placed as the faults say, the engine learns nothing. */
@@ -277,14 +269,7 @@ describe("Reconciler when an order_no comes back after its tracker store was reb
     expect(intent.exitCorrelationId).not.toBe(earlier.exitCorrelationId);
 
     world.clock.advance(GRACE_MS + 30_001);
-    const reconciler = new Reconciler({
-      engine,
-      store: rebuilt,
-      clock: world.clock,
-      events: world.events,
-      log: world.log,
-      settings: { graceMs: GRACE_MS },
-    });
+    const reconciler = world.reconciler({ engine, store: rebuilt, settings: { graceMs: GRACE_MS } });
     await reconciler.runOnce();
     const exited = (await rebuilt.get("ORD-1"))!;
     expect(exited).toMatchObject({ status: TrackerStatus.EXITED, exitAttempt: 2 });
@@ -330,7 +315,7 @@ describe("Reconciler after a restart", () => {
     await exitWithLostReply(world, "ORD-1");
     await world.engine.whenIdle(); // the previous process stopped: its shutdown waited for its lock release
     const restarted = new ExitEngine(engineDeps(world));
-    await new Reconciler({ engine: restarted, store: world.store, clock: world.clock, events: world.events, log: world.log }).runOnce({
+    await world.reconciler({ engine: restarted }).runOnce({
       ignoreGrace: true,
     });
     const tracker = await world.tracker("ORD-1");

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import { EXIT_SPANS } from "../../../src/exit/exit-tracing.js";
-import { Reconciler } from "../../../src/exit/reconciler.js";
 import { NO_FAULTS } from "../../../src/router/paper-router.js";
 import { type RecordingTelemetry, startRecordingTelemetry } from "../../support/recording-telemetry.js";
 import { exitWorld } from "../exit/exit-world.js";
@@ -22,14 +21,7 @@ describe("tracing with an SDK installed", () => {
     await world.exit("ORD-1");
     world.router.faults = NO_FAULTS;
     world.clock.advance(GRACE_MS + 1);
-    const reconciler = new Reconciler({
-      engine: world.engine,
-      store: world.store,
-      clock: world.clock,
-      events: world.events,
-      log: world.log,
-      settings: { graceMs: GRACE_MS, retryBudget: 3 },
-    });
+    const reconciler = world.reconciler({ settings: { graceMs: GRACE_MS, retryBudget: 3 } });
     await reconciler.runOnce();
     expect((await world.tracker("ORD-1")).status).toBe(TrackerStatus.EXITED);
 
@@ -46,14 +38,7 @@ describe("tracing with an SDK installed", () => {
   it("exports no span for a pass that found nothing to do", async () => {
     const world = exitWorld();
     await world.register("ORD-IDLE");
-    const reconciler = new Reconciler({
-      engine: world.engine,
-      store: world.store,
-      clock: world.clock,
-      events: world.events,
-      log: world.log,
-      settings: { graceMs: GRACE_MS, retryBudget: 3 },
-    });
+    const reconciler = world.reconciler({ settings: { graceMs: GRACE_MS, retryBudget: 3 } });
     recording.spans.reset();
     const counts = await reconciler.runOnce();
     expect(counts.passes).toBe(1);
