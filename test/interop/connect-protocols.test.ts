@@ -17,28 +17,34 @@ describe("The Connect engine's other protocols", () => {
   }, 120_000);
   afterAll(() => server?.core.stop());
 
+  /** One Connect-protocol JSON call with plain curl over cleartext HTTP/2 (prior knowledge). */
+  function connectJson(method: string, body: object, curlFlags: string[] = []) {
+    return run("curl", [
+      "-sS",
+      "--http2-prior-knowledge",
+      "--max-time",
+      "30",
+      "-H",
+      "content-type: application/json",
+      ...curlFlags,
+      "-d",
+      JSON.stringify(body),
+      `${base}/tradingcore.v1.${method}`,
+    ]);
+  }
+
   it.skipIf(curlAbsent)(
     "answers a Connect-protocol JSON call from plain curl over HTTP/2 (prior knowledge)",
     { timeout: 60_000 },
     async () => {
-      const register = await run("curl", [
-        "-sS",
-        "--http2-prior-knowledge",
-        "--max-time",
-        "30",
-        "-H",
-        "content-type: application/json",
-        "-d",
-        JSON.stringify({
-          order_no: "curl-1",
-          segment: "SEGMENT_NSE_EQ",
-          security_id: "1594",
-          side: "SIDE_LONG",
-          quantity: "3",
-          entry_price: "1830.4",
-        }),
-        `${base}/tradingcore.v1.ExitService/RegisterTracker`,
-      ]);
+      const register = await connectJson("ExitService/RegisterTracker", {
+        order_no: "curl-1",
+        segment: "SEGMENT_NSE_EQ",
+        security_id: "1594",
+        side: "SIDE_LONG",
+        quantity: "3",
+        entry_price: "1830.4",
+      });
       expect(register.code, register.stderr).toBe(0);
       expect(JSON.parse(register.stdout)).toMatchObject({ created: true, tracker: { orderNo: "curl-1", status: "TRACKER_STATUS_ACTIVE" } });
       // An LTP for the paper market to fill at (PublishTicks is a client stream, which a unary curl call cannot send).
@@ -46,32 +52,10 @@ describe("The Connect engine's other protocols", () => {
         { segment: Segment.NSE_EQ, securityId: "1594", ltp: new Money("1831.1"), timeMs: Date.now() },
       ]);
 
-      const exit = await run("curl", [
-        "-sS",
-        "--http2-prior-knowledge",
-        "--max-time",
-        "30",
-        "-H",
-        "content-type: application/json",
-        "-d",
-        JSON.stringify({ order_no: "curl-1", reason: "manual" }),
-        `${base}/tradingcore.v1.ExitService/ExecuteExit`,
-      ]);
+      const exit = await connectJson("ExitService/ExecuteExit", { order_no: "curl-1", reason: "manual" });
       expect(JSON.parse(exit.stdout).result).toMatchObject({ status: "EXIT_STATUS_EXITED", success: true });
 
-      const missing = await run("curl", [
-        "-sS",
-        "--http2-prior-knowledge",
-        "--max-time",
-        "30",
-        "-H",
-        "content-type: application/json",
-        "-w",
-        "\\n%{http_code}",
-        "-d",
-        JSON.stringify({ order_no: "curl-none" }),
-        `${base}/tradingcore.v1.ExitService/GetTracker`,
-      ]);
+      const missing = await connectJson("ExitService/GetTracker", { order_no: "curl-none" }, ["-w", "\\n%{http_code}"]);
       const [body, httpStatus] = missing.stdout.trim().split("\n");
       expect(httpStatus).toBe("404");
       expect(JSON.parse(body!)).toMatchObject({ code: "not_found" });
