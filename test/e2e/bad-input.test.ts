@@ -1,7 +1,7 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExitStatus, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import { registerTracker, uniqueOrderNo } from "../support/fixtures.js";
+import { ExitStatus, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { registerTracker, validRegisterRequest } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("bad input", () => {
@@ -33,15 +33,7 @@ describe("bad input", () => {
   });
 
   describe("to RegisterTracker", () => {
-    const valid = () => ({
-      orderNo: uniqueOrderNo(),
-      segment: Segment.NSE_EQ,
-      securityId: "1333",
-      symbol: "HDFCBANK",
-      side: Side.LONG,
-      quantity: "10",
-      entryPrice: "1520.35",
-    });
+    const valid = validRegisterRequest;
     it.each([
       ["a malformed quantity", { quantity: "ten" }, /quantity "ten" is not a decimal number/],
       ["a negative quantity", { quantity: "-5" }, /quantity must be greater than 0/],

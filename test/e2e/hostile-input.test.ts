@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExitStatus, Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
+import { ExitStatus, Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import {
   ExecuteExitRequestSchema,
   ExitService,
@@ -9,7 +9,7 @@ import {
   RegisterTrackerRequestSchema,
 } from "../../gen/tradingcore/v1/exit_pb.js";
 import { PublishTicksRequestSchema, StreamLtpRequestSchema, TickService } from "../../gen/tradingcore/v1/tick_pb.js";
-import { registerTracker, uniqueOrderNo } from "../support/fixtures.js";
+import { registerTracker, validRegisterRequest } from "../support/fixtures.js";
 import { INVALID_UTF8, RawGrpcClient, withBytesReplaced } from "../support/raw-grpc.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -24,15 +24,7 @@ const refusal = (promise: Promise<unknown>) =>
 describe("hostile input", () => {
   let server: TestServer;
   let raw: RawGrpcClient;
-  const validTracker = () => ({
-    orderNo: uniqueOrderNo(),
-    segment: Segment.NSE_EQ,
-    securityId: "1333",
-    symbol: "HDFCBANK",
-    side: Side.LONG,
-    quantity: "10",
-    entryPrice: "1520.35",
-  });
+  const validTracker = validRegisterRequest;
   beforeAll(async () => {
     server = await startTestServer();
     raw = new RawGrpcClient(server.address);

@@ -9,6 +9,19 @@ export function uniqueOrderNo(prefix = "T"): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${sequence}`;
 }
 
+/** A valid RegisterTracker request (a new order_no each call), for tests that change one field of it. */
+export function validRegisterRequest() {
+  return {
+    orderNo: uniqueOrderNo(),
+    segment: Segment.NSE_EQ,
+    securityId: "1333",
+    symbol: "HDFCBANK",
+    side: Side.LONG,
+    quantity: "10",
+    entryPrice: "1520.35",
+  };
+}
+
 export interface TrackerFixture {
   orderNo?: string;
   securityId?: string;
