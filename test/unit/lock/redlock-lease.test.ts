@@ -1,8 +1,8 @@
-import { performance } from "node:perf_hooks";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RedlockLease, type LeaseRenewal } from "../../../src/lock/redlock-lease.js";
-import { abortedWithin, stallEventLoop } from "../../support/exit-fixtures.js";
+import { stallEventLoop } from "../../support/exit-fixtures.js";
 
+// The global performance, which fake timers replace: the lease's clock moves with the timers the test advances.
 function leaseWith(renew: LeaseRenewal, validForMs: number, extendEveryMs: number): RedlockLease {
   const now = () => performance.now();
   return new RedlockLease("lock:exit:unit", "value", 7, 1, now() + validForMs, extendEveryMs, renew, now);
@@ -20,23 +20,38 @@ describe("RedlockLease's validity end", () => {
   });
 });
 
+/** Timers and the clock move only when a test advances them. */
+function withFakeTime(): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance", "Date"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}
+
 describe("RedlockLease when no quorum extends it", () => {
+  withFakeTime();
+
   it("aborts its signal with a TradingCoreError once its validity ends", async () => {
     const lease = leaseWith(async () => undefined, 200, 50);
     lease.start();
-    const reason = await abortedWithin(lease.signal, 10_000);
-    expect(reason).toMatchObject({ name: "TradingCoreError", code: "unavailable" });
+    await vi.advanceTimersByTimeAsync(199);
+    expect(lease.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(lease.signal.aborted).toBe(true);
+    expect(lease.signal.reason).toMatchObject({ name: "TradingCoreError", code: "unavailable" });
     expect(lease.held).toBe(false);
     expect(lease.lost).toBe(true);
-  }, 20_000);
+  });
 
   it("reads as lost past its validity at the first look, without a signal ever built", async () => {
     const lease = leaseWith(async () => undefined, 50, 10_000);
     expect(lease.lost).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await vi.advanceTimersByTimeAsync(100);
     expect(lease.lost).toBe(true);
     expect(lease.signal.aborted).toBe(true);
-  }, 20_000);
+  });
 
   it("is not revived by an extension that answers after it lapsed", async () => {
     let renewals = 0;
@@ -50,28 +65,31 @@ describe("RedlockLease when no quorum extends it", () => {
       20,
     );
     lease.start();
-    await abortedWithin(lease.signal, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await vi.advanceTimersByTimeAsync(151);
+    expect(lease.signal.aborted).toBe(true);
+    await vi.advanceTimersByTimeAsync(600);
     expect(renewals).toBe(1);
     expect(lease.held).toBe(false);
-  }, 20_000);
+  });
 });
 
 describe("RedlockLease when extensions succeed", () => {
+  withFakeTime();
+
   it("stays held across several TTLs and stops extending once ended", async () => {
     let renewals = 0;
     const lease = leaseWith(async () => (renewals++, performance.now() + 1_000), 1_000, 100);
     lease.start();
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await vi.advanceTimersByTimeAsync(2_500);
     expect(lease.signal.aborted).toBe(false);
     expect(lease.lost).toBe(false);
     expect(renewals).toBeGreaterThan(0);
     expect(lease.end()).toBe(true);
     const afterEnd = renewals;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await vi.advanceTimersByTimeAsync(300);
     expect(renewals).toBe(afterEnd);
     expect(lease.signal.aborted).toBe(false);
-  }, 20_000);
+  });
 });
 
 describe("RedlockLease when the event loop stalls past its validity", () => {
