@@ -234,6 +234,51 @@ export const SETTINGS = {
     defaultValue: [] as string[],
     parse: redisUrls,
   },
+  redisSentinels: {
+    flag: "redis-sentinels",
+    description:
+      "comma-separated redis:// or rediss:// URLs of Redis Sentinels: the tracker store and tick cache use the master they name (instead of --redis-url) and follow its failover; the URLs' credentials and scheme are the Sentinels' own",
+    defaultValue: [] as string[],
+    parse: redisUrls,
+  },
+  redisSentinelMaster: {
+    flag: "redis-sentinel-master",
+    description: "the master name the Sentinels monitor (required with --redis-sentinels)",
+    defaultValue: "",
+    parse: text,
+  },
+  redisSentinelNodeUsername: {
+    flag: "redis-sentinel-node-username",
+    description: "ACL user for the master and replicas the Sentinels name (empty = the default user)",
+    defaultValue: "",
+    parse: text,
+  },
+  redisSentinelNodePassword: {
+    flag: "redis-sentinel-node-password",
+    description: "password for the master and replicas the Sentinels name (empty = none); never logged",
+    defaultValue: "",
+    parse: text,
+  },
+  redisSentinelNodeTls: {
+    flag: "redis-sentinel-node-tls",
+    description: "TLS to the master and replicas the Sentinels name",
+    defaultValue: false,
+    parse: bool,
+  },
+  redisConfirmReplicas: {
+    flag: "redis-confirm-replicas",
+    description:
+      "replicas that must confirm (WAIT) an exit's intent before its order is sent and its EXITED before it is answered; 0 = no wait (a single node)",
+    defaultValue: 0,
+    parse: integer(0, 16),
+  },
+  redisConfirmTimeoutMs: {
+    flag: "redis-confirm-timeout-ms",
+    description:
+      "longest wait for the replicas' confirmation, ms; unconfirmed, an intent answers EXIT_IN_PROGRESS (nothing sent) and an exit PENDING_RECONCILE",
+    defaultValue: 500,
+    parse: integer(1, 60_000),
+  },
   redisKeyPrefix: {
     flag: "redis-key-prefix",
     description: "prefix of every Redis key: trackers, tick hashes, lock keys and fence counters, paper order book, owed exits",
@@ -418,11 +463,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if (loaded.router === "dhan" && (!loaded.dhanClientId || !loaded.dhanAccessToken)) {
     throw new ConfigError(`${envNameOf("router")}=dhan needs ${envNameOf("dhan-client-id")} and ${envNameOf("dhan-access-token")}`);
   }
-  if ((loaded.redisUrl || loaded.redisLockUrls.length > 0) && loaded.lockNodeTimeoutMs * 3 >= loaded.lockTtlMs) {
+  if (
+    (loaded.redisUrl || loaded.redisSentinels.length > 0 || loaded.redisLockUrls.length > 0) &&
+    loaded.lockNodeTimeoutMs * 3 >= loaded.lockTtlMs
+  ) {
     throw new ConfigError(
       `${envNameOf("lock-node-timeout-ms")} (${loaded.lockNodeTimeoutMs}) must be below a third of ${envNameOf("lock-ttl-ms")} (${loaded.lockTtlMs}): a lock is extended every third of its TTL`,
     );
   }
+  const problemWithStore = storeTopologyProblem(loaded);
+  if (problemWithStore) throw new ConfigError(problemWithStore);
   // An exit makes up to notPlacedRetries + 1 router calls after its intent; an order the broker does not show
   // yet may still be on its way until the last of them ends. A shorter grace would re-place it: two orders.
   const routerCalls = DEFAULT_EXIT_ENGINE_SETTINGS.notPlacedRetries + 1;
@@ -435,6 +485,30 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const problem = exposureProblem(loaded);
   if (problem) throw new ConfigError(problem);
   return loaded;
+}
+
+/**
+ * What is wrong with how the store's Redis is named, or undefined. Through
+ * Sentinel it has one name only, and the lock nodes are named apart: a lock
+ * on a master that fails over to a replica which never saw it is no lock.
+ */
+export function storeTopologyProblem(config: Config): string | undefined {
+  if (config.redisSentinels.length > 0) {
+    if (config.redisUrl !== "")
+      return `${envNameOf("redis-sentinels")} and ${envNameOf("redis-url")} (REDIS_URL) both name the store's Redis: set one`;
+    if (config.redisSentinelMaster === "") return `${envNameOf("redis-sentinels")} needs ${envNameOf("redis-sentinel-master")}`;
+    if (config.redisLockUrls.length === 0)
+      return `${envNameOf("redis-sentinels")} needs ${envNameOf("redis-lock-urls")}: the Redlock nodes are independent masters, never the failover pair`;
+    const [first, ...rest] = config.redisSentinels.map((url) => new URL(url));
+    if (rest.some((url) => url.protocol !== first!.protocol || url.username !== first!.username || url.password !== first!.password))
+      return `${envNameOf("redis-sentinels")}: every Sentinel URL needs the same scheme and credentials`;
+  }
+  const storeNamed = config.redisUrl !== "" || config.redisSentinels.length > 0;
+  if (config.redisConfirmReplicas > 0 && !storeNamed)
+    return `${envNameOf("redis-confirm-replicas")} needs a Redis store (${envNameOf("redis-url")} or ${envNameOf("redis-sentinels")})`;
+  if (config.redisConfirmReplicas > 0 && config.redisConfirmTimeoutMs >= config.routerTimeoutMs)
+    return `${envNameOf("redis-confirm-timeout-ms")} (${config.redisConfirmTimeoutMs}) must be below ${envNameOf("router-timeout-ms")} (${config.routerTimeoutMs}): the intent is confirmed inside the send deadline`;
+  return undefined;
 }
 
 /** True for addresses that only this machine can reach: 127.0.0.0/8, ::1, localhost. */

@@ -149,6 +149,8 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     orderUpdates,
     signals,
     superseded,
+    // The store's own replicas only: a store handed in by the caller is confirmed as it is.
+    ...(overrides.store === undefined && redis?.confirmation ? { confirmation: redis.confirmation } : {}),
     settings: {
       lockTtlMs: config.lockTtlMs,
       routerTimeoutMs: config.routerTimeoutMs,

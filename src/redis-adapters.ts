@@ -6,6 +6,12 @@
  * for main.ts. Without any Redis setting nothing here runs and the embedded
  * adapters stay.
  *
+ * The store's Redis is one URL (REDIS_URL) or the master a set of Sentinels
+ * names (TRADINGCORE_REDIS_SENTINELS), whose failover the clients follow.
+ * The lock nodes are always named apart, by URL: Redlock's safety rests on
+ * independent masters, and a lock held on a master that fails over to a
+ * replica which never received it is held twice.
+ *
  * Start-up waits for the tracker store's Redis (up to the connect timeout)
  * and fails with a message naming the setting; lock nodes are only waited
  * for up to the same bound, since a minority of them may be down.
@@ -13,13 +19,14 @@
 import type { Config } from "./config.js";
 import type { ExitLog } from "./exit/ports.js";
 import { connectLockClient, createRedisLockClient, type RedisLockClient } from "./lock/redis-lock-client.js";
-import { redactedUrl } from "./redis-connection.js";
+import { describeEndpoint, type RedisEndpoint, redactedUrl } from "./redis-connection.js";
 import { Redlock } from "./lock/redlock.js";
 import { RedisPaperOrderBook } from "./router/redis-paper-order-book.js";
 import { RedisOwedExits } from "./store/redis-owed-exits.js";
 import { RedisSupersededAttempts } from "./store/redis-superseded-attempts.js";
 import { createRedisTrackerClient, type RedisTrackerClient } from "./store/redis-tracker-client.js";
 import { RedisTrackerStore } from "./store/redis-tracker-store.js";
+import { RedisWriteConfirmation } from "./store/redis-write-confirmation.js";
 import { createRedisTickClient, type RedisTickClient } from "./ticks/redis-tick-client.js";
 import { RedisTickCache } from "./ticks/redis-tick-cache.js";
 
@@ -34,13 +41,30 @@ export interface RedisAdapters {
   readonly owedExits?: RedisOwedExits;
   readonly superseded?: RedisSupersededAttempts;
   readonly lock?: Redlock;
+  /** WAIT-confirms the store's writes (TRADINGCORE_REDIS_CONFIRM_REPLICAS; 0 confirms at once). */
+  readonly confirmation?: RedisWriteConfirmation;
   /** Flushes the tick write-behind and closes every connection. */
   close(): Promise<void>;
 }
 
 /** True when the configuration names any Redis. */
 export function usesRedis(config: Config): boolean {
-  return config.redisUrl !== "" || config.redisLockUrls.length > 0;
+  return config.redisUrl !== "" || config.redisSentinels.length > 0 || config.redisLockUrls.length > 0;
+}
+
+/** The store's Redis as the configuration names it, or undefined when it names none. */
+export function storeEndpoint(config: Config): RedisEndpoint | undefined {
+  if (config.redisSentinels.length > 0) {
+    return {
+      kind: "sentinel",
+      sentinelUrls: config.redisSentinels,
+      masterName: config.redisSentinelMaster,
+      nodeUsername: config.redisSentinelNodeUsername,
+      nodePassword: config.redisSentinelNodePassword,
+      nodeTls: config.redisSentinelNodeTls,
+    };
+  }
+  return config.redisUrl ? { kind: "url", url: config.redisUrl } : undefined;
 }
 
 export async function connectRedisAdapters(config: Config, log: ExitLog): Promise<RedisAdapters> {
@@ -54,14 +78,19 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
     );
   };
   try {
-    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded"> = {};
-    if (config.redisUrl) {
-      const storeClient = createRedisTrackerClient(config.redisUrl, { log });
-      const tickClient = createRedisTickClient(config.redisUrl, { log });
-      clients.push(storeClient, tickClient);
-      await connectWithin(config.redisConnectTimeoutMs, config.redisUrl, "TRADINGCORE_REDIS_URL / REDIS_URL", [
+    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded" | "confirmation"> = {};
+    const endpoint = storeEndpoint(config);
+    if (endpoint) {
+      const storeClient = createRedisTrackerClient(endpoint, { log });
+      const tickClient = createRedisTickClient(endpoint, { log });
+      // WAIT blocks its connection: the confirmations get one of their own, so store commands never queue behind one.
+      const confirmClient = config.redisConfirmReplicas > 0 ? createRedisTrackerClient(endpoint, { log }) : undefined;
+      clients.push(storeClient, tickClient, ...(confirmClient ? [confirmClient] : []));
+      const setting = endpoint.kind === "url" ? "TRADINGCORE_REDIS_URL / REDIS_URL" : "TRADINGCORE_REDIS_SENTINELS";
+      await connectWithin(config.redisConnectTimeoutMs, describeEndpoint(endpoint), setting, [
         storeClient.connect(),
         tickClient.connect(),
+        ...(confirmClient ? [confirmClient.connect()] : []),
       ]);
       shared = {
         store: new RedisTrackerStore(storeClient, { keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }),
@@ -69,6 +98,16 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
         orderBook: new RedisPaperOrderBook(storeClient, config.redisKeyPrefix),
         owedExits: new RedisOwedExits(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         superseded: new RedisSupersededAttempts(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
+        ...(confirmClient
+          ? {
+              confirmation: new RedisWriteConfirmation(confirmClient, {
+                keyPrefix: config.redisKeyPrefix,
+                replicas: config.redisConfirmReplicas,
+                timeoutMs: config.redisConfirmTimeoutMs,
+                commandTimeoutMs: config.redisCommandTimeoutMs,
+              }),
+            }
+          : {}),
       };
     }
     const lockUrls = config.redisLockUrls.length > 0 ? config.redisLockUrls : [config.redisUrl];
@@ -99,18 +138,16 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
   }
 }
 
-async function connectWithin(ms: number, url: string, setting: string, connections: Promise<unknown>[]): Promise<void> {
+async function connectWithin(ms: number, where: string, setting: string, connections: Promise<unknown>[]): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisStartupError(`${setting}: no connection to ${redactedUrl(url)} within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new RedisStartupError(`${setting}: no connection to ${where} within ${ms} ms`)), ms);
   });
   try {
     await Promise.race([Promise.all(connections), timeout]);
   } catch (error) {
     if (error instanceof RedisStartupError) throw error;
-    throw new RedisStartupError(
-      `${setting}: cannot connect to ${redactedUrl(url)}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new RedisStartupError(`${setting}: cannot connect to ${where}: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     clearTimeout(timer);
   }

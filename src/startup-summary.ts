@@ -53,8 +53,8 @@ export function startupSummary(config: Config, chosen: ChosenAdapters, telemetry
   return {
     store: chosen.storeOverridden
       ? "supplied by the caller"
-      : config.redisUrl
-        ? `redis ${redactedUrl(config.redisUrl)} prefix ${config.redisKeyPrefix}`
+      : config.redisSentinels.length > 0 || config.redisUrl
+        ? `redis ${storeWhere(config)} prefix ${config.redisKeyPrefix}${config.redisConfirmReplicas > 0 ? ` confirmed by ${config.redisConfirmReplicas} replicas` : ""}`
         : "memory",
     lock: chosen.lockOverridden
       ? "supplied by the caller"
@@ -90,9 +90,15 @@ function routerOf(config: Config, router: ChosenAdapters["router"]): string {
     config.paperPartialFillRate > 0 ? `partial fill rate ${config.paperPartialFillRate}` : "",
     config.paperLateFillRate > 0 ? `late fill rate ${config.paperLateFillRate}` : "",
   ].filter(Boolean);
-  return `paper${config.redisUrl ? " (order book in redis)" : ""}${faults.length > 0 ? ` with ${faults.join(", ")}, seed ${config.paperSeed}` : ""}${paused}`;
+  return `paper${config.redisUrl || config.redisSentinels.length > 0 ? " (order book in redis)" : ""}${faults.length > 0 ? ` with ${faults.join(", ")}, seed ${config.paperSeed}` : ""}${paused}`;
 }
 
 function telemetryOf(telemetry: Telemetry): string {
   return telemetry.destinations.length > 0 ? telemetry.destinations.join(", ") : "off";
+}
+
+/** The store's Redis without credentials: its URL, or the Sentinels and the master name. */
+function storeWhere(config: Config): string {
+  if (config.redisSentinels.length === 0) return redactedUrl(config.redisUrl);
+  return `sentinel master ${config.redisSentinelMaster} via ${config.redisSentinels.map(redactedUrl).join(",")}`;
 }

@@ -15,6 +15,10 @@
  *   an accepted order not filled within the fill wait answers AWAITING_FILL.
  * - Every business outcome is returned as an ExitStatus, never thrown; only
  *   a store outage before the intent throws (nothing was sent then).
+ * - With replicas to confirm (WriteConfirmation), no order is sent before its
+ *   intent is confirmed, and no EXITED or ALREADY_EXITED is answered before
+ *   the EXITED write is: unconfirmed, they answer EXIT_IN_PROGRESS (nothing
+ *   sent) and PENDING_RECONCILE, never a success a failover may take back.
  * - The lock is released on every path, by its owner only, after the answer.
  * - The tracker is loaded beside the lock acquisition; what is decided on that
  *   read is either an answer only (true when it was read, during the call) or
@@ -36,6 +40,7 @@ import { RouterGateway, exitOrderOf } from "./router-gateway.js";
 import { ExitSettlement } from "./exit-settlement.js";
 import { IntentResumer } from "./intent-resumer.js";
 import { FillWaiter } from "./fill-waiter.js";
+import { ReplicaConfirmedAnswers } from "./replica-confirmed-answers.js";
 import { OrderUpdateHandler } from "./order-update-handler.js";
 import { OrderUpdateSignals } from "./order-update-signals.js";
 import type {
@@ -50,6 +55,7 @@ import type {
   OrderUpdateSink,
   SupersededAttempts,
   TrackerStore,
+  WriteConfirmation,
 } from "./ports.js";
 
 export interface ExitEngineSettings {
@@ -110,6 +116,8 @@ export interface ExitEngineDeps {
   readonly signals?: OrderUpdateSignals;
   /** Where superseded attempts are recorded for the reconciler's duplicate check; none when absent. */
   readonly superseded?: SupersededAttempts;
+  /** Confirms the store's writes reached its replicas (Redis WAIT); every write counts as confirmed when absent. */
+  readonly confirmation?: WriteConfirmation;
 }
 
 /** The lock resource guarding exits of one tracker. */
@@ -125,10 +133,12 @@ export class ExitEngine {
   private readonly resumer: IntentResumer | undefined;
   private readonly inFlight = new ExitsInFlight();
   private readonly locks: ExitLockScope;
+  private readonly durable: ReplicaConfirmedAnswers;
 
   constructor(private readonly deps: ExitEngineDeps) {
     this.settings = { ...DEFAULT_EXIT_ENGINE_SETTINGS, ...deps.settings };
     this.locks = new ExitLockScope(deps.lock, deps.log, this.settings.lockTtlMs);
+    this.durable = new ReplicaConfirmedAnswers(deps.confirmation, deps.log);
     this.recorder = new ExitRecorder(deps.store, deps.clock, deps.events, deps.log, this.settings);
     this.gateway = deps.router ? new RouterGateway(deps.router, deps.clock, this.settings) : undefined;
     const signals = deps.signals ?? new OrderUpdateSignals();
@@ -161,7 +171,9 @@ export class ExitEngine {
    */
   async execute(command: ExitCommand, parent: TraceParent = NO_TRACE_PARENT): Promise<ExitOutcome> {
     annotateSpan(parent, { order_no: command.orderNo });
-    const outcome = await this.observed("execute", () => this.inFlight.run(() => this.executeSteps(command, parent)));
+    const outcome = await this.observed("execute", () =>
+      this.inFlight.run(async () => this.durable.confirmedSuccess(await this.executeSteps(command, parent))),
+    );
     annotateSpan(parent, { "exit.status": ExitStatus[outcome.status] });
     return outcome;
   }
@@ -203,7 +215,11 @@ export class ExitEngine {
       return this.resume(tracker, resumed, lease, parent);
     };
     return this.observed("resolve", () =>
-      this.inFlight.run(() => this.locks.run(exitLockResource(orderNo), parent, work, () => this.busyAnswer(orderNo, parent))),
+      this.inFlight.run(async () =>
+        this.durable.confirmedSuccess(
+          await this.locks.run(exitLockResource(orderNo), parent, work, () => this.busyAnswer(orderNo, parent)),
+        ),
+      ),
     );
   }
 
@@ -291,6 +307,8 @@ export class ExitEngine {
     // A read taken before the lock was granted went stale: decide again on what is stored now, once.
     if (intent.kind === "stale" && !underLock) return this.decide(intent.current, command, lease, parent, true);
     if (intent.kind !== "stored") return intent.outcome;
+    const unconfirmed = await this.durable.intentUnconfirmed(intent.tracker);
+    if (unconfirmed) return unconfirmed;
     if (lease.lost) return this.lockLost(intent.tracker, "before the router was called; the intent is left for the reconciler");
     const routed = await inSpan(parent, EXIT_SPANS.routerCall, async (span) => {
       const result = await this.gateway!.place(exitOrderOf(intent.tracker, quote, sendDeadlineMs), lease);

@@ -71,6 +71,22 @@ export interface OwedExits {
   all(): Promise<Map<string, number>>;
 }
 
+/**
+ * Whether the store's writes have reached enough replicas that a promoted
+ * replica still has them (Redis `WAIT`). An exit is answered EXITED, and
+ * its order is sent, only once this confirms what was written before it.
+ */
+export interface WriteConfirmation {
+  /**
+   * Resolves once every write the store acknowledged before this call has
+   * reached the configured number of replicas, or says it has not within its
+   * bound (`message` says how many did). Never throws.
+   */
+  confirm(): Promise<ReplicaConfirmation>;
+}
+
+export type ReplicaConfirmation = { readonly confirmed: true } | { readonly confirmed: false; readonly message: string };
+
 // ── Exit lock ────────────────────────────────────────────────────────────────
 
 export interface LockLease {
