@@ -5,7 +5,7 @@
  * out. `REDIS_SERVER_BIN` overrides the binary (default /usr/bin/redis-server).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,20 @@ process.on("exit", () => {
 export interface RedisServerOptions {
   /** Append-only file with fsync on every write: an acknowledged write survives a kill. */
   readonly appendOnly?: boolean;
+  /** Starts as a replica of the server on this loopback port. */
+  readonly replicaOf?: number;
+  /** Runs as a Sentinel monitoring this master instead of as a data node. */
+  readonly sentinel?: SentinelOptions;
+}
+
+export interface SentinelOptions {
+  readonly masterName: string;
+  readonly masterPort: number;
+  /** Sentinels that must agree the master is down. */
+  readonly quorum: number;
+  /** Unanswered for this long, the master is down to this Sentinel, ms. */
+  readonly downAfterMs: number;
+  readonly failoverTimeoutMs: number;
 }
 
 /** One redis-server process; `url` is redis://127.0.0.1:PORT. */
@@ -86,7 +100,47 @@ export class RedisServer {
   }
 
   private launch(): Promise<void> {
-    const args = [
+    const args = this.options.sentinel ? this.sentinelArgs(this.options.sentinel) : this.serverArgs();
+    // A Sentinel never says "Ready": it is once it monitors its master.
+    const ready = this.options.sentinel ? "+monitor master" : "Ready to accept connections";
+    const child = spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
+    return this.untilReady(child, ready);
+  }
+
+  /** A Sentinel rewrites its configuration file as it learns the topology: written once, kept across restarts. */
+  private sentinelArgs(sentinel: SentinelOptions): string[] {
+    const file = join(this.dir, "sentinel.conf");
+    if (!existsSync(file)) {
+      const name = sentinel.masterName;
+      writeFileSync(
+        file,
+        [
+          `sentinel monitor ${name} 127.0.0.1 ${sentinel.masterPort} ${sentinel.quorum}`,
+          `sentinel down-after-milliseconds ${name} ${sentinel.downAfterMs}`,
+          `sentinel failover-timeout ${name} ${sentinel.failoverTimeoutMs}`,
+          `sentinel parallel-syncs ${name} 1`,
+          "",
+        ].join("\n"),
+      );
+    }
+    return [
+      file,
+      "--sentinel",
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--daemonize",
+      "no",
+      "--logfile",
+      "",
+    ];
+  }
+
+  private serverArgs(): string[] {
+    return [
       "--port",
       String(this.port),
       "--bind",
@@ -103,8 +157,11 @@ export class RedisServer {
       "no",
       "--logfile",
       "",
+      ...(this.options.replicaOf === undefined ? [] : ["--replicaof", "127.0.0.1", String(this.options.replicaOf)]),
     ];
-    const child = spawn(REDIS_SERVER, args, { stdio: ["ignore", "pipe", "pipe"] });
+  }
+
+  private untilReady(child: ChildProcess, ready: string): Promise<void> {
     running.add(child);
     this.child = child;
     return new Promise<void>((resolve, reject) => {
@@ -120,7 +177,7 @@ export class RedisServer {
       child.once("exit", (code) => fail(new Error(`redis-server exited with ${code}: ${output}`)));
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes("Ready to accept connections")) {
+        if (output.includes(ready)) {
           clearTimeout(timer);
           child.removeAllListeners("exit");
           child.stdout?.removeListener("data", onData);
