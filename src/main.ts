@@ -91,7 +91,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   preserveByteOrderMarks();
   const tls = loadTlsMaterial(config);
   const log = overrides.log ?? pino({ level: config.logLevel, base: { service: "tradingcore" }, mixin: traceIdsMixin });
-  routeGrpcJsLog(log, [config.authToken, config.dhanAccessToken]);
+  routeGrpcJsLog(log, [config.authToken, config.dhanAccessToken, config.redisSentinelNodePassword]);
   const clock = overrides.clock ?? systemClock;
   // Redis adapters replace the embedded ones when a Redis setting is present (redis-adapters.ts).
   const redis: RedisAdapters | undefined = usesRedis(config) ? await connectRedisAdapters(config, log) : undefined;

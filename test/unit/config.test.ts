@@ -156,3 +156,65 @@ describe("loadConfig for the never-placed grace period", () => {
     });
   });
 });
+
+describe("loadConfig for a store behind Redis Sentinel", () => {
+  const sentinels = "redis://127.0.0.1:26379,redis://127.0.0.1:26380,redis://127.0.0.1:26381";
+  const locks = "redis://10.0.0.1:6379,redis://10.0.0.2:6379,redis://10.0.0.3:6379";
+
+  it("reads the Sentinels, the master name, the nodes' credentials and TLS, and the replicas to confirm", () => {
+    const config = loadConfig([], {
+      TRADINGCORE_REDIS_SENTINELS: sentinels,
+      TRADINGCORE_REDIS_SENTINEL_MASTER: "tc-store",
+      TRADINGCORE_REDIS_SENTINEL_NODE_USERNAME: "tradingcore",
+      TRADINGCORE_REDIS_SENTINEL_NODE_PASSWORD: "s3cret",
+      TRADINGCORE_REDIS_SENTINEL_NODE_TLS: "true",
+      TRADINGCORE_REDIS_LOCK_URLS: locks,
+      TRADINGCORE_REDIS_CONFIRM_REPLICAS: "1",
+      TRADINGCORE_REDIS_CONFIRM_TIMEOUT_MS: "250",
+    });
+    expect(config).toMatchObject({
+      redisSentinels: sentinels.split(","),
+      redisSentinelMaster: "tc-store",
+      redisSentinelNodeUsername: "tradingcore",
+      redisSentinelNodePassword: "s3cret",
+      redisSentinelNodeTls: true,
+      redisConfirmReplicas: 1,
+      redisConfirmTimeoutMs: 250,
+    });
+  });
+
+  it("confirms with no replica by default: a single node behaves as before", () => {
+    expect(defaultConfig()).toMatchObject({ redisConfirmReplicas: 0, redisSentinels: [], redisSentinelMaster: "" });
+  });
+
+  it.each([
+    [{ TRADINGCORE_REDIS_SENTINELS: sentinels, TRADINGCORE_REDIS_LOCK_URLS: locks }, /needs TRADINGCORE_REDIS_SENTINEL_MASTER/],
+    [{ TRADINGCORE_REDIS_SENTINELS: sentinels, TRADINGCORE_REDIS_SENTINEL_MASTER: "m" }, /needs TRADINGCORE_REDIS_LOCK_URLS/],
+    [
+      {
+        TRADINGCORE_REDIS_SENTINELS: sentinels,
+        TRADINGCORE_REDIS_SENTINEL_MASTER: "m",
+        TRADINGCORE_REDIS_LOCK_URLS: locks,
+        REDIS_URL: "redis://x:6379",
+      },
+      /both name the store's Redis/,
+    ],
+    [
+      {
+        TRADINGCORE_REDIS_SENTINELS: "redis://a:26379,rediss://b:26379",
+        TRADINGCORE_REDIS_SENTINEL_MASTER: "m",
+        TRADINGCORE_REDIS_LOCK_URLS: locks,
+      },
+      /same scheme and credentials/,
+    ],
+    [{ TRADINGCORE_REDIS_SENTINELS: "sentinel://a:26379" }, /TRADINGCORE_REDIS_SENTINELS: URL 1: .* is not a redis/],
+    [{ TRADINGCORE_REDIS_CONFIRM_REPLICAS: "1" }, /TRADINGCORE_REDIS_CONFIRM_REPLICAS needs a Redis store/],
+    [
+      { REDIS_URL: "redis://x:6379", TRADINGCORE_REDIS_CONFIRM_REPLICAS: "1", TRADINGCORE_REDIS_CONFIRM_TIMEOUT_MS: "5000" },
+      /TRADINGCORE_REDIS_CONFIRM_TIMEOUT_MS \(5000\) must be below TRADINGCORE_ROUTER_TIMEOUT_MS \(5000\)/,
+    ],
+  ])("refuses %j, naming the setting", (env, message) => {
+    expect(() => loadConfig([], env)).toThrow(ConfigError);
+    expect(() => loadConfig([], env)).toThrow(message);
+  });
+});
