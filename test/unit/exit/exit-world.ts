@@ -7,7 +7,7 @@ import { Money } from "../../../src/domain/money.js";
 import type { TrackerRecord } from "../../../src/domain/tracker.js";
 import { ExitEngine, type ExitEngineSettings } from "../../../src/exit/exit-engine.js";
 import { ExitEventHub, type SequencedExitEvent } from "../../../src/exit/exit-event-hub.js";
-import type { Clock, ExitLock, ExitLog } from "../../../src/exit/ports.js";
+import type { Clock, ExitLock, ExitLog, WriteConfirmation } from "../../../src/exit/ports.js";
 import { InProcessLock } from "../../../src/lock/in-process-lock.js";
 import { Reconciler, type ReconcilerDeps } from "../../../src/exit/reconciler.js";
 import { PaperRouter, type PaperRouterFaults } from "../../../src/router/paper-router.js";
@@ -53,6 +53,8 @@ export interface ExitWorldOptions {
   readonly store?: MemoryTrackerStore;
   /** A lock to use instead of a fresh InProcessLock. */
   readonly lock?: ExitLock;
+  /** Confirms the store's writes reached its replicas; every write is confirmed when absent. */
+  readonly confirmation?: WriteConfirmation;
 }
 
 export const TEST_ENGINE_SETTINGS: Partial<ExitEngineSettings> = {
@@ -83,6 +85,7 @@ export function exitWorld(options: ExitWorldOptions = {}) {
     clock,
     events,
     log,
+    ...(options.confirmation ? { confirmation: options.confirmation } : {}),
     settings: { ...TEST_ENGINE_SETTINGS, ...options.settings },
   });
 
