@@ -13,8 +13,10 @@
  * Invariants: every write is one Lua script, so a tracker and its indexes
  * change together or not at all; compare-and-set refuses an older fencing
  * token, a stale version and any status change that is not an edge of the
- * domain's transition table. Needs a standalone Redis (the CAS script derives
- * index keys from the prefix); run it with appendonly for durability.
+ * domain's transition table. Needs a standalone Redis, or the master Sentinel
+ * names (the CAS script derives index keys from the prefix: no cluster); run
+ * it with appendonly for durability, and with replicas that confirm its
+ * writes (redis-write-confirmation.ts) to survive a failover.
  * Redis failures surface as TradingCoreError `unavailable` (or `timeout`).
  */
 import { Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { defaultConfig, loadConfig } from "../../src/config.js";
 import { startTradingCore } from "../../src/main.js";
 import { RedisStartupError, usesRedis } from "../../src/redis-adapters.js";
+import { startupSummary } from "../../src/startup-summary.js";
+import { disabledTelemetry } from "../../src/telemetry/telemetry.js";
 import { freeLoopbackPort } from "../support/redis-server.js";
 import { pino } from "pino";
 
@@ -59,4 +61,44 @@ describe("startTradingCore when REDIS_URL names a Redis that does not answer", (
     await expect(started).rejects.toBeInstanceOf(RedisStartupError);
     await expect(started).rejects.toThrow(/REDIS_URL: no connection to redis:\/\/127\.0\.0\.1:\d+\/? within 300 ms/);
   }, 30_000);
+});
+
+describe("startTradingCore when TRADINGCORE_REDIS_SENTINELS names Sentinels that do not answer", () => {
+  it("refuses to start with an error naming the setting and the master, without the credentials", async () => {
+    const [sentinelPort, lockPort] = await Promise.all([freeLoopbackPort(), freeLoopbackPort()]);
+    const config = {
+      ...defaultConfig(),
+      port: 0,
+      engine: "grpc-js" as const,
+      redisSentinels: [`redis://watcher:sentinel-secret@127.0.0.1:${sentinelPort}`],
+      redisSentinelMaster: "tc-store",
+      redisLockUrls: [`redis://127.0.0.1:${lockPort}`],
+      redisConnectTimeoutMs: 300,
+    };
+    const started = startTradingCore(config, { log: pino({ level: "silent" }) });
+    await expect(started).rejects.toBeInstanceOf(RedisStartupError);
+    await expect(started).rejects.toThrow(
+      /^TRADINGCORE_REDIS_SENTINELS: no connection to sentinel master tc-store via redis:\/\/127\.0\.0\.1:\d+\/? within 300 ms/,
+    );
+    await expect(started).rejects.not.toThrow(/sentinel-secret/);
+  }, 30_000);
+});
+
+describe("the start-up summary of a store behind Sentinel", () => {
+  it("names the master and the Sentinels without their credentials, and the replicas it confirms with", () => {
+    const config = loadConfig([], {
+      TRADINGCORE_REDIS_SENTINELS: "redis://watcher:sentinel-secret@10.0.0.1:26379,redis://watcher:sentinel-secret@10.0.0.2:26379",
+      TRADINGCORE_REDIS_SENTINEL_MASTER: "tc-store",
+      TRADINGCORE_REDIS_LOCK_URLS: "redis://10.0.0.1:6380",
+      TRADINGCORE_REDIS_CONFIRM_REPLICAS: "1",
+    });
+    expect(usesRedis(config)).toBe(true);
+    const chosen = { storeOverridden: false, lockOverridden: false, router: "configured" as const, lockQuorum: 1, redisTicks: true };
+    const summary = startupSummary(config, chosen, disabledTelemetry());
+    expect(summary.store).toBe(
+      "redis sentinel master tc-store via redis://10.0.0.1:26379,redis://10.0.0.2:26379 prefix tc: confirmed by 1 replicas",
+    );
+    expect(summary.router).toBe("paper (order book in redis)");
+    expect(JSON.stringify(summary)).not.toContain("sentinel-secret");
+  });
 });
