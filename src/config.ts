@@ -506,6 +506,8 @@ export function storeTopologyProblem(config: Config): string | undefined {
   const storeNamed = config.redisUrl !== "" || config.redisSentinels.length > 0;
   if (config.redisConfirmReplicas > 0 && !storeNamed)
     return `${envNameOf("redis-confirm-replicas")} needs a Redis store (${envNameOf("redis-url")} or ${envNameOf("redis-sentinels")})`;
+  if (config.redisConfirmReplicas > 0 && config.redisConfirmTimeoutMs >= config.redisCommandTimeoutMs)
+    return `${envNameOf("redis-confirm-timeout-ms")} (${config.redisConfirmTimeoutMs}) must be below ${envNameOf("redis-command-timeout-ms")} (${config.redisCommandTimeoutMs}): store commands may wait behind a confirmation on its connection`;
   if (config.redisConfirmReplicas > 0 && config.redisConfirmTimeoutMs >= config.routerTimeoutMs)
     return `${envNameOf("redis-confirm-timeout-ms")} (${config.redisConfirmTimeoutMs}) must be below ${envNameOf("router-timeout-ms")} (${config.routerTimeoutMs}): the intent is confirmed inside the send deadline`;
   return undefined;

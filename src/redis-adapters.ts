@@ -83,24 +83,19 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
     if (endpoint) {
       const storeClient = createRedisTrackerClient(endpoint, { log });
       const tickClient = createRedisTickClient(endpoint, { log });
-      // WAIT blocks its connection: the confirmations get one of their own, so store commands never queue behind one.
-      const confirmClient = config.redisConfirmReplicas > 0 ? createRedisTrackerClient(endpoint, { log }) : undefined;
-      clients.push(storeClient, tickClient, ...(confirmClient ? [confirmClient] : []));
+      clients.push(storeClient, tickClient);
       const setting = endpoint.kind === "url" ? "TRADINGCORE_REDIS_URL / REDIS_URL" : "TRADINGCORE_REDIS_SENTINELS";
-      await connectWithin(config.redisConnectTimeoutMs, describeEndpoint(endpoint), setting, [
-        storeClient.connect(),
-        tickClient.connect(),
-        ...(confirmClient ? [confirmClient.connect()] : []),
-      ]);
+      await connectWithin(config.redisConnectTimeoutMs, describeEndpoint(endpoint), setting, [storeClient.connect(), tickClient.connect()]);
       shared = {
         store: new RedisTrackerStore(storeClient, { keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }),
         ticks: new RedisTickCache(tickClient, { keyPrefix: config.redisKeyPrefix }, log),
         orderBook: new RedisPaperOrderBook(storeClient, config.redisKeyPrefix),
         owedExits: new RedisOwedExits(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         superseded: new RedisSupersededAttempts(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
-        ...(confirmClient
+        ...(config.redisConfirmReplicas > 0
           ? {
-              confirmation: new RedisWriteConfirmation(confirmClient, {
+              // On the store's own connection, so the barrier reaches the master its writes did (redis-write-confirmation.ts).
+              confirmation: new RedisWriteConfirmation(storeClient, {
                 keyPrefix: config.redisKeyPrefix,
                 replicas: config.redisConfirmReplicas,
                 timeoutMs: config.redisConfirmTimeoutMs,

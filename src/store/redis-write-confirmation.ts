@@ -1,16 +1,20 @@
 /**
  * WAIT-confirmed writes: a write barrier (INCR of `{prefix}replication-barrier`)
- * followed by `WAIT replicas timeoutMs`, pipelined on a connection of its own.
- * The barrier is executed after every write whose reply the caller has seen,
- * and a replica applies the replication stream in order, so a replica that
- * acknowledged the barrier has those writes too, whichever connection or
- * process made them.
+ * followed by `WAIT replicas timeoutMs`, pipelined on the store's own
+ * connection. The barrier is executed after every write whose reply the
+ * caller has seen, and a replica applies the replication stream in order, so
+ * a replica that acknowledged the barrier has those writes too, whichever
+ * connection or process made them. It goes on the store's connection, not a
+ * second one, because a second connection (a second Sentinel client, or a
+ * URL whose address moves) could reach another server during a failover and
+ * confirm there what was written elsewhere. The price: WAIT blocks that
+ * connection, so store commands sent meanwhile wait for it, for one replica
+ * round trip while the replicas are up, up to `timeoutMs` while they are not.
  *
  * Invariants:
  * - `replicas` 0 sends nothing and confirms at once (a single node).
  * - One barrier in flight at a time; callers arriving meanwhile share the
- *   next one (a barrier already sent may predate their write). WAIT blocks
- *   its connection, which is why it is not the store's.
+ *   next one (a barrier already sent may predate their write).
  * - Never throws: a Redis failure or a timeout is `confirmed: false`.
  */
 import type { ReplicaConfirmation, WriteConfirmation } from "../exit/ports.js";

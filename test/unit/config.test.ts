@@ -210,7 +210,16 @@ describe("loadConfig for a store behind Redis Sentinel", () => {
     [{ TRADINGCORE_REDIS_SENTINELS: "sentinel://a:26379" }, /TRADINGCORE_REDIS_SENTINELS: URL 1: .* is not a redis/],
     [{ TRADINGCORE_REDIS_CONFIRM_REPLICAS: "1" }, /TRADINGCORE_REDIS_CONFIRM_REPLICAS needs a Redis store/],
     [
-      { REDIS_URL: "redis://x:6379", TRADINGCORE_REDIS_CONFIRM_REPLICAS: "1", TRADINGCORE_REDIS_CONFIRM_TIMEOUT_MS: "5000" },
+      { REDIS_URL: "redis://x:6379", TRADINGCORE_REDIS_CONFIRM_REPLICAS: "1", TRADINGCORE_REDIS_CONFIRM_TIMEOUT_MS: "2000" },
+      /TRADINGCORE_REDIS_CONFIRM_TIMEOUT_MS \(2000\) must be below TRADINGCORE_REDIS_COMMAND_TIMEOUT_MS \(2000\)/,
+    ],
+    [
+      {
+        REDIS_URL: "redis://x:6379",
+        TRADINGCORE_REDIS_CONFIRM_REPLICAS: "1",
+        TRADINGCORE_REDIS_CONFIRM_TIMEOUT_MS: "5000",
+        TRADINGCORE_REDIS_COMMAND_TIMEOUT_MS: "10000",
+      },
       /TRADINGCORE_REDIS_CONFIRM_TIMEOUT_MS \(5000\) must be below TRADINGCORE_ROUTER_TIMEOUT_MS \(5000\)/,
     ],
   ])("refuses %j, naming the setting", (env, message) => {

@@ -76,6 +76,7 @@ describe("ExecuteExit on a Sentinel-managed store when the primary is killed mid
       let killed = false;
       const timings: string[] = [];
       const exitUntilSettled = async (orderNo: string, via: TestServer) => {
+        let last = "";
         for (const giveUpAt = Date.now() + 90_000; Date.now() < giveUpAt; ) {
           try {
             const { result } = await via.exits.executeExit(
@@ -83,6 +84,7 @@ describe("ExecuteExit on a Sentinel-managed store when the primary is killed mid
               { timeoutMs: CALL_DEADLINE_MS },
             );
             const status = ExitStatus[result!.status];
+            last = `${status} ${result!.message}`;
             answered.set(status, (answered.get(status) ?? 0) + 1);
             if (SETTLED.has(result!.status)) {
               acknowledged.add(orderNo);
@@ -92,13 +94,14 @@ describe("ExecuteExit on a Sentinel-managed store when the primary is killed mid
           } catch (error) {
             // The store's outage, named: Redis refused (UNAVAILABLE) or did not answer in time (DEADLINE_EXCEEDED).
             const text = String(error);
+            last = text;
             const code = /^Error: (\d+ [A-Z_]+)/.exec(text)?.[1] ?? text;
             answered.set(code, (answered.get(code) ?? 0) + 1);
             if (!/(UNAVAILABLE|DEADLINE_EXCEEDED): tracker store /.test(text)) unclearErrors.push(`${orderNo}: ${text}`);
           }
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        throw new Error(`${orderNo} never settled`);
+        throw new Error(`${orderNo} never settled: ${last}`);
       };
 
       // Three workers per server, one tracker after another, while the primary dies under them.
