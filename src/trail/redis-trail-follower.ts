@@ -1,0 +1,93 @@
+/**
+ * Follows the trail's stream with a blocking XREAD and delivers every entry,
+ * of every process, once, in stream order. It starts after the newest entry
+ * there is when it starts, and after a lost connection it reads on from the
+ * last entry it delivered, so a reconnect leaves no gap.
+ */
+import type { SequencedExitEvent } from "../exit/exit-trail.js";
+import type { Clock, ExitLog } from "../exit/ports.js";
+import { streamIdSequence } from "../exit/trail-sequence.js";
+import type { RedisTrailFollowerClient } from "./redis-trail-client.js";
+import { decodeEntry } from "./trail-entry-codec.js";
+
+const BLOCK_MS = 1_000;
+const READ_COUNT = 512;
+const MAX_BACKOFF_MS = 2_000;
+
+type StreamEntry = [id: string, fields: string[]];
+
+export class RedisTrailFollower {
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private lastLogged = 0;
+
+  constructor(
+    private readonly client: RedisTrailFollowerClient,
+    private readonly key: string,
+    private readonly clock: Clock,
+    private readonly log: ExitLog,
+  ) {}
+
+  start(deliver: (event: SequencedExitEvent) => void): void {
+    this.running ??= this.run(deliver);
+  }
+
+  /** Stops after the read in progress (the connection is closed to end it). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.client.isOpen) this.client.destroy();
+    await this.running;
+  }
+
+  private async run(deliver: (event: SequencedExitEvent) => void): Promise<void> {
+    let last: string | undefined;
+    let backoffMs = 50;
+    while (!this.stopped) {
+      try {
+        last ??= await this.newestId();
+        const reply = (await this.client.sendCommand([
+          "XREAD",
+          "COUNT",
+          String(READ_COUNT),
+          "BLOCK",
+          String(BLOCK_MS),
+          "STREAMS",
+          this.key,
+          last,
+        ])) as Array<[string, StreamEntry[]]> | null;
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            last = id;
+            this.deliverEntry(id, fields, deliver);
+          }
+        }
+        backoffMs = 50;
+      } catch (error) {
+        if (this.stopped) break;
+        this.warn(error);
+        await this.clock.sleep(backoffMs);
+        backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+      }
+    }
+  }
+
+  private async newestId(): Promise<string> {
+    const newest = (await this.client.sendCommand(["XREVRANGE", this.key, "+", "-", "COUNT", "1"])) as StreamEntry[];
+    return newest[0]?.[0] ?? "0-0";
+  }
+
+  private deliverEntry(id: string, fields: string[], deliver: (event: SequencedExitEvent) => void): void {
+    try {
+      deliver(decodeEntry(streamIdSequence(id), fields));
+    } catch (error) {
+      this.log.error({ id, err: error }, "exit trail entry skipped: it is not an exit event");
+    }
+  }
+
+  private warn(error: unknown): void {
+    const now = this.clock.now();
+    if (now - this.lastLogged < 5_000) return;
+    this.lastLogged = now;
+    this.log.warn({ err: error }, "exit trail follower cannot read the stream; retrying from its last entry");
+  }
+}
