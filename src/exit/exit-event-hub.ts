@@ -43,7 +43,7 @@ export class ExitEventHub implements ExitEventSink {
 
   /** Numbers the event one above the last one delivered, then delivers it. */
   publish(event: ExitEventRecord): void {
-    this.deliver({ ...event, sequence: this.sequence + 1n, process: "" });
+    this.deliver({ ...event, sequence: this.sequence + 1n, appendedMs: event.timeMs, process: "" });
   }
 
   /** Hands a sequenced event (from the trail) to every watcher that wants it. */

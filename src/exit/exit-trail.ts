@@ -18,8 +18,10 @@ import type { ExitEventRecord, ExitEventSink } from "./ports.js";
 
 /** An exit event with its place in the trail. */
 export interface SequencedExitEvent extends ExitEventRecord {
-  /** The fleet-wide sequence (trail-sequence.ts). */
+  /** The fleet-wide sequence, 1, 2, 3, … (trail-sequence.ts). */
   readonly sequence: bigint;
+  /** When the trail appended it, epoch ms; never less than the event before it. */
+  readonly appendedMs: number;
   /** The process that recorded it (host, pid, start time); "" when not known. */
   readonly process: string;
 }
@@ -44,8 +46,19 @@ export interface ExitTrail extends ExitEventSink {
   read(range: TrailRange, limit: number): Promise<SequencedExitEvent[]>;
   /** The largest sequence retention has dropped; 0n when it has dropped none. */
   trimmedThrough(): Promise<bigint>;
-  /** Delivers every event appended from now on, of every process, in sequence order. One follower. */
-  follow(deliver: (event: SequencedExitEvent) => void): void;
+  /**
+   * The last sequence appended before `ms` (epoch), so that every later one
+   * was appended at or after it; 0n before the first. Undefined when
+   * retention has dropped events and the oldest kept was appended at or after
+   * `ms`: what was dropped may have been too.
+   */
+  sequenceBefore(ms: number): Promise<bigint | undefined>;
+  /**
+   * Delivers every event appended from now on, of every process, in sequence
+   * order, to one follower. Resolves once following: what is appended after
+   * that is delivered.
+   */
+  follow(deliver: (event: SequencedExitEvent) => void): Promise<void>;
   /** True once every event published so far is appended; false when `graceMs` passed first. */
   flush(graceMs: number): Promise<boolean>;
   /** Appends what is queued (waiting up to `graceMs`), then stops following. */

@@ -12,8 +12,7 @@
 import type { ExitReasonCode, ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import type { ExitTrail, SequencedExitEvent } from "./exit-trail.js";
-import { firstSequenceAt } from "./trail-sequence.js";
-import { refuseTrimmed } from "./trail-watch.js";
+import { refuseTrimmed, sequenceBeforeTime } from "./trail-watch.js";
 
 export const DEFAULT_SCAN_BUDGET = 10_000;
 const READ_PAGE = 512;
@@ -43,9 +42,9 @@ export async function queryTrail(
   page: { readonly after?: bigint; readonly limit: number },
   scanBudget = DEFAULT_SCAN_BUDGET,
 ): Promise<TrailQueryPage> {
-  const start = page.after ?? (filter.fromMs === undefined ? undefined : firstSequenceAt(filter.fromMs) - 1n);
+  const start = page.after ?? (filter.fromMs === undefined ? undefined : await sequenceBeforeTime(trail, filter.fromMs));
   if (start !== undefined) await refuseTrimmed(trail, start);
-  const before = filter.toMs === undefined ? undefined : firstSequenceAt(filter.toMs);
+  const before = filter.toMs === undefined ? undefined : await endBefore(trail, filter.toMs);
   const events: SequencedExitEvent[] = [];
   let cursor = start ?? -1n;
   let scanned = 0;
@@ -62,6 +61,13 @@ export async function queryTrail(
     if (read.length < asked) return { events };
   }
   return { events, nextAfter: cursor };
+}
+
+/** The first sequence appended at or after `ms`: the range's end, excluded. */
+async function endBefore(trail: ExitTrail, ms: number): Promise<bigint> {
+  const before = await trail.sequenceBefore(ms);
+  // Undefined: every kept event was appended at or after `ms`, so none of them is in range.
+  return before === undefined ? (await trail.trimmedThrough()) + 1n : before + 1n;
 }
 
 function matches(event: SequencedExitEvent, filter: TrailFilter): boolean {

@@ -15,9 +15,8 @@
  * oldest kept would hide a gap in an audit trail.
  */
 import { TradingCoreError } from "../domain/trading-core-error.js";
-import type { ExitEventHub } from "./exit-event-hub.js";
+import type { ExitEventHub, WatchOptions } from "./exit-event-hub.js";
 import type { ExitTrail, SequencedExitEvent } from "./exit-trail.js";
-import { firstSequenceAt } from "./trail-sequence.js";
 
 export const REPLAY_PAGE = 256;
 
@@ -31,15 +30,27 @@ export interface TrailWatchOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The events a watch gets, replay first; fails with `out-of-range` or, when dropped, `resource-exhausted`. */
-export async function* watchTrail(trail: ExitTrail, hub: ExitEventHub, options: TrailWatchOptions): AsyncGenerator<SequencedExitEvent> {
-  const live = { ...(options.orderNo === undefined ? {} : { orderNo: options.orderNo }), ...(options.signal ? { signal: options.signal } : {}) };
-  const start = options.afterSequence ?? (options.fromMs === undefined ? undefined : firstSequenceAt(options.fromMs) - 1n);
-  if (start === undefined) {
-    yield* hub.watch(live);
-    return;
-  }
-  const replay = { cursor: start };
+/**
+ * The events a watch gets, replay first; fails with `out-of-range` or, when
+ * dropped, `resource-exhausted`. A watch with no replay starts live at once,
+ * with the next event delivered.
+ */
+export function watchTrail(trail: ExitTrail, hub: ExitEventHub, options: TrailWatchOptions): AsyncIterableIterator<SequencedExitEvent> {
+  const live = {
+    ...(options.orderNo === undefined ? {} : { orderNo: options.orderNo }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  if (options.afterSequence === undefined && options.fromMs === undefined) return hub.watch(live);
+  return replayThenLive(trail, hub, live, options);
+}
+
+async function* replayThenLive(
+  trail: ExitTrail,
+  hub: ExitEventHub,
+  live: WatchOptions,
+  options: TrailWatchOptions,
+): AsyncGenerator<SequencedExitEvent> {
+  const replay = { cursor: options.afterSequence ?? (await sequenceBeforeTime(trail, options.fromMs ?? 0)) };
   yield* replayUntilCaughtUp(trail, replay, options);
   const watch = hub.watch(live);
   try {
@@ -70,11 +81,24 @@ async function* replayUntilCaughtUp(
 /** Throws `out-of-range` when retention has dropped an event after `after`. */
 export async function refuseTrimmed(trail: ExitTrail, after: bigint): Promise<void> {
   const trimmed = await trail.trimmedThrough();
-  if (trimmed <= after) return;
+  if (trimmed > after) throw await outOfRange(trail, `events after sequence ${after}`);
+}
+
+/** The last sequence before `ms`; `out-of-range` when retention may have dropped events appended since. */
+export async function sequenceBeforeTime(trail: ExitTrail, ms: number): Promise<bigint> {
+  const before = await trail.sequenceBefore(ms);
+  if (before === undefined) throw await outOfRange(trail, `every event appended since ${new Date(ms).toISOString()}`);
+  return before;
+}
+
+async function outOfRange(trail: ExitTrail, what: string): Promise<TradingCoreError> {
+  const trimmed = await trail.trimmedThrough();
   const [oldest] = await trail.read({ after: trimmed }, 1);
-  throw new TradingCoreError(
+  return new TradingCoreError(
     "out-of-range",
-    `the trail no longer keeps events after sequence ${after} (retention dropped them up to ${trimmed}); ` +
-      (oldest ? `the oldest kept is sequence ${oldest.sequence}` : "it keeps none older than the next event"),
+    `the trail no longer keeps ${what} (retention dropped sequences 1 to ${trimmed}); ` +
+      (oldest
+        ? `the oldest kept is sequence ${oldest.sequence}, appended ${new Date(oldest.appendedMs).toISOString()}`
+        : "it keeps none yet"),
   );
 }

@@ -1,23 +1,19 @@
 /**
  * The audit trail of the embedded default: this process's events, in memory,
- * bounded by count and age (the oldest dropped first). Sequences are made the
- * way Redis makes stream ids, from the injected clock (never going back), so
- * `from_time` and the query's time range mean the same on both adapters.
- * Appending is synchronous: an event is readable and delivered when
- * `publish` returns.
+ * bounded by count and age (the oldest dropped first), numbered 1, 2, 3, …
+ * with append times from the injected clock that never go back. Appending is
+ * synchronous: an event is readable and delivered when `publish` returns.
  */
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { ExitTrail, SequencedExitEvent, TrailRange, TrailRetention } from "../exit/exit-trail.js";
 import type { ExitEventRecord } from "../exit/ports.js";
-import { trailSequence } from "../exit/trail-sequence.js";
 
 export class MemoryExitTrail implements ExitTrail {
   private readonly events: SequencedExitEvent[] = [];
   /** Index of the oldest kept event in `events`; the array is compacted when half of it is dropped. */
   private head = 0;
-  private trimmed = 0n;
+  private sequence = 0n;
   private lastMs = 0;
-  private rank = 0;
   private follower: ((event: SequencedExitEvent) => void) | undefined;
 
   constructor(
@@ -32,32 +28,39 @@ export class MemoryExitTrail implements ExitTrail {
 
   publish(event: ExitEventRecord): void {
     const now = this.now();
-    if (now > this.lastMs) {
-      this.lastMs = now;
-      this.rank = 0;
-    } else this.rank++;
-    const sequenced: SequencedExitEvent = { ...event, sequence: trailSequence(this.lastMs, this.rank), process: this.process };
+    this.lastMs = Math.max(this.lastMs, now);
+    const sequenced: SequencedExitEvent = { ...event, sequence: ++this.sequence, appendedMs: this.lastMs, process: this.process };
     this.events.push(sequenced);
     this.trim(now);
     this.follower?.(sequenced);
   }
 
   async read(range: TrailRange, limit: number): Promise<SequencedExitEvent[]> {
-    const start = this.firstAfter(range.after ?? -1n);
+    const first = this.oldestKept;
+    const from = range.after === undefined || range.after < first ? first : range.after + 1n;
+    const end = range.before === undefined || range.before > this.sequence + 1n ? this.sequence + 1n : range.before;
     const page: SequencedExitEvent[] = [];
-    for (let i = start; i < this.events.length && page.length < limit; i++) {
-      const event = this.events[i]!;
-      if (range.before !== undefined && event.sequence >= range.before) break;
-      page.push(event);
-    }
+    for (let sequence = from; sequence < end && page.length < limit; sequence++) page.push(this.at(sequence));
     return page;
   }
 
   async trimmedThrough(): Promise<bigint> {
-    return this.trimmed;
+    return this.oldestKept - 1n;
   }
 
-  follow(deliver: (event: SequencedExitEvent) => void): void {
+  async sequenceBefore(ms: number): Promise<bigint | undefined> {
+    let low = this.oldestKept;
+    let high = this.sequence + 1n;
+    if (low < high && this.at(low).appendedMs >= ms) return low > 1n ? undefined : 0n;
+    while (low < high) {
+      const middle = (low + high) / 2n;
+      if (this.at(middle).appendedMs < ms) low = middle + 1n;
+      else high = middle;
+    }
+    return low - 1n;
+  }
+
+  async follow(deliver: (event: SequencedExitEvent) => void): Promise<void> {
     this.follower = deliver;
   }
 
@@ -74,31 +77,25 @@ export class MemoryExitTrail implements ExitTrail {
     return this.events.length - this.head;
   }
 
+  private get oldestKept(): bigint {
+    return this.sequence - BigInt(this.size) + 1n;
+  }
+
+  private at(sequence: bigint): SequencedExitEvent {
+    return this.events[this.head + Number(sequence - this.oldestKept)]!;
+  }
+
   private trim(now: number): void {
     const { maxEvents, maxAgeMs } = this.retention;
-    const oldestKept = maxAgeMs > 0 ? trailSequence(Math.max(0, now - maxAgeMs), 0) : 0n;
-    while (this.head < this.events.length) {
+    while (this.size > 0) {
       const oldest = this.events[this.head]!;
-      const overCount = this.size > maxEvents;
-      if (!overCount && oldest.sequence >= oldestKept) break;
-      this.trimmed = oldest.sequence;
+      const tooOld = maxAgeMs > 0 && oldest.appendedMs < now - maxAgeMs && oldest.sequence !== this.sequence;
+      if (this.size <= maxEvents && !tooOld) break;
       this.events[this.head++] = undefined as never;
     }
     if (this.head > 1024 && this.head * 2 > this.events.length) {
       this.events.splice(0, this.head);
       this.head = 0;
     }
-  }
-
-  /** Index of the first kept event with a sequence above `after` (binary search: sequences rise). */
-  private firstAfter(after: bigint): number {
-    let low = this.head;
-    let high = this.events.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.events[middle]!.sequence > after) high = middle;
-      else low = middle + 1;
-    }
-    return low;
   }
 }

@@ -9,9 +9,11 @@
  *   skips what an earlier try appended, so nothing is appended twice. At most
  *   `maxPending` events wait; past it, new events are dropped and logged as
  *   errors (the tracker store stays the record of each tracker's state).
- * - Retention is the stream's own: MAXLEN ~ on every append, MINID ~ from this
- *   process's clock when an age bound is set. `trimmedThrough` is Redis's
- *   max-deleted-entry-id.
+ * - Retention: MAXLEN ~ on every append (at least the bound is kept, trimmed a
+ *   stream node at a time); with an age bound, the events appended before this
+ *   process's clock minus the bound, trimmed once the oldest is 1 % of the
+ *   bound (at least 1 s) past it, and never the batch just appended. The
+ *   oldest kept sequence tells what was dropped: sequences are consecutive.
  */
 import type { ExitTrail, SequencedExitEvent, TrailRange, TrailRetention } from "../exit/exit-trail.js";
 import type { Clock, ExitEventRecord, ExitLog } from "../exit/ports.js";
@@ -42,6 +44,7 @@ interface Pending {
 export class RedisExitTrail implements ExitTrail {
   readonly key: string;
   private readonly appendedKey: string;
+  private readonly stateKey: string;
   private readonly pending: Pending[] = [];
   private published = 0;
   private appending: Promise<void> | undefined;
@@ -59,12 +62,16 @@ export class RedisExitTrail implements ExitTrail {
   ) {
     this.key = `${options.keyPrefix}exit-trail`;
     this.appendedKey = `${options.keyPrefix}exit-trail:appended`;
+    this.stateKey = `${options.keyPrefix}exit-trail:state`;
   }
 
   publish(event: ExitEventRecord): void {
     if (this.pending.length >= (this.options.maxPending ?? 100_000)) {
       this.dropped++;
-      this.complain({ orderNo: event.tracker.orderNo, dropped: this.dropped }, "exit trail event dropped: too many events wait to be appended");
+      this.complain(
+        { orderNo: event.tracker.orderNo, dropped: this.dropped },
+        "exit trail event dropped: too many events wait to be appended",
+      );
       return;
     }
     this.pending.push({ number: ++this.published, event });
@@ -87,21 +94,19 @@ export class RedisExitTrail implements ExitTrail {
   }
 
   async trimmedThrough(): Promise<bigint> {
-    const info = await this.call("read its retention", async () => {
-      try {
-        return (await this.client.sendCommand(["XINFO", "STREAM", this.key])) as unknown[];
-      } catch (error) {
-        if (error instanceof Error && /no such key/i.test(error.message)) return [];
-        throw error;
-      }
-    });
-    const at = info.indexOf("max-deleted-entry-id");
-    const id = at >= 0 ? String(info[at + 1]) : "0-0";
-    return streamIdSequence(id);
+    const [oldest] = (await this.call("read its oldest", () =>
+      this.client.sendCommand(["XRANGE", this.key, "-", "+", "COUNT", "1"]),
+    )) as Array<[string, string[]]>;
+    return oldest ? streamIdSequence(oldest[0]) - 1n : 0n;
   }
 
-  follow(deliver: (event: SequencedExitEvent) => void): void {
-    this.follower.start(deliver);
+  async sequenceBefore(ms: number): Promise<bigint | undefined> {
+    const sequence = await this.call("seek a time", () => this.client.trailSequenceBefore(this.key, Math.floor(ms)));
+    return sequence < 0 ? undefined : BigInt(sequence);
+  }
+
+  follow(deliver: (event: SequencedExitEvent) => void): Promise<void> {
+    return this.follower.start(deliver);
   }
 
   async flush(graceMs: number): Promise<boolean> {
@@ -127,7 +132,7 @@ export class RedisExitTrail implements ExitTrail {
     while (this.pending.length > 0 && !this.closed) {
       const batch = this.pending.slice(0, BATCH);
       try {
-        await this.call("append", () => this.client.trailAppend([this.key, this.appendedKey], this.scriptArgs(batch)));
+        await this.call("append", () => this.client.trailAppend([this.key, this.appendedKey, this.stateKey], this.scriptArgs(batch)));
         this.pending.splice(0, batch.length);
         backoffMs = 50;
       } catch (error) {
@@ -140,8 +145,16 @@ export class RedisExitTrail implements ExitTrail {
 
   private scriptArgs(batch: readonly Pending[]): string[] {
     const { maxEvents, maxAgeMs } = this.options.retention;
-    const oldestKept = maxAgeMs > 0 ? String(Math.max(1, this.clock.now() - maxAgeMs)) : "0";
-    const args = [this.options.process, String(maxEvents), oldestKept, String(ENTRY_FIELDS.length), ...ENTRY_FIELDS];
+    const cutoff = maxAgeMs > 0 ? Math.max(1, this.clock.now() - maxAgeMs) : 0;
+    const trimWhenBefore = cutoff - Math.max(1_000, Math.floor(maxAgeMs / 100));
+    const args = [
+      this.options.process,
+      String(maxEvents),
+      String(cutoff),
+      String(trimWhenBefore),
+      String(ENTRY_FIELDS.length),
+      ...ENTRY_FIELDS,
+    ];
     for (const { number, event } of batch) args.push(String(number), ...encodeEntryValues(event));
     return args;
   }

@@ -19,6 +19,7 @@ type StreamEntry = [id: string, fields: string[]];
 export class RedisTrailFollower {
   private stopped = false;
   private running: Promise<void> | undefined;
+  private following: Promise<void> | undefined;
   private lastLogged = 0;
 
   constructor(
@@ -28,8 +29,14 @@ export class RedisTrailFollower {
     private readonly log: ExitLog,
   ) {}
 
-  start(deliver: (event: SequencedExitEvent) => void): void {
-    this.running ??= this.run(deliver);
+  /** Resolves once the follower knows where the stream ends: every entry appended after that is delivered. */
+  start(deliver: (event: SequencedExitEvent) => void): Promise<void> {
+    if (!this.following) {
+      let following = () => {};
+      this.following = new Promise<void>((resolve) => (following = resolve));
+      this.running = this.run(deliver, following).finally(following);
+    }
+    return this.following;
   }
 
   /** Stops after the read in progress (the connection is closed to end it). */
@@ -39,13 +46,16 @@ export class RedisTrailFollower {
     await this.running;
   }
 
-  private async run(deliver: (event: SequencedExitEvent) => void): Promise<void> {
+  private async run(deliver: (event: SequencedExitEvent) => void, following: () => void): Promise<void> {
     let last: string | undefined;
     let backoffMs = 50;
     while (!this.stopped) {
       try {
-        last ??= await this.newestId();
-        const reply = (await this.client.sendCommand([
+        if (last === undefined) {
+          last = await this.newestId();
+          following();
+        }
+        const reply = await this.client.sendCommand([
           "XREAD",
           "COUNT",
           String(READ_COUNT),
@@ -54,8 +64,8 @@ export class RedisTrailFollower {
           "STREAMS",
           this.key,
           last,
-        ])) as Array<[string, StreamEntry[]]> | null;
-        for (const [, entries] of reply ?? []) {
+        ]);
+        for (const entries of streamsOf(reply)) {
           for (const [id, fields] of entries) {
             last = id;
             this.deliverEntry(id, fields, deliver);
@@ -90,4 +100,11 @@ export class RedisTrailFollower {
     this.lastLogged = now;
     this.log.warn({ err: error }, "exit trail follower cannot read the stream; retrying from its last entry");
   }
+}
+
+/** The entries of each stream of an XREAD reply: node-redis answers an object by stream name (a list of [name, entries] in older releases), null when none came. */
+function streamsOf(reply: unknown): StreamEntry[][] {
+  if (!reply) return [];
+  if (Array.isArray(reply)) return (reply as Array<[string, StreamEntry[]]>).map(([, entries]) => entries);
+  return Object.values(reply as Record<string, StreamEntry[]>);
 }

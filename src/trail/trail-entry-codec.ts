@@ -2,8 +2,8 @@
  * An exit event as the fields of a Redis stream entry, and back. Enums by
  * name, epoch ms as integers, the tracker as the JSON of its hash fields
  * (redis-tracker-codec.ts), so an entry reads in redis-cli and a decimal is
- * never a float. The process and its own count of events are added by the
- * append script (redis-trail-scripts.ts).
+ * never a float. The process, its own count of events and the append time
+ * (`t`, epoch ms) are added by the append script (redis-trail-scripts.ts).
  */
 import { ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
@@ -34,11 +34,13 @@ export function decodeEntry(sequence: bigint, flat: readonly string[]): Sequence
   const kind = enumValue(ExitEventKind, fields.kind, "kind");
   const status = fields.status ? enumValue(ExitStatus, fields.status, "status") : undefined;
   const timeMs = Number(fields.timeMs);
-  if (!Number.isSafeInteger(timeMs) || fields.tracker === undefined) {
+  const appendedMs = Number(fields.t);
+  if (!Number.isSafeInteger(timeMs) || !Number.isSafeInteger(appendedMs) || fields.tracker === undefined) {
     throw new TradingCoreError("internal", `trail entry ${sequence} is not an exit event`);
   }
   return {
     sequence,
+    appendedMs,
     process: fields.process ?? "",
     kind,
     tracker: decodeTracker(JSON.parse(fields.tracker) as Record<string, string>),

@@ -447,10 +447,10 @@ export const WatchExitsRequestSchema: GenMessage<WatchExitsRequest> = /*@__PURE_
  */
 export type ExitEvent = Message<"tradingcore.v1.ExitEvent"> & {
   /**
-   * The event's place in the trail, the same for every process of the fleet
-   * (every process sharing one Redis): strictly increasing in append order,
-   * not consecutive. It is the append time in ms times 1,000,000 plus the
-   * event's rank within that ms. Resume a watch after it with from_sequence.
+   * The event's place in the audit trail, the same for every process of the
+   * fleet (every process sharing one Redis): 1, 2, 3, ... in append order,
+   * with no gaps (a gap a watcher sees is an event it missed). Resume a watch
+   * after it with from_sequence.
    *
    * @generated from field: uint64 sequence = 1;
    */

@@ -139,7 +139,10 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
       const filter = parseTrailFilter(request);
       if (request.pageSize > MAX_PAGE_SIZE) throw invalid(`page_size must be at most ${MAX_PAGE_SIZE}`);
       const after = decodeTrailPageToken(request.pageToken);
-      const page = await queryTrail(trail, filter, { ...(after === undefined ? {} : { after }), limit: request.pageSize || DEFAULT_PAGE_SIZE });
+      const page = await queryTrail(trail, filter, {
+        ...(after === undefined ? {} : { after }),
+        limit: request.pageSize || DEFAULT_PAGE_SIZE,
+      });
       return create(QueryExitsResponseSchema, {
         events: page.events.map(exitEventToWire),
         nextPageToken: page.nextAfter === undefined ? "" : encodeTrailPageToken(page.nextAfter),

@@ -3,7 +3,6 @@ import { create } from "@bufbuild/protobuf";
 import { type ExitEvent, ExitEventSchema } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { ExitStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import type { SequencedExitEvent } from "../../exit/exit-trail.js";
-import { sequenceTimeMs } from "../../exit/trail-sequence.js";
 import { timestampOf } from "./time-wire.js";
 import { trackerToWire } from "./tracker-wire.js";
 
@@ -17,7 +16,6 @@ export function exitEventToWire(event: SequencedExitEvent): ExitEvent {
     time: timestampOf(event.timeMs),
     message: event.message,
     process: event.process,
-    // A hub used alone numbers events 1, 2, 3: they carry no append time.
-    ...(event.process === "" ? {} : { appendedTime: timestampOf(sequenceTimeMs(event.sequence)) }),
+    appendedTime: timestampOf(event.appendedMs),
   });
 }
