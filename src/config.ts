@@ -236,7 +236,8 @@ export const SETTINGS = {
   },
   redisKeyPrefix: {
     flag: "redis-key-prefix",
-    description: "prefix of every Redis key: trackers, tick hashes, lock keys and fence counters, paper order book, owed exits",
+    description:
+      "prefix of every Redis key: trackers, tick hashes, lock keys and fence counters, paper order book, owed exits, audit trail",
     defaultValue: "tc:",
     parse: text,
   },

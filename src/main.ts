@@ -122,7 +122,10 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     new MemoryExitTrail(() => clock.now(), { maxEvents: config.auditMaxEvents, maxAgeMs: config.auditMaxAgeMs }, processName);
   // The hub is fed by the trail, so a watcher gets the events of every process sharing it, in the trail's order.
   const hub = new ExitEventHub(config.watchBufferSize);
-  await trail.follow((event) => hub.deliver(event));
+  await trail.follow(
+    (event) => hub.deliver(event),
+    () => hub.watcherCount > 0,
+  );
   const events = overrides.events ? fanOutEvents(trail, overrides.events) : trail;
   const signals = new OrderUpdateSignals();
   const orderUpdates = new OrderUpdateHandler(store, clock, events, {

@@ -55,10 +55,11 @@ export interface ExitTrail extends ExitEventSink {
   sequenceBefore(ms: number): Promise<bigint | undefined>;
   /**
    * Delivers every event appended from now on, of every process, in sequence
-   * order, to one follower. Resolves once following: what is appended after
-   * that is delivered.
+   * order, to one follower, except while `wanted` answers false (nobody
+   * watches: an adapter may then skip decoding what it reads). Resolves once
+   * following: what is appended after that is delivered.
    */
-  follow(deliver: (event: SequencedExitEvent) => void): Promise<void>;
+  follow(deliver: (event: SequencedExitEvent) => void, wanted?: () => boolean): Promise<void>;
   /** True once every event published so far is appended; false when `graceMs` passed first. */
   flush(graceMs: number): Promise<boolean>;
   /** Appends what is queued (waiting up to `graceMs`), then stops following. */

@@ -153,7 +153,9 @@ function ratioFrom(text: string | undefined): number {
 async function main(): Promise<void> {
   const settings = settingsFrom(process.argv.slice(2));
   const selected = (id: string) => settings.only === undefined || settings.only.includes(id);
-  const rows = ROWS.filter((row) => (settings.redis || (row.target !== "redis" && row.target !== "redisNoTrail")) && (row.id === "floor" || selected(row.id)));
+  const rows = ROWS.filter(
+    (row) => (settings.redis || (row.target !== "redis" && row.target !== "redisNoTrail")) && (row.id === "floor" || selected(row.id)),
+  );
   if (settings.samplingRatio < 1) {
     // The server processes inherit this environment; their SDK reads the sampler from it.
     process.env.OTEL_TRACES_SAMPLER = "parentbased_traceidratio";

@@ -2,9 +2,9 @@
  * The fleet's audit trail on a Redis stream, `{prefix}exit-trail`, which
  * every process appends to and follows.
  *
- * - `publish` only queues: a batch is appended a turn of the event loop
- *   later, by one script call (redis-trail-scripts.ts), so an exit's answer
- *   never waits for Redis and the events of one exit share a round trip.
+ * - `publish` only queues: a batch is appended a millisecond later, by one
+ *   script call (redis-trail-scripts.ts), so an exit's answer never waits for
+ *   Redis and the events of one exit share a round trip.
  * - A failed append is retried, in order, with a capped backoff; the script
  *   skips what an earlier try appended, so nothing is appended twice. At most
  *   `maxPending` events wait; past it, new events are dropped and logged as
@@ -24,6 +24,7 @@ import type { RedisTrailFollower } from "./redis-trail-follower.js";
 import { decodeEntry, ENTRY_FIELDS, encodeEntryValues } from "./trail-entry-codec.js";
 
 const BATCH = 256;
+const APPEND_DELAY_MS = 1;
 const MAX_BACKOFF_MS = 2_000;
 
 export interface RedisExitTrailOptions {
@@ -77,10 +78,12 @@ export class RedisExitTrail implements ExitTrail {
     this.pending.push({ number: ++this.published, event });
     if (this.scheduled || this.appending) return;
     this.scheduled = true;
-    setImmediate(() => {
+    // A millisecond's wait gathers the events of an exit (intent, acceptance, fill) into one round
+    // trip, sent after the exit has answered rather than between its own round trips.
+    setTimeout(() => {
       this.scheduled = false;
       this.appending ??= this.appendAll().finally(() => (this.appending = undefined));
-    });
+    }, APPEND_DELAY_MS);
   }
 
   async read(range: TrailRange, limit: number): Promise<SequencedExitEvent[]> {
@@ -105,8 +108,8 @@ export class RedisExitTrail implements ExitTrail {
     return sequence < 0 ? undefined : BigInt(sequence);
   }
 
-  follow(deliver: (event: SequencedExitEvent) => void): Promise<void> {
-    return this.follower.start(deliver);
+  follow(deliver: (event: SequencedExitEvent) => void, wanted?: () => boolean): Promise<void> {
+    return this.follower.start(deliver, wanted);
   }
 
   async flush(graceMs: number): Promise<boolean> {

@@ -30,11 +30,14 @@ export class RedisTrailFollower {
   ) {}
 
   /** Resolves once the follower knows where the stream ends: every entry appended after that is delivered. */
-  start(deliver: (event: SequencedExitEvent) => void): Promise<void> {
+  start(deliver: (event: SequencedExitEvent) => void, wanted: () => boolean = () => true): Promise<void> {
     if (!this.following) {
       let following = () => {};
       this.following = new Promise<void>((resolve) => (following = resolve));
-      this.running = this.run(deliver, following).finally(following);
+      this.running = this.run((id, fields) => {
+        // Nobody to deliver to: the entry is not decoded (a watcher that starts later replays it from the trail).
+        if (wanted()) this.deliverEntry(id, fields, deliver);
+      }, following).finally(following);
     }
     return this.following;
   }
@@ -46,7 +49,7 @@ export class RedisTrailFollower {
     await this.running;
   }
 
-  private async run(deliver: (event: SequencedExitEvent) => void, following: () => void): Promise<void> {
+  private async run(onEntry: (id: string, fields: string[]) => void, following: () => void): Promise<void> {
     let last: string | undefined;
     let backoffMs = 50;
     while (!this.stopped) {
@@ -68,7 +71,7 @@ export class RedisTrailFollower {
         for (const entries of streamsOf(reply)) {
           for (const [id, fields] of entries) {
             last = id;
-            this.deliverEntry(id, fields, deliver);
+            onEntry(id, fields);
           }
         }
         backoffMs = 50;
