@@ -358,6 +358,22 @@ describe("RedisExitTrail shared by two processes", () => {
   });
 });
 
+describe("RedisExitTrail when its connections are cut", () => {
+  it("appends what was queued and follows on from its last entry once they are back, with no gap", async () => {
+    const trail = await redis().trail({ clock: new OffsetClock(), retention: ROOMY });
+    const hub = new ExitEventHub(100);
+    await trail.follow((event) => hub.deliver(event));
+    const watch = hub.watch();
+    await publishAll(trail, await Promise.all(Array.from({ length: 5 }, (_, i) => eventOf("CUT", `e${i}`))));
+    expect(messagesOf(await take(watch, 5))).toEqual(["e0", "e1", "e2", "e3", "e4"]);
+    const inspector = await redis().inspector();
+    await inspector.sendCommand(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]);
+    await publishAll(trail, await Promise.all(Array.from({ length: 5 }, (_, i) => eventOf("CUT", `e${i + 5}`))));
+    const after = await take(watch, 5);
+    expect(after.map((event) => event.sequence)).toEqual([6n, 7n, 8n, 9n, 10n]);
+  });
+});
+
 describe("RedisExitTrail's append when a reply is lost", () => {
   it("appends a batch sent again only once", async () => {
     const keyPrefix = `again:${process.pid}:${Date.now()}:`;
