@@ -281,7 +281,8 @@ export const SETTINGS = {
   },
   redisKeyPrefix: {
     flag: "redis-key-prefix",
-    description: "prefix of every Redis key: trackers, tick hashes, lock keys and fence counters, paper order book, owed exits",
+    description:
+      "prefix of every Redis key: trackers, tick hashes, lock keys and fence counters, paper order book, owed exits, audit trail",
     defaultValue: "tc:",
     parse: text,
   },
@@ -344,6 +345,25 @@ export const SETTINGS = {
     description: "WatchExits: events a watcher may fall behind before it is dropped",
     defaultValue: 1024,
     parse: integer(1, 1_000_000),
+  },
+  auditTrail: {
+    flag: "audit-trail",
+    description:
+      "where the exit audit trail lives: redis (one stream the fleet shares, needs the Redis URL), memory (this process's, bounded) or auto (redis when the Redis URL is set)",
+    defaultValue: "auto",
+    parse: oneOf("auto", "redis", "memory"),
+  },
+  auditMaxEvents: {
+    flag: "audit-max-events",
+    description: "most events the audit trail keeps, the oldest dropped first (Redis: at least this many, trimmed a stream node at a time)",
+    defaultValue: 100_000,
+    parse: integer(1, 1_000_000_000),
+  },
+  auditMaxAgeMs: {
+    flag: "audit-max-age-ms",
+    description: "audit trail events older than this are dropped, ms; 0: no bound by age",
+    defaultValue: 0,
+    parse: integer(0, 10 * 365 * 86_400_000),
   },
   maxParkedOrderUpdates: {
     flag: "max-parked-order-updates",
@@ -481,6 +501,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       `${envNameOf("unknown-order-grace-ms")} (${loaded.unknownOrderGraceMs}) must be above ${routerCalls} × ${envNameOf("router-timeout-ms")} (${loaded.routerTimeoutMs}): ` +
         "an order the broker does not show yet may still arrive while an exit's router calls can run",
     );
+  }
+  if (loaded.auditTrail === "redis" && !loaded.redisUrl) {
+    throw new ConfigError(`${envNameOf("audit-trail")}=redis needs ${envNameOf("redis-url")}`);
   }
   const problem = exposureProblem(loaded);
   if (problem) throw new ConfigError(problem);

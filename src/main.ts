@@ -48,6 +48,10 @@ import { FallbackLtpResolver } from "./ticks/fallback-ltp-resolver.js";
 import { MemoryTickCache } from "./ticks/memory-tick-cache.js";
 import { TeeTickSink } from "./ticks/tee-tick-sink.js";
 import { connectRedisAdapters, RedisStartupError, usesRedis, type RedisAdapters } from "./redis-adapters.js";
+import { connectRedisTrail, usesRedisTrail, type RedisTrailAdapter } from "./redis-trail-adapter.js";
+import type { ExitTrail } from "./exit/exit-trail.js";
+import { MemoryExitTrail } from "./trail/memory-exit-trail.js";
+import { hostname } from "node:os";
 
 /** Adapters a caller (a test, an embedding program) may supply instead of the configured ones. */
 export interface AdapterOverrides {
@@ -57,6 +61,10 @@ export interface AdapterOverrides {
   readonly router?: OrderRouter | null | undefined;
   readonly clock?: Clock;
   readonly events?: ExitEventSink;
+  /** The audit trail (the configured one when absent). */
+  readonly trail?: ExitTrail;
+  /** This process's name in the audit trail; host, pid and start time when absent. */
+  readonly processName?: string;
   readonly log?: Logger;
   /** Call middleware run on every engine after the built-in ones (tracing, logging). */
   readonly middleware?: readonly CallMiddleware[];
@@ -100,8 +108,25 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   telemetry.reportProblemsTo(log);
   const bareLock = overrides.lock ?? redis?.lock ?? new InProcessLock(() => clock.now());
   const lock = telemetry.metering ? new MeteredExitLock(bareLock, telemetry.metrics) : bareLock;
+  const processName = overrides.processName ?? `${hostname()}:${process.pid}:${clock.now()}`;
+  const redisTrail: RedisTrailAdapter | undefined =
+    overrides.trail === undefined && usesRedisTrail(config)
+      ? await connectRedisTrail(config, { clock, log, process: processName }).catch(async (error: unknown) => {
+          await redis?.close();
+          throw error;
+        })
+      : undefined;
+  const trail =
+    overrides.trail ??
+    redisTrail?.trail ??
+    new MemoryExitTrail(() => clock.now(), { maxEvents: config.auditMaxEvents, maxAgeMs: config.auditMaxAgeMs }, processName);
+  // The hub is fed by the trail, so a watcher gets the events of every process sharing it, in the trail's order.
   const hub = new ExitEventHub(config.watchBufferSize);
-  const events = overrides.events ? fanOutEvents(hub, overrides.events) : hub;
+  await trail.follow(
+    (event) => hub.deliver(event),
+    () => hub.watcherCount > 0,
+  );
+  const events = overrides.events ? fanOutEvents(trail, overrides.events) : trail;
   const signals = new OrderUpdateSignals();
   const orderUpdates = new OrderUpdateHandler(store, clock, events, {
     maxParked: config.maxParkedOrderUpdates,
@@ -187,6 +212,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     store,
     orderUpdates,
     events: hub,
+    trail,
     stopping: stopping.signal,
     ticks: { cache: tickCache, sink: tickSink, resolver },
     health,
@@ -204,6 +230,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     ...(overrides.middleware ?? []),
   ].filter((m): m is CallMiddleware => m !== undefined);
   const engines = await startEngines(config, services, middleware, tls).catch(async (error: unknown) => {
+    await redisTrail?.close(0);
     await redis?.close();
     throw error;
   });
@@ -249,6 +276,9 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
         );
       }
       await engine.whenIdle();
+      // Every event of the exits that just finished is appended before the trail's connections close.
+      if (redisTrail) await redisTrail.close(config.shutdownGraceMs);
+      else await trail.close(config.shutdownGraceMs);
       hub.close();
       gate.closeStreams();
       await closing;

@@ -133,7 +133,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
   }
 }
 
-async function connectWithin(ms: number, where: string, setting: string, connections: Promise<unknown>[]): Promise<void> {
+export async function connectWithin(ms: number, where: string, setting: string, connections: Promise<unknown>[]): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new RedisStartupError(`${setting}: no connection to ${where} within ${ms} ms`)), ms);

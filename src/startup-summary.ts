@@ -20,6 +20,8 @@ export interface StartupSummary {
   readonly ticks: readonly string[];
   /** Where spans and metrics go, or `off`. */
   readonly telemetry: string;
+  /** `memory` or `redis stream <key>`, with its retention. */
+  readonly audit: string;
 }
 
 /** What main.ts chose, as far as the summary needs it. */
@@ -32,11 +34,13 @@ export interface ChosenAdapters {
   /** Redlock's quorum, when the lock is Redlock. */
   readonly lockQuorum: number | undefined;
   readonly redisTicks: boolean;
+  /** The audit trail came from the caller. */
+  readonly trailOverridden: boolean;
 }
 
 /** What the caller supplied (main.ts's overrides) and which Redis adapters were built. */
 export function chosenAdapters(
-  overrides: { readonly store?: unknown; readonly lock?: unknown; readonly router?: unknown },
+  overrides: { readonly store?: unknown; readonly lock?: unknown; readonly router?: unknown; readonly trail?: unknown },
   redis: { readonly lock?: { readonly quorum: number }; readonly ticks?: unknown } | undefined,
 ): ChosenAdapters {
   return {
@@ -45,6 +49,7 @@ export function chosenAdapters(
     router: overrides.router === null ? "none" : overrides.router !== undefined ? "supplied" : "configured",
     lockQuorum: overrides.lock === undefined ? redis?.lock?.quorum : undefined,
     redisTicks: redis?.ticks !== undefined,
+    trailOverridden: overrides.trail !== undefined,
   };
 }
 
@@ -64,7 +69,15 @@ export function startupSummary(config: Config, chosen: ChosenAdapters, telemetry
     router: routerOf(config, chosen.router),
     ticks: chosen.redisTicks ? ["memory", "redis"] : ["memory"],
     telemetry: telemetryOf(telemetry),
+    audit: auditOf(config, chosen.trailOverridden),
   };
+}
+
+function auditOf(config: Config, overridden: boolean): string {
+  if (overridden) return "supplied by the caller";
+  const where = config.redisUrl !== "" && config.auditTrail !== "memory" ? `redis stream ${config.redisKeyPrefix}exit-trail` : "memory";
+  const age = config.auditMaxAgeMs > 0 ? ` and ${config.auditMaxAgeMs} ms` : "";
+  return `${where} keeping ${config.auditMaxEvents} events${age}`;
 }
 
 /** Logs the summary as `using` (for machines) with a message saying the same (for a reader of the raw log). */
@@ -73,7 +86,7 @@ export function logStartupSummary(log: ExitLog, summary: StartupSummary): void {
 }
 
 export function startupMessage(summary: StartupSummary): string {
-  return `using store ${summary.store}; lock ${summary.lock}; router ${summary.router}; ticks ${summary.ticks.join(" → ")}; telemetry ${summary.telemetry}`;
+  return `using store ${summary.store}; lock ${summary.lock}; router ${summary.router}; ticks ${summary.ticks.join(" → ")}; telemetry ${summary.telemetry}; audit ${summary.audit}`;
 }
 
 function routerOf(config: Config, router: ChosenAdapters["router"]): string {

@@ -14,6 +14,7 @@ export type TradingCoreErrorCode =
   | "fenced" // a writer with an older fencing token was refused
   | "version-mismatch" // compare-and-set lost a race
   | "illegal-transition" // a tracker write that is not an edge of the transition table
+  | "out-of-range" // a position past what is kept (an audit trail sequence older than its retention)
   | "resource-exhausted" // a limit (in-flight exits, message size) was reached; retry later
   | "unauthenticated" // the call carried no valid credentials
   | "unimplemented"

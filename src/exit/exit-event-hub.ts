@@ -1,13 +1,13 @@
 /**
- * The audit trail's fan-out (WatchExits): every exit event, numbered, to every
- * watcher that wants it.
+ * The live half of WatchExits: every event the trail delivers, to every
+ * watcher that wants it (trail-watch.ts adds the replay before it).
  *
  * Guarantees:
- * - `publish` never blocks and never throws: it appends to each watcher's
- *   buffer and returns. Exits never wait for watchers.
- * - Events get `sequence` 1, 2, 3, … in publish order, within one process.
- *   A watcher sees its events in that order, with no gaps other than events
- *   its filter excludes.
+ * - `deliver` and `publish` never block and never throw: they append to each
+ *   watcher's buffer and return. Exits never wait for watchers.
+ * - A watcher sees events in delivery order (the trail's sequence order),
+ *   with no gaps other than events its filter excludes. `publish` numbers an
+ *   event itself (1, 2, 3, …): the hub used alone, with no trail before it.
  * - Each watcher's buffer is bounded. A watcher that falls more than
  *   `bufferSize` events behind is dropped at once (it no longer costs
  *   `publish` anything); it still reads what it had buffered, then its
@@ -15,13 +15,10 @@
  * - `close()` (shutdown) ends every watch normally after its buffered events.
  */
 import { TradingCoreError } from "../domain/trading-core-error.js";
+import type { SequencedExitEvent } from "./exit-trail.js";
 import type { ExitEventRecord, ExitEventSink } from "./ports.js";
 
-/** An exit event with its place in the process's event order. */
-export interface SequencedExitEvent extends ExitEventRecord {
-  /** 1 for the first event this process published, then one more per event. */
-  readonly sequence: number;
-}
+export type { SequencedExitEvent } from "./exit-trail.js";
 
 export interface WatchOptions {
   /** Only events of this tracker; every tracker when absent or empty. */
@@ -34,7 +31,7 @@ export const DEFAULT_WATCH_BUFFER_SIZE = 1024;
 
 export class ExitEventHub implements ExitEventSink {
   private readonly watchers = new Set<Watcher>();
-  private sequence = 0;
+  private sequence = 0n;
   private closed = false;
 
   /** `bufferSize`: events a watcher may fall behind before it is dropped. */
@@ -44,11 +41,17 @@ export class ExitEventHub implements ExitEventSink {
     }
   }
 
+  /** Numbers the event one above the last one delivered, then delivers it. */
   publish(event: ExitEventRecord): void {
-    const sequenced: SequencedExitEvent = { ...event, sequence: ++this.sequence };
+    this.deliver({ ...event, sequence: this.sequence + 1n, appendedMs: event.timeMs, process: "" });
+  }
+
+  /** Hands a sequenced event (from the trail) to every watcher that wants it. */
+  deliver(event: SequencedExitEvent): void {
+    this.sequence = event.sequence;
     for (const watcher of this.watchers) {
       if (watcher.orderNo && watcher.orderNo !== event.tracker.orderNo) continue;
-      if (!watcher.offer(sequenced)) this.watchers.delete(watcher);
+      if (!watcher.offer(event)) this.watchers.delete(watcher);
     }
   }
 
@@ -76,8 +79,8 @@ export class ExitEventHub implements ExitEventSink {
     return this.watchers.size;
   }
 
-  /** Sequence of the last published event; 0 before the first. */
-  get lastSequence(): number {
+  /** Sequence of the last delivered event; 0n before the first. */
+  get lastSequence(): bigint {
     return this.sequence;
   }
 }
@@ -88,7 +91,7 @@ class Watcher implements AsyncIterableIterator<SequencedExitEvent> {
   private reader: { resolve: (r: IteratorResult<SequencedExitEvent>) => void; reject: (e: unknown) => void } | undefined;
   private ended = false;
   private failure: TradingCoreError | undefined;
-  private lastDelivered = 0;
+  private lastDelivered = 0n;
 
   constructor(
     private readonly capacity: number,
@@ -158,11 +161,11 @@ class Watcher implements AsyncIterableIterator<SequencedExitEvent> {
   }
 }
 
-/** A sink that publishes every event to the hub, then to `other` (a caller's own sink). */
-export function fanOutEvents(hub: ExitEventHub, other: ExitEventSink): ExitEventSink {
+/** A sink that publishes every event to `first` (the trail), then to `other` (a caller's own sink). */
+export function fanOutEvents(first: ExitEventSink, other: ExitEventSink): ExitEventSink {
   return {
     publish(event) {
-      hub.publish(event);
+      first.publish(event);
       other.publish(event);
     },
   };

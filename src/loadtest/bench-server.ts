@@ -34,6 +34,8 @@ export interface BenchTargets {
   readonly grpcJs: string;
   readonly connect: string;
   readonly redis?: string;
+  /** The same Redis composition with the audit trail in memory: what appending to the Redis trail costs an exit. */
+  readonly redisNoTrail?: string;
 }
 
 async function main(): Promise<void> {
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
   const ours = await startTradingCore(config, { log, router: new PaperRouter(), ...(telemetry ? { telemetry } : {}) });
   stops.push(() => ours.stop());
   let redis: RunningTradingCore | undefined;
+  let redisNoTrail: string | undefined;
   if (values.redis) {
     // The production Redis composition (tracker store, tick write-behind, Redlock over every node);
     // the paper router stays in memory: it stands in for a broker, which is not on Redis.
@@ -77,12 +80,21 @@ async function main(): Promise<void> {
     };
     redis = await startTradingCore(redisConfig, { log, router: new PaperRouter(), ...(telemetry ? { telemetry } : {}) });
     stops.push(() => redis!.stop());
+    if (!telemetry) {
+      const noTrail = await startTradingCore(
+        { ...redisConfig, auditTrail: "memory", redisKeyPrefix: `bench:${process.pid}:no-trail:` },
+        { log, router: new PaperRouter() },
+      );
+      stops.push(() => noTrail.stop());
+      redisNoTrail = noTrail.address;
+    }
   }
   const targets: BenchTargets = {
     floor: `127.0.0.1:${floor.port}`,
     grpcJs: ours.address,
     connect: ours.connectAddress!,
     ...(redis ? { redis: redis.address } : {}),
+    ...(redisNoTrail ? { redisNoTrail } : {}),
   };
   process.stdout.write(`${JSON.stringify(targets)}\n`);
 

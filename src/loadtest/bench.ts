@@ -48,6 +48,13 @@ const ROWS: readonly Row[] = [
   { id: "exit.grpc-js", label: "ExecuteExit embedded, grpc-js", telemetry: "off", target: "grpcJs", workload: "exit" },
   { id: "exit.connect", label: "ExecuteExit embedded, connect", telemetry: "off", target: "connect", workload: "exit" },
   { id: "exit.redis", label: "ExecuteExit 3 Redis lock nodes + Redis store, grpc-js", telemetry: "off", target: "redis", workload: "exit" },
+  {
+    id: "exit.redis.no-trail",
+    label: "ExecuteExit Redis, grpc-js, audit trail in memory",
+    telemetry: "off",
+    target: "redisNoTrail",
+    workload: "exit",
+  },
   { id: "noop.grpc-js.traced", label: "no-op, grpc-js, tracing on", telemetry: "tracing", target: "grpcJs", workload: "noop" },
   {
     id: "exit.grpc-js.traced",
@@ -146,7 +153,9 @@ function ratioFrom(text: string | undefined): number {
 async function main(): Promise<void> {
   const settings = settingsFrom(process.argv.slice(2));
   const selected = (id: string) => settings.only === undefined || settings.only.includes(id);
-  const rows = ROWS.filter((row) => (settings.redis || row.target !== "redis") && (row.id === "floor" || selected(row.id)));
+  const rows = ROWS.filter(
+    (row) => (settings.redis || (row.target !== "redis" && row.target !== "redisNoTrail")) && (row.id === "floor" || selected(row.id)),
+  );
   if (settings.samplingRatio < 1) {
     // The server processes inherit this environment; their SDK reads the sampler from it.
     process.env.OTEL_TRACES_SAMPLER = "parentbased_traceidratio";
@@ -282,7 +291,7 @@ async function main(): Promise<void> {
         ...settings,
         node: process.version,
         redisNodes: redisServers.length,
-        skipped: settings.redis ? [] : ["exit.redis", "exit.redis.traced", "ingest.redis"],
+        skipped: settings.redis ? [] : ["exit.redis", "exit.redis.no-trail", "exit.redis.traced", "ingest.redis"],
       },
       results,
       ingest,

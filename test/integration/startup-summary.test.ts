@@ -39,7 +39,14 @@ describe("the start-up line of a server process", () => {
       async () => {
         server = await startServerProcess([], { OTEL_EXPORTER_OTLP_ENDPOINT: "" });
         const { using } = summaryIn(server.lines);
-        expect(using).toEqual({ store: "memory", lock: "in-process", router: "paper", ticks: ["memory"], telemetry: "off" });
+        expect(using).toEqual({
+          store: "memory",
+          lock: "in-process",
+          router: "paper",
+          ticks: ["memory"],
+          telemetry: "off",
+          audit: "memory keeping 100000 events",
+        });
       },
       SLOW,
     );
@@ -73,6 +80,7 @@ describe("the start-up line of a server process", () => {
         const { line, using } = summaryIn(server.lines);
         expect(using.store).toBe(`redis redis://127.0.0.1:${redis.port} prefix desk9:`);
         expect(using.lock).toBe(`redlock 1 node redis://127.0.0.1:${redis.port} quorum 1`);
+        expect(using.audit).toBe("redis stream desk9:exit-trail keeping 100000 events");
         expect(using.router).toBe("paper (order book in redis) with reject rate 0.25, seed 1");
         expect(using.ticks).toEqual(["memory", "redis"]);
         expect(using.telemetry).toContain(new URL(receiver.endpoint).host);

@@ -113,6 +113,21 @@ describe("loadConfig for the Dhan router", () => {
   });
 });
 
+describe("loadConfig for the audit trail", () => {
+  it("keeps 100,000 events with no age bound, on Redis when a Redis URL is set", () => {
+    expect(loadConfig([], {})).toMatchObject({ auditTrail: "auto", auditMaxEvents: 100_000, auditMaxAgeMs: 0 });
+    const config = loadConfig(["--audit-max-events", "5000000", "--audit-max-age-ms", "604800000"], { TRADINGCORE_AUDIT_TRAIL: "memory" });
+    expect(config).toMatchObject({ auditTrail: "memory", auditMaxEvents: 5_000_000, auditMaxAgeMs: 604_800_000 });
+  });
+
+  it("refuses a Redis trail without a Redis URL, and a trail that keeps no event", () => {
+    expect(() => loadConfig(["--audit-trail", "redis"], {})).toThrow(/TRADINGCORE_AUDIT_TRAIL=redis needs TRADINGCORE_REDIS_URL/);
+    expect(loadConfig(["--audit-trail", "redis"], { REDIS_URL: "redis://127.0.0.1:6379" }).auditTrail).toBe("redis");
+    expect(() => loadConfig(["--audit-max-events", "0"], {})).toThrow(/--audit-max-events/);
+    expect(() => loadConfig(["--audit-trail", "kafka"], {})).toThrow(/--audit-trail/);
+  });
+});
+
 describe("loadConfig for exposure beyond loopback", () => {
   it("refuses a non-loopback host without a token, naming the settings that fix it", () => {
     expect(() => loadConfig(["--host", "0.0.0.0"], {})).toThrow(

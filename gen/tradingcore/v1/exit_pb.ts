@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tradingcore/v1/exit.proto.
  */
 export const file_tradingcore_v1_exit: GenFile = /*@__PURE__*/
-  fileDesc("Chl0cmFkaW5nY29yZS92MS9leGl0LnByb3RvEg50cmFkaW5nY29yZS52MSLvAgoWUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBITCgtzZWN1cml0eV9pZBgDIAEoCRIOCgZzeW1ib2wYBCABKAkSIgoEc2lkZRgFIAEoDjIULnRyYWRpbmdjb3JlLnYxLlNpZGUSEAoIcXVhbnRpdHkYBiABKAkSEwoLZW50cnlfcHJpY2UYByABKAkSLQoGc3RhdHVzGAggASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxINCgVwYXBlchgJIAEoCBI+CgRtZXRhGAogAygLMjAudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdC5NZXRhRW50cnkaKwoJTWV0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVAoXUmVnaXN0ZXJUcmFja2VyUmVzcG9uc2USKAoHdHJhY2tlchgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISDwoHY3JlYXRlZBgCIAEoCCIlChFHZXRUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCSI+ChJHZXRUcmFja2VyUmVzcG9uc2USKAoHdHJhY2tlchgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXIilQEKE0xpc3RUcmFja2Vyc1JlcXVlc3QSLQoGc3RhdHVzGAEgASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCSJaChRMaXN0VHJhY2tlcnNSZXNwb25zZRIpCgh0cmFja2VycxgBIAMoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKEkV4ZWN1dGVFeGl0UmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIOCgZyZWFzb24YAiABKAkSMwoLcmVhc29uX2NvZGUYAyABKA4yHi50cmFkaW5nY29yZS52MS5FeGl0UmVhc29uQ29kZSJBChNFeGVjdXRlRXhpdFJlc3BvbnNlEioKBnJlc3VsdBgBIAEoCzIaLnRyYWRpbmdjb3JlLnYxLkV4aXRSZXN1bHQiswEKDkV4aXRBbGxSZXF1ZXN0EigKB3NlZ21lbnQYASABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhIKBXBhcGVyGAIgASgISACIAQESDgoGcmVhc29uGAMgASgJEjMKC3JlYXNvbl9jb2RlGAQgASgOMh4udHJhZGluZ2NvcmUudjEuRXhpdFJlYXNvbkNvZGUSFAoMbWF4X3BhcmFsbGVsGAUgASgNQggKBl9wYXBlciI9Cg9FeGl0QWxsUmVzcG9uc2USKgoGcmVzdWx0GAEgASgLMhoudHJhZGluZ2NvcmUudjEuRXhpdFJlc3VsdCLXAQoXQXBwbHlPcmRlclVwZGF0ZVJlcXVlc3QSFgoOY29ycmVsYXRpb25faWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSMQoGc3RhdHVzGAMgASgOMiEudHJhZGluZ2NvcmUudjEuQnJva2VyT3JkZXJTdGF0dXMSFwoPdHJhZGVkX3F1YW50aXR5GAQgASgJEhUKDWF2ZXJhZ2VfcHJpY2UYBSABKAkSLwoLdXBkYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImYKGEFwcGx5T3JkZXJVcGRhdGVSZXNwb25zZRIPCgdhcHBsaWVkGAEgASgIEigKB3RyYWNrZXIYAiABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyEg8KB21lc3NhZ2UYAyABKAkiJQoRV2F0Y2hFeGl0c1JlcXVlc3QSEAoIb3JkZXJfbm8YASABKAki8wEKCUV4aXRFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIrCgRraW5kGAIgASgOMh0udHJhZGluZ2NvcmUudjEuRXhpdEV2ZW50S2luZBIoCgd0cmFja2VyGAMgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlchIqCgZzdGF0dXMYBCABKA4yGi50cmFkaW5nY29yZS52MS5FeGl0U3RhdHVzEhYKDmNvcnJlbGF0aW9uX2lkGAUgASgJEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21lc3NhZ2UYByABKAkiPgoSV2F0Y2hFeGl0c1Jlc3BvbnNlEigKBWV2ZW50GAEgASgLMhkudHJhZGluZ2NvcmUudjEuRXhpdEV2ZW50KqUCChFCcm9rZXJPcmRlclN0YXR1cxIjCh9CUk9LRVJfT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHwobQlJPS0VSX09SREVSX1NUQVRVU19UUkFOU0lUEAESHwobQlJPS0VSX09SREVSX1NUQVRVU19QRU5ESU5HEAISIwofQlJPS0VSX09SREVSX1NUQVRVU19QQVJUX1RSQURFRBADEh4KGkJST0tFUl9PUkRFUl9TVEFUVVNfVFJBREVEEAQSIAocQlJPS0VSX09SREVSX1NUQVRVU19SRUpFQ1RFRBAFEiEKHUJST0tFUl9PUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAYSHwobQlJPS0VSX09SREVSX1NUQVRVU19FWFBJUkVEEAcqnQMKDUV4aXRFdmVudEtpbmQSHwobRVhJVF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWRVhJVF9FVkVOVF9LSU5EX0lOVEVOVBABEiMKH0VYSVRfRVZFTlRfS0lORF9ST1VURVJfQUNDRVBURUQQAhIjCh9FWElUX0VWRU5UX0tJTkRfUk9VVEVSX1JFSkVDVEVEEAMSIgoeRVhJVF9FVkVOVF9LSU5EX1JPVVRFUl9VTktOT1dOEAQSGAoURVhJVF9FVkVOVF9LSU5EX0ZJTEwQBRIaChZFWElUX0VWRU5UX0tJTkRfRVhJVEVEEAYSHAoYRVhJVF9FVkVOVF9LSU5EX1JFVkVSVEVEEAcSHgoaRVhJVF9FVkVOVF9LSU5EX1JFQ09OQ0lMRUQQCBIlCiFFWElUX0VWRU5UX0tJTkRfUEVORElOR19SRUNPTkNJTEUQCRIjCh9FWElUX0VWRU5UX0tJTkRfRFVQTElDQVRFX09SREVSEAoSIQodRVhJVF9FVkVOVF9LSU5EX09SREVSX09WRVJEVUUQCzKFBQoLRXhpdFNlcnZpY2USYgoPUmVnaXN0ZXJUcmFja2VyEiYudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBonLnRyYWRpbmdjb3JlLnYxLlJlZ2lzdGVyVHJhY2tlclJlc3BvbnNlElMKCkdldFRyYWNrZXISIS50cmFkaW5nY29yZS52MS5HZXRUcmFja2VyUmVxdWVzdBoiLnRyYWRpbmdjb3JlLnYxLkdldFRyYWNrZXJSZXNwb25zZRJZCgxMaXN0VHJhY2tlcnMSIy50cmFkaW5nY29yZS52MS5MaXN0VHJhY2tlcnNSZXF1ZXN0GiQudHJhZGluZ2NvcmUudjEuTGlzdFRyYWNrZXJzUmVzcG9uc2USVgoLRXhlY3V0ZUV4aXQSIi50cmFkaW5nY29yZS52MS5FeGVjdXRlRXhpdFJlcXVlc3QaIy50cmFkaW5nY29yZS52MS5FeGVjdXRlRXhpdFJlc3BvbnNlEkwKB0V4aXRBbGwSHi50cmFkaW5nY29yZS52MS5FeGl0QWxsUmVxdWVzdBofLnRyYWRpbmdjb3JlLnYxLkV4aXRBbGxSZXNwb25zZTABEmUKEEFwcGx5T3JkZXJVcGRhdGUSJy50cmFkaW5nY29yZS52MS5BcHBseU9yZGVyVXBkYXRlUmVxdWVzdBooLnRyYWRpbmdjb3JlLnYxLkFwcGx5T3JkZXJVcGRhdGVSZXNwb25zZRJVCgpXYXRjaEV4aXRzEiEudHJhZGluZ2NvcmUudjEuV2F0Y2hFeGl0c1JlcXVlc3QaIi50cmFkaW5nY29yZS52MS5XYXRjaEV4aXRzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tradingcore_v1_common]);
+  fileDesc("Chl0cmFkaW5nY29yZS92MS9leGl0LnByb3RvEg50cmFkaW5nY29yZS52MSLvAgoWUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBITCgtzZWN1cml0eV9pZBgDIAEoCRIOCgZzeW1ib2wYBCABKAkSIgoEc2lkZRgFIAEoDjIULnRyYWRpbmdjb3JlLnYxLlNpZGUSEAoIcXVhbnRpdHkYBiABKAkSEwoLZW50cnlfcHJpY2UYByABKAkSLQoGc3RhdHVzGAggASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxINCgVwYXBlchgJIAEoCBI+CgRtZXRhGAogAygLMjAudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdC5NZXRhRW50cnkaKwoJTWV0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVAoXUmVnaXN0ZXJUcmFja2VyUmVzcG9uc2USKAoHdHJhY2tlchgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISDwoHY3JlYXRlZBgCIAEoCCIlChFHZXRUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCSI+ChJHZXRUcmFja2VyUmVzcG9uc2USKAoHdHJhY2tlchgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXIilQEKE0xpc3RUcmFja2Vyc1JlcXVlc3QSLQoGc3RhdHVzGAEgASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCSJaChRMaXN0VHJhY2tlcnNSZXNwb25zZRIpCgh0cmFja2VycxgBIAMoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKEkV4ZWN1dGVFeGl0UmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIOCgZyZWFzb24YAiABKAkSMwoLcmVhc29uX2NvZGUYAyABKA4yHi50cmFkaW5nY29yZS52MS5FeGl0UmVhc29uQ29kZSJBChNFeGVjdXRlRXhpdFJlc3BvbnNlEioKBnJlc3VsdBgBIAEoCzIaLnRyYWRpbmdjb3JlLnYxLkV4aXRSZXN1bHQiswEKDkV4aXRBbGxSZXF1ZXN0EigKB3NlZ21lbnQYASABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhIKBXBhcGVyGAIgASgISACIAQESDgoGcmVhc29uGAMgASgJEjMKC3JlYXNvbl9jb2RlGAQgASgOMh4udHJhZGluZ2NvcmUudjEuRXhpdFJlYXNvbkNvZGUSFAoMbWF4X3BhcmFsbGVsGAUgASgNQggKBl9wYXBlciI9Cg9FeGl0QWxsUmVzcG9uc2USKgoGcmVzdWx0GAEgASgLMhoudHJhZGluZ2NvcmUudjEuRXhpdFJlc3VsdCLXAQoXQXBwbHlPcmRlclVwZGF0ZVJlcXVlc3QSFgoOY29ycmVsYXRpb25faWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSMQoGc3RhdHVzGAMgASgOMiEudHJhZGluZ2NvcmUudjEuQnJva2VyT3JkZXJTdGF0dXMSFwoPdHJhZGVkX3F1YW50aXR5GAQgASgJEhUKDWF2ZXJhZ2VfcHJpY2UYBSABKAkSLwoLdXBkYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImYKGEFwcGx5T3JkZXJVcGRhdGVSZXNwb25zZRIPCgdhcHBsaWVkGAEgASgIEigKB3RyYWNrZXIYAiABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyEg8KB21lc3NhZ2UYAyABKAkiawoRV2F0Y2hFeGl0c1JlcXVlc3QSEAoIb3JkZXJfbm8YASABKAkSFQoNZnJvbV9zZXF1ZW5jZRgCIAEoBBItCglmcm9tX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrcCCglFeGl0RXZlbnQSEAoIc2VxdWVuY2UYASABKAQSKwoEa2luZBgCIAEoDjIdLnRyYWRpbmdjb3JlLnYxLkV4aXRFdmVudEtpbmQSKAoHdHJhY2tlchgDIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISKgoGc3RhdHVzGAQgASgOMhoudHJhZGluZ2NvcmUudjEuRXhpdFN0YXR1cxIWCg5jb3JyZWxhdGlvbl9pZBgFIAEoCRIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdtZXNzYWdlGAcgASgJEg8KB3Byb2Nlc3MYCiABKAkSMQoNYXBwZW5kZWRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPgoSV2F0Y2hFeGl0c1Jlc3BvbnNlEigKBWV2ZW50GAEgASgLMhkudHJhZGluZ2NvcmUudjEuRXhpdEV2ZW50IsYCChFRdWVyeUV4aXRzUmVxdWVzdBItCglmcm9tX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3RvX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCG9yZGVyX25vGAMgASgJEioKBnN0YXR1cxgEIAEoDjIaLnRyYWRpbmdjb3JlLnYxLkV4aXRTdGF0dXMSKwoEa2luZBgFIAEoDjIdLnRyYWRpbmdjb3JlLnYxLkV4aXRFdmVudEtpbmQSMwoLcmVhc29uX2NvZGUYBiABKA4yHi50cmFkaW5nY29yZS52MS5FeGl0UmVhc29uQ29kZRIOCgZyZWFzb24YByABKAkSEQoJcGFnZV9zaXplGAggASgNEhIKCnBhZ2VfdG9rZW4YCSABKAkiWAoSUXVlcnlFeGl0c1Jlc3BvbnNlEikKBmV2ZW50cxgBIAMoCzIZLnRyYWRpbmdjb3JlLnYxLkV4aXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkqpQIKEUJyb2tlck9yZGVyU3RhdHVzEiMKH0JST0tFUl9PUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIfChtCUk9LRVJfT1JERVJfU1RBVFVTX1RSQU5TSVQQARIfChtCUk9LRVJfT1JERVJfU1RBVFVTX1BFTkRJTkcQAhIjCh9CUk9LRVJfT1JERVJfU1RBVFVTX1BBUlRfVFJBREVEEAMSHgoaQlJPS0VSX09SREVSX1NUQVRVU19UUkFERUQQBBIgChxCUk9LRVJfT1JERVJfU1RBVFVTX1JFSkVDVEVEEAUSIQodQlJPS0VSX09SREVSX1NUQVRVU19DQU5DRUxMRUQQBhIfChtCUk9LRVJfT1JERVJfU1RBVFVTX0VYUElSRUQQByqdAwoNRXhpdEV2ZW50S2luZBIfChtFWElUX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIaChZFWElUX0VWRU5UX0tJTkRfSU5URU5UEAESIwofRVhJVF9FVkVOVF9LSU5EX1JPVVRFUl9BQ0NFUFRFRBACEiMKH0VYSVRfRVZFTlRfS0lORF9ST1VURVJfUkVKRUNURUQQAxIiCh5FWElUX0VWRU5UX0tJTkRfUk9VVEVSX1VOS05PV04QBBIYChRFWElUX0VWRU5UX0tJTkRfRklMTBAFEhoKFkVYSVRfRVZFTlRfS0lORF9FWElURUQQBhIcChhFWElUX0VWRU5UX0tJTkRfUkVWRVJURUQQBxIeChpFWElUX0VWRU5UX0tJTkRfUkVDT05DSUxFRBAIEiUKIUVYSVRfRVZFTlRfS0lORF9QRU5ESU5HX1JFQ09OQ0lMRRAJEiMKH0VYSVRfRVZFTlRfS0lORF9EVVBMSUNBVEVfT1JERVIQChIhCh1FWElUX0VWRU5UX0tJTkRfT1JERVJfT1ZFUkRVRRALMtoFCgtFeGl0U2VydmljZRJiCg9SZWdpc3RlclRyYWNrZXISJi50cmFkaW5nY29yZS52MS5SZWdpc3RlclRyYWNrZXJSZXF1ZXN0GicudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVzcG9uc2USUwoKR2V0VHJhY2tlchIhLnRyYWRpbmdjb3JlLnYxLkdldFRyYWNrZXJSZXF1ZXN0GiIudHJhZGluZ2NvcmUudjEuR2V0VHJhY2tlclJlc3BvbnNlElkKDExpc3RUcmFja2VycxIjLnRyYWRpbmdjb3JlLnYxLkxpc3RUcmFja2Vyc1JlcXVlc3QaJC50cmFkaW5nY29yZS52MS5MaXN0VHJhY2tlcnNSZXNwb25zZRJWCgtFeGVjdXRlRXhpdBIiLnRyYWRpbmdjb3JlLnYxLkV4ZWN1dGVFeGl0UmVxdWVzdBojLnRyYWRpbmdjb3JlLnYxLkV4ZWN1dGVFeGl0UmVzcG9uc2USTAoHRXhpdEFsbBIeLnRyYWRpbmdjb3JlLnYxLkV4aXRBbGxSZXF1ZXN0Gh8udHJhZGluZ2NvcmUudjEuRXhpdEFsbFJlc3BvbnNlMAESZQoQQXBwbHlPcmRlclVwZGF0ZRInLnRyYWRpbmdjb3JlLnYxLkFwcGx5T3JkZXJVcGRhdGVSZXF1ZXN0GigudHJhZGluZ2NvcmUudjEuQXBwbHlPcmRlclVwZGF0ZVJlc3BvbnNlElUKCldhdGNoRXhpdHMSIS50cmFkaW5nY29yZS52MS5XYXRjaEV4aXRzUmVxdWVzdBoiLnRyYWRpbmdjb3JlLnYxLldhdGNoRXhpdHNSZXNwb25zZTABElMKClF1ZXJ5RXhpdHMSIS50cmFkaW5nY29yZS52MS5RdWVyeUV4aXRzUmVxdWVzdBoiLnRyYWRpbmdjb3JlLnYxLlF1ZXJ5RXhpdHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tradingcore_v1_common]);
 
 /**
  * @generated from message tradingcore.v1.RegisterTrackerRequest
@@ -415,6 +415,24 @@ export type WatchExitsRequest = Message<"tradingcore.v1.WatchExitsRequest"> & {
    * @generated from field: string order_no = 1;
    */
   orderNo: string;
+
+  /**
+   * Replay the events after this sequence (the last one the watcher got),
+   * then follow live. 0: no replay. A sequence whose successors the trail no
+   * longer keeps (retention) is OUT_OF_RANGE, naming the oldest kept.
+   *
+   * @generated from field: uint64 from_sequence = 2;
+   */
+  fromSequence: bigint;
+
+  /**
+   * Replay the events appended at or after this time, then follow live.
+   * Ignored when from_sequence is set. OUT_OF_RANGE when events since then
+   * are no longer kept.
+   *
+   * @generated from field: google.protobuf.Timestamp from_time = 3;
+   */
+  fromTime?: Timestamp | undefined;
 };
 
 /**
@@ -429,7 +447,10 @@ export const WatchExitsRequestSchema: GenMessage<WatchExitsRequest> = /*@__PURE_
  */
 export type ExitEvent = Message<"tradingcore.v1.ExitEvent"> & {
   /**
-   * Increases by one per event within one server process.
+   * The event's place in the audit trail, the same for every process of the
+   * fleet (every process sharing one Redis): 1, 2, 3, ... in append order,
+   * with no gaps (a gap a watcher sees is an event it missed). Resume a watch
+   * after it with from_sequence.
    *
    * @generated from field: uint64 sequence = 1;
    */
@@ -464,6 +485,21 @@ export type ExitEvent = Message<"tradingcore.v1.ExitEvent"> & {
    * @generated from field: string message = 7;
    */
   message: string;
+
+  /**
+   * The process that recorded the event: host, pid and start time.
+   *
+   * @generated from field: string process = 10;
+   */
+  process: string;
+
+  /**
+   * When the trail appended the event (the time in its sequence); `time` is
+   * when the recording process saw it happen.
+   *
+   * @generated from field: google.protobuf.Timestamp appended_time = 11;
+   */
+  appendedTime?: Timestamp | undefined;
 };
 
 /**
@@ -489,6 +525,109 @@ export type WatchExitsResponse = Message<"tradingcore.v1.WatchExitsResponse"> & 
  */
 export const WatchExitsResponseSchema: GenMessage<WatchExitsResponse> = /*@__PURE__*/
   messageDesc(file_tradingcore_v1_exit, 14);
+
+/**
+ * @generated from message tradingcore.v1.QueryExitsRequest
+ */
+export type QueryExitsRequest = Message<"tradingcore.v1.QueryExitsRequest"> & {
+  /**
+   * Events appended at or after this time; from the oldest kept when unset.
+   *
+   * @generated from field: google.protobuf.Timestamp from_time = 1;
+   */
+  fromTime?: Timestamp | undefined;
+
+  /**
+   * Events appended before this time; up to the newest when unset.
+   *
+   * @generated from field: google.protobuf.Timestamp to_time = 2;
+   */
+  toTime?: Timestamp | undefined;
+
+  /**
+   * Only events of this tracker; every tracker when empty.
+   *
+   * @generated from field: string order_no = 3;
+   */
+  orderNo: string;
+
+  /**
+   * Only events with this status; any when unset.
+   *
+   * @generated from field: tradingcore.v1.ExitStatus status = 4;
+   */
+  status: ExitStatus;
+
+  /**
+   * Only events of this kind; any when unset.
+   *
+   * @generated from field: tradingcore.v1.ExitEventKind kind = 5;
+   */
+  kind: ExitEventKind;
+
+  /**
+   * Only events whose tracker has this exit reason code; any when unset.
+   *
+   * @generated from field: tradingcore.v1.ExitReasonCode reason_code = 6;
+   */
+  reasonCode: ExitReasonCode;
+
+  /**
+   * Only events whose tracker's exit reason contains this text
+   * (case-sensitive); at most 256 characters.
+   *
+   * @generated from field: string reason = 7;
+   */
+  reason: string;
+
+  /**
+   * At most 1000; 100 when unset.
+   *
+   * @generated from field: uint32 page_size = 8;
+   */
+  pageSize: number;
+
+  /**
+   * A next_page_token this server issued (at most 128 characters), or empty.
+   *
+   * @generated from field: string page_token = 9;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message tradingcore.v1.QueryExitsRequest.
+ * Use `create(QueryExitsRequestSchema)` to create a new message.
+ */
+export const QueryExitsRequestSchema: GenMessage<QueryExitsRequest> = /*@__PURE__*/
+  messageDesc(file_tradingcore_v1_exit, 15);
+
+/**
+ * @generated from message tradingcore.v1.QueryExitsResponse
+ */
+export type QueryExitsResponse = Message<"tradingcore.v1.QueryExitsResponse"> & {
+  /**
+   * Oldest first. A page may hold fewer than page_size events (each call
+   * scans a bounded part of the trail) and still have a next page.
+   *
+   * @generated from field: repeated tradingcore.v1.ExitEvent events = 1;
+   */
+  events: ExitEvent[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message tradingcore.v1.QueryExitsResponse.
+ * Use `create(QueryExitsResponseSchema)` to create a new message.
+ */
+export const QueryExitsResponseSchema: GenMessage<QueryExitsResponse> = /*@__PURE__*/
+  messageDesc(file_tradingcore_v1_exit, 16);
 
 /**
  * Status of a broker order, as Dhan v2 reports it.
@@ -692,7 +831,9 @@ export const ExitService: GenService<{
     output: typeof ApplyOrderUpdateResponseSchema;
   },
   /**
-   * Every state change of every exit: the audit trail.
+   * Every state change of every exit of every process sharing the trail: the
+   * audit trail. Replays from a sequence or a time when asked, then follows
+   * live, with no gap and no repeat at the switch.
    *
    * @generated from rpc tradingcore.v1.ExitService.WatchExits
    */
@@ -700,6 +841,17 @@ export const ExitService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchExitsRequestSchema;
     output: typeof WatchExitsResponseSchema;
+  },
+  /**
+   * The audit trail's events in a time range, filtered, paged; for post-trade
+   * review.
+   *
+   * @generated from rpc tradingcore.v1.ExitService.QueryExits
+   */
+  queryExits: {
+    methodKind: "unary";
+    input: typeof QueryExitsRequestSchema;
+    output: typeof QueryExitsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tradingcore_v1_exit, 0);

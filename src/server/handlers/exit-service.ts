@@ -7,15 +7,18 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { ExitStatus, Segment, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import { ExitReasonCode, ExitStatus, Segment, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import {
   ApplyOrderUpdateResponseSchema,
   BrokerOrderStatus,
   type ExecuteExitResponse,
+  type QueryExitsRequest,
   ExitAllResponseSchema,
   ExitService,
   GetTrackerResponseSchema,
+  ExitEventKind,
   ListTrackersResponseSchema,
+  QueryExitsResponseSchema,
   RegisterTrackerResponseSchema,
   WatchExitsResponseSchema,
 } from "../../../gen/tradingcore/v1/exit_pb.js";
@@ -28,14 +31,16 @@ import { exitEventToWire } from "../wire/exit-event-wire.js";
 import { invalid, parseEnum, parseEnumFilter, parseOrderNo, parseTimestamp, parseTrackerSpec } from "./request-parsing.js";
 import { exitOutcomeToWire, trackerToWire } from "../wire/tracker-wire.js";
 import type { TradingCoreServices } from "./services.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodePageToken, decodeTrailPageToken, encodePageToken, encodeTrailPageToken } from "./page-token.js";
+import { watchTrail } from "../../exit/trail-watch.js";
+import { queryTrail, type TrailFilter } from "../../exit/trail-query.js";
 import { callTraceOf } from "../../rpc/call-trace.js";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
 export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<typeof ExitService> {
-  const { engine, store, orderUpdates, events, stopping, clock } = services;
+  const { engine, store, orderUpdates, events, trail, stopping, clock } = services;
   return {
     async registerTracker(request) {
       const spec = parseTrackerSpec(request);
@@ -119,10 +124,29 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
 
     async *watchExits(request, context) {
       const orderNo = request.orderNo === "" ? undefined : parseOrderNo(request.orderNo);
+      const fromMs = request.fromSequence > 0n ? undefined : parseTimestamp(request.fromTime, "from_time");
+      const watch = watchTrail(trail, events, {
+        ...(orderNo === undefined ? {} : { orderNo }),
+        ...(request.fromSequence > 0n ? { afterSequence: request.fromSequence } : {}),
+        ...(fromMs === undefined ? {} : { fromMs }),
+        signal: context.signal,
+      });
       // A watcher that falls behind is dropped by the hub and ends with RESOURCE_EXHAUSTED; exits never wait for it.
-      for await (const event of events.watch({ ...(orderNo === undefined ? {} : { orderNo }), signal: context.signal })) {
-        yield create(WatchExitsResponseSchema, { event: exitEventToWire(event) });
-      }
+      for await (const event of watch) yield create(WatchExitsResponseSchema, { event: exitEventToWire(event) });
+    },
+
+    async queryExits(request) {
+      const filter = parseTrailFilter(request);
+      if (request.pageSize > MAX_PAGE_SIZE) throw invalid(`page_size must be at most ${MAX_PAGE_SIZE}`);
+      const after = decodeTrailPageToken(request.pageToken);
+      const page = await queryTrail(trail, filter, {
+        ...(after === undefined ? {} : { after }),
+        limit: request.pageSize || DEFAULT_PAGE_SIZE,
+      });
+      return create(QueryExitsResponseSchema, {
+        events: page.events.map(exitEventToWire),
+        nextPageToken: page.nextAfter === undefined ? "" : encodeTrailPageToken(page.nextAfter),
+      });
     },
   };
 }
@@ -132,6 +156,25 @@ export function executeExitRefusal(problem: string): ExecuteExitResponse {
   return {
     $typeName: "tradingcore.v1.ExecuteExitResponse",
     result: exitOutcomeToWire(exitOutcome(ExitStatus.INVALID_REQUEST, { message: problem })),
+  };
+}
+
+/** QueryExits' filter: every field optional; a time range must not end before it starts. */
+function parseTrailFilter(request: QueryExitsRequest): TrailFilter {
+  const fromMs = parseTimestamp(request.fromTime, "from_time");
+  const toMs = parseTimestamp(request.toTime, "to_time");
+  if (fromMs !== undefined && toMs !== undefined && toMs < fromMs) throw invalid("to_time must not be before from_time");
+  const status = parseEnumFilter(ExitStatus, request.status, "status");
+  const kind = parseEnumFilter(ExitEventKind, request.kind, "kind");
+  const reasonCode = parseEnumFilter(ExitReasonCode, request.reasonCode, "reason_code");
+  return {
+    ...(fromMs === undefined ? {} : { fromMs }),
+    ...(toMs === undefined ? {} : { toMs }),
+    ...(request.orderNo === "" ? {} : { orderNo: parseOrderNo(request.orderNo) }),
+    ...(status === undefined ? {} : { status }),
+    ...(kind === undefined ? {} : { kind }),
+    ...(reasonCode === undefined ? {} : { reasonCode }),
+    ...(request.reason === "" ? {} : { reason: request.reason }),
   };
 }
 

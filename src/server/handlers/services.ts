@@ -1,5 +1,6 @@
 import type { ExitEngine } from "../../exit/exit-engine.js";
 import type { ExitEventHub } from "../../exit/exit-event-hub.js";
+import type { ExitTrail } from "../../exit/exit-trail.js";
 import type { OrderUpdateHandler } from "../../exit/order-update-handler.js";
 import type { Clock, ExitLog, LtpResolver, TrackerStore } from "../../exit/ports.js";
 import type { MemoryTickCache } from "../../ticks/memory-tick-cache.js";
@@ -11,8 +12,10 @@ export interface TradingCoreServices {
   readonly engine: ExitEngine;
   readonly store: TrackerStore;
   readonly orderUpdates: OrderUpdateHandler;
-  /** Every exit event, for WatchExits. */
+  /** Every exit event as it is appended (the trail's follower feeds it), for WatchExits. */
   readonly events: ExitEventHub;
+  /** The audit trail, for WatchExits' replay and QueryExits. */
+  readonly trail: ExitTrail;
   /** Aborts when shutdown starts: long calls (ExitAll) start no new work after it. */
   readonly stopping: AbortSignal;
   /** The memory cache answers StreamLtp; `sink` receives published ticks (the cache, plus write-behind when configured). */

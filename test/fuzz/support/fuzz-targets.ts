@@ -8,8 +8,8 @@
  */
 import { create, type DescMessage, type DescMethod, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
-import { Segment, Side } from "../../../gen/tradingcore/v1/common_pb.js";
-import { BrokerOrderStatus, ExitService } from "../../../gen/tradingcore/v1/exit_pb.js";
+import { ExitStatus, Segment, Side } from "../../../gen/tradingcore/v1/common_pb.js";
+import { BrokerOrderStatus, ExitEventKind, ExitService } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { TickService } from "../../../gen/tradingcore/v1/tick_pb.js";
 import {
   anyText,
@@ -47,7 +47,15 @@ export interface FuzzTarget {
   readonly subscription?: boolean;
 }
 
-const HIGHEST = { segment: Segment.IDX_I, side: Side.SHORT, trackerStatus: 5, reasonCode: 10, brokerStatus: BrokerOrderStatus.EXPIRED };
+const HIGHEST = {
+  segment: Segment.IDX_I,
+  side: Side.SHORT,
+  trackerStatus: 5,
+  reasonCode: 10,
+  brokerStatus: BrokerOrderStatus.EXPIRED,
+  exitStatus: ExitStatus.AWAITING_FILL,
+  eventKind: ExitEventKind.ORDER_OVERDUE,
+};
 const encode = <D extends DescMessage>(schema: D, init: MessageInitShape<D>) => toBinary(schema, create(schema, init));
 
 function mutation(field: string, arbitrary: fc.Arbitrary<Fragment>, outcome: Outcome = "refused"): fc.Arbitrary<Mutation> {
@@ -272,8 +280,47 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
   {
     method: m.watchExits,
     base: encode(m.watchExits.input, { orderNo: "FUZZ-NONE" }),
-    invalid: hostileString(1, "order_no", 64, false, ORDER_NO_OUTSIDE_PATTERN),
+    invalid: fc.oneof(
+      hostileString(1, "order_no", 64, false, ORDER_NO_OUTSIDE_PATTERN),
+      mutation(
+        "from_time",
+        invalidTimestamp.map((time) => timestampField(3, time)),
+      ),
+    ),
     subscription: true,
+  },
+  {
+    method: m.queryExits,
+    base: encode(m.queryExits.input, {}),
+    invalid: fc.oneof(
+      mutation(
+        "from_time",
+        invalidTimestamp.map((time) => timestampField(1, time)),
+      ),
+      mutation(
+        "to_time",
+        invalidTimestamp.map((time) => timestampField(2, time)),
+      ),
+      hostileOrderNo(3, false),
+      hostileEnum(4, "status", HIGHEST.exitStatus, false),
+      hostileEnum(5, "kind", HIGHEST.eventKind, false),
+      hostileEnum(6, "reason_code", HIGHEST.reasonCode, false),
+      hostileString(7, "reason", 256, false),
+      mutation(
+        "page_size",
+        fc.integer({ min: 1001, max: 2 ** 32 - 1 }).map((size) => uint32Field(8, size)),
+      ),
+      hostileString(9, "page_token", 128, false, anyText(1, 128).map(bytesOf)),
+    ),
+    harmless: fc
+      .record({
+        orderNo: unusedOrderNo,
+        status: fc.integer({ min: 0, max: HIGHEST.exitStatus }),
+        kind: fc.integer({ min: 0, max: HIGHEST.eventKind }),
+        reason: anyText(0, 256),
+        pageSize: fc.integer({ min: 0, max: 1000 }),
+      })
+      .map((init) => encode(m.queryExits.input, init)),
   },
   {
     method: t.publishTicks,

@@ -17,9 +17,9 @@ describe("ExitEventHub with a watcher that keeps up", () => {
     hub.publish(eventFor("A", ExitEventKind.EXITED));
     const seen = await drain(watch, 3);
     expect(seen.map((e) => [e.sequence, e.tracker.orderNo, e.kind])).toEqual([
-      [1, "A", ExitEventKind.INTENT],
-      [2, "B", ExitEventKind.INTENT],
-      [3, "A", ExitEventKind.EXITED],
+      [1n, "A", ExitEventKind.INTENT],
+      [2n, "B", ExitEventKind.INTENT],
+      [3n, "A", ExitEventKind.EXITED],
     ]);
   });
 
@@ -30,7 +30,7 @@ describe("ExitEventHub with a watcher that keeps up", () => {
     hub.publish(eventFor("B"));
     hub.close();
     const seen = await drain(watch, 10);
-    expect(seen.map((e) => [e.sequence, e.tracker.orderNo])).toEqual([[2, "B"]]);
+    expect(seen.map((e) => [e.sequence, e.tracker.orderNo])).toEqual([[2n, "B"]]);
   });
 
   it("hands a pending reader the next event", async () => {
@@ -38,7 +38,7 @@ describe("ExitEventHub with a watcher that keeps up", () => {
     const watch = hub.watch();
     const pending = watch.next();
     hub.publish(eventFor("A"));
-    await expect(pending).resolves.toMatchObject({ done: false, value: { sequence: 1 } });
+    await expect(pending).resolves.toMatchObject({ done: false, value: { sequence: 1n } });
   });
 });
 
@@ -48,15 +48,15 @@ describe("ExitEventHub with a watcher that falls behind", () => {
     hub.watch();
     for (let i = 0; i < 10; i++) hub.publish(eventFor(`T${i}`));
     expect(hub.watcherCount).toBe(0);
-    expect(hub.lastSequence).toBe(10);
+    expect(hub.lastSequence).toBe(10n);
   });
 
   it("lets the watcher read what it had buffered, then tells it it was dropped", async () => {
     const hub = new ExitEventHub(2);
     const watch = hub.watch();
     for (let i = 0; i < 5; i++) hub.publish(eventFor(`T${i}`));
-    expect((await watch.next()).value?.sequence).toBe(1);
-    expect((await watch.next()).value?.sequence).toBe(2);
+    expect((await watch.next()).value?.sequence).toBe(1n);
+    expect((await watch.next()).value?.sequence).toBe(2n);
     const failure = await watch.next().then(
       () => undefined,
       (error: unknown) => error,
@@ -71,7 +71,7 @@ describe("ExitEventHub with a watcher that falls behind", () => {
     const keeping = hub.watch();
     for (let i = 0; i < 6; i++) {
       hub.publish(eventFor(`T${i}`));
-      expect((await keeping.next()).value?.sequence).toBe(i + 1);
+      expect((await keeping.next()).value?.sequence).toBe(BigInt(i + 1));
     }
     expect(hub.watcherCount).toBe(1);
   });
@@ -83,7 +83,7 @@ describe("ExitEventHub when closed or cancelled", () => {
     const watch = hub.watch();
     hub.publish(eventFor("A"));
     hub.close();
-    expect((await watch.next()).value?.sequence).toBe(1);
+    expect((await watch.next()).value?.sequence).toBe(1n);
     expect((await watch.next()).done).toBe(true);
     expect((await hub.watch().next()).done).toBe(true);
   });
