@@ -4,7 +4,7 @@
  * real ones (Redis, Dhan HTTP); the engine never knows which.
  */
 import type { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
-import type { ExitStatus, PriceSource, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import type { ExitStatus, PriceSource, ProductType, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Money } from "../domain/money.js";
 import type { TrackerRecord, TrackerSpec } from "../domain/tracker.js";
 import type { OrderUpdate } from "./order-update-change.js";
@@ -145,6 +145,8 @@ export interface ExitOrderRequest {
   readonly transactionType: "BUY" | "SELL";
   readonly quantity: Money;
   readonly paper: boolean;
+  /** The position's product type; absent: the router's configured default. */
+  readonly productType?: ProductType;
   /** The LTP the engine saw, when it knew one; a paper router fills at it. */
   readonly referencePrice?: Money;
   /**

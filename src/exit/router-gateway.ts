@@ -150,6 +150,7 @@ export function exitOrderOf(intent: TrackerRecord, quote: LtpQuote, sendDeadline
     transactionType: intent.side === Side.SHORT ? ("BUY" as const) : ("SELL" as const),
     quantity: openQuantity(intent),
     paper: intent.paper,
+    ...(intent.productType ? { productType: intent.productType } : {}),
     ...(quote.price ? { referencePrice: quote.price } : {}),
   };
 }
