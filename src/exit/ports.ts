@@ -181,8 +181,24 @@ export interface OrderRouter {
    * when the outcome is unknown.
    */
   placeExitOrder(order: ExitOrderRequest, signal: AbortSignal): Promise<unknown>;
-  /** The order placed with this correlation id, or undefined when the broker has none. */
-  findOrder(correlationId: string, signal?: AbortSignal): Promise<BrokerOrder | undefined>;
+  /**
+   * Waits for the broker's rate limit to admit `order` (every order it goes
+   * out as), before the router call's own time starts. Throws
+   * TradingCoreError `resource-exhausted` (with `retryAfterMs`) when no slot
+   * comes before the order's send deadline, `unauthenticated` when the broker
+   * refuses the credentials: either way nothing was sent. Absent: no limit.
+   */
+  reserveSend?(order: ExitOrderRequest, signal: AbortSignal): Promise<void>;
+  /**
+   * The order placed with this correlation id, or undefined when the broker
+   * has none. `expected.quantity`, when known, is what the attempt's order
+   * was for (a router that sliced it follows every slice up to it).
+   */
+  findOrder(correlationId: string, signal?: AbortSignal, expected?: OrderExpectation): Promise<BrokerOrder | undefined>;
+}
+
+export interface OrderExpectation {
+  readonly quantity: Money;
 }
 
 /**
