@@ -109,7 +109,8 @@ export const SETTINGS = {
   },
   dhanFreezeQuantities: {
     flag: "dhan-freeze-quantities",
-    description: "freeze quantities above which an exit is sliced: SEGMENT=qty or SEGMENT:security_id=qty, comma-separated; empty: never sliced",
+    description:
+      "freeze quantities above which an exit is sliced: SEGMENT=qty or SEGMENT:security_id=qty, comma-separated; empty: never sliced",
     defaultValue: "",
     parse: (value: string) => (parseFreezeLimits(value), value.trim()),
   },

@@ -67,9 +67,13 @@ export class RouterGateway {
         try {
           await this.router.reserveSend(order, lease.signal ?? NEVER);
         } catch (error) {
-          return { outcome: { kind: "not-placed", message: error instanceof Error ? error.message : String(error) }, attempts: attempts - 1 };
+          return {
+            outcome: { kind: "not-placed", message: error instanceof Error ? error.message : String(error) },
+            attempts: attempts - 1,
+          };
         }
-        if (lease.lost) return { outcome: { kind: "not-placed", message: "exit lock lost while waiting for a rate-limit slot" }, attempts: attempts - 1 };
+        if (lease.lost)
+          return { outcome: { kind: "not-placed", message: "exit lock lost while waiting for a rate-limit slot" }, attempts: attempts - 1 };
       }
       if (this.clock.now() >= order.sendDeadlineMs) {
         return {

@@ -74,7 +74,10 @@ export class DhanAccessToken implements AccessTokenSource {
       try {
         next = readToken(this.options.file);
       } catch (error) {
-        this.options.log?.error({ err: error, file: this.options.file }, `Dhan access token not reloaded (${why}): the file could not be read`);
+        this.options.log?.error(
+          { err: error, file: this.options.file },
+          `Dhan access token not reloaded (${why}): the file could not be read`,
+        );
         return false;
       }
     }

@@ -28,15 +28,7 @@ import { ProductType, Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
 import { formatDecimal, type Money, parseDecimal, ZERO } from "../domain/money.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
-import type {
-  BrokerOrder,
-  Clock,
-  ExitLog,
-  ExitOrderRequest,
-  OrderExpectation,
-  OrderRouter,
-  RouterAvailability,
-} from "../exit/ports.js";
+import type { BrokerOrder, Clock, ExitLog, ExitOrderRequest, OrderExpectation, OrderRouter, RouterAvailability } from "../exit/ports.js";
 import { systemClock } from "../exit/system-clock.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import type { AccessTokenSource } from "./dhan-access-token.js";
@@ -164,7 +156,8 @@ export class DhanRouter implements OrderRouter {
         );
       }
       await this.clock.sleep(waitMs, signal);
-      if (signal.aborted) throw new TradingCoreError("resource-exhausted", "Dhan order rate limit: the wait for a slot was cut short; not placed");
+      if (signal.aborted)
+        throw new TradingCoreError("resource-exhausted", "Dhan order rate limit: the wait for a slot was cut short; not placed");
     }
   }
 
@@ -249,7 +242,10 @@ export class DhanRouter implements OrderRouter {
     // unknown, resolved by look-up, and "never placed" waits for the deadline plus the drift margin).
     const remainingMs = order.sendDeadlineMs - this.clock.now();
     if (remainingMs <= 0) {
-      throw new TradingCoreError("deadline-passed", `Dhan order ${correlationId} not sent: its send deadline passed ${-remainingMs} ms ago`);
+      throw new TradingCoreError(
+        "deadline-passed",
+        `Dhan order ${correlationId} not sent: its send deadline passed ${-remainingMs} ms ago`,
+      );
     }
     const { status, payload } = await this.request("POST", "/v2/orders", AbortSignal.any([signal, AbortSignal.timeout(remainingMs)]), body);
     if (status >= 200 && status < 300) {
@@ -262,9 +258,12 @@ export class DhanRouter implements OrderRouter {
       const pauseMs = this.rateLimitedPauseMs;
       this.rateLimitedPauseMs = Math.min(MAX_RATE_LIMITED_PAUSE_MS, pauseMs * 2);
       this.pause(this.clock.now() + pauseMs, `Dhan answered ${code || "HTTP 429"} (rate limited)`);
-      throw new TradingCoreError("resource-exhausted", `Dhan rate limited the order (${code || status}): ${message}`, { retryAfterMs: pauseMs });
+      throw new TradingCoreError("resource-exhausted", `Dhan rate limited the order (${code || status}): ${message}`, {
+        retryAfterMs: pauseMs,
+      });
     }
-    if (this.isCredentialError(status, code)) throw new TradingCoreError("unauthenticated", this.refuseCredentials(code || `HTTP ${status}`, message));
+    if (this.isCredentialError(status, code))
+      throw new TradingCoreError("unauthenticated", this.refuseCredentials(code || `HTTP ${status}`, message));
     // DH-908/909/910 may come with a 4xx status; the order may exist all the same.
     const unknownOutcome = UNKNOWN_OUTCOME_ERRORS.has(code);
     if (DEFINITE_REJECTIONS.has(code) || (!unknownOutcome && status >= 400 && status < 500 && status !== 408)) {

@@ -35,9 +35,12 @@ export function parseFreezeLimits(text: string): FreezeLimits {
     const match = /^\s*([A-Z_]+)(?::([A-Za-z0-9_-]{1,32}))?\s*=\s*(\S+)\s*$/.exec(part);
     const quantity = match ? parseDecimal(match[3]!) : undefined;
     if (!match || !(match[1]! in Segment) || match[1] === "UNSPECIFIED") {
-      throw new TradingCoreError("invalid-argument", `freeze limit "${part.trim()}" is not SEGMENT=quantity or SEGMENT:security_id=quantity`);
+      throw new TradingCoreError(
+        "invalid-argument",
+        `freeze limit "${part.trim()}" is not SEGMENT=quantity or SEGMENT:security_id=quantity`,
+      );
     }
-    if (!quantity || !quantity.isInteger() || quantity.lessThan(1)) {
+    if (!quantity?.isInteger() || quantity.lessThan(1)) {
       throw new TradingCoreError("invalid-argument", `freeze limit "${part.trim()}" must be a whole number of units, at least 1`);
     }
     limits.set(match[2] ? `${match[1]}:${match[2]}` : match[1]!, quantity);
@@ -58,7 +61,10 @@ export function sliceQuantities(quantity: Money, freeze: Money | undefined): Mon
   const slices = Array.from({ length: full }, () => freeze);
   if (rest.greaterThan(0)) slices.push(rest);
   if (slices.length > MAX_SLICES) {
-    throw new TradingCoreError("invalid-argument", `quantity ${quantity.toFixed()} needs ${slices.length} slices of ${freeze.toFixed()}; at most ${MAX_SLICES}`);
+    throw new TradingCoreError(
+      "invalid-argument",
+      `quantity ${quantity.toFixed()} needs ${slices.length} slices of ${freeze.toFixed()}; at most ${MAX_SLICES}`,
+    );
   }
   return slices;
 }
@@ -88,7 +94,7 @@ const FINAL = new Set([BrokerOrderStatus.TRADED, BrokerOrderStatus.REJECTED, Bro
 export function combineSlices(correlationId: string, slices: readonly BrokerOrder[], expected: Money | undefined): BrokerOrder {
   if (slices.length === 1 && (!expected || slices[0]!.quantity.greaterThanOrEqualTo(expected))) return slices[0]!;
   const found = slices.reduce((sum, slice) => sum.plus(slice.quantity), ZERO);
-  const quantity = expected && expected.greaterThan(found) ? expected : found;
+  const quantity = expected?.greaterThan(found) ? expected : found;
   let traded: FillLot = { quantity: ZERO };
   for (const slice of slices) {
     const lot = slice.averagePrice ? { quantity: slice.tradedQuantity, price: slice.averagePrice } : { quantity: slice.tradedQuantity };
@@ -108,7 +114,9 @@ export function combineSlices(correlationId: string, slices: readonly BrokerOrde
         : (refused?.status ?? BrokerOrderStatus.REJECTED);
   const notes = [
     `${slices.length} slice(s): ${slices.map((slice) => `${slice.orderId} ${BrokerOrderStatus[slice.status]}`).join(", ")}`,
-    ...(missing ? [`${quantity.minus(found).toFixed()} of ${quantity.toFixed()} not found at the broker (slice not placed or not visible yet)`] : []),
+    ...(missing
+      ? [`${quantity.minus(found).toFixed()} of ${quantity.toFixed()} not found at the broker (slice not placed or not visible yet)`]
+      : []),
     ...(refused?.message ? [refused.message] : []),
   ];
   return {
