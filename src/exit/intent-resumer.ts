@@ -44,7 +44,9 @@ export class IntentResumer {
     replace: (reverted: TrackerRecord) => Promise<ExitOutcome>,
   ): Promise<ExitOutcome> {
     const correlationId = tracker.exitCorrelationId;
-    const found = await inSpan(parent, EXIT_SPANS.routerLookup, () => this.deps.gateway.find(correlationId, attemptOrderQuantity(tracker)));
+    const found = await inSpan(parent, EXIT_SPANS.routerLookup, () =>
+      this.deps.gateway.find(correlationId, attemptOrderQuantity(tracker), this.neverPlacedIn(tracker) === 0),
+    );
     if (found.kind === "lookup-failed") {
       return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { tracker, message: `intent ${correlationId} is unresolved: ${found.message}` });
     }

@@ -199,6 +199,12 @@ export interface OrderRouter {
 
 export interface OrderExpectation {
   readonly quantity: Money;
+  /**
+   * True once no process may still send an order of this attempt (its send
+   * deadline plus the drift margin has passed, as for "never placed"): a
+   * slice still missing at the broker then was never placed.
+   */
+  readonly sendingOver?: boolean;
 }
 
 /**

@@ -104,13 +104,14 @@ export class RouterGateway {
 
   /**
    * Looks the order up by correlation id (`quantity`: what the attempt's order
-   * was for, when known); a failed look-up (or an unrecognised order status)
+   * was for, when known; `sendingOver`: no process may still send an order of
+   * the attempt); a failed look-up (or an unrecognised order status)
    * is reported, and alarmed when it persists, never thrown.
    */
-  async find(correlationId: string, quantity?: Money): Promise<LookupResult> {
+  async find(correlationId: string, quantity?: Money, sendingOver = false): Promise<LookupResult> {
     try {
       const order = await withDeadline(this.settings.routerTimeoutMs, "order look-up", (signal) =>
-        this.router.findOrder(correlationId, signal, quantity ? { quantity } : undefined),
+        this.router.findOrder(correlationId, signal, quantity ? { quantity, sendingOver } : undefined),
       );
       if (!order) {
         this.alarms.succeeded(correlationId);

@@ -186,6 +186,8 @@ export class DhanRouter implements OrderRouter {
         if (index === 0 && !isAccepted(reply)) return reply;
       } catch (error) {
         // The first slice's failure is the order's; a later one's leaves the slices placed to be followed to their fills.
+        // Either way no further slice goes out: the slices placed are always a prefix of the plan, which is what
+        // lets a look-up stop at the first slice it does not find (and "never placed" hold for the attempt).
         if (index === 0) throw error;
         this.log?.error(
           { correlationId, slice: index + 1, slices: slices.length, err: error },
@@ -210,7 +212,7 @@ export class DhanRouter implements OrderRouter {
       slices.push(slice);
       found = found.plus(slice.quantity);
     }
-    return combineSlices(correlationId, slices, expected?.quantity);
+    return combineSlices(correlationId, slices, expected?.quantity, expected?.sendingOver ?? false);
   }
 
   private async placeOne(

@@ -87,11 +87,18 @@ const FINAL = new Set([BrokerOrderStatus.TRADED, BrokerOrderStatus.REJECTED, Bro
  * traded quantity and average price over every slice. Final only once every
  * slice is final and every slice of the quantity was found: TRADED when all
  * of it traded, else the refusal of the first slice refused (what traded
- * kept). A slice missing (never placed, or not visible yet) keeps it live:
- * the exit stays EXITING and is reported overdue, never concluded either way.
- * One slice in a status nobody recognises makes the whole UNSPECIFIED.
+ * kept). A slice missing keeps it live (it may still be on its way) until
+ * `sendingOver`: once no process may still send it, it was never placed, and
+ * the slices found, once final, are the whole order: what they did not trade
+ * is refused. One slice in a status nobody recognises makes the whole
+ * UNSPECIFIED.
  */
-export function combineSlices(correlationId: string, slices: readonly BrokerOrder[], expected: Money | undefined): BrokerOrder {
+export function combineSlices(
+  correlationId: string,
+  slices: readonly BrokerOrder[],
+  expected: Money | undefined,
+  sendingOver = false,
+): BrokerOrder {
   if (slices.length === 1 && (!expected || slices[0]!.quantity.greaterThanOrEqualTo(expected))) return slices[0]!;
   const found = slices.reduce((sum, slice) => sum.plus(slice.quantity), ZERO);
   const quantity = expected?.greaterThan(found) ? expected : found;
@@ -102,10 +109,11 @@ export function combineSlices(correlationId: string, slices: readonly BrokerOrde
     traded = price ? { quantity: traded.quantity.plus(lot.quantity), price } : { quantity: traded.quantity.plus(lot.quantity) };
   }
   const missing = quantity.greaterThan(found);
+  const waitingForSlice = missing && !sendingOver;
   const refused = slices.find((slice) => slice.status !== BrokerOrderStatus.TRADED && FINAL.has(slice.status));
   const status = slices.some((slice) => slice.status === BrokerOrderStatus.UNSPECIFIED)
     ? BrokerOrderStatus.UNSPECIFIED
-    : missing || slices.some((slice) => !FINAL.has(slice.status))
+    : waitingForSlice || slices.some((slice) => !FINAL.has(slice.status))
       ? traded.quantity.greaterThan(0)
         ? BrokerOrderStatus.PART_TRADED
         : BrokerOrderStatus.PENDING
@@ -115,7 +123,9 @@ export function combineSlices(correlationId: string, slices: readonly BrokerOrde
   const notes = [
     `${slices.length} slice(s): ${slices.map((slice) => `${slice.orderId} ${BrokerOrderStatus[slice.status]}`).join(", ")}`,
     ...(missing
-      ? [`${quantity.minus(found).toFixed()} of ${quantity.toFixed()} not found at the broker (slice not placed or not visible yet)`]
+      ? [
+          `${quantity.minus(found).toFixed()} of ${quantity.toFixed()} not found at the broker (${sendingOver ? "never placed: no process may still send it" : "a slice not placed, or not visible yet"})`,
+        ]
       : []),
     ...(refused?.message ? [refused.message] : []),
   ];

@@ -12,6 +12,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ExitStatus, ProductType, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { systemClock } from "../../src/exit/system-clock.js";
 import { FakeDhanServer } from "../support/fake-dhan-server.js";
 import { uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -149,5 +150,66 @@ describe("the Dhan account behind ExecuteExit", () => {
     expect((await exit(orderNo)).status).toBe(ExitStatus.OUTCOME_UNKNOWN);
     const resolved = await server.core.services.engine.resolveIntent(orderNo);
     expect(resolved.message).toMatch(/does not know the order yet/);
+  });
+});
+
+describe("a sliced exit one of whose slices never reached Dhan", () => {
+  const dhan = new FakeDhanServer("token-1");
+  let offsetMs = 0;
+  const clock = { now: () => Date.now() + offsetMs, sleep: systemClock.sleep };
+  let server: TestServer;
+  beforeAll(async () => {
+    await dhan.start();
+    server = await startTestServer({
+      adapters: { router: undefined, clock },
+      config: {
+        router: "dhan",
+        dhanBaseUrl: dhan.baseUrl,
+        dhanClientId: "1000000001",
+        dhanAccessToken: "token-1",
+        dhanFreezeQuantities: "NSE_FNO=1800",
+        routerTimeoutMs: 2_000,
+        fillWaitMs: 200,
+        fillPollIntervalMs: 50,
+      },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    await dhan.stop();
+  });
+
+  it("keeps the position EXITING while the slice may still come, then reopens only what did not trade, and the next attempt exits the rest", async () => {
+    const orderNo = uniqueOrderNo("DHAN-SLICE");
+    await server.exits.registerTracker({
+      orderNo,
+      segment: Segment.NSE_FNO,
+      securityId: "52175",
+      symbol: "NIFTY",
+      side: Side.LONG,
+      quantity: "4000",
+      entryPrice: "101.55",
+    });
+    dhan.nextReplies = ["accept", "server-error"]; // the second slice fails; the third is never sent
+    const first = (await server.exits.executeExit({ orderNo, reason: "stop" })).result!;
+    expect(first.status).toBe(ExitStatus.AWAITING_FILL);
+    expect(first.tracker).toMatchObject({ status: TrackerStatus.EXITING, exitedQuantity: "1800" });
+    expect(dhan.posts).toBe(2);
+
+    // While the send deadline (plus its margin) has not passed, the missing slice may still arrive: nothing is concluded.
+    const early = await server.core.services.engine.resolveIntent(orderNo);
+    expect(early.tracker?.status).toBe(TrackerStatus.EXITING);
+
+    offsetMs += 120_000; // past the send deadline, its margin and the unknown-order grace
+    const resolved = await server.core.services.engine.resolveIntent(orderNo);
+    expect(resolved.status).toBe(ExitStatus.ROUTER_REJECTED);
+    expect(resolved.tracker?.status).toBe(TrackerStatus.ACTIVE);
+    expect(resolved.tracker?.exitedQuantity.toFixed()).toBe("1800");
+
+    const rest = (await server.exits.executeExit({ orderNo, reason: "stop" })).result!;
+    expect(rest.status).toBe(ExitStatus.EXITED);
+    expect(rest.tracker?.exitedQuantity).toBe("4000");
+    const sent = dhan.requests.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body) as { quantity: number });
+    expect(sent.map((body) => body.quantity)).toEqual([1800, 1800, 1800, 400]);
   });
 });

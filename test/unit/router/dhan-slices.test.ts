@@ -80,6 +80,16 @@ describe("combineSlices", () => {
     expect(missing.message).toContain("200 of 2000 not found");
   });
 
+  it("takes a slice still missing once no process may send it as never placed: the rest of the quantity is refused, what traded kept", () => {
+    const found = [slice("1", BrokerOrderStatus.TRADED, "1800", "1800", "100")];
+    const over = combineSlices("c", found, m("2000"), true);
+    expect(over.status).toBe(BrokerOrderStatus.REJECTED);
+    expect(over.tradedQuantity.toFixed()).toBe("1800");
+    expect(over.message).toContain("never placed");
+    const stillLive = [slice("1", BrokerOrderStatus.PENDING, "1800", "0")];
+    expect(combineSlices("c", stillLive, m("2000"), true).status).toBe(BrokerOrderStatus.PENDING);
+  });
+
   it("is refused, with what traded kept, once every slice is final and one was refused", () => {
     const refused = combineSlices(
       "c",
@@ -172,6 +182,9 @@ describe("DhanRouter slicing an exit above the freeze quantity", () => {
     const found = await dhanRouter.findOrder(exit.correlationId, undefined, { quantity: m("4000") });
     expect(found?.status).toBe(BrokerOrderStatus.PART_TRADED);
     expect(found?.tradedQuantity.toFixed()).toBe("3600");
+    const settled = await dhanRouter.findOrder(exit.correlationId, undefined, { quantity: m("4000"), sendingOver: true });
+    expect(settled?.status).toBe(BrokerOrderStatus.REJECTED);
+    expect(settled?.tradedQuantity.toFixed()).toBe("3600");
   });
 
   it("answers a refused first slice as the order's refusal, and sends no other slice", async () => {
