@@ -32,7 +32,8 @@ import type { BrokerOrder, Clock, ExitLog, ExitOrderRequest, OrderExpectation, O
 import { systemClock } from "../exit/system-clock.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import type { AccessTokenSource } from "./dhan-access-token.js";
-import { combineSlices, type FreezeLimits, freezeLimitOf, MAX_SLICES, sliceCorrelationId, sliceQuantities } from "./dhan-slices.js";
+import { sliceCorrelationId } from "../domain/exit-correlation-id.js";
+import { combineSlices, type FreezeLimits, freezeLimitOf, MAX_SLICES, sliceQuantities } from "./dhan-slices.js";
 import {
   brokerOrderStatusOf,
   CREDENTIAL_ERRORS,
@@ -179,7 +180,7 @@ export class DhanRouter implements OrderRouter {
     }
     let first: unknown;
     for (const [index, quantity] of slices.entries()) {
-      const correlationId = sliceCorrelationId(order.correlationId, index);
+      const correlationId = slices.length === 1 ? order.correlationId : sliceCorrelationId(order.correlationId, index);
       try {
         const reply = await this.placeOne(order, correlationId, quantity, exchangeSegment, productType.name, signal);
         if (index === 0) first = reply;
@@ -199,13 +200,19 @@ export class DhanRouter implements OrderRouter {
     return first;
   }
 
+  /**
+   * The attempt's order: the one with its correlation id (unsliced), else
+   * its slices as one order, looked up in order until they add up to
+   * `expected.quantity` (when unknown, until one is not found).
+   */
   async findOrder(correlationId: string, signal?: AbortSignal, expected?: OrderExpectation): Promise<BrokerOrder | undefined> {
-    const first = await this.findOne(correlationId, signal);
+    const whole = await this.findOne(correlationId, signal);
+    if (whole) return whole;
+    const first = await this.findOne(sliceCorrelationId(correlationId, 0), signal);
     if (!first) return undefined;
     const slices = [first];
     let found = first.quantity;
-    // Another slice exists only when the ones found fall short of the attempt's quantity (or it is not known and slicing is on).
-    const more = () => (expected ? found.lessThan(expected.quantity) : (this.settings.freezeLimits?.size ?? 0) > 0);
+    const more = () => !expected || found.lessThan(expected.quantity);
     for (let index = 1; index < MAX_SLICES && more(); index++) {
       const slice = await this.findOne(sliceCorrelationId(correlationId, index), signal);
       if (!slice) break;

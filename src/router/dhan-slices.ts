@@ -2,12 +2,12 @@
  * Freeze-quantity slicing for Dhan exit orders. An exchange refuses a single
  * order above an instrument's freeze quantity, so an exit above it goes out
  * as several orders ("slices"), each of at most the freeze quantity, each
- * with its own correlation id derived from the attempt's: the first slice
- * carries the attempt's id itself, slice i (from 2) the id followed by
- * `s{i}`. An unsliced exit is a one-slice exit, so a look-up never needs to
- * know how an attempt was sliced: it finds the first slice by the attempt's
- * id and, while the slices found add up to less than the attempt's
- * quantity, looks the next one up.
+ * with its own correlation id derived from the attempt's (the attempt's id
+ * and `s1`, `s2`, …: exit-correlation-id.ts). An unsliced exit's order
+ * carries the attempt's id itself, so a look-up never needs to know how an
+ * attempt was sliced: it looks the attempt's id up, and when no order has
+ * it, the first slice's, then, while the slices found add up to less than
+ * the attempt's quantity, the next one.
  *
  * Chosen over Dhan's POST /v2/orders/slicing because that one gives every
  * leg the same correlation id, and the look-up by correlation id is
@@ -69,16 +69,6 @@ export function sliceQuantities(quantity: Money, freeze: Money | undefined): Mon
   return slices;
 }
 
-/** The correlation id of slice `index` (0-based) of the attempt `correlationId`. */
-export function sliceCorrelationId(correlationId: string, index: number): string {
-  return index === 0 ? correlationId : `${correlationId}s${index + 1}`;
-}
-
-/** The attempt a slice's correlation id belongs to (itself for the first slice and for unsliced orders). */
-export function attemptOfSlice(correlationId: string): string {
-  return /^(x[0-9a-f]{16}-\d+)s\d+$/.exec(correlationId)?.[1] ?? correlationId;
-}
-
 const FINAL = new Set([BrokerOrderStatus.TRADED, BrokerOrderStatus.REJECTED, BrokerOrderStatus.CANCELLED, BrokerOrderStatus.EXPIRED]);
 
 /**
@@ -99,7 +89,7 @@ export function combineSlices(
   expected: Money | undefined,
   sendingOver = false,
 ): BrokerOrder {
-  if (slices.length === 1 && (!expected || slices[0]!.quantity.greaterThanOrEqualTo(expected))) return slices[0]!;
+  if (slices.length === 1 && (!expected || slices[0]!.quantity.greaterThanOrEqualTo(expected))) return { ...slices[0]!, correlationId };
   const found = slices.reduce((sum, slice) => sum.plus(slice.quantity), ZERO);
   const quantity = expected?.greaterThan(found) ? expected : found;
   let traded: FillLot = { quantity: ZERO };

@@ -125,7 +125,7 @@ describe("the Dhan account behind ExecuteExit", () => {
       .slice(posts)
       .map((r) => JSON.parse(r.body) as Record<string, unknown>);
     expect(sent.map((body) => [body.correlationId, body.quantity])).toEqual([
-      [result.correlationId, 1800],
+      [`${result.correlationId}s1`, 1800],
       [`${result.correlationId}s2`, 1800],
       [`${result.correlationId}s3`, 400],
     ]);

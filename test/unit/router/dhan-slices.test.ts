@@ -6,14 +6,8 @@ import { Money } from "../../../src/domain/money.js";
 import type { BrokerOrder, ExitOrderRequest } from "../../../src/exit/ports.js";
 import { classifyRouterReply } from "../../../src/exit/router-reply.js";
 import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../../src/router/dhan-router.js";
-import {
-  attemptOfSlice,
-  combineSlices,
-  freezeLimitOf,
-  parseFreezeLimits,
-  sliceCorrelationId,
-  sliceQuantities,
-} from "../../../src/router/dhan-slices.js";
+import { attemptOfSlice, sliceCorrelationId } from "../../../src/domain/exit-correlation-id.js";
+import { combineSlices, freezeLimitOf, parseFreezeLimits, sliceQuantities } from "../../../src/router/dhan-slices.js";
 import { MemoryOrderRateLimiter, parseRateWindows } from "../../../src/router/order-rate-limit.js";
 import { FakeDhanServer } from "../../support/fake-dhan-server.js";
 import { ManualClock } from "../../support/manual-clock.js";
@@ -45,13 +39,13 @@ describe("freeze limits and slice quantities", () => {
     expect(sliceQuantities(m("4000"), undefined).map(String)).toEqual(["4000"]);
   });
 
-  it("derives each slice's correlation id from the attempt's, within Dhan's 25 characters, and back", () => {
+  it("derives each slice's correlation id from the attempt's, never the attempt's own, within Dhan's 25 characters, and back", () => {
     const attempt = "x0123456789abcdef-12";
-    expect(sliceCorrelationId(attempt, 0)).toBe(attempt);
+    expect(sliceCorrelationId(attempt, 0)).toBe(`${attempt}s1`);
     expect(sliceCorrelationId(attempt, 49)).toBe(`${attempt}s50`);
     expect(sliceCorrelationId(attempt, 49).length).toBeLessThanOrEqual(25);
     expect(attemptOfSlice(`${attempt}s3`)).toBe(attempt);
-    expect(attemptOfSlice(attempt)).toBe(attempt);
+    expect(attemptOfSlice(attempt)).toBeUndefined();
   });
 });
 
@@ -158,7 +152,7 @@ describe("DhanRouter slicing an exit above the freeze quantity", () => {
       .slice(-3)
       .map((r) => JSON.parse(r.body) as Record<string, unknown>);
     expect(sent.map((body) => [body.correlationId, body.quantity])).toEqual([
-      ["x00000000000000aa-1", 1800],
+      ["x00000000000000aa-1s1", 1800],
       ["x00000000000000aa-1s2", 1800],
       ["x00000000000000aa-1s3", 400],
     ]);
