@@ -213,3 +213,52 @@ describe("a sliced exit one of whose slices never reached Dhan", () => {
     expect(sent.map((body) => body.quantity)).toEqual([1800, 1800, 1800, 400]);
   });
 });
+
+describe("an account whose order budget is used up", () => {
+  const dhan = new FakeDhanServer("token-1");
+  let server: TestServer;
+  beforeAll(async () => {
+    await dhan.start();
+    server = await startTestServer({
+      adapters: { router: undefined },
+      config: {
+        router: "dhan",
+        dhanBaseUrl: dhan.baseUrl,
+        dhanClientId: "1000000001",
+        dhanAccessToken: "token-1",
+        dhanOrderRateLimits: "1/m",
+        routerTimeoutMs: 2_000,
+      },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    await dhan.stop();
+  });
+
+  it("answers not placed without waiting past the send deadline, then fails exits fast, before any intent, until the window opens", async () => {
+    const orderNos = [uniqueOrderNo("BUDGET"), uniqueOrderNo("BUDGET"), uniqueOrderNo("BUDGET")];
+    for (const orderNo of orderNos) {
+      await server.exits.registerTracker({
+        orderNo,
+        segment: Segment.NSE_EQ,
+        securityId: "1333",
+        symbol: "HDFCBANK",
+        side: Side.LONG,
+        quantity: "1",
+        entryPrice: "1600",
+      });
+    }
+    const exit = async (orderNo: string) => (await server.exits.executeExit({ orderNo, reason: "stop" })).result!;
+    expect((await exit(orderNos[0]!)).status).toBe(ExitStatus.EXITED);
+    const second = await exit(orderNos[1]!);
+    expect(second.status).toBe(ExitStatus.ROUTER_UNAVAILABLE);
+    expect(second.message).toMatch(/rate limit.*not placed/);
+    expect(second.tracker?.status).toBe(TrackerStatus.ACTIVE);
+    const third = await exit(orderNos[2]!);
+    expect(third.status).toBe(ExitStatus.ROUTER_UNAVAILABLE);
+    expect(third.message).toMatch(/order rate limit is used up; next order slot in \d+ ms/);
+    expect((await server.exits.getTracker({ orderNo: orderNos[2]! })).tracker?.version).toBe(1n);
+    expect(dhan.posts).toBe(1);
+  });
+});
