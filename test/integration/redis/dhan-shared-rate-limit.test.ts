@@ -47,6 +47,9 @@ describe("two tradingcore processes sharing one Dhan account's per-minute order 
   it(
     "sends exactly the budget between them, none refused by Dhan, and answers every other exit not placed",
     async () => {
+      for (const server of processes) {
+        expect(server.lines.some((line) => line.includes(`order rate limits 10/s,${BUDGET}/m shared in redis`))).toBe(true);
+      }
       const clients = processes.map((server) => createGrpcJsClient(ExitService, server.address));
       try {
         const orderNos = Array.from({ length: 2 * EXITS_PER_PROCESS }, (_, i) => `SHARED-${process.pid}-${i}`);
