@@ -9,6 +9,10 @@ import { parseArgs } from "node:util";
 import { bool, integer, listenHost, oneOf, type Parser, rate, redisUrl, redisUrls, text, url } from "./config-parsers.js";
 import { TRANSPORT_SETTINGS } from "./config-transport.js";
 import { DEFAULT_EXIT_ENGINE_SETTINGS } from "./exit/exit-engine.js";
+import { DEFAULT_TOKEN_WARN_BEFORE_MS } from "./router/dhan-access-token.js";
+import { EXITABLE_PRODUCT_TYPES } from "./router/dhan-router.js";
+import { parseFreezeLimits } from "./router/dhan-slices.js";
+import { DHAN_ORDER_RATE_LIMITS, parseRateWindows } from "./router/order-rate-limit.js";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -74,15 +78,41 @@ export const SETTINGS = {
   dhanClientId: { flag: "dhan-client-id", description: "Dhan client id (router dhan)", defaultValue: "", parse: text },
   dhanAccessToken: {
     flag: "dhan-access-token",
-    description: "Dhan access token (router dhan; prefer the variable, never logged)",
+    description: "Dhan access token (router dhan; prefer the variable or the token file, never logged)",
     defaultValue: "",
     parse: text,
   },
+  dhanAccessTokenFile: {
+    flag: "dhan-access-token-file",
+    description: "file holding the Dhan access token; re-read when it changes and on SIGHUP, so a renewed token needs no restart",
+    defaultValue: "",
+    parse: text,
+  },
+  dhanTokenWarnBeforeMs: {
+    flag: "dhan-token-warn-before-ms",
+    description: "warn this long before the access token (a JWT) says it expires, ms",
+    defaultValue: DEFAULT_TOKEN_WARN_BEFORE_MS,
+    parse: integer(0, 7 * 86_400_000),
+  },
   dhanProductType: {
     flag: "dhan-product-type",
-    description: "Dhan productType of exit orders",
+    description: "Dhan productType of exit orders for trackers registered without product_type (CO and BO cannot be exited)",
     defaultValue: "INTRADAY",
-    parse: oneOf("INTRADAY", "CNC", "MARGIN", "MTF", "CO", "BO"),
+    parse: oneOf(...EXITABLE_PRODUCT_TYPES),
+  },
+  dhanOrderRateLimits: {
+    flag: "dhan-order-rate-limits",
+    description:
+      "the account's order rate limits, limit/unit windows (s, m, h, d); shared by every process through Redis when REDIS_URL is set",
+    defaultValue: DHAN_ORDER_RATE_LIMITS,
+    parse: (value: string) => (parseRateWindows(value), value.trim()),
+  },
+  dhanFreezeQuantities: {
+    flag: "dhan-freeze-quantities",
+    description:
+      "freeze quantities above which an exit is sliced: SEGMENT=qty or SEGMENT:security_id=qty, comma-separated; empty: never sliced",
+    defaultValue: "",
+    parse: (value: string) => (parseFreezeLimits(value), value.trim()),
   },
   paperLatencyMs: {
     flag: "paper-latency-ms",
@@ -480,8 +510,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     }
   }
   const loaded = config as Config;
-  if (loaded.router === "dhan" && (!loaded.dhanClientId || !loaded.dhanAccessToken)) {
-    throw new ConfigError(`${envNameOf("router")}=dhan needs ${envNameOf("dhan-client-id")} and ${envNameOf("dhan-access-token")}`);
+  if (loaded.router === "dhan" && (!loaded.dhanClientId || !(loaded.dhanAccessToken || loaded.dhanAccessTokenFile))) {
+    throw new ConfigError(
+      `${envNameOf("router")}=dhan needs ${envNameOf("dhan-client-id")} and ${envNameOf("dhan-access-token")} (or ${envNameOf("dhan-access-token-file")})`,
+    );
   }
   if (
     (loaded.redisUrl || loaded.redisSentinels.length > 0 || loaded.redisLockUrls.length > 0) &&

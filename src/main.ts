@@ -16,7 +16,7 @@ import type { Clock, ExitEventSink, ExitLock, OrderRouter, TrackerStore } from "
 import { systemClock } from "./exit/system-clock.js";
 import { InProcessLock } from "./lock/in-process-lock.js";
 import { PaperRouter } from "./router/paper-router.js";
-import { routerFromConfig } from "./router-from-config.js";
+import { dhanAccessTokenFromConfig, routerFromConfig } from "./router-from-config.js";
 import { OrderUpdateSignals } from "./exit/order-update-signals.js";
 import { MemorySupersededAttempts } from "./store/memory-superseded-attempts.js";
 import type { TickSink } from "./ticks/tick.js";
@@ -84,6 +84,8 @@ export interface RunningTradingCore {
   readonly engines: readonly RunningEngine[];
   readonly services: TradingCoreServices;
   readonly router: OrderRouter | undefined;
+  /** Reads the broker's access token again (the Dhan token file): what SIGHUP does. */
+  reloadCredentials(why: string): void;
   /** NOT_SERVING, stop accepting, let in-flight calls finish (up to the grace period), close. */
   stop(): Promise<void>;
 }
@@ -136,8 +138,20 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     signals,
     onRefused: (orderNo) => reconciler.owe(orderNo),
   });
+  const dhanToken = config.router === "dhan" && overrides.router === undefined ? dhanAccessTokenFromConfig(config, log, clock) : undefined;
+  dhanToken?.watch();
   const configured =
-    overrides.router === null ? undefined : (overrides.router ?? routerFromConfig(config, { clock, log, orderBook: redis?.orderBook }));
+    overrides.router === null
+      ? undefined
+      : (overrides.router ??
+        routerFromConfig(config, {
+          clock,
+          log,
+          orderBook: redis?.orderBook,
+          dhanToken,
+          sharedRateLimiter: redis?.rateLimiter,
+          keyPrefix: config.redisKeyPrefix,
+        }));
   // A paper market reports its later fills the way a broker's order updates arrive, and fills at ticks.
   if (configured instanceof PaperRouter) configured.updates ??= orderUpdates;
   const router =
@@ -204,7 +218,10 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       overdueAfterMs: config.overdueOrderAfterMs,
     },
   });
-  if (telemetry.metering) telemetry.metrics.observeReconciler(() => ({ ...reconciler.counters }));
+  if (telemetry.metering) {
+    telemetry.metrics.observeReconciler(() => ({ ...reconciler.counters }));
+    telemetry.metrics.observeLookupAlarms(() => engine.lookupAlarms);
+  }
   const stopping = new AbortController();
   const health = new HealthState(SERVED_SERVICES);
   const services: TradingCoreServices = {
@@ -259,7 +276,12 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     engines,
     services,
     router,
+    reloadCredentials(why) {
+      if (!dhanToken) log.warn({ why }, "no broker credentials to reload: the router is not Dhan");
+      dhanToken?.reload(why);
+    },
     async stop() {
+      dhanToken?.stop();
       health.setAll(ServingStatus.NOT_SERVING);
       gate.refuseNewCalls();
       stopping.abort(new Error("shutting down"));
@@ -316,6 +338,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  // A renewed broker token is picked up without a restart (the token file is also watched).
+  process.on("SIGHUP", () => core?.reloadCredentials("SIGHUP"));
   try {
     core = await startTradingCore(config, { telemetry });
   } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * The Redis half of the composition root: when a Redis setting is present,
  * the tracker store, the shared tick cache, the paper order book, the owed
- * exit retries, the superseded attempts watched for duplicates (REDIS_URL)
+ * exit retries, the superseded attempts watched for duplicates, the broker's
+ * order rate limits shared by every process (REDIS_URL)
  * and the Redlock exit lock (REDIS_LOCK_URLS, else REDIS_URL) are built here
  * for main.ts. Without any Redis setting nothing here runs and the embedded
  * adapters stay.
@@ -21,6 +22,8 @@ import type { ExitLog } from "./exit/ports.js";
 import { connectLockClient, createRedisLockClient, type RedisLockClient } from "./lock/redis-lock-client.js";
 import { describeEndpoint, type RedisEndpoint, redactedUrl } from "./redis-connection.js";
 import { Redlock } from "./lock/redlock.js";
+import type { OrderRateLimiter, RateWindow } from "./router/order-rate-limit.js";
+import { RedisOrderRateLimiter } from "./router/redis-order-rate-limit.js";
 import { RedisPaperOrderBook } from "./router/redis-paper-order-book.js";
 import { RedisOwedExits } from "./store/redis-owed-exits.js";
 import { RedisSupersededAttempts } from "./store/redis-superseded-attempts.js";
@@ -43,6 +46,8 @@ export interface RedisAdapters {
   readonly lock?: Redlock;
   /** WAIT-confirms the store's writes (TRADINGCORE_REDIS_CONFIRM_REPLICAS; 0 confirms at once). */
   readonly confirmation?: RedisWriteConfirmation;
+  /** Order rate limits every process shares, per account key (REDIS_URL). */
+  readonly rateLimiter?: (key: string, windows: readonly RateWindow[]) => OrderRateLimiter;
   /** Flushes the tick write-behind and closes every connection. */
   close(): Promise<void>;
 }
@@ -78,7 +83,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
     );
   };
   try {
-    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded" | "confirmation"> = {};
+    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded" | "confirmation" | "rateLimiter"> = {};
     const endpoint = storeEndpoint(config);
     if (endpoint) {
       const storeClient = createRedisTrackerClient(endpoint, { log });
@@ -103,6 +108,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
               }),
             }
           : {}),
+        rateLimiter: (key, windows) => new RedisOrderRateLimiter(storeClient, key, windows),
       };
     }
     const lockUrls = config.redisLockUrls.length > 0 ? config.redisLockUrls : [config.redisUrl];

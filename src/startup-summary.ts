@@ -93,7 +93,12 @@ function routerOf(config: Config, router: ChosenAdapters["router"]): string {
   if (router === "none" || (router === "configured" && config.router === "none")) return "none";
   if (router === "supplied") return "supplied by the caller";
   const paused = config.faultPauseAfterOrderMs > 0 ? ` with replies held ${config.faultPauseAfterOrderMs} ms (fault injection)` : "";
-  if (config.router === "dhan") return `dhan ${redactedUrl(config.dhanBaseUrl)}${paused}`;
+  if (config.router === "dhan") {
+    const limits = `order rate limits ${config.dhanOrderRateLimits}${config.redisUrl ? " shared in redis" : " in process"}`;
+    const token = config.dhanAccessTokenFile ? "token from its file" : "token from the setting";
+    const slicing = config.dhanFreezeQuantities ? `, sliced above ${config.dhanFreezeQuantities}` : "";
+    return `dhan ${redactedUrl(config.dhanBaseUrl)} (${limits}, ${token}${slicing})${paused}`;
+  }
   const faults = [
     config.paperLatencyMs > 0 ? `latency ${config.paperLatencyMs} ms` : "",
     config.paperRejectRate > 0 ? `reject rate ${config.paperRejectRate}` : "",

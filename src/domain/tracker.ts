@@ -14,7 +14,7 @@
  *   attempts traded. While ACTIVE the two are equal; while EXITING or EXITED
  *   the difference is what the current attempt has traded (see exit-fill.ts).
  */
-import type { ExitReasonCode, Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
+import type { ExitReasonCode, ProductType, Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Money } from "./money.js";
 
@@ -30,6 +30,11 @@ export interface TrackerSpec {
   readonly status: TrackerStatus.ACTIVE | TrackerStatus.PENDING;
   readonly paper: boolean;
   readonly meta: Readonly<Record<string, string>>;
+  /**
+   * How the position was entered; its exit orders go out with the same one.
+   * Absent or UNSPECIFIED: the router's configured default.
+   */
+  readonly productType?: ProductType;
 }
 
 /** A registered tracker: its spec plus everything the exit lifecycle records. */
@@ -90,6 +95,7 @@ export function sameSpec(tracker: TrackerRecord, spec: TrackerSpec): boolean {
     tracker.quantity.equals(spec.quantity) &&
     tracker.entryPrice.equals(spec.entryPrice) &&
     tracker.paper === spec.paper &&
+    (tracker.productType ?? 0) === (spec.productType ?? 0) &&
     JSON.stringify(metaA) === JSON.stringify(metaB)
   );
 }

@@ -16,19 +16,22 @@ export type TradingCoreErrorCode =
   | "illegal-transition" // a tracker write that is not an edge of the transition table
   | "out-of-range" // a position past what is kept (an audit trail sequence older than its retention)
   | "resource-exhausted" // a limit (in-flight exits, message size) was reached; retry later
-  | "unauthenticated" // the call carried no valid credentials
+  | "unauthenticated" // the call carried no valid credentials; from a router: the broker refused ours (nothing placed)
   | "unimplemented"
   | "internal";
 
 export class TradingCoreError extends Error {
   override readonly name = "TradingCoreError";
+  /** For `resource-exhausted`: when trying again can succeed, ms from now, when the thrower knows. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     readonly code: TradingCoreErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 
   /** Wraps anything caught into a TradingCoreError, keeping it as `cause`; passes TradingCoreErrors through. */

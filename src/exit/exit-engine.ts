@@ -37,6 +37,7 @@ import { ExitLockScope } from "./exit-lock-scope.js";
 import { answerForSettled, answerWhileBusy } from "./stored-truth.js";
 import { NO_EXIT_OBSERVER, type ExitObserver } from "./exit-observer.js";
 import { RouterGateway, exitOrderOf } from "./router-gateway.js";
+import type { LookupAlarmReason } from "./lookup-alarms.js";
 import { ExitSettlement } from "./exit-settlement.js";
 import { IntentResumer } from "./intent-resumer.js";
 import { FillWaiter } from "./fill-waiter.js";
@@ -140,7 +141,7 @@ export class ExitEngine {
     this.locks = new ExitLockScope(deps.lock, deps.log, this.settings.lockTtlMs);
     this.durable = new ReplicaConfirmedAnswers(deps.confirmation, deps.log);
     this.recorder = new ExitRecorder(deps.store, deps.clock, deps.events, deps.log, this.settings);
-    this.gateway = deps.router ? new RouterGateway(deps.router, deps.clock, this.settings) : undefined;
+    this.gateway = deps.router ? new RouterGateway(deps.router, deps.clock, this.settings, deps.log) : undefined;
     const signals = deps.signals ?? new OrderUpdateSignals();
     const updates = deps.orderUpdates ?? new OrderUpdateHandler(deps.store, deps.clock, deps.events, { log: deps.log, signals });
     if (this.gateway) {
@@ -176,6 +177,11 @@ export class ExitEngine {
     );
     annotateSpan(parent, { "exit.status": ExitStatus[outcome.status] });
     return outcome;
+  }
+
+  /** Order look-up alarms raised since start, by reason (for the metric). */
+  get lookupAlarms(): Readonly<Record<LookupAlarmReason, number>> {
+    return this.gateway?.alarms.counts ?? { "unrecognised-status": 0, failing: 0 };
   }
 
   /** Exits and intent resolutions running now. */

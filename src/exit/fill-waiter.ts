@@ -11,6 +11,7 @@
  */
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
+import { attemptOrderQuantity } from "../domain/exit-fill.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { updateFromBrokerOrder } from "./order-update-change.js";
 import type { OrderUpdateSignals } from "./order-update-signals.js";
@@ -40,7 +41,15 @@ export interface FillWait {
   readonly unrecorded?: boolean;
 }
 
-const LIVE = new Set([BrokerOrderStatus.TRANSIT, BrokerOrderStatus.PENDING, BrokerOrderStatus.PART_TRADED]);
+/** Not final: neither a fill of the whole order nor a refusal of its rest. */
+const LIVE = new Set([
+  BrokerOrderStatus.TRANSIT,
+  BrokerOrderStatus.PENDING,
+  BrokerOrderStatus.PART_TRADED,
+  BrokerOrderStatus.CLOSED,
+  BrokerOrderStatus.TRIGGERED,
+  BrokerOrderStatus.CONFIRM,
+]);
 
 export class FillWaiter {
   constructor(private readonly deps: FillWaiterDeps) {}
@@ -51,7 +60,7 @@ export class FillWaiter {
    */
   async waitForFill(intent: TrackerRecord, untilMs: number, first?: LookupResult): Promise<FillWait> {
     const { clock } = this.deps;
-    let found = first ?? (await this.deps.gateway.find(intent.exitCorrelationId));
+    let found = first ?? (await this.deps.gateway.find(intent.exitCorrelationId, attemptOrderQuantity(intent)));
     let tracker = intent;
     for (;;) {
       const observed = await this.observe(tracker, found);
@@ -65,7 +74,7 @@ export class FillWaiter {
       const left = untilMs - clock.now();
       if (left <= 0) return { tracker, live: true, ...(order ? { order } : {}), ...(lookupFailed ? { lookupFailed } : {}) };
       await this.pause(intent.exitCorrelationId, Math.min(this.deps.pollIntervalMs, left));
-      found = await this.deps.gateway.find(intent.exitCorrelationId);
+      found = await this.deps.gateway.find(intent.exitCorrelationId, attemptOrderQuantity(intent));
     }
   }
 

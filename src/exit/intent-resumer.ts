@@ -12,6 +12,7 @@
  * - The look-up failed: EXIT_IN_PROGRESS, nothing written.
  */
 import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { attemptOrderQuantity } from "../domain/exit-fill.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { type ExitOutcome, exitOutcome } from "./exit-outcome.js";
 import type { ExitRecorder } from "./exit-recorder.js";
@@ -43,7 +44,9 @@ export class IntentResumer {
     replace: (reverted: TrackerRecord) => Promise<ExitOutcome>,
   ): Promise<ExitOutcome> {
     const correlationId = tracker.exitCorrelationId;
-    const found = await inSpan(parent, EXIT_SPANS.routerLookup, () => this.deps.gateway.find(correlationId));
+    const found = await inSpan(parent, EXIT_SPANS.routerLookup, () =>
+      this.deps.gateway.find(correlationId, attemptOrderQuantity(tracker), this.neverPlacedIn(tracker) === 0),
+    );
     if (found.kind === "lookup-failed") {
       return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { tracker, message: `intent ${correlationId} is unresolved: ${found.message}` });
     }

@@ -91,7 +91,10 @@ export function orderUpdateChange(tracker: TrackerRecord, update: OrderUpdate, n
     return { kind: "none", why: `${statusName} ignored: tracker is ${TrackerStatus[tracker.status]}` };
   }
   const orderQuantity = attemptOrderQuantity(tracker);
-  if (update.status === BrokerOrderStatus.TRADED) return traded(tracker, update, nowMs);
+  // TRADED is the whole attempt only when it says nothing of its quantity or says all of it: an order for
+  // less (a slice of the attempt, or a broker's report that disagrees) is progress, never EXITED.
+  const tradedInFull = !update.tradedQuantity || update.tradedQuantity.greaterThanOrEqualTo(orderQuantity);
+  if (update.status === BrokerOrderStatus.TRADED && tradedInFull) return traded(tracker, update, nowMs);
   if (DEAD.has(update.status)) {
     if (tracker.status === TrackerStatus.EXITED && !(update.tradedQuantity?.greaterThanOrEqualTo(orderQuantity) ?? false)) {
       // EXITED is written only on a full fill: a refusal of part of it now contradicts the broker's own report.

@@ -15,12 +15,16 @@
  *   appears.
  * - A refusal that sends a tracker back to ACTIVE is passed to `onRefused`
  *   (the reconciler's `owe`), so the residual is exited again within budget.
+ * - An update for one slice of a sliced exit (its correlation id the
+ *   attempt's with `s1`, `s2`, …) changes nothing by itself: it wakes the
+ *   exit waiting on the attempt, which looks every slice up.
  * - An update for an earlier exit attempt of a tracker changes nothing and is
  *   answered at once (not parked); if it reports a fill, that is logged as an
  *   error: the position may have been exited by two orders.
  */
 import { ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
+import { attemptOfSlice } from "../domain/exit-correlation-id.js";
 import { excerpt } from "../domain/text-excerpt.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { type OrderUpdate, orderUpdateChange } from "./order-update-change.js";
@@ -91,6 +95,8 @@ export class OrderUpdateHandler implements OrderUpdateSink {
   }
 
   async apply(update: OrderUpdate, options: { readonly owe?: boolean } = {}): Promise<OrderUpdateResult> {
+    const attempt = attemptOfSlice(update.correlationId);
+    if (attempt) return this.forSlice(attempt, update);
     for (let race = 0; race < MAX_RACES; race++) {
       const tracker = await this.store.findByCorrelationId(update.correlationId);
       if (!tracker) return this.park(update);
@@ -119,6 +125,20 @@ export class OrderUpdateHandler implements OrderUpdateSink {
       return { applied: true, tracker: written.tracker, message: change.message };
     }
     return { applied: false, message: `tracker kept changing; update for ${excerpt(update.correlationId, 64)} not applied, send it again` };
+  }
+
+  /**
+   * An update for one slice of a sliced exit says nothing of the whole
+   * attempt's quantity: it is not applied; the exit waiting on the attempt is
+   * woken to look the whole order up (its slices together), and the
+   * reconciler does the same every pass.
+   */
+  private forSlice(attempt: string, update: OrderUpdate): OrderUpdateResult {
+    this.options.signals?.notify(attempt);
+    return {
+      applied: false,
+      message: `update for a slice (${excerpt(update.correlationId, 64)}) of exit attempt ${attempt}: not applied by itself; the attempt is looked up as a whole`,
+    };
   }
 
   /** Nothing to apply: the tracker has moved on to a later attempt. A fill reported for the old one is worth a person's look. */

@@ -4,7 +4,7 @@
  * real ones (Redis, Dhan HTTP); the engine never knows which.
  */
 import type { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
-import type { ExitStatus, PriceSource, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import type { ExitStatus, PriceSource, ProductType, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Money } from "../domain/money.js";
 import type { TrackerRecord, TrackerSpec } from "../domain/tracker.js";
 import type { OrderUpdate } from "./order-update-change.js";
@@ -161,6 +161,8 @@ export interface ExitOrderRequest {
   readonly transactionType: "BUY" | "SELL";
   readonly quantity: Money;
   readonly paper: boolean;
+  /** The position's product type; absent: the router's configured default. */
+  readonly productType?: ProductType;
   /** The LTP the engine saw, when it knew one; a paper router fills at it. */
   readonly referencePrice?: Money;
   /**
@@ -195,8 +197,30 @@ export interface OrderRouter {
    * when the outcome is unknown.
    */
   placeExitOrder(order: ExitOrderRequest, signal: AbortSignal): Promise<unknown>;
-  /** The order placed with this correlation id, or undefined when the broker has none. */
-  findOrder(correlationId: string, signal?: AbortSignal): Promise<BrokerOrder | undefined>;
+  /**
+   * Waits for the broker's rate limit to admit `order` (every order it goes
+   * out as), before the router call's own time starts. Throws
+   * TradingCoreError `resource-exhausted` (with `retryAfterMs`) when no slot
+   * comes before the order's send deadline, `unauthenticated` when the broker
+   * refuses the credentials: either way nothing was sent. Absent: no limit.
+   */
+  reserveSend?(order: ExitOrderRequest, signal: AbortSignal): Promise<void>;
+  /**
+   * The order placed with this correlation id, or undefined when the broker
+   * has none. `expected.quantity`, when known, is what the attempt's order
+   * was for (a router that sliced it follows every slice up to it).
+   */
+  findOrder(correlationId: string, signal?: AbortSignal, expected?: OrderExpectation): Promise<BrokerOrder | undefined>;
+}
+
+export interface OrderExpectation {
+  readonly quantity: Money;
+  /**
+   * True once no process may still send an order of this attempt (its send
+   * deadline plus the drift margin has passed, as for "never placed"): a
+   * slice still missing at the broker then was never placed.
+   */
+  readonly sendingOver?: boolean;
 }
 
 /**

@@ -8,7 +8,9 @@ import { Side } from "../../gen/tradingcore/v1/common_pb.js";
 import { openQuantity, type TrackerRecord } from "../domain/tracker.js";
 import { withDeadline } from "../domain/deadline.js";
 import { isTradingCoreError } from "../domain/trading-core-error.js";
-import type { BrokerOrder, Clock, ExitOrderRequest, LockLease, LtpQuote, OrderRouter } from "./ports.js";
+import type { Money } from "../domain/money.js";
+import type { BrokerOrder, Clock, ExitLog, ExitOrderRequest, LockLease, LtpQuote, OrderRouter } from "./ports.js";
+import { LookupAlarms } from "./lookup-alarms.js";
 import { classifyRouterReply, type RouterOutcome } from "./router-reply.js";
 
 /**
@@ -35,21 +37,44 @@ export interface RouterGatewaySettings {
   readonly notPlacedBackoffMs: number;
 }
 
+const NEVER = new AbortController().signal;
+
 export class RouterGateway {
+  /** Look-ups that keep failing, or find an order in a status nobody recognises: logged and counted. */
+  readonly alarms: LookupAlarms;
+
   constructor(
     private readonly router: OrderRouter,
     private readonly clock: Clock,
     private readonly settings: RouterGatewaySettings,
-  ) {}
+    log?: ExitLog,
+  ) {
+    this.alarms = new LookupAlarms(log ?? { info() {}, warn() {}, error() {} });
+  }
 
   /**
-   * Places the order. Never calls the router once `order.sendDeadlineMs` has
-   * passed (then, and when the router refuses for that reason, the outcome is
-   * "not placed"); stops retrying once the lease is lost: a lost lock must
-   * not send anything new.
+   * Places the order. First waits for the router's rate limit (`reserveSend`,
+   * outside the router call's timeout: a wait for a slot is never an unknown
+   * outcome), then checks the send deadline, then calls the router. Never
+   * calls it once `order.sendDeadlineMs` has passed (then, and when the
+   * router refuses for that reason, the outcome is "not placed"); stops
+   * retrying once the lease is lost: a lost lock must not send anything new.
+   * A refusal of the credentials is "not placed" at once, never retried.
    */
-  async place(order: ExitOrderRequest, lease: Pick<LockLease, "lost">): Promise<RouteResult> {
+  async place(order: ExitOrderRequest, lease: Pick<LockLease, "lost"> & Partial<Pick<LockLease, "signal">>): Promise<RouteResult> {
     for (let attempts = 1; ; attempts++) {
+      if (this.router.reserveSend) {
+        try {
+          await this.router.reserveSend(order, lease.signal ?? NEVER);
+        } catch (error) {
+          return {
+            outcome: { kind: "not-placed", message: error instanceof Error ? error.message : String(error) },
+            attempts: attempts - 1,
+          };
+        }
+        if (lease.lost)
+          return { outcome: { kind: "not-placed", message: "exit lock lost while waiting for a rate-limit slot" }, attempts: attempts - 1 };
+      }
       if (this.clock.now() >= order.sendDeadlineMs) {
         return {
           outcome: { kind: "not-placed", message: "the send deadline passed before the order could be sent", late: true },
@@ -64,34 +89,46 @@ export class RouterGateway {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (isTradingCoreError(error, "deadline-passed")) return { outcome: { kind: "not-placed", message, late: true }, attempts };
+        if (isTradingCoreError(error, "unauthenticated")) return { outcome: { kind: "not-placed", message }, attempts };
         if (!isTradingCoreError(error, "resource-exhausted")) return { outcome: { kind: "unknown", message }, attempts };
-        if (attempts > this.settings.notPlacedRetries || lease.lost) {
+        const backoffMs = error.retryAfterMs ?? this.settings.notPlacedBackoffMs * attempts;
+        if (attempts > this.settings.notPlacedRetries || lease.lost || this.clock.now() + backoffMs >= order.sendDeadlineMs) {
           return { outcome: { kind: "not-placed", message }, attempts };
         }
-        await this.clock.sleep(this.settings.notPlacedBackoffMs * attempts);
+        await this.clock.sleep(backoffMs);
         // The lease may have been lost while waiting: then nothing new may be sent.
         if (lease.lost) return { outcome: { kind: "not-placed", message: `${message}; exit lock lost before a retry` }, attempts };
       }
     }
   }
 
-  /** Looks the order up by correlation id; a failed look-up (or an unrecognised order status) is reported, never thrown. */
-  async find(correlationId: string): Promise<LookupResult> {
+  /**
+   * Looks the order up by correlation id (`quantity`: what the attempt's order
+   * was for, when known; `sendingOver`: no process may still send an order of
+   * the attempt); a failed look-up (or an unrecognised order status)
+   * is reported, and alarmed when it persists, never thrown.
+   */
+  async find(correlationId: string, quantity?: Money, sendingOver = false): Promise<LookupResult> {
     try {
       const order = await withDeadline(this.settings.routerTimeoutMs, "order look-up", (signal) =>
-        this.router.findOrder(correlationId, signal),
+        this.router.findOrder(correlationId, signal, quantity ? { quantity, sendingOver } : undefined),
       );
-      if (!order) return { kind: "absent" };
+      if (!order) {
+        this.alarms.succeeded(correlationId);
+        return { kind: "absent" };
+      }
       // A status we cannot read says neither "traded" nor "refused": leave the intent unresolved rather than guess.
       if (order.status === BrokerOrderStatus.UNSPECIFIED) {
-        return {
-          kind: "lookup-failed",
-          message: `broker order ${order.orderId || correlationId} has a status this router does not recognise`,
-        };
+        const message = `broker order ${order.orderId || correlationId} has a status this router does not recognise${order.message ? ` (${order.message})` : ""}`;
+        this.alarms.failed(correlationId, "unrecognised-status", message);
+        return { kind: "lookup-failed", message };
       }
+      this.alarms.succeeded(correlationId);
       return { kind: "found", order, outcome: outcomeOfBrokerOrder(order) };
     } catch (error) {
-      return { kind: "lookup-failed", message: error instanceof Error ? error.message : String(error) };
+      const message = error instanceof Error ? error.message : String(error);
+      this.alarms.failed(correlationId, "failing", message);
+      return { kind: "lookup-failed", message };
     }
   }
 }
@@ -150,6 +187,7 @@ export function exitOrderOf(intent: TrackerRecord, quote: LtpQuote, sendDeadline
     transactionType: intent.side === Side.SHORT ? ("BUY" as const) : ("SELL" as const),
     quantity: openQuantity(intent),
     paper: intent.paper,
+    ...(intent.productType ? { productType: intent.productType } : {}),
     ...(quote.price ? { referencePrice: quote.price } : {}),
   };
 }

@@ -5,7 +5,7 @@
  * - `true`, `{ success: true | 1 | "true" | "yes" }` (any case) → accepted.
  * - `false`, `{ success: false | 0 | "false" | "no" }` → rejected (a definite no).
  * - A broker order status (`orderStatus` or `status`): TRANSIT, PENDING,
- *   PART_TRADED, TRADED → accepted; REJECTED, CANCELLED, EXPIRED → rejected.
+ *   PART_TRADED, TRADED (and Dhan's CLOSED, TRIGGERED, CONFIRM) → accepted; REJECTED, CANCELLED, EXPIRED → rejected.
  * - Anything else (null, an unknown shape or word) → unknown: the order may
  *   exist, so it is looked up, never re-placed.
  */
@@ -21,7 +21,7 @@ export type RouterOutcome =
 
 const ACCEPTED_WORDS = new Set(["true", "yes", "1"]);
 const REJECTED_WORDS = new Set(["false", "no", "0"]);
-const WORKING_STATUSES = new Set(["TRANSIT", "PENDING", "PART_TRADED", "TRADED"]);
+const WORKING_STATUSES = new Set(["TRANSIT", "PENDING", "PART_TRADED", "TRADED", "CLOSED", "TRIGGERED", "CONFIRM"]);
 const DEAD_STATUSES = new Set(["REJECTED", "CANCELLED", "EXPIRED"]);
 
 export function classifyRouterReply(reply: unknown): RouterOutcome {

@@ -17,6 +17,13 @@ export const DHAN_EXCHANGE_SEGMENTS: Partial<Record<Segment, string>> = {
   [Segment.MCX_COMM]: "MCX_COMM",
 };
 
+/**
+ * Every order status Dhan documents: the v2 annexure (TRANSIT, PENDING,
+ * CLOSED and TRIGGERED for Super Orders, REJECTED, CANCELLED, PART_TRADED,
+ * TRADED, EXPIRED) and the SDK's constant/order_status.py (CONFIRM, for
+ * Forever orders). Anything else reads as UNSPECIFIED: not understood, so
+ * never taken as a fill or a refusal.
+ */
 const STATUSES: Record<string, BrokerOrderStatus> = {
   TRANSIT: BrokerOrderStatus.TRANSIT,
   PENDING: BrokerOrderStatus.PENDING,
@@ -25,6 +32,9 @@ const STATUSES: Record<string, BrokerOrderStatus> = {
   REJECTED: BrokerOrderStatus.REJECTED,
   CANCELLED: BrokerOrderStatus.CANCELLED,
   EXPIRED: BrokerOrderStatus.EXPIRED,
+  CLOSED: BrokerOrderStatus.CLOSED,
+  TRIGGERED: BrokerOrderStatus.TRIGGERED,
+  CONFIRM: BrokerOrderStatus.CONFIRM,
 };
 
 export function brokerOrderStatusOf(text: unknown): BrokerOrderStatus {
@@ -33,8 +43,20 @@ export function brokerOrderStatusOf(text: unknown): BrokerOrderStatus {
 
 /** DH-904: rate limited before the order was accepted — definitely not placed, safe to retry. */
 export const RATE_LIMIT_ERROR = "DH-904";
-/** Errors after which the order definitely was not placed: auth, account, input, order validation. */
-export const DEFINITE_REJECTIONS = new Set(["DH-901", "DH-902", "DH-903", "DH-905", "DH-906", "DH-907"]);
+/**
+ * DH-901 (token invalid or expired), DH-902 (no access to the Trading APIs),
+ * DH-903 (an account problem, e.g. a segment not activated): nothing was
+ * placed, and no order will be until someone fixes the credentials or the
+ * account, so they mean "router unavailable", not "this order refused".
+ */
+export const CREDENTIAL_ERRORS = new Set(["DH-901", "DH-902", "DH-903"]);
+/** Errors after which this order definitely was not placed: input and order validation, data errors. */
+export const DEFINITE_REJECTIONS = new Set(["DH-905", "DH-906", "DH-907"]);
+/**
+ * DH-907, "data error": Dhan's answer when a request's parameters match no
+ * data. For a look-up by a correlation id we made, that is "no such order".
+ */
+export const NO_DATA_ERROR = "DH-907";
 /** Dhan's internal, network and other errors: the order may or may not exist, whatever the HTTP status. */
 export const UNKNOWN_OUTCOME_ERRORS = new Set(["DH-908", "DH-909", "DH-910"]);
 

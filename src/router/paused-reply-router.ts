@@ -8,7 +8,7 @@
  * Off unless configured (`--fault-pause-after-order-ms`). Logs each pause so
  * a test knows when to kill.
  */
-import type { BrokerOrder, ExitLog, ExitOrderRequest, OrderRouter, RouterAvailability } from "../exit/ports.js";
+import type { BrokerOrder, ExitLog, ExitOrderRequest, OrderExpectation, OrderRouter, RouterAvailability } from "../exit/ports.js";
 
 export class PausedReplyRouter implements OrderRouter {
   constructor(
@@ -21,6 +21,10 @@ export class PausedReplyRouter implements OrderRouter {
     return this.inner.availability();
   }
 
+  async reserveSend(order: ExitOrderRequest, signal: AbortSignal): Promise<void> {
+    await this.inner.reserveSend?.(order, signal);
+  }
+
   async placeExitOrder(order: ExitOrderRequest, signal: AbortSignal): Promise<unknown> {
     const reply = await this.inner.placeExitOrder(order, signal);
     this.log.warn(
@@ -31,7 +35,7 @@ export class PausedReplyRouter implements OrderRouter {
     return reply;
   }
 
-  findOrder(correlationId: string, signal?: AbortSignal): Promise<BrokerOrder | undefined> {
-    return this.inner.findOrder(correlationId, signal);
+  findOrder(correlationId: string, signal?: AbortSignal, expected?: OrderExpectation): Promise<BrokerOrder | undefined> {
+    return this.inner.findOrder(correlationId, signal, expected);
   }
 }

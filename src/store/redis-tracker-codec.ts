@@ -5,7 +5,7 @@
  * absent from the hash. The field table is typed against TrackerRecord, so a
  * field added to the record does not compile until it is given a kind here.
  */
-import { ExitReasonCode, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { ExitReasonCode, ProductType, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { formatDecimal, Money } from "../domain/money.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
@@ -21,6 +21,7 @@ type FieldKind =
   | "segment"
   | "side"
   | "reason-code"
+  | "optional-product-type"
   | "meta";
 
 const FIELD_KINDS: { readonly [K in keyof Required<TrackerRecord>]: FieldKind } = {
@@ -34,6 +35,7 @@ const FIELD_KINDS: { readonly [K in keyof Required<TrackerRecord>]: FieldKind } 
   status: "status",
   paper: "boolean",
   meta: "meta",
+  productType: "optional-product-type",
   exitPrice: "optional-decimal",
   exitReason: "string",
   exitReasonCode: "reason-code",
@@ -108,6 +110,8 @@ function encodeValue(kind: FieldKind, value: unknown): string {
       return Side[value as Side];
     case "reason-code":
       return ExitReasonCode[value as ExitReasonCode];
+    case "optional-product-type":
+      return ProductType[value as ProductType];
     case "meta":
       return JSON.stringify(value);
   }
@@ -136,6 +140,8 @@ function decodeValue(kind: FieldKind, text: string, field: string): unknown {
       return enumValue(Side, text, field);
     case "reason-code":
       return enumValue(ExitReasonCode, text, field);
+    case "optional-product-type":
+      return enumValue(ProductType, text, field);
     case "meta":
       return JSON.parse(text) as Record<string, string>;
   }

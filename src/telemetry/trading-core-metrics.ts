@@ -11,6 +11,7 @@
  * - `tradingcore.ltp.hop_misses` counter {ltp.source}: hops that failed or missed their budget
  * - `tradingcore.reconciler.actions` observable counter {reconciler.action}
  *   (including `overdue` live orders and `duplicates` found for superseded attempts)
+ * - `tradingcore.router.lookup_alarms` observable counter {lookup.alarm: unrecognised-status|failing}
  *
  * Counters and the in-flight gauge are kept here and read at each collection
  * (see Tally); histograms are the SDK's. Built on a no-op meter (no SDK),
@@ -133,6 +134,20 @@ export class TradingCoreMetrics {
       })
       .addCallback((result) => {
         for (const [action, count] of Object.entries(totals())) result.observe(count, { "reconciler.action": action });
+      });
+  }
+
+  /**
+   * Publishes the order look-up alarms (the engine's `lookupAlarms`) as
+   * `tradingcore.router.lookup_alarms` {lookup.alarm: unrecognised-status|failing}.
+   */
+  observeLookupAlarms(totals: () => Readonly<Record<string, number>>): void {
+    this.meter
+      .createObservableCounter("tradingcore.router.lookup_alarms", {
+        description: "order look-ups alarmed: a status the router does not recognise, or a run of failed look-ups",
+      })
+      .addCallback((result) => {
+        for (const [reason, count] of Object.entries(totals())) result.observe(count, { "lookup.alarm": reason });
       });
   }
 

@@ -1,7 +1,11 @@
 /**
  * A local HTTP server speaking Dhan v2's documented order shapes, standing in
  * for the broker (the one real part that lives outside this machine).
- * Behaviour per order is scripted with `nextReplies`.
+ * Behaviour per order is scripted with `nextReplies`; the status an accepted
+ * order is stored in with `acceptedStatus`; how a look-up of an unknown
+ * correlation id is answered with `absentReply`; the account's order budget
+ * with `ordersPerWindow` (DH-904 beyond it). Changing `accessToken`
+ * mid-test expires the old one (DH-901 for every request carrying it).
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -27,10 +31,24 @@ export class FakeDhanServer {
   nextReplies: FakeDhanReply[] = [];
   /** Written raw into the JSON, as Dhan sends numbers. */
   fillPrice = "101.05";
+  /** Status an accepted order is stored in (and looked up as): TRADED fills it whole, anything else fills nothing. */
+  acceptedStatus = "TRADED";
+  /** A look-up of an unknown correlation id: 404 DH-906, 400 DH-907 ("no data"), or 200 with `{}`. */
+  absentReply: "404" | "no-data" | "empty-object" = "404";
+  /** The account's order budget: at most `limit` POSTs in any `windowMs`; DH-904 beyond it. */
+  ordersPerWindow: { limit: number; windowMs: number } | undefined;
+  /** Answered with DH-904 (refused for the budget). */
+  rateLimited = 0;
+  private readonly acceptedAt: number[] = [];
   private server?: http.Server;
   private nextId = 1;
 
-  constructor(readonly accessToken = "test-token") {}
+  constructor(public accessToken = "test-token") {}
+
+  /** The orders POSTed (accepted or not). */
+  get posts(): number {
+    return this.requests.filter((request) => request.method === "POST").length;
+  }
 
   get baseUrl(): string {
     const { port } = this.server!.address() as AddressInfo;
@@ -66,6 +84,9 @@ export class FakeDhanServer {
     const lookup = /^\/v2\/orders\/external\/([^/]+)$/.exec(path);
     if (request.method === "GET" && lookup) {
       const order = this.orders.get(decodeURIComponent(lookup[1]!));
+      if (!order && this.absentReply === "no-data")
+        return json(response, 400, { errorType: "Data_Error", errorCode: "DH-907", errorMessage: "System is unable to fetch data" });
+      if (!order && this.absentReply === "empty-object") return raw(response, 200, "{}");
       if (!order) return json(response, 404, { errorType: "Order_Error", errorCode: "DH-906", errorMessage: "No order found" });
       return raw(response, 200, orderJson(order, this.fillPrice));
     }
@@ -73,6 +94,15 @@ export class FakeDhanServer {
   }
 
   private placeOrder(response: http.ServerResponse, body: Record<string, unknown>) {
+    if (this.ordersPerWindow) {
+      const now = Date.now();
+      const { limit, windowMs } = this.ordersPerWindow;
+      if (this.acceptedAt.filter((t) => t > now - windowMs).length >= limit) {
+        this.rateLimited++;
+        return json(response, 429, { errorType: "Rate_Limit", errorCode: "DH-904", errorMessage: "Too many requests" });
+      }
+      this.acceptedAt.push(now);
+    }
     const reply = this.nextReplies.shift() ?? "accept";
     if (reply === "reject")
       return json(response, 400, { errorType: "Order_Error", errorCode: "DH-906", errorMessage: "Order rejected: insufficient margin" });
@@ -80,7 +110,12 @@ export class FakeDhanServer {
       return json(response, 429, { errorType: "Rate_Limit", errorCode: "DH-904", errorMessage: "Too many requests" });
     if (reply === "server-error")
       return json(response, 500, { errorType: "Internal_Server_Error", errorCode: "DH-908", errorMessage: "internal error" });
-    const order: FakeDhanOrder = { orderId: `11${this.nextId++}`, correlationId: String(body.correlationId), body, orderStatus: "TRADED" };
+    const order: FakeDhanOrder = {
+      orderId: `11${this.nextId++}`,
+      correlationId: String(body.correlationId),
+      body,
+      orderStatus: this.acceptedStatus,
+    };
     this.orders.set(order.correlationId, order);
     if (reply === "network-error-after-accept")
       return json(response, 400, { errorType: "Network_Error", errorCode: "DH-909", errorMessage: "Network error" });
@@ -108,7 +143,8 @@ function orderJson(order: FakeDhanOrder, fillPrice: string): string {
     `{"dhanClientId":${JSON.stringify(b.dhanClientId)},"orderId":"${order.orderId}","correlationId":${JSON.stringify(order.correlationId)},` +
     `"orderStatus":"${order.orderStatus}","transactionType":${JSON.stringify(b.transactionType)},"exchangeSegment":${JSON.stringify(b.exchangeSegment)},` +
     `"productType":${JSON.stringify(b.productType)},"orderType":"MARKET","validity":"DAY","securityId":${JSON.stringify(b.securityId)},` +
-    `"quantity":${Number(b.quantity)},"filledQty":${Number(b.quantity)},"remainingQuantity":0,"price":0,"averageTradedPrice":${fillPrice},` +
+    `"quantity":${Number(b.quantity)},"filledQty":${order.orderStatus === "TRADED" ? Number(b.quantity) : 0},"remainingQuantity":0,"price":0,` +
+    `"averageTradedPrice":${order.orderStatus === "TRADED" ? fillPrice : 0},` +
     `"omsErrorCode":"","omsErrorDescription":""}`
   );
 }

@@ -103,9 +103,42 @@ describe("loadConfig for fills, send deadlines and the paper market", () => {
 
 describe("loadConfig for the Dhan router", () => {
   it("needs a client id and an access token", () => {
-    expect(() => loadConfig(["--router", "dhan"], {})).toThrow(/TRADINGCORE_DHAN_CLIENT_ID and TRADINGCORE_DHAN_ACCESS_TOKEN/);
+    expect(() => loadConfig(["--router", "dhan"], {})).toThrow(
+      /TRADINGCORE_DHAN_CLIENT_ID and TRADINGCORE_DHAN_ACCESS_TOKEN \(or TRADINGCORE_DHAN_ACCESS_TOKEN_FILE\)/,
+    );
     const config = loadConfig(["--router", "dhan"], { TRADINGCORE_DHAN_CLIENT_ID: "1", TRADINGCORE_DHAN_ACCESS_TOKEN: "t" });
     expect(config).toMatchObject({ router: "dhan", dhanBaseUrl: "https://api.dhan.co", dhanProductType: "INTRADAY" });
+  });
+
+  it("takes a token file instead of the token, and reads the account's rate limits, freeze quantities and token warning", () => {
+    const config = loadConfig(
+      [
+        "--router",
+        "dhan",
+        "--dhan-access-token-file",
+        "/run/secrets/dhan-token",
+        "--dhan-order-rate-limits",
+        "10/s,250/m",
+        "--dhan-freeze-quantities",
+        "NSE_FNO=1800,NSE_FNO:35001=900",
+      ],
+      { TRADINGCORE_DHAN_CLIENT_ID: "1", TRADINGCORE_DHAN_TOKEN_WARN_BEFORE_MS: "600000" },
+    );
+    expect(config).toMatchObject({
+      dhanAccessTokenFile: "/run/secrets/dhan-token",
+      dhanOrderRateLimits: "10/s,250/m",
+      dhanFreezeQuantities: "NSE_FNO=1800,NSE_FNO:35001=900",
+      dhanTokenWarnBeforeMs: 600_000,
+    });
+    expect(defaultConfig()).toMatchObject({ dhanOrderRateLimits: "10/s,250/m,1000/h,7000/d", dhanFreezeQuantities: "" });
+  });
+
+  it.each([
+    [["--dhan-product-type", "BO"], /--dhan-product-type: "BO" is not one of INTRADAY, MARGIN, CNC, MTF/],
+    [["--dhan-order-rate-limits", "250/week"], /--dhan-order-rate-limits: rate window "250\/week"/],
+    [["--dhan-freeze-quantities", "NFO=1800"], /--dhan-freeze-quantities: freeze limit "NFO=1800"/],
+  ])("refuses %j naming the setting", (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(message);
   });
 
   it("refuses a base URL that is not http(s)", () => {

@@ -5,7 +5,7 @@
  * checked before this, once per field (input-bounds.ts); input is quoted
  * only as a bounded, escaped excerpt.
  */
-import { Segment, Side, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import { ProductType, Segment, Side, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import type { Instrument } from "../../../gen/tradingcore/v1/common_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { RegisterTrackerRequest } from "../../../gen/tradingcore/v1/exit_pb.js";
@@ -90,7 +90,19 @@ export function parseTrackerSpec(request: RegisterTrackerRequest): TrackerSpec {
     status,
     paper: request.paper,
     meta: parseMeta(request.meta),
+    ...productTypeOf(request.productType),
   };
+}
+
+/** CO and BO carry their own stop-loss and target legs at the broker: a plain market order cannot close them. */
+function productTypeOf(productType: ProductType): { productType?: ProductType } {
+  const parsed = productType === ProductType.UNSPECIFIED ? ProductType.UNSPECIFIED : parseEnum(ProductType, productType, "product_type");
+  if (parsed === ProductType.CO || parsed === ProductType.BO) {
+    throw invalid(
+      `product_type ${ProductType[parsed]} cannot be exited here: a ${parsed === ProductType.CO ? "cover" : "bracket"} order carries its own exit legs at the broker`,
+    );
+  }
+  return parsed === ProductType.UNSPECIFIED ? {} : { productType: parsed };
 }
 
 function parseMeta(meta: Record<string, string>): Record<string, string> {

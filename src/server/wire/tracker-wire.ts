@@ -7,7 +7,7 @@
  * them to every field) rather than with create(), which walks the schema on
  * every call: every ExecuteExit answers with both.
  */
-import type { ExitResult, Tracker } from "../../../gen/tradingcore/v1/common_pb.js";
+import { type ExitResult, ProductType, type Tracker } from "../../../gen/tradingcore/v1/common_pb.js";
 import { formatDecimal, ZERO } from "../../domain/money.js";
 import type { TrackerRecord } from "../../domain/tracker.js";
 import type { ExitOutcome } from "../../exit/exit-outcome.js";
@@ -42,6 +42,7 @@ export function trackerToWire(tracker: TrackerRecord): Tracker {
     referencePrice: formatDecimal(tracker.referencePrice),
     exitSendDeadline: timestampOf(tracker.exitSendDeadline),
     overExitedQuantity: formatDecimal(tracker.overExitedQuantity ?? ZERO),
+    productType: tracker.productType ?? ProductType.UNSPECIFIED,
   };
 }
 

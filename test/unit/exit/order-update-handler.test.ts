@@ -5,6 +5,7 @@ import { exitCorrelationId } from "../../../src/domain/exit-correlation-id.js";
 import { Money } from "../../../src/domain/money.js";
 import type { TrackerRecord } from "../../../src/domain/tracker.js";
 import { type OrderUpdate, OrderUpdateHandler, parkedBytesOf } from "../../../src/exit/order-update-handler.js";
+import { OrderUpdateSignals } from "../../../src/exit/order-update-signals.js";
 import { NO_FAULTS } from "../../../src/router/paper-router.js";
 import { drain, type ExitWorld, exitWorld, ManualClock } from "./exit-world.js";
 
@@ -67,6 +68,27 @@ describe("OrderUpdateHandler with a TRADED update for an EXITING tracker", () =>
       exitPrice: "100.45",
       exitOrderId: "B-1",
     });
+  });
+
+  it("takes a TRADED that reports less than the attempt's quantity as progress, never EXITED", async () => {
+    const world = await exitingWorld();
+    const result = await handlerOf(world).apply(update(BrokerOrderStatus.TRADED, "40", "100.45"));
+    expect(result.applied).toBe(true);
+    expect(outcomeOf(await world.tracker("ORD-1"))).toMatchObject({ status: "EXITING", exitedQuantity: "40" });
+  });
+
+  it("applies nothing from an update for one slice of a sliced exit, and wakes the exit waiting on the attempt", async () => {
+    const world = await exitingWorld();
+    const signals = new OrderUpdateSignals();
+    const woken: string[] = [];
+    signals.on(CORRELATION_ID, () => woken.push(CORRELATION_ID));
+    const handler = new OrderUpdateHandler(world.store, world.clock, world.events, { log: world.log, signals });
+    const before = await world.tracker("ORD-1");
+    const result = await handler.apply({ ...update(BrokerOrderStatus.TRADED, "100", "100.45"), correlationId: `${CORRELATION_ID}s1` });
+    expect(result).toMatchObject({ applied: false, message: expect.stringContaining("looked up as a whole") });
+    expect(result.parked).toBeUndefined();
+    expect(await world.tracker("ORD-1")).toEqual(before);
+    expect(woken).toEqual([CORRELATION_ID]);
   });
 
   it("changes nothing when the same update comes again", async () => {

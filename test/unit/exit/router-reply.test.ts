@@ -42,7 +42,7 @@ describe("classifyRouterReply (seed 5: success detection)", () => {
     ["an empty object", {}],
     ['success: "maybe"', { success: "maybe" }],
     ["success: 2", { success: 2 }],
-    ["an unknown broker status", { orderStatus: "TRIGGERED" }],
+    ["an unknown broker status", { orderStatus: "PARKED" }],
   ])("treats %s as unknown, so the order is looked up and never re-placed", (_, reply) => {
     expect(classifyRouterReply(reply).kind).toBe("unknown");
   });

@@ -5,6 +5,7 @@ import {
   ExitResultSchema,
   ExitStatus,
   PriceSource,
+  ProductType,
   Segment,
   Side,
   TrackerSchema,
@@ -49,6 +50,7 @@ const EXITED: TrackerRecord = {
   exitSendDeadline: 1_900,
   referencePrice: new Money("101.3"),
   overExitedQuantity: new Money("0"),
+  productType: ProductType.MARGIN,
 };
 
 describe("answers written as message literals", () => {
