@@ -99,4 +99,4 @@ export const DHAN_FEED_SETTINGS = {
     defaultValue: 30_000,
     parse: integer(250, 600_000),
   },
-} as const;
+};

@@ -114,7 +114,7 @@ export class DhanSimulator {
     });
     this.server.on("upgrade", (request, socket, head) => {
       const path = new URL(request.url ?? "/", "http://sim").pathname;
-      if (path === "/order-update") {
+      if (path === "/order-update" && !this.orderFeed.down) {
         this.orderFeedServer.handleUpgrade(request, socket, head, (ws) => this.orderFeedServer.emit("connection", ws, request));
       } else if (path === "/market-feed" && this.marketFeed.admits(request)) {
         this.marketFeedServer.handleUpgrade(request, socket, head, (ws) => this.marketFeedServer.emit("connection", ws, request));
