@@ -39,6 +39,8 @@ export class SimMarketFeed {
   private readonly clientsBySocket = new Map<WebSocket, FeedClient>();
   private lastPingMs: number;
   ticksSent = 0;
+  /** Pongs heard from clients, in total. */
+  pongs = 0;
   down = false;
 
   constructor(
@@ -108,7 +110,10 @@ export class SimMarketFeed {
     const heard = () => {
       client.lastHeardMs = this.clock.now();
     };
-    socket.on("pong", heard);
+    socket.on("pong", () => {
+      this.pongs++;
+      heard();
+    });
     socket.on("message", (data, isBinary) => {
       heard();
       if (!isBinary) this.request(socket, client, String(data));

@@ -151,6 +151,28 @@ describe("ExecuteExit on Dhan, with the order update and market feeds", () => {
     expect(lookUpsOf(order)).toBeGreaterThan(0);
   });
 
+  it("drops the alerts of the account's other orders (a strategy's entries) instead of keeping them for a tracker", async () => {
+    const feed = server.core.dhanFeeds!.orderUpdates!;
+    const foreignBefore = feed.counters.foreign;
+    const parkedBefore = server.core.services.orderUpdates.parkedCount;
+    const entry = {
+      dhanClientId: sim.account.clientId,
+      correlationId: "strategy-entry-1",
+      transactionType: "BUY",
+      exchangeSegment: "NSE_EQ",
+    };
+    const placed = await fetch(`${sim.baseUrl}/v2/orders`, {
+      method: "POST",
+      headers: { "access-token": sim.account.accessToken, "content-type": "application/json" },
+      body: JSON.stringify({ ...entry, productType: "INTRADAY", orderType: "MARKET", validity: "DAY", securityId: "1333", quantity: 1 }),
+    });
+    expect(placed.status).toBe(200);
+    sim.advance(500);
+    await vi.waitFor(() => expect(feed.counters.foreign - foreignBefore).toBe(3));
+    await feed.idle();
+    expect(server.core.services.orderUpdates.parkedCount).toBe(parkedBefore);
+  });
+
   it("brings the market feed's ticks for an open tracker's instrument to GetLtp, rounded to the tick", async () => {
     const { securityId } = await register();
     await expect.poll(() => sim.marketFeed.subscribed().has(`NSE_EQ:${securityId}`)).toBe(true);
