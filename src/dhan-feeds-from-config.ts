@@ -26,6 +26,8 @@ export interface DhanFeedPorts {
   readonly ticks: TickSink;
   readonly clock: Clock;
   readonly log: ExitLog;
+  /** True while an exit of this process waits on the correlation id's order (it answers a refusal itself). */
+  readonly exitWaiting?: (correlationId: string) => boolean;
   /** The access token now (read at every login, so a renewed token is used on the next connection). */
   readonly token?: () => string;
 }
@@ -59,6 +61,7 @@ export function dhanFeedsFromConfig(config: Config, ports: DhanFeedPorts): DhanF
             refreshLiveExitOrders({ store: ports.store, router, updates: ports.updates, clock: ports.clock, log: ports.log }, signal),
           now,
           ports.log,
+          ports.exitWaiting,
         )
       : undefined;
   const market = config.dhanMarketFeed

@@ -212,7 +212,15 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const recovered = await reconciler.runOnce({ ignoreGrace: true });
   log.info({ reconciler: recovered }, "start-up reconciliation done");
   reconciler.start();
-  const dhanFeeds = dhanFeedsFromConfig(config, { store, router, updates: orderUpdates, ticks: tickSink, clock, log });
+  const dhanFeeds = dhanFeedsFromConfig(config, {
+    store,
+    router,
+    updates: orderUpdates,
+    ticks: tickSink,
+    clock,
+    log,
+    exitWaiting: (correlationId) => signals.watching(correlationId),
+  });
   dhanFeeds?.start();
   health.setAll(ServingStatus.SERVING);
   const addressOf = (engine: RunningEngine) => hostPort(config.host, engine.port);

@@ -5,6 +5,11 @@
  * whether or not a strategy is running. After every (re)connection the live
  * exit orders are looked up, since alerts sent while disconnected are lost.
  *
+ * A refusal (a rejection after acceptance, a cancellation) of an order an exit
+ * of this process is still waiting on is left to that exit to answer, as its
+ * own look-ups are; any other refusal is owed to the reconciler, which exits
+ * the residual again, as for ApplyOrderUpdate.
+ *
  * Guarantees: alerts are applied one at a time in arrival order; an alert for
  * another order of the account (an entry, a manual trade) is counted and
  * dropped, never parked; one that cannot be read is logged at error level
@@ -46,6 +51,8 @@ export class DhanOrderUpdateFeed {
     private readonly recover: (signal: AbortSignal) => Promise<number>,
     private readonly now: () => number,
     private readonly log: ExitLog,
+    /** True while an exit of this process waits on the correlation id's order. */
+    private readonly exitWaiting: (correlationId: string) => boolean = () => false,
   ) {
     this.socket = new ReconnectingSocket({
       name: "Dhan order update feed",
@@ -112,7 +119,8 @@ export class DhanOrderUpdateFeed {
       this.log.error({ why: reading.why, excerpt: text.slice(0, 200) }, "Dhan order update unreadable; the look-ups will settle its order");
       return;
     }
-    const result = (await this.updates.apply(reading.update)) as { applied?: boolean } | undefined;
+    const owe = !this.exitWaiting(reading.update.correlationId);
+    const result = (await this.updates.apply(reading.update, { owe })) as { applied?: boolean } | undefined;
     if (result?.applied) this.counters.applied++;
   }
 

@@ -1,6 +1,8 @@
 /**
  * One WebSocket kept open for as long as it is wanted: reconnected after
- * every close with a growing, jittered delay (reset once a connection opens),
+ * every close with a growing, jittered delay (reset once a connection has
+ * stayed open `stableMs`, so a server that accepts and at once refuses — a
+ * login with an expired token — is not hammered),
  * and replaced when it goes silent — no message, ping or pong for `silenceMs`
  * — since a half-open TCP connection can look alive for many minutes.
  *
@@ -25,10 +27,14 @@ export interface ReconnectingSocketOptions {
   readonly reconnectMaxMs: number;
   /** No frame at all for this long: the connection is given up and replaced, ms. */
   readonly silenceMs: number;
+  /** A connection open this long counts as working: the next delay starts from the initial one again, ms. */
+  readonly stableMs?: number;
   /** Pings of our own this often, so that a quiet but live server still answers (pongs), ms; none when absent. */
   readonly pingIntervalMs?: number;
   readonly log: ExitLog;
 }
+
+const DEFAULT_STABLE_MS = 5_000;
 
 export class ReconnectingSocket {
   private socket: WebSocket | undefined;
@@ -37,6 +43,7 @@ export class ReconnectingSocket {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private watchTimer: NodeJS.Timeout | undefined;
   private lastHeardMs = 0;
+  private openedAtMs = 0;
   /** Connections opened, in total (the first one included). */
   opens = 0;
   /** Connections given up because they went silent. */
@@ -88,7 +95,7 @@ export class ReconnectingSocket {
     socket.on("open", () => {
       heard();
       this.opens++;
-      this.delayMs = this.options.reconnectInitialMs;
+      this.openedAtMs = Date.now();
       if (this.opens > 1) this.options.log.info({ feed: this.options.name, opens: this.opens }, `${this.options.name} reconnected`);
       this.options.onOpen(socket);
     });
@@ -107,11 +114,16 @@ export class ReconnectingSocket {
       this.socket = undefined;
       this.options.onClose?.();
       if (this.stopped) return;
+      if (this.openedAtMs > 0 && Date.now() - this.openedAtMs >= (this.options.stableMs ?? DEFAULT_STABLE_MS))
+        this.delayMs = this.options.reconnectInitialMs;
+      this.openedAtMs = 0;
       const delay = Math.round(this.delayMs * (0.8 + Math.random() * 0.4));
       this.delayMs = Math.min(this.delayMs * 2, this.options.reconnectMaxMs);
-      this.options.log.warn(
+      // 1008 (policy violation) is the server refusing us, typically the login: a token to renew, not a network blip.
+      const level = code === 1008 ? "error" : "warn";
+      this.options.log[level](
         { feed: this.options.name, code, reason: reason.toString("utf8").slice(0, 200), reconnectInMs: delay },
-        `${this.options.name} closed; reconnecting`,
+        `${this.options.name} closed${code === 1008 ? " by the server's refusal" : ""}; reconnecting`,
       );
       this.reconnectTimer = setTimeout(() => this.connect(), delay);
       this.reconnectTimer.unref();
