@@ -80,7 +80,13 @@ function routerOf(config: Config, router: ChosenAdapters["router"]): string {
   if (router === "none" || (router === "configured" && config.router === "none")) return "none";
   if (router === "supplied") return "supplied by the caller";
   const paused = config.faultPauseAfterOrderMs > 0 ? ` with replies held ${config.faultPauseAfterOrderMs} ms (fault injection)` : "";
-  if (config.router === "dhan") return `dhan ${redactedUrl(config.dhanBaseUrl)}${paused}`;
+  if (config.router === "dhan") {
+    const feeds = [
+      config.dhanOrderUpdateFeed ? `the order update feed ${redactedUrl(config.dhanOrderUpdateUrl)}` : "",
+      config.dhanMarketFeed ? `the market feed ${redactedUrl(config.dhanMarketFeedUrl)}` : "",
+    ].filter(Boolean);
+    return `dhan ${redactedUrl(config.dhanBaseUrl)}${feeds.length > 0 ? ` with ${feeds.join(" and ")}` : ""}${paused}`;
+  }
   const faults = [
     config.paperLatencyMs > 0 ? `latency ${config.paperLatencyMs} ms` : "",
     config.paperRejectRate > 0 ? `reject rate ${config.paperRejectRate}` : "",

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { serverHelp } from "../../src/cli-help.js";
 import { loadConfig } from "../../src/config.js";
+import { chosenAdapters, startupSummary } from "../../src/startup-summary.js";
+import { disabledTelemetry } from "../../src/telemetry/telemetry.js";
 
 const DHAN = { TRADINGCORE_ROUTER: "dhan", TRADINGCORE_DHAN_CLIENT_ID: "1000000001", TRADINGCORE_DHAN_ACCESS_TOKEN: "t" };
 
@@ -59,5 +61,19 @@ describe("loadConfig for Dhan's WebSocket feeds", () => {
       "dhan-feed-silence-ms",
     ])
       expect(help).toContain(`--${flag} <value>`);
+  });
+});
+
+describe("the start-up summary with Dhan's feeds", () => {
+  it("names the feeds beside the router, with no token", () => {
+    const config = loadConfig(["--dhan-order-update-feed", "true", "--dhan-market-feed", "true"], {
+      ...DHAN,
+      TRADINGCORE_DHAN_ACCESS_TOKEN: "secret-token",
+    });
+    const summary = startupSummary(config, chosenAdapters({}, undefined), disabledTelemetry());
+    expect(summary.router).toBe(
+      "dhan https://api.dhan.co/ with the order update feed wss://api-order-update.dhan.co/ and the market feed wss://api-feed.dhan.co/",
+    );
+    expect(JSON.stringify(summary)).not.toContain("secret-token");
   });
 });
