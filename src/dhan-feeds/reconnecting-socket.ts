@@ -6,6 +6,9 @@
  * and replaced when it goes silent — no message, ping or pong for `silenceMs`
  * — since a half-open TCP connection can look alive for many minutes.
  *
+ * Silence and backoff are measured on the wall clock: they are about the
+ * network, not about the exit's injectable clock.
+ *
  * The client is the `ws` package rather than Node's built-in WebSocket: the
  * built-in one neither shows ping frames nor sends them, so it could not tell
  * a quiet feed (the order update feed is silent while no order changes) from
@@ -107,7 +110,7 @@ export class ReconnectingSocket {
     socket.on("pong", heard);
     // The error is followed by a close, which reconnects; the message is all that is worth keeping.
     socket.on("error", (error) =>
-      this.options.log.warn({ feed: this.options.name, err: error.message }, `${this.options.name} connection error`),
+      this.options.log.warn({ feed: this.options.name, err: withoutToken(error.message) }, `${this.options.name} connection error`),
     );
     socket.on("close", (code, reason) => {
       if (this.socket !== socket) return;
@@ -143,4 +146,9 @@ export class ReconnectingSocket {
     }
     if (this.options.pingIntervalMs !== undefined && quietMs >= this.options.pingIntervalMs) socket.ping();
   }
+}
+
+/** An error text with any `token=` query value blanked: the market feed carries the access token in its URL. */
+function withoutToken(text: string): string {
+  return text.replace(/token=[^&\s]*/gi, "token=…");
 }

@@ -10,7 +10,6 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { WebSocket, WebSocketServer } from "ws";
-import { Segment } from "../../gen/tradingcore/v1/common_pb.js";
 import {
   encodeDisconnectPacket,
   encodeTickerPacket,
@@ -138,11 +137,7 @@ export class SimMarketFeed {
       : [];
     if (list.length > MAX_INSTRUMENTS_PER_MESSAGE) return;
     const keys = list
-      .filter(
-        (entry) =>
-          segmentOfFeedName(String(entry.ExchangeSegment)) !== undefined &&
-          segmentOfFeedName(String(entry.ExchangeSegment)) !== Segment.UNSPECIFIED,
-      )
+      .filter((entry) => segmentOfFeedName(String(entry.ExchangeSegment)) !== undefined)
       .map((entry) => `${String(entry.ExchangeSegment)}:${String(entry.SecurityId)}`);
     if (message.RequestCode === FEED_REQUEST.unsubscribeTicker) {
       for (const key of keys) client.instruments.delete(key);
