@@ -67,6 +67,8 @@ export interface DhanSimulatorOptions {
   readonly stepIntervalMs?: number;
 }
 
+const MAX_BODY_CHARS = 64 * 1024;
+
 export const DEFAULT_LIFECYCLE_DELAYS: LifecycleDelays = { pendingAfterMs: 200, tradedAfterMs: 300 };
 
 export class DhanSimulator {
@@ -109,7 +111,11 @@ export class DhanSimulator {
     this.walk = options.tickIntervalMs ? new TickWalk(options.tickIntervalMs, options.seed ?? 1, this.clock.now()) : undefined;
     this.server = http.createServer((request, response) => {
       let body = "";
-      request.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      request.on("data", (chunk: Buffer) => {
+        body += chunk.toString("utf8");
+        // No Dhan request is anywhere near this: a body this large is a mistake, not an order.
+        if (body.length > MAX_BODY_CHARS) request.destroy();
+      });
       request.on("end", () => this.handle(request, response, body));
     });
     this.server.on("upgrade", (request, socket, head) => {
