@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { bool, integer, listenHost, oneOf, type Parser, rate, redisUrl, redisUrls, text, url } from "./config-parsers.js";
+import { DHAN_FEED_SETTINGS } from "./config-dhan-feeds.js";
 import { TRANSPORT_SETTINGS } from "./config-transport.js";
 import { DEFAULT_EXIT_ENGINE_SETTINGS } from "./exit/exit-engine.js";
 import { DEFAULT_TOKEN_WARN_BEFORE_MS } from "./router/dhan-access-token.js";
@@ -469,6 +470,7 @@ export const SETTINGS = {
     parse: integer(1, 100_000),
   },
   ...TRANSPORT_SETTINGS,
+  ...DHAN_FEED_SETTINGS,
 } satisfies Record<string, Setting<unknown>>;
 
 export type Config = { -readonly [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K]["defaultValue"] };
@@ -513,6 +515,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if (loaded.router === "dhan" && (!loaded.dhanClientId || !(loaded.dhanAccessToken || loaded.dhanAccessTokenFile))) {
     throw new ConfigError(
       `${envNameOf("router")}=dhan needs ${envNameOf("dhan-client-id")} and ${envNameOf("dhan-access-token")} (or ${envNameOf("dhan-access-token-file")})`,
+    );
+  }
+  if ((loaded.dhanOrderUpdateFeed || loaded.dhanMarketFeed) && loaded.router !== "dhan") {
+    throw new ConfigError(
+      `${envNameOf(loaded.dhanOrderUpdateFeed ? "dhan-order-update-feed" : "dhan-market-feed")} needs ${envNameOf("router")}=dhan: the feeds are Dhan's`,
     );
   }
   if (

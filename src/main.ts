@@ -47,6 +47,7 @@ import { disabledTelemetry, startTelemetry, type Telemetry } from "./telemetry/t
 import { FallbackLtpResolver } from "./ticks/fallback-ltp-resolver.js";
 import { MemoryTickCache } from "./ticks/memory-tick-cache.js";
 import { TeeTickSink } from "./ticks/tee-tick-sink.js";
+import { type DhanFeeds, dhanFeedsFromConfig } from "./dhan-feeds-from-config.js";
 import { connectRedisAdapters, RedisStartupError, usesRedis, type RedisAdapters } from "./redis-adapters.js";
 import { connectRedisTrail, usesRedisTrail, type RedisTrailAdapter } from "./redis-trail-adapter.js";
 import type { ExitTrail } from "./exit/exit-trail.js";
@@ -86,6 +87,8 @@ export interface RunningTradingCore {
   readonly router: OrderRouter | undefined;
   /** Reads the broker's access token again (the Dhan token file): what SIGHUP does. */
   reloadCredentials(why: string): void;
+  /** Dhan's order update and market feeds, when configured. */
+  readonly dhanFeeds: DhanFeeds | undefined;
   /** NOT_SERVING, stop accepting, let in-flight calls finish (up to the grace period), close. */
   stop(): Promise<void>;
 }
@@ -255,6 +258,16 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const recovered = await reconciler.runOnce({ ignoreGrace: true });
   log.info({ reconciler: recovered }, "start-up reconciliation done");
   reconciler.start();
+  const dhanFeeds = dhanFeedsFromConfig(config, {
+    store,
+    router,
+    updates: orderUpdates,
+    ticks: tickSink,
+    clock,
+    log,
+    exitWaiting: (correlationId) => signals.watching(correlationId),
+  });
+  dhanFeeds?.start();
   health.setAll(ServingStatus.SERVING);
   const addressOf = (engine: RunningEngine) => hostPort(config.host, engine.port);
   const primary = engines[0]!;
@@ -280,13 +293,14 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       if (!dhanToken) log.warn({ why }, "no broker credentials to reload: the router is not Dhan");
       dhanToken?.reload(why);
     },
+    dhanFeeds,
     async stop() {
       dhanToken?.stop();
       health.setAll(ServingStatus.NOT_SERVING);
       gate.refuseNewCalls();
       stopping.abort(new Error("shutting down"));
       const closing = Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
-      await reconciler.stop();
+      await Promise.all([reconciler.stop(), dhanFeeds?.stop()]);
       const settled = await gate.settle(config.shutdownGraceMs);
       if (!settled)
         log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");

@@ -97,7 +97,11 @@ function routerOf(config: Config, router: ChosenAdapters["router"]): string {
     const limits = `order rate limits ${config.dhanOrderRateLimits}${config.redisUrl ? " shared in redis" : " in process"}`;
     const token = config.dhanAccessTokenFile ? "token from its file" : "token from the setting";
     const slicing = config.dhanFreezeQuantities ? `, sliced above ${config.dhanFreezeQuantities}` : "";
-    return `dhan ${redactedUrl(config.dhanBaseUrl)} (${limits}, ${token}${slicing})${paused}`;
+    const feeds = [
+      config.dhanOrderUpdateFeed ? `the order update feed ${redactedUrl(config.dhanOrderUpdateUrl)}` : "",
+      config.dhanMarketFeed ? `the market feed ${redactedUrl(config.dhanMarketFeedUrl)}` : "",
+    ].filter(Boolean);
+    return `dhan ${redactedUrl(config.dhanBaseUrl)} (${limits}, ${token}${slicing})${feeds.length > 0 ? ` with ${feeds.join(" and ")}` : ""}${paused}`;
   }
   const faults = [
     config.paperLatencyMs > 0 ? `latency ${config.paperLatencyMs} ms` : "",

@@ -59,11 +59,30 @@ export class FillWaiter {
    * passed; at least one look-up (`first`, when the caller has just made one).
    */
   async waitForFill(intent: TrackerRecord, untilMs: number, first?: LookupResult): Promise<FillWait> {
+    // Listening for the whole wait, not only while paused: an order update that arrives meanwhile is
+    // then known to have a waiter here, which answers its caller itself (OrderUpdateSignals.watching).
+    const wake = { controller: new AbortController() };
+    const off = this.deps.signals.on(intent.exitCorrelationId, () => wake.controller.abort());
+    try {
+      return await this.follow(intent, untilMs, wake, first);
+    } finally {
+      off();
+    }
+  }
+
+  private async follow(
+    intent: TrackerRecord,
+    untilMs: number,
+    wake: { controller: AbortController },
+    first?: LookupResult,
+  ): Promise<FillWait> {
     const { clock } = this.deps;
     let found = first ?? (await this.deps.gateway.find(intent.exitCorrelationId, attemptOrderQuantity(intent)));
     let tracker = intent;
     for (;;) {
       const observed = await this.observe(tracker, found);
+      // What observe applied itself woke nothing worth a look; an update from elsewhere from here on does.
+      wake.controller = new AbortController();
       tracker = observed;
       const order = found.kind === "found" ? found.order : undefined;
       const stillLive = tracker.status === TrackerStatus.EXITING && tracker.exitCorrelationId === intent.exitCorrelationId;
@@ -73,7 +92,8 @@ export class FillWaiter {
       if (order && !LIVE.has(order.status)) return { tracker, live: true, order, unrecorded: true };
       const left = untilMs - clock.now();
       if (left <= 0) return { tracker, live: true, ...(order ? { order } : {}), ...(lookupFailed ? { lookupFailed } : {}) };
-      await this.pause(intent.exitCorrelationId, Math.min(this.deps.pollIntervalMs, left));
+      // An update applied since the last look-up has woken it already: look again at once.
+      if (!wake.controller.signal.aborted) await clock.sleep(Math.min(this.deps.pollIntervalMs, left), wake.controller.signal);
       found = await this.deps.gateway.find(intent.exitCorrelationId, attemptOrderQuantity(intent));
     }
   }
@@ -89,15 +109,5 @@ export class FillWaiter {
       });
     }
     return (await this.deps.store.get(tracker.orderNo).catch(() => undefined)) ?? tracker;
-  }
-
-  private async pause(correlationId: string, ms: number): Promise<void> {
-    const wake = new AbortController();
-    const off = this.deps.signals.on(correlationId, () => wake.abort());
-    try {
-      await this.deps.clock.sleep(ms, wake.signal);
-    } finally {
-      off();
-    }
   }
 }

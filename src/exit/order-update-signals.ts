@@ -24,6 +24,11 @@ export class OrderUpdateSignals {
     };
   }
 
+  /** True while someone waits on `correlationId`: an exit of this process that will answer its caller itself. */
+  watching(correlationId: string): boolean {
+    return this.listeners.has(correlationId);
+  }
+
   /** Correlation ids someone waits on; for tests. */
   get watched(): number {
     return this.listeners.size;

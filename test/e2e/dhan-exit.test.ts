@@ -1,20 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, ExitStatus, PriceSource, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../src/router/dhan-router.js";
-import { FakeDhanServer } from "../support/fake-dhan-server.js";
+import { DhanSimulator } from "../../src/dhan-sim/dhan-simulator.js";
 import { publishTick, uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("ExecuteExit through the Dhan v2 router", () => {
-  const dhan = new FakeDhanServer();
+  // On the wall clock: each order sits in TRANSIT and PENDING for 50 ms before it trades, and the exit follows it.
+  const dhan = new DhanSimulator({ delays: { pendingAfterMs: 20, tradedAfterMs: 30 }, defaultPrice: "101.05" });
   let server: TestServer;
   beforeAll(async () => {
     await dhan.start();
     const router = new DhanRouter({
       ...DEFAULT_DHAN_SETTINGS,
       baseUrl: dhan.baseUrl,
-      clientId: "1000000001",
-      accessToken: dhan.accessToken,
+      clientId: dhan.account.clientId,
+      accessToken: dhan.account.accessToken,
     });
     server = await startTestServer({ adapters: { router }, config: { routerTimeoutMs: 2_000 } });
   });
@@ -51,14 +52,14 @@ describe("ExecuteExit through the Dhan v2 router", () => {
       exitPrice: "101.05",
       referencePrice: "1598.4",
     });
-    const sent = [...dhan.orders.values()].filter((order) => order.correlationId === result?.correlationId);
+    const sent = dhan.orders.all().filter((order) => order.request.correlationId === result?.correlationId);
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.body.transactionType).toBe("BUY");
+    expect(sent[0]!.request.transactionType).toBe("BUY");
   });
 
   it("answers ROUTER_REJECTED on DH-906 and leaves the tracker ACTIVE", async () => {
     const orderNo = await register();
-    dhan.nextReplies = ["reject"];
+    dhan.nextFaults = ["reject"];
     const { result } = await server.exits.executeExit({ orderNo, reason: "stop" });
     expect(result?.status).toBe(ExitStatus.ROUTER_REJECTED);
     expect(result?.message).toContain("DH-906");
@@ -67,23 +68,23 @@ describe("ExecuteExit through the Dhan v2 router", () => {
 
   it("retries a rate-limited order, which was never placed, and exits with one order", async () => {
     const orderNo = await register();
-    dhan.nextReplies = ["rate-limit", "accept"];
+    dhan.nextFaults = ["rate-limit"];
     const { result } = await server.exits.executeExit({ orderNo, reason: "stop" });
     expect(result?.status).toBe(ExitStatus.EXITED);
     expect(result?.attempts).toBe(2);
-    expect([...dhan.orders.values()].filter((order) => order.correlationId === result?.correlationId)).toHaveLength(1);
+    expect(dhan.orders.all().filter((order) => order.request.correlationId === result?.correlationId)).toHaveLength(1);
   });
 
   it("answers OUTCOME_UNKNOWN when the connection drops after the order was sent, then resolves it by look-up without a second order", async () => {
     const orderNo = await register();
-    dhan.nextReplies = ["accept-then-drop"];
+    dhan.nextFaults = ["accept-then-drop"];
     const first = (await server.exits.executeExit({ orderNo, reason: "stop" })).result;
     expect(first?.status).toBe(ExitStatus.OUTCOME_UNKNOWN);
-    const ordersBefore = dhan.orders.size;
+    const ordersBefore = dhan.placedOrders;
     const retry = (await server.exits.executeExit({ orderNo, reason: "stop" })).result;
     expect(retry?.status).toBe(ExitStatus.EXITED);
     expect(retry?.priceSource).toBe(PriceSource.FILL);
     expect(retry?.exitPrice).toBe("101.05");
-    expect(dhan.orders.size).toBe(ordersBefore);
+    expect(dhan.placedOrders).toBe(ordersBefore);
   });
 });

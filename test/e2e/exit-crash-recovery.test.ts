@@ -9,14 +9,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, ExitStatus, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
-import { FakeDhanServer } from "../support/fake-dhan-server.js";
+import { DhanSimulator } from "../../src/dhan-sim/dhan-simulator.js";
 import { RedisServer } from "../support/redis-server.js";
 import { uniqueOrderNo } from "../support/fixtures.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 
 const PAUSE_LINE = "fault injection: exit order placed, reply held";
 
-function dhanArgs(dhan: FakeDhanServer, pauseMs: number): string[] {
+function dhanArgs(dhan: DhanSimulator, pauseMs: number): string[] {
   return [
     "--router",
     "dhan",
@@ -37,7 +37,12 @@ function dhanArgs(dhan: FakeDhanServer, pauseMs: number): string[] {
   ];
 }
 
-const DHAN_ENV = (dhan: FakeDhanServer) => ({ TRADINGCORE_DHAN_ACCESS_TOKEN: dhan.accessToken });
+const DHAN_ENV = (dhan: DhanSimulator) => ({ TRADINGCORE_DHAN_ACCESS_TOKEN: dhan.account.accessToken });
+const FILL_PRICE = "101.05";
+/** On the wall clock: an order trades 50 ms after it is placed, as the exits here expect to see it. */
+const simulator = () => new DhanSimulator({ delays: { pendingAfterMs: 20, tradedAfterMs: 30 }, defaultPrice: FILL_PRICE });
+const ordersWith = (dhan: DhanSimulator, correlationId: string | undefined) =>
+  dhan.orders.all().filter((order) => order.request.correlationId === correlationId);
 
 async function until(done: () => boolean, what: string): Promise<void> {
   for (let waited = 0; !done(); waited += 20) {
@@ -63,7 +68,7 @@ async function registerAndExit(address: string, orderNo: string) {
 }
 
 describe("SIGTERM while an exit is between the broker's acceptance and the tracker update", () => {
-  const dhan = new FakeDhanServer();
+  const dhan = simulator();
   let server: ServerProcess | undefined;
   beforeAll(() => dhan.start());
   afterAll(() => dhan.stop());
@@ -83,7 +88,7 @@ describe("SIGTERM while an exit is between the broker's acceptance and the track
       expect(result?.status).toBe(ExitStatus.EXITED);
       expect(result?.tracker?.status).toBe(TrackerStatus.EXITED);
       expect(await code).toBe(0);
-      expect([...dhan.orders.values()].filter((order) => order.correlationId === result?.correlationId)).toHaveLength(1);
+      expect(ordersWith(dhan, result?.correlationId)).toHaveLength(1);
     } finally {
       exits.close();
     }
@@ -92,7 +97,7 @@ describe("SIGTERM while an exit is between the broker's acceptance and the track
 
 // Only a Redis-backed server keeps its trackers across a kill; the embedded store dies with the process.
 describe("kill -9 between the broker's acceptance and the tracker update, then a restart", () => {
-  const dhan = new FakeDhanServer();
+  const dhan = simulator();
   let redis: RedisServer;
   const servers: ServerProcess[] = [];
   beforeAll(async () => {
@@ -129,10 +134,10 @@ describe("kill -9 between the broker's acceptance and the tracker update, then a
         tracker = (await after.getTracker({ orderNo })).tracker!;
       }
       expect(tracker.exitAttempt).toBe(1);
-      expect(tracker.exitPrice).toBe(dhan.fillPrice);
-      expect([...dhan.orders.values()].filter((order) => order.body.correlationId === tracker.exitCorrelationId)).toHaveLength(1);
+      expect(tracker.exitPrice).toBe(FILL_PRICE);
+      expect(ordersWith(dhan, tracker.exitCorrelationId)).toHaveLength(1);
       expect(
-        [...dhan.orders.values()].filter((order) => String(order.correlationId).startsWith(tracker.exitCorrelationId.slice(0, 17))),
+        dhan.orders.all().filter((order) => order.request.correlationId.startsWith(tracker.exitCorrelationId.slice(0, 17))),
       ).toHaveLength(1);
     } finally {
       after.close();

@@ -93,7 +93,14 @@ describe("the start-up summary of a store behind Sentinel", () => {
       TRADINGCORE_REDIS_CONFIRM_REPLICAS: "1",
     });
     expect(usesRedis(config)).toBe(true);
-    const chosen = { storeOverridden: false, lockOverridden: false, trailOverridden: false, router: "configured" as const, lockQuorum: 1, redisTicks: true };
+    const chosen = {
+      storeOverridden: false,
+      lockOverridden: false,
+      trailOverridden: false,
+      router: "configured" as const,
+      lockQuorum: 1,
+      redisTicks: true,
+    };
     const summary = startupSummary(config, chosen, disabledTelemetry());
     expect(summary.store).toBe(
       "redis sentinel master tc-store via redis://10.0.0.1:26379,redis://10.0.0.2:26379 prefix tc: confirmed by 1 replicas",
