@@ -15,29 +15,14 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { epochMsToIst } from "../router/dhan-order-alert.js";
 import { seededRandom } from "../router/seeded-random.js";
-import {
-  DHAN_ERRORS,
-  DHAN_ORDER_RATE_LIMITS,
-  type DhanErrorReply,
-  type OrderRateLimits,
-  type PlacementFault,
-  SimAccount,
-} from "./sim-account.js";
+import { DHAN_ERRORS, DHAN_ORDER_RATE_LIMITS, type OrderRateLimits, type PlacementFault, SimAccount } from "./sim-account.js";
 import { handleControl } from "./sim-control-api.js";
+import { orderJson, raw, reply, requestOf } from "./sim-order-wire.js";
 import { type SimClock, wallClock } from "./sim-clock.js";
 import { type MarketFeedTiming, SimMarketFeed } from "./sim-market-feed.js";
 import { SimOrderFeed } from "./sim-order-feed.js";
-import {
-  type LifecycleDelays,
-  type OrderOutcome,
-  SimOrderBook,
-  type SimOrder,
-  type SimOrderRequest,
-  stepAt,
-  stepsOf,
-} from "./sim-order-book.js";
+import { type LifecycleDelays, type OrderOutcome, SimOrderBook, stepAt, stepsOf } from "./sim-order-book.js";
 import { TickWalk } from "./tick-walk.js";
 
 export interface DhanSimulatorOptions {
@@ -258,53 +243,4 @@ export class DhanSimulator {
     if (draw < (this.options.rejectRate ?? 0) + (this.options.partialRate ?? 0)) return "partial-then-cancel";
     return "fill";
   }
-}
-
-function requestOf(body: string): SimOrderRequest | undefined {
-  try {
-    const fields = JSON.parse(body) as Record<string, unknown>;
-    const quantity = Number(fields.quantity);
-    if (!Number.isInteger(quantity) || quantity <= 0 || typeof fields.securityId !== "string" || typeof fields.transactionType !== "string")
-      return undefined;
-    return {
-      dhanClientId: String(fields.dhanClientId ?? ""),
-      correlationId: String(fields.correlationId ?? ""),
-      transactionType: fields.transactionType,
-      exchangeSegment: String(fields.exchangeSegment ?? ""),
-      productType: String(fields.productType ?? ""),
-      orderType: String(fields.orderType ?? ""),
-      validity: String(fields.validity ?? ""),
-      securityId: fields.securityId,
-      quantity,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The order as Dhan's order look-ups return it, numbers written raw like the real API. */
-function orderJson(order: SimOrder, nowMs: number): string {
-  const step = stepAt(order, nowMs);
-  const request = order.request;
-  const average = step.tradedQuantity > 0 ? order.fillPrice : "0";
-  const refused = step.status === "REJECTED" || step.status === "CANCELLED";
-  return (
-    `{"dhanClientId":${JSON.stringify(request.dhanClientId)},"orderId":"${order.orderId}","exchangeOrderId":"${order.exchangeOrderId}",` +
-    `"correlationId":${JSON.stringify(request.correlationId)},"orderStatus":"${step.status}",` +
-    `"transactionType":${JSON.stringify(request.transactionType)},"exchangeSegment":${JSON.stringify(request.exchangeSegment)},` +
-    `"productType":${JSON.stringify(request.productType)},"orderType":${JSON.stringify(request.orderType)},"validity":${JSON.stringify(request.validity)},` +
-    `"securityId":${JSON.stringify(request.securityId)},"quantity":${request.quantity},"disclosedQuantity":0,"price":0,"triggerPrice":0,` +
-    `"afterMarketOrder":false,"createTime":"${epochMsToIst(order.createdAtMs)}","updateTime":"${epochMsToIst(step.atMs)}",` +
-    `"omsErrorCode":"${refused ? "RMS" : ""}","omsErrorDescription":${JSON.stringify(refused ? step.reason : "")},` +
-    `"remainingQuantity":${request.quantity - step.tradedQuantity},"averageTradedPrice":${average},"filledQty":${step.tradedQuantity}}`
-  );
-}
-
-function reply(response: http.ServerResponse, error: DhanErrorReply): void {
-  raw(response, error.status, JSON.stringify(error.body));
-}
-
-function raw(response: http.ServerResponse, status: number, text: string): void {
-  response.writeHead(status, { "content-type": "application/json" });
-  response.end(text);
 }
