@@ -266,6 +266,8 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     clock,
     log,
     exitWaiting: (correlationId) => signals.watching(correlationId),
+    // The router's token source: a renewed token (file or SIGHUP) is used at the feeds' next login too.
+    ...(dhanToken ? { token: () => dhanToken.current } : {}),
   });
   dhanFeeds?.start();
   health.setAll(ServingStatus.SERVING);
