@@ -12,7 +12,8 @@
  *
  * A start the trail no longer keeps events after (retention) is refused with
  * `out-of-range`, naming the oldest sequence kept: a silent start at the
- * oldest kept would hide a gap in an audit trail.
+ * oldest kept would hide a gap in an audit trail. So is a sequence past the
+ * newest event, which this trail never issued.
  */
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { ExitEventHub, WatchOptions } from "./exit-event-hub.js";
@@ -50,6 +51,7 @@ async function* replayThenLive(
   live: WatchOptions,
   options: TrailWatchOptions,
 ): AsyncGenerator<SequencedExitEvent> {
+  if (options.afterSequence !== undefined) await refuseFuture(trail, options.afterSequence);
   const replay = { cursor: options.afterSequence ?? (await sequenceBeforeTime(trail, options.fromMs ?? 0)) };
   yield* replayUntilCaughtUp(trail, replay, options);
   const watch = hub.watch(live);
@@ -82,6 +84,18 @@ async function* replayUntilCaughtUp(
 export async function refuseTrimmed(trail: ExitTrail, after: bigint): Promise<void> {
   const trimmed = await trail.trimmedThrough();
   if (trimmed > after) throw await outOfRange(trail, `events after sequence ${after}`);
+}
+
+/**
+ * Throws `out-of-range` for a sequence past the newest event: it was not
+ * issued by this trail (another Redis, or one that lost its data), and a
+ * watch from it would skip the events up to it without a word.
+ */
+async function refuseFuture(trail: ExitTrail, after: bigint): Promise<void> {
+  const newest = (await trail.sequenceBefore(Number.MAX_SAFE_INTEGER)) ?? 0n;
+  if (after > newest) {
+    throw new TradingCoreError("out-of-range", `from_sequence ${after} is past the newest event of the trail (sequence ${newest})`);
+  }
 }
 
 /** The last sequence before `ms`; `out-of-range` when retention may have dropped events appended since. */

@@ -118,7 +118,10 @@ export class RedisExitTrail implements ExitTrail {
       const left = deadline - this.clock.now();
       if (left <= 0) return false;
       // An append that keeps failing must not hold the flush past its grace.
-      await Promise.race([this.appending ?? new Promise((resolve) => setImmediate(resolve)), this.clock.sleep(Math.min(left, 100))]);
+      await Promise.race([
+        this.appending ?? new Promise((resolve) => setTimeout(resolve, APPEND_DELAY_MS)),
+        this.clock.sleep(Math.min(left, 100)),
+      ]);
     }
     return true;
   }

@@ -428,7 +428,8 @@ export type WatchExitsRequest = Message<"tradingcore.v1.WatchExitsRequest"> & {
   /**
    * Replay the events after this sequence (the last one the watcher got),
    * then follow live. 0: no replay. A sequence whose successors the trail no
-   * longer keeps (retention) is OUT_OF_RANGE, naming the oldest kept.
+   * longer keeps (retention) is OUT_OF_RANGE, naming the oldest kept; so is
+   * one past the newest event (the trail never issued it).
    *
    * @generated from field: uint64 from_sequence = 2;
    */

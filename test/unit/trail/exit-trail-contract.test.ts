@@ -261,6 +261,23 @@ describe.each(adapters)("%s", (_name, makeTrail) => {
       expect(isTradingCoreError(fromTime, "out-of-range")).toBe(true);
     });
 
+    it("refuses a sequence past the newest event, which it never issued", async () => {
+      const trail = await makeTrail(new OffsetClock(), ROOMY);
+      await publishAll(trail, await Promise.all(Array.from({ length: 3 }, (_, i) => eventOf("FUT", `e${i}`))));
+      const failure = await watchTrail(trail, new ExitEventHub(8), { afterSequence: 4n })
+        .next()
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(isTradingCoreError(failure, "out-of-range")).toBe(true);
+      expect((failure as Error).message).toContain("past the newest event of the trail (sequence 3)");
+      const caughtUp = watchTrail(trail, new ExitEventHub(8), { afterSequence: 3n });
+      await publishAll(trail, [await eventOf("FUT", "next")]);
+      expect((await take(caughtUp, 1))[0]?.message).toBe("next");
+      await caughtUp.return?.(undefined);
+    });
+
     it("resumes after a sequence retention dropped when its successor is kept", async () => {
       const trail = await makeTrail(new OffsetClock(), { maxEvents: 10, maxAgeMs: 0 });
       await publishAll(trail, await Promise.all(Array.from({ length: 40 }, (_, i) => eventOf("K", `e${i}`))));
