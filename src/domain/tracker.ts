@@ -30,6 +30,8 @@ export interface TrackerSpec {
   readonly status: TrackerStatus.ACTIVE | TrackerStatus.PENDING;
   readonly paper: boolean;
   readonly meta: Readonly<Record<string, string>>;
+  /** The session (dead-man switch) it is registered under; absent when none. Never changes. */
+  readonly sessionId?: string;
 }
 
 /** A registered tracker: its spec plus everything the exit lifecycle records. */
@@ -90,6 +92,7 @@ export function sameSpec(tracker: TrackerRecord, spec: TrackerSpec): boolean {
     tracker.quantity.equals(spec.quantity) &&
     tracker.entryPrice.equals(spec.entryPrice) &&
     tracker.paper === spec.paper &&
+    (tracker.sessionId ?? "") === (spec.sessionId ?? "") &&
     JSON.stringify(metaA) === JSON.stringify(metaB)
   );
 }

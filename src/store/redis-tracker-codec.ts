@@ -21,7 +21,8 @@ type FieldKind =
   | "segment"
   | "side"
   | "reason-code"
-  | "meta";
+  | "meta"
+  | "optional-string";
 
 const FIELD_KINDS: { readonly [K in keyof Required<TrackerRecord>]: FieldKind } = {
   orderNo: "string",
@@ -34,6 +35,7 @@ const FIELD_KINDS: { readonly [K in keyof Required<TrackerRecord>]: FieldKind } 
   status: "status",
   paper: "boolean",
   meta: "meta",
+  sessionId: "optional-string",
   exitPrice: "optional-decimal",
   exitReason: "string",
   exitReasonCode: "reason-code",
@@ -91,6 +93,7 @@ export function hashFromFlat(flat: readonly string[]): Record<string, string> {
 function encodeValue(kind: FieldKind, value: unknown): string {
   switch (kind) {
     case "string":
+    case "optional-string":
       return value as string;
     case "decimal":
     case "optional-decimal":
@@ -116,6 +119,7 @@ function encodeValue(kind: FieldKind, value: unknown): string {
 function decodeValue(kind: FieldKind, text: string, field: string): unknown {
   switch (kind) {
     case "string":
+    case "optional-string":
       return text;
     case "decimal":
     case "optional-decimal":

@@ -90,6 +90,7 @@ export function parseTrackerSpec(request: RegisterTrackerRequest): TrackerSpec {
     status,
     paper: request.paper,
     meta: parseMeta(request.meta),
+    ...(request.sessionId === "" ? {} : { sessionId: parseOrderNo(request.sessionId, "session_id") }),
   };
 }
 

@@ -42,6 +42,7 @@ export function trackerToWire(tracker: TrackerRecord): Tracker {
     referencePrice: formatDecimal(tracker.referencePrice),
     exitSendDeadline: timestampOf(tracker.exitSendDeadline),
     overExitedQuantity: formatDecimal(tracker.overExitedQuantity ?? ZERO),
+    sessionId: tracker.sessionId ?? "",
   };
 }
 
