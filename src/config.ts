@@ -294,6 +294,19 @@ export const SETTINGS = {
     defaultValue: 3,
     parse: integer(0, 100),
   },
+  sessionCheckIntervalMs: {
+    flag: "session-check-interval-ms",
+    description: "pause between the dead-man switch's checks for lapsed sessions (how late a lapse may be noticed), ms",
+    defaultValue: 1_000,
+    parse: integer(10, 60_000),
+  },
+  sessionLapseRetryMs: {
+    flag: "session-lapse-retry-ms",
+    description:
+      "a lapsed session whose exits are not all done (a rejection, a busy lock) is taken up again after this, by any process, ms",
+    defaultValue: 30_000,
+    parse: integer(1_000, 3_600_000),
+  },
   watchBufferSize: {
     flag: "watch-buffer-size",
     description: "WatchExits: events a watcher may fall behind before it is dropped",

@@ -39,6 +39,10 @@ import { startEngines } from "./server/start-engines.js";
 import { chosenAdapters, logStartupSummary, startupSummary } from "./startup-summary.js";
 import type { TradingCoreServices } from "./server/handlers/services.js";
 import { MemoryOwedExits } from "./store/memory-owed-exits.js";
+import { MemorySessionStore } from "./store/memory-session-store.js";
+import { SessionWatchdog } from "./session/session-watchdog.js";
+import type { SessionStore } from "./session/session-store.js";
+import { DEFAULT_EXIT_ALL_PARALLEL } from "./exit/exit-all.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
 import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
@@ -52,6 +56,7 @@ import { connectRedisAdapters, RedisStartupError, usesRedis, type RedisAdapters 
 /** Adapters a caller (a test, an embedding program) may supply instead of the configured ones. */
 export interface AdapterOverrides {
   readonly store?: TrackerStore;
+  readonly sessions?: SessionStore;
   readonly lock?: ExitLock;
   /** `null` runs with no router at all (every exit answers ROUTER_UNAVAILABLE). */
   readonly router?: OrderRouter | null | undefined;
@@ -76,6 +81,8 @@ export interface RunningTradingCore {
   readonly engines: readonly RunningEngine[];
   readonly services: TradingCoreServices;
   readonly router: OrderRouter | undefined;
+  /** The dead-man switch; `runOnce` checks for lapsed sessions now (tests drive it with an injected clock). */
+  readonly sessionWatchdog: SessionWatchdog;
   /** NOT_SERVING, stop accepting, let in-flight calls finish (up to the grace period), close. */
   stop(): Promise<void>;
 }
@@ -177,12 +184,27 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       overdueAfterMs: config.overdueOrderAfterMs,
     },
   });
+  const sessions = overrides.sessions ?? redis?.sessions ?? new MemorySessionStore();
+  const sessionWatchdog = new SessionWatchdog({
+    sessions,
+    store,
+    engine,
+    clock,
+    events,
+    log,
+    settings: {
+      intervalMs: config.sessionCheckIntervalMs,
+      lapseRetryMs: config.sessionLapseRetryMs,
+      maxParallel: DEFAULT_EXIT_ALL_PARALLEL,
+    },
+  });
   if (telemetry.metering) telemetry.metrics.observeReconciler(() => ({ ...reconciler.counters }));
   const stopping = new AbortController();
   const health = new HealthState(SERVED_SERVICES);
   const services: TradingCoreServices = {
     engine,
     store,
+    sessions,
     orderUpdates,
     events: hub,
     stopping: stopping.signal,
@@ -209,6 +231,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const recovered = await reconciler.runOnce({ ignoreGrace: true });
   log.info({ reconciler: recovered }, "start-up reconciliation done");
   reconciler.start();
+  sessionWatchdog.start();
   health.setAll(ServingStatus.SERVING);
   const addressOf = (engine: RunningEngine) => hostPort(config.host, engine.port);
   const primary = engines[0]!;
@@ -230,12 +253,13 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     engines,
     services,
     router,
+    sessionWatchdog,
     async stop() {
       health.setAll(ServingStatus.NOT_SERVING);
       gate.refuseNewCalls();
       stopping.abort(new Error("shutting down"));
       const closing = Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
-      await reconciler.stop();
+      await Promise.all([reconciler.stop(), sessionWatchdog.stop()]);
       const settled = await gate.settle(config.shutdownGraceMs);
       if (!settled)
         log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");

@@ -3,6 +3,7 @@
  * and names the offending field, so INVALID_REQUEST always says what to fix.
  */
 import { ExitReasonCode } from "../../gen/tradingcore/v1/common_pb.js";
+import type { TrackerRecord } from "../domain/tracker.js";
 
 export interface ExitCommand {
   readonly orderNo: string;
@@ -11,6 +12,13 @@ export interface ExitCommand {
   readonly reasonCode: ExitReasonCode;
   /** Epoch ms by which the caller wants an answer (its call deadline); the fill wait ends before it. */
   readonly answerByMs?: number;
+  /**
+   * For exits the sidecar starts itself (a due time, a lapsed session): why
+   * the ACTIVE tracker no longer calls for this exit, or undefined when it
+   * still does. Checked on the tracker as read under the exit lock, so a plan
+   * or registration changed before the exit took the lock sends nothing.
+   */
+  readonly unwantedBecause?: (tracker: TrackerRecord) => string | undefined;
 }
 
 export const MAX_ORDER_NO_LENGTH = 64;

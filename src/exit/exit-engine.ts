@@ -243,6 +243,12 @@ export class ExitEngine {
       return this.resume(tracker, command, lease, parent);
     }
     if (tracker.status !== TrackerStatus.ACTIVE) return answerForSettled(tracker);
+    const unwanted = command.unwantedBecause?.(tracker);
+    if (unwanted !== undefined) {
+      // Decided on what is stored under the lock only: a read taken before it may be stale either way.
+      if (!underLock) return this.decide(await this.deps.store.get(command.orderNo), command, lease, parent, true);
+      return exitOutcome(ExitStatus.NOT_ACTIVE, { tracker, message: `not exited: ${unwanted}` });
+    }
     return this.exitActive(tracker, command, lease, parent, underLock);
   }
 

@@ -35,10 +35,12 @@ export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
 export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<typeof ExitService> {
-  const { engine, store, orderUpdates, events, stopping, clock } = services;
+  const { engine, store, sessions, orderUpdates, events, stopping, clock } = services;
   return {
     async registerTracker(request) {
       const spec = parseTrackerSpec(request);
+      // Recorded under the session first: a session that is unknown or ended refuses the registration before anything is written.
+      if (spec.sessionId !== undefined) await sessions.attach(spec.sessionId, spec.orderNo, clock.now());
       const { tracker, created } = await store.register(spec, clock.now());
       return create(RegisterTrackerResponseSchema, { tracker: trackerToWire(tracker), created });
     },

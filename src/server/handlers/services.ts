@@ -2,6 +2,7 @@ import type { ExitEngine } from "../../exit/exit-engine.js";
 import type { ExitEventHub } from "../../exit/exit-event-hub.js";
 import type { OrderUpdateHandler } from "../../exit/order-update-handler.js";
 import type { Clock, ExitLog, LtpResolver, TrackerStore } from "../../exit/ports.js";
+import type { SessionStore } from "../../session/session-store.js";
 import type { MemoryTickCache } from "../../ticks/memory-tick-cache.js";
 import type { TickSink } from "../../ticks/tick.js";
 import type { HealthState } from "./health-state.js";
@@ -10,6 +11,8 @@ import type { HealthState } from "./health-state.js";
 export interface TradingCoreServices {
   readonly engine: ExitEngine;
   readonly store: TrackerStore;
+  /** The dead-man switch's sessions (SessionService, and RegisterTracker under a session). */
+  readonly sessions: SessionStore;
   readonly orderUpdates: OrderUpdateHandler;
   /** Every exit event, for WatchExits. */
   readonly events: ExitEventHub;

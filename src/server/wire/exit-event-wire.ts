@@ -15,5 +15,6 @@ export function exitEventToWire(event: SequencedExitEvent): ExitEvent {
     correlationId: event.correlationId,
     time: timestampOf(event.timeMs),
     message: event.message,
+    sessionId: event.tracker.sessionId ?? "",
   });
 }

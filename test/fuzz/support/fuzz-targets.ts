@@ -1,5 +1,5 @@
 /**
- * Every RPC of ExitService and TickService as a fuzz target: a valid request
+ * Every RPC of ExitService, TickService and SessionService as a fuzz target: a valid request
  * and arbitraries of mutations, each a hostile field appended to it and the
  * answer the contract promises for it. A mutation of `invalid` is refused
  * (INVALID_ARGUMENT naming the field; ExecuteExit an INVALID_REQUEST result;
@@ -10,6 +10,7 @@ import { create, type DescMessage, type DescMethod, type MessageInitShape, toBin
 import fc from "fast-check";
 import { Segment, Side } from "../../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus, ExitService } from "../../../gen/tradingcore/v1/exit_pb.js";
+import { SessionLapseAction, SessionService } from "../../../gen/tradingcore/v1/session_pb.js";
 import { TickService } from "../../../gen/tradingcore/v1/tick_pb.js";
 import {
   anyText,
@@ -47,7 +48,7 @@ export interface FuzzTarget {
   readonly subscription?: boolean;
 }
 
-const HIGHEST = { segment: Segment.IDX_I, side: Side.SHORT, trackerStatus: 5, reasonCode: 10, brokerStatus: BrokerOrderStatus.EXPIRED };
+const HIGHEST = { segment: Segment.IDX_I, side: Side.SHORT, trackerStatus: 5, reasonCode: 11, brokerStatus: BrokerOrderStatus.EXPIRED };
 const encode = <D extends DescMessage>(schema: D, init: MessageInitShape<D>) => toBinary(schema, create(schema, init));
 
 function mutation(field: string, arbitrary: fc.Arbitrary<Fragment>, outcome: Outcome = "refused"): fc.Arbitrary<Mutation> {
@@ -100,6 +101,8 @@ const ORDER_NO_OUTSIDE_PATTERN = anyText(1, 64)
   .filter((text) => !/^[A-Za-z0-9._:-]+$/.test(text))
   .map(bytesOf);
 const hostileOrderNo = (fieldNo: number, required: boolean) => hostileString(fieldNo, "order_no", 64, required, ORDER_NO_OUTSIDE_PATTERN);
+const hostileSessionId = (fieldNo: number, required: boolean) =>
+  hostileString(fieldNo, "session_id", 64, required, ORDER_NO_OUTSIDE_PATTERN);
 
 const hostileMeta: fc.Arbitrary<Mutation> = mutation(
   "meta",
@@ -159,6 +162,7 @@ function instrumentList(schema: DescMessage): { base: Uint8Array; invalid: fc.Ar
 
 const m = ExitService.method;
 const t = TickService.method;
+const s = SessionService.method;
 const reason = (fieldNo: number) => hostileString(fieldNo, "reason", 256, true);
 const harmlessInstrument = anyText(1, 32).filter((id) => id.trim() !== "");
 
@@ -188,6 +192,7 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
         fc.oneof(fc.constantFrom(3, 4, 5), unknownEnum(HIGHEST.trackerStatus)).map((status) => int32Field(8, status)),
       ),
       hostileMeta,
+      hostileSessionId(12, false),
     ),
   },
   {
@@ -327,4 +332,24 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
       .map((ids) => encode(t.getLtps.input, { instruments: ids.map((securityId) => ({ segment: Segment.MCX_COMM, securityId })) })),
   },
   { method: t.streamLtp, ...instrumentList(t.streamLtp.input), subscription: true },
+  {
+    method: s.openSession,
+    base: encode(s.openSession.input, { sessionId: "FUZZ-SESSION", ttl: { seconds: 60n }, lapseAction: SessionLapseAction.EXIT_ALL }),
+    invalid: fc.oneof(
+      hostileSessionId(1, true),
+      mutation(
+        "ttl",
+        fc
+          .oneof(fc.integer({ min: 0, max: 999 }), fc.integer({ min: 86_400_001, max: 2 ** 31 - 1 }))
+          .map((ms) => messageField(2, int64Field(1, BigInt(Math.floor(ms / 1000))), int32Field(2, (ms % 1000) * 1_000_000))),
+      ),
+      hostileEnum(3, "lapse_action", SessionLapseAction.EXIT_ALL, true),
+    ),
+  },
+  ...[s.heartbeat, s.closeSession, s.getSession].map((method) => ({
+    method,
+    base: encode(method.input, { sessionId: "FUZZ-NONE" }),
+    invalid: hostileSessionId(1, true),
+    harmless: unusedOrderNo.map((sessionId) => encode(method.input, { sessionId })),
+  })),
 ];

@@ -49,6 +49,7 @@ const EXITED: TrackerRecord = {
   exitSendDeadline: 1_900,
   referencePrice: new Money("101.3"),
   overExitedQuantity: new Money("0"),
+  sessionId: "strategy-a",
 };
 
 describe("answers written as message literals", () => {
