@@ -39,6 +39,7 @@ import { startEngines } from "./server/start-engines.js";
 import { chosenAdapters, logStartupSummary, startupSummary } from "./startup-summary.js";
 import type { TradingCoreServices } from "./server/handlers/services.js";
 import { MemoryOwedExits } from "./store/memory-owed-exits.js";
+import { MemoryProtectionStates } from "./store/memory-protection-states.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
 import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
@@ -136,6 +137,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     log,
   );
   const superseded = redis?.superseded ?? new MemorySupersededAttempts();
+  const protectionStates = redis?.protection ?? new MemoryProtectionStates(() => clock.now());
   const resolver = telemetry.metering ? new MeteredLtpResolver(bareResolver, telemetry.metrics) : bareResolver;
   const engine = new ExitEngine({
     store,
@@ -190,6 +192,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     health,
     clock,
     log,
+    protection: { states: protectionStates, watch: () => undefined },
   };
 
   const gate = new ShutdownGate(SUBSCRIPTIONS);

@@ -16,6 +16,7 @@
  */
 import type { ExitReasonCode, Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { type ExitPlan, type ExitTrigger, sameRules } from "./exit-plan.js";
 import type { Money } from "./money.js";
 
 /** The fields a caller supplies to start tracking a position. */
@@ -30,6 +31,8 @@ export interface TrackerSpec {
   readonly status: TrackerStatus.ACTIVE | TrackerStatus.PENDING;
   readonly paper: boolean;
   readonly meta: Readonly<Record<string, string>>;
+  /** Protective rules (version 1 at registration); none when absent. */
+  readonly exitPlan?: ExitPlan | undefined;
 }
 
 /** A registered tracker: its spec plus everything the exit lifecycle records. */
@@ -67,6 +70,8 @@ export interface TrackerRecord extends Omit<TrackerSpec, "status"> {
   readonly exitedAt?: number | undefined;
   /** Exit attempts so far; the current attempt's correlation id is derived from it. */
   readonly exitAttempt: number;
+  /** The rule that started the current exit attempt, when a rule did. */
+  readonly trigger?: ExitTrigger | undefined;
   readonly fencingToken: number;
   readonly version: number;
   readonly createdAt: number;
@@ -90,6 +95,7 @@ export function sameSpec(tracker: TrackerRecord, spec: TrackerSpec): boolean {
     tracker.quantity.equals(spec.quantity) &&
     tracker.entryPrice.equals(spec.entryPrice) &&
     tracker.paper === spec.paper &&
+    sameRules(tracker.exitPlan, spec.exitPlan) &&
     JSON.stringify(metaA) === JSON.stringify(metaB)
   );
 }

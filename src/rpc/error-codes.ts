@@ -15,6 +15,7 @@ const CODES: Record<TradingCoreErrorCode, Code> = {
   fenced: Code.Aborted,
   "version-mismatch": Code.Aborted,
   "illegal-transition": Code.FailedPrecondition,
+  "failed-precondition": Code.FailedPrecondition,
   "resource-exhausted": Code.ResourceExhausted,
   unauthenticated: Code.Unauthenticated,
   unimplemented: Code.Unimplemented,

@@ -8,13 +8,15 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ExitReasonCode, ExitResult, ExitStatus, Segment, Side, Tracker, TrackerStatus } from "./common_pb.js";
 import { file_tradingcore_v1_common } from "./common_pb.js";
+import type { ExitPlan, ExitTrigger } from "./protection_pb.js";
+import { file_tradingcore_v1_protection } from "./protection_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tradingcore/v1/exit.proto.
  */
 export const file_tradingcore_v1_exit: GenFile = /*@__PURE__*/
-  fileDesc("Chl0cmFkaW5nY29yZS92MS9leGl0LnByb3RvEg50cmFkaW5nY29yZS52MSLvAgoWUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBITCgtzZWN1cml0eV9pZBgDIAEoCRIOCgZzeW1ib2wYBCABKAkSIgoEc2lkZRgFIAEoDjIULnRyYWRpbmdjb3JlLnYxLlNpZGUSEAoIcXVhbnRpdHkYBiABKAkSEwoLZW50cnlfcHJpY2UYByABKAkSLQoGc3RhdHVzGAggASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxINCgVwYXBlchgJIAEoCBI+CgRtZXRhGAogAygLMjAudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdC5NZXRhRW50cnkaKwoJTWV0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVAoXUmVnaXN0ZXJUcmFja2VyUmVzcG9uc2USKAoHdHJhY2tlchgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISDwoHY3JlYXRlZBgCIAEoCCIlChFHZXRUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCSI+ChJHZXRUcmFja2VyUmVzcG9uc2USKAoHdHJhY2tlchgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXIilQEKE0xpc3RUcmFja2Vyc1JlcXVlc3QSLQoGc3RhdHVzGAEgASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCSJaChRMaXN0VHJhY2tlcnNSZXNwb25zZRIpCgh0cmFja2VycxgBIAMoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKEkV4ZWN1dGVFeGl0UmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIOCgZyZWFzb24YAiABKAkSMwoLcmVhc29uX2NvZGUYAyABKA4yHi50cmFkaW5nY29yZS52MS5FeGl0UmVhc29uQ29kZSJBChNFeGVjdXRlRXhpdFJlc3BvbnNlEioKBnJlc3VsdBgBIAEoCzIaLnRyYWRpbmdjb3JlLnYxLkV4aXRSZXN1bHQiswEKDkV4aXRBbGxSZXF1ZXN0EigKB3NlZ21lbnQYASABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhIKBXBhcGVyGAIgASgISACIAQESDgoGcmVhc29uGAMgASgJEjMKC3JlYXNvbl9jb2RlGAQgASgOMh4udHJhZGluZ2NvcmUudjEuRXhpdFJlYXNvbkNvZGUSFAoMbWF4X3BhcmFsbGVsGAUgASgNQggKBl9wYXBlciI9Cg9FeGl0QWxsUmVzcG9uc2USKgoGcmVzdWx0GAEgASgLMhoudHJhZGluZ2NvcmUudjEuRXhpdFJlc3VsdCLXAQoXQXBwbHlPcmRlclVwZGF0ZVJlcXVlc3QSFgoOY29ycmVsYXRpb25faWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSMQoGc3RhdHVzGAMgASgOMiEudHJhZGluZ2NvcmUudjEuQnJva2VyT3JkZXJTdGF0dXMSFwoPdHJhZGVkX3F1YW50aXR5GAQgASgJEhUKDWF2ZXJhZ2VfcHJpY2UYBSABKAkSLwoLdXBkYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImYKGEFwcGx5T3JkZXJVcGRhdGVSZXNwb25zZRIPCgdhcHBsaWVkGAEgASgIEigKB3RyYWNrZXIYAiABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyEg8KB21lc3NhZ2UYAyABKAkiJQoRV2F0Y2hFeGl0c1JlcXVlc3QSEAoIb3JkZXJfbm8YASABKAki8wEKCUV4aXRFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIrCgRraW5kGAIgASgOMh0udHJhZGluZ2NvcmUudjEuRXhpdEV2ZW50S2luZBIoCgd0cmFja2VyGAMgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlchIqCgZzdGF0dXMYBCABKA4yGi50cmFkaW5nY29yZS52MS5FeGl0U3RhdHVzEhYKDmNvcnJlbGF0aW9uX2lkGAUgASgJEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21lc3NhZ2UYByABKAkiPgoSV2F0Y2hFeGl0c1Jlc3BvbnNlEigKBWV2ZW50GAEgASgLMhkudHJhZGluZ2NvcmUudjEuRXhpdEV2ZW50KqUCChFCcm9rZXJPcmRlclN0YXR1cxIjCh9CUk9LRVJfT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHwobQlJPS0VSX09SREVSX1NUQVRVU19UUkFOU0lUEAESHwobQlJPS0VSX09SREVSX1NUQVRVU19QRU5ESU5HEAISIwofQlJPS0VSX09SREVSX1NUQVRVU19QQVJUX1RSQURFRBADEh4KGkJST0tFUl9PUkRFUl9TVEFUVVNfVFJBREVEEAQSIAocQlJPS0VSX09SREVSX1NUQVRVU19SRUpFQ1RFRBAFEiEKHUJST0tFUl9PUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAYSHwobQlJPS0VSX09SREVSX1NUQVRVU19FWFBJUkVEEAcqnQMKDUV4aXRFdmVudEtpbmQSHwobRVhJVF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWRVhJVF9FVkVOVF9LSU5EX0lOVEVOVBABEiMKH0VYSVRfRVZFTlRfS0lORF9ST1VURVJfQUNDRVBURUQQAhIjCh9FWElUX0VWRU5UX0tJTkRfUk9VVEVSX1JFSkVDVEVEEAMSIgoeRVhJVF9FVkVOVF9LSU5EX1JPVVRFUl9VTktOT1dOEAQSGAoURVhJVF9FVkVOVF9LSU5EX0ZJTEwQBRIaChZFWElUX0VWRU5UX0tJTkRfRVhJVEVEEAYSHAoYRVhJVF9FVkVOVF9LSU5EX1JFVkVSVEVEEAcSHgoaRVhJVF9FVkVOVF9LSU5EX1JFQ09OQ0lMRUQQCBIlCiFFWElUX0VWRU5UX0tJTkRfUEVORElOR19SRUNPTkNJTEUQCRIjCh9FWElUX0VWRU5UX0tJTkRfRFVQTElDQVRFX09SREVSEAoSIQodRVhJVF9FVkVOVF9LSU5EX09SREVSX09WRVJEVUUQCzKFBQoLRXhpdFNlcnZpY2USYgoPUmVnaXN0ZXJUcmFja2VyEiYudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBonLnRyYWRpbmdjb3JlLnYxLlJlZ2lzdGVyVHJhY2tlclJlc3BvbnNlElMKCkdldFRyYWNrZXISIS50cmFkaW5nY29yZS52MS5HZXRUcmFja2VyUmVxdWVzdBoiLnRyYWRpbmdjb3JlLnYxLkdldFRyYWNrZXJSZXNwb25zZRJZCgxMaXN0VHJhY2tlcnMSIy50cmFkaW5nY29yZS52MS5MaXN0VHJhY2tlcnNSZXF1ZXN0GiQudHJhZGluZ2NvcmUudjEuTGlzdFRyYWNrZXJzUmVzcG9uc2USVgoLRXhlY3V0ZUV4aXQSIi50cmFkaW5nY29yZS52MS5FeGVjdXRlRXhpdFJlcXVlc3QaIy50cmFkaW5nY29yZS52MS5FeGVjdXRlRXhpdFJlc3BvbnNlEkwKB0V4aXRBbGwSHi50cmFkaW5nY29yZS52MS5FeGl0QWxsUmVxdWVzdBofLnRyYWRpbmdjb3JlLnYxLkV4aXRBbGxSZXNwb25zZTABEmUKEEFwcGx5T3JkZXJVcGRhdGUSJy50cmFkaW5nY29yZS52MS5BcHBseU9yZGVyVXBkYXRlUmVxdWVzdBooLnRyYWRpbmdjb3JlLnYxLkFwcGx5T3JkZXJVcGRhdGVSZXNwb25zZRJVCgpXYXRjaEV4aXRzEiEudHJhZGluZ2NvcmUudjEuV2F0Y2hFeGl0c1JlcXVlc3QaIi50cmFkaW5nY29yZS52MS5XYXRjaEV4aXRzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tradingcore_v1_common]);
+  fileDesc("Chl0cmFkaW5nY29yZS92MS9leGl0LnByb3RvEg50cmFkaW5nY29yZS52MSKcAwoWUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBITCgtzZWN1cml0eV9pZBgDIAEoCRIOCgZzeW1ib2wYBCABKAkSIgoEc2lkZRgFIAEoDjIULnRyYWRpbmdjb3JlLnYxLlNpZGUSEAoIcXVhbnRpdHkYBiABKAkSEwoLZW50cnlfcHJpY2UYByABKAkSLQoGc3RhdHVzGAggASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxINCgVwYXBlchgJIAEoCBI+CgRtZXRhGAogAygLMjAudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdC5NZXRhRW50cnkSKwoJZXhpdF9wbGFuGAsgASgLMhgudHJhZGluZ2NvcmUudjEuRXhpdFBsYW4aKwoJTWV0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVAoXUmVnaXN0ZXJUcmFja2VyUmVzcG9uc2USKAoHdHJhY2tlchgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISDwoHY3JlYXRlZBgCIAEoCCIlChFHZXRUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCSI+ChJHZXRUcmFja2VyUmVzcG9uc2USKAoHdHJhY2tlchgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXIilQEKE0xpc3RUcmFja2Vyc1JlcXVlc3QSLQoGc3RhdHVzGAEgASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCSJaChRMaXN0VHJhY2tlcnNSZXNwb25zZRIpCgh0cmFja2VycxgBIAMoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKEkV4ZWN1dGVFeGl0UmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIOCgZyZWFzb24YAiABKAkSMwoLcmVhc29uX2NvZGUYAyABKA4yHi50cmFkaW5nY29yZS52MS5FeGl0UmVhc29uQ29kZSJBChNFeGVjdXRlRXhpdFJlc3BvbnNlEioKBnJlc3VsdBgBIAEoCzIaLnRyYWRpbmdjb3JlLnYxLkV4aXRSZXN1bHQiswEKDkV4aXRBbGxSZXF1ZXN0EigKB3NlZ21lbnQYASABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhIKBXBhcGVyGAIgASgISACIAQESDgoGcmVhc29uGAMgASgJEjMKC3JlYXNvbl9jb2RlGAQgASgOMh4udHJhZGluZ2NvcmUudjEuRXhpdFJlYXNvbkNvZGUSFAoMbWF4X3BhcmFsbGVsGAUgASgNQggKBl9wYXBlciI9Cg9FeGl0QWxsUmVzcG9uc2USKgoGcmVzdWx0GAEgASgLMhoudHJhZGluZ2NvcmUudjEuRXhpdFJlc3VsdCLXAQoXQXBwbHlPcmRlclVwZGF0ZVJlcXVlc3QSFgoOY29ycmVsYXRpb25faWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSMQoGc3RhdHVzGAMgASgOMiEudHJhZGluZ2NvcmUudjEuQnJva2VyT3JkZXJTdGF0dXMSFwoPdHJhZGVkX3F1YW50aXR5GAQgASgJEhUKDWF2ZXJhZ2VfcHJpY2UYBSABKAkSLwoLdXBkYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImYKGEFwcGx5T3JkZXJVcGRhdGVSZXNwb25zZRIPCgdhcHBsaWVkGAEgASgIEigKB3RyYWNrZXIYAiABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyEg8KB21lc3NhZ2UYAyABKAkiJQoRV2F0Y2hFeGl0c1JlcXVlc3QSEAoIb3JkZXJfbm8YASABKAkioQIKCUV4aXRFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIrCgRraW5kGAIgASgOMh0udHJhZGluZ2NvcmUudjEuRXhpdEV2ZW50S2luZBIoCgd0cmFja2VyGAMgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlchIqCgZzdGF0dXMYBCABKA4yGi50cmFkaW5nY29yZS52MS5FeGl0U3RhdHVzEhYKDmNvcnJlbGF0aW9uX2lkGAUgASgJEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21lc3NhZ2UYByABKAkSLAoHdHJpZ2dlchgIIAEoCzIbLnRyYWRpbmdjb3JlLnYxLkV4aXRUcmlnZ2VyIj4KEldhdGNoRXhpdHNSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLnRyYWRpbmdjb3JlLnYxLkV4aXRFdmVudCJwChVVcGRhdGVFeGl0UGxhblJlcXVlc3QSEAoIb3JkZXJfbm8YASABKAkSKwoJZXhpdF9wbGFuGAIgASgLMhgudHJhZGluZ2NvcmUudjEuRXhpdFBsYW4SGAoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoBCJCChZVcGRhdGVFeGl0UGxhblJlc3BvbnNlEigKB3RyYWNrZXIYASABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyKqUCChFCcm9rZXJPcmRlclN0YXR1cxIjCh9CUk9LRVJfT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHwobQlJPS0VSX09SREVSX1NUQVRVU19UUkFOU0lUEAESHwobQlJPS0VSX09SREVSX1NUQVRVU19QRU5ESU5HEAISIwofQlJPS0VSX09SREVSX1NUQVRVU19QQVJUX1RSQURFRBADEh4KGkJST0tFUl9PUkRFUl9TVEFUVVNfVFJBREVEEAQSIAocQlJPS0VSX09SREVSX1NUQVRVU19SRUpFQ1RFRBAFEiEKHUJST0tFUl9PUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAYSHwobQlJPS0VSX09SREVSX1NUQVRVU19FWFBJUkVEEAcqvAMKDUV4aXRFdmVudEtpbmQSHwobRVhJVF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWRVhJVF9FVkVOVF9LSU5EX0lOVEVOVBABEiMKH0VYSVRfRVZFTlRfS0lORF9ST1VURVJfQUNDRVBURUQQAhIjCh9FWElUX0VWRU5UX0tJTkRfUk9VVEVSX1JFSkVDVEVEEAMSIgoeRVhJVF9FVkVOVF9LSU5EX1JPVVRFUl9VTktOT1dOEAQSGAoURVhJVF9FVkVOVF9LSU5EX0ZJTEwQBRIaChZFWElUX0VWRU5UX0tJTkRfRVhJVEVEEAYSHAoYRVhJVF9FVkVOVF9LSU5EX1JFVkVSVEVEEAcSHgoaRVhJVF9FVkVOVF9LSU5EX1JFQ09OQ0lMRUQQCBIlCiFFWElUX0VWRU5UX0tJTkRfUEVORElOR19SRUNPTkNJTEUQCRIjCh9FWElUX0VWRU5UX0tJTkRfRFVQTElDQVRFX09SREVSEAoSIQodRVhJVF9FVkVOVF9LSU5EX09SREVSX09WRVJEVUUQCxIdChlFWElUX0VWRU5UX0tJTkRfVFJJR0dFUkVEEAwy5gUKC0V4aXRTZXJ2aWNlEmIKD1JlZ2lzdGVyVHJhY2tlchImLnRyYWRpbmdjb3JlLnYxLlJlZ2lzdGVyVHJhY2tlclJlcXVlc3QaJy50cmFkaW5nY29yZS52MS5SZWdpc3RlclRyYWNrZXJSZXNwb25zZRJTCgpHZXRUcmFja2VyEiEudHJhZGluZ2NvcmUudjEuR2V0VHJhY2tlclJlcXVlc3QaIi50cmFkaW5nY29yZS52MS5HZXRUcmFja2VyUmVzcG9uc2USWQoMTGlzdFRyYWNrZXJzEiMudHJhZGluZ2NvcmUudjEuTGlzdFRyYWNrZXJzUmVxdWVzdBokLnRyYWRpbmdjb3JlLnYxLkxpc3RUcmFja2Vyc1Jlc3BvbnNlElYKC0V4ZWN1dGVFeGl0EiIudHJhZGluZ2NvcmUudjEuRXhlY3V0ZUV4aXRSZXF1ZXN0GiMudHJhZGluZ2NvcmUudjEuRXhlY3V0ZUV4aXRSZXNwb25zZRJMCgdFeGl0QWxsEh4udHJhZGluZ2NvcmUudjEuRXhpdEFsbFJlcXVlc3QaHy50cmFkaW5nY29yZS52MS5FeGl0QWxsUmVzcG9uc2UwARJlChBBcHBseU9yZGVyVXBkYXRlEicudHJhZGluZ2NvcmUudjEuQXBwbHlPcmRlclVwZGF0ZVJlcXVlc3QaKC50cmFkaW5nY29yZS52MS5BcHBseU9yZGVyVXBkYXRlUmVzcG9uc2USVQoKV2F0Y2hFeGl0cxIhLnRyYWRpbmdjb3JlLnYxLldhdGNoRXhpdHNSZXF1ZXN0GiIudHJhZGluZ2NvcmUudjEuV2F0Y2hFeGl0c1Jlc3BvbnNlMAESXwoOVXBkYXRlRXhpdFBsYW4SJS50cmFkaW5nY29yZS52MS5VcGRhdGVFeGl0UGxhblJlcXVlc3QaJi50cmFkaW5nY29yZS52MS5VcGRhdGVFeGl0UGxhblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_tradingcore_v1_common, file_tradingcore_v1_protection]);
 
 /**
  * @generated from message tradingcore.v1.RegisterTrackerRequest
@@ -83,6 +85,15 @@ export type RegisterTrackerRequest = Message<"tradingcore.v1.RegisterTrackerRequ
    * @generated from field: map<string, string> meta = 10;
    */
   meta: { [key: string]: string };
+
+  /**
+   * Protective rules to exit the position by (protection.proto); none when
+   * unset. Part of the registration's identity: registering the same
+   * order_no again with a different plan is INVALID_ARGUMENT.
+   *
+   * @generated from field: tradingcore.v1.ExitPlan exit_plan = 11;
+   */
+  exitPlan?: ExitPlan | undefined;
 };
 
 /**
@@ -464,6 +475,13 @@ export type ExitEvent = Message<"tradingcore.v1.ExitEvent"> & {
    * @generated from field: string message = 7;
    */
   message: string;
+
+  /**
+   * For TRIGGERED: the rule, level and tick.
+   *
+   * @generated from field: tradingcore.v1.ExitTrigger trigger = 8;
+   */
+  trigger?: ExitTrigger | undefined;
 };
 
 /**
@@ -489,6 +507,56 @@ export type WatchExitsResponse = Message<"tradingcore.v1.WatchExitsResponse"> & 
  */
 export const WatchExitsResponseSchema: GenMessage<WatchExitsResponse> = /*@__PURE__*/
   messageDesc(file_tradingcore_v1_exit, 14);
+
+/**
+ * @generated from message tradingcore.v1.UpdateExitPlanRequest
+ */
+export type UpdateExitPlanRequest = Message<"tradingcore.v1.UpdateExitPlanRequest"> & {
+  /**
+   * @generated from field: string order_no = 1;
+   */
+  orderNo: string;
+
+  /**
+   * The new plan, replacing the whole current one; unset removes the plan.
+   *
+   * @generated from field: tradingcore.v1.ExitPlan exit_plan = 2;
+   */
+  exitPlan?: ExitPlan | undefined;
+
+  /**
+   * The tracker version the change was decided on (Tracker.version); required.
+   *
+   * @generated from field: uint64 expected_version = 3;
+   */
+  expectedVersion: bigint;
+};
+
+/**
+ * Describes the message tradingcore.v1.UpdateExitPlanRequest.
+ * Use `create(UpdateExitPlanRequestSchema)` to create a new message.
+ */
+export const UpdateExitPlanRequestSchema: GenMessage<UpdateExitPlanRequest> = /*@__PURE__*/
+  messageDesc(file_tradingcore_v1_exit, 15);
+
+/**
+ * @generated from message tradingcore.v1.UpdateExitPlanResponse
+ */
+export type UpdateExitPlanResponse = Message<"tradingcore.v1.UpdateExitPlanResponse"> & {
+  /**
+   * The tracker with its new plan (its version one higher).
+   *
+   * @generated from field: tradingcore.v1.Tracker tracker = 1;
+   */
+  tracker?: Tracker | undefined;
+};
+
+/**
+ * Describes the message tradingcore.v1.UpdateExitPlanResponse.
+ * Use `create(UpdateExitPlanResponseSchema)` to create a new message.
+ */
+export const UpdateExitPlanResponseSchema: GenMessage<UpdateExitPlanResponse> = /*@__PURE__*/
+  messageDesc(file_tradingcore_v1_exit, 16);
 
 /**
  * Status of a broker order, as Dhan v2 reports it.
@@ -615,6 +683,14 @@ export enum ExitEventKind {
    * @generated from enum value: EXIT_EVENT_KIND_ORDER_OVERDUE = 11;
    */
   ORDER_OVERDUE = 11,
+
+  /**
+   * A rule of the tracker's exit plan fired; the event's trigger says which,
+   * and the exit it starts follows as INTENT, ... events.
+   *
+   * @generated from enum value: EXIT_EVENT_KIND_TRIGGERED = 12;
+   */
+  TRIGGERED = 12,
 }
 
 /**
@@ -700,6 +776,19 @@ export const ExitService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchExitsRequestSchema;
     output: typeof WatchExitsResponseSchema;
+  },
+  /**
+   * Sets, replaces or removes a tracker's exit plan, if the tracker is still
+   * at expected_version and ACTIVE or PENDING. FAILED_PRECONDITION on a
+   * version mismatch (a trigger or another change came first: read the
+   * tracker again) or a tracker that is EXITING, EXITED or CANCELLED.
+   *
+   * @generated from rpc tradingcore.v1.ExitService.UpdateExitPlan
+   */
+  updateExitPlan: {
+    methodKind: "unary";
+    input: typeof UpdateExitPlanRequestSchema;
+    output: typeof UpdateExitPlanResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tradingcore_v1_exit, 0);
