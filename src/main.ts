@@ -43,6 +43,7 @@ import { MemorySessionStore } from "./store/memory-session-store.js";
 import { SessionWatchdog } from "./session/session-watchdog.js";
 import type { SessionStore } from "./session/session-store.js";
 import { DEFAULT_EXIT_ALL_PARALLEL } from "./exit/exit-all.js";
+import { MemoryProtectionStates } from "./store/memory-protection-states.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
 import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
@@ -143,6 +144,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     log,
   );
   const superseded = redis?.superseded ?? new MemorySupersededAttempts();
+  const protectionStates = redis?.protection ?? new MemoryProtectionStates(() => clock.now());
   const resolver = telemetry.metering ? new MeteredLtpResolver(bareResolver, telemetry.metrics) : bareResolver;
   const engine = new ExitEngine({
     store,
@@ -212,6 +214,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     health,
     clock,
     log,
+    protection: { states: protectionStates, watch: () => undefined },
   };
 
   const gate = new ShutdownGate(SUBSCRIPTIONS);

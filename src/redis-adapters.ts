@@ -1,8 +1,8 @@
 /**
  * The Redis half of the composition root: when a Redis setting is present,
  * the tracker store, the shared tick cache, the paper order book, the owed
- * exit retries, the superseded attempts watched for duplicates, the sessions
- * of the dead-man switch (REDIS_URL)
+ * exit retries, the superseded attempts watched for duplicates, the
+ * protection states, the sessions of the dead-man switch (REDIS_URL)
  * and the Redlock exit lock (REDIS_LOCK_URLS, else REDIS_URL) are built here
  * for main.ts. Without any Redis setting nothing here runs and the embedded
  * adapters stay.
@@ -19,6 +19,7 @@ import { Redlock } from "./lock/redlock.js";
 import { RedisPaperOrderBook } from "./router/redis-paper-order-book.js";
 import { RedisOwedExits } from "./store/redis-owed-exits.js";
 import { RedisSessionStore } from "./store/redis-session-store.js";
+import { RedisProtectionStates } from "./store/redis-protection-states.js";
 import { RedisSupersededAttempts } from "./store/redis-superseded-attempts.js";
 import { createRedisTrackerClient, type RedisTrackerClient } from "./store/redis-tracker-client.js";
 import { RedisTrackerStore } from "./store/redis-tracker-store.js";
@@ -36,6 +37,7 @@ export interface RedisAdapters {
   readonly owedExits?: RedisOwedExits;
   readonly superseded?: RedisSupersededAttempts;
   readonly sessions?: RedisSessionStore;
+  readonly protection?: RedisProtectionStates;
   readonly lock?: Redlock;
   /** Flushes the tick write-behind and closes every connection. */
   close(): Promise<void>;
@@ -57,7 +59,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
     );
   };
   try {
-    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded" | "sessions"> = {};
+    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded" | "protection" | "sessions"> = {};
     if (config.redisUrl) {
       const storeClient = createRedisTrackerClient(config.redisUrl, { log });
       const tickClient = createRedisTickClient(config.redisUrl, { log });
@@ -73,6 +75,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
         owedExits: new RedisOwedExits(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         superseded: new RedisSupersededAttempts(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         sessions: new RedisSessionStore(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
+        protection: new RedisProtectionStates(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
       };
     }
     const lockUrls = config.redisLockUrls.length > 0 ? config.redisLockUrls : [config.redisUrl];

@@ -16,6 +16,7 @@
  */
 import type { ExitReasonCode, Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { type ExitPlan, type ExitTrigger, sameRules } from "./exit-plan.js";
 import type { Money } from "./money.js";
 
 /** The fields a caller supplies to start tracking a position. */
@@ -32,6 +33,8 @@ export interface TrackerSpec {
   readonly meta: Readonly<Record<string, string>>;
   /** The session (dead-man switch) it is registered under; absent when none. Never changes. */
   readonly sessionId?: string;
+  /** Protective rules (version 1 at registration); none when absent. */
+  readonly exitPlan?: ExitPlan | undefined;
 }
 
 /** A registered tracker: its spec plus everything the exit lifecycle records. */
@@ -69,6 +72,8 @@ export interface TrackerRecord extends Omit<TrackerSpec, "status"> {
   readonly exitedAt?: number | undefined;
   /** Exit attempts so far; the current attempt's correlation id is derived from it. */
   readonly exitAttempt: number;
+  /** The rule that started the current exit attempt, when a rule did. */
+  readonly trigger?: ExitTrigger | undefined;
   readonly fencingToken: number;
   readonly version: number;
   readonly createdAt: number;
@@ -93,6 +98,7 @@ export function sameSpec(tracker: TrackerRecord, spec: TrackerSpec): boolean {
     tracker.entryPrice.equals(spec.entryPrice) &&
     tracker.paper === spec.paper &&
     (tracker.sessionId ?? "") === (spec.sessionId ?? "") &&
+    sameRules(tracker.exitPlan, spec.exitPlan) &&
     JSON.stringify(metaA) === JSON.stringify(metaB)
   );
 }

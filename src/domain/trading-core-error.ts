@@ -14,7 +14,7 @@ export type TradingCoreErrorCode =
   | "fenced" // a writer with an older fencing token was refused
   | "version-mismatch" // compare-and-set lost a race
   | "illegal-transition" // a tracker write that is not an edge of the transition table
-  | "failed-precondition" // the request is well formed but the state refuses it (e.g. a session that lapsed)
+  | "failed-precondition" // the request names a state that no longer holds (a stale expected version, a settled tracker, a lapsed session)
   | "resource-exhausted" // a limit (in-flight exits, message size) was reached; retry later
   | "unauthenticated" // the call carried no valid credentials
   | "unimplemented"

@@ -8,13 +8,15 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ExitReasonCode, ExitResult, ExitStatus, Segment, Side, Tracker, TrackerStatus } from "./common_pb.js";
 import { file_tradingcore_v1_common } from "./common_pb.js";
+import type { ExitPlan, ExitTrigger } from "./protection_pb.js";
+import { file_tradingcore_v1_protection } from "./protection_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tradingcore/v1/exit.proto.
  */
 export const file_tradingcore_v1_exit: GenFile = /*@__PURE__*/
-  fileDesc("Chl0cmFkaW5nY29yZS92MS9leGl0LnByb3RvEg50cmFkaW5nY29yZS52MSKDAwoWUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBITCgtzZWN1cml0eV9pZBgDIAEoCRIOCgZzeW1ib2wYBCABKAkSIgoEc2lkZRgFIAEoDjIULnRyYWRpbmdjb3JlLnYxLlNpZGUSEAoIcXVhbnRpdHkYBiABKAkSEwoLZW50cnlfcHJpY2UYByABKAkSLQoGc3RhdHVzGAggASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxINCgVwYXBlchgJIAEoCBI+CgRtZXRhGAogAygLMjAudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdC5NZXRhRW50cnkSEgoKc2Vzc2lvbl9pZBgMIAEoCRorCglNZXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJUChdSZWdpc3RlclRyYWNrZXJSZXNwb25zZRIoCgd0cmFja2VyGAEgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlchIPCgdjcmVhdGVkGAIgASgIIiUKEUdldFRyYWNrZXJSZXF1ZXN0EhAKCG9yZGVyX25vGAEgASgJIj4KEkdldFRyYWNrZXJSZXNwb25zZRIoCgd0cmFja2VyGAEgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlciKVAQoTTGlzdFRyYWNrZXJzUmVxdWVzdBItCgZzdGF0dXMYASABKA4yHS50cmFkaW5nY29yZS52MS5UcmFja2VyU3RhdHVzEigKB3NlZ21lbnQYAiABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhEKCXBhZ2Vfc2l6ZRgDIAEoDRISCgpwYWdlX3Rva2VuGAQgASgJIloKFExpc3RUcmFja2Vyc1Jlc3BvbnNlEikKCHRyYWNrZXJzGAEgAygLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiawoSRXhlY3V0ZUV4aXRSZXF1ZXN0EhAKCG9yZGVyX25vGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIzCgtyZWFzb25fY29kZRgDIAEoDjIeLnRyYWRpbmdjb3JlLnYxLkV4aXRSZWFzb25Db2RlIkEKE0V4ZWN1dGVFeGl0UmVzcG9uc2USKgoGcmVzdWx0GAEgASgLMhoudHJhZGluZ2NvcmUudjEuRXhpdFJlc3VsdCKzAQoORXhpdEFsbFJlcXVlc3QSKAoHc2VnbWVudBgBIAEoDjIXLnRyYWRpbmdjb3JlLnYxLlNlZ21lbnQSEgoFcGFwZXIYAiABKAhIAIgBARIOCgZyZWFzb24YAyABKAkSMwoLcmVhc29uX2NvZGUYBCABKA4yHi50cmFkaW5nY29yZS52MS5FeGl0UmVhc29uQ29kZRIUCgxtYXhfcGFyYWxsZWwYBSABKA1CCAoGX3BhcGVyIj0KD0V4aXRBbGxSZXNwb25zZRIqCgZyZXN1bHQYASABKAsyGi50cmFkaW5nY29yZS52MS5FeGl0UmVzdWx0ItcBChdBcHBseU9yZGVyVXBkYXRlUmVxdWVzdBIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIxCgZzdGF0dXMYAyABKA4yIS50cmFkaW5nY29yZS52MS5Ccm9rZXJPcmRlclN0YXR1cxIXCg90cmFkZWRfcXVhbnRpdHkYBCABKAkSFQoNYXZlcmFnZV9wcmljZRgFIAEoCRIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZgoYQXBwbHlPcmRlclVwZGF0ZVJlc3BvbnNlEg8KB2FwcGxpZWQYASABKAgSKAoHdHJhY2tlchgCIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISDwoHbWVzc2FnZRgDIAEoCSIlChFXYXRjaEV4aXRzUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCSKHAgoJRXhpdEV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEisKBGtpbmQYAiABKA4yHS50cmFkaW5nY29yZS52MS5FeGl0RXZlbnRLaW5kEigKB3RyYWNrZXIYAyABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyEioKBnN0YXR1cxgEIAEoDjIaLnRyYWRpbmdjb3JlLnYxLkV4aXRTdGF0dXMSFgoOY29ycmVsYXRpb25faWQYBSABKAkSKAoEdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHbWVzc2FnZRgHIAEoCRISCgpzZXNzaW9uX2lkGAkgASgJIj4KEldhdGNoRXhpdHNSZXNwb25zZRIoCgVldmVudBgBIAEoCzIZLnRyYWRpbmdjb3JlLnYxLkV4aXRFdmVudCqlAgoRQnJva2VyT3JkZXJTdGF0dXMSIwofQlJPS0VSX09SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEh8KG0JST0tFUl9PUkRFUl9TVEFUVVNfVFJBTlNJVBABEh8KG0JST0tFUl9PUkRFUl9TVEFUVVNfUEVORElORxACEiMKH0JST0tFUl9PUkRFUl9TVEFUVVNfUEFSVF9UUkFERUQQAxIeChpCUk9LRVJfT1JERVJfU1RBVFVTX1RSQURFRBAEEiAKHEJST0tFUl9PUkRFUl9TVEFUVVNfUkVKRUNURUQQBRIhCh1CUk9LRVJfT1JERVJfU1RBVFVTX0NBTkNFTExFRBAGEh8KG0JST0tFUl9PUkRFUl9TVEFUVVNfRVhQSVJFRBAHKsEDCg1FeGl0RXZlbnRLaW5kEh8KG0VYSVRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkVYSVRfRVZFTlRfS0lORF9JTlRFTlQQARIjCh9FWElUX0VWRU5UX0tJTkRfUk9VVEVSX0FDQ0VQVEVEEAISIwofRVhJVF9FVkVOVF9LSU5EX1JPVVRFUl9SRUpFQ1RFRBADEiIKHkVYSVRfRVZFTlRfS0lORF9ST1VURVJfVU5LTk9XThAEEhgKFEVYSVRfRVZFTlRfS0lORF9GSUxMEAUSGgoWRVhJVF9FVkVOVF9LSU5EX0VYSVRFRBAGEhwKGEVYSVRfRVZFTlRfS0lORF9SRVZFUlRFRBAHEh4KGkVYSVRfRVZFTlRfS0lORF9SRUNPTkNJTEVEEAgSJQohRVhJVF9FVkVOVF9LSU5EX1BFTkRJTkdfUkVDT05DSUxFEAkSIwofRVhJVF9FVkVOVF9LSU5EX0RVUExJQ0FURV9PUkRFUhAKEiEKHUVYSVRfRVZFTlRfS0lORF9PUkRFUl9PVkVSRFVFEAsSIgoeRVhJVF9FVkVOVF9LSU5EX1NFU1NJT05fTEFQU0VEEA0yhQUKC0V4aXRTZXJ2aWNlEmIKD1JlZ2lzdGVyVHJhY2tlchImLnRyYWRpbmdjb3JlLnYxLlJlZ2lzdGVyVHJhY2tlclJlcXVlc3QaJy50cmFkaW5nY29yZS52MS5SZWdpc3RlclRyYWNrZXJSZXNwb25zZRJTCgpHZXRUcmFja2VyEiEudHJhZGluZ2NvcmUudjEuR2V0VHJhY2tlclJlcXVlc3QaIi50cmFkaW5nY29yZS52MS5HZXRUcmFja2VyUmVzcG9uc2USWQoMTGlzdFRyYWNrZXJzEiMudHJhZGluZ2NvcmUudjEuTGlzdFRyYWNrZXJzUmVxdWVzdBokLnRyYWRpbmdjb3JlLnYxLkxpc3RUcmFja2Vyc1Jlc3BvbnNlElYKC0V4ZWN1dGVFeGl0EiIudHJhZGluZ2NvcmUudjEuRXhlY3V0ZUV4aXRSZXF1ZXN0GiMudHJhZGluZ2NvcmUudjEuRXhlY3V0ZUV4aXRSZXNwb25zZRJMCgdFeGl0QWxsEh4udHJhZGluZ2NvcmUudjEuRXhpdEFsbFJlcXVlc3QaHy50cmFkaW5nY29yZS52MS5FeGl0QWxsUmVzcG9uc2UwARJlChBBcHBseU9yZGVyVXBkYXRlEicudHJhZGluZ2NvcmUudjEuQXBwbHlPcmRlclVwZGF0ZVJlcXVlc3QaKC50cmFkaW5nY29yZS52MS5BcHBseU9yZGVyVXBkYXRlUmVzcG9uc2USVQoKV2F0Y2hFeGl0cxIhLnRyYWRpbmdjb3JlLnYxLldhdGNoRXhpdHNSZXF1ZXN0GiIudHJhZGluZ2NvcmUudjEuV2F0Y2hFeGl0c1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_timestamp, file_tradingcore_v1_common]);
+  fileDesc("Chl0cmFkaW5nY29yZS92MS9leGl0LnByb3RvEg50cmFkaW5nY29yZS52MSKwAwoWUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBITCgtzZWN1cml0eV9pZBgDIAEoCRIOCgZzeW1ib2wYBCABKAkSIgoEc2lkZRgFIAEoDjIULnRyYWRpbmdjb3JlLnYxLlNpZGUSEAoIcXVhbnRpdHkYBiABKAkSEwoLZW50cnlfcHJpY2UYByABKAkSLQoGc3RhdHVzGAggASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxINCgVwYXBlchgJIAEoCBI+CgRtZXRhGAogAygLMjAudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdC5NZXRhRW50cnkSEgoKc2Vzc2lvbl9pZBgMIAEoCRIrCglleGl0X3BsYW4YCyABKAsyGC50cmFkaW5nY29yZS52MS5FeGl0UGxhbhorCglNZXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJUChdSZWdpc3RlclRyYWNrZXJSZXNwb25zZRIoCgd0cmFja2VyGAEgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlchIPCgdjcmVhdGVkGAIgASgIIiUKEUdldFRyYWNrZXJSZXF1ZXN0EhAKCG9yZGVyX25vGAEgASgJIj4KEkdldFRyYWNrZXJSZXNwb25zZRIoCgd0cmFja2VyGAEgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlciKVAQoTTGlzdFRyYWNrZXJzUmVxdWVzdBItCgZzdGF0dXMYASABKA4yHS50cmFkaW5nY29yZS52MS5UcmFja2VyU3RhdHVzEigKB3NlZ21lbnQYAiABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhEKCXBhZ2Vfc2l6ZRgDIAEoDRISCgpwYWdlX3Rva2VuGAQgASgJIloKFExpc3RUcmFja2Vyc1Jlc3BvbnNlEikKCHRyYWNrZXJzGAEgAygLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiawoSRXhlY3V0ZUV4aXRSZXF1ZXN0EhAKCG9yZGVyX25vGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIzCgtyZWFzb25fY29kZRgDIAEoDjIeLnRyYWRpbmdjb3JlLnYxLkV4aXRSZWFzb25Db2RlIkEKE0V4ZWN1dGVFeGl0UmVzcG9uc2USKgoGcmVzdWx0GAEgASgLMhoudHJhZGluZ2NvcmUudjEuRXhpdFJlc3VsdCKzAQoORXhpdEFsbFJlcXVlc3QSKAoHc2VnbWVudBgBIAEoDjIXLnRyYWRpbmdjb3JlLnYxLlNlZ21lbnQSEgoFcGFwZXIYAiABKAhIAIgBARIOCgZyZWFzb24YAyABKAkSMwoLcmVhc29uX2NvZGUYBCABKA4yHi50cmFkaW5nY29yZS52MS5FeGl0UmVhc29uQ29kZRIUCgxtYXhfcGFyYWxsZWwYBSABKA1CCAoGX3BhcGVyIj0KD0V4aXRBbGxSZXNwb25zZRIqCgZyZXN1bHQYASABKAsyGi50cmFkaW5nY29yZS52MS5FeGl0UmVzdWx0ItcBChdBcHBseU9yZGVyVXBkYXRlUmVxdWVzdBIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIxCgZzdGF0dXMYAyABKA4yIS50cmFkaW5nY29yZS52MS5Ccm9rZXJPcmRlclN0YXR1cxIXCg90cmFkZWRfcXVhbnRpdHkYBCABKAkSFQoNYXZlcmFnZV9wcmljZRgFIAEoCRIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZgoYQXBwbHlPcmRlclVwZGF0ZVJlc3BvbnNlEg8KB2FwcGxpZWQYASABKAgSKAoHdHJhY2tlchgCIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISDwoHbWVzc2FnZRgDIAEoCSIlChFXYXRjaEV4aXRzUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCSK1AgoJRXhpdEV2ZW50EhAKCHNlcXVlbmNlGAEgASgEEisKBGtpbmQYAiABKA4yHS50cmFkaW5nY29yZS52MS5FeGl0RXZlbnRLaW5kEigKB3RyYWNrZXIYAyABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyEioKBnN0YXR1cxgEIAEoDjIaLnRyYWRpbmdjb3JlLnYxLkV4aXRTdGF0dXMSFgoOY29ycmVsYXRpb25faWQYBSABKAkSKAoEdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHbWVzc2FnZRgHIAEoCRISCgpzZXNzaW9uX2lkGAkgASgJEiwKB3RyaWdnZXIYCCABKAsyGy50cmFkaW5nY29yZS52MS5FeGl0VHJpZ2dlciI+ChJXYXRjaEV4aXRzUmVzcG9uc2USKAoFZXZlbnQYASABKAsyGS50cmFkaW5nY29yZS52MS5FeGl0RXZlbnQicAoVVXBkYXRlRXhpdFBsYW5SZXF1ZXN0EhAKCG9yZGVyX25vGAEgASgJEisKCWV4aXRfcGxhbhgCIAEoCzIYLnRyYWRpbmdjb3JlLnYxLkV4aXRQbGFuEhgKEGV4cGVjdGVkX3ZlcnNpb24YAyABKAQiQgoWVXBkYXRlRXhpdFBsYW5SZXNwb25zZRIoCgd0cmFja2VyGAEgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlciqlAgoRQnJva2VyT3JkZXJTdGF0dXMSIwofQlJPS0VSX09SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEh8KG0JST0tFUl9PUkRFUl9TVEFUVVNfVFJBTlNJVBABEh8KG0JST0tFUl9PUkRFUl9TVEFUVVNfUEVORElORxACEiMKH0JST0tFUl9PUkRFUl9TVEFUVVNfUEFSVF9UUkFERUQQAxIeChpCUk9LRVJfT1JERVJfU1RBVFVTX1RSQURFRBAEEiAKHEJST0tFUl9PUkRFUl9TVEFUVVNfUkVKRUNURUQQBRIhCh1CUk9LRVJfT1JERVJfU1RBVFVTX0NBTkNFTExFRBAGEh8KG0JST0tFUl9PUkRFUl9TVEFUVVNfRVhQSVJFRBAHKuADCg1FeGl0RXZlbnRLaW5kEh8KG0VYSVRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkVYSVRfRVZFTlRfS0lORF9JTlRFTlQQARIjCh9FWElUX0VWRU5UX0tJTkRfUk9VVEVSX0FDQ0VQVEVEEAISIwofRVhJVF9FVkVOVF9LSU5EX1JPVVRFUl9SRUpFQ1RFRBADEiIKHkVYSVRfRVZFTlRfS0lORF9ST1VURVJfVU5LTk9XThAEEhgKFEVYSVRfRVZFTlRfS0lORF9GSUxMEAUSGgoWRVhJVF9FVkVOVF9LSU5EX0VYSVRFRBAGEhwKGEVYSVRfRVZFTlRfS0lORF9SRVZFUlRFRBAHEh4KGkVYSVRfRVZFTlRfS0lORF9SRUNPTkNJTEVEEAgSJQohRVhJVF9FVkVOVF9LSU5EX1BFTkRJTkdfUkVDT05DSUxFEAkSIwofRVhJVF9FVkVOVF9LSU5EX0RVUExJQ0FURV9PUkRFUhAKEiEKHUVYSVRfRVZFTlRfS0lORF9PUkRFUl9PVkVSRFVFEAsSIgoeRVhJVF9FVkVOVF9LSU5EX1NFU1NJT05fTEFQU0VEEA0SHQoZRVhJVF9FVkVOVF9LSU5EX1RSSUdHRVJFRBAMMuYFCgtFeGl0U2VydmljZRJiCg9SZWdpc3RlclRyYWNrZXISJi50cmFkaW5nY29yZS52MS5SZWdpc3RlclRyYWNrZXJSZXF1ZXN0GicudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVzcG9uc2USUwoKR2V0VHJhY2tlchIhLnRyYWRpbmdjb3JlLnYxLkdldFRyYWNrZXJSZXF1ZXN0GiIudHJhZGluZ2NvcmUudjEuR2V0VHJhY2tlclJlc3BvbnNlElkKDExpc3RUcmFja2VycxIjLnRyYWRpbmdjb3JlLnYxLkxpc3RUcmFja2Vyc1JlcXVlc3QaJC50cmFkaW5nY29yZS52MS5MaXN0VHJhY2tlcnNSZXNwb25zZRJWCgtFeGVjdXRlRXhpdBIiLnRyYWRpbmdjb3JlLnYxLkV4ZWN1dGVFeGl0UmVxdWVzdBojLnRyYWRpbmdjb3JlLnYxLkV4ZWN1dGVFeGl0UmVzcG9uc2USTAoHRXhpdEFsbBIeLnRyYWRpbmdjb3JlLnYxLkV4aXRBbGxSZXF1ZXN0Gh8udHJhZGluZ2NvcmUudjEuRXhpdEFsbFJlc3BvbnNlMAESZQoQQXBwbHlPcmRlclVwZGF0ZRInLnRyYWRpbmdjb3JlLnYxLkFwcGx5T3JkZXJVcGRhdGVSZXF1ZXN0GigudHJhZGluZ2NvcmUudjEuQXBwbHlPcmRlclVwZGF0ZVJlc3BvbnNlElUKCldhdGNoRXhpdHMSIS50cmFkaW5nY29yZS52MS5XYXRjaEV4aXRzUmVxdWVzdBoiLnRyYWRpbmdjb3JlLnYxLldhdGNoRXhpdHNSZXNwb25zZTABEl8KDlVwZGF0ZUV4aXRQbGFuEiUudHJhZGluZ2NvcmUudjEuVXBkYXRlRXhpdFBsYW5SZXF1ZXN0GiYudHJhZGluZ2NvcmUudjEuVXBkYXRlRXhpdFBsYW5SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_tradingcore_v1_common, file_tradingcore_v1_protection]);
 
 /**
  * @generated from message tradingcore.v1.RegisterTrackerRequest
@@ -92,6 +94,15 @@ export type RegisterTrackerRequest = Message<"tradingcore.v1.RegisterTrackerRequ
    * @generated from field: string session_id = 12;
    */
   sessionId: string;
+
+  /**
+   * Protective rules to exit the position by (protection.proto); none when
+   * unset. Part of the registration's identity: registering the same
+   * order_no again with a different plan is INVALID_ARGUMENT.
+   *
+   * @generated from field: tradingcore.v1.ExitPlan exit_plan = 11;
+   */
+  exitPlan?: ExitPlan | undefined;
 };
 
 /**
@@ -481,6 +492,13 @@ export type ExitEvent = Message<"tradingcore.v1.ExitEvent"> & {
    * @generated from field: string session_id = 9;
    */
   sessionId: string;
+
+  /**
+   * For TRIGGERED: the rule, level and tick.
+   *
+   * @generated from field: tradingcore.v1.ExitTrigger trigger = 8;
+   */
+  trigger?: ExitTrigger | undefined;
 };
 
 /**
@@ -506,6 +524,56 @@ export type WatchExitsResponse = Message<"tradingcore.v1.WatchExitsResponse"> & 
  */
 export const WatchExitsResponseSchema: GenMessage<WatchExitsResponse> = /*@__PURE__*/
   messageDesc(file_tradingcore_v1_exit, 14);
+
+/**
+ * @generated from message tradingcore.v1.UpdateExitPlanRequest
+ */
+export type UpdateExitPlanRequest = Message<"tradingcore.v1.UpdateExitPlanRequest"> & {
+  /**
+   * @generated from field: string order_no = 1;
+   */
+  orderNo: string;
+
+  /**
+   * The new plan, replacing the whole current one; unset removes the plan.
+   *
+   * @generated from field: tradingcore.v1.ExitPlan exit_plan = 2;
+   */
+  exitPlan?: ExitPlan | undefined;
+
+  /**
+   * The tracker version the change was decided on (Tracker.version); required.
+   *
+   * @generated from field: uint64 expected_version = 3;
+   */
+  expectedVersion: bigint;
+};
+
+/**
+ * Describes the message tradingcore.v1.UpdateExitPlanRequest.
+ * Use `create(UpdateExitPlanRequestSchema)` to create a new message.
+ */
+export const UpdateExitPlanRequestSchema: GenMessage<UpdateExitPlanRequest> = /*@__PURE__*/
+  messageDesc(file_tradingcore_v1_exit, 15);
+
+/**
+ * @generated from message tradingcore.v1.UpdateExitPlanResponse
+ */
+export type UpdateExitPlanResponse = Message<"tradingcore.v1.UpdateExitPlanResponse"> & {
+  /**
+   * The tracker with its new plan (its version one higher).
+   *
+   * @generated from field: tradingcore.v1.Tracker tracker = 1;
+   */
+  tracker?: Tracker | undefined;
+};
+
+/**
+ * Describes the message tradingcore.v1.UpdateExitPlanResponse.
+ * Use `create(UpdateExitPlanResponseSchema)` to create a new message.
+ */
+export const UpdateExitPlanResponseSchema: GenMessage<UpdateExitPlanResponse> = /*@__PURE__*/
+  messageDesc(file_tradingcore_v1_exit, 16);
 
 /**
  * Status of a broker order, as Dhan v2 reports it.
@@ -640,6 +708,14 @@ export enum ExitEventKind {
    * @generated from enum value: EXIT_EVENT_KIND_SESSION_LAPSED = 13;
    */
   SESSION_LAPSED = 13,
+
+  /**
+   * A rule of the tracker's exit plan fired; the event's trigger says which,
+   * and the exit it starts follows as INTENT, ... events.
+   *
+   * @generated from enum value: EXIT_EVENT_KIND_TRIGGERED = 12;
+   */
+  TRIGGERED = 12,
 }
 
 /**
@@ -725,6 +801,19 @@ export const ExitService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchExitsRequestSchema;
     output: typeof WatchExitsResponseSchema;
+  },
+  /**
+   * Sets, replaces or removes a tracker's exit plan, if the tracker is still
+   * at expected_version and ACTIVE or PENDING. FAILED_PRECONDITION on a
+   * version mismatch (a trigger or another change came first: read the
+   * tracker again) or a tracker that is EXITING, EXITED or CANCELLED.
+   *
+   * @generated from rpc tradingcore.v1.ExitService.UpdateExitPlan
+   */
+  updateExitPlan: {
+    methodKind: "unary";
+    input: typeof UpdateExitPlanRequestSchema;
+    output: typeof UpdateExitPlanResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tradingcore_v1_exit, 0);

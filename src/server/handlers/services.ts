@@ -1,8 +1,9 @@
 import type { ExitEngine } from "../../exit/exit-engine.js";
 import type { ExitEventHub } from "../../exit/exit-event-hub.js";
 import type { OrderUpdateHandler } from "../../exit/order-update-handler.js";
-import type { Clock, ExitLog, LtpResolver, TrackerStore } from "../../exit/ports.js";
 import type { SessionStore } from "../../session/session-store.js";
+import type { Clock, ExitLog, LtpResolver, ProtectionStates, TrackerStore } from "../../exit/ports.js";
+import type { TrackerRecord } from "../../domain/tracker.js";
 import type { MemoryTickCache } from "../../ticks/memory-tick-cache.js";
 import type { TickSink } from "../../ticks/tick.js";
 import type { HealthState } from "./health-state.js";
@@ -21,6 +22,8 @@ export interface TradingCoreServices {
   /** The memory cache answers StreamLtp; `sink` receives published ticks (the cache, plus write-behind when configured). */
   readonly ticks: { readonly cache: MemoryTickCache; readonly sink: TickSink; readonly resolver: LtpResolver };
   readonly health: HealthState;
+  /** Protection states for tracker answers; `watch` is told of every tracker whose plan was set or changed here. */
+  readonly protection: { readonly states: ProtectionStates; watch(tracker: TrackerRecord): void };
   readonly clock: Clock;
   readonly log: ExitLog;
 }

@@ -46,6 +46,10 @@ export const MAX_INSTRUMENTS_PER_CALL = 1000;
 /** Ticks in one PublishTicks message; a feed sends more as more messages on the same stream. */
 export const MAX_TICKS_PER_MESSAGE = 10_000;
 export const MAX_HEALTH_SERVICE_NAME_LENGTH = 256;
+/** "HH:MM". */
+export const MAX_LOCAL_TIME_LENGTH = 5;
+/** The longest IANA zone names are about 30 characters ("America/Argentina/ComodRivadavia"). */
+export const MAX_TIME_ZONE_LENGTH = 64;
 
 const ORDER_NO = { characters: MAX_ORDER_NO_LENGTH };
 const REASON = { characters: MAX_REASON_LENGTH };
@@ -83,6 +87,16 @@ export const INPUT_BOUNDS: Bounds = {
   "tradingcore.v1.PublishTicksRequest.ticks": { entries: MAX_TICKS_PER_MESSAGE },
   "tradingcore.v1.GetLtpsRequest.instruments": { entries: MAX_INSTRUMENTS_PER_CALL },
   "tradingcore.v1.StreamLtpRequest.instruments": { entries: MAX_INSTRUMENTS_PER_CALL },
+  "tradingcore.v1.UpdateExitPlanRequest.order_no": ORDER_NO,
+  "tradingcore.v1.PriceLevel.price": DECIMAL,
+  "tradingcore.v1.PriceLevel.points": DECIMAL,
+  "tradingcore.v1.PriceLevel.percent": DECIMAL,
+  "tradingcore.v1.PriceDistance.points": DECIMAL,
+  "tradingcore.v1.PriceDistance.percent": DECIMAL,
+  "tradingcore.v1.TrailingStop.step": DECIMAL,
+  "tradingcore.v1.PeakDrawdown.give_back_percent": DECIMAL,
+  "tradingcore.v1.SessionEnd.local_time": { characters: MAX_LOCAL_TIME_LENGTH },
+  "tradingcore.v1.SessionEnd.time_zone": { characters: MAX_TIME_ZONE_LENGTH },
   "grpc.health.v1.HealthCheckRequest.service": { characters: MAX_HEALTH_SERVICE_NAME_LENGTH },
 };
 
