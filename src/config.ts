@@ -6,7 +6,7 @@
  * Every setting: flag `--kebab-name`, variable `TRADINGCORE_SNAKE_NAME`.
  */
 import { parseArgs } from "node:util";
-import { bool, integer, listenHost, oneOf, type Parser, rate, redisUrl, redisUrls, text, url } from "./config-parsers.js";
+import { bool, integer, listenHost, oneOf, type Parser, rate, redisUrl, redisUrls, sessionEnds, text, url } from "./config-parsers.js";
 import { TRANSPORT_SETTINGS } from "./config-transport.js";
 import { DEFAULT_EXIT_ENGINE_SETTINGS } from "./exit/exit-engine.js";
 
@@ -306,6 +306,34 @@ export const SETTINGS = {
       "a lapsed session whose exits are not all done (a rejection, a busy lock) is taken up again after this, by any process, ms",
     defaultValue: 30_000,
     parse: integer(1_000, 3_600_000),
+  },
+  schedulerIntervalMs: {
+    flag: "scheduler-interval-ms",
+    description: "pause between the scheduler's checks for due time exits and session-end square-offs (how late one may fire), ms",
+    defaultValue: 1_000,
+    parse: integer(10, 60_000),
+  },
+  schedulerRetryMs: {
+    flag: "scheduler-retry-ms",
+    description:
+      "a due time exit not done (a rejection, a busy lock, a crash of the process firing it) fires again after this, by any process, ms",
+    defaultValue: 30_000,
+    parse: integer(1_000, 3_600_000),
+  },
+  sessionEndDefaults: {
+    flag: "session-end-defaults",
+    description:
+      "session-end square-off of a tracker whose exit plan names none, per segment: comma-separated SEGMENT=HH:MM@Time/Zone (the first such time after registration); none: no default",
+    defaultValue: [
+      "NSE_EQ=15:15@Asia/Kolkata",
+      "NSE_FNO=15:15@Asia/Kolkata",
+      "BSE_EQ=15:15@Asia/Kolkata",
+      "BSE_FNO=15:15@Asia/Kolkata",
+      "NSE_CURRENCY=16:45@Asia/Kolkata",
+      "BSE_CURRENCY=16:45@Asia/Kolkata",
+      "MCX_COMM=23:15@Asia/Kolkata",
+    ] as string[],
+    parse: sessionEnds,
   },
   watchBufferSize: {
     flag: "watch-buffer-size",

@@ -44,6 +44,9 @@ import { SessionWatchdog } from "./session/session-watchdog.js";
 import type { SessionStore } from "./session/session-store.js";
 import { DEFAULT_EXIT_ALL_PARALLEL } from "./exit/exit-all.js";
 import { MemoryProtectionStates } from "./store/memory-protection-states.js";
+import { MemoryDueTimes } from "./store/memory-due-times.js";
+import { TimeExitScheduler } from "./protection/time-exit-scheduler.js";
+import { sessionEndDefaultsOf } from "./protection/time-rules.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
 import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
@@ -84,6 +87,8 @@ export interface RunningTradingCore {
   readonly router: OrderRouter | undefined;
   /** The dead-man switch; `runOnce` checks for lapsed sessions now (tests drive it with an injected clock). */
   readonly sessionWatchdog: SessionWatchdog;
+  /** Time exits and session-end square-offs; `runOnce` fires what is due now (tests drive it with an injected clock). */
+  readonly timeExits: TimeExitScheduler;
   /** NOT_SERVING, stop accepting, let in-flight calls finish (up to the grace period), close. */
   stop(): Promise<void>;
 }
@@ -200,6 +205,18 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       maxParallel: DEFAULT_EXIT_ALL_PARALLEL,
     },
   });
+  const timeExits = new TimeExitScheduler({
+    due: redis?.dueTimes ?? new MemoryDueTimes(),
+    store,
+    engine,
+    clock,
+    log,
+    settings: {
+      intervalMs: config.schedulerIntervalMs,
+      retryMs: config.schedulerRetryMs,
+      sessionEndDefaults: sessionEndDefaultsOf(config.sessionEndDefaults),
+    },
+  });
   if (telemetry.metering) telemetry.metrics.observeReconciler(() => ({ ...reconciler.counters }));
   const stopping = new AbortController();
   const health = new HealthState(SERVED_SERVICES);
@@ -215,6 +232,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     clock,
     log,
     protection: { states: protectionStates, watch: () => undefined },
+    timeExits,
   };
 
   const gate = new ShutdownGate(SUBSCRIPTIONS);
@@ -235,6 +253,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   log.info({ reconciler: recovered }, "start-up reconciliation done");
   reconciler.start();
   sessionWatchdog.start();
+  timeExits.start();
   health.setAll(ServingStatus.SERVING);
   const addressOf = (engine: RunningEngine) => hostPort(config.host, engine.port);
   const primary = engines[0]!;
@@ -257,12 +276,13 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     services,
     router,
     sessionWatchdog,
+    timeExits,
     async stop() {
       health.setAll(ServingStatus.NOT_SERVING);
       gate.refuseNewCalls();
       stopping.abort(new Error("shutting down"));
       const closing = Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
-      await Promise.all([reconciler.stop(), sessionWatchdog.stop()]);
+      await Promise.all([reconciler.stop(), sessionWatchdog.stop(), timeExits.stop()]);
       const settled = await gate.settle(config.shutdownGraceMs);
       if (!settled)
         log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");

@@ -2,7 +2,8 @@
  * The Redis half of the composition root: when a Redis setting is present,
  * the tracker store, the shared tick cache, the paper order book, the owed
  * exit retries, the superseded attempts watched for duplicates, the
- * protection states, the sessions of the dead-man switch (REDIS_URL)
+ * protection states, the sessions of the dead-man switch, the due times of
+ * time exits (REDIS_URL)
  * and the Redlock exit lock (REDIS_LOCK_URLS, else REDIS_URL) are built here
  * for main.ts. Without any Redis setting nothing here runs and the embedded
  * adapters stay.
@@ -19,6 +20,7 @@ import { Redlock } from "./lock/redlock.js";
 import { RedisPaperOrderBook } from "./router/redis-paper-order-book.js";
 import { RedisOwedExits } from "./store/redis-owed-exits.js";
 import { RedisSessionStore } from "./store/redis-session-store.js";
+import { RedisDueTimes } from "./store/redis-due-times.js";
 import { RedisProtectionStates } from "./store/redis-protection-states.js";
 import { RedisSupersededAttempts } from "./store/redis-superseded-attempts.js";
 import { createRedisTrackerClient, type RedisTrackerClient } from "./store/redis-tracker-client.js";
@@ -37,6 +39,7 @@ export interface RedisAdapters {
   readonly owedExits?: RedisOwedExits;
   readonly superseded?: RedisSupersededAttempts;
   readonly sessions?: RedisSessionStore;
+  readonly dueTimes?: RedisDueTimes;
   readonly protection?: RedisProtectionStates;
   readonly lock?: Redlock;
   /** Flushes the tick write-behind and closes every connection. */
@@ -59,7 +62,8 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
     );
   };
   try {
-    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded" | "protection" | "sessions"> = {};
+    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded" | "protection" | "sessions" | "dueTimes"> =
+      {};
     if (config.redisUrl) {
       const storeClient = createRedisTrackerClient(config.redisUrl, { log });
       const tickClient = createRedisTickClient(config.redisUrl, { log });
@@ -75,6 +79,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
         owedExits: new RedisOwedExits(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         superseded: new RedisSupersededAttempts(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         sessions: new RedisSessionStore(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
+        dueTimes: new RedisDueTimes(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         protection: new RedisProtectionStates(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
       };
     }

@@ -38,7 +38,7 @@ export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
 export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<typeof ExitService> {
-  const { engine, store, sessions, orderUpdates, events, stopping, clock, protection } = services;
+  const { engine, store, sessions, orderUpdates, events, stopping, clock, protection, timeExits } = services;
   return {
     async registerTracker(request) {
       const spec = parseTrackerSpec(request);
@@ -46,6 +46,8 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
       if (spec.sessionId !== undefined) await sessions.attach(spec.sessionId, spec.orderNo, clock.now());
       const { tracker, created } = await store.register(spec, clock.now());
       if (tracker.exitPlan) protection.watch(tracker);
+      // Also when it existed already: a registration retried after a failed answer records its due times then.
+      await timeExits.watch(tracker);
       return create(RegisterTrackerResponseSchema, { tracker: trackerToWire(tracker), created });
     },
 
@@ -65,6 +67,7 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
       const rules = parseExitPlan(request.exitPlan, tracker.side, tracker.entryPrice);
       const changed = await changeExitPlan(store, tracker, rules, Number(request.expectedVersion), clock.now());
       protection.watch(changed);
+      await timeExits.watch(changed);
       return create(UpdateExitPlanResponseSchema, { tracker: trackerToWire(changed) });
     },
 

@@ -24,6 +24,8 @@ export interface TradingCoreServices {
   readonly health: HealthState;
   /** Protection states for tracker answers; `watch` is told of every tracker whose plan was set or changed here. */
   readonly protection: { readonly states: ProtectionStates; watch(tracker: TrackerRecord): void };
+  /** The time-exit scheduler, told of every tracker whose plan was set or changed here (its due times are recorded before the answer). */
+  readonly timeExits: { watch(tracker: TrackerRecord): Promise<void> };
   readonly clock: Clock;
   readonly log: ExitLog;
 }
