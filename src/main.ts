@@ -40,6 +40,7 @@ import { chosenAdapters, logStartupSummary, startupSummary } from "./startup-sum
 import type { TradingCoreServices } from "./server/handlers/services.js";
 import { MemoryOwedExits } from "./store/memory-owed-exits.js";
 import { MemoryProtectionStates } from "./store/memory-protection-states.js";
+import { ProtectiveExits } from "./protection/protective-exits.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
 import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
@@ -123,8 +124,10 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     tickCache,
     ...(redis?.ticks ? [redis.ticks] : []),
     ...(configured instanceof PaperRouter ? [configured] : []),
+    // Last: the exits it fires read the price from the cache, and the paper market fills at it.
+    { write: (ticks) => protective.book.write(ticks) },
   ];
-  const tickSink = tickSinks.length > 1 ? new TeeTickSink(tickSinks, log) : tickCache;
+  const tickSink = new TeeTickSink(tickSinks, log);
   const bareResolver = new FallbackLtpResolver(
     redis?.ticks ? [tickCache, redis.ticks] : [tickCache],
     {
@@ -179,6 +182,18 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       overdueAfterMs: config.overdueOrderAfterMs,
     },
   });
+  const protective = new ProtectiveExits(
+    { engine, store, states: protectionStates, events, clock, log },
+    {
+      staleAfterMs: config.ltpStaleAfterMs,
+      refreshMs: config.protectionRefreshMs,
+      flushMs: config.protectionFlushMs,
+      parallel: config.protectionExitParallel,
+      queued: config.protectionQueue,
+      claimTtlMs: config.protectionClaimTtlMs,
+      retryMs: config.protectionRetryMs,
+    },
+  );
   if (telemetry.metering) telemetry.metrics.observeReconciler(() => ({ ...reconciler.counters }));
   const stopping = new AbortController();
   const health = new HealthState(SERVED_SERVICES);
@@ -192,7 +207,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     health,
     clock,
     log,
-    protection: { states: protectionStates, watch: () => undefined },
+    protection: { states: protectionStates, watch: (tracker) => protective.watch(tracker) },
   };
 
   const gate = new ShutdownGate(SUBSCRIPTIONS);
@@ -212,6 +227,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const recovered = await reconciler.runOnce({ ignoreGrace: true });
   log.info({ reconciler: recovered }, "start-up reconciliation done");
   reconciler.start();
+  await protective.start();
   health.setAll(ServingStatus.SERVING);
   const addressOf = (engine: RunningEngine) => hostPort(config.host, engine.port);
   const primary = engines[0]!;
@@ -239,6 +255,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       stopping.abort(new Error("shutting down"));
       const closing = Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
       await reconciler.stop();
+      await protective.stop();
       const settled = await gate.settle(config.shutdownGraceMs);
       if (!settled)
         log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");

@@ -5,6 +5,7 @@ import { ExitStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import type { SequencedExitEvent } from "../../exit/exit-event-hub.js";
 import { timestampOf } from "./time-wire.js";
 import { trackerToWire } from "./tracker-wire.js";
+import { triggerToWire } from "./exit-plan-wire.js";
 
 export function exitEventToWire(event: SequencedExitEvent): ExitEvent {
   return create(ExitEventSchema, {
@@ -15,5 +16,6 @@ export function exitEventToWire(event: SequencedExitEvent): ExitEvent {
     correlationId: event.correlationId,
     time: timestampOf(event.timeMs),
     message: event.message,
+    trigger: event.trigger && triggerToWire(event.trigger),
   });
 }
