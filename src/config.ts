@@ -335,6 +335,43 @@ export const SETTINGS = {
     ] as string[],
     parse: sessionEnds,
   },
+  protectionRefreshMs: {
+    flag: "protection-refresh-ms",
+    description:
+      "pause between reads of every ACTIVE tracker with an exit plan from the store (trackers registered through other processes, settled elsewhere), ms",
+    defaultValue: 1_000,
+    parse: integer(50, 3_600_000),
+  },
+  protectionFlushMs: {
+    flag: "protection-flush-ms",
+    description: "pause between writes of the protection states (trails, peaks) that moved, ms",
+    defaultValue: 100,
+    parse: integer(10, 60_000),
+  },
+  protectionExitParallel: {
+    flag: "protection-exit-parallel",
+    description: "exits started by exit-plan rules that run at once",
+    defaultValue: 8,
+    parse: integer(1, 256),
+  },
+  protectionQueue: {
+    flag: "protection-queue",
+    description: "fired rules waiting for an exit slot; past it a rule fires again on a later tick",
+    defaultValue: 10_000,
+    parse: integer(1, 1_000_000),
+  },
+  protectionClaimTtlMs: {
+    flag: "protection-claim-ttl-ms",
+    description: "how long the process that claimed a fired rule keeps the others of the fleet off it, ms",
+    defaultValue: 30_000,
+    parse: integer(1_000, 3_600_000),
+  },
+  protectionRetryMs: {
+    flag: "protection-retry-ms",
+    description: "pause before a rule whose exit did not happen (refused, lock unavailable) may fire again, ms",
+    defaultValue: 1_000,
+    parse: integer(0, 600_000),
+  },
   watchBufferSize: {
     flag: "watch-buffer-size",
     description: "WatchExits: events a watcher may fall behind before it is dropped",

@@ -47,6 +47,7 @@ import { MemoryProtectionStates } from "./store/memory-protection-states.js";
 import { MemoryDueTimes } from "./store/memory-due-times.js";
 import { TimeExitScheduler } from "./protection/time-exit-scheduler.js";
 import { sessionEndDefaultsOf } from "./protection/time-rules.js";
+import { ProtectiveExits } from "./protection/protective-exits.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
 import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
@@ -135,8 +136,10 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     tickCache,
     ...(redis?.ticks ? [redis.ticks] : []),
     ...(configured instanceof PaperRouter ? [configured] : []),
+    // Last: the exits it fires read the price from the cache, and the paper market fills at it.
+    { write: (ticks) => protective.book.write(ticks) },
   ];
-  const tickSink = tickSinks.length > 1 ? new TeeTickSink(tickSinks, log) : tickCache;
+  const tickSink = new TeeTickSink(tickSinks, log);
   const bareResolver = new FallbackLtpResolver(
     redis?.ticks ? [tickCache, redis.ticks] : [tickCache],
     {
@@ -210,6 +213,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     store,
     engine,
     clock,
+    events,
     log,
     settings: {
       intervalMs: config.schedulerIntervalMs,
@@ -217,6 +221,18 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       sessionEndDefaults: sessionEndDefaultsOf(config.sessionEndDefaults),
     },
   });
+  const protective = new ProtectiveExits(
+    { engine, store, states: protectionStates, events, clock, log },
+    {
+      staleAfterMs: config.ltpStaleAfterMs,
+      refreshMs: config.protectionRefreshMs,
+      flushMs: config.protectionFlushMs,
+      parallel: config.protectionExitParallel,
+      queued: config.protectionQueue,
+      claimTtlMs: config.protectionClaimTtlMs,
+      retryMs: config.protectionRetryMs,
+    },
+  );
   if (telemetry.metering) telemetry.metrics.observeReconciler(() => ({ ...reconciler.counters }));
   const stopping = new AbortController();
   const health = new HealthState(SERVED_SERVICES);
@@ -231,7 +247,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     health,
     clock,
     log,
-    protection: { states: protectionStates, watch: () => undefined },
+    protection: { states: protectionStates, watch: (tracker) => protective.watch(tracker) },
     timeExits,
   };
 
@@ -254,6 +270,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   reconciler.start();
   sessionWatchdog.start();
   timeExits.start();
+  await protective.start();
   health.setAll(ServingStatus.SERVING);
   const addressOf = (engine: RunningEngine) => hostPort(config.host, engine.port);
   const primary = engines[0]!;
@@ -283,6 +300,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       stopping.abort(new Error("shutting down"));
       const closing = Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
       await Promise.all([reconciler.stop(), sessionWatchdog.stop(), timeExits.stop()]);
+      await protective.stop();
       const settled = await gate.settle(config.shutdownGraceMs);
       if (!settled)
         log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");

@@ -4,6 +4,7 @@
  */
 import { ExitReasonCode } from "../../gen/tradingcore/v1/common_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
+import type { ExitTrigger } from "../domain/exit-plan.js";
 
 export interface ExitCommand {
   readonly orderNo: string;
@@ -19,6 +20,12 @@ export interface ExitCommand {
    * or registration changed before the exit took the lock sends nothing.
    */
   readonly unwantedBecause?: (tracker: TrackerRecord) => string | undefined;
+  /**
+   * Set when a rule of the tracker's exit plan fired: recorded on the intent.
+   * The exit goes ahead only while the tracker's plan is still the version
+   * the trigger was evaluated under (checked under the exit lock).
+   */
+  readonly trigger?: ExitTrigger;
 }
 
 export const MAX_ORDER_NO_LENGTH = 64;

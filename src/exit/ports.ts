@@ -5,7 +5,7 @@
  */
 import type { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import type { ExitStatus, PriceSource, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import type { ProtectionState } from "../domain/exit-plan.js";
+import type { ExitTrigger, ProtectionState } from "../domain/exit-plan.js";
 import type { Money } from "../domain/money.js";
 import type { TrackerRecord, TrackerSpec } from "../domain/tracker.js";
 import type { OrderUpdate } from "./order-update-change.js";
@@ -256,6 +256,8 @@ export interface ExitEventRecord {
   readonly correlationId: string;
   readonly timeMs: number;
   readonly message: string;
+  /** For TRIGGERED: the rule of the exit plan that fired. */
+  readonly trigger?: ExitTrigger;
 }
 
 export interface ExitEventSink {

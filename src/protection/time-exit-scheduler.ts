@@ -16,11 +16,16 @@
  *   by any process, as it does when the process firing it dies.
  */
 import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
+import { ProtectionRule } from "../../gen/tradingcore/v1/protection_pb.js";
+import type { ExitTrigger } from "../domain/exit-plan.js";
+import { inParentSpan, NO_TRACE_PARENT } from "../exit/exit-tracing.js";
 import { isTerminal, type TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "../exit/exit-engine.js";
 import type { ExitOutcome } from "../exit/exit-outcome.js";
 import { PeriodicPass } from "../exit/periodic-pass.js";
-import type { Clock, ExitLog, TrackerStore } from "../exit/ports.js";
+import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "../exit/ports.js";
+import { PROTECTION_SPAN } from "./trigger-worker.js";
 import type { DueClaim, DueTimes } from "./due-times.js";
 import { REASON_CODE_OF, type SessionEndDefaults, TIME_RULES, type TimeRule, dueKey, dueTimeOf, parseDueKey } from "./time-rules.js";
 
@@ -37,6 +42,7 @@ export interface TimeExitSchedulerDeps {
   readonly store: Pick<TrackerStore, "get">;
   readonly engine: Pick<ExitEngine, "execute">;
   readonly clock: Clock;
+  readonly events: ExitEventSink;
   readonly log: ExitLog;
   readonly settings: TimeExitSchedulerSettings;
 }
@@ -101,7 +107,8 @@ export class TimeExitScheduler {
     return { fired: claims.length, exits };
   }
 
-  private async fire(claim: DueClaim): Promise<ExitOutcome | undefined> {
+  /** `again`: the plan changed while this exit took its lock; it is looked at once more, at once. */
+  private async fire(claim: DueClaim, again = false): Promise<ExitOutcome | undefined> {
     const parsed = parseDueKey(claim.key);
     if (!parsed) {
       await this.deps.due.cancel(claim.key);
@@ -111,14 +118,33 @@ export class TimeExitScheduler {
     const tracker = await this.deps.store.get(orderNo);
     if (!tracker || (await this.settledOrMoved(tracker, rule, claim))) return undefined;
     const dueMs = dueTimeOf(tracker, rule, this.deps.settings.sessionEndDefaults) ?? claim.dueMs;
-    const outcome = await this.deps.engine.execute({
-      orderNo,
-      reason: reasonOf(rule, dueMs),
-      reasonCode: REASON_CODE_OF[rule],
-      unwantedBecause: (current) => this.unwanted(current, rule),
+    const trigger: ExitTrigger = { rule: PROTECTION_RULE_OF[rule], tickTimeMs: dueMs, planVersion: tracker.exitPlan?.version ?? 0 };
+    const reason = reasonOf(rule, dueMs);
+    this.deps.events.publish({
+      kind: ExitEventKind.TRIGGERED,
+      tracker: { ...tracker, trigger },
+      correlationId: "",
+      timeMs: this.deps.clock.now(),
+      message: reason,
+      trigger,
     });
+    const outcome = await inParentSpan(
+      NO_TRACE_PARENT,
+      PROTECTION_SPAN,
+      (_span, context) =>
+        this.deps.engine.execute(
+          { orderNo, reason, reasonCode: REASON_CODE_OF[rule], trigger, unwantedBecause: (current) => this.unwanted(current, rule) },
+          context,
+        ),
+      {
+        order_no: orderNo,
+        "trigger.rule": ProtectionRule[trigger.rule],
+        "trigger.tick_time_ms": dueMs,
+        "trigger.plan_version": trigger.planVersion,
+      },
+    );
     if (DONE.has(outcome.status)) await this.deps.due.complete(claim);
-    else if (outcome.status === ExitStatus.NOT_ACTIVE) await this.afterNotActive(orderNo, rule, claim);
+    else if (outcome.status === ExitStatus.NOT_ACTIVE) return (await this.afterNotActive(orderNo, rule, claim, again)) ?? outcome;
     else {
       this.deps.log.error(
         { orderNo, rule, status: ExitStatus[outcome.status], message: outcome.message, retryInMs: this.deps.settings.retryMs },
@@ -150,12 +176,17 @@ export class TimeExitScheduler {
     return false;
   }
 
-  /** PENDING stays claimed (its entry may fill, and is then exited); anything else is looked at once more. */
-  private async afterNotActive(orderNo: string, rule: TimeRule, claim: DueClaim): Promise<void> {
+  /**
+   * PENDING stays claimed (its entry may fill, and is then exited); an
+   * ACTIVE tracker still due (its plan changed, keeping this rule, while the
+   * exit took its lock) is fired once more now; anything else is settled.
+   */
+  private async afterNotActive(orderNo: string, rule: TimeRule, claim: DueClaim, again: boolean): Promise<ExitOutcome | undefined> {
     const tracker = await this.deps.store.get(orderNo);
-    if (!tracker) return this.deps.due.complete(claim);
-    if (tracker.status === TrackerStatus.PENDING) return;
-    await this.settledOrMoved(tracker, rule, claim);
+    if (!tracker) return void (await this.deps.due.complete(claim));
+    if (tracker.status === TrackerStatus.PENDING) return undefined;
+    if (await this.settledOrMoved(tracker, rule, claim)) return undefined;
+    return again || tracker.status !== TrackerStatus.ACTIVE ? undefined : this.fire(claim, true);
   }
 
   private async reschedule(tracker: TrackerRecord, rule: TimeRule): Promise<void> {
@@ -165,6 +196,11 @@ export class TimeExitScheduler {
     else await this.deps.due.schedule(key, dueMs);
   }
 }
+
+const PROTECTION_RULE_OF: Readonly<Record<TimeRule, ProtectionRule>> = {
+  TIME_EXIT: ProtectionRule.TIME_EXIT,
+  SESSION_END: ProtectionRule.SESSION_END,
+};
 
 function reasonOf(rule: TimeRule, dueMs: number): string {
   const at = new Date(dueMs).toISOString();

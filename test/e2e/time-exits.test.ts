@@ -7,6 +7,7 @@
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { ProtectionRule } from "../../gen/tradingcore/v1/protection_pb.js";
 import { PaperRouter } from "../../src/router/paper-router.js";
 import { publishTick, uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";

@@ -5,6 +5,7 @@ import { ExitStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import type { SequencedExitEvent } from "../../exit/exit-event-hub.js";
 import { timestampOf } from "./time-wire.js";
 import { trackerToWire } from "./tracker-wire.js";
+import { triggerToWire } from "./exit-plan-wire.js";
 
 export function exitEventToWire(event: SequencedExitEvent): ExitEvent {
   return create(ExitEventSchema, {
@@ -16,5 +17,6 @@ export function exitEventToWire(event: SequencedExitEvent): ExitEvent {
     time: timestampOf(event.timeMs),
     message: event.message,
     sessionId: event.tracker.sessionId ?? "",
+    trigger: event.trigger && triggerToWire(event.trigger),
   });
 }

@@ -20,6 +20,7 @@ function schedulerOf(world: ExitWorld, due = new MemoryDueTimes()) {
     store: world.store,
     engine: world.engine,
     clock: world.clock,
+    events: world.events,
     log: world.log,
     settings: { intervalMs: 1_000, retryMs: RETRY, sessionEndDefaults: new Map() },
   });
