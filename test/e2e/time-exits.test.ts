@@ -57,6 +57,7 @@ describe("the time-exit scheduler", () => {
       status: TrackerStatus.EXITED,
       exitReasonCode: ExitReasonCode.TIME_BASED,
       exitPrice: "101.55",
+      trigger: { rule: ProtectionRule.TIME_EXIT, tickTime: timestampFromMs(clock.now()) },
     });
     clock.advance(MINUTE);
     await pass();
