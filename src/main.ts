@@ -198,6 +198,11 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const sessionWatchdog = new SessionWatchdog({
     sessions,
     store,
+    // The tick rules and the scheduler follow a plan TIGHTEN changed, as they follow UpdateExitPlan.
+    planChanged: async (tracker) => {
+      protective.watch(tracker);
+      await timeExits.watch(tracker);
+    },
     engine,
     clock,
     events,

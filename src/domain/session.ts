@@ -12,6 +12,7 @@
  * - `expiresAt` = `lastHeartbeatAt` + `ttlMs` while OPEN.
  */
 import { type SessionLapseAction, SessionStatus } from "../../gen/tradingcore/v1/session_pb.js";
+import { type ExitPlanRules, sameRules } from "./exit-plan.js";
 
 export const MIN_SESSION_TTL_MS = 1_000;
 export const MAX_SESSION_TTL_MS = 86_400_000;
@@ -20,6 +21,8 @@ export interface SessionSpec {
   readonly sessionId: string;
   readonly ttlMs: number;
   readonly lapseAction: SessionLapseAction;
+  /** The rules TIGHTEN gives the session's trackers; absent for EXIT_ALL. Levels are offsets (points, percent). */
+  readonly fallbackPlan?: ExitPlanRules;
 }
 
 export interface SessionRecord extends SessionSpec {
@@ -42,7 +45,7 @@ export function sessionTtlProblem(ttlMs: number): string | undefined {
 
 /** True when two openings describe the same session (OpenSession idempotency). */
 export function sameSession(session: SessionRecord, spec: SessionSpec): boolean {
-  return session.ttlMs === spec.ttlMs && session.lapseAction === spec.lapseAction;
+  return session.ttlMs === spec.ttlMs && session.lapseAction === spec.lapseAction && sameRules(session.fallbackPlan, spec.fallbackPlan);
 }
 
 /** A new OPEN session, its lease starting now. */

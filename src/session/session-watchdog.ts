@@ -13,16 +13,23 @@
  *   otherwise (a rejection, a busy lock, no router) it is claimed again
  *   `lapseRetryMs` later, by whichever process gets there first, also after a
  *   crash of the one acting on it.
+ * - TIGHTEN gives each ACTIVE or PENDING tracker the session's fallback
+ *   rules through the plan's version-checked change (session-tightening.ts)
+ *   and sends no order, unless the result does not fit the tracker, which is
+ *   then exited as EXIT_ALL would.
  * - Closing a session cleanly removes it from the claims: nothing happens to
  *   its trackers.
  */
 import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { SessionLapseAction } from "../../gen/tradingcore/v1/session_pb.js";
 import type { SessionRecord } from "../domain/session.js";
+import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "../exit/exit-engine.js";
 import type { ExitOutcome } from "../exit/exit-outcome.js";
 import { PeriodicPass } from "../exit/periodic-pass.js";
 import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "../exit/ports.js";
+import { tighten } from "./session-tightening.js";
 import type { LapseClaim, SessionStore } from "./session-store.js";
 
 export interface SessionWatchdogSettings {
@@ -36,7 +43,9 @@ export interface SessionWatchdogSettings {
 
 export interface SessionWatchdogDeps {
   readonly sessions: SessionStore;
-  readonly store: Pick<TrackerStore, "get">;
+  readonly store: TrackerStore;
+  /** Told of every tracker whose plan TIGHTEN changed (the tick rules and the scheduler follow it). */
+  readonly planChanged?: (tracker: TrackerRecord) => Promise<void>;
   readonly engine: Pick<ExitEngine, "execute">;
   readonly clock: Clock;
   readonly events: ExitEventSink;
@@ -49,6 +58,8 @@ export interface WatchdogPass {
   readonly claimed: number;
   /** Exits the pass ran, by status name. */
   readonly exits: Readonly<Record<string, number>>;
+  /** Trackers TIGHTEN gave the fallback plan. */
+  readonly tightened: number;
   /** Claims left unsettled, to be claimed again. */
   readonly unsettled: number;
 }
@@ -91,36 +102,40 @@ export class SessionWatchdog {
     const claims = await sessions.claimLapsed(clock.now(), settings.lapseRetryMs, CLAIMS_PER_PASS);
     const exits: Record<string, number> = {};
     let unsettled = 0;
+    let tightened = 0;
     for (const claim of claims) {
-      const outcomes = await this.applyLapse(claim);
-      for (const outcome of outcomes) exits[ExitStatus[outcome.status]!] = (exits[ExitStatus[outcome.status]!] ?? 0) + 1;
-      if (outcomes.every((outcome) => settles(outcome, claim))) await sessions.settle(claim.session.sessionId);
+      const results = await this.applyLapse(claim);
+      for (const { outcome } of results) if (outcome) exits[ExitStatus[outcome.status]!] = (exits[ExitStatus[outcome.status]!] ?? 0) + 1;
+      tightened += results.filter((result) => result.tightened).length;
+      if (results.every((result) => result.settled)) await sessions.settle(claim.session.sessionId);
       else unsettled++;
     }
-    return { claimed: claims.length, exits, unsettled };
+    return { claimed: claims.length, exits, tightened, unsettled };
   }
 
-  /** EXIT_ALL: the exactly-once exit of every tracker registered under the session, a few at a time. */
-  private async applyLapse(claim: LapseClaim): Promise<ExitOutcome[]> {
+  /** The lapse action on every tracker registered under the session, a few at a time. */
+  private async applyLapse(claim: LapseClaim): Promise<TrackerResult[]> {
     const { session } = claim;
     const orderNos = await this.deps.sessions.trackersOf(session.sessionId);
+    const action = session.lapseAction === SessionLapseAction.TIGHTEN ? "tightening" : "exiting";
     this.deps.log.warn(
       { sessionId: session.sessionId, trackers: orderNos.length, expiredAt: session.expiresAt, retry: !claim.first },
-      `session ${session.sessionId} lapsed: no heartbeat within ${session.ttlMs} ms; exiting its trackers`,
+      `session ${session.sessionId} lapsed: no heartbeat within ${session.ttlMs} ms; ${action} its trackers`,
     );
-    const outcomes: ExitOutcome[] = [];
+    const results: TrackerResult[] = [];
     for (let i = 0; i < orderNos.length; i += this.deps.settings.maxParallel) {
       const batch = orderNos.slice(i, i + this.deps.settings.maxParallel);
-      outcomes.push(...(await Promise.all(batch.map((orderNo) => this.exitOne(orderNo, claim)))));
+      results.push(...(await Promise.all(batch.map((orderNo) => this.applyToTracker(orderNo, claim)))));
     }
-    return outcomes;
+    return results;
   }
 
-  private async exitOne(orderNo: string, claim: LapseClaim): Promise<ExitOutcome> {
+  private async applyToTracker(orderNo: string, claim: LapseClaim): Promise<TrackerResult> {
     const { session } = claim;
     const tracker = await this.deps.store.get(orderNo);
+    const mine = tracker?.sessionId === session.sessionId;
     const open = tracker && (tracker.status === TrackerStatus.ACTIVE || tracker.status === TrackerStatus.EXITING);
-    if (tracker && open && tracker.sessionId === session.sessionId && claim.first) {
+    if (tracker && mine && claim.first && (open || tracker.status === TrackerStatus.PENDING)) {
       this.deps.events.publish({
         kind: ExitEventKind.SESSION_LAPSED,
         tracker,
@@ -129,6 +144,24 @@ export class SessionWatchdog {
         message: lapseReason(session),
       });
     }
+    const pendingOrActive = tracker?.status === TrackerStatus.ACTIVE || tracker?.status === TrackerStatus.PENDING;
+    if (session.lapseAction === SessionLapseAction.TIGHTEN && tracker && mine && pendingOrActive) {
+      const tightening = await tighten(this.deps.store, tracker, session, this.deps.clock.now());
+      if (tightening.kind === "tightened") {
+        await this.deps.planChanged?.(tightening.tracker);
+        return { settled: true, tightened: true };
+      }
+      if (tightening.kind === "raced") return { settled: false };
+      this.deps.log.error(
+        { sessionId: session.sessionId, orderNo, problem: tightening.problem },
+        "the session's fallback plan does not fit the tracker; exiting it",
+      );
+    }
+    const outcome = await this.exitOne(orderNo, session);
+    return { outcome, settled: settles(outcome, claim) };
+  }
+
+  private async exitOne(orderNo: string, session: SessionRecord): Promise<ExitOutcome> {
     const outcome = await this.deps.engine.execute({
       orderNo,
       reason: lapseReason(session),
@@ -144,6 +177,12 @@ export class SessionWatchdog {
     }
     return outcome;
   }
+}
+
+interface TrackerResult {
+  readonly outcome?: ExitOutcome;
+  readonly settled: boolean;
+  readonly tightened?: boolean;
 }
 
 /**

@@ -26,7 +26,10 @@ export class MemorySessionStore implements SessionStore {
       return { session, created: true };
     }
     if (!sameSession(entry.session, spec)) {
-      throw new TradingCoreError("failed-precondition", `session ${spec.sessionId} is already open with another ttl or lapse action`);
+      throw new TradingCoreError(
+        "failed-precondition",
+        `session ${spec.sessionId} is already open with another ttl, lapse action or fallback plan`,
+      );
     }
     return { session: this.extend(entry, nowMs), created: false };
   }

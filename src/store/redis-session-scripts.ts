@@ -24,7 +24,7 @@ local function extend(hash, due, id, now)
 end
 `;
 
-/** KEYS: hash, due. ARGV: id, ttlMs, lapseAction, now. Replies created|ok|ended|different, then the hash. */
+/** KEYS: hash, due. ARGV: id, ttlMs, lapseAction, now, fallback plan JSON ('' for none). Replies created|ok|ended|different, then the hash. */
 export const OPEN_SESSION = `${EXTEND}
 local now = tonumber(ARGV[4])
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -32,10 +32,12 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   local expires = string.format('%.0f', now + tonumber(ARGV[2]))
   redis.call('HSET', KEYS[1], 'sessionId', ARGV[1], 'ttlMs', ARGV[2], 'lapseAction', ARGV[3], 'status', 'OPEN',
     'expiresAt', expires, 'openedAt', nowText, 'lastHeartbeatAt', nowText)
+  if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'fallbackPlan', ARGV[5]) end
   redis.call('ZADD', KEYS[2], expires, ARGV[1])
   return {'created', unpack(redis.call('HGETALL', KEYS[1]))}
 end
-if redis.call('HGET', KEYS[1], 'ttlMs') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'lapseAction') ~= ARGV[3] then
+if redis.call('HGET', KEYS[1], 'ttlMs') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'lapseAction') ~= ARGV[3]
+  or (redis.call('HGET', KEYS[1], 'fallbackPlan') or '') ~= ARGV[5] then
   return {'different'}
 end
 return extend(KEYS[1], KEYS[2], ARGV[1], now)

@@ -6,9 +6,11 @@
  * (set of order_nos), `sessions:due` (sorted set; see redis-session-scripts.ts).
  */
 import { SessionLapseAction, SessionStatus } from "../../gen/tradingcore/v1/session_pb.js";
+import type { ExitPlan, ExitPlanRules } from "../domain/exit-plan.js";
 import type { SessionRecord, SessionSpec } from "../domain/session.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { LapseClaim, SessionStore } from "../session/session-store.js";
+import { decodeExitPlan, encodeExitPlan } from "./exit-plan-json.js";
 import { endedMessage } from "./memory-session-store.js";
 import { redisCommand } from "./redis-command.js";
 import { hashFromFlat } from "./redis-tracker-codec.js";
@@ -29,10 +31,19 @@ export class RedisSessionStore implements SessionStore {
       "open",
       OPEN_SESSION,
       [this.hashKey(spec.sessionId), this.dueKey()],
-      [spec.sessionId, String(spec.ttlMs), SessionLapseAction[spec.lapseAction], String(nowMs)],
+      [
+        spec.sessionId,
+        String(spec.ttlMs),
+        SessionLapseAction[spec.lapseAction],
+        String(nowMs),
+        spec.fallbackPlan ? encodeExitPlan({ ...spec.fallbackPlan, version: 0 }) : "",
+      ],
     );
     if (reply[0] === "different") {
-      throw new TradingCoreError("failed-precondition", `session ${spec.sessionId} is already open with another ttl or lapse action`);
+      throw new TradingCoreError(
+        "failed-precondition",
+        `session ${spec.sessionId} is already open with another ttl, lapse action or fallback plan`,
+      );
     }
     return { session: this.answer(spec.sessionId, reply), created: reply[0] === "created" };
   }
@@ -130,5 +141,11 @@ function decodeSession(hash: Readonly<Record<string, string>>): SessionRecord {
     openedAt: Number(hash.openedAt),
     lastHeartbeatAt: Number(hash.lastHeartbeatAt),
     ...(hash.endedAt === undefined ? {} : { endedAt: Number(hash.endedAt) }),
+    ...(hash.fallbackPlan === undefined ? {} : { fallbackPlan: rulesOf(decodeExitPlan(hash.fallbackPlan)) }),
   };
+}
+
+function rulesOf(plan: ExitPlan): ExitPlanRules {
+  const { version: _version, ...rules } = plan;
+  return rules;
 }

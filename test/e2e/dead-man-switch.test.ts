@@ -4,9 +4,9 @@
  * moves; the watchdog's pass is run by the test, never waited for.
  */
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExitReasonCode, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { ExitReasonCode, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { SessionLapseAction, SessionStatus } from "../../gen/tradingcore/v1/session_pb.js";
 import { PaperRouter } from "../../src/router/paper-router.js";
@@ -22,6 +22,16 @@ function openSession(server: TestServer, sessionId = uniqueOrderNo("S")) {
   return server.sessions
     .openSession({ sessionId, ttl: durationFromMs(TTL_MS), lapseAction: SessionLapseAction.EXIT_ALL })
     .then(({ session }) => session!);
+}
+
+/** Polls until `done` accepts what `read` answers (the tick rules exit on their own worker); fails after 20 s. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let waited = 0; waited < 20_000; waited += 20) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("condition not reached within 20 s");
 }
 
 async function statusOf(server: TestServer, orderNo: string) {
@@ -98,6 +108,50 @@ describe("a strategy that goes silent", () => {
     expect((await server.sessions.getSession({ sessionId })).session!.status).toBe(SessionStatus.LAPSED);
   });
 
+  it("gives the trackers of a TIGHTEN session its fallback plan, sends nothing, and the tightened stop fires on a later tick", async () => {
+    const sessionId = uniqueOrderNo("S");
+    await server.sessions.openSession({
+      sessionId,
+      ttl: durationFromMs(TTL_MS),
+      lapseAction: SessionLapseAction.TIGHTEN,
+      fallbackPlan: { stopLoss: { level: { case: "percent", value: "1" } } },
+    });
+    const securityId = "7401";
+    const orderNo = await registerTracker(server, { sessionId, securityId, entryPrice: "100", ltp: "100" });
+    const withPlan = await registerTracker(server, { sessionId, securityId, entryPrice: "100", ltp: "100" });
+    const before = await statusOf(server, withPlan);
+    await server.exits.updateExitPlan({
+      orderNo: withPlan,
+      expectedVersion: before.version,
+      exitPlan: { stopLoss: { level: { case: "points", value: "10" } }, takeProfit: { level: { case: "points", value: "20" } } },
+    });
+    clock.advance(TTL_MS);
+    const lapse = await server.core.sessionWatchdog.runOnce();
+    expect(lapse).toMatchObject({ claimed: 1, tightened: 2, unsettled: 0 });
+    const tightened = await statusOf(server, withPlan);
+    expect(tightened.status).toBe(TrackerStatus.ACTIVE);
+    expect(tightened.exitPlan?.stopLoss?.level).toEqual({ case: "percent", value: "1" });
+    expect(tightened.exitPlan?.takeProfit?.level).toEqual({ case: "points", value: "20" });
+    expect((await statusOf(server, orderNo)).exitPlan?.stopLoss?.level).toEqual({ case: "percent", value: "1" });
+    expect(server.paper.ordersFor(orderNo) + server.paper.ordersFor(withPlan)).toBe(0);
+
+    // 99.5 is above the 1 % stop (99); 98.9 crosses it.
+    for (const ltp of ["99.5", "98.9"]) {
+      clock.advance(1);
+      await server.ticks.publishTicks([
+        { ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId }, ltp, time: timestampFromMs(clock.now()) }] },
+      ]);
+    }
+    for (const each of [orderNo, withPlan]) {
+      const exited = await until(
+        () => statusOf(server, each),
+        (tracker) => tracker.status === TrackerStatus.EXITED,
+      );
+      expect(exited.exitReasonCode).toBe(ExitReasonCode.STOP_LOSS);
+      expect(server.paper.ordersFor(each)).toBe(1);
+    }
+  });
+
   it("leaves the trackers of a session closed cleanly alone", async () => {
     const { sessionId } = await openSession(server);
     const orderNo = await registerTracker(server, { sessionId, securityId: "7301" });
@@ -149,6 +203,31 @@ describe("SessionService with bad input", () => {
       details: "no session no-such-session",
     });
     await expect(server.sessions.heartbeat({ sessionId: "no-such-session" })).rejects.toMatchObject({ code: GrpcStatus.NOT_FOUND });
+  });
+
+  it.each([
+    ["TIGHTEN without a fallback plan", { lapseAction: SessionLapseAction.TIGHTEN }, "fallback_plan is required"],
+    [
+      "EXIT_ALL with a fallback plan",
+      { fallbackPlan: { stopLoss: { level: { case: "points" as const, value: "1" } } } },
+      "fallback_plan is only for SESSION_LAPSE_ACTION_TIGHTEN",
+    ],
+    [
+      "a fallback stop loss at a price",
+      { lapseAction: SessionLapseAction.TIGHTEN, fallbackPlan: { stopLoss: { level: { case: "price" as const, value: "99" } } } },
+      "fallback_plan.stop_loss is a price",
+    ],
+    [
+      "a fallback stop loss of 100 %",
+      { lapseAction: SessionLapseAction.TIGHTEN, fallbackPlan: { stopLoss: { level: { case: "percent" as const, value: "100" } } } },
+      "fallback_plan.stop_loss",
+    ],
+  ])("refuses OpenSession with %s, naming the field", async (_what, change, message) => {
+    const request = { sessionId: uniqueOrderNo("S"), ttl: durationFromMs(TTL_MS), lapseAction: SessionLapseAction.EXIT_ALL, ...change };
+    await expect(server.sessions.openSession(request)).rejects.toMatchObject({
+      code: GrpcStatus.INVALID_ARGUMENT,
+      details: expect.stringContaining(message),
+    });
   });
 
   it("answers the open session again for the same OpenSession, and refuses another ttl", async () => {

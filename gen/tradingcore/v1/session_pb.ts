@@ -6,13 +6,15 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { ExitPlan } from "./protection_pb.js";
+import { file_tradingcore_v1_protection } from "./protection_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tradingcore/v1/session.proto.
  */
 export const file_tradingcore_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("Chx0cmFkaW5nY29yZS92MS9zZXNzaW9uLnByb3RvEg50cmFkaW5nY29yZS52MSLyAgoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI4CgxsYXBzZV9hY3Rpb24YAyABKA4yIi50cmFkaW5nY29yZS52MS5TZXNzaW9uTGFwc2VBY3Rpb24SLQoGc3RhdHVzGAQgASgOMh0udHJhZGluZ2NvcmUudjEuU2Vzc2lvblN0YXR1cxIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglvcGVuZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiigEKEk9wZW5TZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI4CgxsYXBzZV9hY3Rpb24YAyABKA4yIi50cmFkaW5nY29yZS52MS5TZXNzaW9uTGFwc2VBY3Rpb24iUAoTT3BlblNlc3Npb25SZXNwb25zZRIoCgdzZXNzaW9uGAEgASgLMhcudHJhZGluZ2NvcmUudjEuU2Vzc2lvbhIPCgdjcmVhdGVkGAIgASgIIiYKEEhlYXJ0YmVhdFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI9ChFIZWFydGJlYXRSZXNwb25zZRIoCgdzZXNzaW9uGAEgASgLMhcudHJhZGluZ2NvcmUudjEuU2Vzc2lvbiIpChNDbG9zZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiQAoUQ2xvc2VTZXNzaW9uUmVzcG9uc2USKAoHc2Vzc2lvbhgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlNlc3Npb24iJwoRR2V0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSI+ChJHZXRTZXNzaW9uUmVzcG9uc2USKAoHc2Vzc2lvbhgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlNlc3Npb24qXQoSU2Vzc2lvbkxhcHNlQWN0aW9uEiQKIFNFU1NJT05fTEFQU0VfQUNUSU9OX1VOU1BFQ0lGSUVEEAASIQodU0VTU0lPTl9MQVBTRV9BQ1RJT05fRVhJVF9BTEwQASp+Cg1TZXNzaW9uU3RhdHVzEh4KGlNFU1NJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTU0VTU0lPTl9TVEFUVVNfT1BFThABEhkKFVNFU1NJT05fU1RBVFVTX0xBUFNFRBACEhkKFVNFU1NJT05fU1RBVFVTX0NMT1NFRBADMuoCCg5TZXNzaW9uU2VydmljZRJWCgtPcGVuU2Vzc2lvbhIiLnRyYWRpbmdjb3JlLnYxLk9wZW5TZXNzaW9uUmVxdWVzdBojLnRyYWRpbmdjb3JlLnYxLk9wZW5TZXNzaW9uUmVzcG9uc2USUAoJSGVhcnRiZWF0EiAudHJhZGluZ2NvcmUudjEuSGVhcnRiZWF0UmVxdWVzdBohLnRyYWRpbmdjb3JlLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElkKDENsb3NlU2Vzc2lvbhIjLnRyYWRpbmdjb3JlLnYxLkNsb3NlU2Vzc2lvblJlcXVlc3QaJC50cmFkaW5nY29yZS52MS5DbG9zZVNlc3Npb25SZXNwb25zZRJTCgpHZXRTZXNzaW9uEiEudHJhZGluZ2NvcmUudjEuR2V0U2Vzc2lvblJlcXVlc3QaIi50cmFkaW5nY29yZS52MS5HZXRTZXNzaW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Chx0cmFkaW5nY29yZS92MS9zZXNzaW9uLnByb3RvEg50cmFkaW5nY29yZS52MSKjAwoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhI4CgxsYXBzZV9hY3Rpb24YAyABKA4yIi50cmFkaW5nY29yZS52MS5TZXNzaW9uTGFwc2VBY3Rpb24SLQoGc3RhdHVzGAQgASgOMh0udHJhZGluZ2NvcmUudjEuU2Vzc2lvblN0YXR1cxIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglvcGVuZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEWxhc3RfaGVhcnRiZWF0X2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoNZmFsbGJhY2tfcGxhbhgJIAEoCzIYLnRyYWRpbmdjb3JlLnYxLkV4aXRQbGFuIrsBChJPcGVuU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SOAoMbGFwc2VfYWN0aW9uGAMgASgOMiIudHJhZGluZ2NvcmUudjEuU2Vzc2lvbkxhcHNlQWN0aW9uEi8KDWZhbGxiYWNrX3BsYW4YBCABKAsyGC50cmFkaW5nY29yZS52MS5FeGl0UGxhbiJQChNPcGVuU2Vzc2lvblJlc3BvbnNlEigKB3Nlc3Npb24YASABKAsyFy50cmFkaW5nY29yZS52MS5TZXNzaW9uEg8KB2NyZWF0ZWQYAiABKAgiJgoQSGVhcnRiZWF0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIj0KEUhlYXJ0YmVhdFJlc3BvbnNlEigKB3Nlc3Npb24YASABKAsyFy50cmFkaW5nY29yZS52MS5TZXNzaW9uIikKE0Nsb3NlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJAChRDbG9zZVNlc3Npb25SZXNwb25zZRIoCgdzZXNzaW9uGAEgASgLMhcudHJhZGluZ2NvcmUudjEuU2Vzc2lvbiInChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIj4KEkdldFNlc3Npb25SZXNwb25zZRIoCgdzZXNzaW9uGAEgASgLMhcudHJhZGluZ2NvcmUudjEuU2Vzc2lvbip/ChJTZXNzaW9uTGFwc2VBY3Rpb24SJAogU0VTU0lPTl9MQVBTRV9BQ1RJT05fVU5TUEVDSUZJRUQQABIhCh1TRVNTSU9OX0xBUFNFX0FDVElPTl9FWElUX0FMTBABEiAKHFNFU1NJT05fTEFQU0VfQUNUSU9OX1RJR0hURU4QAip+Cg1TZXNzaW9uU3RhdHVzEh4KGlNFU1NJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTU0VTU0lPTl9TVEFUVVNfT1BFThABEhkKFVNFU1NJT05fU1RBVFVTX0xBUFNFRBACEhkKFVNFU1NJT05fU1RBVFVTX0NMT1NFRBADMuoCCg5TZXNzaW9uU2VydmljZRJWCgtPcGVuU2Vzc2lvbhIiLnRyYWRpbmdjb3JlLnYxLk9wZW5TZXNzaW9uUmVxdWVzdBojLnRyYWRpbmdjb3JlLnYxLk9wZW5TZXNzaW9uUmVzcG9uc2USUAoJSGVhcnRiZWF0EiAudHJhZGluZ2NvcmUudjEuSGVhcnRiZWF0UmVxdWVzdBohLnRyYWRpbmdjb3JlLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElkKDENsb3NlU2Vzc2lvbhIjLnRyYWRpbmdjb3JlLnYxLkNsb3NlU2Vzc2lvblJlcXVlc3QaJC50cmFkaW5nY29yZS52MS5DbG9zZVNlc3Npb25SZXNwb25zZRJTCgpHZXRTZXNzaW9uEiEudHJhZGluZ2NvcmUudjEuR2V0U2Vzc2lvblJlcXVlc3QaIi50cmFkaW5nY29yZS52MS5HZXRTZXNzaW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_tradingcore_v1_protection]);
 
 /**
  * @generated from message tradingcore.v1.Session
@@ -61,6 +63,13 @@ export type Session = Message<"tradingcore.v1.Session"> & {
    * @generated from field: google.protobuf.Timestamp ended_at = 8;
    */
   endedAt?: Timestamp | undefined;
+
+  /**
+   * The plan TIGHTEN applies; unset for EXIT_ALL.
+   *
+   * @generated from field: tradingcore.v1.ExitPlan fallback_plan = 9;
+   */
+  fallbackPlan?: ExitPlan | undefined;
 };
 
 /**
@@ -94,6 +103,15 @@ export type OpenSessionRequest = Message<"tradingcore.v1.OpenSessionRequest"> & 
    * @generated from field: tradingcore.v1.SessionLapseAction lapse_action = 3;
    */
   lapseAction: SessionLapseAction;
+
+  /**
+   * Required for TIGHTEN, refused otherwise. Its levels are offsets from
+   * each tracker's entry (points or percent), never absolute prices, since
+   * one session's trackers have different entries.
+   *
+   * @generated from field: tradingcore.v1.ExitPlan fallback_plan = 4;
+   */
+  fallbackPlan?: ExitPlan | undefined;
 };
 
 /**
@@ -246,6 +264,16 @@ export enum SessionLapseAction {
    * @generated from enum value: SESSION_LAPSE_ACTION_EXIT_ALL = 1;
    */
   EXIT_ALL = 1,
+
+  /**
+   * Give every ACTIVE or PENDING tracker of the session the session's
+   * fallback_plan: each rule the fallback sets replaces the tracker's rule
+   * of that kind, the others stay. A tracker the result does not fit (a
+   * level the validation of its side and entry refuses) is exited instead.
+   *
+   * @generated from enum value: SESSION_LAPSE_ACTION_TIGHTEN = 2;
+   */
+  TIGHTEN = 2,
 }
 
 /**
@@ -293,9 +321,9 @@ export const SessionStatusSchema: GenEnum<SessionStatus> = /*@__PURE__*/
  * more often than the TTL. When no heartbeat arrives for longer than the TTL,
  * the session lapses and the sidecar applies its lapse action to its trackers,
  * once across every process sharing the store: EXIT_ALL exits each ACTIVE
- * tracker with the ordinary exactly-once exit (reason code SESSION_LAPSED).
- * WatchExits shows EXIT_EVENT_KIND_SESSION_LAPSED for each tracker, then its
- * exit. Closing a session cleanly does nothing to its trackers.
+ * tracker with the ordinary exactly-once exit (reason code SESSION_LAPSED);
+ * TIGHTEN puts the session's fallback plan on them instead. WatchExits shows
+ * EXIT_EVENT_KIND_SESSION_LAPSED for each tracker, then what followed. Closing a session cleanly does nothing to its trackers.
  *
  * Heartbeats are unary calls rather than a stream the strategy holds open:
  * any process of the fleet may answer one (the lease is shared), a client in

@@ -14,9 +14,14 @@ import {
   SessionLapseAction,
   SessionService,
 } from "../../../gen/tradingcore/v1/session_pb.js";
+import { Side } from "../../../gen/tradingcore/v1/common_pb.js";
+import type { ExitPlan as WireExitPlan } from "../../../gen/tradingcore/v1/protection_pb.js";
+import type { ExitPlanRules } from "../../domain/exit-plan.js";
+import { Money } from "../../domain/money.js";
 import { sessionTtlProblem } from "../../domain/session.js";
 import { TradingCoreError } from "../../domain/trading-core-error.js";
 import { sessionToWire } from "../wire/session-wire.js";
+import { parseExitPlan } from "./exit-plan-parsing.js";
 import { invalid, parseEnum, parseOrderNo } from "./request-parsing.js";
 import type { TradingCoreServices } from "./services.js";
 
@@ -25,10 +30,13 @@ export function sessionServiceHandlers(services: TradingCoreServices): ServiceIm
   const sessionIdOf = (request: { sessionId: string }) => parseOrderNo(request.sessionId, "session_id");
   return {
     async openSession(request) {
+      const lapseAction = parseEnum(SessionLapseAction, request.lapseAction, "lapse_action");
+      const fallbackPlan = parseFallbackPlan(request.fallbackPlan, lapseAction);
       const spec = {
         sessionId: sessionIdOf(request),
         ttlMs: parseTtl(request.ttl),
-        lapseAction: parseEnum(SessionLapseAction, request.lapseAction, "lapse_action"),
+        lapseAction,
+        ...(fallbackPlan ? { fallbackPlan } : {}),
       };
       const { session, created } = await sessions.open(spec, clock.now());
       return create(OpenSessionResponseSchema, { session: sessionToWire(session), created });
@@ -64,3 +72,34 @@ function parseTtl(ttl: Duration | undefined): number {
   if (problem) throw invalid(problem);
   return ttlMs;
 }
+
+/**
+ * TIGHTEN's plan: required for it and refused otherwise; checked for both
+ * sides (at a nominal entry), and with offsets only, since it is applied to
+ * trackers of any side and entry.
+ */
+function parseFallbackPlan(plan: WireExitPlan | undefined, action: SessionLapseAction): ExitPlanRules | undefined {
+  if (action !== SessionLapseAction.TIGHTEN) {
+    if (plan) throw invalid("fallback_plan is only for SESSION_LAPSE_ACTION_TIGHTEN");
+    return undefined;
+  }
+  if (!plan) throw invalid("fallback_plan is required for SESSION_LAPSE_ACTION_TIGHTEN");
+  const rules = parseExitPlan(plan, Side.LONG, NOMINAL_ENTRY, "fallback_plan");
+  const absolute = (
+    [
+      ["stop_loss", rules?.stopLoss],
+      ["take_profit", rules?.takeProfit],
+      ["trailing_stop.activation", rules?.trailingStop?.activation],
+    ] as const
+  ).find(([, level]) => level?.kind === "price");
+  if (absolute) {
+    throw invalid(
+      `fallback_plan.${absolute[0]} is a price; give points or percent from the entry (the session's trackers have different entries)`,
+    );
+  }
+  if (!rules || Object.keys(rules).length === 0) throw invalid("fallback_plan sets no rule");
+  parseExitPlan(plan, Side.SHORT, NOMINAL_ENTRY, "fallback_plan");
+  return rules;
+}
+
+const NOMINAL_ENTRY = new Money("100");

@@ -1,6 +1,7 @@
 /** Sessions from the domain to the wire (SessionService). Outbound only. */
 import type { Session } from "../../../gen/tradingcore/v1/session_pb.js";
 import type { SessionRecord } from "../../domain/session.js";
+import { exitPlanToWire } from "./exit-plan-wire.js";
 import { durationOf, timestampOf } from "./time-wire.js";
 
 export function sessionToWire(session: SessionRecord): Session {
@@ -14,5 +15,6 @@ export function sessionToWire(session: SessionRecord): Session {
     openedAt: timestampOf(session.openedAt),
     lastHeartbeatAt: timestampOf(session.lastHeartbeatAt),
     endedAt: timestampOf(session.endedAt),
+    fallbackPlan: session.fallbackPlan && exitPlanToWire({ ...session.fallbackPlan, version: 0 }),
   };
 }

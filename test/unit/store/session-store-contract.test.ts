@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { SessionLapseAction, SessionStatus } from "../../../gen/tradingcore/v1/session_pb.js";
+import { Money } from "../../../src/domain/money.js";
 import type { SessionStore } from "../../../src/session/session-store.js";
 import { MemorySessionStore } from "../../../src/store/memory-session-store.js";
 import { RedisSessionStore } from "../../../src/store/redis-session-store.js";
@@ -67,6 +68,39 @@ describe.each(adapters)("%s", (_name, makeStores) => {
         const { store } = await makeStores();
         await store.open(spec(), T0);
         await expect(store.open({ ...spec(), ttlMs: 9_000 }, T0)).rejects.toMatchObject({ code: "failed-precondition" });
+      },
+      SLOW,
+    );
+  });
+
+  describe("when opening with a fallback plan", () => {
+    const tighten = () => ({
+      sessionId: "strategy-t",
+      ttlMs: TTL,
+      lapseAction: SessionLapseAction.TIGHTEN,
+      fallbackPlan: { stopLoss: { kind: "percent" as const, value: new Money("0.5") } },
+    });
+
+    it(
+      "keeps the plan, and answers the session again for the same one",
+      async () => {
+        const { store } = await makeStores();
+        await store.open(tighten(), T0);
+        expect((await store.get("strategy-t"))?.fallbackPlan).toEqual(tighten().fallbackPlan);
+        expect(
+          (await store.open({ ...tighten(), fallbackPlan: { stopLoss: { kind: "percent", value: new Money("0.50") } } }, T0)).created,
+        ).toBe(false);
+      },
+      SLOW,
+    );
+
+    it(
+      "refuses another fallback plan under the same id",
+      async () => {
+        const { store } = await makeStores();
+        await store.open(tighten(), T0);
+        const other = { ...tighten(), fallbackPlan: { stopLoss: { kind: "points" as const, value: new Money("3") } } };
+        await expect(store.open(other, T0)).rejects.toMatchObject({ code: "failed-precondition" });
       },
       SLOW,
     );
