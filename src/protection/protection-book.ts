@@ -6,7 +6,8 @@
  *
  * Per instrument, trackers with fixed levels only (stop loss, take profit)
  * sit in two sorted arrays and a tick finds those it reaches in
- * O(log n + k); trackers with a trail or a peak are moved by every tick.
+ * O(log n + k); trackers with a trail or a peak are moved by every tick
+ * that leaves their quiet band (quiet-band.ts), evaluated exactly then.
  *
  * Invariants:
  * - A tick older than the last one evaluated for its instrument, or older
@@ -27,6 +28,7 @@ import { mergeProtectionState } from "./protection-state-merge.js";
 import { compilePriceRules, hasMovingRules, type PriceRules } from "./price-rules.js";
 import { SortedLevels } from "./sorted-levels.js";
 import { evaluateTick } from "./tick-evaluation.js";
+import { isQuiet, type QuietBand, quietBand } from "./quiet-band.js";
 
 /** One protected tracker as the book holds it. */
 export interface WatchedTracker {
@@ -40,6 +42,8 @@ export interface WatchedTracker {
   firing: boolean;
   /** Epoch ms before which a released tracker is not handed again. */
   retryAfterMs: number;
+  /** Prices at which a tick certainly changes nothing (quiet-band.ts). */
+  quiet: QuietBand;
 }
 
 export type TriggerHandler = (watched: WatchedTracker, trigger: ExitTrigger) => boolean;
@@ -99,13 +103,16 @@ export class ProtectionBook implements TickSink {
     }
     if (current && current.rules.planVersion === rules.planVersion) {
       if (tracker.version >= current.tracker.version) current.tracker = tracker;
-      if (stored) current.state = mergeProtectionState(stored, current.state, tracker.side);
+      if (stored) {
+        current.state = mergeProtectionState(stored, current.state, tracker.side);
+        current.quiet = quietBand(current.rules, current.state);
+      }
       return;
     }
     if (current && current.rules.planVersion > rules.planVersion) return;
     if (current) this.unwatch(tracker.orderNo);
     const state = stored && stored.planVersion === rules.planVersion ? stored : freshProtectionState(rules.planVersion);
-    const watched: WatchedTracker = { tracker, rules, state, dirty: false, firing: false, retryAfterMs: 0 };
+    const watched: WatchedTracker = { tracker, rules, state, dirty: false, firing: false, retryAfterMs: 0, quiet: quietBand(rules, state) };
     this.watched.set(tracker.orderNo, watched);
     this.place(watched, true);
   }
@@ -151,9 +158,14 @@ export class ProtectionBook implements TickSink {
 
   private evaluate(trackers: InstrumentTrackers, price: Money, timeMs: number, nowMs: number): void {
     const reached = (watched: WatchedTracker) => this.evaluateOne(watched, price, timeMs, nowMs);
-    trackers.falling.forEachAtOrAbove(price, reached);
-    trackers.rising.forEachAtOrBelow(price, reached);
-    for (const watched of trackers.moving) this.evaluateOne(watched, price, timeMs, nowMs);
+    const approximate = price.toNumber();
+    trackers.falling.forEachAtOrAbove(price, reached, approximate);
+    trackers.rising.forEachAtOrBelow(price, reached, approximate);
+    for (const watched of trackers.moving) {
+      // Most ticks change nothing for most trackers: compared as doubles, with a margin, before any decimal work.
+      if (isQuiet(watched.quiet, approximate)) continue;
+      this.evaluateOne(watched, price, timeMs, nowMs);
+    }
   }
 
   private evaluateOne(watched: WatchedTracker, price: Money, timeMs: number, nowMs: number): void {
@@ -161,6 +173,7 @@ export class ProtectionBook implements TickSink {
     if (watched.state.lastTickTimeMs !== undefined && timeMs < watched.state.lastTickTimeMs) return;
     const evaluation = evaluateTick(watched.rules, watched.state, price, timeMs);
     watched.state = evaluation.state;
+    watched.quiet = quietBand(watched.rules, evaluation.state);
     if (evaluation.moved) watched.dirty = true;
     if (!evaluation.trigger || nowMs < watched.retryAfterMs) return;
     watched.firing = true;

@@ -10,9 +10,15 @@
  */
 import type { Money } from "../domain/money.js";
 
+/** A billionth of the price: far wider than a double's error on a decimal of the contract. */
+const MARGIN = 1e-9;
+
 export class SortedLevels<T> {
   private readonly levels: Money[] = [];
   private readonly items: T[] = [];
+  /** The lowest and highest level as doubles: most ticks reach none, and are told so without decimal work. */
+  private lowest = Number.POSITIVE_INFINITY;
+  private highest = Number.NEGATIVE_INFINITY;
 
   get size(): number {
     return this.items.length;
@@ -22,6 +28,7 @@ export class SortedLevels<T> {
     const at = this.firstAtOrAbove(level);
     this.levels.splice(at, 0, level);
     this.items.splice(at, 0, item);
+    this.bounds();
   }
 
   /** Removes `item` at `level` (the level it was added at); false when it is not there. */
@@ -30,21 +37,32 @@ export class SortedLevels<T> {
       if (this.items[i] === item) {
         this.levels.splice(i, 1);
         this.items.splice(i, 1);
+        this.bounds();
         return true;
       }
     }
     return false;
   }
 
-  /** Calls `visit` for every item whose level is ≥ `price` (a falling price reaches them). */
-  forEachAtOrAbove(price: Money, visit: (item: T) => void): void {
+  /**
+   * Calls `visit` for every item whose level is ≥ `price` (a falling price reaches them).
+   * `approximate` is `price` as a double, when the caller has it: a price clearly above every level visits nothing at once.
+   */
+  forEachAtOrAbove(price: Money, visit: (item: T) => void, approximate?: number): void {
+    if (approximate !== undefined && approximate - MARGIN * Math.abs(approximate) > this.highest) return;
     for (let i = this.firstAtOrAbove(price); i < this.items.length; i++) visit(this.items[i]!);
   }
 
-  /** Calls `visit` for every item whose level is ≤ `price` (a rising price reaches them). */
-  forEachAtOrBelow(price: Money, visit: (item: T) => void): void {
+  /** Calls `visit` for every item whose level is ≤ `price` (a rising price reaches them); `approximate` as above. */
+  forEachAtOrBelow(price: Money, visit: (item: T) => void, approximate?: number): void {
+    if (approximate !== undefined && approximate + MARGIN * Math.abs(approximate) < this.lowest) return;
     const end = this.firstAbove(price);
     for (let i = 0; i < end; i++) visit(this.items[i]!);
+  }
+
+  private bounds(): void {
+    this.lowest = this.levels.length === 0 ? Number.POSITIVE_INFINITY : this.levels[0]!.toNumber();
+    this.highest = this.levels.length === 0 ? Number.NEGATIVE_INFINITY : this.levels[this.levels.length - 1]!.toNumber();
   }
 
   /** Index of the first level ≥ `price`. */

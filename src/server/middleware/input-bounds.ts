@@ -152,6 +152,10 @@ function under(at: string, problem: Problem | undefined): Problem | undefined {
 function fieldCheck(field: DescField, bounds: Bounds, cache: WeakMap<DescMessage, Check>): Check | undefined {
   const name = field.localName;
   const label = field.name;
+  // A member of a oneof lives under the oneof's name, as { case, value }, and is set only when it is the case.
+  const oneof = field.oneof?.localName;
+  const valueOf = (message: AnyMessage): unknown =>
+    oneof === undefined ? message[name] : message[oneof]?.case === name ? message[oneof].value : undefined;
   const bound = () => {
     const found = bounds[`${field.parent.typeName}.${field.name}`];
     if (!found) throw new Error(`no input bound for ${field.parent.typeName}.${field.name}: add it to INPUT_BOUNDS`);
@@ -163,11 +167,14 @@ function fieldCheck(field: DescField, bounds: Bounds, cache: WeakMap<DescMessage
     case "scalar": {
       if (!isText(field.scalar)) return undefined;
       const max = required(bound().characters, field, "characters");
-      return (message) => under(label, textProblem(message[name], max));
+      return (message) => under(label, textProblem(valueOf(message), max));
     }
     case "message": {
       const inner = compile(field.message, bounds, cache);
-      return (message) => (message[name] === undefined ? undefined : under(label, inner(message[name])));
+      return (message) => {
+        const value = valueOf(message);
+        return value === undefined ? undefined : under(label, inner(value));
+      };
     }
     case "list": {
       const { entries, characters } = bound();

@@ -124,6 +124,34 @@ const hostileMeta: fc.Arbitrary<Mutation> = mutation(
   ),
 );
 
+/** A mutation moved inside nested messages: `path` the field numbers from the request down (exit_plan, stop_loss, ...). */
+function nested(path: readonly number[], inner: fc.Arbitrary<Mutation>): fc.Arbitrary<Mutation> {
+  return inner.map((m) => ({ ...m, bytes: path.reduceRight((bytes, fieldNo) => messageField(fieldNo, bytes), m.bytes) }));
+}
+
+/** Hostile values inside an exit plan at `planField` of the request. */
+function hostileExitPlan(planField: number): fc.Arbitrary<Mutation> {
+  return fc.oneof(
+    nested([planField, 1], hostileDecimal(2, "points", true, "refused")),
+    nested([planField, 2], hostileDecimal(3, "percent", true, "refused")),
+    nested([planField, 3], hostileDecimal(3, "step", true, "refused")),
+    nested([planField, 3, 1], hostileDecimal(1, "points", true, "refused")),
+    nested([planField, 4], hostileDecimal(1, "give_back_percent", true, "refused")),
+    nested([planField, 6], hostileString(1, "local_time", 5, false)),
+    nested([planField, 6], hostileString(2, "time_zone", 64, false)),
+  );
+}
+
+/** Over-long or non-UTF-8 values inside an exit plan: refused at the edge, before any tracker is read. */
+function overBoundExitPlan(planField: number): fc.Arbitrary<Mutation> {
+  const overLong = (fieldNo: number, field: string) =>
+    mutation(
+      field,
+      fc.oneof(overLongDecimal, invalidUtf8(32)).map((value) => lengthDelimited(fieldNo, value)),
+    );
+  return fc.oneof(nested([planField, 1], overLong(1, "price")), nested([planField, 4], overLong(1, "give_back_percent")));
+}
+
 /** An Instrument whose segment or security_id is hostile. */
 function hostileInstrument(fieldNo: number, outcome: Outcome): fc.Arbitrary<Mutation> {
   const goodSegment = int32Field(1, Segment.NSE_EQ);
@@ -192,8 +220,28 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
         fc.oneof(fc.constantFrom(3, 4, 5), unknownEnum(HIGHEST.trackerStatus)).map((status) => int32Field(8, status)),
       ),
       hostileMeta,
-      hostileSessionId(12, false),
+      hostileExitPlan(11),
     ),
+  },
+  {
+    // A target of its own: the session a tracker is registered under.
+    method: m.registerTracker,
+    base: encode(m.registerTracker.input, {
+      orderNo: "FUZZ-REGISTER-SESSION",
+      segment: Segment.NSE_EQ,
+      securityId: "1333",
+      symbol: "HDFCBANK",
+      side: Side.LONG,
+      quantity: "1",
+      entryPrice: "1",
+      paper: true,
+    }),
+    invalid: hostileSessionId(12, false),
+  },
+  {
+    method: m.updateExitPlan,
+    base: encode(m.updateExitPlan.input, { orderNo: "FUZZ-NONE", expectedVersion: 1n }),
+    invalid: fc.oneof(hostileOrderNo(1, true), overBoundExitPlan(2)),
   },
   {
     method: m.getTracker,

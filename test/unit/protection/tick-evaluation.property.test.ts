@@ -13,6 +13,7 @@ import { freshProtectionState, type ExitPlan } from "../../../src/domain/exit-pl
 import { Money } from "../../../src/domain/money.js";
 import { compilePriceRules } from "../../../src/protection/price-rules.js";
 import { evaluateTick } from "../../../src/protection/tick-evaluation.js";
+import { ProtectionBook } from "../../../src/protection/protection-book.js";
 import { newTrackerFromSpec } from "../../../src/store/tracker-query.js";
 import { trackerSpec } from "../../support/exit-fixtures.js";
 import { type ModelRules, runModel } from "./price-path-model.js";
@@ -139,4 +140,44 @@ describe("price rules on random paths, against the reference model", () => {
       );
     });
   }
+});
+
+describe("the book's quiet band on random paths", () => {
+  it("fires at the same tick, with the same rule and level, as evaluating every tick exactly, and keeps the same trail", () => {
+    fc.assert(
+      fc.property(everything, path, side, (rules, walk, positionSide) => {
+        const tracker = newTrackerFromSpec(
+          trackerSpec("B-1", { side: positionSide, entryPrice: TICK.times(ENTRY_TICKS), exitPlan: planOf(rules) }),
+          0,
+        );
+        const fired: Array<{ at: number; rule: ProtectionRule; level: string }> = [];
+        let at = 0;
+        const book = new ProtectionBook(
+          { staleAfterMs: Number.POSITIVE_INFINITY },
+          () => 0,
+          (_watched, trigger) => {
+            fired.push({ at, rule: trigger.rule, level: trigger.level!.toFixed() });
+            return true;
+          },
+        );
+        book.watch(tracker);
+        const compiled = compilePriceRules(tracker)!;
+        let exact = freshProtectionState(1);
+        let expected: { at: number; rule: ProtectionRule; level: string } | undefined;
+        for (at = 0; at < walk.length; at++) {
+          const price = priceOf(walk[at]!, positionSide);
+          book.write([{ segment: tracker.segment, securityId: tracker.securityId, ltp: price, timeMs: at }]);
+          const evaluation = evaluateTick(compiled, exact, price, at);
+          exact = evaluation.state;
+          if (evaluation.trigger) {
+            expected = { at, rule: evaluation.trigger.rule, level: evaluation.trigger.level!.toFixed() };
+            break;
+          }
+          expect(book.get("B-1")!.state.trailLevel?.toFixed(), `trail at tick ${at}`).toBe(exact.trailLevel?.toFixed());
+        }
+        expect(fired).toEqual(expected ? [expected] : []);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -38,6 +38,17 @@ describe("the input bounds", () => {
     expect(Object.keys(INPUT_BOUNDS).filter((field) => !fields.has(field))).toEqual([]);
   });
 
+  it("hold a member of a oneof to its bound when it is the case set, naming it by its path", () => {
+    const check = messageCheck(RegisterTrackerRequestSchema);
+    const request = create(RegisterTrackerRequestSchema, {
+      orderNo: "A",
+      exitPlan: { stopLoss: { level: { case: "points", value: "1".repeat(33) } } },
+    });
+    expect(check(request)).toBe("exit_plan.stop_loss.points is longer than 32 characters (33)");
+    request.exitPlan!.stopLoss!.level = { case: "percent", value: "1" };
+    expect(check(request)).toBeUndefined();
+  });
+
   it("refuse to compile a request type with a string field nobody bounded", () => {
     expect(() => messageCheck(GetTrackerRequestSchema, {})).toThrow(/no input bound for tradingcore.v1.GetTrackerRequest.order_no/);
   });
