@@ -1,5 +1,6 @@
 /**
- * Time exits, session-end square-offs and the dead-man switch on one Redis
+ * Time exits, session-end square-offs and the dead-man switch (EXIT_ALL and
+ * TIGHTEN) on one Redis
  * shared by three tradingcore instances (each with its own Redis connections,
  * lock, scheduler and watchdog, as three processes have) and one clock the
  * test moves: with no tick after registration, each due time and each lapse
@@ -176,6 +177,37 @@ describe("three tradingcore instances on one Redis", () => {
       clock.advance(MINUTE);
       await watchdogs();
       for (const orderNo of orderNos) expect(await book.acceptedFor(orderNo), orderNo).toBe(1);
+    },
+    SLOW,
+  );
+
+  it(
+    "gives the trackers of a lapsed TIGHTEN session its fallback plan once across the fleet, and sends no order",
+    async () => {
+      const sessionId = uniqueOrderNo("S");
+      await fleet[0]!.sessions.openSession({
+        sessionId,
+        ttl: durationFromMs(5_000),
+        lapseAction: SessionLapseAction.TIGHTEN,
+        fallbackPlan: { stopLoss: { level: { case: "percent", value: "0.5" } } },
+      });
+      const ids = ["9351", "9352"];
+      await tick(ids, Segment.IDX_I);
+      const orderNos = await Promise.all(ids.map((id, i) => register(fleet[i + 1]!, id, Segment.IDX_I, { sessionId })));
+      clock.advance(5_000);
+      const done = await watchdogs();
+      expect(done.reduce((sum, pass) => sum + pass.claimed, 0)).toBe(1);
+      expect(done.reduce((sum, pass) => sum + pass.tightened, 0)).toBe(2);
+      for (const orderNo of orderNos) {
+        const tracker = await trackerOf(orderNo);
+        expect(tracker.status).toBe(TrackerStatus.ACTIVE);
+        expect(tracker.exitPlan?.stopLoss?.level).toEqual({ case: "percent", value: "0.5" });
+        expect(await book.acceptedFor(orderNo), orderNo).toBe(0);
+      }
+      expect((await fleet[2]!.sessions.getSession({ sessionId })).session?.fallbackPlan?.stopLoss?.level).toEqual({
+        case: "percent",
+        value: "0.5",
+      });
     },
     SLOW,
   );
