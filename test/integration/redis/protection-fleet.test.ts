@@ -1,9 +1,8 @@
 /**
  * Time exits, session-end square-offs and the dead-man switch (EXIT_ALL and
- * TIGHTEN) on one Redis
- * shared by three tradingcore instances (each with its own Redis connections,
- * lock, scheduler and watchdog, as three processes have) and one clock the
- * test moves: with no tick after registration, each due time and each lapse
+ * TIGHTEN) on one Redis shared by three tradingcore instances (each with its
+ * own Redis connections, lock, scheduler and watchdog, as three processes
+ * have) and one clock the test moves: with no tick after registration, each due time and each lapse
  * sends exactly one order, counted in the shared paper order book; due times
  * survive a restart of the whole fleet.
  */
