@@ -95,18 +95,19 @@ export class ProtectionBook implements TickSink {
    * already watched under the same plan keeps its place and merges `stored`.
    */
   watch(tracker: TrackerRecord, stored?: ProtectionState): void {
-    const rules = compilePriceRules(tracker);
     const current = this.watched.get(tracker.orderNo);
-    if (!rules) {
-      if (current) this.unwatch(tracker.orderNo);
-      return;
-    }
-    if (current && current.rules.planVersion === rules.planVersion) {
+    // The same plan again (every refresh): nothing to compile, only the snapshot and the stored state to take.
+    if (current && current.rules.planVersion === tracker.exitPlan?.version) {
       if (tracker.version >= current.tracker.version) current.tracker = tracker;
       if (stored) {
         current.state = mergeProtectionState(stored, current.state, tracker.side);
         current.quiet = quietBand(current.rules, current.state);
       }
+      return;
+    }
+    const rules = compilePriceRules(tracker);
+    if (!rules) {
+      if (current) this.unwatch(tracker.orderNo);
       return;
     }
     if (current && current.rules.planVersion > rules.planVersion) return;
