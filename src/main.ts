@@ -230,7 +230,8 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     { engine, store, states: protectionStates, events, clock, log },
     {
       staleAfterMs: config.ltpStaleAfterMs,
-      refreshMs: config.protectionRefreshMs,
+      // Only a store other processes write to can hold plans this process was not told of.
+      refreshMs: redis?.store && store === redis.store ? config.protectionRefreshMs : 0,
       flushMs: config.protectionFlushMs,
       parallel: config.protectionExitParallel,
       queued: config.protectionQueue,

@@ -44,6 +44,14 @@ export interface WatchedTracker {
   retryAfterMs: number;
   /** Prices at which a tick certainly changes nothing (quiet-band.ts). */
   quiet: QuietBand;
+  /**
+   * The best of the ticks that only raised an armed trail (new highs that reach nothing), not applied
+   * to `state` yet: in a trending market most ticks are such, and only the last of a run matters.
+   * Applied (exactly) before the next other tick is evaluated and whenever the state is read.
+   */
+  pending?: { readonly price: Money; readonly timeMs: number; readonly approximate: number } | undefined;
+  /** The take profit as a double, for the checks above. */
+  readonly takeProfitApprox?: number;
 }
 
 export type TriggerHandler = (watched: WatchedTracker, trigger: ExitTrigger) => boolean;
@@ -82,7 +90,9 @@ export class ProtectionBook implements TickSink {
   }
 
   get(orderNo: string): WatchedTracker | undefined {
-    return this.watched.get(orderNo);
+    const watched = this.watched.get(orderNo);
+    if (watched) this.applyPending(watched);
+    return watched;
   }
 
   orderNos(): string[] {
@@ -95,24 +105,35 @@ export class ProtectionBook implements TickSink {
    * already watched under the same plan keeps its place and merges `stored`.
    */
   watch(tracker: TrackerRecord, stored?: ProtectionState): void {
-    const rules = compilePriceRules(tracker);
     const current = this.watched.get(tracker.orderNo);
-    if (!rules) {
-      if (current) this.unwatch(tracker.orderNo);
-      return;
-    }
-    if (current && current.rules.planVersion === rules.planVersion) {
+    // The same plan again (every refresh): nothing to compile, only the snapshot and the stored state to take.
+    if (current && current.rules.planVersion === tracker.exitPlan?.version) {
       if (tracker.version >= current.tracker.version) current.tracker = tracker;
       if (stored) {
+        this.applyPending(current);
         current.state = mergeProtectionState(stored, current.state, tracker.side);
         current.quiet = quietBand(current.rules, current.state);
       }
       return;
     }
+    const rules = compilePriceRules(tracker);
+    if (!rules) {
+      if (current) this.unwatch(tracker.orderNo);
+      return;
+    }
     if (current && current.rules.planVersion > rules.planVersion) return;
     if (current) this.unwatch(tracker.orderNo);
     const state = stored && stored.planVersion === rules.planVersion ? stored : freshProtectionState(rules.planVersion);
-    const watched: WatchedTracker = { tracker, rules, state, dirty: false, firing: false, retryAfterMs: 0, quiet: quietBand(rules, state) };
+    const watched: WatchedTracker = {
+      tracker,
+      rules,
+      state,
+      dirty: false,
+      firing: false,
+      retryAfterMs: 0,
+      quiet: quietBand(rules, state),
+      ...(rules.takeProfit ? { takeProfitApprox: rules.takeProfit.toNumber() } : {}),
+    };
     this.watched.set(tracker.orderNo, watched);
     this.place(watched, true);
   }
@@ -139,6 +160,7 @@ export class ProtectionBook implements TickSink {
     const dirty: WatchedTracker[] = [];
     for (const watched of this.watched.values()) {
       if (!watched.dirty) continue;
+      this.applyPending(watched);
       watched.dirty = false;
       dirty.push(watched);
     }
@@ -163,9 +185,40 @@ export class ProtectionBook implements TickSink {
     trackers.rising.forEachAtOrBelow(price, reached, approximate);
     for (const watched of trackers.moving) {
       // Most ticks change nothing for most trackers: compared as doubles, with a margin, before any decimal work.
-      if (isQuiet(watched.quiet, approximate)) continue;
+      if (watched.pending === undefined && isQuiet(watched.quiet, approximate)) continue;
+      if (this.onlyRaisesTrail(watched, approximate)) {
+        watched.pending = { price, timeMs, approximate };
+        watched.dirty = true;
+        continue;
+      }
+      this.applyPending(watched);
       this.evaluateOne(watched, price, timeMs, nowMs);
     }
+  }
+
+  /**
+   * True when a tick at `approximate` certainly does nothing but raise the armed trail of a
+   * tracker with no peak rule: beyond its best price and short of its take profit, by the margin.
+   */
+  private onlyRaisesTrail(watched: WatchedTracker, approximate: number): boolean {
+    const { rules, state } = watched;
+    if (watched.firing || !rules.trailing || rules.peak || !state.trailArmed) return false;
+    const long = rules.side === Side.LONG;
+    // The best price so far: the pending one, else the band's profit-side edge (the high-water mark).
+    const best = watched.pending?.approximate ?? (long ? watched.quiet.high : watched.quiet.low);
+    const margin = 1e-9 * Math.abs(approximate);
+    if (!(long ? approximate > best + margin : approximate < best - margin)) return false;
+    const takeProfit = watched.takeProfitApprox;
+    return takeProfit === undefined || (long ? approximate < takeProfit - margin : approximate > takeProfit + margin);
+  }
+
+  /** Applies the pending best price, exactly; it reaches nothing (onlyRaisesTrail), so it fires nothing. */
+  private applyPending(watched: WatchedTracker): void {
+    const pending = watched.pending;
+    if (!pending) return;
+    watched.pending = undefined;
+    watched.state = evaluateTick(watched.rules, watched.state, pending.price, pending.timeMs).state;
+    watched.quiet = quietBand(watched.rules, watched.state);
   }
 
   private evaluateOne(watched: WatchedTracker, price: Money, timeMs: number, nowMs: number): void {

@@ -18,7 +18,10 @@ import { mergeProtectionState } from "./protection-state-merge.js";
 import type { ProtectionBook } from "./protection-book.js";
 
 export interface ProtectionSyncSettings {
-  /** Pause between reads of every protected tracker from the store, ms. */
+  /**
+   * Pause between reads of every protected tracker from the store, ms; 0 reads it once, at start.
+   * Only a store shared with other processes needs it: with the embedded one, every plan reaches the book through `watch`.
+   */
   readonly refreshMs: number;
   /** Pause between writes of the states that moved, ms. */
   readonly flushMs: number;
@@ -46,7 +49,7 @@ export class ProtectionSync {
       this.timers.push(timer);
     };
     every(this.settings.flushMs, () => this.flush());
-    every(this.settings.refreshMs, () => this.refresh());
+    if (this.settings.refreshMs > 0) every(this.settings.refreshMs, () => this.refresh());
   }
 
   /** Stops the timers and writes what moved one last time. */

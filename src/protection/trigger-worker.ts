@@ -56,16 +56,15 @@ export interface TriggerWorkerDeps {
   readonly log: ExitLog;
 }
 
-/** Outcomes after which the tracker is no longer ACTIVE here: the book stops protecting it. */
-const SETTLED = new Set([
-  ExitStatus.EXITED,
-  ExitStatus.ALREADY_EXITED,
-  ExitStatus.NOT_ACTIVE,
-  ExitStatus.TRACKER_NOT_FOUND,
-  ExitStatus.OUTCOME_UNKNOWN,
-  ExitStatus.AWAITING_FILL,
-  ExitStatus.PENDING_RECONCILE,
-]);
+/** Outcomes after which there is nothing left to protect under this plan: the book lets the tracker go. */
+const SETTLED = new Set([ExitStatus.EXITED, ExitStatus.ALREADY_EXITED, ExitStatus.NOT_ACTIVE, ExitStatus.TRACKER_NOT_FOUND]);
+
+/**
+ * Outcomes that leave the tracker EXITING: the intent is being resolved (the reconciler, an order
+ * update). It stays protected, quietly, for a claim's length: if the exit turns out never placed
+ * and the tracker ACTIVE again, the rule fires again; if it filled, the next try answers ALREADY_EXITED.
+ */
+const RESOLVING = new Set([ExitStatus.OUTCOME_UNKNOWN, ExitStatus.AWAITING_FILL, ExitStatus.PENDING_RECONCILE]);
 
 export class TriggerWorker {
   private readonly queue: Array<{ watched: WatchedTracker; trigger: ExitTrigger }> = [];
@@ -156,6 +155,10 @@ export class TriggerWorker {
     if (SETTLED.has(outcome.status)) {
       // A plan replaced meanwhile is watched as a new entry, which stays.
       book.unwatch(orderNo, watched);
+      return;
+    }
+    if (RESOLVING.has(outcome.status)) {
+      book.release(orderNo, this.deps.clock.now() + this.settings.claimTtlMs, outcome.tracker, watched);
       return;
     }
     this.deps.log.warn(
