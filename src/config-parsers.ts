@@ -4,6 +4,7 @@
  * loader adds the setting's name).
  */
 import { isIP, isIPv6 } from "node:net";
+import { sessionEndDefaultsOf } from "./protection/time-rules.js";
 
 /** Reads one setting's text; throws an Error saying what is wrong with it. */
 export type Parser<T> = (text: string) => T;
@@ -111,4 +112,11 @@ export const origins: Parser<string[]> = (value) => {
       throw new Error(`origin ${i + 1} (${part.slice(0, 80)}) must be scheme://host[:port] with nothing after it (${parsed.origin})`);
     return part;
   });
+};
+
+/** Comma-separated `SEGMENT=HH:MM@Time/Zone` entries (the session-end defaults); `none` or empty for none. */
+export const sessionEnds: Parser<string[]> = (value) => {
+  const entries = value.trim() === "" || value.trim() === "none" ? [] : value.split(",").map((entry) => entry.trim());
+  sessionEndDefaultsOf(entries);
+  return entries;
 };

@@ -6,7 +6,7 @@
  * Every setting: flag `--kebab-name`, variable `TRADINGCORE_SNAKE_NAME`.
  */
 import { parseArgs } from "node:util";
-import { bool, integer, listenHost, oneOf, type Parser, rate, redisUrl, redisUrls, text, url } from "./config-parsers.js";
+import { bool, integer, listenHost, oneOf, type Parser, rate, redisUrl, redisUrls, sessionEnds, text, url } from "./config-parsers.js";
 import { DHAN_FEED_SETTINGS } from "./config-dhan-feeds.js";
 import { TRANSPORT_SETTINGS } from "./config-transport.js";
 import { DEFAULT_EXIT_ENGINE_SETTINGS } from "./exit/exit-engine.js";
@@ -370,6 +370,84 @@ export const SETTINGS = {
     description: "retries of a refused exit the reconciler owns before it is reported and left ACTIVE",
     defaultValue: 3,
     parse: integer(0, 100),
+  },
+  sessionCheckIntervalMs: {
+    flag: "session-check-interval-ms",
+    description: "pause between the dead-man switch's checks for lapsed sessions (how late a lapse may be noticed), ms",
+    defaultValue: 1_000,
+    parse: integer(10, 60_000),
+  },
+  sessionLapseRetryMs: {
+    flag: "session-lapse-retry-ms",
+    description:
+      "a lapsed session whose exits are not all done (a rejection, a busy lock) is taken up again after this, by any process, ms",
+    defaultValue: 30_000,
+    parse: integer(1_000, 3_600_000),
+  },
+  schedulerIntervalMs: {
+    flag: "scheduler-interval-ms",
+    description: "pause between the scheduler's checks for due time exits and session-end square-offs (how late one may fire), ms",
+    defaultValue: 1_000,
+    parse: integer(10, 60_000),
+  },
+  schedulerRetryMs: {
+    flag: "scheduler-retry-ms",
+    description:
+      "a due time exit not done (a rejection, a busy lock, a crash of the process firing it) fires again after this, by any process, ms",
+    defaultValue: 30_000,
+    parse: integer(1_000, 3_600_000),
+  },
+  sessionEndDefaults: {
+    flag: "session-end-defaults",
+    description:
+      "session-end square-off of a tracker whose exit plan names none, per segment: comma-separated SEGMENT=HH:MM@Time/Zone (the first such time after registration); none: no default",
+    defaultValue: [
+      "NSE_EQ=15:15@Asia/Kolkata",
+      "NSE_FNO=15:15@Asia/Kolkata",
+      "BSE_EQ=15:15@Asia/Kolkata",
+      "BSE_FNO=15:15@Asia/Kolkata",
+      "NSE_CURRENCY=16:45@Asia/Kolkata",
+      "BSE_CURRENCY=16:45@Asia/Kolkata",
+      "MCX_COMM=23:15@Asia/Kolkata",
+    ] as string[],
+    parse: sessionEnds,
+  },
+  protectionRefreshMs: {
+    flag: "protection-refresh-ms",
+    description:
+      "pause between reads of every ACTIVE tracker with an exit plan from the store (trackers registered through other processes, settled elsewhere), ms",
+    defaultValue: 1_000,
+    parse: integer(50, 3_600_000),
+  },
+  protectionFlushMs: {
+    flag: "protection-flush-ms",
+    description: "pause between writes of the protection states (trails, peaks) that moved, ms",
+    defaultValue: 100,
+    parse: integer(10, 60_000),
+  },
+  protectionExitParallel: {
+    flag: "protection-exit-parallel",
+    description: "exits started by exit-plan rules that run at once",
+    defaultValue: 8,
+    parse: integer(1, 256),
+  },
+  protectionQueue: {
+    flag: "protection-queue",
+    description: "fired rules waiting for an exit slot; past it a rule fires again on a later tick",
+    defaultValue: 10_000,
+    parse: integer(1, 1_000_000),
+  },
+  protectionClaimTtlMs: {
+    flag: "protection-claim-ttl-ms",
+    description: "how long the process that claimed a fired rule keeps the others of the fleet off it, ms",
+    defaultValue: 30_000,
+    parse: integer(1_000, 3_600_000),
+  },
+  protectionRetryMs: {
+    flag: "protection-retry-ms",
+    description: "pause before a rule whose exit did not happen (refused, lock unavailable) may fire again, ms",
+    defaultValue: 1_000,
+    parse: integer(0, 600_000),
   },
   watchBufferSize: {
     flag: "watch-buffer-size",

@@ -39,6 +39,15 @@ import { startEngines } from "./server/start-engines.js";
 import { chosenAdapters, logStartupSummary, startupSummary } from "./startup-summary.js";
 import type { TradingCoreServices } from "./server/handlers/services.js";
 import { MemoryOwedExits } from "./store/memory-owed-exits.js";
+import { MemorySessionStore } from "./store/memory-session-store.js";
+import { SessionWatchdog } from "./session/session-watchdog.js";
+import type { SessionStore } from "./session/session-store.js";
+import { DEFAULT_EXIT_ALL_PARALLEL } from "./exit/exit-all.js";
+import { MemoryProtectionStates } from "./store/memory-protection-states.js";
+import { MemoryDueTimes } from "./store/memory-due-times.js";
+import { TimeExitScheduler } from "./protection/time-exit-scheduler.js";
+import { sessionEndDefaultsOf } from "./protection/time-rules.js";
+import { ProtectiveExits } from "./protection/protective-exits.js";
 import { MemoryTrackerStore } from "./store/memory-tracker-store.js";
 import { MeteredExitLock } from "./telemetry/metered-exit-lock.js";
 import { MeteredLtpResolver } from "./telemetry/metered-ltp-resolver.js";
@@ -57,6 +66,7 @@ import { hostname } from "node:os";
 /** Adapters a caller (a test, an embedding program) may supply instead of the configured ones. */
 export interface AdapterOverrides {
   readonly store?: TrackerStore;
+  readonly sessions?: SessionStore;
   readonly lock?: ExitLock;
   /** `null` runs with no router at all (every exit answers ROUTER_UNAVAILABLE). */
   readonly router?: OrderRouter | null | undefined;
@@ -89,6 +99,10 @@ export interface RunningTradingCore {
   reloadCredentials(why: string): void;
   /** Dhan's order update and market feeds, when configured. */
   readonly dhanFeeds: DhanFeeds | undefined;
+  /** The dead-man switch; `runOnce` checks for lapsed sessions now (tests drive it with an injected clock). */
+  readonly sessionWatchdog: SessionWatchdog;
+  /** Time exits and session-end square-offs; `runOnce` fires what is due now (tests drive it with an injected clock). */
+  readonly timeExits: TimeExitScheduler;
   /** NOT_SERVING, stop accepting, let in-flight calls finish (up to the grace period), close. */
   stop(): Promise<void>;
 }
@@ -164,8 +178,10 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     tickCache,
     ...(redis?.ticks ? [redis.ticks] : []),
     ...(configured instanceof PaperRouter ? [configured] : []),
+    // Last: the exits it fires read the price from the cache, and the paper market fills at it.
+    { write: (ticks) => protective.book.write(ticks) },
   ];
-  const tickSink = tickSinks.length > 1 ? new TeeTickSink(tickSinks, log) : tickCache;
+  const tickSink = new TeeTickSink(tickSinks, log);
   const bareResolver = new FallbackLtpResolver(
     redis?.ticks ? [tickCache, redis.ticks] : [tickCache],
     {
@@ -178,6 +194,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     log,
   );
   const superseded = redis?.superseded ?? new MemorySupersededAttempts();
+  const protectionStates = redis?.protection ?? new MemoryProtectionStates(() => clock.now());
   const resolver = telemetry.metering ? new MeteredLtpResolver(bareResolver, telemetry.metrics) : bareResolver;
   const engine = new ExitEngine({
     store,
@@ -221,6 +238,51 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       overdueAfterMs: config.overdueOrderAfterMs,
     },
   });
+  const sessions = overrides.sessions ?? redis?.sessions ?? new MemorySessionStore();
+  const sessionWatchdog = new SessionWatchdog({
+    sessions,
+    store,
+    // The tick rules and the scheduler follow a plan TIGHTEN changed, as they follow UpdateExitPlan.
+    planChanged: async (tracker) => {
+      protective.watch(tracker);
+      await timeExits.watch(tracker);
+    },
+    engine,
+    clock,
+    events,
+    log,
+    settings: {
+      intervalMs: config.sessionCheckIntervalMs,
+      lapseRetryMs: config.sessionLapseRetryMs,
+      maxParallel: DEFAULT_EXIT_ALL_PARALLEL,
+    },
+  });
+  const timeExits = new TimeExitScheduler({
+    due: redis?.dueTimes ?? new MemoryDueTimes(),
+    store,
+    engine,
+    clock,
+    events,
+    log,
+    settings: {
+      intervalMs: config.schedulerIntervalMs,
+      retryMs: config.schedulerRetryMs,
+      sessionEndDefaults: sessionEndDefaultsOf(config.sessionEndDefaults),
+    },
+  });
+  const protective = new ProtectiveExits(
+    { engine, store, states: protectionStates, events, clock, log },
+    {
+      staleAfterMs: config.ltpStaleAfterMs,
+      // Only a store other processes write to can hold plans this process was not told of.
+      refreshMs: redis?.store && store === redis.store ? config.protectionRefreshMs : 0,
+      flushMs: config.protectionFlushMs,
+      parallel: config.protectionExitParallel,
+      queued: config.protectionQueue,
+      claimTtlMs: config.protectionClaimTtlMs,
+      retryMs: config.protectionRetryMs,
+    },
+  );
   if (telemetry.metering) {
     telemetry.metrics.observeReconciler(() => ({ ...reconciler.counters }));
     telemetry.metrics.observeLookupAlarms(() => engine.lookupAlarms);
@@ -230,6 +292,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const services: TradingCoreServices = {
     engine,
     store,
+    sessions,
     orderUpdates,
     events: hub,
     trail,
@@ -238,6 +301,8 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     health,
     clock,
     log,
+    protection: { states: protectionStates, watch: (tracker) => protective.watch(tracker) },
+    timeExits,
   };
 
   const gate = new ShutdownGate(SUBSCRIPTIONS);
@@ -270,6 +335,9 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     ...(dhanToken ? { token: () => dhanToken.current } : {}),
   });
   dhanFeeds?.start();
+  sessionWatchdog.start();
+  timeExits.start();
+  await protective.start();
   health.setAll(ServingStatus.SERVING);
   const addressOf = (engine: RunningEngine) => hostPort(config.host, engine.port);
   const primary = engines[0]!;
@@ -296,13 +364,16 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       dhanToken?.reload(why);
     },
     dhanFeeds,
+    sessionWatchdog,
+    timeExits,
     async stop() {
       dhanToken?.stop();
       health.setAll(ServingStatus.NOT_SERVING);
       gate.refuseNewCalls();
       stopping.abort(new Error("shutting down"));
       const closing = Promise.all(engines.map((engine) => engine.close(config.shutdownGraceMs)));
-      await Promise.all([reconciler.stop(), dhanFeeds?.stop()]);
+      await Promise.all([reconciler.stop(), dhanFeeds?.stop(), sessionWatchdog.stop(), timeExits.stop()]);
+      await protective.stop();
       const settled = await gate.settle(config.shutdownGraceMs);
       if (!settled)
         log.warn({ running: gate.runningCalls, graceMs: config.shutdownGraceMs }, "calls still running after the shutdown grace period");

@@ -2,7 +2,8 @@
  * The Redis half of the composition root: when a Redis setting is present,
  * the tracker store, the shared tick cache, the paper order book, the owed
  * exit retries, the superseded attempts watched for duplicates, the broker's
- * order rate limits shared by every process (REDIS_URL)
+ * order rate limits shared by every process, the protection states, the
+ * sessions of the dead-man switch, the due times of time exits (REDIS_URL)
  * and the Redlock exit lock (REDIS_LOCK_URLS, else REDIS_URL) are built here
  * for main.ts. Without any Redis setting nothing here runs and the embedded
  * adapters stay.
@@ -26,6 +27,9 @@ import type { OrderRateLimiter, RateWindow } from "./router/order-rate-limit.js"
 import { RedisOrderRateLimiter } from "./router/redis-order-rate-limit.js";
 import { RedisPaperOrderBook } from "./router/redis-paper-order-book.js";
 import { RedisOwedExits } from "./store/redis-owed-exits.js";
+import { RedisSessionStore } from "./store/redis-session-store.js";
+import { RedisDueTimes } from "./store/redis-due-times.js";
+import { RedisProtectionStates } from "./store/redis-protection-states.js";
 import { RedisSupersededAttempts } from "./store/redis-superseded-attempts.js";
 import { createRedisTrackerClient, type RedisTrackerClient } from "./store/redis-tracker-client.js";
 import { RedisTrackerStore } from "./store/redis-tracker-store.js";
@@ -43,6 +47,9 @@ export interface RedisAdapters {
   readonly orderBook?: RedisPaperOrderBook;
   readonly owedExits?: RedisOwedExits;
   readonly superseded?: RedisSupersededAttempts;
+  readonly sessions?: RedisSessionStore;
+  readonly dueTimes?: RedisDueTimes;
+  readonly protection?: RedisProtectionStates;
   readonly lock?: Redlock;
   /** WAIT-confirms the store's writes (TRADINGCORE_REDIS_CONFIRM_REPLICAS; 0 confirms at once). */
   readonly confirmation?: RedisWriteConfirmation;
@@ -83,7 +90,10 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
     );
   };
   try {
-    let shared: Pick<RedisAdapters, "store" | "ticks" | "orderBook" | "owedExits" | "superseded" | "confirmation" | "rateLimiter"> = {};
+    let shared: Pick<
+      RedisAdapters,
+      "store" | "ticks" | "orderBook" | "owedExits" | "superseded" | "confirmation" | "rateLimiter" | "protection" | "sessions" | "dueTimes"
+    > = {};
     const endpoint = storeEndpoint(config);
     if (endpoint) {
       const storeClient = createRedisTrackerClient(endpoint, { log });
@@ -109,6 +119,9 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
             }
           : {}),
         rateLimiter: (key, windows) => new RedisOrderRateLimiter(storeClient, key, windows),
+        sessions: new RedisSessionStore(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
+        dueTimes: new RedisDueTimes(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
+        protection: new RedisProtectionStates(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
       };
     }
     const lockUrls = config.redisLockUrls.length > 0 ? config.redisLockUrls : [config.redisUrl];

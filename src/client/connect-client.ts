@@ -2,12 +2,13 @@
  * `tradingcore/connect`: the typed client a Node strategy imports. connect's
  * createClient over the gRPC transport (HTTP/2), which either port answers
  * (grpc-js on 50051, connect on 50052), with the bearer token sent on every
- * call when one is given. One HTTP/2 connection serves both services;
+ * call when one is given. One HTTP/2 connection serves every service;
  * `close()` ends it.
  */
 import { createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
+import { SessionService } from "../../gen/tradingcore/v1/session_pb.js";
 import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
 
 export interface TradingCoreClientOptions {
@@ -24,6 +25,8 @@ export interface TradingCoreClientOptions {
 export interface TradingCoreClient {
   readonly exits: Client<typeof ExitService>;
   readonly ticks: Client<typeof TickService>;
+  /** The dead-man switch: OpenSession, Heartbeat, CloseSession. */
+  readonly sessions: Client<typeof SessionService>;
   /** Closes the connection; calls after it fail. */
   close(): void;
 }
@@ -48,6 +51,7 @@ export function createTradingCoreClient(options: TradingCoreClientOptions): Trad
   return {
     exits: createClient(ExitService, transport),
     ticks: createClient(TickService, transport),
+    sessions: createClient(SessionService, transport),
     close: () => sessionManager.abort(),
   };
 }

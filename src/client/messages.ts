@@ -6,3 +6,5 @@
 export * from "../../gen/tradingcore/v1/common_pb.js";
 export * from "../../gen/tradingcore/v1/exit_pb.js";
 export * from "../../gen/tradingcore/v1/tick_pb.js";
+export * from "../../gen/tradingcore/v1/protection_pb.js";
+export * from "../../gen/tradingcore/v1/session_pb.js";

@@ -16,6 +16,7 @@
  */
 import type { ExitReasonCode, ProductType, Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { type ExitPlan, type ExitTrigger, sameRules } from "./exit-plan.js";
 import type { Money } from "./money.js";
 
 /** The fields a caller supplies to start tracking a position. */
@@ -35,6 +36,10 @@ export interface TrackerSpec {
    * Absent or UNSPECIFIED: the router's configured default.
    */
   readonly productType?: ProductType;
+  /** The session (dead-man switch) it is registered under; absent when none. Never changes. */
+  readonly sessionId?: string;
+  /** Protective rules (version 1 at registration); none when absent. */
+  readonly exitPlan?: ExitPlan | undefined;
 }
 
 /** A registered tracker: its spec plus everything the exit lifecycle records. */
@@ -72,6 +77,8 @@ export interface TrackerRecord extends Omit<TrackerSpec, "status"> {
   readonly exitedAt?: number | undefined;
   /** Exit attempts so far; the current attempt's correlation id is derived from it. */
   readonly exitAttempt: number;
+  /** The rule that started the current exit attempt, when a rule did. */
+  readonly trigger?: ExitTrigger | undefined;
   readonly fencingToken: number;
   readonly version: number;
   readonly createdAt: number;
@@ -96,6 +103,8 @@ export function sameSpec(tracker: TrackerRecord, spec: TrackerSpec): boolean {
     tracker.entryPrice.equals(spec.entryPrice) &&
     tracker.paper === spec.paper &&
     (tracker.productType ?? 0) === (spec.productType ?? 0) &&
+    (tracker.sessionId ?? "") === (spec.sessionId ?? "") &&
+    sameRules(tracker.exitPlan, spec.exitPlan) &&
     JSON.stringify(metaA) === JSON.stringify(metaB)
   );
 }

@@ -15,6 +15,7 @@ export type TradingCoreErrorCode =
   | "version-mismatch" // compare-and-set lost a race
   | "illegal-transition" // a tracker write that is not an edge of the transition table
   | "out-of-range" // a position past what is kept (an audit trail sequence older than its retention)
+  | "failed-precondition" // the request names a state that no longer holds (a stale expected version, a settled tracker, a lapsed session)
   | "resource-exhausted" // a limit (in-flight exits, message size) was reached; retry later
   | "unauthenticated" // the call carried no valid credentials; from a router: the broker refused ours (nothing placed)
   | "unimplemented"

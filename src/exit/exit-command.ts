@@ -3,6 +3,8 @@
  * and names the offending field, so INVALID_REQUEST always says what to fix.
  */
 import { ExitReasonCode } from "../../gen/tradingcore/v1/common_pb.js";
+import type { TrackerRecord } from "../domain/tracker.js";
+import type { ExitTrigger } from "../domain/exit-plan.js";
 
 export interface ExitCommand {
   readonly orderNo: string;
@@ -11,6 +13,19 @@ export interface ExitCommand {
   readonly reasonCode: ExitReasonCode;
   /** Epoch ms by which the caller wants an answer (its call deadline); the fill wait ends before it. */
   readonly answerByMs?: number;
+  /**
+   * For exits the sidecar starts itself (a due time, a lapsed session): why
+   * the ACTIVE tracker no longer calls for this exit, or undefined when it
+   * still does. Checked on the tracker as read under the exit lock, so a plan
+   * or registration changed before the exit took the lock sends nothing.
+   */
+  readonly unwantedBecause?: (tracker: TrackerRecord) => string | undefined;
+  /**
+   * Set when a rule of the tracker's exit plan fired: recorded on the intent.
+   * The exit goes ahead only while the tracker's plan is still the version
+   * the trigger was evaluated under (checked under the exit lock).
+   */
+  readonly trigger?: ExitTrigger;
 }
 
 export const MAX_ORDER_NO_LENGTH = 64;

@@ -20,6 +20,8 @@
  *   the EXITED write is: unconfirmed, they answer EXIT_IN_PROGRESS (nothing
  *   sent) and PENDING_RECONCILE, never a success a failover may take back.
  * - The lock is released on every path, by its owner only, after the answer.
+ * - An exit started by a plan's trigger goes ahead only while the tracker's
+ *   plan is the version the trigger was evaluated under.
  * - The tracker is loaded beside the lock acquisition; what is decided on that
  *   read is either an answer only (true when it was read, during the call) or
  *   guarded: an ACTIVE read by the intent's compare-and-set on its version
@@ -265,6 +267,15 @@ export class ExitEngine {
       return this.resume(tracker, command, lease, parent);
     }
     if (tracker.status !== TrackerStatus.ACTIVE) return answerForSettled(tracker);
+    // A read before the lock may be stale, but the intent's compare-and-set on its version catches a plan changed since.
+    if (command.trigger && tracker.exitPlan?.version !== command.trigger.planVersion)
+      return planChanged(tracker, command.trigger.planVersion);
+    const unwanted = command.unwantedBecause?.(tracker);
+    if (unwanted !== undefined) {
+      // Decided on what is stored under the lock only: a read taken before it may be stale either way.
+      if (!underLock) return this.decide(await this.deps.store.get(command.orderNo), command, lease, parent, true);
+      return exitOutcome(ExitStatus.NOT_ACTIVE, { tracker, message: `not exited: ${unwanted}` });
+    }
     return this.exitActive(tracker, command, lease, parent, underLock);
   }
 
@@ -356,6 +367,14 @@ export class ExitEngine {
     this.deps.log.warn({ orderNo: tracker.orderNo }, `exit lock lost ${when}`);
     return exitOutcome(ExitStatus.EXIT_IN_PROGRESS, { tracker, message: `exit lock lost ${when}` });
   }
+}
+
+/** A trigger evaluated under a plan that was changed or removed since: nothing is sent. */
+function planChanged(tracker: TrackerRecord, planVersion: number): ExitOutcome {
+  return exitOutcome(ExitStatus.NOT_ACTIVE, {
+    tracker,
+    message: `the exit plan changed after the trigger was evaluated (plan version ${planVersion}, now ${tracker.exitPlan?.version ?? "none"}); nothing was sent`,
+  });
 }
 
 /** ACTIVE or EXITING: an exit of it may be running. */

@@ -59,9 +59,11 @@ export class ExitRecorder {
   ): Promise<IntentResult> {
     const now = this.clock.now();
     const attempt = tracker.exitAttempt + 1;
-    const { referencePrice: _previous, ...rest } = tracker;
+    const { referencePrice: _previous, trigger: _previousTrigger, ...rest } = tracker;
     const next: TrackerRecord = {
       ...rest,
+      // The rule that started this attempt, if one did; a manual exit records none.
+      ...(command.trigger ? { trigger: command.trigger } : {}),
       ...(quote.price ? { referencePrice: quote.price } : {}),
       exitSendDeadline: sendDeadlineMs,
       status: TrackerStatus.EXITING,

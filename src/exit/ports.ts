@@ -4,7 +4,8 @@
  * real ones (Redis, Dhan HTTP); the engine never knows which.
  */
 import type { BrokerOrderStatus, ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
-import type { ExitStatus, PriceSource, ProductType, Segment, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import type { ExitStatus, PriceSource, ProductType, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import type { ExitTrigger, ProtectionState } from "../domain/exit-plan.js";
 import type { Money } from "../domain/money.js";
 import type { TrackerRecord, TrackerSpec } from "../domain/tracker.js";
 import type { OrderUpdate } from "./order-update-change.js";
@@ -53,6 +54,27 @@ export interface TrackerStore {
    * had this correlation id (its `exitCorrelationId` tells which).
    */
   findByCorrelationId(correlationId: string): Promise<TrackerRecord | undefined>;
+}
+
+/**
+ * Where each tracker's protection state (trail, peak, last tick) is kept,
+ * apart from the versioned tracker: it moves with ticks, many times a
+ * second, and must never make an exit's compare-and-set fail. Every write
+ * is monotonic (protection-state-merge.ts) and atomic.
+ */
+export interface ProtectionStates {
+  /** The stored state of each tracker named that has one. */
+  get(orderNos: readonly string[]): Promise<Map<string, ProtectionState>>;
+  /** Merges `state` into the stored one (forward only); answers what is stored after. */
+  advance(orderNo: string, side: Side, state: ProtectionState): Promise<ProtectionState>;
+  /**
+   * Claims the right to start the exit for `claim` (a plan version and exit
+   * attempt) for `ttlMs`; false when another process claimed it first. A
+   * claim that lapses (its claimer died) may be taken again.
+   */
+  claimTrigger(orderNo: string, claim: string, ttlMs: number): Promise<boolean>;
+  /** Forgets the state of a tracker that is settled or whose plan was removed. */
+  remove(orderNo: string): Promise<void>;
 }
 
 /**
@@ -274,6 +296,8 @@ export interface ExitEventRecord {
   readonly correlationId: string;
   readonly timeMs: number;
   readonly message: string;
+  /** For TRIGGERED: the rule of the exit plan that fired. */
+  readonly trigger?: ExitTrigger;
 }
 
 export interface ExitEventSink {

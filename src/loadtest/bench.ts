@@ -18,7 +18,7 @@
  *
  *   npm run bench -- [--quick] [--rounds 3] [--c1-calls 1500] [--calls 6000]
  *                    [--concurrency 32] [--trackers-small 1000] [--trackers-large 100000]
- *                    [--no-redis] [--no-ghz] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers]
+ *                    [--no-redis] [--no-ghz] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers,protection]
  *                    [--sampling-ratio 0.1]
  *
  * When ghz is in the tools cache (test/interop/setup.sh builds it), the floor
@@ -26,7 +26,8 @@
  * this process's own CPU does not set their throughput.
  *
  * `--only` runs the listed rows (the floor always runs: every ratio needs it);
- * `ingest` and `trackers` name the ingest and store-size sections.
+ * `ingest`, `trackers` and `protection` name the ingest, store-size and
+ * protective-exit sections (bench-protection.ts).
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -38,6 +39,7 @@ import { formatGhz, ghzBinary, measureWithGhz, type GhzResult } from "./bench-gh
 import { startOtlpReceiver } from "./otlp-receiver.js";
 import { measureRedisPing } from "./redis-ping.js";
 import { startRedisServers, type RedisServer } from "./redis-server-process.js";
+import { formatProtection, measureProtection, type ProtectionBenchResult } from "./bench-protection.js";
 
 const ROWS: readonly Row[] = [
   { id: "floor", label: "floor: plain grpc-js no-op", telemetry: "off", target: "floor", workload: "noop" },
@@ -115,7 +117,7 @@ function settingsFrom(argv: string[]): Settings {
     ?.split(",")
     .map((id) => id.trim())
     .filter((id) => id !== "");
-  const known = new Set([...ROWS.map((row) => row.id), "ingest", "trackers"]);
+  const known = new Set([...ROWS.map((row) => row.id), "ingest", "trackers", "protection"]);
   const unknown = only?.filter((id) => !known.has(id)) ?? [];
   if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(", ")}; known: ${[...known].join(", ")}`);
   const quick = values.quick;
@@ -176,6 +178,10 @@ async function main(): Promise<void> {
       : undefined;
     if (observed) processes.push(observed);
     // The store-size servers start now (in parallel), so their start-up is not inside a measured row.
+    const protectionServers = selected("protection")
+      ? await Promise.all([startBenchServer(["--tracing", "off"]), startBenchServer(["--tracing", "off"])])
+      : [];
+    processes.push(...protectionServers);
     const storeSizeServers = selected("trackers")
       ? await Promise.all([startBenchServer(["--tracing", "off"]), startBenchServer(["--tracing", "off"])])
       : [];
@@ -273,6 +279,18 @@ async function main(): Promise<void> {
       c1: summarize(size.latencies),
       errors: size.errors,
     }));
+    const [armedServer, bareServer] = protectionServers;
+    const protection: ProtectionBenchResult | undefined =
+      armedServer && bareServer
+        ? await measureProtection(armedServer.targets.grpcJs, bareServer.targets.grpcJs, {
+            rounds: settings.rounds,
+            trackers: settings.quick ? 1_000 : 10_000,
+            instruments: 1_000,
+            probes: settings.quick ? 20 : 200,
+            batches: settings.quick ? 20 : 100,
+            batchSize: 1_000,
+          })
+        : undefined;
     const results: RowResult[] = rows.map((row) => {
       const total = totals.get(row.id)!;
       return {
@@ -299,10 +317,11 @@ async function main(): Promise<void> {
       pings.length > 0 ? summarize(pings) : undefined,
     );
     process.stdout.write(`${formatReport(report)}\n`);
+    if (protection) process.stdout.write(`\n${formatProtection(protection)}\n`);
     if (ghzResults.length > 0) process.stdout.write(`\n${formatGhz(ghzResults, settings.concurrency)}\n`);
     else if (settings.ghz) process.stdout.write("\n(ghz rows skipped: no ghz in the tools cache; run test/interop/setup.sh)\n");
     if (!settings.redis) process.stdout.write("(Redis rows skipped: redis-server not found, --no-redis, or --quick without --redis)\n");
-    const full = ghzResults.length > 0 ? { ...report, ghz: ghzResults } : report;
+    const full = { ...report, ...(ghzResults.length > 0 ? { ghz: ghzResults } : {}), ...(protection ? { protection } : {}) };
     if (settings.json) writeFileSync(settings.json, `${JSON.stringify(full, null, 2)}\n`);
     else process.stdout.write(`\n${JSON.stringify(full)}\n`);
   } finally {

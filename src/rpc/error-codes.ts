@@ -16,6 +16,7 @@ const CODES: Record<TradingCoreErrorCode, Code> = {
   "version-mismatch": Code.Aborted,
   "illegal-transition": Code.FailedPrecondition,
   "out-of-range": Code.OutOfRange,
+  "failed-precondition": Code.FailedPrecondition,
   "resource-exhausted": Code.ResourceExhausted,
   unauthenticated: Code.Unauthenticated,
   unimplemented: Code.Unimplemented,

@@ -9,7 +9,11 @@ import {
   type RedisConnectionOptions,
   type RedisEndpoint,
 } from "../redis-connection.js";
+import { PROTECTION_SCRIPTS } from "./redis-protection-scripts.js";
 import { TRACKER_SCRIPTS } from "./redis-tracker-scripts.js";
+
+/** The store's scripts: trackers, and the protection states beside them on the same connection. */
+const STORE_SCRIPTS = { ...TRACKER_SCRIPTS, ...PROTECTION_SCRIPTS };
 
 type StandaloneTrackerClient = ReturnType<typeof createStandaloneClient>;
 
@@ -28,6 +32,13 @@ export type RedisTrackerClient = Pick<
   | "eval"
   | "trackerRegister"
   | "trackerCompareAndSet"
+  | "protectionAdvance"
+  | "hmGet"
+  | "set"
+  | "del"
+  | "zAdd"
+  | "zRem"
+  | "zScore"
   | "scriptFlush"
   | "isOpen"
   | "isReady"
@@ -49,9 +60,9 @@ export interface RedisTrackerBatch {
 export function createRedisTrackerClient(endpoint: string | RedisEndpoint, options: RedisConnectionOptions = {}): RedisTrackerClient {
   const target: RedisEndpoint = typeof endpoint === "string" ? { kind: "url", url: endpoint } : endpoint;
   if (target.kind === "url") return createStandaloneClient(target.url, options);
-  return createFailFastRedisSentinel(target, TRACKER_SCRIPTS, "Redis tracker store", options);
+  return createFailFastRedisSentinel(target, STORE_SCRIPTS, "Redis tracker store", options);
 }
 
 function createStandaloneClient(url: string, options: RedisConnectionOptions) {
-  return createFailFastRedisClient(url, TRACKER_SCRIPTS, "Redis tracker store", options);
+  return createFailFastRedisClient(url, STORE_SCRIPTS, "Redis tracker store", options);
 }

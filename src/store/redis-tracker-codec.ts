@@ -1,13 +1,15 @@
 /**
  * A TrackerRecord as the fields of a Redis hash, and back. Every value is a
  * string: decimals in plain decimal notation (never a float), enums by name,
- * epoch ms as integers, meta as JSON. An optional field that is undefined is
+ * epoch ms as integers, meta, the exit plan and the trigger as JSON. An optional field that is undefined is
  * absent from the hash. The field table is typed against TrackerRecord, so a
  * field added to the record does not compile until it is given a kind here.
  */
 import { ExitReasonCode, ProductType, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { formatDecimal, Money } from "../domain/money.js";
 import type { TrackerRecord } from "../domain/tracker.js";
+import type { ExitPlan, ExitTrigger } from "../domain/exit-plan.js";
+import { decodeExitPlan, decodeExitTrigger, encodeExitPlan, encodeExitTrigger } from "./exit-plan-json.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 
 type FieldKind =
@@ -22,7 +24,10 @@ type FieldKind =
   | "side"
   | "reason-code"
   | "optional-product-type"
-  | "meta";
+  | "meta"
+  | "exit-plan"
+  | "exit-trigger"
+  | "optional-string";
 
 const FIELD_KINDS: { readonly [K in keyof Required<TrackerRecord>]: FieldKind } = {
   orderNo: "string",
@@ -36,6 +41,7 @@ const FIELD_KINDS: { readonly [K in keyof Required<TrackerRecord>]: FieldKind } 
   paper: "boolean",
   meta: "meta",
   productType: "optional-product-type",
+  sessionId: "optional-string",
   exitPrice: "optional-decimal",
   exitReason: "string",
   exitReasonCode: "reason-code",
@@ -54,6 +60,8 @@ const FIELD_KINDS: { readonly [K in keyof Required<TrackerRecord>]: FieldKind } 
   version: "integer",
   createdAt: "integer",
   updatedAt: "integer",
+  exitPlan: "exit-plan",
+  trigger: "exit-trigger",
 };
 
 const FIELDS = Object.entries(FIELD_KINDS) as ReadonlyArray<[keyof TrackerRecord, FieldKind]>;
@@ -75,7 +83,7 @@ export function decodeTracker(hash: Readonly<Record<string, string>>): TrackerRe
   for (const [field, kind] of FIELDS) {
     const text = hash[field];
     if (text === undefined) {
-      if (kind.startsWith("optional-")) continue;
+      if (kind.startsWith("optional-") || kind.startsWith("exit-")) continue;
       throw new TradingCoreError("internal", `stored tracker ${hash.orderNo ?? "?"} has no field ${field}`);
     }
     record[field] = decodeValue(kind, text, field);
@@ -93,6 +101,7 @@ export function hashFromFlat(flat: readonly string[]): Record<string, string> {
 function encodeValue(kind: FieldKind, value: unknown): string {
   switch (kind) {
     case "string":
+    case "optional-string":
       return value as string;
     case "decimal":
     case "optional-decimal":
@@ -114,12 +123,17 @@ function encodeValue(kind: FieldKind, value: unknown): string {
       return ProductType[value as ProductType];
     case "meta":
       return JSON.stringify(value);
+    case "exit-plan":
+      return encodeExitPlan(value as ExitPlan);
+    case "exit-trigger":
+      return encodeExitTrigger(value as ExitTrigger);
   }
 }
 
 function decodeValue(kind: FieldKind, text: string, field: string): unknown {
   switch (kind) {
     case "string":
+    case "optional-string":
       return text;
     case "decimal":
     case "optional-decimal":
@@ -144,6 +158,10 @@ function decodeValue(kind: FieldKind, text: string, field: string): unknown {
       return enumValue(ProductType, text, field);
     case "meta":
       return JSON.parse(text) as Record<string, string>;
+    case "exit-plan":
+      return decodeExitPlan(text);
+    case "exit-trigger":
+      return decodeExitTrigger(text);
   }
 }
 

@@ -9,6 +9,7 @@ const SERVICES = [
   "grpc.reflection.v1.ServerReflection",
   "grpc.reflection.v1alpha.ServerReflection",
   "tradingcore.v1.ExitService",
+  "tradingcore.v1.SessionService",
   "tradingcore.v1.TickService",
 ];
 const INSTRUMENT = { segment: "SEGMENT_NSE_EQ", security_id: "2885" };
@@ -46,17 +47,29 @@ describe.skipIf(toolchainAbsent("go"))("grpcurl with server reflection only, no 
       expect(answer.stdout.trim().split("\n")).toEqual(SERVICES);
     });
 
-    it("lists every method of ExitService and TickService", async () => {
+    it("lists every method of ExitService, TickService and SessionService", async () => {
       expect((await grpcurl(address(), "list")).code).toBe(0);
       const exits = await run(GRPCURL, ["-plaintext", address(), "list", "tradingcore.v1.ExitService"]);
       expect(exits.stdout.trim().split("\n").sort()).toEqual(
-        ["ApplyOrderUpdate", "ExecuteExit", "ExitAll", "GetTracker", "ListTrackers", "QueryExits", "RegisterTracker", "WatchExits"].map(
-          (m) => `tradingcore.v1.ExitService.${m}`,
-        ),
+        [
+          "ApplyOrderUpdate",
+          "ExecuteExit",
+          "ExitAll",
+          "GetTracker",
+          "ListTrackers",
+          "QueryExits",
+          "RegisterTracker",
+          "UpdateExitPlan",
+          "WatchExits",
+        ].map((m) => `tradingcore.v1.ExitService.${m}`),
       );
       const ticks = await run(GRPCURL, ["-plaintext", address(), "list", "tradingcore.v1.TickService"]);
       expect(ticks.stdout.trim().split("\n").sort()).toEqual(
         ["GetLtp", "GetLtps", "PublishTicks", "StreamLtp"].map((m) => `tradingcore.v1.TickService.${m}`),
+      );
+      const sessions = await run(GRPCURL, ["-plaintext", address(), "list", "tradingcore.v1.SessionService"]);
+      expect(sessions.stdout.trim().split("\n").sort()).toEqual(
+        ["CloseSession", "GetSession", "Heartbeat", "OpenSession"].map((m) => `tradingcore.v1.SessionService.${m}`),
       );
     });
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type BenchReport, buildReport, type RowResult, sideBySideRatio } from "../../src/loadtest/bench-report.js";
+import type { ProtectionBenchResult } from "../../src/loadtest/bench-protection.js";
 
 describe("npm run bench --quick", () => {
   it("measures every row without errors and reports ratios to the floor and the goals, as text and JSON", () => {
@@ -47,6 +48,11 @@ describe("npm run bench --quick", () => {
       expect(report.goals.find((goal) => goal.goal.startsWith("ExecuteExit c=1 p50 with 2000 trackers vs 100"))?.measured).toMatch(
         /^\d+\.\d\dx \(p99: \d+\.\d\dx\)$/,
       );
+      const { protection } = report as BenchReport & { protection: ProtectionBenchResult };
+      expect(protection).toMatchObject({ trackers: 1000, instruments: 1000, probes: 20, missed: 0 });
+      expect(protection.tickToOrder.count).toBe(20);
+      expect(protection.ingestRatio).toBeGreaterThan(0);
+      expect(run.stdout).toMatch(/PublishTicks ingest, armed [\d.]+k\/s vs none [\d.]+k\/s: [\d.]+x/);
       expect(report.ingest.map((result) => result.id)).toEqual(["ingest.grpc-js"]);
       expect(report.ingest[0]!.ticksPerSecond).toBeGreaterThan(0);
       expect(report.goals.map((goal) => goal.goal)).toContain("GetLtp (memory hit) c=32 vs no-op on the same server (grpc-js)");

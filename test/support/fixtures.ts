@@ -30,6 +30,8 @@ export interface TrackerFixture {
   quantity?: string;
   entryPrice?: string;
   paper?: boolean;
+  /** The session (dead-man switch) to register it under. */
+  sessionId?: string;
   /**
    * The instrument's LTP the paper market fills at: when absent, a tick at the
    * entry price is published unless the server already knows one; `null`
@@ -50,6 +52,7 @@ export async function registerTracker(server: TestServer, fixture: TrackerFixtur
     quantity: fixture.quantity ?? "75",
     entryPrice: fixture.entryPrice ?? "101.55",
     paper: fixture.paper ?? true,
+    sessionId: fixture.sessionId ?? "",
   });
   const segment = fixture.segment ?? Segment.NSE_FNO;
   const securityId = fixture.securityId ?? "52175";

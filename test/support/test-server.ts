@@ -6,6 +6,7 @@
 import { pino } from "pino";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
+import { SessionService } from "../../gen/tradingcore/v1/session_pb.js";
 import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
 import { createGrpcJsClient } from "../../src/client/grpc-js-client.js";
 import { defaultConfig, type Config } from "../../src/config.js";
@@ -38,6 +39,7 @@ export interface TestServer {
   readonly exits: ReturnType<typeof createGrpcJsClient<(typeof ExitService)["method"]>>;
   readonly ticks: ReturnType<typeof createGrpcJsClient<(typeof TickService)["method"]>>;
   readonly health: ReturnType<typeof createGrpcJsClient<(typeof Health)["method"]>>;
+  readonly sessions: ReturnType<typeof createGrpcJsClient<(typeof SessionService)["method"]>>;
   /** The paper router the server uses (the one passed in, or a fresh fault-free one). */
   readonly paper: PaperRouter;
   close(): Promise<void>;
@@ -55,6 +57,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const exits = createGrpcJsClient(ExitService, core.address);
   const ticks = createGrpcJsClient(TickService, core.address);
   const health = createGrpcJsClient(Health, core.address);
+  const sessions = createGrpcJsClient(SessionService, core.address);
   return {
     core,
     engine,
@@ -62,11 +65,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     exits,
     ticks,
     health,
+    sessions,
     paper,
     async close() {
       exits.close();
       ticks.close();
       health.close();
+      sessions.close();
       await core.stop();
     },
   };

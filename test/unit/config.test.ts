@@ -275,3 +275,40 @@ describe("loadConfig for a store behind Redis Sentinel", () => {
     expect(() => loadConfig([], env)).toThrow(message);
   });
 });
+
+describe("loadConfig for the scheduler and the dead-man switch", () => {
+  it("defaults to a square-off at 15:15 Asia/Kolkata for NSE and BSE, and none for indices", () => {
+    const config = loadConfig([], {});
+    expect(config.sessionEndDefaults).toContain("NSE_FNO=15:15@Asia/Kolkata");
+    expect(config.sessionEndDefaults.some((entry) => entry.startsWith("IDX_I="))).toBe(false);
+    expect(config).toMatchObject({
+      schedulerIntervalMs: 1_000,
+      schedulerRetryMs: 30_000,
+      sessionCheckIntervalMs: 1_000,
+      sessionLapseRetryMs: 30_000,
+    });
+  });
+
+  it("reads the session-end defaults, and none as no default at all", () => {
+    expect(
+      loadConfig(["--session-end-defaults", "NSE_FNO=15:10@Asia/Kolkata, MCX_COMM=23:00@Asia/Kolkata"], {}).sessionEndDefaults,
+    ).toEqual(["NSE_FNO=15:10@Asia/Kolkata", "MCX_COMM=23:00@Asia/Kolkata"]);
+    expect(loadConfig([], { TRADINGCORE_SESSION_END_DEFAULTS: "none" }).sessionEndDefaults).toEqual([]);
+  });
+
+  it.each([
+    ["NSE_FNO=15:15", /is not SEGMENT=HH:MM@Time\/Zone/],
+    ["NSE_FOO=15:15@Asia/Kolkata", /"NSE_FOO" is not a segment/],
+    ["NSE_FNO=24:00@Asia/Kolkata", /"24:00" is not HH:MM/],
+    ["NSE_FNO=15:15@Asia/Bombay_Nowhere", /not a known IANA time zone/],
+    ["NSE_FNO=15:15@Asia/Kolkata,NSE_FNO=15:10@Asia/Kolkata", /NSE_FNO is named twice/],
+  ])("refuses --session-end-defaults %s naming the setting", (value, message) => {
+    expect(() => loadConfig(["--session-end-defaults", value], {})).toThrow(ConfigError);
+    expect(() => loadConfig(["--session-end-defaults", value], {})).toThrow(message);
+    expect(() => loadConfig(["--session-end-defaults", value], {})).toThrow(/--session-end-defaults/);
+  });
+
+  it("refuses a lapse check interval outside its bounds", () => {
+    expect(() => loadConfig(["--session-check-interval-ms", "5"], {})).toThrow(/--session-check-interval-ms: 5 is outside 10\.\.60000/);
+  });
+});

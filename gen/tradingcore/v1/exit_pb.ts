@@ -8,13 +8,15 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { ExitReasonCode, ExitResult, ExitStatus, ProductType, Segment, Side, Tracker, TrackerStatus } from "./common_pb.js";
 import { file_tradingcore_v1_common } from "./common_pb.js";
+import type { ExitPlan, ExitTrigger } from "./protection_pb.js";
+import { file_tradingcore_v1_protection } from "./protection_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tradingcore/v1/exit.proto.
  */
 export const file_tradingcore_v1_exit: GenFile = /*@__PURE__*/
-  fileDesc("Chl0cmFkaW5nY29yZS92MS9leGl0LnByb3RvEg50cmFkaW5nY29yZS52MSKiAwoWUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBITCgtzZWN1cml0eV9pZBgDIAEoCRIOCgZzeW1ib2wYBCABKAkSIgoEc2lkZRgFIAEoDjIULnRyYWRpbmdjb3JlLnYxLlNpZGUSEAoIcXVhbnRpdHkYBiABKAkSEwoLZW50cnlfcHJpY2UYByABKAkSLQoGc3RhdHVzGAggASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxINCgVwYXBlchgJIAEoCBI+CgRtZXRhGAogAygLMjAudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdC5NZXRhRW50cnkSMQoMcHJvZHVjdF90eXBlGA0gASgOMhsudHJhZGluZ2NvcmUudjEuUHJvZHVjdFR5cGUaKwoJTWV0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVAoXUmVnaXN0ZXJUcmFja2VyUmVzcG9uc2USKAoHdHJhY2tlchgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISDwoHY3JlYXRlZBgCIAEoCCIlChFHZXRUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCSI+ChJHZXRUcmFja2VyUmVzcG9uc2USKAoHdHJhY2tlchgBIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXIilQEKE0xpc3RUcmFja2Vyc1JlcXVlc3QSLQoGc3RhdHVzGAEgASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBIRCglwYWdlX3NpemUYAyABKA0SEgoKcGFnZV90b2tlbhgEIAEoCSJaChRMaXN0VHJhY2tlcnNSZXNwb25zZRIpCgh0cmFja2VycxgBIAMoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKEkV4ZWN1dGVFeGl0UmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIOCgZyZWFzb24YAiABKAkSMwoLcmVhc29uX2NvZGUYAyABKA4yHi50cmFkaW5nY29yZS52MS5FeGl0UmVhc29uQ29kZSJBChNFeGVjdXRlRXhpdFJlc3BvbnNlEioKBnJlc3VsdBgBIAEoCzIaLnRyYWRpbmdjb3JlLnYxLkV4aXRSZXN1bHQiswEKDkV4aXRBbGxSZXF1ZXN0EigKB3NlZ21lbnQYASABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhIKBXBhcGVyGAIgASgISACIAQESDgoGcmVhc29uGAMgASgJEjMKC3JlYXNvbl9jb2RlGAQgASgOMh4udHJhZGluZ2NvcmUudjEuRXhpdFJlYXNvbkNvZGUSFAoMbWF4X3BhcmFsbGVsGAUgASgNQggKBl9wYXBlciI9Cg9FeGl0QWxsUmVzcG9uc2USKgoGcmVzdWx0GAEgASgLMhoudHJhZGluZ2NvcmUudjEuRXhpdFJlc3VsdCLXAQoXQXBwbHlPcmRlclVwZGF0ZVJlcXVlc3QSFgoOY29ycmVsYXRpb25faWQYASABKAkSEAoIb3JkZXJfaWQYAiABKAkSMQoGc3RhdHVzGAMgASgOMiEudHJhZGluZ2NvcmUudjEuQnJva2VyT3JkZXJTdGF0dXMSFwoPdHJhZGVkX3F1YW50aXR5GAQgASgJEhUKDWF2ZXJhZ2VfcHJpY2UYBSABKAkSLwoLdXBkYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImYKGEFwcGx5T3JkZXJVcGRhdGVSZXNwb25zZRIPCgdhcHBsaWVkGAEgASgIEigKB3RyYWNrZXIYAiABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyEg8KB21lc3NhZ2UYAyABKAkiawoRV2F0Y2hFeGl0c1JlcXVlc3QSEAoIb3JkZXJfbm8YASABKAkSFQoNZnJvbV9zZXF1ZW5jZRgCIAEoBBItCglmcm9tX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrcCCglFeGl0RXZlbnQSEAoIc2VxdWVuY2UYASABKAQSKwoEa2luZBgCIAEoDjIdLnRyYWRpbmdjb3JlLnYxLkV4aXRFdmVudEtpbmQSKAoHdHJhY2tlchgDIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISKgoGc3RhdHVzGAQgASgOMhoudHJhZGluZ2NvcmUudjEuRXhpdFN0YXR1cxIWCg5jb3JyZWxhdGlvbl9pZBgFIAEoCRIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdtZXNzYWdlGAcgASgJEg8KB3Byb2Nlc3MYCiABKAkSMQoNYXBwZW5kZWRfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPgoSV2F0Y2hFeGl0c1Jlc3BvbnNlEigKBWV2ZW50GAEgASgLMhkudHJhZGluZ2NvcmUudjEuRXhpdEV2ZW50IsYCChFRdWVyeUV4aXRzUmVxdWVzdBItCglmcm9tX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3RvX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCG9yZGVyX25vGAMgASgJEioKBnN0YXR1cxgEIAEoDjIaLnRyYWRpbmdjb3JlLnYxLkV4aXRTdGF0dXMSKwoEa2luZBgFIAEoDjIdLnRyYWRpbmdjb3JlLnYxLkV4aXRFdmVudEtpbmQSMwoLcmVhc29uX2NvZGUYBiABKA4yHi50cmFkaW5nY29yZS52MS5FeGl0UmVhc29uQ29kZRIOCgZyZWFzb24YByABKAkSEQoJcGFnZV9zaXplGAggASgNEhIKCnBhZ2VfdG9rZW4YCSABKAkiWAoSUXVlcnlFeGl0c1Jlc3BvbnNlEikKBmV2ZW50cxgBIAMoCzIZLnRyYWRpbmdjb3JlLnYxLkV4aXRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkqiQMKEUJyb2tlck9yZGVyU3RhdHVzEiMKH0JST0tFUl9PUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIfChtCUk9LRVJfT1JERVJfU1RBVFVTX1RSQU5TSVQQARIfChtCUk9LRVJfT1JERVJfU1RBVFVTX1BFTkRJTkcQAhIjCh9CUk9LRVJfT1JERVJfU1RBVFVTX1BBUlRfVFJBREVEEAMSHgoaQlJPS0VSX09SREVSX1NUQVRVU19UUkFERUQQBBIgChxCUk9LRVJfT1JERVJfU1RBVFVTX1JFSkVDVEVEEAUSIQodQlJPS0VSX09SREVSX1NUQVRVU19DQU5DRUxMRUQQBhIfChtCUk9LRVJfT1JERVJfU1RBVFVTX0VYUElSRUQQBxIeChpCUk9LRVJfT1JERVJfU1RBVFVTX0NMT1NFRBAIEiEKHUJST0tFUl9PUkRFUl9TVEFUVVNfVFJJR0dFUkVEEAkSHwobQlJPS0VSX09SREVSX1NUQVRVU19DT05GSVJNEAoqnQMKDUV4aXRFdmVudEtpbmQSHwobRVhJVF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGgoWRVhJVF9FVkVOVF9LSU5EX0lOVEVOVBABEiMKH0VYSVRfRVZFTlRfS0lORF9ST1VURVJfQUNDRVBURUQQAhIjCh9FWElUX0VWRU5UX0tJTkRfUk9VVEVSX1JFSkVDVEVEEAMSIgoeRVhJVF9FVkVOVF9LSU5EX1JPVVRFUl9VTktOT1dOEAQSGAoURVhJVF9FVkVOVF9LSU5EX0ZJTEwQBRIaChZFWElUX0VWRU5UX0tJTkRfRVhJVEVEEAYSHAoYRVhJVF9FVkVOVF9LSU5EX1JFVkVSVEVEEAcSHgoaRVhJVF9FVkVOVF9LSU5EX1JFQ09OQ0lMRUQQCBIlCiFFWElUX0VWRU5UX0tJTkRfUEVORElOR19SRUNPTkNJTEUQCRIjCh9FWElUX0VWRU5UX0tJTkRfRFVQTElDQVRFX09SREVSEAoSIQodRVhJVF9FVkVOVF9LSU5EX09SREVSX09WRVJEVUUQCzLaBQoLRXhpdFNlcnZpY2USYgoPUmVnaXN0ZXJUcmFja2VyEiYudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBonLnRyYWRpbmdjb3JlLnYxLlJlZ2lzdGVyVHJhY2tlclJlc3BvbnNlElMKCkdldFRyYWNrZXISIS50cmFkaW5nY29yZS52MS5HZXRUcmFja2VyUmVxdWVzdBoiLnRyYWRpbmdjb3JlLnYxLkdldFRyYWNrZXJSZXNwb25zZRJZCgxMaXN0VHJhY2tlcnMSIy50cmFkaW5nY29yZS52MS5MaXN0VHJhY2tlcnNSZXF1ZXN0GiQudHJhZGluZ2NvcmUudjEuTGlzdFRyYWNrZXJzUmVzcG9uc2USVgoLRXhlY3V0ZUV4aXQSIi50cmFkaW5nY29yZS52MS5FeGVjdXRlRXhpdFJlcXVlc3QaIy50cmFkaW5nY29yZS52MS5FeGVjdXRlRXhpdFJlc3BvbnNlEkwKB0V4aXRBbGwSHi50cmFkaW5nY29yZS52MS5FeGl0QWxsUmVxdWVzdBofLnRyYWRpbmdjb3JlLnYxLkV4aXRBbGxSZXNwb25zZTABEmUKEEFwcGx5T3JkZXJVcGRhdGUSJy50cmFkaW5nY29yZS52MS5BcHBseU9yZGVyVXBkYXRlUmVxdWVzdBooLnRyYWRpbmdjb3JlLnYxLkFwcGx5T3JkZXJVcGRhdGVSZXNwb25zZRJVCgpXYXRjaEV4aXRzEiEudHJhZGluZ2NvcmUudjEuV2F0Y2hFeGl0c1JlcXVlc3QaIi50cmFkaW5nY29yZS52MS5XYXRjaEV4aXRzUmVzcG9uc2UwARJTCgpRdWVyeUV4aXRzEiEudHJhZGluZ2NvcmUudjEuUXVlcnlFeGl0c1JlcXVlc3QaIi50cmFkaW5nY29yZS52MS5RdWVyeUV4aXRzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_tradingcore_v1_common]);
+  fileDesc("Chl0cmFkaW5nY29yZS92MS9leGl0LnByb3RvEg50cmFkaW5nY29yZS52MSLjAwoWUmVnaXN0ZXJUcmFja2VyUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIoCgdzZWdtZW50GAIgASgOMhcudHJhZGluZ2NvcmUudjEuU2VnbWVudBITCgtzZWN1cml0eV9pZBgDIAEoCRIOCgZzeW1ib2wYBCABKAkSIgoEc2lkZRgFIAEoDjIULnRyYWRpbmdjb3JlLnYxLlNpZGUSEAoIcXVhbnRpdHkYBiABKAkSEwoLZW50cnlfcHJpY2UYByABKAkSLQoGc3RhdHVzGAggASgOMh0udHJhZGluZ2NvcmUudjEuVHJhY2tlclN0YXR1cxINCgVwYXBlchgJIAEoCBI+CgRtZXRhGAogAygLMjAudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVxdWVzdC5NZXRhRW50cnkSMQoMcHJvZHVjdF90eXBlGA0gASgOMhsudHJhZGluZ2NvcmUudjEuUHJvZHVjdFR5cGUSEgoKc2Vzc2lvbl9pZBgMIAEoCRIrCglleGl0X3BsYW4YCyABKAsyGC50cmFkaW5nY29yZS52MS5FeGl0UGxhbhorCglNZXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJUChdSZWdpc3RlclRyYWNrZXJSZXNwb25zZRIoCgd0cmFja2VyGAEgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlchIPCgdjcmVhdGVkGAIgASgIIiUKEUdldFRyYWNrZXJSZXF1ZXN0EhAKCG9yZGVyX25vGAEgASgJIj4KEkdldFRyYWNrZXJSZXNwb25zZRIoCgd0cmFja2VyGAEgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlciKVAQoTTGlzdFRyYWNrZXJzUmVxdWVzdBItCgZzdGF0dXMYASABKA4yHS50cmFkaW5nY29yZS52MS5UcmFja2VyU3RhdHVzEigKB3NlZ21lbnQYAiABKA4yFy50cmFkaW5nY29yZS52MS5TZWdtZW50EhEKCXBhZ2Vfc2l6ZRgDIAEoDRISCgpwYWdlX3Rva2VuGAQgASgJIloKFExpc3RUcmFja2Vyc1Jlc3BvbnNlEikKCHRyYWNrZXJzGAEgAygLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiawoSRXhlY3V0ZUV4aXRSZXF1ZXN0EhAKCG9yZGVyX25vGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIzCgtyZWFzb25fY29kZRgDIAEoDjIeLnRyYWRpbmdjb3JlLnYxLkV4aXRSZWFzb25Db2RlIkEKE0V4ZWN1dGVFeGl0UmVzcG9uc2USKgoGcmVzdWx0GAEgASgLMhoudHJhZGluZ2NvcmUudjEuRXhpdFJlc3VsdCKzAQoORXhpdEFsbFJlcXVlc3QSKAoHc2VnbWVudBgBIAEoDjIXLnRyYWRpbmdjb3JlLnYxLlNlZ21lbnQSEgoFcGFwZXIYAiABKAhIAIgBARIOCgZyZWFzb24YAyABKAkSMwoLcmVhc29uX2NvZGUYBCABKA4yHi50cmFkaW5nY29yZS52MS5FeGl0UmVhc29uQ29kZRIUCgxtYXhfcGFyYWxsZWwYBSABKA1CCAoGX3BhcGVyIj0KD0V4aXRBbGxSZXNwb25zZRIqCgZyZXN1bHQYASABKAsyGi50cmFkaW5nY29yZS52MS5FeGl0UmVzdWx0ItcBChdBcHBseU9yZGVyVXBkYXRlUmVxdWVzdBIWCg5jb3JyZWxhdGlvbl9pZBgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRIxCgZzdGF0dXMYAyABKA4yIS50cmFkaW5nY29yZS52MS5Ccm9rZXJPcmRlclN0YXR1cxIXCg90cmFkZWRfcXVhbnRpdHkYBCABKAkSFQoNYXZlcmFnZV9wcmljZRgFIAEoCRIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiZgoYQXBwbHlPcmRlclVwZGF0ZVJlc3BvbnNlEg8KB2FwcGxpZWQYASABKAgSKAoHdHJhY2tlchgCIAEoCzIXLnRyYWRpbmdjb3JlLnYxLlRyYWNrZXISDwoHbWVzc2FnZRgDIAEoCSJrChFXYXRjaEV4aXRzUmVxdWVzdBIQCghvcmRlcl9ubxgBIAEoCRIVCg1mcm9tX3NlcXVlbmNlGAIgASgEEi0KCWZyb21fdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi+QIKCUV4aXRFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIrCgRraW5kGAIgASgOMh0udHJhZGluZ2NvcmUudjEuRXhpdEV2ZW50S2luZBIoCgd0cmFja2VyGAMgASgLMhcudHJhZGluZ2NvcmUudjEuVHJhY2tlchIqCgZzdGF0dXMYBCABKA4yGi50cmFkaW5nY29yZS52MS5FeGl0U3RhdHVzEhYKDmNvcnJlbGF0aW9uX2lkGAUgASgJEigKBHRpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB21lc3NhZ2UYByABKAkSDwoHcHJvY2VzcxgKIAEoCRIxCg1hcHBlbmRlZF90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpzZXNzaW9uX2lkGAkgASgJEiwKB3RyaWdnZXIYCCABKAsyGy50cmFkaW5nY29yZS52MS5FeGl0VHJpZ2dlciI+ChJXYXRjaEV4aXRzUmVzcG9uc2USKAoFZXZlbnQYASABKAsyGS50cmFkaW5nY29yZS52MS5FeGl0RXZlbnQixgIKEVF1ZXJ5RXhpdHNSZXF1ZXN0Ei0KCWZyb21fdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoHdG9fdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIb3JkZXJfbm8YAyABKAkSKgoGc3RhdHVzGAQgASgOMhoudHJhZGluZ2NvcmUudjEuRXhpdFN0YXR1cxIrCgRraW5kGAUgASgOMh0udHJhZGluZ2NvcmUudjEuRXhpdEV2ZW50S2luZBIzCgtyZWFzb25fY29kZRgGIAEoDjIeLnRyYWRpbmdjb3JlLnYxLkV4aXRSZWFzb25Db2RlEg4KBnJlYXNvbhgHIAEoCRIRCglwYWdlX3NpemUYCCABKA0SEgoKcGFnZV90b2tlbhgJIAEoCSJYChJRdWVyeUV4aXRzUmVzcG9uc2USKQoGZXZlbnRzGAEgAygLMhkudHJhZGluZ2NvcmUudjEuRXhpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJwChVVcGRhdGVFeGl0UGxhblJlcXVlc3QSEAoIb3JkZXJfbm8YASABKAkSKwoJZXhpdF9wbGFuGAIgASgLMhgudHJhZGluZ2NvcmUudjEuRXhpdFBsYW4SGAoQZXhwZWN0ZWRfdmVyc2lvbhgDIAEoBCJCChZVcGRhdGVFeGl0UGxhblJlc3BvbnNlEigKB3RyYWNrZXIYASABKAsyFy50cmFkaW5nY29yZS52MS5UcmFja2VyKokDChFCcm9rZXJPcmRlclN0YXR1cxIjCh9CUk9LRVJfT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHwobQlJPS0VSX09SREVSX1NUQVRVU19UUkFOU0lUEAESHwobQlJPS0VSX09SREVSX1NUQVRVU19QRU5ESU5HEAISIwofQlJPS0VSX09SREVSX1NUQVRVU19QQVJUX1RSQURFRBADEh4KGkJST0tFUl9PUkRFUl9TVEFUVVNfVFJBREVEEAQSIAocQlJPS0VSX09SREVSX1NUQVRVU19SRUpFQ1RFRBAFEiEKHUJST0tFUl9PUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAYSHwobQlJPS0VSX09SREVSX1NUQVRVU19FWFBJUkVEEAcSHgoaQlJPS0VSX09SREVSX1NUQVRVU19DTE9TRUQQCBIhCh1CUk9LRVJfT1JERVJfU1RBVFVTX1RSSUdHRVJFRBAJEh8KG0JST0tFUl9PUkRFUl9TVEFUVVNfQ09ORklSTRAKKuADCg1FeGl0RXZlbnRLaW5kEh8KG0VYSVRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEhoKFkVYSVRfRVZFTlRfS0lORF9JTlRFTlQQARIjCh9FWElUX0VWRU5UX0tJTkRfUk9VVEVSX0FDQ0VQVEVEEAISIwofRVhJVF9FVkVOVF9LSU5EX1JPVVRFUl9SRUpFQ1RFRBADEiIKHkVYSVRfRVZFTlRfS0lORF9ST1VURVJfVU5LTk9XThAEEhgKFEVYSVRfRVZFTlRfS0lORF9GSUxMEAUSGgoWRVhJVF9FVkVOVF9LSU5EX0VYSVRFRBAGEhwKGEVYSVRfRVZFTlRfS0lORF9SRVZFUlRFRBAHEh4KGkVYSVRfRVZFTlRfS0lORF9SRUNPTkNJTEVEEAgSJQohRVhJVF9FVkVOVF9LSU5EX1BFTkRJTkdfUkVDT05DSUxFEAkSIwofRVhJVF9FVkVOVF9LSU5EX0RVUExJQ0FURV9PUkRFUhAKEiEKHUVYSVRfRVZFTlRfS0lORF9PUkRFUl9PVkVSRFVFEAsSIgoeRVhJVF9FVkVOVF9LSU5EX1NFU1NJT05fTEFQU0VEEA0SHQoZRVhJVF9FVkVOVF9LSU5EX1RSSUdHRVJFRBAMMrsGCgtFeGl0U2VydmljZRJiCg9SZWdpc3RlclRyYWNrZXISJi50cmFkaW5nY29yZS52MS5SZWdpc3RlclRyYWNrZXJSZXF1ZXN0GicudHJhZGluZ2NvcmUudjEuUmVnaXN0ZXJUcmFja2VyUmVzcG9uc2USUwoKR2V0VHJhY2tlchIhLnRyYWRpbmdjb3JlLnYxLkdldFRyYWNrZXJSZXF1ZXN0GiIudHJhZGluZ2NvcmUudjEuR2V0VHJhY2tlclJlc3BvbnNlElkKDExpc3RUcmFja2VycxIjLnRyYWRpbmdjb3JlLnYxLkxpc3RUcmFja2Vyc1JlcXVlc3QaJC50cmFkaW5nY29yZS52MS5MaXN0VHJhY2tlcnNSZXNwb25zZRJWCgtFeGVjdXRlRXhpdBIiLnRyYWRpbmdjb3JlLnYxLkV4ZWN1dGVFeGl0UmVxdWVzdBojLnRyYWRpbmdjb3JlLnYxLkV4ZWN1dGVFeGl0UmVzcG9uc2USTAoHRXhpdEFsbBIeLnRyYWRpbmdjb3JlLnYxLkV4aXRBbGxSZXF1ZXN0Gh8udHJhZGluZ2NvcmUudjEuRXhpdEFsbFJlc3BvbnNlMAESZQoQQXBwbHlPcmRlclVwZGF0ZRInLnRyYWRpbmdjb3JlLnYxLkFwcGx5T3JkZXJVcGRhdGVSZXF1ZXN0GigudHJhZGluZ2NvcmUudjEuQXBwbHlPcmRlclVwZGF0ZVJlc3BvbnNlElUKCldhdGNoRXhpdHMSIS50cmFkaW5nY29yZS52MS5XYXRjaEV4aXRzUmVxdWVzdBoiLnRyYWRpbmdjb3JlLnYxLldhdGNoRXhpdHNSZXNwb25zZTABElMKClF1ZXJ5RXhpdHMSIS50cmFkaW5nY29yZS52MS5RdWVyeUV4aXRzUmVxdWVzdBoiLnRyYWRpbmdjb3JlLnYxLlF1ZXJ5RXhpdHNSZXNwb25zZRJfCg5VcGRhdGVFeGl0UGxhbhIlLnRyYWRpbmdjb3JlLnYxLlVwZGF0ZUV4aXRQbGFuUmVxdWVzdBomLnRyYWRpbmdjb3JlLnYxLlVwZGF0ZUV4aXRQbGFuUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_tradingcore_v1_common, file_tradingcore_v1_protection]);
 
 /**
  * @generated from message tradingcore.v1.RegisterTrackerRequest
@@ -92,6 +94,24 @@ export type RegisterTrackerRequest = Message<"tradingcore.v1.RegisterTrackerRequ
    * @generated from field: tradingcore.v1.ProductType product_type = 13;
    */
   productType: ProductType;
+
+  /**
+   * An OPEN session (SessionService.OpenSession) to register the tracker
+   * under, or empty. When the session lapses, its lapse action applies to
+   * the tracker. An unknown or ended session is FAILED_PRECONDITION.
+   *
+   * @generated from field: string session_id = 12;
+   */
+  sessionId: string;
+
+  /**
+   * Protective rules to exit the position by (protection.proto); none when
+   * unset. Part of the registration's identity: registering the same
+   * order_no again with a different plan is INVALID_ARGUMENT.
+   *
+   * @generated from field: tradingcore.v1.ExitPlan exit_plan = 11;
+   */
+  exitPlan?: ExitPlan | undefined;
 };
 
 /**
@@ -510,6 +530,21 @@ export type ExitEvent = Message<"tradingcore.v1.ExitEvent"> & {
    * @generated from field: google.protobuf.Timestamp appended_time = 11;
    */
   appendedTime?: Timestamp | undefined;
+
+  /**
+   * The session of the tracker, for SESSION_LAPSED events and every event
+   * of a tracker registered under a session.
+   *
+   * @generated from field: string session_id = 9;
+   */
+  sessionId: string;
+
+  /**
+   * For TRIGGERED: the rule, level and tick.
+   *
+   * @generated from field: tradingcore.v1.ExitTrigger trigger = 8;
+   */
+  trigger?: ExitTrigger | undefined;
 };
 
 /**
@@ -638,6 +673,56 @@ export type QueryExitsResponse = Message<"tradingcore.v1.QueryExitsResponse"> & 
  */
 export const QueryExitsResponseSchema: GenMessage<QueryExitsResponse> = /*@__PURE__*/
   messageDesc(file_tradingcore_v1_exit, 16);
+
+/**
+ * @generated from message tradingcore.v1.UpdateExitPlanRequest
+ */
+export type UpdateExitPlanRequest = Message<"tradingcore.v1.UpdateExitPlanRequest"> & {
+  /**
+   * @generated from field: string order_no = 1;
+   */
+  orderNo: string;
+
+  /**
+   * The new plan, replacing the whole current one; unset removes the plan.
+   *
+   * @generated from field: tradingcore.v1.ExitPlan exit_plan = 2;
+   */
+  exitPlan?: ExitPlan | undefined;
+
+  /**
+   * The tracker version the change was decided on (Tracker.version); required.
+   *
+   * @generated from field: uint64 expected_version = 3;
+   */
+  expectedVersion: bigint;
+};
+
+/**
+ * Describes the message tradingcore.v1.UpdateExitPlanRequest.
+ * Use `create(UpdateExitPlanRequestSchema)` to create a new message.
+ */
+export const UpdateExitPlanRequestSchema: GenMessage<UpdateExitPlanRequest> = /*@__PURE__*/
+  messageDesc(file_tradingcore_v1_exit, 17);
+
+/**
+ * @generated from message tradingcore.v1.UpdateExitPlanResponse
+ */
+export type UpdateExitPlanResponse = Message<"tradingcore.v1.UpdateExitPlanResponse"> & {
+  /**
+   * The tracker with its new plan (its version one higher).
+   *
+   * @generated from field: tradingcore.v1.Tracker tracker = 1;
+   */
+  tracker?: Tracker | undefined;
+};
+
+/**
+ * Describes the message tradingcore.v1.UpdateExitPlanResponse.
+ * Use `create(UpdateExitPlanResponseSchema)` to create a new message.
+ */
+export const UpdateExitPlanResponseSchema: GenMessage<UpdateExitPlanResponse> = /*@__PURE__*/
+  messageDesc(file_tradingcore_v1_exit, 18);
 
 /**
  * Status of a broker order, as Dhan v2 reports it.
@@ -784,6 +869,22 @@ export enum ExitEventKind {
    * @generated from enum value: EXIT_EVENT_KIND_ORDER_OVERDUE = 11;
    */
   ORDER_OVERDUE = 11,
+
+  /**
+   * The tracker's session lapsed (no heartbeat within its TTL); its lapse
+   * action follows (for EXIT_ALL, the tracker's exit events).
+   *
+   * @generated from enum value: EXIT_EVENT_KIND_SESSION_LAPSED = 13;
+   */
+  SESSION_LAPSED = 13,
+
+  /**
+   * A rule of the tracker's exit plan fired; the event's trigger says which,
+   * and the exit it starts follows as INTENT, ... events.
+   *
+   * @generated from enum value: EXIT_EVENT_KIND_TRIGGERED = 12;
+   */
+  TRIGGERED = 12,
 }
 
 /**
@@ -882,6 +983,19 @@ export const ExitService: GenService<{
     methodKind: "unary";
     input: typeof QueryExitsRequestSchema;
     output: typeof QueryExitsResponseSchema;
+  },
+  /**
+   * Sets, replaces or removes a tracker's exit plan, if the tracker is still
+   * at expected_version and ACTIVE or PENDING. FAILED_PRECONDITION on a
+   * version mismatch (a trigger or another change came first: read the
+   * tracker again) or a tracker that is EXITING, EXITED or CANCELLED.
+   *
+   * @generated from rpc tradingcore.v1.ExitService.UpdateExitPlan
+   */
+  updateExitPlan: {
+    methodKind: "unary";
+    input: typeof UpdateExitPlanRequestSchema;
+    output: typeof UpdateExitPlanResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tradingcore_v1_exit, 0);

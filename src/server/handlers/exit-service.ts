@@ -20,6 +20,7 @@ import {
   ListTrackersResponseSchema,
   QueryExitsResponseSchema,
   RegisterTrackerResponseSchema,
+  UpdateExitPlanResponseSchema,
   WatchExitsResponseSchema,
 } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { DECIMAL_GRAMMAR, parseDecimal } from "../../domain/money.js";
@@ -35,16 +36,23 @@ import { decodePageToken, decodeTrailPageToken, encodePageToken, encodeTrailPage
 import { watchTrail } from "../../exit/trail-watch.js";
 import { queryTrail, type TrailFilter } from "../../exit/trail-query.js";
 import { callTraceOf } from "../../rpc/call-trace.js";
+import { changeExitPlan } from "../../protection/exit-plan-change.js";
+import { parseExitPlan } from "./exit-plan-parsing.js";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
 export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<typeof ExitService> {
-  const { engine, store, orderUpdates, events, trail, stopping, clock } = services;
+  const { engine, store, sessions, orderUpdates, events, trail, stopping, clock, protection, timeExits } = services;
   return {
     async registerTracker(request) {
       const spec = parseTrackerSpec(request);
+      // Recorded under the session first: a session that is unknown or ended refuses the registration before anything is written.
+      if (spec.sessionId !== undefined) await sessions.attach(spec.sessionId, spec.orderNo, clock.now());
       const { tracker, created } = await store.register(spec, clock.now());
+      if (tracker.exitPlan) protection.watch(tracker);
+      // Also when it existed already: a registration retried after a failed answer records its due times then.
+      await timeExits.watch(tracker);
       return create(RegisterTrackerResponseSchema, { tracker: trackerToWire(tracker), created });
     },
 
@@ -52,7 +60,20 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
       const orderNo = parseOrderNo(request.orderNo);
       const tracker = await store.get(orderNo);
       if (!tracker) throw new TradingCoreError("not-found", `no tracker with order_no ${orderNo}`);
-      return create(GetTrackerResponseSchema, { tracker: trackerToWire(tracker) });
+      const state = tracker.exitPlan ? (await protection.states.get([orderNo])).get(orderNo) : undefined;
+      return create(GetTrackerResponseSchema, { tracker: trackerToWire(tracker, state) });
+    },
+
+    async updateExitPlan(request) {
+      const orderNo = parseOrderNo(request.orderNo);
+      if (request.expectedVersion === 0n) throw invalid("expected_version is required");
+      const tracker = await store.get(orderNo);
+      if (!tracker) throw new TradingCoreError("not-found", `no tracker with order_no ${orderNo}`);
+      const rules = parseExitPlan(request.exitPlan, tracker.side, tracker.entryPrice);
+      const changed = await changeExitPlan(store, tracker, rules, Number(request.expectedVersion), clock.now());
+      protection.watch(changed);
+      await timeExits.watch(changed);
+      return create(UpdateExitPlanResponseSchema, { tracker: trackerToWire(changed) });
     },
 
     async listTrackers(request) {
@@ -65,7 +86,7 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
         { ...(after === undefined ? {} : { after }), limit: request.pageSize || DEFAULT_PAGE_SIZE },
       );
       return create(ListTrackersResponseSchema, {
-        trackers: page.trackers.map(trackerToWire),
+        trackers: page.trackers.map((tracker) => trackerToWire(tracker)),
         nextPageToken: page.nextCursor === undefined ? "" : encodePageToken(page.nextCursor),
       });
     },

@@ -14,6 +14,7 @@ import { excerpt } from "../../domain/text-excerpt.js";
 import type { TrackerSpec } from "../../domain/tracker.js";
 import { TradingCoreError } from "../../domain/trading-core-error.js";
 import { orderNoProblem } from "../../exit/exit-command.js";
+import { parseExitPlan } from "./exit-plan-parsing.js";
 import type { InstrumentKey } from "../../exit/ports.js";
 
 export function invalid(message: string): TradingCoreError {
@@ -79,18 +80,29 @@ export function parseTrackerSpec(request: RegisterTrackerRequest): TrackerSpec {
   if (status !== TrackerStatus.ACTIVE && status !== TrackerStatus.PENDING) {
     throw invalid(`status must be ACTIVE or PENDING at registration, got ${TrackerStatus[status] ?? status}`);
   }
+  const side = parseEnum(Side, request.side, "side");
+  const entryPrice = parsePositiveDecimal(request.entryPrice, "entry_price");
+  const orderNo = parseOrderNo(request.orderNo);
+  const segment = parseEnum(Segment, request.segment, "segment");
+  const securityId = parseSecurityId(request.securityId);
+  const quantity = parsePositiveDecimal(request.quantity, "quantity");
+  const meta = parseMeta(request.meta);
+  // The plan given at registration is version 1, the tracker's first version.
+  const rules = parseExitPlan(request.exitPlan, side, entryPrice);
   return {
-    orderNo: parseOrderNo(request.orderNo),
-    segment: parseEnum(Segment, request.segment, "segment"),
-    securityId: parseSecurityId(request.securityId),
+    orderNo,
+    segment,
+    securityId,
     symbol: request.symbol,
-    side: parseEnum(Side, request.side, "side"),
-    quantity: parsePositiveDecimal(request.quantity, "quantity"),
-    entryPrice: parsePositiveDecimal(request.entryPrice, "entry_price"),
+    side,
+    quantity,
+    entryPrice,
     status,
     paper: request.paper,
-    meta: parseMeta(request.meta),
+    meta,
     ...productTypeOf(request.productType),
+    ...(rules ? { exitPlan: { ...rules, version: 1 } } : {}),
+    ...(request.sessionId === "" ? {} : { sessionId: parseOrderNo(request.sessionId, "session_id") }),
   };
 }
 

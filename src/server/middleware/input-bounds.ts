@@ -46,6 +46,10 @@ export const MAX_INSTRUMENTS_PER_CALL = 1000;
 /** Ticks in one PublishTicks message; a feed sends more as more messages on the same stream. */
 export const MAX_TICKS_PER_MESSAGE = 10_000;
 export const MAX_HEALTH_SERVICE_NAME_LENGTH = 256;
+/** "HH:MM". */
+export const MAX_LOCAL_TIME_LENGTH = 5;
+/** The longest IANA zone names are about 30 characters ("America/Argentina/ComodRivadavia"). */
+export const MAX_TIME_ZONE_LENGTH = 64;
 
 const ORDER_NO = { characters: MAX_ORDER_NO_LENGTH };
 const REASON = { characters: MAX_REASON_LENGTH };
@@ -63,6 +67,7 @@ export const INPUT_BOUNDS: Bounds = {
     keyCharacters: MAX_META_KEY_LENGTH,
     characters: MAX_META_VALUE_LENGTH,
   },
+  "tradingcore.v1.RegisterTrackerRequest.session_id": ORDER_NO,
   "tradingcore.v1.GetTrackerRequest.order_no": ORDER_NO,
   "tradingcore.v1.ListTrackersRequest.page_token": { characters: MAX_PAGE_TOKEN_LENGTH },
   "tradingcore.v1.ExecuteExitRequest.order_no": ORDER_NO,
@@ -76,11 +81,25 @@ export const INPUT_BOUNDS: Bounds = {
   "tradingcore.v1.QueryExitsRequest.order_no": ORDER_NO,
   "tradingcore.v1.QueryExitsRequest.reason": REASON,
   "tradingcore.v1.QueryExitsRequest.page_token": { characters: MAX_PAGE_TOKEN_LENGTH },
+  "tradingcore.v1.OpenSessionRequest.session_id": ORDER_NO,
+  "tradingcore.v1.HeartbeatRequest.session_id": ORDER_NO,
+  "tradingcore.v1.CloseSessionRequest.session_id": ORDER_NO,
+  "tradingcore.v1.GetSessionRequest.session_id": ORDER_NO,
   "tradingcore.v1.Instrument.security_id": { characters: MAX_SECURITY_ID_LENGTH },
   "tradingcore.v1.Tick.ltp": DECIMAL,
   "tradingcore.v1.PublishTicksRequest.ticks": { entries: MAX_TICKS_PER_MESSAGE },
   "tradingcore.v1.GetLtpsRequest.instruments": { entries: MAX_INSTRUMENTS_PER_CALL },
   "tradingcore.v1.StreamLtpRequest.instruments": { entries: MAX_INSTRUMENTS_PER_CALL },
+  "tradingcore.v1.UpdateExitPlanRequest.order_no": ORDER_NO,
+  "tradingcore.v1.PriceLevel.price": DECIMAL,
+  "tradingcore.v1.PriceLevel.points": DECIMAL,
+  "tradingcore.v1.PriceLevel.percent": DECIMAL,
+  "tradingcore.v1.PriceDistance.points": DECIMAL,
+  "tradingcore.v1.PriceDistance.percent": DECIMAL,
+  "tradingcore.v1.TrailingStop.step": DECIMAL,
+  "tradingcore.v1.PeakDrawdown.give_back_percent": DECIMAL,
+  "tradingcore.v1.SessionEnd.local_time": { characters: MAX_LOCAL_TIME_LENGTH },
+  "tradingcore.v1.SessionEnd.time_zone": { characters: MAX_TIME_ZONE_LENGTH },
   "grpc.health.v1.HealthCheckRequest.service": { characters: MAX_HEALTH_SERVICE_NAME_LENGTH },
 };
 
@@ -136,6 +155,10 @@ function under(at: string, problem: Problem | undefined): Problem | undefined {
 function fieldCheck(field: DescField, bounds: Bounds, cache: WeakMap<DescMessage, Check>): Check | undefined {
   const name = field.localName;
   const label = field.name;
+  // A member of a oneof lives under the oneof's name, as { case, value }, and is set only when it is the case.
+  const oneof = field.oneof?.localName;
+  const fieldValue = (message: AnyMessage): unknown =>
+    oneof === undefined ? message[name] : message[oneof]?.case === name ? message[oneof].value : undefined;
   const bound = () => {
     const found = bounds[`${field.parent.typeName}.${field.name}`];
     if (!found) throw new Error(`no input bound for ${field.parent.typeName}.${field.name}: add it to INPUT_BOUNDS`);
@@ -147,11 +170,14 @@ function fieldCheck(field: DescField, bounds: Bounds, cache: WeakMap<DescMessage
     case "scalar": {
       if (!isText(field.scalar)) return undefined;
       const max = required(bound().characters, field, "characters");
-      return (message) => under(label, textProblem(message[name], max));
+      return (message) => under(label, textProblem(fieldValue(message), max));
     }
     case "message": {
       const inner = compile(field.message, bounds, cache);
-      return (message) => (message[name] === undefined ? undefined : under(label, inner(message[name])));
+      return (message) => {
+        const value = fieldValue(message);
+        return value === undefined ? undefined : under(label, inner(value));
+      };
     }
     case "list": {
       const { entries, characters } = bound();

@@ -5,6 +5,7 @@ import { ExitStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import type { SequencedExitEvent } from "../../exit/exit-trail.js";
 import { timestampOf } from "./time-wire.js";
 import { trackerToWire } from "./tracker-wire.js";
+import { triggerToWire } from "./exit-plan-wire.js";
 
 export function exitEventToWire(event: SequencedExitEvent): ExitEvent {
   return create(ExitEventSchema, {
@@ -17,5 +18,7 @@ export function exitEventToWire(event: SequencedExitEvent): ExitEvent {
     message: event.message,
     process: event.process,
     appendedTime: timestampOf(event.appendedMs),
+    sessionId: event.tracker.sessionId ?? "",
+    trigger: event.trigger && triggerToWire(event.trigger),
   });
 }

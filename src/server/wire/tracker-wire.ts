@@ -12,8 +12,11 @@ import { formatDecimal, ZERO } from "../../domain/money.js";
 import type { TrackerRecord } from "../../domain/tracker.js";
 import type { ExitOutcome } from "../../exit/exit-outcome.js";
 import { durationOf, timestampOf } from "./time-wire.js";
+import type { ProtectionState } from "../../domain/exit-plan.js";
+import { exitPlanToWire, protectionToWire, triggerToWire } from "./exit-plan-wire.js";
 
-export function trackerToWire(tracker: TrackerRecord): Tracker {
+/** The tracker on the wire; `protection` is its plan's state, when the caller read it. */
+export function trackerToWire(tracker: TrackerRecord, protection?: ProtectionState): Tracker {
   return {
     $typeName: "tradingcore.v1.Tracker",
     orderNo: tracker.orderNo,
@@ -43,6 +46,10 @@ export function trackerToWire(tracker: TrackerRecord): Tracker {
     exitSendDeadline: timestampOf(tracker.exitSendDeadline),
     overExitedQuantity: formatDecimal(tracker.overExitedQuantity ?? ZERO),
     productType: tracker.productType ?? ProductType.UNSPECIFIED,
+    sessionId: tracker.sessionId ?? "",
+    exitPlan: tracker.exitPlan && exitPlanToWire(tracker.exitPlan),
+    protection: protection && protectionToWire(protection),
+    trigger: tracker.trigger && triggerToWire(tracker.trigger),
   };
 }
 

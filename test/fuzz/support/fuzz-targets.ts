@@ -1,5 +1,5 @@
 /**
- * Every RPC of ExitService and TickService as a fuzz target: a valid request
+ * Every RPC of ExitService, TickService and SessionService as a fuzz target: a valid request
  * and arbitraries of mutations, each a hostile field appended to it and the
  * answer the contract promises for it. A mutation of `invalid` is refused
  * (INVALID_ARGUMENT naming the field; ExecuteExit an INVALID_REQUEST result;
@@ -10,6 +10,7 @@ import { create, type DescMessage, type DescMethod, type MessageInitShape, toBin
 import fc from "fast-check";
 import { ExitStatus, Segment, Side } from "../../../gen/tradingcore/v1/common_pb.js";
 import { BrokerOrderStatus, ExitEventKind, ExitService } from "../../../gen/tradingcore/v1/exit_pb.js";
+import { SessionLapseAction, SessionService } from "../../../gen/tradingcore/v1/session_pb.js";
 import { TickService } from "../../../gen/tradingcore/v1/tick_pb.js";
 import {
   anyText,
@@ -51,7 +52,7 @@ const HIGHEST = {
   segment: Segment.IDX_I,
   side: Side.SHORT,
   trackerStatus: 5,
-  reasonCode: 10,
+  reasonCode: 11,
   brokerStatus: BrokerOrderStatus.EXPIRED,
   exitStatus: ExitStatus.AWAITING_FILL,
   eventKind: ExitEventKind.ORDER_OVERDUE,
@@ -108,6 +109,8 @@ const ORDER_NO_OUTSIDE_PATTERN = anyText(1, 64)
   .filter((text) => !/^[A-Za-z0-9._:-]+$/.test(text))
   .map(bytesOf);
 const hostileOrderNo = (fieldNo: number, required: boolean) => hostileString(fieldNo, "order_no", 64, required, ORDER_NO_OUTSIDE_PATTERN);
+const hostileSessionId = (fieldNo: number, required: boolean) =>
+  hostileString(fieldNo, "session_id", 64, required, ORDER_NO_OUTSIDE_PATTERN);
 
 const hostileMeta: fc.Arbitrary<Mutation> = mutation(
   "meta",
@@ -128,6 +131,34 @@ const hostileMeta: fc.Arbitrary<Mutation> = mutation(
       .map(([key, value]) => mapEntry(10, key, value)),
   ),
 );
+
+/** A mutation moved inside nested messages: `path` the field numbers from the request down (exit_plan, stop_loss, ...). */
+function nested(path: readonly number[], inner: fc.Arbitrary<Mutation>): fc.Arbitrary<Mutation> {
+  return inner.map((m) => ({ ...m, bytes: path.reduceRight((bytes, fieldNo) => messageField(fieldNo, bytes), m.bytes) }));
+}
+
+/** Hostile values inside an exit plan at `planField` of the request. */
+function hostileExitPlan(planField: number): fc.Arbitrary<Mutation> {
+  return fc.oneof(
+    nested([planField, 1], hostileDecimal(2, "points", true, "refused")),
+    nested([planField, 2], hostileDecimal(3, "percent", true, "refused")),
+    nested([planField, 3], hostileDecimal(3, "step", true, "refused")),
+    nested([planField, 3, 1], hostileDecimal(1, "points", true, "refused")),
+    nested([planField, 4], hostileDecimal(1, "give_back_percent", true, "refused")),
+    nested([planField, 6], hostileString(1, "local_time", 5, false)),
+    nested([planField, 6], hostileString(2, "time_zone", 64, false)),
+  );
+}
+
+/** Over-long or non-UTF-8 values inside an exit plan: refused at the edge, before any tracker is read. */
+function overBoundExitPlan(planField: number): fc.Arbitrary<Mutation> {
+  const overLong = (fieldNo: number, field: string) =>
+    mutation(
+      field,
+      fc.oneof(overLongDecimal, invalidUtf8(32)).map((value) => lengthDelimited(fieldNo, value)),
+    );
+  return fc.oneof(nested([planField, 1], overLong(1, "price")), nested([planField, 4], overLong(1, "give_back_percent")));
+}
 
 /** An Instrument whose segment or security_id is hostile. */
 function hostileInstrument(fieldNo: number, outcome: Outcome): fc.Arbitrary<Mutation> {
@@ -167,6 +198,7 @@ function instrumentList(schema: DescMessage): { base: Uint8Array; invalid: fc.Ar
 
 const m = ExitService.method;
 const t = TickService.method;
+const s = SessionService.method;
 const reason = (fieldNo: number) => hostileString(fieldNo, "reason", 256, true);
 const harmlessInstrument = anyText(1, 32).filter((id) => id.trim() !== "");
 
@@ -196,7 +228,28 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
         fc.oneof(fc.constantFrom(3, 4, 5), unknownEnum(HIGHEST.trackerStatus)).map((status) => int32Field(8, status)),
       ),
       hostileMeta,
+      hostileExitPlan(11),
     ),
+  },
+  {
+    // A target of its own: the session a tracker is registered under.
+    method: m.registerTracker,
+    base: encode(m.registerTracker.input, {
+      orderNo: "FUZZ-REGISTER-SESSION",
+      segment: Segment.NSE_EQ,
+      securityId: "1333",
+      symbol: "HDFCBANK",
+      side: Side.LONG,
+      quantity: "1",
+      entryPrice: "1",
+      paper: true,
+    }),
+    invalid: hostileSessionId(12, false),
+  },
+  {
+    method: m.updateExitPlan,
+    base: encode(m.updateExitPlan.input, { orderNo: "FUZZ-NONE", expectedVersion: 1n }),
+    invalid: fc.oneof(hostileOrderNo(1, true), overBoundExitPlan(2)),
   },
   {
     method: m.getTracker,
@@ -374,4 +427,24 @@ export const FUZZ_TARGETS: readonly FuzzTarget[] = [
       .map((ids) => encode(t.getLtps.input, { instruments: ids.map((securityId) => ({ segment: Segment.MCX_COMM, securityId })) })),
   },
   { method: t.streamLtp, ...instrumentList(t.streamLtp.input), subscription: true },
+  {
+    method: s.openSession,
+    base: encode(s.openSession.input, { sessionId: "FUZZ-SESSION", ttl: { seconds: 60n }, lapseAction: SessionLapseAction.EXIT_ALL }),
+    invalid: fc.oneof(
+      hostileSessionId(1, true),
+      mutation(
+        "ttl",
+        fc
+          .oneof(fc.integer({ min: 0, max: 999 }), fc.integer({ min: 86_400_001, max: 2 ** 31 - 1 }))
+          .map((ms) => messageField(2, int64Field(1, BigInt(Math.floor(ms / 1000))), int32Field(2, (ms % 1000) * 1_000_000))),
+      ),
+      hostileEnum(3, "lapse_action", SessionLapseAction.EXIT_ALL, true),
+    ),
+  },
+  ...[s.heartbeat, s.closeSession, s.getSession].map((method) => ({
+    method,
+    base: encode(method.input, { sessionId: "FUZZ-NONE" }),
+    invalid: hostileSessionId(1, true),
+    harmless: unusedOrderNo.map((sessionId) => encode(method.input, { sessionId })),
+  })),
 ];

@@ -321,3 +321,33 @@ describe.each(adapters)("%s", (_name, makeStore) => {
     );
   });
 });
+
+describe.each(adapters)("%s with an exit plan", (_name, makeStore) => {
+  it(
+    "keeps the plan and a recorded trigger through register and compare-and-set",
+    async () => {
+      const store = await makeStore();
+      const exitPlan = {
+        stopLoss: { kind: "points" as const, value: new Money("12.5") },
+        trailingStop: {
+          distance: { kind: "percent" as const, value: new Money("1.5") },
+          activation: { kind: "price" as const, value: new Money("1510") },
+          step: new Money("0.5"),
+        },
+        peakDrawdown: { giveBackPercent: new Money("40"), minProfit: { kind: "points" as const, value: new Money("3") } },
+        timeExit: { kind: "after" as const, afterMs: 90_000 },
+        sessionEnd: { kind: "at" as const, localTime: "15:15", timeZone: "Asia/Kolkata" },
+        version: 1,
+      };
+      const { tracker } = await store.register(trackerSpec("PLAN-1", { exitPlan }), 1_000);
+      expect((await store.get("PLAN-1"))?.exitPlan).toEqual(exitPlan);
+      expect((await store.register(trackerSpec("PLAN-1", { exitPlan: { ...exitPlan } }), 2_000)).created).toBe(false);
+      await expect(store.register(trackerSpec("PLAN-1"), 2_000)).rejects.toMatchObject({ code: "conflict" });
+      const trigger = { rule: 1, level: new Money("1488.05"), tickPrice: new Money("1488"), tickTimeMs: 5_000, planVersion: 1 };
+      const written = await store.compareAndSet({ ...intentOf(tracker, 1), trigger }, tracker.version);
+      expect(written.kind).toBe("written");
+      expect(await store.get("PLAN-1")).toMatchObject({ trigger, exitPlan });
+    },
+    SLOW,
+  );
+});

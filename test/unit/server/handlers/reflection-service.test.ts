@@ -38,6 +38,7 @@ describe("Server reflection over the generated descriptors", () => {
       new Set([
         "tradingcore/v1/exit.proto",
         "tradingcore/v1/common.proto",
+        "tradingcore/v1/protection.proto",
         "google/protobuf/timestamp.proto",
         "google/protobuf/duration.proto",
       ]),
@@ -61,7 +62,7 @@ describe("Server reflection over the generated descriptors", () => {
     if (response.messageResponse.case !== "fileDescriptorResponse") throw new Error("expected files");
     const exit = fromBinary(FileDescriptorProtoSchema, response.messageResponse.value.fileDescriptorProto[0]!);
     expect(exit.package).toBe("tradingcore.v1");
-    expect(exit.dependency).toEqual(["google/protobuf/timestamp.proto", "tradingcore/v1/common.proto"]);
+    expect(exit.dependency).toEqual(["google/protobuf/timestamp.proto", "tradingcore/v1/common.proto", "tradingcore/v1/protection.proto"]);
     expect(exit.service[0]?.method.map((m) => m.name)).toContain("ExecuteExit");
   });
 

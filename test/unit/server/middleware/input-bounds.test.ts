@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Health } from "../../../../gen/grpc/health/v1/health_pb.js";
 import { GetTrackerRequestSchema, RegisterTrackerRequestSchema } from "../../../../gen/tradingcore/v1/exit_pb.js";
 import { ExitService } from "../../../../gen/tradingcore/v1/exit_pb.js";
+import { SessionService } from "../../../../gen/tradingcore/v1/session_pb.js";
 import { PublishTicksRequestSchema, TickService } from "../../../../gen/tradingcore/v1/tick_pb.js";
 import { INPUT_BOUNDS, messageCheck } from "../../../../src/server/middleware/input-bounds.js";
 
@@ -21,7 +22,9 @@ function callerSizedFields(schema: DescMessage, seen = new Set<DescMessage>()): 
 }
 
 describe("the input bounds", () => {
-  const requestTypes = [ExitService, TickService, Health].flatMap((service) => service.methods.map((method) => method.input));
+  const requestTypes = [ExitService, TickService, SessionService, Health].flatMap((service) =>
+    service.methods.map((method) => method.input),
+  );
 
   it("bound every string, list and map field of every request of every RPC", () => {
     const fields = [...new Set(requestTypes.flatMap((schema) => callerSizedFields(schema)))];
@@ -33,6 +36,17 @@ describe("the input bounds", () => {
   it("list no field that does not exist", () => {
     const fields = new Set(requestTypes.flatMap((schema) => callerSizedFields(schema)));
     expect(Object.keys(INPUT_BOUNDS).filter((field) => !fields.has(field))).toEqual([]);
+  });
+
+  it("hold a member of a oneof to its bound when it is the case set, naming it by its path", () => {
+    const check = messageCheck(RegisterTrackerRequestSchema);
+    const request = create(RegisterTrackerRequestSchema, {
+      orderNo: "A",
+      exitPlan: { stopLoss: { level: { case: "points", value: "1".repeat(33) } } },
+    });
+    expect(check(request)).toBe("exit_plan.stop_loss.points is longer than 32 characters (33)");
+    request.exitPlan!.stopLoss!.level = { case: "percent", value: "1" };
+    expect(check(request)).toBeUndefined();
   });
 
   it("refuse to compile a request type with a string field nobody bounded", () => {

@@ -11,6 +11,7 @@ import {
   TrackerSchema,
   TrackerStatus,
 } from "../../../../gen/tradingcore/v1/common_pb.js";
+import { ProtectionRule } from "../../../../gen/tradingcore/v1/protection_pb.js";
 import { LtpSchema } from "../../../../gen/tradingcore/v1/tick_pb.js";
 import { Money } from "../../../../src/domain/money.js";
 import type { TrackerRecord } from "../../../../src/domain/tracker.js";
@@ -51,11 +52,14 @@ const EXITED: TrackerRecord = {
   referencePrice: new Money("101.3"),
   overExitedQuantity: new Money("0"),
   productType: ProductType.MARGIN,
+  sessionId: "strategy-a",
+  exitPlan: { stopLoss: { kind: "points", value: new Money("2") }, version: 1 },
+  trigger: { rule: ProtectionRule.STOP_LOSS, level: new Money("98.5"), tickPrice: new Money("98.4"), tickTimeMs: 1_000, planVersion: 1 },
 };
 
 describe("answers written as message literals", () => {
   it("set every field of a Tracker for a tracker that has every field", () => {
-    const wire = trackerToWire(EXITED);
+    const wire = trackerToWire(EXITED, { planVersion: 1, trailArmed: false, peakArmed: false });
     expect(wire.$typeName).toBe(TrackerSchema.typeName);
     expect(unsetFields(TrackerSchema, wire)).toEqual([]);
   });

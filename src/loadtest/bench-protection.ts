@@ -1,0 +1,195 @@
+/**
+ * The protective-exit rows of `npm run bench`, side by side in one run:
+ *
+ * - ingest: PublishTicks throughput into a server protecting 10,000 armed
+ *   trackers over the 1,000 instruments the ticks are for (half fixed stop
+ *   loss / take profit levels, half trailing stops the ticks move), against
+ *   a server protecting none; rounds alternate between the two.
+ * - tick to order: while ticks stream into the armed server as fast as it
+ *   takes them, one crossing tick at a time is sent for a probe tracker (a
+ *   stop loss on one of those instruments) on a stream of its own; timed on
+ *   this process's clock from the moment it is written to the moment the
+ *   server's ROUTER_ACCEPTED event for the probe arrives on WatchExits (the
+ *   router call happened between the two). An upper bound: it includes both
+ *   transits and the event's way back.
+ *
+ * No level of the background trackers is reached by the ingest's prices
+ * (100.00 to 149.99): the rows measure evaluation, not exits.
+ */
+import { ExitEventKind, ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
+import { Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
+import { TickService } from "../../gen/tradingcore/v1/tick_pb.js";
+import { createGrpcJsClient } from "../client/grpc-js-client.js";
+import { measureIngest, runConcurrently } from "./bench-driver.js";
+import { type LatencySummary, summarize } from "./latency-stats.js";
+
+export interface ProtectionBenchSettings {
+  readonly rounds: number;
+  readonly trackers: number;
+  readonly instruments: number;
+  readonly probes: number;
+  readonly batches: number;
+  readonly batchSize: number;
+}
+
+export interface ProtectionBenchResult {
+  readonly trackers: number;
+  readonly instruments: number;
+  readonly ingestArmedTicksPerSecond: number;
+  readonly ingestBareTicksPerSecond: number;
+  /** Armed throughput over bare throughput. */
+  readonly ingestRatio: number;
+  readonly tickToOrder: LatencySummary;
+  /** Ticks per second the background stream achieved while the probes were timed. */
+  readonly backgroundTicksPerSecond: number;
+  readonly probes: number;
+  /** Probes whose ROUTER_ACCEPTED never arrived within 10 s (the warm-up included). */
+  readonly missed: number;
+}
+
+const PROBE_TIMEOUT_MS = 10_000;
+const RUN = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+
+/** Registers the background trackers on `address`: tracker i on instrument T{i mod instruments}. */
+async function armTrackers(address: string, settings: ProtectionBenchSettings): Promise<void> {
+  const clients = Array.from({ length: 4 }, () => createGrpcJsClient(ExitService, address));
+  try {
+    await runConcurrently(settings.trackers, 128, async (index) => {
+      const exitPlan =
+        index % 2 === 0
+          ? {
+              stopLoss: { level: { case: "price" as const, value: "50" } },
+              takeProfit: { level: { case: "price" as const, value: "1000" } },
+            }
+          : { trailingStop: { distance: { distance: { case: "points" as const, value: "60" } } } };
+      await clients[index % clients.length]!.registerTracker({
+        orderNo: `PB${RUN}-${index}`,
+        segment: Segment.NSE_FNO,
+        securityId: `T${index % settings.instruments}`,
+        symbol: "BENCH",
+        side: Side.LONG,
+        quantity: "75",
+        entryPrice: "100",
+        paper: true,
+        exitPlan,
+      });
+    });
+  } finally {
+    for (const client of clients) client.close();
+  }
+}
+
+async function ingestRounds(armed: string, bare: string, settings: ProtectionBenchSettings) {
+  const totals = { armed: { ticks: 0, ms: 0 }, bare: { ticks: 0, ms: 0 } };
+  await measureIngest(armed, Math.min(10, settings.batches), settings.batchSize);
+  await measureIngest(bare, Math.min(10, settings.batches), settings.batchSize);
+  for (let round = 0; round < settings.rounds; round++) {
+    const order: Array<[keyof typeof totals, string]> = [
+      ["armed", armed],
+      ["bare", bare],
+    ];
+    for (const [which, address] of round % 2 === 0 ? order : order.reverse()) {
+      const result = await measureIngest(address, settings.batches, settings.batchSize);
+      totals[which].ticks += result.ticks;
+      totals[which].ms += result.ms;
+    }
+  }
+  return { armed: (totals.armed.ticks * 1000) / totals.armed.ms, bare: (totals.bare.ticks * 1000) / totals.bare.ms };
+}
+
+async function tickToOrder(address: string, settings: ProtectionBenchSettings) {
+  const exits = createGrpcJsClient(ExitService, address);
+  const ticks = createGrpcJsClient(TickService, address);
+  // Probe 0 is a warm-up (the watch may not be subscribed yet when it fires); it is not timed.
+  const probes = Array.from({ length: settings.probes + 1 }, (_, i) => ({
+    orderNo: `PP${RUN}-${i}`,
+    securityId: `T${i % settings.instruments}`,
+  }));
+  const accepted = new Map<string, () => void>();
+  const cancel = new AbortController();
+  const watch = exits.watchExits({}, { signal: cancel.signal });
+  const watching = (async () => {
+    try {
+      for await (const { event } of watch) {
+        if (event?.kind === ExitEventKind.ROUTER_ACCEPTED) accepted.get(event.tracker?.orderNo ?? "")?.();
+      }
+    } catch {
+      // Cancelled when the measurement ends.
+    }
+  })();
+  let streaming = true;
+  let backgroundTicks = 0;
+  const background = (async () => {
+    while (streaming) backgroundTicks += (await measureIngest(address, 20, settings.batchSize)).ticks;
+  })();
+  const latencies: number[] = [];
+  let missed = 0;
+  const started = performance.now();
+  try {
+    for (const probe of probes) {
+      await exits.registerTracker({
+        orderNo: probe.orderNo,
+        segment: Segment.NSE_FNO,
+        securityId: probe.securityId,
+        symbol: "PROBE",
+        side: Side.LONG,
+        quantity: "75",
+        entryPrice: "100",
+        paper: true,
+        exitPlan: { stopLoss: { level: { case: "price", value: "95" } } },
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const done = new Promise<boolean>((resolve) => {
+        accepted.set(probe.orderNo, () => resolve(true));
+        timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+      });
+      const sent = performance.now();
+      await ticks.publishTicks([{ ticks: [{ instrument: { segment: Segment.NSE_FNO, securityId: probe.securityId }, ltp: "94" }] }]);
+      const seen = await done;
+      clearTimeout(timer);
+      if (seen && probe !== probes[0]) latencies.push(performance.now() - sent);
+      else if (!seen) missed++;
+      accepted.delete(probe.orderNo);
+    }
+  } finally {
+    streaming = false;
+    const elapsedMs = performance.now() - started;
+    await background;
+    cancel.abort();
+    await watching;
+    exits.close();
+    ticks.close();
+    // Counted per finished background stream; the last one may end after the probes.
+    backgroundTicks = (backgroundTicks * 1000) / Math.max(elapsedMs, performance.now() - started);
+  }
+  return { latencies, backgroundTicksPerSecond: backgroundTicks, missed };
+}
+
+/** Runs both measurements on `armed` (protecting nothing yet) and `bare` (never protecting anything). */
+export async function measureProtection(armed: string, bare: string, settings: ProtectionBenchSettings): Promise<ProtectionBenchResult> {
+  const arming = performance.now();
+  await armTrackers(armed, settings);
+  process.stderr.write(`  protection: armed ${settings.trackers} trackers in ${((performance.now() - arming) / 1000).toFixed(1)} s\n`);
+  const ingest = await ingestRounds(armed, bare, settings);
+  const probed = await tickToOrder(armed, settings);
+  return {
+    trackers: settings.trackers,
+    instruments: settings.instruments,
+    ingestArmedTicksPerSecond: ingest.armed,
+    ingestBareTicksPerSecond: ingest.bare,
+    ingestRatio: ingest.armed / ingest.bare,
+    tickToOrder: summarize(probed.latencies),
+    backgroundTicksPerSecond: probed.backgroundTicksPerSecond,
+    probes: settings.probes,
+    missed: probed.missed,
+  };
+}
+
+export function formatProtection(result: ProtectionBenchResult): string {
+  const k = (value: number) => `${(value / 1000).toFixed(1)}k/s`;
+  return [
+    `protective exits (${result.trackers} armed trackers over ${result.instruments} instruments; half fixed levels, half trailing):`,
+    `  PublishTicks ingest, armed ${k(result.ingestArmedTicksPerSecond)} vs none ${k(result.ingestBareTicksPerSecond)}: ${result.ingestRatio.toFixed(2)}x`,
+    `  tick to order (crossing tick written -> ROUTER_ACCEPTED received), ${result.probes} probes while ${k(result.backgroundTicksPerSecond)} ingested: p50 ${result.tickToOrder.p50.toFixed(2)} ms, p99 ${result.tickToOrder.p99.toFixed(2)} ms${result.missed > 0 ? ` (${result.missed} missed)` : ""}`,
+  ].join("\n");
+}

@@ -1,0 +1,64 @@
+/**
+ * Protective exits assembled: the book that evaluates ticks, the worker that
+ * runs the exits they fire, the sync that keeps both in step with the
+ * stores. main.ts builds one and hands `book` to the tick sinks.
+ */
+import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import type { ExitTrigger } from "../domain/exit-plan.js";
+import type { TrackerRecord } from "../domain/tracker.js";
+import type { ExitEngine } from "../exit/exit-engine.js";
+import type { Clock, ExitEventSink, ExitLog, ProtectionStates, TrackerStore } from "../exit/ports.js";
+import { ProtectionBook, type WatchedTracker } from "./protection-book.js";
+import { ProtectionSync, type ProtectionSyncSettings } from "./protection-sync.js";
+import { TriggerWorker, type TriggerWorkerSettings } from "./trigger-worker.js";
+
+export interface ProtectiveExitsSettings extends ProtectionSyncSettings, TriggerWorkerSettings {
+  readonly staleAfterMs: number;
+}
+
+export interface ProtectiveExitsDeps {
+  readonly engine: Pick<ExitEngine, "execute">;
+  readonly store: TrackerStore;
+  readonly states: ProtectionStates;
+  readonly events: ExitEventSink;
+  readonly clock: Clock;
+  readonly log: ExitLog;
+}
+
+export class ProtectiveExits {
+  readonly book: ProtectionBook;
+  readonly worker: TriggerWorker;
+  readonly sync: ProtectionSync;
+
+  constructor(deps: ProtectiveExitsDeps, settings: ProtectiveExitsSettings) {
+    this.worker = new TriggerWorker({ ...deps, book: () => this.book }, settings);
+    this.book = new ProtectionBook(
+      { staleAfterMs: settings.staleAfterMs },
+      () => deps.clock.now(),
+      (watched, trigger) => this.submit(watched, trigger),
+    );
+    this.sync = new ProtectionSync(this.book, deps.store, deps.states, deps.log, settings);
+  }
+
+  /** Protects a tracker whose plan was set or changed here, from the next tick on (an ACTIVE one; others wait for a refresh). */
+  watch(tracker: TrackerRecord): void {
+    if (tracker.status === TrackerStatus.ACTIVE) this.book.watch(tracker);
+    else this.book.unwatch(tracker.orderNo);
+  }
+
+  /** Loads what the store protects, then keeps in step with it. */
+  async start(): Promise<void> {
+    await this.sync.refresh();
+    this.sync.start();
+  }
+
+  /** Stops the timers, lets the exits already started finish, writes the states that moved. */
+  async stop(): Promise<void> {
+    await this.worker.whenIdle();
+    await this.sync.stop();
+  }
+
+  private submit(watched: WatchedTracker, trigger: ExitTrigger): boolean {
+    return this.worker.submit(watched, trigger);
+  }
+}

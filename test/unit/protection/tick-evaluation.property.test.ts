@@ -1,0 +1,183 @@
+/**
+ * The price rules against the reference model (price-path-model.ts) on
+ * random price paths, for every rule alone and all together, LONG and
+ * SHORT: the exit fires at exactly the first tick the model says, once,
+ * with the model's rule and level, and the trail equals the model's at
+ * every tick before it.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Side } from "../../../gen/tradingcore/v1/common_pb.js";
+import { ProtectionRule } from "../../../gen/tradingcore/v1/protection_pb.js";
+import { freshProtectionState, type ExitPlan } from "../../../src/domain/exit-plan.js";
+import { Money } from "../../../src/domain/money.js";
+import { compilePriceRules } from "../../../src/protection/price-rules.js";
+import { evaluateTick } from "../../../src/protection/tick-evaluation.js";
+import { ProtectionBook } from "../../../src/protection/protection-book.js";
+import { newTrackerFromSpec } from "../../../src/store/tracker-query.js";
+import { trackerSpec } from "../../support/exit-fixtures.js";
+import { type ModelRules, runModel } from "./price-path-model.js";
+
+const TICK = new Money("0.05");
+const ENTRY_TICKS = 20_000; // 1000.00
+
+const points = (ticks: number) => ({ kind: "points" as const, value: TICK.times(ticks) });
+
+function planOf(rules: ModelRules): ExitPlan {
+  return {
+    ...(rules.stopLoss === undefined ? {} : { stopLoss: points(rules.stopLoss) }),
+    ...(rules.takeProfit === undefined ? {} : { takeProfit: points(rules.takeProfit) }),
+    ...(rules.trailing
+      ? {
+          trailingStop: {
+            distance: points(rules.trailing.distance),
+            ...(rules.trailing.activation === undefined ? {} : { activation: points(rules.trailing.activation) }),
+            ...(rules.trailing.step === undefined ? {} : { step: TICK.times(rules.trailing.step) }),
+          },
+        }
+      : {}),
+    ...(rules.peak
+      ? {
+          peakDrawdown: {
+            giveBackPercent: new Money(rules.peak.giveBack),
+            ...(rules.peak.minProfit === undefined ? {} : { minProfit: points(rules.peak.minProfit) }),
+          },
+        }
+      : {}),
+    version: 1,
+  };
+}
+
+/** A profit in ticks as the price of a position of `side`. */
+function priceOf(u: number, side: Side): Money {
+  return TICK.times(side === Side.LONG ? ENTRY_TICKS + u : ENTRY_TICKS - u);
+}
+
+function profitTicksOf(price: Money, side: Side): number {
+  const ticks = price.dividedBy(TICK).toNumber() - ENTRY_TICKS;
+  // + 0: a SHORT's zero is -0, which toBe() tells from 0.
+  return (side === Side.LONG ? ticks : -ticks) + 0;
+}
+
+const RULE_NAMES: Record<string, ProtectionRule> = {
+  STOP_LOSS: ProtectionRule.STOP_LOSS,
+  TRAILING_STOP: ProtectionRule.TRAILING_STOP,
+  PEAK_DRAWDOWN: ProtectionRule.PEAK_DRAWDOWN,
+  TAKE_PROFIT: ProtectionRule.TAKE_PROFIT,
+};
+
+// Small offsets and small steps, so that paths often land exactly on a level (where "reaches" is decided).
+const offset = fc.integer({ min: 1, max: 60 });
+const stopLoss = fc.record({ stopLoss: offset });
+const takeProfit = fc.record({ takeProfit: offset });
+const trailing = fc.record({
+  trailing: fc.record(
+    { distance: offset, activation: fc.integer({ min: 1, max: 40 }), step: fc.integer({ min: 1, max: 12 }) },
+    { requiredKeys: ["distance"] },
+  ),
+});
+const peak = fc.record({
+  peak: fc.record(
+    { giveBack: fc.integer({ min: 1, max: 100 }), minProfit: fc.integer({ min: 1, max: 40 }) },
+    { requiredKeys: ["giveBack"] },
+  ),
+});
+const everything = fc.tuple(stopLoss, takeProfit, trailing, peak).map(([a, b, c, d]) => ({ ...a, ...b, ...c, ...d }) as ModelRules);
+
+/** A random walk of profit ticks: steps of up to 6 ticks either way, 1 to 200 ticks long. */
+const path = fc
+  .tuple(fc.integer({ min: -10, max: 10 }), fc.array(fc.integer({ min: -6, max: 6 }), { minLength: 0, maxLength: 199, size: "max" }))
+  .map(([start, steps]) => {
+    const walk = [start];
+    for (const step of steps) walk.push(walk[walk.length - 1]! + step);
+    return walk;
+  });
+
+const side = fc.constantFrom(Side.LONG, Side.SHORT);
+
+function checkAgainstModel(rules: ModelRules, walk: readonly number[], positionSide: Side): void {
+  const tracker = newTrackerFromSpec(
+    trackerSpec("P-1", { side: positionSide, entryPrice: TICK.times(ENTRY_TICKS), exitPlan: planOf(rules) }),
+    0,
+  );
+  const compiled = compilePriceRules(tracker)!;
+  const expected = runModel(rules, walk);
+  let state = freshProtectionState(1);
+  let fired = 0;
+  for (let i = 0; i < walk.length; i++) {
+    const evaluation = evaluateTick(compiled, state, priceOf(walk[i]!, positionSide), 1_000 + i);
+    state = evaluation.state;
+    const model = expected[i]!;
+    expect(state.trailLevel === undefined ? undefined : profitTicksOf(state.trailLevel, positionSide), `trail at tick ${i}`).toBe(
+      model.trail,
+    );
+    if (!evaluation.trigger) {
+      expect(model.fired, `the model fires at tick ${i}`).toBeUndefined();
+      continue;
+    }
+    fired++;
+    expect(model.fired, `fired at tick ${i}`).toBeDefined();
+    expect(evaluation.trigger.rule).toBe(RULE_NAMES[model.fired!.rule]);
+    expect(profitTicksOf(evaluation.trigger.level!, positionSide)).toBeCloseTo(model.fired!.level, 9);
+    expect(evaluation.trigger.tickTimeMs).toBe(1_000 + i);
+    break;
+  }
+  expect(fired).toBe(expected.some((tick) => tick.fired) ? 1 : 0);
+}
+
+describe("price rules on random paths, against the reference model", () => {
+  for (const [name, rules] of [
+    ["a stop loss", stopLoss],
+    ["a take profit", takeProfit],
+    ["a trailing stop (distance, activation, step)", trailing],
+    ["a peak drawdown", peak],
+    ["every rule at once", everything],
+  ] as const) {
+    it(`fire ${name} at exactly the first tick that reaches it, once, with the model's level, LONG and SHORT`, () => {
+      fc.assert(
+        fc.property(rules as fc.Arbitrary<ModelRules>, path, side, (r, walk, s) => checkAgainstModel(r, walk, s)),
+        { numRuns: 300 },
+      );
+    });
+  }
+});
+
+describe("the book's quiet band on random paths", () => {
+  it("fires at the same tick, with the same rule and level, as evaluating every tick exactly, and keeps the same trail", () => {
+    fc.assert(
+      fc.property(everything, path, side, (rules, walk, positionSide) => {
+        const tracker = newTrackerFromSpec(
+          trackerSpec("B-1", { side: positionSide, entryPrice: TICK.times(ENTRY_TICKS), exitPlan: planOf(rules) }),
+          0,
+        );
+        const fired: Array<{ at: number; rule: ProtectionRule; level: string }> = [];
+        let at = 0;
+        const book = new ProtectionBook(
+          { staleAfterMs: Number.POSITIVE_INFINITY },
+          () => 0,
+          (_watched, trigger) => {
+            fired.push({ at, rule: trigger.rule, level: trigger.level!.toFixed() });
+            return true;
+          },
+        );
+        book.watch(tracker);
+        const compiled = compilePriceRules(tracker)!;
+        let exact = freshProtectionState(1);
+        let expected: { at: number; rule: ProtectionRule; level: string } | undefined;
+        for (at = 0; at < walk.length; at++) {
+          const price = priceOf(walk[at]!, positionSide);
+          book.write([{ segment: tracker.segment, securityId: tracker.securityId, ltp: price, timeMs: at }]);
+          const evaluation = evaluateTick(compiled, exact, price, at);
+          exact = evaluation.state;
+          if (evaluation.trigger) {
+            expected = { at, rule: evaluation.trigger.rule, level: evaluation.trigger.level!.toFixed() };
+            break;
+          }
+          expect(book.get("B-1")!.state.trailLevel?.toFixed(), `trail at tick ${at}`).toBe(exact.trailLevel?.toFixed());
+        }
+        expect(fired).toEqual(expected ? [expected] : []);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The ProtectionStates contract, run against every adapter: states move
+ * forward only, and one claim of a trigger wins until it lapses.
+ */
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { Side } from "../../../gen/tradingcore/v1/common_pb.js";
+import type { ProtectionState } from "../../../src/domain/exit-plan.js";
+import { Money } from "../../../src/domain/money.js";
+import type { ProtectionStates } from "../../../src/exit/ports.js";
+import { MemoryProtectionStates } from "../../../src/store/memory-protection-states.js";
+import { RedisProtectionStates } from "../../../src/store/redis-protection-states.js";
+import { redisStoreHarnessForFile } from "../../support/redis-store.js";
+
+const SLOW = 60_000;
+const redis = redisStoreHarnessForFile(SLOW);
+
+const adapters: Array<[string, () => Promise<ProtectionStates>]> = [
+  ["MemoryProtectionStates", async () => new MemoryProtectionStates()],
+  ["RedisProtectionStates", async () => new RedisProtectionStates(await redis().client(), `test:${randomUUID()}:`, 2_000)],
+];
+
+function state(overrides: Partial<ProtectionState> = {}): ProtectionState {
+  return {
+    planVersion: 1,
+    trailArmed: true,
+    trailHighWater: new Money("105.25"),
+    trailLevel: new Money("100.25"),
+    peakArmed: false,
+    peakProfit: new Money("5.25"),
+    lastTickTimeMs: 2_000,
+    lastTickPrice: new Money("104"),
+    ...overrides,
+  };
+}
+
+describe.each(adapters)("%s", (_name, make) => {
+  it(
+    "stores a first state as given and answers it back",
+    async () => {
+      const states = await make();
+      expect(await states.advance("A", Side.LONG, state())).toEqual(state());
+      expect((await states.get(["A", "missing"])).get("A")).toEqual(state());
+      expect((await states.get(["missing"])).size).toBe(0);
+    },
+    SLOW,
+  );
+
+  it(
+    "never moves a LONG's trail down or its peak down, and keeps it armed",
+    async () => {
+      const states = await make();
+      await states.advance("A", Side.LONG, state());
+      const after = await states.advance(
+        "A",
+        Side.LONG,
+        state({
+          trailArmed: false,
+          trailHighWater: new Money("103"),
+          trailLevel: new Money("98"),
+          peakProfit: new Money("3"),
+          lastTickTimeMs: 3_000,
+        }),
+      );
+      expect(after).toEqual(state({ lastTickTimeMs: 3_000 }));
+    },
+    SLOW,
+  );
+
+  it(
+    "moves a SHORT's trail only down",
+    async () => {
+      const states = await make();
+      await states.advance("S", Side.SHORT, state({ trailHighWater: new Money("95"), trailLevel: new Money("100") }));
+      const lower = await states.advance(
+        "S",
+        Side.SHORT,
+        state({ trailHighWater: new Money("94.5"), trailLevel: new Money("99.5"), lastTickTimeMs: 2_500 }),
+      );
+      expect(lower.trailLevel?.toFixed()).toBe("99.5");
+      const higher = await states.advance(
+        "S",
+        Side.SHORT,
+        state({ trailHighWater: new Money("97"), trailLevel: new Money("102"), lastTickTimeMs: 2_600 }),
+      );
+      expect(higher.trailLevel?.toFixed()).toBe("99.5");
+      expect(higher.trailHighWater?.toFixed()).toBe("94.5");
+    },
+    SLOW,
+  );
+
+  it(
+    "ignores a state evaluated at an older tick",
+    async () => {
+      const states = await make();
+      await states.advance("A", Side.LONG, state({ lastTickTimeMs: 5_000 }));
+      const after = await states.advance("A", Side.LONG, state({ trailLevel: new Money("101"), lastTickTimeMs: 4_999 }));
+      expect(after).toEqual(state({ lastTickTimeMs: 5_000 }));
+    },
+    SLOW,
+  );
+
+  it(
+    "replaces the state whole for a newer plan version, and ignores an older version's",
+    async () => {
+      const states = await make();
+      await states.advance("A", Side.LONG, state({ planVersion: 2 }));
+      expect(await states.advance("A", Side.LONG, state({ planVersion: 1, trailLevel: new Money("104") }))).toEqual(
+        state({ planVersion: 2 }),
+      );
+      const fresh: ProtectionState = { planVersion: 3, trailArmed: false, peakArmed: false };
+      expect(await states.advance("A", Side.LONG, fresh)).toEqual(fresh);
+    },
+    SLOW,
+  );
+
+  it(
+    "lets one claim of a trigger win, and another trigger be claimed",
+    async () => {
+      const states = await make();
+      expect(await states.claimTrigger("A", "2:1", 60_000)).toBe(true);
+      expect(await states.claimTrigger("A", "2:1", 60_000)).toBe(false);
+      expect(await states.claimTrigger("A", "2:2", 60_000)).toBe(true);
+    },
+    SLOW,
+  );
+
+  it(
+    "forgets a removed tracker's state",
+    async () => {
+      const states = await make();
+      await states.advance("A", Side.LONG, state());
+      await states.remove("A");
+      expect((await states.get(["A"])).size).toBe(0);
+    },
+    SLOW,
+  );
+});
+
+describe("MemoryProtectionStates claims", () => {
+  it("lapse after their TTL on the injected clock", async () => {
+    let now = 1_000;
+    const states = new MemoryProtectionStates(() => now);
+    expect(await states.claimTrigger("A", "1:1", 500)).toBe(true);
+    now = 1_499;
+    expect(await states.claimTrigger("A", "1:1", 500)).toBe(false);
+    now = 1_500;
+    expect(await states.claimTrigger("A", "1:1", 500)).toBe(true);
+  });
+});
