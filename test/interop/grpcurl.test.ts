@@ -50,7 +50,7 @@ describe.skipIf(toolchainAbsent("go"))("grpcurl with server reflection only, no 
       expect((await grpcurl(address(), "list")).code).toBe(0);
       const exits = await run(GRPCURL, ["-plaintext", address(), "list", "tradingcore.v1.ExitService"]);
       expect(exits.stdout.trim().split("\n").sort()).toEqual(
-        ["ApplyOrderUpdate", "ExecuteExit", "ExitAll", "GetTracker", "ListTrackers", "RegisterTracker", "WatchExits"].map(
+        ["ApplyOrderUpdate", "ExecuteExit", "ExitAll", "GetTracker", "ListTrackers", "RegisterTracker", "UpdateExitPlan", "WatchExits"].map(
           (m) => `tradingcore.v1.ExitService.${m}`,
         ),
       );
