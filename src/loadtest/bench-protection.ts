@@ -4,7 +4,8 @@
  * - ingest: PublishTicks throughput into a server protecting 10,000 armed
  *   trackers over the 1,000 instruments the ticks are for (half fixed stop
  *   loss / take profit levels, half trailing stops the ticks move), against
- *   a server protecting none; rounds alternate between the two.
+ *   a server holding the same 10,000 trackers without plans (the same store
+ *   and heap, nothing to protect); rounds alternate between the two.
  * - tick to order: while ticks stream into the armed server as fast as it
  *   takes them, one crossing tick at a time is sent for a probe tracker (a
  *   stop loss on one of those instruments) on a stream of its own; timed on
@@ -50,8 +51,11 @@ export interface ProtectionBenchResult {
 const PROBE_TIMEOUT_MS = 10_000;
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
-/** Registers the background trackers on `address`: tracker i on instrument T{i mod instruments}. */
-async function armTrackers(address: string, settings: ProtectionBenchSettings): Promise<void> {
+/**
+ * Registers the background trackers on `address`: tracker i on instrument T{i mod instruments},
+ * with its exit plan when `armed`, without one otherwise (the same store, nothing to protect).
+ */
+async function registerTrackers(address: string, settings: ProtectionBenchSettings, armed: boolean): Promise<void> {
   const clients = Array.from({ length: 4 }, () => createGrpcJsClient(ExitService, address));
   try {
     await runConcurrently(settings.trackers, 128, async (index) => {
@@ -63,7 +67,7 @@ async function armTrackers(address: string, settings: ProtectionBenchSettings): 
             }
           : { trailingStop: { distance: { distance: { case: "points" as const, value: "60" } } } };
       await clients[index % clients.length]!.registerTracker({
-        orderNo: `PB${RUN}-${index}`,
+        orderNo: `PB${RUN}-${armed ? "A" : "U"}${index}`,
         segment: Segment.NSE_FNO,
         securityId: `T${index % settings.instruments}`,
         symbol: "BENCH",
@@ -71,7 +75,7 @@ async function armTrackers(address: string, settings: ProtectionBenchSettings): 
         quantity: "75",
         entryPrice: "100",
         paper: true,
-        exitPlan,
+        ...(armed ? { exitPlan } : {}),
       });
     });
   } finally {
@@ -165,11 +169,11 @@ async function tickToOrder(address: string, settings: ProtectionBenchSettings) {
   return { latencies, backgroundTicksPerSecond: backgroundTicks, missed };
 }
 
-/** Runs both measurements on `armed` (protecting nothing yet) and `bare` (never protecting anything). */
+/** Runs both measurements on `armed` (its trackers get plans) and `bare` (the same trackers, no plans). */
 export async function measureProtection(armed: string, bare: string, settings: ProtectionBenchSettings): Promise<ProtectionBenchResult> {
   const arming = performance.now();
-  await armTrackers(armed, settings);
-  process.stderr.write(`  protection: armed ${settings.trackers} trackers in ${((performance.now() - arming) / 1000).toFixed(1)} s\n`);
+  await Promise.all([registerTrackers(armed, settings, true), registerTrackers(bare, settings, false)]);
+  process.stderr.write(`  protection: registered ${settings.trackers} trackers on each server in ${((performance.now() - arming) / 1000).toFixed(1)} s\n`);
   const ingest = await ingestRounds(armed, bare, settings);
   const probed = await tickToOrder(armed, settings);
   return {
@@ -189,7 +193,7 @@ export function formatProtection(result: ProtectionBenchResult): string {
   const k = (value: number) => `${(value / 1000).toFixed(1)}k/s`;
   return [
     `protective exits (${result.trackers} armed trackers over ${result.instruments} instruments; half fixed levels, half trailing):`,
-    `  PublishTicks ingest, armed ${k(result.ingestArmedTicksPerSecond)} vs none ${k(result.ingestBareTicksPerSecond)}: ${result.ingestRatio.toFixed(2)}x`,
+    `  PublishTicks ingest, armed ${k(result.ingestArmedTicksPerSecond)} vs none (the same trackers without plans) ${k(result.ingestBareTicksPerSecond)}: ${result.ingestRatio.toFixed(2)}x`,
     `  tick to order (crossing tick written -> ROUTER_ACCEPTED received), ${result.probes} probes while ${k(result.backgroundTicksPerSecond)} ingested: p50 ${result.tickToOrder.p50.toFixed(2)} ms, p99 ${result.tickToOrder.p99.toFixed(2)} ms${result.missed > 0 ? ` (${result.missed} missed)` : ""}`,
   ].join("\n");
 }

@@ -174,13 +174,12 @@ export class ProtectionBook implements TickSink {
       if (!trackers || tick.timeMs < trackers.lastTickTimeMs) continue;
       trackers.lastTickTimeMs = tick.timeMs;
       if (nowMs - tick.timeMs > this.settings.staleAfterMs) continue;
-      this.evaluate(trackers, tick.ltp, tick.timeMs, nowMs);
+      this.evaluate(trackers, tick.ltp, tick.ltpApprox ?? tick.ltp.toNumber(), tick.timeMs, nowMs);
     }
   }
 
-  private evaluate(trackers: InstrumentTrackers, price: Money, timeMs: number, nowMs: number): void {
+  private evaluate(trackers: InstrumentTrackers, price: Money, approximate: number, timeMs: number, nowMs: number): void {
     const reached = (watched: WatchedTracker) => this.evaluateOne(watched, price, timeMs, nowMs);
-    const approximate = price.toNumber();
     trackers.falling.forEachAtOrAbove(price, reached, approximate);
     trackers.rising.forEachAtOrBelow(price, reached, approximate);
     for (const watched of trackers.moving) {

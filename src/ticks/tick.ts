@@ -9,6 +9,11 @@ export interface TickRecord {
   readonly ltp: Money;
   /** Epoch ms of the tick. */
   readonly timeMs: number;
+  /**
+   * `ltp` as a double, when the source had it cheaply (the wire text): only ever for approximate
+   * comparisons with a margin (the protection book's quiet band), never as a price.
+   */
+  readonly ltpApprox?: number;
 }
 
 /** One hop of the LTP chain: a place ticks can be read from. */

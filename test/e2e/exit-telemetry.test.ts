@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { Histogram } from "@opentelemetry/sdk-metrics";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExitReasonCode, ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { ExitReasonCode, ExitStatus, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { publishTick, registerTracker, uniqueOrderNo } from "../support/fixtures.js";
 import { startRecordingTelemetry, type RecordingTelemetry } from "../support/recording-telemetry.js";
 import { startTestServer, testEngine, type TestServer } from "../support/test-server.js";
@@ -193,3 +193,40 @@ function itemsTrace(orderNo: string): string {
     .find((span) => span.name === "exit.all.item" && span.attributes.order_no === orderNo)!
     .spanContext().traceId;
 }
+
+describe(`a protective exit traced on the ${testEngine()} engine`, () => {
+  it("runs under a protection.trigger span carrying the trigger, with the exit's step spans as its children", async () => {
+    const orderNo = uniqueOrderNo("TRACED-PLAN");
+    await publishTick(server, "100", "4402");
+    await server.exits.registerTracker({
+      orderNo,
+      segment: Segment.NSE_FNO,
+      securityId: "4402",
+      symbol: "NIFTY",
+      side: Side.LONG,
+      quantity: "75",
+      entryPrice: "100",
+      paper: true,
+      exitPlan: { stopLoss: { level: { case: "price", value: "98" } } },
+    });
+    await publishTick(server, "97.5", "4402");
+    for (let i = 0; i < 500; i++) {
+      if ((await server.exits.getTracker({ orderNo })).tracker?.status === TrackerStatus.EXITED) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await recording.flush();
+    const [trigger] = recording.spans
+      .getFinishedSpans()
+      .filter((span) => span.name === "protection.trigger" && span.attributes.order_no === orderNo);
+    expect(trigger?.attributes).toMatchObject({
+      order_no: orderNo,
+      "trigger.rule": "STOP_LOSS",
+      "trigger.level": "98",
+      "trigger.tick_price": "97.5",
+      "trigger.plan_version": 1,
+      "exit.status": "EXITED",
+    });
+    const children = recording.spansOf(trigger!.spanContext().traceId).filter((span) => span !== trigger);
+    expect(children.map((span) => span.name)).toEqual(expect.arrayContaining(["exit.intent.persist", "exit.router.call"]));
+  });
+});

@@ -137,7 +137,8 @@ function parseTick(tick: Tick, nowMs: number): TickRecord {
   const instrument = parseInstrument(tick.instrument);
   const ltp = parsePositiveDecimal(tick.ltp, "ltp");
   const timeMs = parseTimestamp(tick.time, "time") ?? nowMs;
-  return { segment: instrument.segment, securityId: instrument.securityId, ltp, timeMs };
+  // Number() of the wire text costs a fraction of decimal.js's toNumber(); the protection book compares with it.
+  return { segment: instrument.segment, securityId: instrument.securityId, ltp, timeMs, ltpApprox: Number(tick.ltp) };
 }
 
 function streamLtpResponse(ltp: Ltp): StreamLtpResponse {

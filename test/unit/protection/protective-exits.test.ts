@@ -16,10 +16,10 @@ import { drain, exitWorld, type ExitWorld } from "../exit/exit-world.js";
 const STALE_AFTER_MS = 5_000;
 const STOP_AT_98: ExitPlan = { stopLoss: { kind: "price", value: new Money("98") }, version: 1 };
 
-function protectiveExits(world: ExitWorld, states = new MemoryProtectionStates(() => world.clock.now())) {
+function protectiveExits(world: ExitWorld, states = new MemoryProtectionStates(() => world.clock.now()), parallel = 4, queued = 100) {
   return new ProtectiveExits(
     { engine: world.engine, store: world.store, states, events: world.events, clock: world.clock, log: world.log },
-    { staleAfterMs: STALE_AFTER_MS, refreshMs: 1_000, flushMs: 100, parallel: 4, queued: 100, claimTtlMs: 30_000, retryMs: 1_000 },
+    { staleAfterMs: STALE_AFTER_MS, refreshMs: 1_000, flushMs: 100, parallel, queued, claimTtlMs: 30_000, retryMs: 1_000 },
   );
 }
 
@@ -133,5 +133,23 @@ describe("ProtectiveExits on a tick that reaches a stop loss", () => {
     await restarted.worker.whenIdle();
     expect((await world.tracker("TR-1")).trigger?.level?.toFixed()).toBe("108");
     expect(world.router.ordersFor("TR-1")).toBe(1);
+  });
+
+  it("refuses a trigger the full queue has no room for, and fires it on a later tick", async () => {
+    const world = exitWorld();
+    const protection = protectiveExits(world, undefined, 1, 1);
+    for (const orderNo of ["Q-1", "Q-2", "Q-3"]) protection.watch(await registerWithPlan(world, orderNo, STOP_AT_98));
+    protection.book.write(tick(world, "97"));
+    expect(protection.worker.counters.refused).toBe(1);
+    await protection.worker.whenIdle();
+    const statuses = async () => Promise.all(["Q-1", "Q-2", "Q-3"].map(async (orderNo) => (await world.tracker(orderNo)).status));
+    const first = await statuses();
+    expect(first.filter((status) => status === TrackerStatus.EXITED)).toHaveLength(2);
+    const refused = ["Q-1", "Q-2", "Q-3"][first.indexOf(TrackerStatus.ACTIVE)]!;
+    world.clock.advance(1);
+    protection.book.write(tick(world, "96.5"));
+    await protection.worker.whenIdle();
+    expect(await statuses()).toEqual([TrackerStatus.EXITED, TrackerStatus.EXITED, TrackerStatus.EXITED]);
+    expect((await world.tracker(refused)).trigger?.tickPrice?.toFixed()).toBe("96.5");
   });
 });
