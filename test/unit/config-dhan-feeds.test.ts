@@ -72,7 +72,7 @@ describe("the start-up summary with Dhan's feeds", () => {
     });
     const summary = startupSummary(config, chosenAdapters({}, undefined), disabledTelemetry());
     expect(summary.router).toBe(
-      "dhan https://api.dhan.co/ with the order update feed wss://api-order-update.dhan.co/ and the market feed wss://api-feed.dhan.co/",
+      "dhan https://api.dhan.co/ (order rate limits 10/s,250/m,1000/h,7000/d in process, token from the setting) with the order update feed wss://api-order-update.dhan.co/ and the market feed wss://api-feed.dhan.co/",
     );
     expect(JSON.stringify(summary)).not.toContain("secret-token");
   });
