@@ -42,8 +42,7 @@ export const BATCH_SPANS = {
 
 /** Runs `work` inside a span named `name`, a child of `parent`. Records a thrown error on the span and rethrows. */
 export function inSpan<T>(parent: TraceParent, name: string, work: (span: Span) => Promise<T> | T, attributes?: Attributes): Promise<T> {
-  const span = startSpan(parent, name, attributes);
-  return span.isRecording() ? spanned(span, work) : unrecorded(span, work);
+  return spanned(startSpan(parent, name, attributes), work);
 }
 
 /** As `inSpan`, for work with spans of its own: `work` also gets the context to parent them on. */
@@ -56,7 +55,6 @@ export function inParentSpan<T>(
   const span = startSpan(parent, name, attributes);
   // A span handed back from the parent is already in `parent`: no new context for it.
   const context = span === trace.getSpan(parent) ? parent : trace.setSpan(parent, span);
-  if (!span.isRecording()) return unrecorded(span, (started) => work(started, context));
   return spanned(span, (started) => work(started, context));
 }
 
@@ -70,25 +68,14 @@ function startSpan(parent: TraceParent, name: string, attributes: Attributes | u
   return tracer.startSpan(name, attributes ? { attributes } : undefined, parent);
 }
 
-/**
- * `work` under a span that records nothing (tracing off, or a trace the sampler left out): no
- * wrapper of its own to await, no error to record, nothing to end that would do anything. The
- * same promise `spanned` would give, at one promise per step instead of three.
- */
-function unrecorded<T>(span: Span, work: (span: Span) => Promise<T> | T): Promise<T> {
-  try {
-    return Promise.resolve(work(span));
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
-
 async function spanned<T>(span: Span, work: (span: Span) => Promise<T> | T): Promise<T> {
   try {
     return await work(span);
   } catch (error) {
-    span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    if (span.isRecording()) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    }
     throw error;
   } finally {
     span.end();
