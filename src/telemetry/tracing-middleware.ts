@@ -6,9 +6,10 @@
  * and is the active context while the handler runs: the exit step spans are
  * its children, and the engine sets order_no and exit.status on it.
  *
- * Attributes: rpc.system, rpc.service, rpc.method, the status
- * (rpc-conventions.ts), tradingcore.engine. Headers themselves are never
- * recorded (they may carry bearer tokens).
+ * Attributes: rpc.system, rpc.service, rpc.method (given to the sampler),
+ * then, only on a span that records, the status (rpc-conventions.ts) and
+ * tradingcore.engine. Headers themselves are never recorded (they may carry
+ * bearer tokens).
  *
  * Health checks and reflection get no span unless `traceProbes`: a
  * load balancer checking every second would otherwise fill the trace backend.
