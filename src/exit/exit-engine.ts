@@ -28,11 +28,12 @@
  *   (stale → decided again on what is stored), an EXITING one by a reload
  *   under the lock.
  */
+import type { Span } from "@opentelemetry/api";
 import { ExitReasonCode, ExitStatus, PriceSource, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { type ExitCommand, exitCommandProblem } from "./exit-command.js";
 import { type ExitOutcome, exitOutcome } from "./exit-outcome.js";
-import { EXIT_SPANS, NO_TRACE_PARENT, type TraceParent, annotateSpan, inSpan } from "./exit-tracing.js";
+import { EXIT_SPANS, NO_TRACE_PARENT, type TraceParent, annotate, annotateSpan, inSpan } from "./exit-tracing.js";
 import { ExitRecorder } from "./exit-recorder.js";
 import { ExitsInFlight } from "./exits-in-flight.js";
 import { ExitLockScope } from "./exit-lock-scope.js";
@@ -173,11 +174,11 @@ export class ExitEngine {
    * The step spans are children of `parent`, which also gets order_no and exit.status.
    */
   async execute(command: ExitCommand, parent: TraceParent = NO_TRACE_PARENT): Promise<ExitOutcome> {
-    annotateSpan(parent, { order_no: command.orderNo });
+    annotateSpan(parent, () => ({ order_no: command.orderNo }));
     const outcome = await this.observed("execute", () =>
       this.inFlight.run(async () => this.durable.confirmedSuccess(await this.executeSteps(command, parent))),
     );
-    annotateSpan(parent, { "exit.status": ExitStatus[outcome.status] });
+    annotateSpan(parent, () => ({ "exit.status": ExitStatus[outcome.status] }));
     return outcome;
   }
 
@@ -329,7 +330,7 @@ export class ExitEngine {
     if (lease.lost) return this.lockLost(intent.tracker, "before the router was called; the intent is left for the reconciler");
     const routed = await inSpan(parent, EXIT_SPANS.routerCall, async (span) => {
       const result = await this.gateway!.place(exitOrderOf(intent.tracker, quote, sendDeadlineMs), lease);
-      span.setAttributes({ "router.outcome": result.outcome.kind, "router.attempts": result.attempts });
+      annotate(span, () => ({ "router.outcome": result.outcome.kind, "router.attempts": result.attempts }));
       return result;
     });
     return inSpan(parent, EXIT_SPANS.trackerUpdate, () =>
@@ -354,12 +355,9 @@ export class ExitEngine {
     return command.answerByMs === undefined ? waitUntil : Math.min(waitUntil, command.answerByMs - ANSWER_MARGIN_MS);
   }
 
-  private async lookUpLtp(
-    tracker: TrackerRecord,
-    span?: { setAttributes(a: Record<string, string | number | boolean>): void },
-  ): Promise<LtpQuote> {
+  private async lookUpLtp(tracker: TrackerRecord, span?: Span): Promise<LtpQuote> {
     const quote = await this.deps.ltp.resolve({ segment: tracker.segment, securityId: tracker.securityId });
-    span?.setAttributes({ "ltp.source": PriceSource[quote.source], "ltp.age_ms": quote.ageMs, "ltp.stale": quote.stale });
+    if (span) annotate(span, () => ({ "ltp.source": PriceSource[quote.source], "ltp.age_ms": quote.ageMs, "ltp.stale": quote.stale }));
     return quote;
   }
 

@@ -15,7 +15,7 @@
  */
 import { ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { type ExitOutcome, exitOutcome } from "./exit-outcome.js";
-import { EXIT_SPANS, type TraceParent, inSpan } from "./exit-tracing.js";
+import { EXIT_SPANS, type TraceParent, annotate, inSpan } from "./exit-tracing.js";
 import { ExitsInFlight } from "./exits-in-flight.js";
 import type { ExitLock, ExitLog, LockLease } from "./ports.js";
 
@@ -43,10 +43,10 @@ export class ExitLockScope {
     const acquisition = await inSpan(parent, EXIT_SPANS.lockAcquire, async (span) => {
       await this.releasing.get(resource);
       const result = await this.lock.acquire(resource, this.ttlMs);
-      span.setAttributes({
+      annotate(span, () => ({
         "lock.attempts": result.kind === "acquired" ? result.lease.attempts : result.attempts,
         "lock.result": result.kind,
-      });
+      }));
       return result;
     });
     if (acquisition.kind === "busy") return whenBusy();
@@ -84,7 +84,7 @@ export class ExitLockScope {
           this.log.warn({ err: error, resource: lease.resource }, "exit lock release failed; it expires by its TTL");
           return "failed" as const;
         });
-        span.setAttribute("lock.release", status);
+        annotate(span, () => ({ "lock.release": status }));
         if (status !== "released") this.log.warn({ resource: lease.resource, status }, "exit lock was not held at release");
       }),
     );

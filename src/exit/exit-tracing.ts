@@ -53,7 +53,8 @@ export function inParentSpan<T>(
   attributes?: Attributes,
 ): Promise<T> {
   const span = startSpan(parent, name, attributes);
-  const context = trace.setSpan(parent, span);
+  // A span handed back from the parent is already in `parent`: no new context for it.
+  const context = span === trace.getSpan(parent) ? parent : trace.setSpan(parent, span);
   return spanned(span, (started) => work(started, context));
 }
 
@@ -71,16 +72,26 @@ async function spanned<T>(span: Span, work: (span: Span) => Promise<T> | T): Pro
   try {
     return await work(span);
   } catch (error) {
-    span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    if (span.isRecording()) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    }
     throw error;
   } finally {
     span.end();
   }
 }
 
-/** Sets attributes on the span `parent` holds (the server's ExecuteExit span), if it records. */
-export function annotateSpan(parent: TraceParent, attributes: Attributes): void {
+/**
+ * Sets attributes on the span `parent` holds (the server's ExecuteExit span), if it records;
+ * `attributes` is called only then, so an unsampled call builds none.
+ */
+export function annotateSpan(parent: TraceParent, attributes: () => Attributes): void {
   const span = trace.getSpan(parent);
-  if (span?.isRecording()) span.setAttributes(attributes);
+  if (span?.isRecording()) span.setAttributes(attributes());
+}
+
+/** Sets attributes on `span` if it records; `attributes` is called only then. */
+export function annotate(span: Span, attributes: () => Attributes): void {
+  if (span.isRecording()) span.setAttributes(attributes());
 }

@@ -48,7 +48,7 @@ import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "./exit-engine.js";
 import type { ExitOutcome } from "./exit-outcome.js";
-import { BATCH_SPANS, type TraceParent, NO_TRACE_PARENT, inParentSpan } from "./exit-tracing.js";
+import { BATCH_SPANS, type TraceParent, NO_TRACE_PARENT, annotate, inParentSpan } from "./exit-tracing.js";
 import { type ReconcilerCounters, addInto, classifyResolution, countResolution, emptyCounters, hasWork } from "./reconciler-counters.js";
 import type { Clock, ExitEventSink, ExitLog, OrderRouter, OwedExits, SupersededAttempts, TrackerStore } from "./ports.js";
 import { DuplicateWatch } from "./duplicate-watch.js";
@@ -179,11 +179,11 @@ export class Reconciler {
   private pass(options: PassOptions): Promise<ReconcilerCounters> {
     return inParentSpan(NO_TRACE_PARENT, BATCH_SPANS.reconcilerPass, async (span, pass) => {
       const tally = await this.passSteps(options, pass);
-      span.setAttributes({
+      annotate(span, () => ({
         "reconciler.examined": tally.examined,
         "reconciler.exited": tally.exited,
         "reconciler.failures": tally.failures,
-      });
+      }));
       return tally;
     });
   }

@@ -20,7 +20,7 @@
 import { context, diag, DiagLogLevel, metrics as metricsApi, propagation, trace } from "@opentelemetry/api";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import type { SpanProcessor } from "@opentelemetry/sdk-trace";
+import type { Sampler, SpanProcessor } from "@opentelemetry/sdk-trace";
 import type { ExitLog } from "../exit/ports.js";
 import type { CallMiddleware } from "../rpc/call-middleware.js";
 import { IdlePassFilter } from "./idle-pass-filter.js";
@@ -42,6 +42,8 @@ export interface TelemetryOptions {
   readonly metricExportIntervalMs?: number;
   /** Trace health checks and reflection calls too (off: they get no span). */
   readonly traceProbes?: boolean;
+  /** A sampler of the caller's own (tests), instead of the one `OTEL_TRACES_SAMPLER` names. */
+  readonly sampler?: Sampler;
 }
 
 export interface Telemetry {
@@ -91,6 +93,7 @@ export function startTelemetry(options: TelemetryOptions = {}, env: NodeJS.Proce
     // One processor in front of the others: idle reconciler passes are dropped before any exporter sees them.
     spanProcessors: spanProcessors.length > 0 ? [new IdlePassFilter(spanProcessors)] : [],
     metricReaders,
+    ...(options.sampler ? { sampler: options.sampler } : {}),
     logRecordProcessors: [],
     instrumentations: [],
   });

@@ -6,9 +6,10 @@
  * and is the active context while the handler runs: the exit step spans are
  * its children, and the engine sets order_no and exit.status on it.
  *
- * Attributes: rpc.system, rpc.service, rpc.method, the status
- * (rpc-conventions.ts), tradingcore.engine. Headers themselves are never
- * recorded (they may carry bearer tokens).
+ * Attributes: rpc.system, rpc.service, rpc.method (given to the sampler),
+ * then, only on a span that records, the status (rpc-conventions.ts) and
+ * tradingcore.engine. Headers themselves are never recorded (they may carry
+ * bearer tokens).
  *
  * Health checks and reflection get no span unless `traceProbes`: a
  * load balancer checking every second would otherwise fill the trace backend.
@@ -36,20 +37,27 @@ export function tracingMiddleware(options: TracingOptions = {}): CallMiddleware 
     if (!traceProbes && PROBE_SERVICES.has(call.service)) return next();
     const parent = propagation.extract(ROOT_CONTEXT, call.headers, headerGetter);
     const system = rpcSystemOf(call);
-    const attributes = { "rpc.system": system, "rpc.service": call.service, "rpc.method": call.method, "tradingcore.engine": call.engine };
+    // What a sampler may decide on goes in at the start (the RPC conventions name rpc.system, rpc.service
+    // and rpc.method for that); the rest only once the span is known to record, so that a call the
+    // sampler leaves out builds no attributes beyond those three.
+    const attributes = { "rpc.system": system, "rpc.service": call.service, "rpc.method": call.method };
     const span = tracer.startSpan(call.method, { kind: SpanKind.SERVER, attributes }, parent);
+    const recording = span.isRecording();
+    if (recording) span.setAttribute("tradingcore.engine", call.engine);
     const context = trace.setSpan(parent, span);
     call.values.set(CALL_TRACE, context);
     try {
       // Also the active context while the handler runs, so that spans started from context.active()
       // (startActiveSpan, a library's instrumentation) are children of the server span too.
       await contextApi.with(context, next);
-      span.setAttributes(rpcStatusAttributes(system, 0));
+      if (recording) span.setAttributes(rpcStatusAttributes(system, 0));
     } catch (error) {
-      const status = toConnectError(error);
-      span.setAttributes(rpcStatusAttributes(system, status.code));
-      span.recordException(status);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: status.rawMessage });
+      if (recording) {
+        const status = toConnectError(error);
+        span.setAttributes(rpcStatusAttributes(system, status.code));
+        span.recordException(status);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: status.rawMessage });
+      }
       throw error;
     } finally {
       span.end();

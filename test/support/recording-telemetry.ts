@@ -3,7 +3,7 @@
  * (exported as each span ends), metrics collected on demand.
  */
 import { MetricReader, type DataPoint, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace";
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Sampler } from "@opentelemetry/sdk-trace";
 import { startTelemetry, type Telemetry } from "../../src/telemetry/telemetry.js";
 
 class OnDemandMetricReader extends MetricReader {
@@ -28,7 +28,7 @@ export interface RecordingTelemetry {
   shutdown(): Promise<void>;
 }
 
-export function startRecordingTelemetry(options: { readonly traceProbes?: boolean } = {}): RecordingTelemetry {
+export function startRecordingTelemetry(options: { readonly traceProbes?: boolean; readonly sampler?: Sampler } = {}): RecordingTelemetry {
   const spans = new InMemorySpanExporter();
   const reader = new OnDemandMetricReader();
   const processor = new SimpleSpanProcessor({ exporter: spans });

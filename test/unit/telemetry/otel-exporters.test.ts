@@ -124,6 +124,41 @@ describe("OTEL_METRICS_EXPORTER=prometheus", () => {
   });
 });
 
+describe("OTEL_BSP_* (the batch span processor's variables)", () => {
+  let receiver: OtlpReceiver;
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  afterAll(() => receiver.close());
+
+  it("exports a batch once OTEL_BSP_MAX_EXPORT_BATCH_SIZE spans have ended, and holds the rest for OTEL_BSP_SCHEDULE_DELAY", async () => {
+    const telemetry = startTelemetry(
+      {},
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_METRICS_EXPORTER: "none",
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "2",
+        OTEL_BSP_SCHEDULE_DELAY: "3600000",
+      },
+    );
+    for (let index = 0; index < 5; index++) trace.getTracer("probe").startSpan(`batched-${index}`).end();
+    // Two full batches go at once; the fifth span waits for the hour's delay (here: for shutdown).
+    expect(await receiver.waitFor((spans) => spans.length >= 4, 10_000)).toBe(true);
+    expect(receiver.spans.map((span) => span.name).sort()).toEqual(["batched-0", "batched-1", "batched-2", "batched-3"]);
+    await telemetry.shutdown();
+    expect(receiver.spans).toHaveLength(5);
+  });
+
+  it("refuses a value that is not a whole number of 1 or more, naming the variable", () => {
+    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1", OTEL_BSP_MAX_QUEUE_SIZE: "lots" })).toThrow(
+      /OTEL_BSP_MAX_QUEUE_SIZE=lots/,
+    );
+    expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1", OTEL_BSP_SCHEDULE_DELAY: "0" })).toThrow(
+      /OTEL_BSP_SCHEDULE_DELAY=0/,
+    );
+  });
+});
+
 describe("exporter settings it cannot honour", () => {
   it("refuses an exporter it does not have, naming the variable and the value", () => {
     expect(() => startTelemetry({}, { OTEL_TRACES_EXPORTER: "otlp,zipkin" })).toThrow(

@@ -1,0 +1,123 @@
+/**
+ * One setting of `npm run bench:tracing` (tracing-cost.ts), in a process of
+ * its own: the production composition (embedded adapters, paper router),
+ * traced to `--otlp` when given, with the sampler the environment names.
+ * Prints "ready", then answers each `{"calls":N,"concurrency":C}` line on
+ * stdin with `{"cpuMicros":…,"calls":N,"exited":…}`: the process CPU of N
+ * exits run as the ExecuteExit handler runs them (through the call
+ * middleware, the exit engine parented on the call's trace), their lock
+ * releases and the export of their spans. Stops when stdin closes.
+ */
+import { createContextValues } from "@connectrpc/connect";
+import { Decimal } from "decimal.js";
+import { pino } from "pino";
+import { ExitReasonCode, ExitStatus, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { defaultConfig } from "../config.js";
+import { startTradingCore } from "../main.js";
+import { PaperRouter } from "../router/paper-router.js";
+import { type CallInfo, runMiddleware } from "../rpc/call-middleware.js";
+import { callTraceOf } from "../rpc/call-trace.js";
+import { disabledTelemetry, startTelemetry } from "../telemetry/telemetry.js";
+
+const INSTRUMENT = { segment: Segment.NSE_FNO, securityId: "52175" } as const;
+const NO_HEADERS = { get: () => undefined };
+const NEVER_ABORTED = new AbortController().signal;
+
+async function main(): Promise<void> {
+  const otlpAt = process.argv.indexOf("--otlp");
+  const otlpEndpoint = otlpAt >= 0 ? process.argv[otlpAt + 1] : undefined;
+  const telemetry = otlpEndpoint
+    ? startTelemetry(
+        { otlpEndpoint, serviceName: "tradingcore-tracing-cost" },
+        { ...batchVariables(), OTEL_TRACES_EXPORTER: "otlp", OTEL_METRICS_EXPORTER: "none" },
+      )
+    : disabledTelemetry();
+  const config = { ...defaultConfig(), port: 0, engine: "grpc-js" as const, logLevel: "silent" as const, shutdownGraceMs: 1_000 };
+  const core = await startTradingCore(config, { log: pino({ level: "silent" }), router: new PaperRouter(), telemetry });
+  const { engine, store, ticks } = core.services;
+  ticks.sink.write([{ ...INSTRUMENT, ltp: new Decimal("101.25"), timeMs: Date.now() }]);
+  let sequence = 0;
+
+  const exitOnce = async (orderNo: string): Promise<boolean> => {
+    const call: CallInfo = {
+      service: "tradingcore.v1.ExitService",
+      method: "ExecuteExit",
+      kind: "unary",
+      engine: "grpc-js",
+      protocol: "grpc",
+      headers: NO_HEADERS,
+      peer: "127.0.0.1:1",
+      signal: NEVER_ABORTED,
+      values: createContextValues(),
+    };
+    let exited = false;
+    await runMiddleware(telemetry.middleware, call, async () => {
+      const outcome = await engine.execute({ orderNo, reason: "bench", reasonCode: ExitReasonCode.STOP_LOSS }, callTraceOf(call.values));
+      exited = outcome.status === ExitStatus.EXITED;
+    });
+    return exited;
+  };
+
+  const round = async (calls: number, concurrency: number) => {
+    const orderNos = Array.from({ length: calls }, () => `C${process.pid}-${++sequence}`);
+    for (const orderNo of orderNos)
+      await store.register(
+        {
+          orderNo,
+          ...INSTRUMENT,
+          symbol: "NIFTY24DEC24000CE",
+          side: Side.LONG,
+          quantity: new Decimal(75),
+          entryPrice: new Decimal("100.05"),
+          status: TrackerStatus.ACTIVE,
+          paper: true,
+          meta: {},
+        },
+        Date.now(),
+      );
+    await telemetry.flush();
+    const before = process.cpuUsage();
+    let next = 0;
+    let exited = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, calls) }, async () => {
+        while (next < calls) if (await exitOnce(orderNos[next++]!)) exited++;
+      }),
+    );
+    await engine.whenIdle();
+    await telemetry.flush();
+    const used = process.cpuUsage(before);
+    return { cpuMicros: used.user + used.system, calls, exited };
+  };
+
+  let pending = "";
+  let queue = Promise.resolve();
+  process.stdin.on("data", (chunk: Buffer) => {
+    pending += chunk.toString();
+    let newline: number;
+    while ((newline = pending.indexOf("\n")) >= 0) {
+      const { calls, concurrency } = JSON.parse(pending.slice(0, newline)) as { calls: number; concurrency: number };
+      pending = pending.slice(newline + 1);
+      queue = queue.then(async () => {
+        process.stdout.write(`${JSON.stringify(await round(calls, concurrency))}\n`);
+      });
+    }
+  });
+  process.stdin.on("end", () => {
+    void queue
+      .then(() => core.stop())
+      .then(() => telemetry.shutdown())
+      .finally(() => process.exit(0));
+  });
+  process.stdout.write("ready\n");
+}
+
+/** The batch span processor's `OTEL_BSP_*` variables of this environment, so that a run can try other batch settings. */
+function batchVariables(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("OTEL_BSP_")));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`tracing-cost child: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
