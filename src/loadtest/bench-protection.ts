@@ -173,7 +173,9 @@ async function tickToOrder(address: string, settings: ProtectionBenchSettings) {
 export async function measureProtection(armed: string, bare: string, settings: ProtectionBenchSettings): Promise<ProtectionBenchResult> {
   const arming = performance.now();
   await Promise.all([registerTrackers(armed, settings, true), registerTrackers(bare, settings, false)]);
-  process.stderr.write(`  protection: registered ${settings.trackers} trackers on each server in ${((performance.now() - arming) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `  protection: registered ${settings.trackers} trackers on each server in ${((performance.now() - arming) / 1000).toFixed(1)} s\n`,
+  );
   const ingest = await ingestRounds(armed, bare, settings);
   const probed = await tickToOrder(armed, settings);
   return {
