@@ -149,7 +149,7 @@ function fieldCheck(field: DescField, bounds: Bounds, cache: WeakMap<DescMessage
   const label = field.name;
   // A member of a oneof lives under the oneof's name, as { case, value }, and is set only when it is the case.
   const oneof = field.oneof?.localName;
-  const valueOf = (message: AnyMessage): unknown =>
+  const fieldValue = (message: AnyMessage): unknown =>
     oneof === undefined ? message[name] : message[oneof]?.case === name ? message[oneof].value : undefined;
   const bound = () => {
     const found = bounds[`${field.parent.typeName}.${field.name}`];
@@ -162,12 +162,12 @@ function fieldCheck(field: DescField, bounds: Bounds, cache: WeakMap<DescMessage
     case "scalar": {
       if (!isText(field.scalar)) return undefined;
       const max = required(bound().characters, field, "characters");
-      return (message) => under(label, textProblem(valueOf(message), max));
+      return (message) => under(label, textProblem(fieldValue(message), max));
     }
     case "message": {
       const inner = compile(field.message, bounds, cache);
       return (message) => {
-        const value = valueOf(message);
+        const value = fieldValue(message);
         return value === undefined ? undefined : under(label, inner(value));
       };
     }
