@@ -52,6 +52,8 @@ export interface WatchedTracker {
   pending?: { readonly price: Money; readonly timeMs: number; readonly approximate: number } | undefined;
   /** The take profit as a double, for the checks above. */
   readonly takeProfitApprox?: number;
+  /** The instrument's trackers it belongs to, whose shared band its changes invalidate. */
+  home?: InstrumentTrackers | undefined;
 }
 
 export type TriggerHandler = (watched: WatchedTracker, trigger: ExitTrigger) => boolean;
@@ -63,6 +65,11 @@ class InstrumentTrackers {
   /** Fire when the price rises to the level: a LONG's take profit, a SHORT's stop loss. */
   readonly rising = new SortedLevels<WatchedTracker>();
   readonly moving = new Set<WatchedTracker>();
+  /**
+   * The prices quiet for every moving tracker here (the intersection of their bands), or undefined
+   * when a member changed since it was computed: a tick inside it skips the loop over them.
+   */
+  band: QuietBand | undefined;
 
   get size(): number {
     return this.falling.size + this.rising.size + this.moving.size;
@@ -113,6 +120,7 @@ export class ProtectionBook implements TickSink {
         this.applyPending(current);
         current.state = mergeProtectionState(stored, current.state, tracker.side);
         current.quiet = quietBand(current.rules, current.state);
+        if (current.home) current.home.band = undefined;
       }
       return;
     }
@@ -152,6 +160,7 @@ export class ProtectionBook implements TickSink {
     if (!watched || (only && watched !== only)) return;
     watched.firing = false;
     watched.retryAfterMs = retryAfterMs;
+    if (watched.home) watched.home.band = undefined;
     if (tracker && tracker.version >= watched.tracker.version) watched.tracker = tracker;
   }
 
@@ -182,6 +191,11 @@ export class ProtectionBook implements TickSink {
     const reached = (watched: WatchedTracker) => this.evaluateOne(watched, price, timeMs, nowMs);
     trackers.falling.forEachAtOrAbove(price, reached, approximate);
     trackers.rising.forEachAtOrBelow(price, reached, approximate);
+    if (trackers.moving.size === 0) return;
+    trackers.band ??= sharedBand(trackers.moving);
+    if (isQuiet(trackers.band, approximate)) return;
+    // Some tracker may change: the shared band is computed again on the next tick.
+    trackers.band = undefined;
     for (const watched of trackers.moving) {
       // Most ticks change nothing for most trackers: compared as doubles, with a margin, before any decimal work.
       if (watched.pending === undefined && isQuiet(watched.quiet, approximate)) continue;
@@ -218,6 +232,7 @@ export class ProtectionBook implements TickSink {
     watched.pending = undefined;
     watched.state = evaluateTick(watched.rules, watched.state, pending.price, pending.timeMs).state;
     watched.quiet = quietBand(watched.rules, watched.state);
+    if (watched.home) watched.home.band = undefined;
   }
 
   private evaluateOne(watched: WatchedTracker, price: Money, timeMs: number, nowMs: number): void {
@@ -243,6 +258,8 @@ export class ProtectionBook implements TickSink {
       trackers = new InstrumentTrackers();
       this.instruments.set(key, trackers);
     }
+    trackers.band = undefined;
+    watched.home = on ? trackers : undefined;
     if (hasMovingRules(rules)) {
       if (on) trackers.moving.add(watched);
       else trackers.moving.delete(watched);
@@ -260,4 +277,17 @@ export class ProtectionBook implements TickSink {
     }
     if (!on && trackers.size === 0) this.instruments.delete(key);
   }
+}
+
+/** The intersection of the moving trackers' quiet bands; empty while one has a pending price. Firing ones are skipped either way. */
+function sharedBand(moving: ReadonlySet<WatchedTracker>): QuietBand {
+  let low = Number.NEGATIVE_INFINITY;
+  let high = Number.POSITIVE_INFINITY;
+  for (const watched of moving) {
+    if (watched.firing) continue;
+    if (watched.pending) return { low: 0, high: 0 };
+    if (watched.quiet.low > low) low = watched.quiet.low;
+    if (watched.quiet.high < high) high = watched.quiet.high;
+  }
+  return { low, high };
 }
