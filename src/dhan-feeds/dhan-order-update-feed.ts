@@ -10,12 +10,16 @@
  * own look-ups are; any other refusal is owed to the reconciler, which exits
  * the residual again, as for ApplyOrderUpdate.
  *
+ * An alert for one slice of a sliced exit (`<attempt>s1`, …) is ours: it is
+ * passed on like any other and wakes the exit waiting on the attempt.
+ *
  * Guarantees: alerts are applied one at a time in arrival order; an alert for
  * another order of the account (an entry, a manual trade) is counted and
  * dropped, never parked; one that cannot be read is logged at error level
  * and the look-ups settle that order instead; the token is read for every
  * login and never logged.
  */
+import { attemptOfSlice } from "../domain/exit-correlation-id.js";
 import type { ExitLog, OrderUpdateSink } from "../exit/ports.js";
 import { orderFeedLogin, readOrderAlert } from "../router/dhan-order-alert.js";
 import { ReconnectingSocket } from "./reconnecting-socket.js";
@@ -33,13 +37,15 @@ export interface DhanOrderUpdateFeedSettings {
 export interface OrderUpdateFeedCounters {
   alerts: number;
   applied: number;
+  /** Alerts for one slice of a sliced exit: never applied by themselves, they wake the exit waiting on the attempt. */
+  slices: number;
   foreign: number;
   unreadable: number;
   recoveries: number;
 }
 
 export class DhanOrderUpdateFeed {
-  readonly counters: OrderUpdateFeedCounters = { alerts: 0, applied: 0, foreign: 0, unreadable: 0, recoveries: 0 };
+  readonly counters: OrderUpdateFeedCounters = { alerts: 0, applied: 0, slices: 0, foreign: 0, unreadable: 0, recoveries: 0 };
   private readonly socket: ReconnectingSocket;
   private queue: Promise<void> = Promise.resolve();
   private readonly stopping = new AbortController();
@@ -119,7 +125,10 @@ export class DhanOrderUpdateFeed {
       this.log.error({ why: reading.why, excerpt: text.slice(0, 200) }, "Dhan order update unreadable; the look-ups will settle its order");
       return;
     }
-    const owe = !this.exitWaiting(reading.update.correlationId);
+    const attempt = attemptOfSlice(reading.update.correlationId);
+    if (attempt) this.counters.slices++;
+    // A slice's exit waits on the attempt's correlation id, not the slice's.
+    const owe = !this.exitWaiting(attempt ?? reading.update.correlationId);
     const result = (await this.updates.apply(reading.update, { owe })) as { applied?: boolean } | undefined;
     if (result?.applied) this.counters.applied++;
   }

@@ -16,7 +16,14 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { seededRandom } from "../router/seeded-random.js";
-import { DHAN_ERRORS, DHAN_ORDER_RATE_LIMITS, type OrderRateLimits, type PlacementFault, SimAccount } from "./sim-account.js";
+import {
+  type AbsentOrderReply,
+  DHAN_ERRORS,
+  DHAN_ORDER_RATE_LIMITS,
+  type OrderRateLimits,
+  type PlacementFault,
+  SimAccount,
+} from "./sim-account.js";
 import { handleControl } from "./sim-control-api.js";
 import { orderJson, raw, reply, requestOf } from "./sim-order-wire.js";
 import { type SimClock, wallClock } from "./sim-clock.js";
@@ -64,6 +71,10 @@ export class DhanSimulator {
   nextOutcomes: OrderOutcome[] = [];
   /** Faults the next order POSTs meet, first first; then seeded draws. */
   nextFaults: PlacementFault[] = [];
+  /** How a look-up of an order the account does not have is answered. */
+  absentReply: AbsentOrderReply = "404";
+  /** Order POSTs answered DH-904 because they would breach the account's own limits. */
+  rateLimitedPosts = 0;
   readonly clock: SimClock;
   private readonly delays: LifecycleDelays;
   private readonly random: () => number;
@@ -185,6 +196,11 @@ export class DhanSimulator {
     return order ? stepAt(order, this.clock.now()) : undefined;
   }
 
+  /** Order POSTs received, whatever they were answered. */
+  get orderPosts(): number {
+    return this.requests.filter((request) => request.method === "POST" && request.path === "/v2/orders").length;
+  }
+
   /** Order POSTs accepted (placed at the exchange), in total. */
   get placedOrders(): number {
     return this.orders.all().length;
@@ -205,7 +221,7 @@ export class DhanSimulator {
       const order = byCorrelation
         ? this.orders.byCorrelation(decodeURIComponent(byCorrelation[1]!))
         : this.orders.byOrderId(decodeURIComponent(byId![1]!));
-      if (!order) return reply(response, DHAN_ERRORS.noOrder);
+      if (!order) return this.absent(response);
       return raw(response, 200, orderJson(order, this.clock.now()));
     }
     reply(response, { status: 404, body: { ...DHAN_ERRORS.inputError.body, errorMessage: `no API ${request.method} ${url.pathname}` } });
@@ -214,7 +230,10 @@ export class DhanSimulator {
   private placeOrder(response: http.ServerResponse, body: string) {
     const order = requestOf(body);
     if (!order) return reply(response, DHAN_ERRORS.inputError);
-    if (!this.account.admitOrder()) return reply(response, DHAN_ERRORS.rateLimited);
+    if (!this.account.admitOrder()) {
+      this.rateLimitedPosts++;
+      return reply(response, DHAN_ERRORS.rateLimited);
+    }
     const fault = this.nextFaults.shift() ?? this.drawFault();
     if (fault === "reject") return reply(response, DHAN_ERRORS.orderError);
     if (fault === "rate-limit") return reply(response, DHAN_ERRORS.rateLimited);
@@ -228,7 +247,14 @@ export class DhanSimulator {
       response.socket?.destroy();
       return;
     }
-    raw(response, 200, JSON.stringify({ orderId: placed.orderId, orderStatus: stepAt(placed, this.clock.now()).status }));
+    // The answer is the state the order was accepted in, however soon it moves on (as Dhan answers TRANSIT).
+    raw(response, 200, JSON.stringify({ orderId: placed.orderId, orderStatus: placed.steps[0]!.status }));
+  }
+
+  private absent(response: http.ServerResponse): void {
+    if (this.absentReply === "no-data") reply(response, DHAN_ERRORS.noData);
+    else if (this.absentReply === "empty-object") raw(response, 200, "{}");
+    else reply(response, DHAN_ERRORS.noOrder);
   }
 
   private drawFault(): PlacementFault | undefined {

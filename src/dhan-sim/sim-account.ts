@@ -37,6 +37,14 @@ export const DHAN_ERRORS = {
     status: 400,
     body: { errorType: "Order_Error", errorCode: "DH-906", errorMessage: "Incorrect request for order and cannot be processed." },
   },
+  noData: {
+    status: 400,
+    body: {
+      errorType: "Data_Error",
+      errorCode: "DH-907",
+      errorMessage: "System is unable to fetch data due to incorrect parameters or no data present.",
+    },
+  },
   noOrder: { status: 404, body: { errorType: "Order_Error", errorCode: "DH-906", errorMessage: "No order found for the given id." } },
   internal: {
     status: 500,
@@ -54,6 +62,8 @@ export const DHAN_ERRORS = {
 
 /** What the next order POST meets, instead of (or after) being accepted. */
 export type PlacementFault =
+  /** None: the POST is answered as usual (a place holder, so that a later POST in the list meets a fault). */
+  | "none"
   /** 400 DH-906 at once: nothing placed. */
   | "reject"
   /** 429 DH-904: nothing placed. */
@@ -66,12 +76,23 @@ export type PlacementFault =
   | "accept-then-drop";
 
 export const PLACEMENT_FAULTS: readonly PlacementFault[] = [
+  "none",
   "reject",
   "rate-limit",
   "server-error",
   "network-error-after-accept",
   "accept-then-drop",
 ];
+
+/**
+ * How a look-up answers for an order the account does not have. Dhan
+ * documents none of these for it: 404 DH-906 is the simulator's default,
+ * 400 DH-907 ("no data present") and a 200 `{}` are the other replies a
+ * client must be ready for.
+ */
+export type AbsentOrderReply = "404" | "no-data" | "empty-object";
+
+export const ABSENT_ORDER_REPLIES: readonly AbsentOrderReply[] = ["404", "no-data", "empty-object"];
 
 /** Order limits of the account, per window; Dhan documents per second, minute, hour and day. */
 export interface OrderRateLimits {

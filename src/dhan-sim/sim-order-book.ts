@@ -10,23 +10,32 @@
 export type OrderOutcome =
   /** TRANSIT, PENDING after `pendingAfterMs`, TRADED `tradedAfterMs` later. */
   | "fill"
-  /** TRADED at once (the answer to the POST is still TRANSIT). */
+  /** TRADED at once: the answer to the POST says so. */
   | "instant-fill"
   /** TRANSIT, then REJECTED by the exchange or the risk system after `pendingAfterMs`. */
   | "reject"
   /** TRANSIT, PENDING, PART_TRADED (half, rounded down), then CANCELLED by the exchange. */
   | "partial-then-cancel"
   /** TRANSIT, then PENDING for ever. */
-  | "pending";
+  | "pending"
+  /**
+   * TRANSIT, PENDING, then `status` `tradedAfterMs` later, held there with
+   * nothing traded: a state plain orders never reach (a Super Order's
+   * TRIGGERED or CLOSED, a Forever order's CONFIRM) or one Dhan never
+   * documented, for a client to meet on its look-ups and alerts.
+   */
+  | { readonly status: string };
 
-export const ORDER_OUTCOMES: readonly OrderOutcome[] = ["fill", "instant-fill", "reject", "partial-then-cancel", "pending"];
+export const ORDER_OUTCOMES = ["fill", "instant-fill", "reject", "partial-then-cancel", "pending"] as const;
 
+/** What a plain order goes through; a `{ status }` outcome adds any other. */
 export type SimOrderStatus = "TRANSIT" | "PENDING" | "PART_TRADED" | "TRADED" | "REJECTED" | "CANCELLED";
 
 export interface SimStep {
   /** The simulator's clock, epoch ms. */
   readonly atMs: number;
-  readonly status: SimOrderStatus;
+  /** Dhan's status text as the REST API writes it (upper case). */
+  readonly status: string;
   readonly tradedQuantity: number;
   readonly reason: string;
 }
@@ -63,12 +72,13 @@ export interface LifecycleDelays {
 export function stepsOf(outcome: OrderOutcome, quantity: number, atMs: number, delays: LifecycleDelays): SimStep[] {
   const pendingAt = atMs + delays.pendingAfterMs;
   const tradedAt = pendingAt + delays.tradedAfterMs;
-  const step = (at: number, status: SimOrderStatus, tradedQuantity = 0, reason = ""): SimStep => ({
+  const step = (at: number, status: string, tradedQuantity = 0, reason = ""): SimStep => ({
     atMs: at,
     status,
     tradedQuantity,
     reason,
   });
+  if (typeof outcome === "object") return [step(atMs, "TRANSIT"), step(pendingAt, "PENDING"), step(tradedAt, outcome.status)];
   switch (outcome) {
     case "fill":
       return [step(atMs, "TRANSIT"), step(pendingAt, "PENDING"), step(tradedAt, "TRADED", quantity, "TRADE CONFIRMED")];

@@ -12,6 +12,7 @@ import { epochMsToIst } from "../router/dhan-order-alert.js";
 import type { SimAccount } from "./sim-account.js";
 import type { SimOrder, SimOrderStatus, SimStep } from "./sim-order-book.js";
 
+/** The feed's spelling of the REST API's statuses; any other is written the same way (`TRIGGERED` → `Triggered`). */
 const FEED_STATUS: Record<SimOrderStatus, string> = {
   TRANSIT: "Transit",
   PENDING: "Pending",
@@ -114,6 +115,17 @@ export function alertJson(order: SimOrder, step: SimStep, clientId: string): str
     `"Price":0,"TriggerPrice":0,"TradedPrice":${price},"AvgTradedPrice":${price},` +
     `"OrderDateTime":"${epochMsToIst(order.createdAtMs)}","ExchOrderTime":"${epochMsToIst(order.createdAtMs)}",` +
     `"LastUpdatedTime":"${epochMsToIst(step.atMs)}","Remarks":"","ReasonDescription":${JSON.stringify(step.reason)},` +
-    `"Status":"${FEED_STATUS[step.status]}","CorrelationId":${JSON.stringify(request.correlationId)}}`;
+    `"Status":${JSON.stringify(feedStatusOf(step.status))},"CorrelationId":${JSON.stringify(request.correlationId)}}`;
   return `{"Data":${data},"Type":"order_alert"}`;
+}
+
+function feedStatusOf(status: string): string {
+  return (
+    FEED_STATUS[status as SimOrderStatus] ??
+    status
+      .toLowerCase()
+      .split("_")
+      .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+      .join("_")
+  );
 }

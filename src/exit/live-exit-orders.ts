@@ -5,11 +5,13 @@
  * disconnected are lost, and this is how their fills and refusals still reach
  * the trackers without waiting for the reconciler's grace.
  *
- * Guarantees: it places nothing; an order the broker does not show is left
+ * Guarantees: it places nothing; an order is looked up for the attempt's
+ * quantity, so a sliced exit's slices are followed as one order; an order the broker does not show is left
  * alone (concluding "never placed" is the reconciler's, under the lock); one
  * failing look-up does not stop the others.
  */
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
+import { attemptOrderQuantity } from "../domain/exit-fill.js";
 import { updateFromBrokerOrder } from "./order-update-change.js";
 import type { Clock, ExitLog, OrderRouter, OrderUpdateSink, TrackerStore } from "./ports.js";
 
@@ -34,7 +36,9 @@ export async function refreshLiveExitOrders(ports: LiveExitOrderPorts, signal?: 
       const correlationId = tracker.exitCorrelationId;
       if (!correlationId) continue;
       try {
-        const order = await ports.router.findOrder(correlationId, signal);
+        // With the attempt's quantity, as the exit's own look-ups pass it: a sliced order's slices are walked until
+        // they add up to it, and one still missing leaves the order live instead of taking the others for the whole.
+        const order = await ports.router.findOrder(correlationId, signal, { quantity: attemptOrderQuantity(tracker) });
         if (!order) continue;
         found++;
         await ports.updates.apply(updateFromBrokerOrder(order, ports.clock.now()));

@@ -1,7 +1,7 @@
 /**
  * ExecuteExit over gRPC through the Dhan router the composition root builds
  * from its settings (token file, rate limits, freeze quantities), against the
- * local Dhan stand-in: a token that expires mid-session, a position's product
+ * Dhan simulator: a token that expires mid-session, a position's product
  * type, an exit sliced above the freeze quantity, an order in a status nobody
  * recognises, and an order that was never placed answered with DH-907.
  */
@@ -13,12 +13,12 @@ import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ExitStatus, ProductType, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { systemClock } from "../../src/exit/system-clock.js";
-import { FakeDhanServer } from "../support/fake-dhan-server.js";
+import { instantDhanSimulator, postedOrders } from "../support/dhan-sim.js";
 import { uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 describe("the Dhan account behind ExecuteExit", () => {
-  const dhan = new FakeDhanServer("token-1");
+  const dhan = instantDhanSimulator({ accessToken: "token-1" });
   const dir = mkdtempSync(join(tmpdir(), "tradingcore-dhan-"));
   const tokenFile = join(dir, "access-token");
   const lines: string[] = [];
@@ -29,8 +29,9 @@ describe("the Dhan account behind ExecuteExit", () => {
   });
   beforeEach(async () => {
     lines.length = 0;
-    dhan.accessToken = "token-1";
-    dhan.acceptedStatus = "TRADED";
+    dhan.account.renewToken("token-1");
+    dhan.nextFaults = [];
+    dhan.nextOutcomes = [];
     dhan.absentReply = "404";
     writeFileSync(tokenFile, "token-1\n");
     const log = pino(
@@ -85,7 +86,7 @@ describe("the Dhan account behind ExecuteExit", () => {
     const before = await register();
     expect((await exit(before)).status).toBe(ExitStatus.EXITED);
 
-    dhan.accessToken = "token-2"; // Dhan no longer takes token-1
+    dhan.account.renewToken("token-2"); // Dhan no longer takes token-1
     const first = await register();
     const refused = await exit(first);
     expect(refused.status).toBe(ExitStatus.ROUTER_UNAVAILABLE);
@@ -94,10 +95,10 @@ describe("the Dhan account behind ExecuteExit", () => {
     expect(errorLogs().some((line) => /refused the credentials.*new access token/.test(line.msg))).toBe(true);
 
     const second = await register();
-    const posts = dhan.posts;
+    const posts = dhan.orderPosts;
     const unsent = await exit(second);
     expect(unsent.status).toBe(ExitStatus.ROUTER_UNAVAILABLE);
-    expect(dhan.posts).toBe(posts);
+    expect(dhan.orderPosts).toBe(posts);
     expect((await server.exits.getTracker({ orderNo: second })).tracker).toMatchObject({ status: TrackerStatus.ACTIVE, version: 1n });
 
     writeFileSync(tokenFile, "token-2\n");
@@ -110,31 +111,34 @@ describe("the Dhan account behind ExecuteExit", () => {
     const orderNo = await register({ productType: ProductType.MARGIN });
     expect((await server.exits.getTracker({ orderNo })).tracker?.productType).toBe(ProductType.MARGIN);
     expect((await exit(orderNo)).status).toBe(ExitStatus.EXITED);
-    expect(JSON.parse(dhan.requests.filter((r) => r.method === "POST").at(-1)!.body).productType).toBe("MARGIN");
+    expect(postedOrders(dhan).at(-1)?.productType).toBe("MARGIN");
+    const placed = dhan.orders.all().at(-1)!;
+    expect(
+      JSON.parse(
+        await fetch(`${dhan.baseUrl}/v2/orders/${placed.orderId}`, { headers: { "access-token": "token-1" } }).then((r) => r.text()),
+      ),
+    ).toMatchObject({ productType: "MARGIN", orderStatus: "TRADED" });
     await expect(register({ productType: ProductType.BO })).rejects.toMatchObject({ message: expect.stringContaining("product_type BO") });
   });
 
   it("slices an exit above the freeze quantity into orders of their own, each placed once, and answers EXITED only for the whole", async () => {
     const orderNo = await register({ quantity: "4000", segment: Segment.NSE_FNO });
-    const posts = dhan.posts;
+    const posts = dhan.orderPosts;
     const result = await exit(orderNo);
     expect(result.status).toBe(ExitStatus.EXITED);
     expect(result.tracker?.exitedQuantity).toBe("4000");
-    const sent = dhan.requests
-      .filter((r) => r.method === "POST")
-      .slice(posts)
-      .map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    const sent = postedOrders(dhan).slice(posts);
     expect(sent.map((body) => [body.correlationId, body.quantity])).toEqual([
       [`${result.correlationId}s1`, 1800],
       [`${result.correlationId}s2`, 1800],
       [`${result.correlationId}s3`, 400],
     ]);
     expect((await exit(orderNo)).status).toBe(ExitStatus.ALREADY_EXITED);
-    expect(dhan.posts).toBe(posts + 3);
+    expect(dhan.orderPosts).toBe(posts + 3);
   });
 
   it("keeps an order in an unrecognised status EXITING, alarmed at error level, never taken as filled", async () => {
-    dhan.acceptedStatus = "PARKED";
+    dhan.nextOutcomes = [{ status: "PARKED" }]; // a status Dhan never documented
     const orderNo = await register();
     const result = await exit(orderNo);
     expect(result.status).toBe(ExitStatus.AWAITING_FILL);
@@ -145,7 +149,7 @@ describe("the Dhan account behind ExecuteExit", () => {
 
   it("takes DH-907 on a look-up as no such order", async () => {
     dhan.absentReply = "no-data";
-    dhan.nextReplies = ["server-error"]; // the exit's outcome is unknown: it stays EXITING and is looked up
+    dhan.nextFaults = ["server-error"]; // the exit's outcome is unknown: it stays EXITING and is looked up
     const orderNo = await register();
     expect((await exit(orderNo)).status).toBe(ExitStatus.OUTCOME_UNKNOWN);
     const resolved = await server.core.services.engine.resolveIntent(orderNo);
@@ -154,7 +158,7 @@ describe("the Dhan account behind ExecuteExit", () => {
 });
 
 describe("a sliced exit one of whose slices never reached Dhan", () => {
-  const dhan = new FakeDhanServer("token-1");
+  const dhan = instantDhanSimulator({ accessToken: "token-1" });
   let offsetMs = 0;
   const clock = { now: () => Date.now() + offsetMs, sleep: systemClock.sleep };
   let server: TestServer;
@@ -190,11 +194,11 @@ describe("a sliced exit one of whose slices never reached Dhan", () => {
       quantity: "4000",
       entryPrice: "101.55",
     });
-    dhan.nextReplies = ["accept", "server-error"]; // the second slice fails; the third is never sent
+    dhan.nextFaults = ["none", "server-error"]; // the second slice fails; the third is never sent
     const first = (await server.exits.executeExit({ orderNo, reason: "stop" })).result!;
     expect(first.status).toBe(ExitStatus.AWAITING_FILL);
     expect(first.tracker).toMatchObject({ status: TrackerStatus.EXITING, exitedQuantity: "1800" });
-    expect(dhan.posts).toBe(2);
+    expect(dhan.orderPosts).toBe(2);
 
     // While the send deadline (plus its margin) has not passed, the missing slice may still arrive: nothing is concluded.
     const early = await server.core.services.engine.resolveIntent(orderNo);
@@ -209,13 +213,13 @@ describe("a sliced exit one of whose slices never reached Dhan", () => {
     const rest = (await server.exits.executeExit({ orderNo, reason: "stop" })).result!;
     expect(rest.status).toBe(ExitStatus.EXITED);
     expect(rest.tracker?.exitedQuantity).toBe("4000");
-    const sent = dhan.requests.filter((r) => r.method === "POST").map((r) => JSON.parse(r.body) as { quantity: number });
-    expect(sent.map((body) => body.quantity)).toEqual([1800, 1800, 1800, 400]);
+    expect(postedOrders(dhan).map((body) => body.quantity)).toEqual([1800, 1800, 1800, 400]);
+    expect(dhan.placedOrders).toBe(3);
   });
 });
 
 describe("an account whose order budget is used up", () => {
-  const dhan = new FakeDhanServer("token-1");
+  const dhan = instantDhanSimulator({ accessToken: "token-1" });
   let server: TestServer;
   beforeAll(async () => {
     await dhan.start();
@@ -259,6 +263,6 @@ describe("an account whose order budget is used up", () => {
     expect(third.status).toBe(ExitStatus.ROUTER_UNAVAILABLE);
     expect(third.message).toMatch(/order rate limit is used up; next order slot in \d+ ms/);
     expect((await server.exits.getTracker({ orderNo: orderNos[2]! })).tracker?.version).toBe(1n);
-    expect(dhan.posts).toBe(1);
+    expect(dhan.orderPosts).toBe(1);
   });
 });

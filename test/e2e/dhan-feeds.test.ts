@@ -7,6 +7,9 @@
  * an exit here came over the order update feed (or, after an outage, the
  * look-ups made on reconnecting). The feed's `applied` count says so.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ExitStatus, PriceSource, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { DhanSimulator } from "../../src/dhan-sim/dhan-simulator.js";
@@ -180,5 +183,118 @@ describe("ExecuteExit on Dhan, with the order update and market feeds", () => {
     const ltp = async () => (await server.ticks.getLtp({ instrument: { segment: Segment.NSE_EQ, securityId } })).ltp;
     await expect.poll(async () => (await ltp())?.price).toBe("2845.65");
     expect((await ltp())?.source).toBe(PriceSource.MEMORY);
+  });
+});
+
+describe("ExecuteExit on Dhan as the settings build it, with the order update and market feeds", () => {
+  // The router, its token file and its freeze quantities come from the composition root, as in production.
+  const sim = new DhanSimulator({
+    clock: new ManualSimClock(),
+    accessToken: "token-1",
+    delays: { pendingAfterMs: 100, tradedAfterMs: 400 },
+  });
+  const dir = mkdtempSync(join(tmpdir(), "tradingcore-dhan-feeds-"));
+  const tokenFile = join(dir, "access-token");
+  let server: TestServer;
+  let nextSecurityId = 4000;
+
+  beforeAll(async () => {
+    await sim.start();
+    writeFileSync(tokenFile, "token-1\n");
+    server = await startTestServer({
+      adapters: { router: undefined },
+      config: {
+        router: "dhan",
+        dhanBaseUrl: sim.baseUrl,
+        dhanClientId: sim.account.clientId,
+        dhanAccessTokenFile: tokenFile,
+        dhanFreezeQuantities: "NSE_FNO=1800",
+        dhanOrderUpdateFeed: true,
+        dhanOrderUpdateUrl: sim.orderUpdateUrl,
+        dhanMarketFeed: true,
+        dhanMarketFeedUrl: sim.marketFeedUrl,
+        dhanMarketFeedRefreshMs: 100,
+        dhanFeedReconnectMaxMs: 500,
+        routerTimeoutMs: 2_000,
+        fillWaitMs: 30_000,
+        fillPollIntervalMs: 60_000,
+        reconcilerIntervalMs: 3_600_000,
+        reconcilerGraceMs: 3_600_000,
+      },
+    });
+    await vi.waitFor(() => expect(feedsConnected()).toBe(true), { timeout: 10_000 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await sim.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const feeds = () => server.core.dhanFeeds!;
+  const feedsConnected = () =>
+    feeds().orderUpdates!.connected && feeds().market!.connected && sim.orderFeed.clients === 1 && sim.marketFeed.clients === 1;
+
+  async function register(segment: Segment, quantity: string) {
+    const orderNo = uniqueOrderNo("FEED-CFG");
+    const securityId = String(nextSecurityId++);
+    await server.exits.registerTracker({ orderNo, segment, securityId, symbol: "SIM", side: Side.LONG, quantity, entryPrice: "100" });
+    return { orderNo, securityId };
+  }
+  const ordersFor = (securityId: string) => sim.orders.all().filter((order) => order.request.securityId === securityId);
+
+  it("answers EXITED for an exit sliced above the freeze quantity once the slices' alerts report every slice traded", async () => {
+    const { orderNo, securityId } = await register(Segment.NSE_FNO, "4000");
+    sim.tick("NSE_FNO", securityId, "212.4");
+    const counters = feeds().orderUpdates!.counters;
+    const before = { slices: counters.slices, applied: counters.applied, foreign: counters.foreign };
+    const answer = server.exits.executeExit({ orderNo, reason: "stop" });
+    await expect.poll(() => ordersFor(securityId).length).toBe(3);
+    expect((await server.exits.getTracker({ orderNo })).tracker?.status).toBe(TrackerStatus.EXITING);
+    sim.advance(100);
+    sim.advance(400);
+    // The fill wait polls once a minute and waits 30 s: only the slices' alerts can settle it this soon.
+    const { result } = await answer;
+    expect(result).toMatchObject({ status: ExitStatus.EXITED, exitPrice: "212.4", priceSource: PriceSource.FILL });
+    expect(result?.tracker).toMatchObject({ status: TrackerStatus.EXITED, exitedQuantity: "4000" });
+    expect(ordersFor(securityId).map((order) => [order.request.correlationId, order.request.quantity])).toEqual([
+      [`${result?.correlationId}s1`, 1800],
+      [`${result?.correlationId}s2`, 1800],
+      [`${result?.correlationId}s3`, 400],
+    ]);
+    expect(counters.slices - before.slices).toBeGreaterThanOrEqual(6); // at least each slice's PENDING and TRADED
+    expect(counters.foreign).toBe(before.foreign);
+    expect(counters.applied).toBe(before.applied);
+  });
+
+  it("answers ROUTER_UNAVAILABLE once the token expires mid-session, and after the renewed token is loaded the feeds log in with it and an exit is settled over them", async () => {
+    const refused = await register(Segment.NSE_EQ, "20");
+    sim.account.renewToken("token-2"); // renewed elsewhere: Dhan no longer takes token-1
+    const unavailable = (await server.exits.executeExit({ orderNo: refused.orderNo, reason: "stop" })).result;
+    expect(unavailable?.status).toBe(ExitStatus.ROUTER_UNAVAILABLE);
+    expect(unavailable?.message).toContain("DH-901");
+    expect((await server.exits.getTracker({ orderNo: refused.orderNo })).tracker?.status).toBe(TrackerStatus.ACTIVE);
+    expect(ordersFor(refused.securityId)).toHaveLength(0);
+
+    writeFileSync(tokenFile, "token-2\n");
+    server.core.reloadCredentials("test: the token was renewed");
+    // Both feeds lose their connections; the simulator admits a login only with token-2 now.
+    const opens = { orders: feeds().orderUpdates!.opens, market: feeds().market!.opens };
+    sim.setOrderFeedDown(true);
+    sim.setMarketFeedDown(true);
+    await expect.poll(() => feeds().orderUpdates!.connected || feeds().market!.connected).toBe(false);
+    sim.setOrderFeedDown(false);
+    sim.setMarketFeedDown(false);
+    await vi.waitFor(() => expect(feedsConnected()).toBe(true), { timeout: 10_000 });
+    expect(feeds().orderUpdates!.opens).toBeGreaterThan(opens.orders);
+    expect(feeds().market!.opens).toBeGreaterThan(opens.market);
+
+    const appliedBefore = feeds().orderUpdates!.counters.applied;
+    const answer = server.exits.executeExit({ orderNo: refused.orderNo, reason: "stop" });
+    await expect.poll(() => ordersFor(refused.securityId).length).toBe(1);
+    sim.advance(500);
+    const { result } = await answer;
+    expect(result?.status).toBe(ExitStatus.EXITED);
+    expect(feeds().orderUpdates!.counters.applied - appliedBefore).toBe(1);
+    expect(sim.requests.at(-1)?.token).toBe("token-2");
   });
 });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitStatus, Segment, Side, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import { ExitService } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { createGrpcJsClient } from "../../../src/client/grpc-js-client.js";
-import { FakeDhanServer } from "../../support/fake-dhan-server.js";
+import { instantDhanSimulator } from "../../support/dhan-sim.js";
 import { RedisServer } from "../../support/redis-server.js";
 import { startServerProcess, type ServerProcess } from "../../support/server-process.js";
 
@@ -18,20 +18,21 @@ const BUDGET = 20;
 const EXITS_PER_PROCESS = 15;
 
 describe("two tradingcore processes sharing one Dhan account's per-minute order budget", () => {
-  const dhan = new FakeDhanServer("shared-account-token");
+  // The account refuses (DH-904) any order past BUDGET in a minute; its per-second limit is out of the way, so that
+  // only the minute's budget is in play and a DH-904 could only mean the processes overspent it between them.
+  const dhan = instantDhanSimulator({ accessToken: "shared-account-token", rateLimits: { perMinute: BUDGET } });
   let redis: RedisServer;
   const processes: ServerProcess[] = [];
 
   beforeAll(async () => {
     [redis] = await Promise.all([RedisServer.start(), dhan.start()]);
-    dhan.ordersPerWindow = { limit: BUDGET, windowMs: 60_000 };
     const env = {
       TRADINGCORE_REDIS_URL: redis.url,
       TRADINGCORE_REDIS_KEY_PREFIX: `dhan-shared-${process.pid}:`,
       TRADINGCORE_ROUTER: "dhan",
       TRADINGCORE_DHAN_BASE_URL: dhan.baseUrl,
       TRADINGCORE_DHAN_CLIENT_ID: "1000000001",
-      TRADINGCORE_DHAN_ACCESS_TOKEN: dhan.accessToken,
+      TRADINGCORE_DHAN_ACCESS_TOKEN: dhan.account.accessToken,
       TRADINGCORE_DHAN_ORDER_RATE_LIMITS: `10/s,${BUDGET}/m`,
       TRADINGCORE_LOG_LEVEL: "info",
       TRADINGCORE_LOCK_NODE_TIMEOUT_MS: "1000",
@@ -68,8 +69,9 @@ describe("two tradingcore processes sharing one Dhan account's per-minute order 
           orderNos.map(async (orderNo, i) => (await clients[i % 2]!.executeExit({ orderNo, reason: "session end" })).result!),
         );
         const byStatus = (status: ExitStatus) => results.filter((result) => result.status === status);
-        expect(dhan.posts).toBe(BUDGET);
-        expect(dhan.rateLimited).toBe(0);
+        expect(dhan.orderPosts).toBe(BUDGET);
+        expect(dhan.rateLimitedPosts).toBe(0);
+        expect(dhan.placedOrders).toBe(BUDGET);
         expect(byStatus(ExitStatus.EXITED)).toHaveLength(BUDGET);
         expect(byStatus(ExitStatus.ROUTER_UNAVAILABLE)).toHaveLength(2 * EXITS_PER_PROCESS - BUDGET);
         expect(byStatus(ExitStatus.OUTCOME_UNKNOWN)).toHaveLength(0);

@@ -157,11 +157,62 @@ describe("the Dhan simulator's order API", () => {
     expect(new Set(first).size).toBeGreaterThan(1);
   });
 
+  it("counts the POSTs it refused for the account's limits, apart from faults asked for", async () => {
+    await startSim({ rateLimits: { perSecond: 1 } });
+    sim.nextFaults = ["none", "rate-limit"];
+    await call("POST", "/v2/orders", order("c-1"));
+    sim.advance(1_000);
+    expect((await call("POST", "/v2/orders", order("c-2"))).json.errorCode).toBe("DH-904");
+    expect((await call("POST", "/v2/orders", order("c-3"))).json.errorCode).toBe("DH-904");
+    expect({ posts: sim.orderPosts, placed: sim.placedOrders, overLimits: sim.rateLimitedPosts }).toEqual({
+      posts: 3,
+      placed: 1,
+      overLimits: 1,
+    });
+  });
+
+  it("answers a look-up of an order it does not have with 404 DH-906, or as told: 400 DH-907 or a 200 {}", async () => {
+    await startSim();
+    expect(await call("GET", "/v2/orders/external/nothing")).toMatchObject({ status: 404, json: { errorCode: "DH-906" } });
+    sim.absentReply = "no-data";
+    expect(await call("GET", "/v2/orders/external/nothing")).toMatchObject({ status: 400, json: { errorCode: "DH-907" } });
+    sim.absentReply = "empty-object";
+    expect(await call("GET", "/v2/orders/nothing")).toEqual({ status: 200, json: {} });
+  });
+
+  it("holds an order in a status of the test's choosing, on its look-ups and its alerts, with nothing traded", async () => {
+    await startSim();
+    const socket = await loggedInOrderFeed();
+    const statuses: unknown[] = [];
+    socket.on("message", (data) => statuses.push((JSON.parse(String(data)) as { Data: { Status: unknown } }).Data.Status));
+    sim.nextOutcomes = [{ status: "TRIGGERED" }];
+    expect((await call("POST", "/v2/orders", order("super-1"))).json.orderStatus).toBe("TRANSIT");
+    sim.advance(500);
+    expect((await call("GET", "/v2/orders/external/super-1")).json).toMatchObject({ orderStatus: "TRIGGERED", filledQty: 0 });
+    await expect.poll(() => statuses).toEqual(["Transit", "Pending", "Triggered"]);
+    sim.advance(60_000);
+    expect(sim.orderState("super-1")?.status).toBe("TRIGGERED");
+  });
+
+  it("echoes the order's product type on its look-ups and its alerts", async () => {
+    await startSim();
+    const socket = await loggedInOrderFeed();
+    const products: unknown[] = [];
+    socket.on("message", (data) => products.push((JSON.parse(String(data)) as { Data: { Product: unknown } }).Data.Product));
+    const placed = await call("POST", "/v2/orders", { ...order("margin-1"), productType: "MARGIN" });
+    expect((await call("GET", `/v2/orders/${String(placed.json.orderId)}`)).json.productType).toBe("MARGIN");
+    await expect.poll(() => products).toEqual(["M"]);
+  });
+
   it("is steered over its control API", async () => {
     await startSim();
     const control = (path: string, body: unknown) => fetch(`${sim.baseUrl}/sim/${path}`, { method: "POST", body: JSON.stringify(body) });
     expect((await control("next-outcomes", { outcomes: ["reject"] })).status).toBe(200);
     expect((await control("next-outcomes", { outcomes: ["explode"] })).status).toBe(400);
+    expect((await control("next-outcomes", { outcomes: [{ status: "lower case" }] })).status).toBe(400);
+    expect((await control("absent-reply", { reply: "no-data" })).status).toBe(200);
+    expect(sim.absentReply).toBe("no-data");
+    expect((await control("absent-reply", { reply: "teapot" })).status).toBe(400);
     await call("POST", "/v2/orders", order("ctl"));
     await control("advance", { ms: 100 });
     expect(sim.orderState("ctl")?.status).toBe("REJECTED");

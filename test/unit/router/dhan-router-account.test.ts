@@ -14,13 +14,13 @@ import type { AccessTokenSource } from "../../../src/router/dhan-access-token.js
 import { DEFAULT_DHAN_SETTINGS, DhanRouter, type DhanRouterSettings } from "../../../src/router/dhan-router.js";
 import { brokerOrderStatusOf } from "../../../src/router/dhan-wire.js";
 import { MemoryOrderRateLimiter, parseRateWindows } from "../../../src/router/order-rate-limit.js";
-import { FakeDhanServer } from "../../support/fake-dhan-server.js";
+import { instantDhanSimulator } from "../../support/dhan-sim.js";
 import { ManualClock } from "../../support/manual-clock.js";
 
 const signal = () => AbortSignal.timeout(5_000);
 
 describe("DhanRouter and its account", () => {
-  const dhan = new FakeDhanServer();
+  const dhan = instantDhanSimulator({ accessToken: "token-1" });
   let clock: ManualClock;
   let token: { current: string; version: number; expiresAtMs: number | undefined };
   const order = (correlationId: string, change: Partial<ExitOrderRequest> = {}): ExitOrderRequest => ({
@@ -45,31 +45,31 @@ describe("DhanRouter and its account", () => {
   });
   beforeEach(() => {
     clock = new ManualClock(Date.now());
-    dhan.accessToken = "token-1";
+    dhan.account.renewToken("token-1");
     token = { current: "token-1", version: 1, expiresAtMs: undefined };
-    dhan.nextReplies = [];
+    dhan.nextFaults = [];
+    dhan.nextOutcomes = [];
     dhan.absentReply = "404";
-    dhan.acceptedStatus = "TRADED";
   });
   afterAll(() => dhan.stop());
 
   describe("when Dhan refuses the credentials", () => {
     it("answers unauthenticated (nothing placed), reports itself unavailable, and sends nothing more with that token", async () => {
       const router = routerWith();
-      dhan.accessToken = "token-2"; // the token the router holds has expired at the broker
+      dhan.account.renewToken("token-2"); // the token the router holds no longer works at the broker
       const error = await router.placeExitOrder(order("c-expired"), signal()).catch((e: unknown) => e);
       expect(isTradingCoreError(error, "unauthenticated")).toBe(true);
       expect((error as Error).message).toContain("DH-901");
       expect(router.availability()).toMatchObject({ available: false, reason: expect.stringMatching(/DH-901.*new access token/) });
-      const posts = dhan.posts;
+      const posts = dhan.orderPosts;
       await expect(router.reserveSend(order("c-next"), signal())).rejects.toMatchObject({ code: "unauthenticated" });
       await expect(router.placeExitOrder(order("c-next"), signal())).rejects.toMatchObject({ code: "unauthenticated" });
-      expect(dhan.posts).toBe(posts);
+      expect(dhan.orderPosts).toBe(posts);
     });
 
     it("is available again once a new token is loaded, and sends it", async () => {
       const router = routerWith();
-      dhan.accessToken = "token-2";
+      dhan.account.renewToken("token-2");
       await router.placeExitOrder(order("c-old"), signal()).catch(() => undefined);
       token.current = "token-2";
       token.version = 2;
@@ -80,7 +80,7 @@ describe("DhanRouter and its account", () => {
 
     it("takes a refused token on a look-up as refused too", async () => {
       const router = routerWith();
-      dhan.accessToken = "token-2";
+      dhan.account.renewToken("token-2");
       await expect(router.findOrder("c-any", signal())).rejects.toMatchObject({ code: "unavailable" });
       expect(router.availability().available).toBe(false);
     });
@@ -118,7 +118,7 @@ describe("DhanRouter and its account", () => {
 
     it("on DH-904 pauses every order for a while, doubling while Dhan keeps refusing", async () => {
       const router = routerWith({ rateLimitedPauseMs: 1_000 });
-      dhan.nextReplies = ["rate-limit", "rate-limit"];
+      dhan.nextFaults = ["rate-limit", "rate-limit"];
       const first = await router.placeExitOrder(order("c-r1"), signal()).catch((e: unknown) => e);
       expect(first).toMatchObject({ code: "resource-exhausted", retryAfterMs: 1_000 });
       expect(router.availability().available).toBe(false);
@@ -139,10 +139,10 @@ describe("DhanRouter and its account", () => {
 
     it("refuses a cover or bracket order position without sending anything", async () => {
       const router = routerWith();
-      const posts = dhan.posts;
+      const posts = dhan.orderPosts;
       const reply = await router.placeExitOrder(order("c-bo", { productType: ProductType.BO }), signal());
       expect(classifyRouterReply(reply)).toMatchObject({ kind: "rejected", message: expect.stringContaining("BO") });
-      expect(dhan.posts).toBe(posts);
+      expect(dhan.orderPosts).toBe(posts);
     });
   });
 
@@ -181,7 +181,7 @@ describe("DhanRouter and its account", () => {
     });
 
     it("follows an order in a Super Order or Forever order state as live", async () => {
-      dhan.acceptedStatus = "TRIGGERED";
+      dhan.nextOutcomes = [{ status: "TRIGGERED" }];
       const router = routerWith();
       await router.placeExitOrder(order("c-trig"), signal());
       const found = await router.findOrder("c-trig", signal());

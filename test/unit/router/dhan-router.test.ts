@@ -6,7 +6,7 @@ import { isTradingCoreError } from "../../../src/domain/trading-core-error.js";
 import type { ExitOrderRequest } from "../../../src/exit/ports.js";
 import { classifyRouterReply } from "../../../src/exit/router-reply.js";
 import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../../src/router/dhan-router.js";
-import { FakeDhanServer } from "../../support/fake-dhan-server.js";
+import { instantDhanSimulator } from "../../support/dhan-sim.js";
 
 const order = (correlationId: string, change: Partial<ExitOrderRequest> = {}): ExitOrderRequest => ({
   correlationId,
@@ -21,8 +21,8 @@ const order = (correlationId: string, change: Partial<ExitOrderRequest> = {}): E
   ...change,
 });
 
-describe("DhanRouter against a local server speaking Dhan v2", () => {
-  const dhan = new FakeDhanServer();
+describe("DhanRouter against the Dhan simulator", () => {
+  const dhan = instantDhanSimulator();
   let router: DhanRouter;
   const signal = () => AbortSignal.timeout(5_000);
   beforeAll(async () => {
@@ -33,10 +33,10 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
       ...DEFAULT_DHAN_SETTINGS,
       baseUrl: dhan.baseUrl,
       clientId: "1000000001",
-      accessToken: dhan.accessToken,
+      accessToken: dhan.account.accessToken,
       circuitThreshold: 2,
     });
-    dhan.nextReplies = [];
+    dhan.nextFaults = [];
   });
   afterAll(() => dhan.stop());
 
@@ -44,7 +44,7 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
     const reply = await router.placeExitOrder(order("c-place"), signal());
     expect(classifyRouterReply(reply)).toMatchObject({ kind: "accepted" });
     const sent = dhan.requests.at(-1)!;
-    expect(sent.token).toBe(dhan.accessToken);
+    expect(sent.token).toBe(dhan.account.accessToken);
     expect(JSON.parse(sent.body)).toMatchObject({
       dhanClientId: "1000000001",
       correlationId: "c-place",
@@ -55,17 +55,16 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
       securityId: "52175",
       quantity: 75,
     });
-    expect(sent.body).not.toContain(dhan.accessToken);
+    expect(sent.body).not.toContain(dhan.account.accessToken);
   });
 
   it("finds the order by correlation id with the fill price exact to the digit", async () => {
-    dhan.fillPrice = "24567.123456789012345";
-    await router.placeExitOrder(order("c-find"), signal());
+    dhan.tick("NSE_FNO", "52176", "24567.123456789012345");
+    await router.placeExitOrder(order("c-find", { securityId: "52176" }), signal());
     const found = await router.findOrder("c-find", signal());
     expect(found?.status).toBe(BrokerOrderStatus.TRADED);
     expect(found?.averagePrice?.toFixed()).toBe("24567.123456789012345");
     expect(found?.tradedQuantity.toFixed()).toBe("75");
-    dhan.fillPrice = "101.05";
   });
 
   it("sends nothing once the order's send deadline has passed: deadline-passed, definitely not placed", async () => {
@@ -74,7 +73,7 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
       code: "deadline-passed",
     });
     expect(dhan.requests.length).toBe(before);
-    expect(dhan.orders.has("c-late")).toBe(false);
+    expect(dhan.orders.byCorrelation("c-late")).toBeUndefined();
   });
 
   it("answers undefined for a correlation id the broker does not know", async () => {
@@ -82,36 +81,36 @@ describe("DhanRouter against a local server speaking Dhan v2", () => {
   });
 
   it("turns DH-906 into a definite rejection", async () => {
-    dhan.nextReplies = ["reject"];
+    dhan.nextFaults = ["reject"];
     const outcome = classifyRouterReply(await router.placeExitOrder(order("c-rej"), signal()));
     expect(outcome).toMatchObject({ kind: "rejected", message: expect.stringContaining("DH-906") });
   });
 
   it("turns DH-904 into resource-exhausted: not placed, safe to retry", async () => {
-    dhan.nextReplies = ["rate-limit"];
+    dhan.nextFaults = ["rate-limit"];
     const error = await router.placeExitOrder(order("c-rate"), signal()).catch((e: unknown) => e);
     expect(isTradingCoreError(error, "resource-exhausted")).toBe(true);
-    expect(dhan.orders.has("c-rate")).toBe(false);
+    expect(dhan.orders.byCorrelation("c-rate")).toBeUndefined();
   });
 
   it("turns a 5xx or a dropped connection into unavailable: the outcome is unknown", async () => {
-    dhan.nextReplies = ["server-error", "accept-then-drop"];
+    dhan.nextFaults = ["server-error", "accept-then-drop"];
     for (const id of ["c-500", "c-drop"]) {
       const error = await router.placeExitOrder(order(id), signal()).catch((e: unknown) => e);
       expect(isTradingCoreError(error, "unavailable")).toBe(true);
     }
-    expect(dhan.orders.has("c-drop")).toBe(true);
+    expect(dhan.orders.byCorrelation("c-drop")).toBeDefined();
   });
 
   it("turns DH-908/909/910 into unavailable even when sent with a 4xx status: the order may exist", async () => {
-    dhan.nextReplies = ["network-error-after-accept"];
+    dhan.nextFaults = ["network-error-after-accept"];
     const error = await router.placeExitOrder(order("c-909"), signal()).catch((e: unknown) => e);
     expect(isTradingCoreError(error, "unavailable")).toBe(true);
-    expect(dhan.orders.has("c-909")).toBe(true);
+    expect(dhan.orders.byCorrelation("c-909")).toBeDefined();
   });
 
   it("opens its circuit after repeated unknown outcomes and reports itself unavailable", async () => {
-    dhan.nextReplies = ["server-error", "server-error"];
+    dhan.nextFaults = ["server-error", "server-error"];
     await router.placeExitOrder(order("c-o1"), signal()).catch(() => undefined);
     await router.placeExitOrder(order("c-o2"), signal()).catch(() => undefined);
     expect(router.availability()).toMatchObject({ available: false, reason: expect.stringContaining("circuit open") });

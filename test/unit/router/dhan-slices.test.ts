@@ -9,7 +9,7 @@ import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../../src/router/dhan-rout
 import { attemptOfSlice, sliceCorrelationId } from "../../../src/domain/exit-correlation-id.js";
 import { combineSlices, freezeLimitOf, parseFreezeLimits, sliceQuantities } from "../../../src/router/dhan-slices.js";
 import { MemoryOrderRateLimiter, parseRateWindows } from "../../../src/router/order-rate-limit.js";
-import { FakeDhanServer } from "../../support/fake-dhan-server.js";
+import { instantDhanSimulator, postedOrders } from "../../support/dhan-sim.js";
 import { ManualClock } from "../../support/manual-clock.js";
 
 const m = (text: string) => new Money(text);
@@ -106,7 +106,7 @@ describe("combineSlices", () => {
 });
 
 describe("DhanRouter slicing an exit above the freeze quantity", () => {
-  const dhan = new FakeDhanServer();
+  const dhan = instantDhanSimulator();
   let clock: ManualClock;
   const router = (limits = "NSE_FNO=1800", rate = "25/s") =>
     new DhanRouter(
@@ -114,7 +114,7 @@ describe("DhanRouter slicing an exit above the freeze quantity", () => {
         ...DEFAULT_DHAN_SETTINGS,
         baseUrl: dhan.baseUrl,
         clientId: "1000000001",
-        accessToken: dhan.accessToken,
+        accessToken: dhan.account.accessToken,
         freezeLimits: parseFreezeLimits(limits),
         rateLimiter: new MemoryOrderRateLimiter(parseRateWindows(rate)),
       },
@@ -136,8 +136,8 @@ describe("DhanRouter slicing an exit above the freeze quantity", () => {
   });
   beforeEach(() => {
     clock = new ManualClock(Date.now());
-    dhan.acceptedStatus = "TRADED";
-    dhan.nextReplies = [];
+    dhan.nextFaults = [];
+    dhan.nextOutcomes = [];
   });
   afterAll(() => dhan.stop());
 
@@ -147,10 +147,7 @@ describe("DhanRouter slicing an exit above the freeze quantity", () => {
     await dhanRouter.reserveSend(exit, AbortSignal.timeout(5_000));
     const reply = await dhanRouter.placeExitOrder(exit, AbortSignal.timeout(5_000));
     expect(classifyRouterReply(reply).kind).toBe("accepted");
-    const sent = dhan.requests
-      .filter((r) => r.method === "POST")
-      .slice(-3)
-      .map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    const sent = postedOrders(dhan).slice(-3);
     expect(sent.map((body) => [body.correlationId, body.quantity])).toEqual([
       ["x00000000000000aa-1s1", 1800],
       ["x00000000000000aa-1s2", 1800],
@@ -168,11 +165,11 @@ describe("DhanRouter slicing an exit above the freeze quantity", () => {
   });
 
   it("keeps the exit live while a slice the first ones promised is missing at the broker", async () => {
-    dhan.acceptedStatus = "TRADED";
     const dhanRouter = router();
     const exit = order("x00000000000000ac-1", "4000");
+    dhan.nextFaults = ["none", "none", "server-error"]; // the third slice never reaches the book
     await dhanRouter.placeExitOrder(exit, AbortSignal.timeout(5_000));
-    dhan.orders.delete("x00000000000000ac-1s3");
+    expect(dhan.orders.byCorrelation("x00000000000000ac-1s3")).toBeUndefined();
     const found = await dhanRouter.findOrder(exit.correlationId, undefined, { quantity: m("4000") });
     expect(found?.status).toBe(BrokerOrderStatus.PART_TRADED);
     expect(found?.tradedQuantity.toFixed()).toBe("3600");
@@ -183,10 +180,10 @@ describe("DhanRouter slicing an exit above the freeze quantity", () => {
 
   it("answers a refused first slice as the order's refusal, and sends no other slice", async () => {
     const dhanRouter = router();
-    const posts = dhan.posts;
-    dhan.nextReplies = ["reject"];
+    const posts = dhan.orderPosts;
+    dhan.nextFaults = ["reject"];
     const reply = await dhanRouter.placeExitOrder(order("x00000000000000ad-1", "4000"), AbortSignal.timeout(5_000));
     expect(classifyRouterReply(reply).kind).toBe("rejected");
-    expect(dhan.posts).toBe(posts + 1);
+    expect(dhan.orderPosts).toBe(posts + 1);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The OrderRouter contract, run against every adapter: what the exit engine
  * may rely on whichever router is configured (the paper router, and the Dhan
- * v2 router against a local server speaking Dhan's documented shapes).
+ * v2 router against the Dhan simulator).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Segment } from "../../../gen/tradingcore/v1/common_pb.js";
@@ -11,14 +11,13 @@ import type { ExitOrderRequest, OrderRouter } from "../../../src/exit/ports.js";
 import { classifyRouterReply } from "../../../src/exit/router-reply.js";
 import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../../src/router/dhan-router.js";
 import { PaperRouter } from "../../../src/router/paper-router.js";
-import { FakeDhanServer } from "../../support/fake-dhan-server.js";
+import { instantDhanSimulator } from "../../support/dhan-sim.js";
 
 const FILL_PRICE = "24012.05";
 
-const dhan = new FakeDhanServer();
+const dhan = instantDhanSimulator({ defaultPrice: FILL_PRICE });
 beforeAll(async () => {
   await dhan.start();
-  dhan.fillPrice = FILL_PRICE;
 });
 afterAll(() => dhan.stop());
 
@@ -26,7 +25,8 @@ const adapters: Array<[string, () => OrderRouter]> = [
   ["PaperRouter", () => new PaperRouter()],
   [
     "DhanRouter",
-    () => new DhanRouter({ ...DEFAULT_DHAN_SETTINGS, baseUrl: dhan.baseUrl, clientId: "1000000001", accessToken: dhan.accessToken }),
+    () =>
+      new DhanRouter({ ...DEFAULT_DHAN_SETTINGS, baseUrl: dhan.baseUrl, clientId: "1000000001", accessToken: dhan.account.accessToken }),
   ],
 ];
 
