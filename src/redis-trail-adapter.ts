@@ -53,11 +53,22 @@ export async function connectRedisTrail(
     throw error;
   }
   const key = `${config.redisKeyPrefix}exit-trail`;
-  const trail = new RedisExitTrail(client, new RedisTrailFollower(followerClient, key, deps.clock, deps.log), deps.clock, deps.log, {
+  // The store's replicas confirm the trail too: an event appended on a master that dies before replicating it is appended again.
+  const confirmation =
+    config.redisConfirmReplicas > 0
+      ? {
+          barrierKey: `${config.redisKeyPrefix}replication-barrier`,
+          replicas: config.redisConfirmReplicas,
+          timeoutMs: config.redisConfirmTimeoutMs,
+        }
+      : undefined;
+  const follower = new RedisTrailFollower(followerClient, key, deps.clock, deps.log, confirmation);
+  const trail = new RedisExitTrail(client, follower, deps.clock, deps.log, {
     keyPrefix: config.redisKeyPrefix,
     retention: { maxEvents: config.auditMaxEvents, maxAgeMs: config.auditMaxAgeMs },
     process: deps.process,
     commandTimeoutMs: config.redisCommandTimeoutMs,
+    ...(confirmation ? { confirmation } : {}),
   });
   return {
     trail,
