@@ -458,7 +458,7 @@ export const SETTINGS = {
   auditTrail: {
     flag: "audit-trail",
     description:
-      "where the exit audit trail lives: redis (one stream the fleet shares, needs the Redis URL), memory (this process's, bounded) or auto (redis when the Redis URL is set)",
+      "where the exit audit trail lives: redis (one stream the fleet shares, on the store's Redis: the Redis URL or the Sentinels' master), memory (this process's, bounded) or auto (redis when the store is on Redis)",
     defaultValue: "auto",
     parse: oneOf("auto", "redis", "memory"),
   },
@@ -619,8 +619,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
         "an order the broker does not show yet may still arrive while an exit's router calls can run",
     );
   }
-  if (loaded.auditTrail === "redis" && !loaded.redisUrl) {
-    throw new ConfigError(`${envNameOf("audit-trail")}=redis needs ${envNameOf("redis-url")}`);
+  if (loaded.auditTrail === "redis" && !loaded.redisUrl && loaded.redisSentinels.length === 0) {
+    throw new ConfigError(`${envNameOf("audit-trail")}=redis needs ${envNameOf("redis-url")} or ${envNameOf("redis-sentinels")}`);
   }
   const problem = exposureProblem(loaded);
   if (problem) throw new ConfigError(problem);

@@ -75,7 +75,8 @@ export function startupSummary(config: Config, chosen: ChosenAdapters, telemetry
 
 function auditOf(config: Config, overridden: boolean): string {
   if (overridden) return "supplied by the caller";
-  const where = config.redisUrl !== "" && config.auditTrail !== "memory" ? `redis stream ${config.redisKeyPrefix}exit-trail` : "memory";
+  const onRedis = config.redisUrl !== "" || config.redisSentinels.length > 0;
+  const where = onRedis && config.auditTrail !== "memory" ? `redis stream ${config.redisKeyPrefix}exit-trail` : "memory";
   const age = config.auditMaxAgeMs > 0 ? ` and ${config.auditMaxAgeMs} ms` : "";
   return `${where} keeping ${config.auditMaxEvents} events${age}`;
 }

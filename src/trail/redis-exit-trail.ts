@@ -14,6 +14,13 @@
  *   process's clock minus the bound, trimmed once the oldest is 1 % of the
  *   bound (at least 1 s) past it, and never the batch just appended. The
  *   oldest kept sequence tells what was dropped: sequences are consecutive.
+ * - With a replica confirmation, a batch leaves the queue only once that
+ *   many replicas hold it (trail-replica-confirmation.ts), and is sent again
+ *   until they do: after a failover, what the promoted replica lacks is
+ *   appended there, once (the process's last appended number travels with
+ *   the entries, in the same script). A read answers only entries the
+ *   replicas hold, so no sequence it answers can be issued again by a
+ *   promoted replica.
  */
 import type { ExitTrail, SequencedExitEvent, TrailRange, TrailRetention } from "../exit/exit-trail.js";
 import type { Clock, ExitEventRecord, ExitLog } from "../exit/ports.js";
@@ -21,6 +28,7 @@ import { sequenceStreamId, streamIdSequence } from "../exit/trail-sequence.js";
 import { redisCommand } from "../store/redis-command.js";
 import type { RedisTrailClient } from "./redis-trail-client.js";
 import type { RedisTrailFollower } from "./redis-trail-follower.js";
+import { type TrailReplicaConfirmation, withReplicaConfirmation } from "./trail-replica-confirmation.js";
 import { decodeEntry, ENTRY_FIELDS, encodeEntryValues } from "./trail-entry-codec.js";
 
 const BATCH = 256;
@@ -35,6 +43,8 @@ export interface RedisExitTrailOptions {
   readonly commandTimeoutMs: number;
   /** Events that may wait to be appended; 100,000 when unset. */
   readonly maxPending?: number;
+  /** Replicas that must hold a batch before it leaves the queue, and an entry before a read answers it; none when unset. */
+  readonly confirmation?: TrailReplicaConfirmation;
 }
 
 interface Pending {
@@ -90,8 +100,12 @@ export class RedisExitTrail implements ExitTrail {
     const start = range.after === undefined || range.after < 0n ? "-" : `(${sequenceStreamId(range.after)}`;
     const end = range.before === undefined ? "+" : `(${sequenceStreamId(range.before)}`;
     if (range.before !== undefined && range.before <= 0n) return [];
+    const command = ["XRANGE", this.key, start, end, "COUNT", String(limit)];
+    const { confirmation } = this.options;
     const entries = (await this.call("read", () =>
-      this.client.sendCommand(["XRANGE", this.key, start, end, "COUNT", String(limit)]),
+      confirmation
+        ? withReplicaConfirmation(this.client.multi().sendCommand(command), confirmation, "exit trail read")
+        : this.client.sendCommand(command),
     )) as Array<[string, string[]]>;
     return entries.map(([id, fields]) => decodeEntry(streamIdSequence(id), fields));
   }
@@ -138,7 +152,14 @@ export class RedisExitTrail implements ExitTrail {
     while (this.pending.length > 0 && !this.closed) {
       const batch = this.pending.slice(0, BATCH);
       try {
-        await this.call("append", () => this.client.trailAppend([this.key, this.appendedKey, this.stateKey], this.scriptArgs(batch)));
+        const keys = [this.key, this.appendedKey, this.stateKey] as const;
+        const args = this.scriptArgs(batch);
+        const { confirmation } = this.options;
+        await this.call("append", () =>
+          confirmation
+            ? withReplicaConfirmation(this.client.multi().trailAppend(keys, args), confirmation, "exit trail append")
+            : this.client.trailAppend(keys, args),
+        );
         this.pending.splice(0, batch.length);
         backoffMs = 50;
       } catch (error) {
@@ -166,7 +187,9 @@ export class RedisExitTrail implements ExitTrail {
   }
 
   private call<T>(what: string, operation: () => Promise<T>): Promise<T> {
-    return redisCommand(`exit trail ${what}`, this.options.commandTimeoutMs, operation);
+    // A confirmed command waits for its replicas too, up to WAIT's own timeout.
+    const waitMs = this.options.confirmation?.timeoutMs ?? 0;
+    return redisCommand(`exit trail ${what}`, this.options.commandTimeoutMs + waitMs, operation);
   }
 
   /** Errors of an outage repeat for every event: logged at most every 5 s. */

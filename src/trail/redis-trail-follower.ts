@@ -3,12 +3,19 @@
  * of every process, once, in stream order. It starts after the newest entry
  * there is when it starts, and after a lost connection it reads on from the
  * last entry it delivered, so a reconnect leaves no gap.
+ *
+ * With a replica confirmation it delivers an entry only once that many
+ * replicas hold it (trail-replica-confirmation.ts): after a failover the
+ * promoted replica has every entry delivered, under the same sequence, and
+ * the follower reads on there from its last one. Entries the dead master had
+ * not replicated were never delivered; their processes append them again.
  */
 import type { SequencedExitEvent } from "../exit/exit-trail.js";
 import type { Clock, ExitLog } from "../exit/ports.js";
 import { streamIdSequence } from "../exit/trail-sequence.js";
 import type { RedisTrailFollowerClient } from "./redis-trail-client.js";
 import { decodeEntry } from "./trail-entry-codec.js";
+import { type TrailReplicaConfirmation, withReplicaConfirmation } from "./trail-replica-confirmation.js";
 
 const BLOCK_MS = 1_000;
 const READ_COUNT = 512;
@@ -27,6 +34,7 @@ export class RedisTrailFollower {
     private readonly key: string,
     private readonly clock: Clock,
     private readonly log: ExitLog,
+    private readonly confirmation?: TrailReplicaConfirmation,
   ) {}
 
   /** Resolves once the follower knows where the stream ends: every entry appended after that is delivered. */
@@ -58,16 +66,7 @@ export class RedisTrailFollower {
           last = await this.newestId();
           following();
         }
-        const reply = await this.client.sendCommand([
-          "XREAD",
-          "COUNT",
-          String(READ_COUNT),
-          "BLOCK",
-          String(BLOCK_MS),
-          "STREAMS",
-          this.key,
-          last,
-        ]);
+        const reply = await this.read(["XREAD", "COUNT", String(READ_COUNT), "BLOCK", String(BLOCK_MS), "STREAMS", this.key, last]);
         for (const entries of streamsOf(reply)) {
           for (const [id, fields] of entries) {
             last = id;
@@ -85,8 +84,14 @@ export class RedisTrailFollower {
   }
 
   private async newestId(): Promise<string> {
-    const newest = (await this.client.sendCommand(["XREVRANGE", this.key, "+", "-", "COUNT", "1"])) as StreamEntry[];
+    const newest = (await this.read(["XREVRANGE", this.key, "+", "-", "COUNT", "1"])) as StreamEntry[];
     return newest[0]?.[0] ?? "0-0";
+  }
+
+  /** One read; with a confirmation, answered only once the replicas hold what it read. */
+  private read(command: string[]): Promise<unknown> {
+    if (!this.confirmation) return this.client.sendCommand(command);
+    return withReplicaConfirmation(this.client.multi().sendCommand(command), this.confirmation, "exit trail follower read");
   }
 
   private deliverEntry(id: string, fields: string[], deliver: (event: SequencedExitEvent) => void): void {

@@ -1,11 +1,13 @@
 /** RedisExitTrails on one shared redis-server, each in its own key namespace unless told to share one. */
 import { randomUUID } from "node:crypto";
+import { createClient } from "redis";
 import { afterAll, beforeAll } from "vitest";
 import type { TrailRetention } from "../../src/exit/exit-trail.js";
 import type { Clock, ExitLog } from "../../src/exit/ports.js";
 import { RedisExitTrail } from "../../src/trail/redis-exit-trail.js";
 import { createRedisTrailClient, createRedisTrailFollowerClient } from "../../src/trail/redis-trail-client.js";
 import { RedisTrailFollower } from "../../src/trail/redis-trail-follower.js";
+import { TRAIL_SCRIPTS } from "../../src/trail/redis-trail-scripts.js";
 import { RedisServer } from "./redis-server.js";
 
 const QUIET: ExitLog = { info() {}, warn() {}, error() {} };
@@ -50,7 +52,7 @@ export class RedisTrailHarness {
 
   /** A plain connected client, for looking at what the trail wrote and for CONFIG SET. */
   async inspector() {
-    const client = createRedisTrailClient(this.server.url);
+    const client = createClient({ url: this.server.url, scripts: TRAIL_SCRIPTS });
     await client.connect();
     this.clients.push(client);
     return client;

@@ -153,9 +153,17 @@ describe("loadConfig for the audit trail", () => {
     expect(config).toMatchObject({ auditTrail: "memory", auditMaxEvents: 5_000_000, auditMaxAgeMs: 604_800_000 });
   });
 
-  it("refuses a Redis trail without a Redis URL, and a trail that keeps no event", () => {
-    expect(() => loadConfig(["--audit-trail", "redis"], {})).toThrow(/TRADINGCORE_AUDIT_TRAIL=redis needs TRADINGCORE_REDIS_URL/);
+  it("refuses a Redis trail without the store's Redis, and a trail that keeps no event", () => {
+    expect(() => loadConfig(["--audit-trail", "redis"], {})).toThrow(
+      /TRADINGCORE_AUDIT_TRAIL=redis needs TRADINGCORE_REDIS_URL or TRADINGCORE_REDIS_SENTINELS/,
+    );
     expect(loadConfig(["--audit-trail", "redis"], { REDIS_URL: "redis://127.0.0.1:6379" }).auditTrail).toBe("redis");
+    const sentinels = {
+      TRADINGCORE_REDIS_SENTINELS: "redis://127.0.0.1:26379,redis://127.0.0.1:26380",
+      TRADINGCORE_REDIS_SENTINEL_MASTER: "tc-store",
+      TRADINGCORE_REDIS_LOCK_URLS: "redis://127.0.0.1:6390",
+    };
+    expect(loadConfig(["--audit-trail", "redis"], sentinels).auditTrail).toBe("redis");
     expect(() => loadConfig(["--audit-max-events", "0"], {})).toThrow(/--audit-max-events/);
     expect(() => loadConfig(["--audit-trail", "kafka"], {})).toThrow(/--audit-trail/);
   });

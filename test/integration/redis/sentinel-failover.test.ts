@@ -7,10 +7,14 @@
  * EXITED or ALREADY_EXITED is still EXITED on the promoted replica; no call
  * hangs past its deadline; once the old primary is back as a replica the
  * fleet carries on, every tracker ends EXITED, and the broker holds exactly
- * one order per tracker.
+ * one order per tracker. A watcher of the fleet's audit trail, connected to
+ * one server through it all, gets every tracker's EXITED event exactly once,
+ * under strictly increasing sequences: the trail's appends and what its
+ * follower delivers are confirmed by the replica too.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import { type ExitEvent, ExitEventKind } from "../../../gen/tradingcore/v1/exit_pb.js";
 import type { Config } from "../../../src/config.js";
 import { PaperRouter } from "../../../src/router/paper-router.js";
 import { publishTick, registerTracker } from "../../support/fixtures.js";
@@ -67,6 +71,19 @@ describe("ExecuteExit on a Sentinel-managed store when the primary is killed mid
       for (let i = 0; i < TRACKERS; i++)
         orderNos.push(await registerTracker(first, { orderNo: `FAILOVER-${process.pid}-${i}`, ltp: "101.55" }));
       await publishTick(second, "101.55");
+
+      // From the start of the trail, through the failover, on the first server.
+      const watched: ExitEvent[] = [];
+      const stopWatching = new AbortController();
+      let watchEnded = "";
+      const watching = (async () => {
+        try {
+          for await (const { event } of first.exits.watchExits({ fromSequence: 0n }, { signal: stopWatching.signal })) watched.push(event!);
+          watchEnded = "ended";
+        } catch (error) {
+          if (!stopWatching.signal.aborted) watchEnded = String(error);
+        }
+      })();
 
       const acknowledged = new Set<string>();
       const acknowledgedBeforeKill = new Set<string>();
@@ -144,6 +161,18 @@ describe("ExecuteExit on a Sentinel-managed store when the primary is killed mid
       const { result } = await first.exits.executeExit({ orderNo: later, reason: "target", reasonCode: ExitReasonCode.TAKE_PROFIT });
       expect(ExitStatus[result!.status]).toBe("EXITED");
       expect(broker.ordersFor(later)).toBe(1);
+
+      // The watcher: every EXITED exactly once (each tracker is exited once), in one strictly increasing order.
+      const exitedOf = () => watched.filter((event) => event.kind === ExitEventKind.EXITED).map((event) => event.tracker!.orderNo);
+      for (const giveUpAt = Date.now() + 30_000; exitedOf().length < orderNos.length + 1 && Date.now() < giveUpAt; )
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      stopWatching.abort();
+      await watching;
+      expect(watchEnded).toBe("");
+      expect(exitedOf().sort()).toEqual([...orderNos, later].sort());
+      const sequences = watched.map((event) => event.sequence);
+      expect(sequences.every((sequence, i) => i === 0 || sequence > sequences[i - 1]!)).toBe(true);
+      console.info(`watcher: ${watched.length} events, sequences ${sequences[0]} to ${sequences.at(-1)}`);
     },
     SLOW,
   );
