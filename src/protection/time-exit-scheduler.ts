@@ -16,16 +16,14 @@
  *   by any process, as it does when the process firing it dies.
  */
 import { ExitStatus, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ProtectionRule } from "../../gen/tradingcore/v1/protection_pb.js";
 import type { ExitTrigger } from "../domain/exit-plan.js";
-import { inParentSpan, NO_TRACE_PARENT } from "../exit/exit-tracing.js";
 import { isTerminal, type TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "../exit/exit-engine.js";
 import type { ExitOutcome } from "../exit/exit-outcome.js";
 import { PeriodicPass } from "../exit/periodic-pass.js";
 import type { Clock, ExitEventSink, ExitLog, TrackerStore } from "../exit/ports.js";
-import { PROTECTION_SPAN } from "./trigger-worker.js";
+import { runTriggeredExit } from "./triggered-exit.js";
 import type { DueClaim, DueTimes } from "./due-times.js";
 import { REASON_CODE_OF, type SessionEndDefaults, TIME_RULES, type TimeRule, dueKey, dueTimeOf, parseDueKey } from "./time-rules.js";
 
@@ -120,29 +118,13 @@ export class TimeExitScheduler {
     const dueMs = dueTimeOf(tracker, rule, this.deps.settings.sessionEndDefaults) ?? claim.dueMs;
     const trigger: ExitTrigger = { rule: PROTECTION_RULE_OF[rule], tickTimeMs: dueMs, planVersion: tracker.exitPlan?.version ?? 0 };
     const reason = reasonOf(rule, dueMs);
-    this.deps.events.publish({
-      kind: ExitEventKind.TRIGGERED,
-      tracker: { ...tracker, trigger },
-      correlationId: "",
-      timeMs: this.deps.clock.now(),
-      message: reason,
+    const outcome = await runTriggeredExit(this.deps, tracker, {
+      orderNo,
+      reason,
+      reasonCode: REASON_CODE_OF[rule],
       trigger,
+      unwantedBecause: (current) => this.unwanted(current, rule),
     });
-    const outcome = await inParentSpan(
-      NO_TRACE_PARENT,
-      PROTECTION_SPAN,
-      (_span, context) =>
-        this.deps.engine.execute(
-          { orderNo, reason, reasonCode: REASON_CODE_OF[rule], trigger, unwantedBecause: (current) => this.unwanted(current, rule) },
-          context,
-        ),
-      {
-        order_no: orderNo,
-        "trigger.rule": ProtectionRule[trigger.rule],
-        "trigger.tick_time_ms": dueMs,
-        "trigger.plan_version": trigger.planVersion,
-      },
-    );
     if (DONE.has(outcome.status)) await this.deps.due.complete(claim);
     else if (outcome.status === ExitStatus.NOT_ACTIVE) return (await this.afterNotActive(orderNo, rule, claim, again)) ?? outcome;
     else {

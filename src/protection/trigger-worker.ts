@@ -11,17 +11,16 @@
  * that the plan is still the version the trigger was evaluated under.
  */
 import { ExitReasonCode, ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ProtectionRule } from "../../gen/tradingcore/v1/protection_pb.js";
 import type { ExitTrigger } from "../domain/exit-plan.js";
 import { formatDecimal } from "../domain/money.js";
 import type { ExitEngine } from "../exit/exit-engine.js";
 import type { ExitOutcome } from "../exit/exit-outcome.js";
-import { inParentSpan, NO_TRACE_PARENT } from "../exit/exit-tracing.js";
 import type { Clock, ExitEventSink, ExitLog, ProtectionStates } from "../exit/ports.js";
 import type { ProtectionBook, WatchedTracker } from "./protection-book.js";
+import { runTriggeredExit } from "./triggered-exit.js";
 
-export const PROTECTION_SPAN = "protection.trigger";
+export { PROTECTION_SPAN } from "./triggered-exit.js";
 
 const REASON_CODES: Record<ProtectionRule, ExitReasonCode> = {
   [ProtectionRule.UNSPECIFIED]: ExitReasonCode.UNSPECIFIED,
@@ -124,28 +123,12 @@ export class TriggerWorker {
     }
     this.counters.started++;
     const reason = describe(trigger);
-    this.deps.events.publish({
-      kind: ExitEventKind.TRIGGERED,
-      tracker: { ...tracker, trigger },
-      correlationId: "",
-      timeMs: this.deps.clock.now(),
-      message: reason,
+    const outcome = await runTriggeredExit(this.deps, tracker, {
+      orderNo: tracker.orderNo,
+      reason,
+      reasonCode: reasonCodeOf(trigger.rule),
       trigger,
     });
-    const outcome = await inParentSpan(
-      NO_TRACE_PARENT,
-      PROTECTION_SPAN,
-      (_span, context) =>
-        this.deps.engine.execute({ orderNo: tracker.orderNo, reason, reasonCode: reasonCodeOf(trigger.rule), trigger }, context),
-      {
-        order_no: tracker.orderNo,
-        "trigger.rule": ProtectionRule[trigger.rule],
-        "trigger.level": formatDecimal(trigger.level),
-        "trigger.tick_price": formatDecimal(trigger.tickPrice),
-        "trigger.tick_time_ms": trigger.tickTimeMs,
-        "trigger.plan_version": trigger.planVersion,
-      },
-    );
     this.settle(watched, outcome);
   }
 
