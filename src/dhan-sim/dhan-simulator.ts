@@ -175,7 +175,7 @@ export class DhanSimulator {
   /** A trade on the exchange: orders for the instrument fill at it from now, and subscribed clients get a ticker packet. */
   tick(exchangeSegment: string, securityId: string, ltp: string): void {
     this.lastPrices.set(`${exchangeSegment}:${securityId}`, ltp);
-    this.marketFeed.tick(exchangeSegment, securityId, Number(ltp), this.clock.now());
+    this.marketFeed.tick(exchangeSegment, securityId, ltp, this.clock.now());
   }
 
   /** An order update outage: every connection cut, new ones refused, alerts meanwhile lost. */

@@ -76,7 +76,7 @@ export class SimMarketFeed {
   }
 
   /** Sends a ticker packet to every client subscribed to the instrument. */
-  tick(segmentName: string, securityId: string, ltp: number, timeMs: number): void {
+  tick(segmentName: string, securityId: string, ltp: string, timeMs: number): void {
     const segment = segmentOfFeedName(segmentName);
     if (segment === undefined || this.down) return;
     const key = `${segmentName}:${securityId}`;

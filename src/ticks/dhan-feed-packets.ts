@@ -97,11 +97,12 @@ export function decodeFeedPacket(bytes: Uint8Array): FeedPacket {
 }
 
 /** A ticker packet: what the simulator sends, and what tests feed the decoder. */
-export function encodeTickerPacket(segment: Segment, securityId: number, ltp: number, tradeTimeSec: number): Uint8Array {
+export function encodeTickerPacket(segment: Segment, securityId: number, ltp: string, tradeTimeSec: number): Uint8Array {
   const bytes = new Uint8Array(TICKER_BYTES);
   const view = new DataView(bytes.buffer);
   writeHeader(view, TICKER_PACKET, TICKER_BYTES, feedSegmentCode(segment) ?? 0, securityId);
-  view.setFloat32(8, ltp, true);
+  // The price is a decimal until this write: float32 is Dhan's wire format, and only the wire's.
+  view.setFloat32(8, Number(ltp), true);
   view.setInt32(12, tradeTimeSec, true);
   return bytes;
 }

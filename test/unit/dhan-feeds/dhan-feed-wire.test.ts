@@ -63,16 +63,16 @@ describe("an order_alert of Dhan's order update feed", () => {
 
 describe("Dhan market feed packets", () => {
   it("decode a ticker packet's header and body, little-endian", () => {
-    const packet = decodeFeedPacket(encodeTickerPacket(Segment.NSE_FNO, 52175, 101.55, 1_764_660_000));
+    const packet = decodeFeedPacket(encodeTickerPacket(Segment.NSE_FNO, 52175, "101.55", 1_764_660_000));
     expect(packet).toMatchObject({ kind: "ticker", segment: Segment.NSE_FNO, securityId: "52175", tradeTimeSec: 1_764_660_000 });
-    const bytes = encodeTickerPacket(Segment.NSE_EQ, 1333, 1, 0);
+    const bytes = encodeTickerPacket(Segment.NSE_EQ, 1333, "1", 0);
     expect([...bytes.subarray(0, 8)]).toEqual([2, 16, 0, 1, 0x35, 0x05, 0, 0]);
   });
 
   it("decode the disconnect packet's reason, and refuse what is too short", () => {
     expect(decodeFeedPacket(encodeDisconnectPacket(807))).toEqual({ kind: "disconnect", reason: 807 });
     expect(decodeFeedPacket(new Uint8Array(5)).kind).toBe("invalid");
-    expect(decodeFeedPacket(encodeTickerPacket(Segment.NSE_EQ, 1, 1, 0).subarray(0, 12)).kind).toBe("invalid");
+    expect(decodeFeedPacket(encodeTickerPacket(Segment.NSE_EQ, 1, "1", 0).subarray(0, 12)).kind).toBe("invalid");
   });
 
   it("subscribe at most 100 instruments a message", () => {
