@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitStatus, PriceSource, Segment, Side, type Tracker, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { DhanSimulator } from "../../src/dhan-sim/dhan-simulator.js";
 import { Money } from "../../src/domain/money.js";
-import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../src/router/dhan-router.js";
+import { dhanRouterOn } from "../support/dhan-sim.js";
 import { seededRandom } from "../../src/router/seeded-random.js";
 import { uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -38,12 +38,7 @@ describe(`exits against a faulty Dhan (seed ${SEED})`, () => {
 
   beforeAll(async () => {
     await sim.start();
-    const router = new DhanRouter({
-      ...DEFAULT_DHAN_SETTINGS,
-      baseUrl: sim.baseUrl,
-      clientId: sim.account.clientId,
-      accessToken: sim.account.accessToken,
-    });
+    const router = dhanRouterOn(sim);
     server = await startTestServer({
       adapters: { router },
       config: {

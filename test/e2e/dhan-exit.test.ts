@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, ExitStatus, PriceSource, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../src/router/dhan-router.js";
+import { dhanRouterOn } from "../support/dhan-sim.js";
 import { DhanSimulator } from "../../src/dhan-sim/dhan-simulator.js";
 import { publishTick, uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -11,12 +11,7 @@ describe("ExecuteExit through the Dhan v2 router", () => {
   let server: TestServer;
   beforeAll(async () => {
     await dhan.start();
-    const router = new DhanRouter({
-      ...DEFAULT_DHAN_SETTINGS,
-      baseUrl: dhan.baseUrl,
-      clientId: dhan.account.clientId,
-      accessToken: dhan.account.accessToken,
-    });
+    const router = dhanRouterOn(dhan);
     server = await startTestServer({ adapters: { router }, config: { routerTimeoutMs: 2_000 } });
   });
   afterAll(async () => {

@@ -15,7 +15,7 @@ import { ExitStatus, PriceSource, Segment, Side, TrackerStatus } from "../../gen
 import { DhanSimulator } from "../../src/dhan-sim/dhan-simulator.js";
 import { ManualSimClock } from "../../src/dhan-sim/sim-clock.js";
 import type { SimOrder } from "../../src/dhan-sim/sim-order-book.js";
-import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../src/router/dhan-router.js";
+import { dhanRouterOn } from "../support/dhan-sim.js";
 import { uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -26,12 +26,7 @@ describe("ExecuteExit on Dhan, with the order update and market feeds", () => {
 
   beforeAll(async () => {
     await sim.start();
-    const router = new DhanRouter({
-      ...DEFAULT_DHAN_SETTINGS,
-      baseUrl: sim.baseUrl,
-      clientId: sim.account.clientId,
-      accessToken: sim.account.accessToken,
-    });
+    const router = dhanRouterOn(sim);
     server = await startTestServer({
       adapters: { router },
       config: {

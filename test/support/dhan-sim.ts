@@ -6,6 +6,7 @@
  * (tokens, error bodies, faults, look-ups, feeds) is the simulator's own.
  */
 import { DhanSimulator, type DhanSimulatorOptions } from "../../src/dhan-sim/dhan-simulator.js";
+import { DEFAULT_DHAN_SETTINGS, DhanRouter, type DhanRouterSettings } from "../../src/router/dhan-router.js";
 
 const UNLIMITED = { perSecond: 1_000_000, perMinute: 1_000_000, perHour: 1_000_000, perDay: 1_000_000 };
 
@@ -23,4 +24,15 @@ export function postedOrders(sim: DhanSimulator): Record<string, unknown>[] {
   return sim.requests
     .filter((request) => request.method === "POST" && request.path === "/v2/orders")
     .map((request) => JSON.parse(request.body) as Record<string, unknown>);
+}
+
+/** A Dhan router with the default settings, pointed at `sim` and logged in to its account; `settings` changes any of them. */
+export function dhanRouterOn(sim: DhanSimulator, settings: Partial<DhanRouterSettings> = {}): DhanRouter {
+  return new DhanRouter({
+    ...DEFAULT_DHAN_SETTINGS,
+    baseUrl: sim.baseUrl,
+    clientId: sim.account.clientId,
+    accessToken: sim.account.accessToken,
+    ...settings,
+  });
 }

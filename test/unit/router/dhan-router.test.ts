@@ -6,7 +6,7 @@ import { isTradingCoreError } from "../../../src/domain/trading-core-error.js";
 import type { ExitOrderRequest } from "../../../src/exit/ports.js";
 import { classifyRouterReply } from "../../../src/exit/router-reply.js";
 import { DEFAULT_DHAN_SETTINGS, DhanRouter } from "../../../src/router/dhan-router.js";
-import { instantDhanSimulator } from "../../support/dhan-sim.js";
+import { dhanRouterOn, instantDhanSimulator } from "../../support/dhan-sim.js";
 
 const order = (correlationId: string, change: Partial<ExitOrderRequest> = {}): ExitOrderRequest => ({
   correlationId,
@@ -29,13 +29,7 @@ describe("DhanRouter against the Dhan simulator", () => {
     await dhan.start();
   });
   beforeEach(() => {
-    router = new DhanRouter({
-      ...DEFAULT_DHAN_SETTINGS,
-      baseUrl: dhan.baseUrl,
-      clientId: "1000000001",
-      accessToken: dhan.account.accessToken,
-      circuitThreshold: 2,
-    });
+    router = dhanRouterOn(dhan, { circuitThreshold: 2 });
     dhan.nextFaults = [];
   });
   afterAll(() => dhan.stop());
