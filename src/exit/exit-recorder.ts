@@ -10,6 +10,7 @@ import { ExitStatus, PriceSource, TrackerStatus } from "../../gen/tradingcore/v1
 import { exitCorrelationId } from "../domain/exit-correlation-id.js";
 import { type FillLot, settleRefusedAttempt, withAttemptTraded } from "../domain/exit-fill.js";
 import type { TrackerRecord } from "../domain/tracker.js";
+import type { ExitTrigger } from "../domain/exit-plan.js";
 import type { ExitCommand } from "./exit-command.js";
 import { type ExitOutcome, type ExitOutcomeDetails, exitOutcome } from "./exit-outcome.js";
 import { answerFromStored } from "./stored-truth.js";
@@ -79,6 +80,8 @@ export class ExitRecorder {
     const written = await this.store.compareAndSet(next, tracker.version);
     switch (written.kind) {
       case "written":
+        // Announced only now: a trigger that lost to a manual exit, or to a changed plan, announces nothing.
+        if (command.trigger) this.emitTriggered(written.tracker, command.trigger, command.reason);
         this.emit(ExitEventKind.INTENT, written.tracker, command.reason);
         return { kind: "stored", tracker: written.tracker };
       case "not-found":
@@ -213,6 +216,17 @@ export class ExitRecorder {
       this.log.error({ orderNo: intent.orderNo, err: error }, "revert of a refused exit failed; the reconciler will retry it");
       return { written: false, tracker: intent };
     }
+  }
+
+  private emitTriggered(tracker: TrackerRecord, trigger: ExitTrigger, message: string): void {
+    this.events.publish({
+      kind: ExitEventKind.TRIGGERED,
+      tracker,
+      correlationId: tracker.exitCorrelationId,
+      timeMs: this.clock.now(),
+      message,
+      trigger,
+    });
   }
 
   emit(kind: ExitEventKind, tracker: TrackerRecord, message: string, status?: ExitStatus): void {

@@ -118,7 +118,7 @@ export class TimeExitScheduler {
     const dueMs = dueTimeOf(tracker, rule, this.deps.settings.sessionEndDefaults) ?? claim.dueMs;
     const trigger: ExitTrigger = { rule: PROTECTION_RULE_OF[rule], tickTimeMs: dueMs, planVersion: tracker.exitPlan?.version ?? 0 };
     const reason = reasonOf(rule, dueMs);
-    const outcome = await runTriggeredExit(this.deps, tracker, {
+    const outcome = await runTriggeredExit(this.deps, {
       orderNo,
       reason,
       reasonCode: REASON_CODE_OF[rule],

@@ -4,11 +4,12 @@
  * full is refused (the book re-arms it and the next tick fires it again).
  *
  * Each exit: claim the trigger in the store (one process of a fleet wins,
- * the others skip quietly, without touching the exit lock), announce it on
- * WatchExits (TRIGGERED), then run the same exactly-once exit as
- * ExecuteExit with the rule's reason code, under a `protection.trigger`
- * span that carries the trigger. The exit itself re-checks, under its lock,
- * that the plan is still the version the trigger was evaluated under.
+ * the others skip quietly, without touching the exit lock), then run the
+ * same exactly-once exit as ExecuteExit with the rule's reason code, under a
+ * `protection.trigger` span that carries the trigger. The exit itself
+ * re-checks, under its lock, that the plan is still the version the trigger
+ * was evaluated under, and announces the trigger on WatchExits (TRIGGERED)
+ * only once its intent is stored.
  */
 import { ExitReasonCode, ExitStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { ProtectionRule } from "../../gen/tradingcore/v1/protection_pb.js";
@@ -123,7 +124,7 @@ export class TriggerWorker {
     }
     this.counters.started++;
     const reason = describe(trigger);
-    const outcome = await runTriggeredExit(this.deps, tracker, {
+    const outcome = await runTriggeredExit(this.deps, {
       orderNo: tracker.orderNo,
       reason,
       reasonCode: reasonCodeOf(trigger.rule),

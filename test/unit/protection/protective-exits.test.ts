@@ -69,6 +69,31 @@ describe("ProtectiveExits on a tick that reaches a stop loss", () => {
     expect(protection.book.size).toBe(0);
   });
 
+  it("announces no trigger when the tracker was exited by hand before the trigger's exit ran", async () => {
+    const world = exitWorld();
+    const protection = protectiveExits(world);
+    protection.watch(await registerWithPlan(world, "SL-H", STOP_AT_98));
+    tick(world, "99");
+    // The book is not told of the manual exit: it fires on what it holds, as a process of a fleet would.
+    expect((await world.exit("SL-H", "closed by the strategy", ExitReasonCode.MANUAL)).status).toBe(ExitStatus.EXITED);
+    const watch = world.events.watch({ orderNo: "SL-H" });
+    protection.book.write(tick(world, "97"));
+    await protection.worker.whenIdle();
+    expect(protection.worker.counters.started).toBe(1);
+    const marker = await world.tracker("SL-H");
+    world.events.publish({
+      kind: ExitEventKind.RECONCILED,
+      tracker: marker,
+      correlationId: "",
+      timeMs: world.clock.now(),
+      message: "marker",
+    });
+    const seen = await drain(watch, 1);
+    expect(seen.map((event) => event.kind)).toEqual([ExitEventKind.RECONCILED]);
+    expect(world.router.ordersFor("SL-H")).toBe(1);
+    expect((await world.tracker("SL-H")).exitReasonCode).toBe(ExitReasonCode.MANUAL);
+  });
+
   it("starts one exit when two processes fire the same trigger: the other loses the claim and never takes the lock", async () => {
     const world = exitWorld();
     const states = new MemoryProtectionStates(() => world.clock.now());
