@@ -6,7 +6,7 @@
  *
  * - full read: every ACTIVE tracker and its protection state (the refresh
  *   without a change log, and the one at start or after a gap);
- * - change log: XREAD of the log from the last entry seen.
+ * - change log: one XRANGE of the log from the last entry seen.
  *
  * Both on their own connection to one redis-server of their own (no other
  * client), each with a book already holding every tracker. Commands are
@@ -161,7 +161,7 @@ export function formatRefresh(result: RefreshBenchResult): string {
   return [
     `protection refresh with no change (${result.trackers} ACTIVE trackers with plans, per refresh):`,
     line("full read (every tracker + its state)", result.fullRead),
-    line("change log (XREAD from the last entry)", result.changeLog),
+    line("change log (XRANGE from the last entry)", result.changeLog),
     `  full read / change log: ${(result.fullRead.ms.p50 / result.changeLog.ms.p50).toFixed(0)}x the time, ${(result.fullRead.commandsPerRefresh / Math.max(1, result.changeLog.commandsPerRefresh)).toFixed(0)}x the commands`,
   ].join("\n");
 }

@@ -12,7 +12,9 @@
  *
  * Invariants: entries are read in the order they were appended, each once;
  * the log is capped, and a reader whose position fell out of it is told
- * (`gap`) rather than handed what is left, so it re-reads everything.
+ * (`gap`) rather than handed what is left, so it re-reads everything. An
+ * adapter may answer a gap where none is certain (a full re-read is always
+ * safe), never entries where some were lost.
  */
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";

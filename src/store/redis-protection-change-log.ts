@@ -2,13 +2,16 @@
  * The protection change log on Redis: the stream `P protection-changes`
  * that the tracker store's scripts append to (redis-tracker-scripts.ts), each
  * entry `o` order_no, `v` version, `n` its number from the counter
- * `P protection-changes:seq`. Read with XREAD from the last id seen, on the
- * store's connection (no blocking read: the refresh timer paces it).
+ * `P protection-changes:seq`. Read on the store's connection (no blocking
+ * read: the refresh timer paces it) with one XRANGE from the reader's own
+ * last entry, inclusive.
  *
- * A gap is told by the numbers, not the ids: the first entry after the
- * reader's position must be the next number. MAXLEN ~ drops whole nodes of
- * the oldest entries; a reader that lagged past them, or a log (or counter)
- * deleted behind its back, sees another number first and re-reads everything.
+ * A gap is told two ways, each answering `gap` (a full re-read, which is
+ * always safe): the reader's last entry is no longer in the stream (MAXLEN ~
+ * dropped it, or a failover to a replica lost it, with whatever followed),
+ * or the entry after it is not the next number (the log or its counter was
+ * deleted and started again). A reader whose own entry was trimmed while the
+ * next one was kept re-reads everything too: rare, and never a miss.
  */
 import type { ChangeLogPosition, ChangeLogRead, ProtectionChange, ProtectionChangeLog } from "../protection/protection-change-log.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
@@ -43,13 +46,19 @@ export class RedisProtectionChangeLog implements ProtectionChangeLog {
   }
 
   async read(position: ChangeLogPosition, limit: number): Promise<ChangeLogRead> {
-    const reply = await this.call("read", () => this.client.xRead({ key: this.stream, id: position.id }, { COUNT: limit }));
-    const messages = messagesOf(reply);
-    const first = messages[0];
+    const fromStart = position.seq === 0;
+    const range = (await this.call("read", () =>
+      this.client.xRange(this.stream, fromStart ? "-" : position.id, "+", { COUNT: fromStart ? limit : limit + 1 }),
+    )) as StreamMessage[];
+    if (!fromStart) {
+      const own = range.shift();
+      if (own?.id !== position.id || seqOf(own) !== position.seq) return { kind: "gap" };
+    }
+    const first = range[0];
     if (!first) return { kind: "changes", changes: [], position };
     if (seqOf(first) !== position.seq + 1) return { kind: "gap" };
-    const changes: ProtectionChange[] = messages.map(({ message }) => ({ orderNo: String(message.o), version: Number(message.v) }));
-    const last = messages[messages.length - 1]!;
+    const changes: ProtectionChange[] = range.map(({ message }) => ({ orderNo: String(message.o), version: Number(message.v) }));
+    const last = range[range.length - 1]!;
     return { kind: "changes", changes, position: { id: last.id, seq: seqOf(last) } };
   }
 
@@ -62,11 +71,4 @@ function seqOf(entry: StreamMessage): number {
   const seq = Number(entry.message.n);
   if (!Number.isSafeInteger(seq)) throw new TradingCoreError("internal", `protection change log entry ${entry.id} has no number`);
   return seq;
-}
-
-/** The one stream's messages of an XREAD reply: a list of { name, messages }, null when none came. */
-function messagesOf(reply: unknown): StreamMessage[] {
-  if (!reply) return [];
-  const streams = reply as Array<{ readonly messages: StreamMessage[] }>;
-  return streams[0]?.messages ?? [];
 }

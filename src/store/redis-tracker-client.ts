@@ -39,7 +39,7 @@ export type RedisTrackerClient = Pick<
   | "zAdd"
   | "zRem"
   | "zScore"
-  | "xRead"
+  | "xRange"
   | "xRevRange"
   | "scriptFlush"
   | "isOpen"

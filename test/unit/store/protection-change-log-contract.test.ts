@@ -167,3 +167,23 @@ describe.each(adapters)("%s", (_name, make) => {
     SLOW,
   );
 });
+
+describe("RedisProtectionChangeLog when the stream it read from is gone", () => {
+  it(
+    "answers a gap, as after a failover to a replica that lacked its last entry, though the numbers start again",
+    async () => {
+      const keyPrefix = `test:${randomUUID()}:`;
+      const client = await redis().client();
+      const store = new RedisTrackerStore(client, { keyPrefix });
+      const log = new RedisProtectionChangeLog(await redis().client(), keyPrefix, 2_000);
+      const start = await log.tip();
+      await store.register(trackerSpec("LOST-1", { exitPlan: STOP_AT_98 }), 1_000);
+      const { position } = await readAll(log, start);
+      await client.del([`${keyPrefix}protection-changes`, `${keyPrefix}protection-changes:seq`]);
+      await store.register(trackerSpec("LOST-2", { exitPlan: STOP_AT_98 }), 1_000);
+      await store.register(trackerSpec("LOST-3", { exitPlan: STOP_AT_98 }), 1_000);
+      expect(await log.read(position, 1_000)).toEqual({ kind: "gap" });
+    },
+    SLOW,
+  );
+});
