@@ -384,6 +384,13 @@ export const SETTINGS = {
     defaultValue: 30_000,
     parse: integer(1_000, 3_600_000),
   },
+  sessionRetentionMs: {
+    flag: "session-retention-ms",
+    description:
+      "with the Redis store: how long a closed session, or a lapsed one whose action is done, stays readable (GetSession) before its keys expire, ms",
+    defaultValue: 7 * 24 * 3_600_000,
+    parse: integer(60_000, 366 * 24 * 3_600_000),
+  },
   schedulerIntervalMs: {
     flag: "scheduler-interval-ms",
     description: "pause between the scheduler's checks for due time exits and session-end square-offs (how late one may fire), ms",

@@ -136,7 +136,7 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
             }
           : {}),
         rateLimiter: (key, windows) => new RedisOrderRateLimiter(storeClient, key, windows),
-        sessions: new RedisSessionStore(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
+        sessions: new RedisSessionStore(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs, config.sessionRetentionMs),
         dueTimes: new RedisDueTimes(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         protection: new RedisProtectionStates(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         protectionChanges: new RedisProtectionChangeLog(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
