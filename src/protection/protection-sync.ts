@@ -43,6 +43,11 @@ export class ProtectionSync {
   private refreshing: Promise<void> | undefined;
   /** The last change log entry applied; undefined until a full read succeeds, and again after a gap. */
   private position: ChangeLogPosition | undefined;
+  /**
+   * Trackers found settled elsewhere while this process's worker was firing them: read again on the
+   * next refresh, since the rest of their way out (EXITING to EXITED) is not in the log.
+   */
+  private readonly recheck = new Set<string>();
 
   constructor(
     private readonly book: ProtectionBook,
@@ -127,9 +132,14 @@ export class ProtectionSync {
     }
   }
 
-  /** Reads the trackers the changes name (once each), unless the book already holds that version or a later one. */
+  /**
+   * Reads the trackers the changes name (once each), unless the book already holds that version or a
+   * later one, and those left to recheck.
+   */
   private async reread(changes: readonly ProtectionChange[]): Promise<void> {
     const newest = new Map<string, number>();
+    for (const orderNo of this.recheck) newest.set(orderNo, Number.MAX_SAFE_INTEGER);
+    this.recheck.clear();
     for (const { orderNo, version } of changes) newest.set(orderNo, Math.max(version, newest.get(orderNo) ?? 0));
     const stale = [...newest].filter(([orderNo, version]) => (this.book.get(orderNo)?.tracker.version ?? 0) < version);
     const trackers = await Promise.all(stale.map(([orderNo]) => this.store.get(orderNo)));
@@ -140,15 +150,17 @@ export class ProtectionSync {
       const tracker = trackers[index];
       if (tracker && isProtectable(tracker)) return;
       const watched = this.book.get(orderNo);
-      // Firing: the worker settles it. A later version: written here after this read, and newer than it.
-      if (watched && !watched.firing && watched.tracker.version <= (tracker?.version ?? Number.MAX_SAFE_INTEGER)) {
-        this.book.unwatch(orderNo);
-      }
+      // A later version: written here after this read, and newer than it.
+      if (!watched || watched.tracker.version > (tracker?.version ?? Number.MAX_SAFE_INTEGER)) return;
+      // Firing: the worker settles it, unless it loses the claim to the process exiting it; look again then.
+      if (watched.firing) this.recheck.add(orderNo);
+      else this.book.unwatch(orderNo);
     });
   }
 
   /** Every ACTIVE tracker with a plan: watched, with its stored state; whatever else the book held is unwatched. */
   private async readAll(): Promise<void> {
+    this.recheck.clear();
     const before = new Set(this.book.orderNos());
     const active: TrackerRecord[] = [];
     let after: string | undefined;
@@ -164,7 +176,8 @@ export class ProtectionSync {
     }
     // Watched before this read began and no longer ACTIVE with a plan: settled elsewhere.
     for (const orderNo of before) {
-      if (!this.book.get(orderNo)?.firing) this.book.unwatch(orderNo);
+      if (this.book.get(orderNo)?.firing) this.recheck.add(orderNo);
+      else this.book.unwatch(orderNo);
     }
   }
 }

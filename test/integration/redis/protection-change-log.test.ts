@@ -12,7 +12,7 @@ import { ExitReasonCode, TrackerStatus } from "../../../gen/tradingcore/v1/commo
 import type { ExitPlan, ExitPlanRules } from "../../../src/domain/exit-plan.js";
 import { Money } from "../../../src/domain/money.js";
 import type { TrackerRecord, TrackerSpec } from "../../../src/domain/tracker.js";
-import type { CompareAndSetOutcome, TrackerPage, TrackerQuery, TrackerStore } from "../../../src/exit/ports.js";
+import type { CompareAndSetOutcome, ProtectionStates, TrackerPage, TrackerQuery, TrackerStore } from "../../../src/exit/ports.js";
 import { changeExitPlan } from "../../../src/protection/exit-plan-change.js";
 import { ProtectiveExits } from "../../../src/protection/protective-exits.js";
 import { RedisProtectionChangeLog } from "../../../src/store/redis-protection-change-log.js";
@@ -61,7 +61,11 @@ class CountingTrackerStore implements TrackerStore {
 
 interface Process {
   readonly store: CountingTrackerStore;
+  readonly states: ProtectionStates;
   readonly protective: ProtectiveExits;
+  readonly clock: ManualClock;
+  /** Holds this process's trigger claims until called; from then on they go straight through. */
+  holdClaims(): () => void;
 }
 
 /** One process's store and protective exits in `keyPrefix`, on connections of its own. */
@@ -70,19 +74,36 @@ async function processOn(keyPrefix: string, changeLogMaxLength?: number): Promis
   const store = new CountingTrackerStore(
     new RedisTrackerStore(client, { keyPrefix, ...(changeLogMaxLength ? { changeLogMaxLength } : {}) }),
   );
+  const inner = new RedisProtectionStates(client, keyPrefix, 2_000);
+  let held: Promise<void> | undefined;
+  const states: ProtectionStates = {
+    get: (orderNos) => inner.get(orderNos),
+    advance: (orderNo, side, state) => inner.advance(orderNo, side, state),
+    remove: (orderNo) => inner.remove(orderNo),
+    claimTrigger: async (orderNo, claim, ttlMs) => {
+      await held;
+      return inner.claimTrigger(orderNo, claim, ttlMs);
+    },
+  };
+  const clock = new ManualClock();
   const protective = new ProtectiveExits(
     {
-      engine: { execute: () => Promise.reject(new Error("no exit is triggered in these tests")) },
+      engine: { execute: () => Promise.reject(new Error("no exit is run in these tests")) },
       store,
-      states: new RedisProtectionStates(client, keyPrefix, 2_000),
+      states,
       changes: new RedisProtectionChangeLog(await redis().client(), keyPrefix, 2_000),
       events: { publish() {} },
-      clock: new ManualClock(),
+      clock,
       log: quietLog,
     },
     { staleAfterMs: 5_000, refreshMs: 60_000, flushMs: 60_000, parallel: 1, queued: 10, claimTtlMs: 30_000, retryMs: 1_000 },
   );
-  return { store, protective };
+  const holdClaims = () => {
+    let open = () => {};
+    held = new Promise<void>((resolve) => (open = resolve));
+    return open;
+  };
+  return { store, states: inner, protective, clock, holdClaims };
 }
 
 async function fleetOf(changeLogMaxLength?: number): Promise<[Process, Process]> {
@@ -233,6 +254,31 @@ describe("protective exits of two processes on one Redis, following the change l
       expect(planVersionIn(b, "DURING-1")).toBe(1);
       await b.protective.sync.refresh();
       expect(planVersionIn(b, "DURING-1")).toBe(2);
+    },
+    SLOW,
+  );
+
+  it(
+    "stops protecting a tracker exited elsewhere while its own trigger was waiting for the claim the other process won",
+    async () => {
+      const [a, b] = await fleetOf();
+      const tracker = await registered(a, "RACE-1");
+      await b.protective.start();
+      const open = b.holdClaims();
+      b.protective.book.write([{ segment: tracker.segment, securityId: tracker.securityId, ltp: new Money("97"), timeMs: b.clock.now() }]);
+      expect(b.protective.book.get("RACE-1")?.firing).toBe(true);
+      // The other process claimed the same trigger and exits the tracker.
+      expect(await a.states.claimTrigger("RACE-1", "1:1", 30_000)).toBe(true);
+      const exiting = await written(a.store, intentOf(tracker), 1);
+      await b.protective.sync.refresh();
+      // EXITING to EXITED: no entry in the log.
+      await written(a.store, { ...exiting, status: TrackerStatus.EXITED, exitedQuantity: exiting.quantity }, 2);
+      open();
+      await b.protective.worker.whenIdle();
+      expect(b.protective.worker.counters.claimLost).toBe(1);
+      expect(b.protective.book.get("RACE-1")?.firing).toBe(false);
+      await b.protective.sync.refresh();
+      expect(b.protective.book.get("RACE-1")).toBeUndefined();
     },
     SLOW,
   );
