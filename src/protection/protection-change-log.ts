@@ -24,6 +24,8 @@ export interface ChangeLogPosition {
   readonly id: string;
   /** The entry's number in the log, 1 for the first ever appended; 0 before any. */
   readonly seq: number;
+  /** What the entry held (`order_no@version`; "" before any), to tell it from another written later at the same id and number. */
+  readonly mark: string;
 }
 
 export interface ProtectionChange {

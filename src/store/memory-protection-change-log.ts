@@ -45,5 +45,6 @@ export class MemoryProtectionChangeLog implements ProtectionChangeLog {
 }
 
 function positionOf(seq: number): ChangeLogPosition {
-  return { id: String(seq), seq };
+  // Numbers are never reused here: the number alone tells entries apart.
+  return { id: String(seq), seq, mark: "" };
 }

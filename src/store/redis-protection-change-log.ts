@@ -10,7 +10,9 @@
  * always safe): the reader's last entry is no longer in the stream (MAXLEN ~
  * dropped it, or a failover to a replica lost it, with whatever followed),
  * or the entry after it is not the next number (the log or its counter was
- * deleted and started again). A reader whose own entry was trimmed while the
+ * deleted and started again). Its own entry is known by id, number and
+ * content together: a log started again within the same millisecond reuses
+ * ids and numbers. A reader whose own entry was trimmed while the
  * next one was kept re-reads everything too: rare, and never a miss.
  */
 import type { ChangeLogPosition, ChangeLogRead, ProtectionChange, ProtectionChangeLog } from "../protection/protection-change-log.js";
@@ -42,7 +44,7 @@ export class RedisProtectionChangeLog implements ProtectionChangeLog {
   async tip(): Promise<ChangeLogPosition> {
     const newest = (await this.call("tip", () => this.client.xRevRange(this.stream, "+", "-", { COUNT: 1 }))) as StreamMessage[];
     const last = newest[0];
-    return last ? { id: last.id, seq: seqOf(last) } : { id: "0-0", seq: 0 };
+    return last ? positionOf(last) : { id: "0-0", seq: 0, mark: "" };
   }
 
   async read(position: ChangeLogPosition, limit: number): Promise<ChangeLogRead> {
@@ -52,19 +54,27 @@ export class RedisProtectionChangeLog implements ProtectionChangeLog {
     )) as StreamMessage[];
     if (!fromStart) {
       const own = range.shift();
-      if (own?.id !== position.id || seqOf(own) !== position.seq) return { kind: "gap" };
+      if (!own || own.id !== position.id || seqOf(own) !== position.seq || markOf(own) !== position.mark) return { kind: "gap" };
     }
     const first = range[0];
     if (!first) return { kind: "changes", changes: [], position };
     if (seqOf(first) !== position.seq + 1) return { kind: "gap" };
     const changes: ProtectionChange[] = range.map(({ message }) => ({ orderNo: String(message.o), version: Number(message.v) }));
     const last = range[range.length - 1]!;
-    return { kind: "changes", changes, position: { id: last.id, seq: seqOf(last) } };
+    return { kind: "changes", changes, position: positionOf(last) };
   }
 
   private call<T>(what: string, operation: () => Promise<T>): Promise<T> {
     return redisCommand(`protection change log ${what}`, this.commandTimeoutMs, operation);
   }
+}
+
+function positionOf(entry: StreamMessage): ChangeLogPosition {
+  return { id: entry.id, seq: seqOf(entry), mark: markOf(entry) };
+}
+
+function markOf(entry: StreamMessage): string {
+  return `${entry.message.o}@${entry.message.v}`;
 }
 
 function seqOf(entry: StreamMessage): number {
