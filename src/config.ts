@@ -384,6 +384,13 @@ export const SETTINGS = {
     defaultValue: 30_000,
     parse: integer(1_000, 3_600_000),
   },
+  sessionRetentionMs: {
+    flag: "session-retention-ms",
+    description:
+      "with the Redis store: how long a closed session, or a lapsed one whose action is done, stays readable (GetSession) before its keys expire, ms",
+    defaultValue: 7 * 24 * 3_600_000,
+    parse: integer(60_000, 366 * 24 * 3_600_000),
+  },
   schedulerIntervalMs: {
     flag: "scheduler-interval-ms",
     description: "pause between the scheduler's checks for due time exits and session-end square-offs (how late one may fire), ms",
@@ -415,9 +422,16 @@ export const SETTINGS = {
   protectionRefreshMs: {
     flag: "protection-refresh-ms",
     description:
-      "pause between reads of every ACTIVE tracker with an exit plan from the store (trackers registered through other processes, settled elsewhere), ms",
+      "with the Redis store: pause between reads of the protection change log (plans registered, changed or removed through other processes, trackers settled elsewhere), ms",
     defaultValue: 1_000,
     parse: integer(50, 3_600_000),
+  },
+  protectionChangeLogMax: {
+    flag: "protection-change-log-max",
+    description:
+      "entries the protection change log on Redis keeps, about (MAXLEN ~); a process further behind reads every protected tracker once",
+    defaultValue: 100_000,
+    parse: integer(1_000, 100_000_000),
   },
   protectionFlushMs: {
     flag: "protection-flush-ms",

@@ -270,12 +270,21 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       sessionEndDefaults: sessionEndDefaultsOf(config.sessionEndDefaults),
     },
   });
+  // Only a store other processes write to can hold plans this process was not told of.
+  const sharedStore = redis?.store !== undefined && store === redis.store;
   const protective = new ProtectiveExits(
-    { engine, store, states: protectionStates, events, clock, log },
+    {
+      engine,
+      store,
+      states: protectionStates,
+      ...(sharedStore && redis?.protectionChanges ? { changes: redis.protectionChanges } : {}),
+      events,
+      clock,
+      log,
+    },
     {
       staleAfterMs: config.ltpStaleAfterMs,
-      // Only a store other processes write to can hold plans this process was not told of.
-      refreshMs: redis?.store && store === redis.store ? config.protectionRefreshMs : 0,
+      refreshMs: sharedStore ? config.protectionRefreshMs : 0,
       flushMs: config.protectionFlushMs,
       parallel: config.protectionExitParallel,
       queued: config.protectionQueue,

@@ -29,6 +29,7 @@ import { RedisPaperOrderBook } from "./router/redis-paper-order-book.js";
 import { RedisOwedExits } from "./store/redis-owed-exits.js";
 import { RedisSessionStore } from "./store/redis-session-store.js";
 import { RedisDueTimes } from "./store/redis-due-times.js";
+import { RedisProtectionChangeLog } from "./store/redis-protection-change-log.js";
 import { RedisProtectionStates } from "./store/redis-protection-states.js";
 import { RedisSupersededAttempts } from "./store/redis-superseded-attempts.js";
 import { createRedisTrackerClient, type RedisTrackerClient } from "./store/redis-tracker-client.js";
@@ -50,6 +51,8 @@ export interface RedisAdapters {
   readonly sessions?: RedisSessionStore;
   readonly dueTimes?: RedisDueTimes;
   readonly protection?: RedisProtectionStates;
+  /** The log of the tracker changes that matter to protection, which the store's scripts append to. */
+  readonly protectionChanges?: RedisProtectionChangeLog;
   readonly lock?: Redlock;
   /** WAIT-confirms the store's writes (TRADINGCORE_REDIS_CONFIRM_REPLICAS; 0 confirms at once). */
   readonly confirmation?: RedisWriteConfirmation;
@@ -92,7 +95,17 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
   try {
     let shared: Pick<
       RedisAdapters,
-      "store" | "ticks" | "orderBook" | "owedExits" | "superseded" | "confirmation" | "rateLimiter" | "protection" | "sessions" | "dueTimes"
+      | "store"
+      | "ticks"
+      | "orderBook"
+      | "owedExits"
+      | "superseded"
+      | "confirmation"
+      | "rateLimiter"
+      | "protection"
+      | "protectionChanges"
+      | "sessions"
+      | "dueTimes"
     > = {};
     const endpoint = storeEndpoint(config);
     if (endpoint) {
@@ -102,7 +115,11 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
       const setting = endpoint.kind === "url" ? "TRADINGCORE_REDIS_URL / REDIS_URL" : "TRADINGCORE_REDIS_SENTINELS";
       await connectWithin(config.redisConnectTimeoutMs, describeEndpoint(endpoint), setting, [storeClient.connect(), tickClient.connect()]);
       shared = {
-        store: new RedisTrackerStore(storeClient, { keyPrefix: config.redisKeyPrefix, commandTimeoutMs: config.redisCommandTimeoutMs }),
+        store: new RedisTrackerStore(storeClient, {
+          keyPrefix: config.redisKeyPrefix,
+          commandTimeoutMs: config.redisCommandTimeoutMs,
+          changeLogMaxLength: config.protectionChangeLogMax,
+        }),
         ticks: new RedisTickCache(tickClient, { keyPrefix: config.redisKeyPrefix }, log),
         orderBook: new RedisPaperOrderBook(storeClient, config.redisKeyPrefix),
         owedExits: new RedisOwedExits(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
@@ -119,9 +136,10 @@ export async function connectRedisAdapters(config: Config, log: ExitLog): Promis
             }
           : {}),
         rateLimiter: (key, windows) => new RedisOrderRateLimiter(storeClient, key, windows),
-        sessions: new RedisSessionStore(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
+        sessions: new RedisSessionStore(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs, config.sessionRetentionMs),
         dueTimes: new RedisDueTimes(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
         protection: new RedisProtectionStates(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
+        protectionChanges: new RedisProtectionChangeLog(storeClient, config.redisKeyPrefix, config.redisCommandTimeoutMs),
       };
     }
     const lockUrls = config.redisLockUrls.length > 0 ? config.redisLockUrls : [config.redisUrl];

@@ -18,7 +18,7 @@
  *
  *   npm run bench -- [--quick] [--rounds 3] [--c1-calls 1500] [--calls 6000]
  *                    [--concurrency 32] [--trackers-small 1000] [--trackers-large 100000]
- *                    [--no-redis] [--no-ghz] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers,protection]
+ *                    [--no-redis] [--no-ghz] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers,protection,refresh]
  *                    [--sampling-ratio 0.1]
  *
  * When ghz is in the tools cache (test/interop/setup.sh builds it), the floor
@@ -27,7 +27,8 @@
  *
  * `--only` runs the listed rows (the floor always runs: every ratio needs it);
  * `ingest`, `trackers` and `protection` name the ingest, store-size and
- * protective-exit sections (bench-protection.ts).
+ * protective-exit sections (bench-protection.ts); `refresh` the cost of a
+ * protection refresh on Redis, full read against change log (bench-refresh.ts).
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -40,6 +41,7 @@ import { startOtlpReceiver } from "./otlp-receiver.js";
 import { measureRedisPing } from "./redis-ping.js";
 import { startRedisServers, type RedisServer } from "./redis-server-process.js";
 import { formatProtection, measureProtection, type ProtectionBenchResult } from "./bench-protection.js";
+import { formatRefresh, measureRefresh, type RefreshBenchResult } from "./bench-refresh.js";
 
 const ROWS: readonly Row[] = [
   { id: "floor", label: "floor: plain grpc-js no-op", telemetry: "off", target: "floor", workload: "noop" },
@@ -117,7 +119,7 @@ function settingsFrom(argv: string[]): Settings {
     ?.split(",")
     .map((id) => id.trim())
     .filter((id) => id !== "");
-  const known = new Set([...ROWS.map((row) => row.id), "ingest", "trackers", "protection"]);
+  const known = new Set([...ROWS.map((row) => row.id), "ingest", "trackers", "protection", "refresh"]);
   const unknown = only?.filter((id) => !known.has(id)) ?? [];
   if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(", ")}; known: ${[...known].join(", ")}`);
   const quick = values.quick;
@@ -291,6 +293,14 @@ async function main(): Promise<void> {
             batchSize: 1_000,
           })
         : undefined;
+    const refresh: RefreshBenchResult | undefined =
+      settings.redis && selected("refresh")
+        ? await measureRefresh({
+            trackers: settings.quick ? 1_000 : 10_000,
+            rounds: settings.rounds,
+            refreshes: settings.quick ? 5 : 20,
+          })
+        : undefined;
     const results: RowResult[] = rows.map((row) => {
       const total = totals.get(row.id)!;
       return {
@@ -318,10 +328,16 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`${formatReport(report)}\n`);
     if (protection) process.stdout.write(`\n${formatProtection(protection)}\n`);
+    if (refresh) process.stdout.write(`\n${formatRefresh(refresh)}\n`);
     if (ghzResults.length > 0) process.stdout.write(`\n${formatGhz(ghzResults, settings.concurrency)}\n`);
     else if (settings.ghz) process.stdout.write("\n(ghz rows skipped: no ghz in the tools cache; run test/interop/setup.sh)\n");
     if (!settings.redis) process.stdout.write("(Redis rows skipped: redis-server not found, --no-redis, or --quick without --redis)\n");
-    const full = { ...report, ...(ghzResults.length > 0 ? { ghz: ghzResults } : {}), ...(protection ? { protection } : {}) };
+    const full = {
+      ...report,
+      ...(ghzResults.length > 0 ? { ghz: ghzResults } : {}),
+      ...(protection ? { protection } : {}),
+      ...(refresh ? { refresh } : {}),
+    };
     if (settings.json) writeFileSync(settings.json, `${JSON.stringify(full, null, 2)}\n`);
     else process.stdout.write(`\n${JSON.stringify(full)}\n`);
   } finally {

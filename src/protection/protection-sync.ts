@@ -4,9 +4,14 @@
  * - `flush` writes the states that moved (forward-only merge in the store)
  *   and adopts what the store answers, which may be further (another process
  *   saw later ticks);
- * - `refresh` reads every ACTIVE tracker with a plan and its stored state,
- *   watches the ones this process does not know yet, and stops watching the
- *   ones no longer ACTIVE (exited by another process, plan removed).
+ * - `refresh` learns what other processes changed: with a change log
+ *   (protection-change-log.ts) it reads the entries after the last one it
+ *   saw and re-reads only the trackers they name; without one, or at the
+ *   first refresh, or when its position fell out of the capped log, it
+ *   reads every ACTIVE tracker with a plan, then goes on from the log's tip
+ *   taken before that read (so no change made during it is missed). Either
+ *   way it watches what is ACTIVE with a plan, with its stored state, and
+ *   stops watching what is not (exited by another process, plan removed).
  * Both run on their own timers after `start`; either may be called directly.
  * A store failure is logged and retried on the next round; the book keeps
  * protecting with what it holds.
@@ -16,10 +21,11 @@ import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitLog, ProtectionStates, TrackerStore } from "../exit/ports.js";
 import { mergeProtectionState } from "./protection-state-merge.js";
 import type { ProtectionBook } from "./protection-book.js";
+import type { ChangeLogPosition, ProtectionChange, ProtectionChangeLog } from "./protection-change-log.js";
 
 export interface ProtectionSyncSettings {
   /**
-   * Pause between reads of every protected tracker from the store, ms; 0 reads it once, at start.
+   * Pause between reads of the change log (of every protected tracker, without one), ms; 0 reads the store once, at start.
    * Only a store shared with other processes needs it: with the embedded one, every plan reaches the book through `watch`.
    */
   readonly refreshMs: number;
@@ -28,11 +34,20 @@ export interface ProtectionSyncSettings {
 }
 
 const PAGE = 500;
+/** Log entries read per round trip. */
+const LOG_PAGE = 1_000;
 
 export class ProtectionSync {
   private timers: NodeJS.Timeout[] = [];
   private flushing: Promise<void> | undefined;
   private refreshing: Promise<void> | undefined;
+  /** The last change log entry applied; undefined until a full read succeeds, and again after a gap. */
+  private position: ChangeLogPosition | undefined;
+  /**
+   * Trackers found settled elsewhere while this process's worker was firing them: read again on the
+   * next refresh, since the rest of their way out (EXITING to EXITED) is not in the log.
+   */
+  private readonly recheck = new Set<string>();
 
   constructor(
     private readonly book: ProtectionBook,
@@ -40,6 +55,7 @@ export class ProtectionSync {
     private readonly states: ProtectionStates,
     private readonly log: ExitLog,
     private readonly settings: ProtectionSyncSettings,
+    private readonly changes?: ProtectionChangeLog,
   ) {}
 
   start(): void {
@@ -89,25 +105,83 @@ export class ProtectionSync {
 
   private async refreshOnce(): Promise<void> {
     try {
-      const before = new Set(this.book.orderNos());
-      const active: TrackerRecord[] = [];
-      let after: string | undefined;
-      do {
-        const page = await this.store.list({ status: TrackerStatus.ACTIVE }, { ...(after === undefined ? {} : { after }), limit: PAGE });
-        for (const tracker of page.trackers) if (tracker.exitPlan) active.push(tracker);
-        after = page.nextCursor;
-      } while (after !== undefined);
-      const stored = await this.states.get(active.map((tracker) => tracker.orderNo));
-      for (const tracker of active) {
-        before.delete(tracker.orderNo);
-        this.book.watch(tracker, stored.get(tracker.orderNo));
+      if (!this.changes) return await this.readAll();
+      if (this.position !== undefined) {
+        if (await this.follow(this.changes)) return;
+        this.log.info({}, "protection change log trimmed past this process's position; reading every protected tracker");
       }
-      // Watched before this read began and no longer ACTIVE with a plan: settled elsewhere.
-      for (const orderNo of before) {
-        if (!this.book.get(orderNo)?.firing) this.book.unwatch(orderNo);
-      }
+      const tip = await this.changes.tip();
+      await this.readAll();
+      this.position = tip;
     } catch (error) {
       this.log.warn({ err: error }, "protected trackers not read from the store; retried on the next refresh");
     }
   }
+
+  /** Applies the log's entries after `position`, page by page; false on a gap (nothing more applied). */
+  private async follow(changes: ProtectionChangeLog): Promise<boolean> {
+    for (;;) {
+      const read = await changes.read(this.position!, LOG_PAGE);
+      if (read.kind === "gap") {
+        this.position = undefined;
+        return false;
+      }
+      await this.reread(read.changes);
+      this.position = read.position;
+      if (read.changes.length < LOG_PAGE) return true;
+    }
+  }
+
+  /**
+   * Reads the trackers the changes name (once each), unless the book already holds that version or a
+   * later one, and those left to recheck.
+   */
+  private async reread(changes: readonly ProtectionChange[]): Promise<void> {
+    const newest = new Map<string, number>();
+    for (const orderNo of this.recheck) newest.set(orderNo, Number.MAX_SAFE_INTEGER);
+    this.recheck.clear();
+    for (const { orderNo, version } of changes) newest.set(orderNo, Math.max(version, newest.get(orderNo) ?? 0));
+    const stale = [...newest].filter(([orderNo, version]) => (this.book.get(orderNo)?.tracker.version ?? 0) < version);
+    const trackers = await Promise.all(stale.map(([orderNo]) => this.store.get(orderNo)));
+    const protectable = trackers.filter((tracker): tracker is TrackerRecord => tracker !== undefined && isProtectable(tracker));
+    const stored = await this.states.get(protectable.map((tracker) => tracker.orderNo));
+    for (const tracker of protectable) this.book.watch(tracker, stored.get(tracker.orderNo));
+    stale.forEach(([orderNo], index) => {
+      const tracker = trackers[index];
+      if (tracker && isProtectable(tracker)) return;
+      const watched = this.book.get(orderNo);
+      // A later version: written here after this read, and newer than it.
+      if (!watched || watched.tracker.version > (tracker?.version ?? Number.MAX_SAFE_INTEGER)) return;
+      // Firing: the worker settles it, unless it loses the claim to the process exiting it; look again then.
+      if (watched.firing) this.recheck.add(orderNo);
+      else this.book.unwatch(orderNo);
+    });
+  }
+
+  /** Every ACTIVE tracker with a plan: watched, with its stored state; whatever else the book held is unwatched. */
+  private async readAll(): Promise<void> {
+    this.recheck.clear();
+    const before = new Set(this.book.orderNos());
+    const active: TrackerRecord[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.store.list({ status: TrackerStatus.ACTIVE }, { ...(after === undefined ? {} : { after }), limit: PAGE });
+      for (const tracker of page.trackers) if (tracker.exitPlan) active.push(tracker);
+      after = page.nextCursor;
+    } while (after !== undefined);
+    const stored = await this.states.get(active.map((tracker) => tracker.orderNo));
+    for (const tracker of active) {
+      before.delete(tracker.orderNo);
+      this.book.watch(tracker, stored.get(tracker.orderNo));
+    }
+    // Watched before this read began and no longer ACTIVE with a plan: settled elsewhere.
+    for (const orderNo of before) {
+      if (this.book.get(orderNo)?.firing) this.recheck.add(orderNo);
+      else this.book.unwatch(orderNo);
+    }
+  }
+}
+
+function isProtectable(tracker: TrackerRecord): boolean {
+  return tracker.status === TrackerStatus.ACTIVE && tracker.exitPlan !== undefined;
 }

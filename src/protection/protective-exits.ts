@@ -9,6 +9,7 @@ import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "../exit/exit-engine.js";
 import type { Clock, ExitEventSink, ExitLog, ProtectionStates, TrackerStore } from "../exit/ports.js";
 import { ProtectionBook, type WatchedTracker } from "./protection-book.js";
+import type { ProtectionChangeLog } from "./protection-change-log.js";
 import { ProtectionSync, type ProtectionSyncSettings } from "./protection-sync.js";
 import { TriggerWorker, type TriggerWorkerSettings } from "./trigger-worker.js";
 
@@ -20,6 +21,8 @@ export interface ProtectiveExitsDeps {
   readonly engine: Pick<ExitEngine, "execute">;
   readonly store: TrackerStore;
   readonly states: ProtectionStates;
+  /** Where the store logs what other processes changed; absent: every refresh reads every protected tracker. */
+  readonly changes?: ProtectionChangeLog;
   readonly events: ExitEventSink;
   readonly clock: Clock;
   readonly log: ExitLog;
@@ -37,7 +40,7 @@ export class ProtectiveExits {
       () => deps.clock.now(),
       (watched, trigger) => this.submit(watched, trigger),
     );
-    this.sync = new ProtectionSync(this.book, deps.store, deps.states, deps.log, settings);
+    this.sync = new ProtectionSync(this.book, deps.store, deps.states, deps.log, settings, deps.changes);
   }
 
   /** Protects a tracker whose plan was set or changed here, from the next tick on (an ACTIVE one; others wait for a refresh). */

@@ -2,17 +2,23 @@
  * The embedded tracker store: one Map, compare-and-set on version, fencing
  * and the transition table enforced exactly as the Redis store does. Single
  * process only; every method is atomic because it never awaits mid-update.
+ * Given a change log, it appends to it the writes that matter to protection
+ * (protection-change-log.ts), as the Redis store does in its scripts.
  */
 import { ZERO } from "../domain/money.js";
 import { sameSpec, type TrackerRecord, type TrackerSpec } from "../domain/tracker.js";
 import { assertLegalTransition } from "../domain/tracker-transitions.js";
 import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { CompareAndSetOutcome, TrackerPage, TrackerQuery, TrackerStore } from "../exit/ports.js";
+import { isProtectionChange } from "../protection/protection-change-log.js";
+import type { MemoryProtectionChangeLog } from "./memory-protection-change-log.js";
 import { matchesQuery, newTrackerFromSpec } from "./tracker-query.js";
 
 export class MemoryTrackerStore implements TrackerStore {
   private readonly trackers = new Map<string, TrackerRecord>();
   private readonly byCorrelationId = new Map<string, string>();
+
+  constructor(private readonly changes?: MemoryProtectionChangeLog) {}
 
   async register(spec: TrackerSpec, nowMs: number): Promise<{ tracker: TrackerRecord; created: boolean }> {
     const existing = this.trackers.get(spec.orderNo);
@@ -24,6 +30,7 @@ export class MemoryTrackerStore implements TrackerStore {
     }
     const tracker = newTrackerFromSpec(spec, nowMs);
     this.trackers.set(spec.orderNo, tracker);
+    if (isProtectionChange(undefined, tracker)) this.changes?.append(tracker.orderNo, tracker.version);
     return { tracker, created: true };
   }
 
@@ -42,6 +49,7 @@ export class MemoryTrackerStore implements TrackerStore {
     }
     const written: TrackerRecord = { ...next, version: expectedVersion + 1 };
     this.trackers.set(next.orderNo, written);
+    if (isProtectionChange(current, written)) this.changes?.append(written.orderNo, written.version);
     if (written.exitCorrelationId) this.byCorrelationId.set(written.exitCorrelationId, written.orderNo);
     return { kind: "written", tracker: written };
   }

@@ -9,6 +9,10 @@
  * claimable: its lease's end while OPEN, the retry time of an unsettled
  * lapse while LAPSED. Epoch ms are written with %.0f: Lua 5.1 would print
  * a number that large in exponent notation.
+ *
+ * A session that is over (closed, or lapsed and its action settled) keeps
+ * its hash and trackers set for a retention time (PEXPIRE), so GetSession
+ * and a strategy's retry still find it for a while, and then they go.
  */
 
 const EXTEND = `
@@ -49,7 +53,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
 return extend(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]))
 `;
 
-/** KEYS: hash, due. ARGV: id, now. Replies missing|ok|ended, then the hash. */
+/** KEYS: hash, due, trackers set. ARGV: id, now, retention ms. Replies missing|ok|ended, then the hash. */
 export const CLOSE_SESSION = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
 local s = redis.call('HMGET', KEYS[1], 'status', 'expiresAt')
@@ -57,6 +61,8 @@ local now = tonumber(ARGV[2])
 if s[1] == 'OPEN' and tonumber(s[2]) > now then
   redis.call('HSET', KEYS[1], 'status', 'CLOSED', 'endedAt', string.format('%.0f', now))
   redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
 elseif s[1] ~= 'CLOSED' then
   return {'ended', unpack(redis.call('HGETALL', KEYS[1]))}
 end
@@ -102,4 +108,15 @@ for _, id in ipairs(ids) do
   end
 end
 return out
+`;
+
+/**
+ * KEYS: hash, due, trackers set. ARGV: id, retention ms. The lapse is
+ * handled: the session is claimed no more, and a LAPSED one is kept for the
+ * retention time. Replies the number of keys given an expiry.
+ */
+export const SETTLE_SESSION = `
+redis.call('ZREM', KEYS[2], ARGV[1])
+if redis.call('HGET', KEYS[1], 'status') ~= 'LAPSED' then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2]) + redis.call('PEXPIRE', KEYS[3], ARGV[2])
 `;

@@ -4,6 +4,9 @@
  * lapse first (an atomic script) applies its action; the others skip it.
  * Keys under the prefix: `session:{id}` (hash), `session-trackers:{id}`
  * (set of order_nos), `sessions:due` (sorted set; see redis-session-scripts.ts).
+ * A closed session, or a lapsed one whose action is settled, expires after
+ * `retentionMs` (both its keys); then it is not found, and its id may be
+ * opened afresh.
  */
 import { SessionLapseAction, SessionStatus } from "../../gen/tradingcore/v1/session_pb.js";
 import type { ExitPlan, ExitPlanRules } from "../domain/exit-plan.js";
@@ -15,15 +18,19 @@ import { endedMessage } from "./memory-session-store.js";
 import { redisCommand } from "./redis-command.js";
 import { hashFromFlat } from "./redis-tracker-codec.js";
 import type { RedisTrackerClient } from "./redis-tracker-client.js";
-import { ATTACH_TRACKER, CLAIM_LAPSED, CLOSE_SESSION, HEARTBEAT, OPEN_SESSION } from "./redis-session-scripts.js";
+import { ATTACH_TRACKER, CLAIM_LAPSED, CLOSE_SESSION, HEARTBEAT, OPEN_SESSION, SETTLE_SESSION } from "./redis-session-scripts.js";
 
-type SessionClient = Pick<RedisTrackerClient, "eval" | "hGetAll" | "sMembers" | "zRem">;
+type SessionClient = Pick<RedisTrackerClient, "eval" | "hGetAll" | "sMembers">;
+
+/** How long a session that is over stays readable by default: a week, ms. */
+export const DEFAULT_SESSION_RETENTION_MS = 7 * 24 * 3_600_000;
 
 export class RedisSessionStore implements SessionStore {
   constructor(
     private readonly client: SessionClient,
     private readonly keyPrefix: string,
     private readonly commandTimeoutMs: number,
+    private readonly retentionMs: number = DEFAULT_SESSION_RETENTION_MS,
   ) {}
 
   async open(spec: SessionSpec, nowMs: number): Promise<{ session: SessionRecord; created: boolean }> {
@@ -54,7 +61,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async close(sessionId: string, nowMs: number): Promise<SessionRecord> {
-    const reply = await this.script("close", CLOSE_SESSION, [this.hashKey(sessionId), this.dueKey()], [sessionId, String(nowMs)]);
+    const reply = await this.script(
+      "close",
+      CLOSE_SESSION,
+      [this.hashKey(sessionId), this.dueKey(), this.trackersKey(sessionId)],
+      [sessionId, String(nowMs), String(this.retentionMs)],
+    );
     return this.answer(sessionId, reply);
   }
 
@@ -87,14 +99,19 @@ export class RedisSessionStore implements SessionStore {
     const claims: LapseClaim[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) {
       const session = await this.get(reply[i]!);
-      // Claimed, so LAPSED: a session hash is never deleted.
+      // Claimed, so LAPSED and not settled: its hash has no expiry yet.
       if (session) claims.push({ session, first: reply[i + 1] === "1" });
     }
     return claims;
   }
 
   async settle(sessionId: string): Promise<void> {
-    await this.call("settle", () => this.client.zRem(this.dueKey(), sessionId));
+    await this.script(
+      "settle",
+      SETTLE_SESSION,
+      [this.hashKey(sessionId), this.dueKey(), this.trackersKey(sessionId)],
+      [sessionId, String(this.retentionMs)],
+    );
   }
 
   /** The session in a script's reply, or the refusal it stands for. */

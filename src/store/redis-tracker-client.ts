@@ -39,6 +39,8 @@ export type RedisTrackerClient = Pick<
   | "zAdd"
   | "zRem"
   | "zScore"
+  | "xRange"
+  | "xRevRange"
   | "scriptFlush"
   | "isOpen"
   | "isReady"

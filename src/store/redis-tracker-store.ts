@@ -9,6 +9,9 @@
  *   `P trackers:paper:{0|1}`: sorted sets of order_nos (score 0, ordered by
  *   order_no) for listing
  * - `P correlation-ids`: hash from exit correlation id to order_no
+ * - `P protection-changes`: stream, the protection change log
+ *   (protection-change-log.ts), capped at about `changeLogMaxLength` entries;
+ *   `P protection-changes:seq`, its entry counter
  *
  * Invariants: every write is one Lua script, so a tracker and its indexes
  * change together or not at all; compare-and-set refuses an older fencing
@@ -27,6 +30,7 @@ import { TradingCoreError } from "../domain/trading-core-error.js";
 import type { CompareAndSetOutcome, TrackerPage, TrackerQuery, TrackerStore } from "../exit/ports.js";
 import { redisCommand } from "./redis-command.js";
 import type { RedisTrackerClient } from "./redis-tracker-client.js";
+import { protectionChangeLogKeys } from "./redis-protection-change-log.js";
 import { decodeTracker, encodeTracker, hashFromFlat } from "./redis-tracker-codec.js";
 import { matchesQuery, newTrackerFromSpec } from "./tracker-query.js";
 
@@ -37,12 +41,15 @@ export interface RedisTrackerStoreSettings {
   readonly commandTimeoutMs: number;
   /** Order numbers read per round trip while listing. */
   readonly listBatch: number;
+  /** Entries the protection change log keeps, about (MAXLEN ~): a reader further behind re-reads every tracker. */
+  readonly changeLogMaxLength: number;
 }
 
 export const DEFAULT_REDIS_TRACKER_STORE_SETTINGS: RedisTrackerStoreSettings = {
   keyPrefix: "tc:",
   commandTimeoutMs: 2_000,
   listBatch: 200,
+  changeLogMaxLength: 100_000,
 };
 
 export class RedisTrackerStore implements TrackerStore {
@@ -63,8 +70,10 @@ export class RedisTrackerStore implements TrackerStore {
       this.statusIndex(tracker.status),
       this.key(`trackers:segment:${Segment[tracker.segment]}`),
       this.key(`trackers:paper:${tracker.paper ? 1 : 0}`),
+      ...this.changeLogKeys(),
     ];
-    const reply = await this.call("register", () => this.client.trackerRegister(keys, spec.orderNo, encodeTracker(tracker)));
+    const args = [spec.orderNo, String(this.settings.changeLogMaxLength)];
+    const reply = await this.call("register", () => this.client.trackerRegister(keys, args, encodeTracker(tracker)));
     if (reply[0] === "created") return { tracker, created: true };
     const existing = decodeTracker(hashFromFlat(reply.slice(1)));
     if (!sameSpec(existing, spec)) {
@@ -89,8 +98,9 @@ export class RedisTrackerStore implements TrackerStore {
       this.key("trackers:status:"),
       quantityOk ? "1" : "0",
       next.exitCorrelationId,
+      String(this.settings.changeLogMaxLength),
     ];
-    const keys: [string, string] = [this.trackerKey(next.orderNo), this.key("correlation-ids")];
+    const keys = [this.trackerKey(next.orderNo), this.key("correlation-ids"), ...this.changeLogKeys()] as const;
     const reply = await this.call("compare-and-set", () => this.client.trackerCompareAndSet(keys, args, encodeTracker(written)));
     switch (reply[0]) {
       case "written":
@@ -144,6 +154,11 @@ export class RedisTrackerStore implements TrackerStore {
     if (query.segment !== undefined) return this.key(`trackers:segment:${Segment[query.segment]}`);
     if (query.paper !== undefined) return this.key(`trackers:paper:${query.paper ? 1 : 0}`);
     return this.key("trackers");
+  }
+
+  /** The change log's stream and its counter (redis-protection-change-log.ts reads them). */
+  private changeLogKeys(): [string, string] {
+    return protectionChangeLogKeys(this.settings.keyPrefix);
   }
 
   private statusIndex(status: TrackerStatus): string {

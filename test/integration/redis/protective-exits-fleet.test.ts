@@ -1,7 +1,9 @@
 /**
  * Protective exits on Redis with real tradingcore processes: a process
- * killed mid-path is replaced by one that protects with the same trail, and
- * three processes fed the same tick stream send one order per trigger.
+ * killed mid-path is replaced by one that protects with the same trail,
+ * three processes fed the same tick stream send one order per trigger, and
+ * a plan registered through one process is protected by another, which
+ * learns of it from the protection change log.
  */
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,6 +130,36 @@ describe("protective exits on Redis across processes", () => {
         exits.close();
         feed.close();
         await stop(second, "SIGTERM");
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    "exits through another process than the one the plan was registered with, which learns of it from the change log",
+    async () => {
+      const orderNo = `ELSEWHERE-${process.pid}`;
+      const securityId = "8103";
+      const [told, learning] = [await start(), await start()];
+      const exits = [told, learning].map((server) => createGrpcJsClient(ExitService, server.address));
+      const feed = createGrpcJsClient(TickService, learning.address);
+      try {
+        await register(exits[0]!, orderNo, securityId, { stopLoss: { level: { case: "points", value: "2" } } });
+        // Only the other process is fed ticks: it fires once its refresh has read the log (every 200 ms here).
+        const exited = await until(
+          async () => {
+            await publish([feed], securityId, "97");
+            return exits[1]!.getTracker({ orderNo });
+          },
+          (answer) => answer.tracker?.status === TrackerStatus.EXITED,
+          "the tracker EXITED",
+        );
+        expect(exited.tracker?.exitReasonCode).toBe(ExitReasonCode.STOP_LOSS);
+        expect(exited.tracker?.trigger).toMatchObject({ rule: ProtectionRule.STOP_LOSS, tickPrice: "97" });
+        expect(await new RedisPaperOrderBook(inspector, prefix).acceptedFor(orderNo)).toBe(1);
+      } finally {
+        for (const client of [...exits, feed]) client.close();
+        await Promise.all([told, learning].map((server) => stop(server, "SIGTERM")));
       }
     },
     SLOW,

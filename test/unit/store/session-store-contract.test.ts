@@ -237,3 +237,49 @@ describe.each(adapters)("%s", (_name, makeStores) => {
     );
   });
 });
+
+describe("RedisSessionStore retention of sessions that are over", () => {
+  const RETENTION = 3_600_000;
+  const storeIn = async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const client = await redis().client();
+    const ttls = async (sessionId: string) => ({
+      hash: await client.eval("return redis.call('PTTL', KEYS[1])", { keys: [`${prefix}session:${sessionId}`] }),
+      trackers: await client.eval("return redis.call('PTTL', KEYS[1])", { keys: [`${prefix}session-trackers:${sessionId}`] }),
+    });
+    return { store: new RedisSessionStore(client, prefix, 2_000, RETENTION), ttls };
+  };
+  const within = (ms: unknown) => typeof ms === "number" && ms > 0 && ms <= RETENTION;
+
+  it(
+    "keeps an open session with no expiry and gives a closed one, and its trackers, the retention",
+    async () => {
+      const { store, ttls } = await storeIn();
+      await store.open(spec(), T0);
+      await store.attach("strategy-a", "ENTRY-1", T0 + 1);
+      expect(await ttls("strategy-a")).toEqual({ hash: -1, trackers: -1 });
+      await store.close("strategy-a", T0 + 2);
+      const after = await ttls("strategy-a");
+      expect(within(after.hash) && within(after.trackers), JSON.stringify(after)).toBe(true);
+      // Still readable meanwhile.
+      expect((await store.get("strategy-a"))?.status).toBe(SessionStatus.CLOSED);
+    },
+    SLOW,
+  );
+
+  it(
+    "keeps a lapsed session until its lapse is settled, then gives it the retention",
+    async () => {
+      const { store, ttls } = await storeIn();
+      await store.open(spec(), T0);
+      await store.attach("strategy-a", "ENTRY-1", T0 + 1);
+      expect(await store.claimLapsed(T0 + TTL, 30_000, 10)).toHaveLength(1);
+      expect(await ttls("strategy-a")).toEqual({ hash: -1, trackers: -1 });
+      await store.settle("strategy-a");
+      const after = await ttls("strategy-a");
+      expect(within(after.hash) && within(after.trackers), JSON.stringify(after)).toBe(true);
+      expect(await store.claimLapsed(T0 + TTL + 60_000, 30_000, 10)).toEqual([]);
+    },
+    SLOW,
+  );
+});
