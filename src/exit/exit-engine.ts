@@ -123,6 +123,8 @@ export interface ExitEngineDeps {
   readonly superseded?: SupersededAttempts;
   /** Confirms the store's writes reached its replicas (Redis WAIT); every write counts as confirmed when absent. */
   readonly confirmation?: WriteConfirmation;
+  /** Tracker writes whose reply was lost, shared with `orderUpdates`; a private one when absent. */
+  readonly writesInDoubt?: WritesInDoubt;
 }
 
 /** The lock resource guarding exits of one tracker. */
@@ -145,11 +147,13 @@ export class ExitEngine {
     this.settings = { ...DEFAULT_EXIT_ENGINE_SETTINGS, ...deps.settings };
     this.locks = new ExitLockScope(deps.lock, deps.log, this.settings.lockTtlMs);
     this.durable = new ReplicaConfirmedAnswers(deps.confirmation, deps.log);
-    this.inDoubt = new WritesInDoubt(deps.store, deps.events, deps.clock, deps.log);
+    this.inDoubt = deps.writesInDoubt ?? new WritesInDoubt(deps.store, deps.events, deps.clock, deps.log);
     this.recorder = new ExitRecorder(deps.store, deps.clock, deps.events, deps.log, this.settings, this.inDoubt);
     this.gateway = deps.router ? new RouterGateway(deps.router, deps.clock, this.settings, deps.log) : undefined;
     const signals = deps.signals ?? new OrderUpdateSignals();
-    const updates = deps.orderUpdates ?? new OrderUpdateHandler(deps.store, deps.clock, deps.events, { log: deps.log, signals });
+    const updates =
+      deps.orderUpdates ??
+      new OrderUpdateHandler(deps.store, deps.clock, deps.events, { log: deps.log, signals, writesInDoubt: this.inDoubt });
     if (this.gateway) {
       const waiter = new FillWaiter({
         store: deps.store,

@@ -103,9 +103,11 @@ export class ExitRecorder {
   /**
    * EXITING → EXITED once the broker reported fills for the whole open
    * quantity (`accepted.fill`), at their average price, retried with backoff.
-   * A failed write is followed by a reload: EXITED by someone else (an order
-   * update) is success, a tracker moved on is answered as it is stored.
-   * Otherwise PENDING_RECONCILE: the intent stays for the reconciler.
+   * A failed write is followed by a reload: our own EXITED whose reply was
+   * lost is published then and answered EXITED, EXITED by someone else (an
+   * order update) is success, a tracker moved on is answered as it is stored.
+   * Otherwise PENDING_RECONCILE: the intent stays for the reconciler (and a
+   * write in doubt stays held, for a later read to settle).
    */
   async markExited(intent: TrackerRecord, accepted: Filled, quote: LtpQuote, lease: LockLease, attempts: number): Promise<ExitOutcome> {
     const fill = accepted.fill;

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { ExitStatus, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import { ExitEventKind } from "../../../gen/tradingcore/v1/exit_pb.js";
 import type { SequencedExitEvent } from "../../../src/exit/exit-event-hub.js";
+import { NO_FAULTS } from "../../../src/router/paper-router.js";
 import { FlakyTrackerStore } from "../../support/flaky-tracker-store.js";
 import { exitWorld } from "./exit-world.js";
 
@@ -119,5 +120,32 @@ describe("ExecuteExit when the reply of its intent write is lost", () => {
     await world.settle();
 
     expect(world.kinds("LOST-5", ExitEventKind.INTENT)).toHaveLength(1);
+  });
+});
+
+describe("Reconciler when the reply of the EXITED write of the fill it looked up is lost", () => {
+  it("publishes that EXITED once, on its next pass after the store answers", async () => {
+    const world = worldWithLossyStore();
+    await world.register("LOST-6");
+    // The broker's reply is lost: the intent stays EXITING with its order traded.
+    world.router.faults = { ...NO_FAULTS, lostReplyRate: 1 };
+    expect(ExitStatus[(await world.exit("LOST-6")).status]).toBe("OUTCOME_UNKNOWN");
+    world.router.faults = NO_FAULTS;
+    world.store.loseRepliesOfWritesTo(TrackerStatus.EXITED, 1);
+    world.store.downAfterLostReply = true;
+    world.clock.advance(60_000);
+    const reconciler = world.reconciler({ settings: { graceMs: 1_000 } });
+
+    await reconciler.runOnce();
+    await world.settle();
+    expect(world.kinds("LOST-6", ExitEventKind.EXITED)).toHaveLength(0);
+    world.store.down = false;
+    await reconciler.runOnce();
+    await reconciler.runOnce();
+    await world.settle();
+
+    expect((await world.tracker("LOST-6")).status).toBe(TrackerStatus.EXITED);
+    expect(world.kinds("LOST-6", ExitEventKind.EXITED)).toHaveLength(1);
+    expect(world.router.ordersFor("LOST-6")).toBe(1);
   });
 });
