@@ -11,6 +11,7 @@ import { ConfigError, exposureProblem, loadConfig, type Config } from "./config.
 import { ExitEngine } from "./exit/exit-engine.js";
 import { ExitEventHub, fanOutEvents } from "./exit/exit-event-hub.js";
 import { OrderUpdateHandler } from "./exit/order-update-handler.js";
+import { WritesInDoubt } from "./exit/writes-in-doubt.js";
 import { Reconciler } from "./exit/reconciler.js";
 import type { Clock, ExitEventSink, ExitLock, OrderRouter, TrackerStore } from "./exit/ports.js";
 import { systemClock } from "./exit/system-clock.js";
@@ -147,7 +148,9 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   );
   const events = overrides.events ? fanOutEvents(trail, overrides.events) : trail;
   const signals = new OrderUpdateSignals();
+  const writesInDoubt = new WritesInDoubt(store, events, clock, log);
   const orderUpdates = new OrderUpdateHandler(store, clock, events, {
+    writesInDoubt,
     maxParked: config.maxParkedOrderUpdates,
     maxParkedBytes: config.maxParkedOrderUpdateBytes,
     parkedTtlMs: config.parkedOrderUpdateTtlMs,
@@ -207,6 +210,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     ...(telemetry.metering ? { observer: telemetry.metrics } : {}),
     orderUpdates,
     signals,
+    writesInDoubt,
     superseded,
     // The store's own replicas only: a store handed in by the caller is confirmed as it is.
     ...(overrides.store === undefined && redis?.confirmation ? { confirmation: redis.confirmation } : {}),

@@ -47,6 +47,7 @@ import { FillWaiter } from "./fill-waiter.js";
 import { ReplicaConfirmedAnswers } from "./replica-confirmed-answers.js";
 import { OrderUpdateHandler } from "./order-update-handler.js";
 import { OrderUpdateSignals } from "./order-update-signals.js";
+import { WritesInDoubt } from "./writes-in-doubt.js";
 import type {
   Clock,
   ExitEventSink,
@@ -122,6 +123,8 @@ export interface ExitEngineDeps {
   readonly superseded?: SupersededAttempts;
   /** Confirms the store's writes reached its replicas (Redis WAIT); every write counts as confirmed when absent. */
   readonly confirmation?: WriteConfirmation;
+  /** Tracker writes whose reply was lost, shared with `orderUpdates`; a private one when absent. */
+  readonly writesInDoubt?: WritesInDoubt;
 }
 
 /** The lock resource guarding exits of one tracker. */
@@ -138,15 +141,19 @@ export class ExitEngine {
   private readonly inFlight = new ExitsInFlight();
   private readonly locks: ExitLockScope;
   private readonly durable: ReplicaConfirmedAnswers;
+  private readonly inDoubt: WritesInDoubt;
 
   constructor(private readonly deps: ExitEngineDeps) {
     this.settings = { ...DEFAULT_EXIT_ENGINE_SETTINGS, ...deps.settings };
     this.locks = new ExitLockScope(deps.lock, deps.log, this.settings.lockTtlMs);
     this.durable = new ReplicaConfirmedAnswers(deps.confirmation, deps.log);
-    this.recorder = new ExitRecorder(deps.store, deps.clock, deps.events, deps.log, this.settings);
+    this.inDoubt = deps.writesInDoubt ?? new WritesInDoubt(deps.store, deps.events, deps.clock, deps.log);
+    this.recorder = new ExitRecorder(deps.store, deps.clock, deps.events, deps.log, this.settings, this.inDoubt);
     this.gateway = deps.router ? new RouterGateway(deps.router, deps.clock, this.settings, deps.log) : undefined;
     const signals = deps.signals ?? new OrderUpdateSignals();
-    const updates = deps.orderUpdates ?? new OrderUpdateHandler(deps.store, deps.clock, deps.events, { log: deps.log, signals });
+    const updates =
+      deps.orderUpdates ??
+      new OrderUpdateHandler(deps.store, deps.clock, deps.events, { log: deps.log, signals, writesInDoubt: this.inDoubt });
     if (this.gateway) {
       const waiter = new FillWaiter({
         store: deps.store,
@@ -180,6 +187,20 @@ export class ExitEngine {
     );
     annotateSpan(parent, () => ({ "exit.status": ExitStatus[outcome.status] }));
     return outcome;
+  }
+
+  /**
+   * Reads the tracker of every write whose reply was lost and publishes the
+   * event of each the store shows applied (writes-in-doubt.ts); the
+   * reconciler's pass runs it. Answers how many were published; never throws.
+   */
+  settleWritesInDoubt(): Promise<number> {
+    return this.inDoubt.settle();
+  }
+
+  /** Tracker writes whose reply was lost and that no read has settled yet. */
+  get writesInDoubt(): number {
+    return this.inDoubt.size;
   }
 
   /** Order look-up alarms raised since start, by reason (for the metric). */
@@ -217,6 +238,7 @@ export class ExitEngine {
     if (!this.gateway) return exitOutcome(ExitStatus.ROUTER_UNAVAILABLE, { message: "no order router is configured" });
     const work = async (lease: LockLease) => {
       const tracker = await this.deps.store.get(orderNo);
+      this.inDoubt.settleWith(orderNo, tracker);
       if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${orderNo}` });
       if (tracker.status !== TrackerStatus.EXITING) return answerForSettled(tracker);
       // No fill wait here: the reconciler looks again next pass, and must not sit on one order.
@@ -262,6 +284,8 @@ export class ExitEngine {
     parent: TraceParent,
     underLock: boolean,
   ): Promise<ExitOutcome> {
+    // A lost write of this tracker that the read shows applied has its event published before any event of this call.
+    this.inDoubt.settleWith(command.orderNo, tracker);
     if (!tracker) return exitOutcome(ExitStatus.TRACKER_NOT_FOUND, { message: `no tracker ${command.orderNo}` });
     if (tracker.status === TrackerStatus.EXITING) {
       if (!underLock) return this.decide(await this.deps.store.get(command.orderNo), command, lease, parent, true);

@@ -3,7 +3,9 @@
  * (step 7, seed improvement 6), the order id of a live order, and the revert
  * after a definite refusal. Every write is a
  * compare-and-set carrying the lease's fencing token, and every accepted write
- * is published as an exit event.
+ * is published as an exit event. A write that threw may have been applied
+ * (its reply lost): it is held in doubt (writes-in-doubt.ts) and its event is
+ * published once a read shows it, in this call or a later one.
  */
 import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ExitStatus, PriceSource, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
@@ -14,8 +16,9 @@ import type { ExitTrigger } from "../domain/exit-plan.js";
 import type { ExitCommand } from "./exit-command.js";
 import { type ExitOutcome, type ExitOutcomeDetails, exitOutcome } from "./exit-outcome.js";
 import { answerFromStored } from "./stored-truth.js";
-import type { Clock, ExitEventSink, ExitLog, LockLease, LtpQuote, TrackerStore } from "./ports.js";
+import type { Clock, CompareAndSetOutcome, ExitEventSink, ExitLog, LockLease, LtpQuote, TrackerStore } from "./ports.js";
 import type { RouterOutcome } from "./router-reply.js";
+import type { DoubtedEvent, WritesInDoubt } from "./writes-in-doubt.js";
 
 export type IntentResult =
   | { readonly kind: "stored"; readonly tracker: TrackerRecord }
@@ -32,6 +35,9 @@ type Accepted = Extract<RouterOutcome, { kind: "accepted" }>;
 /** An accepted outcome whose fill covers the whole open quantity. */
 export type Filled = Accepted & { readonly fill: NonNullable<Accepted["fill"]> };
 
+/** A compare-and-set's outcome; `lostWrite` when it showed an earlier write of this tracker, held in doubt, applied. */
+type WriteAnswer = CompareAndSetOutcome & { readonly lostWrite?: TrackerRecord };
+
 export interface RevertResult {
   /** False when the revert was not written: `tracker` is then what is stored (or the intent, on a store failure). */
   readonly written: boolean;
@@ -45,6 +51,7 @@ export class ExitRecorder {
     private readonly events: ExitEventSink,
     private readonly log: ExitLog,
     private readonly settings: ExitRecorderSettings,
+    private readonly inDoubt: WritesInDoubt,
   ) {}
 
   /**
@@ -77,7 +84,7 @@ export class ExitRecorder {
       fencingToken: lease.fencingToken,
       updatedAt: now,
     };
-    const written = await this.store.compareAndSet(next, tracker.version);
+    const written = await this.writeOrHold(next, tracker.version, { kind: ExitEventKind.INTENT, message: command.reason });
     switch (written.kind) {
       case "written":
         // Announced only now: a trigger that lost to a manual exit, or to a changed plan, announces nothing.
@@ -99,9 +106,11 @@ export class ExitRecorder {
   /**
    * EXITING → EXITED once the broker reported fills for the whole open
    * quantity (`accepted.fill`), at their average price, retried with backoff.
-   * A failed write is followed by a reload: EXITED by someone else (an order
-   * update) is success, a tracker moved on is answered as it is stored.
-   * Otherwise PENDING_RECONCILE: the intent stays for the reconciler.
+   * A failed write is followed by a reload: our own EXITED whose reply was
+   * lost is published then and answered EXITED, EXITED by someone else (an
+   * order update) is success, a tracker moved on is answered as it is stored.
+   * Otherwise PENDING_RECONCILE: the intent stays for the reconciler (and a
+   * write in doubt stays held, for a later read to settle).
    */
   async markExited(intent: TrackerRecord, accepted: Filled, quote: LtpQuote, lease: LockLease, attempts: number): Promise<ExitOutcome> {
     const fill = accepted.fill;
@@ -120,8 +129,14 @@ export class ExitRecorder {
     for (let retry = 0; retry <= this.settings.trackerUpdateRetries; retry++) {
       if (retry > 0) {
         await this.clock.sleep(this.settings.trackerUpdateBackoffMs * 2 ** (retry - 1));
-        const reloaded = await this.store.get(intent.orderNo).catch(() => undefined);
-        if (reloaded) current = reloaded;
+        const reloaded = await this.store.get(intent.orderNo).then(
+          (tracker) => ({ tracker }),
+          () => undefined,
+        );
+        if (reloaded?.tracker) current = reloaded.tracker;
+        // Our own EXITED whose reply was lost: published now, and answered as ours.
+        const ours = reloaded && this.inDoubt.settleWith(intent.orderNo, reloaded.tracker);
+        if (ours?.status === TrackerStatus.EXITED) return this.exited(current, priced);
       }
       const stored = answerFromStored(current, intent, priced);
       if (stored) return stored;
@@ -137,19 +152,19 @@ export class ExitRecorder {
         updatedAt: now,
       };
       try {
-        const written = await this.store.compareAndSet(next, current.version);
+        const written = await this.writeOrHold(next, current.version, {
+          kind: ExitEventKind.EXITED,
+          status: ExitStatus.EXITED,
+          message: intent.exitReason,
+        });
         if (written.kind === "written") {
           this.emit(ExitEventKind.EXITED, written.tracker, intent.exitReason, ExitStatus.EXITED);
-          return exitOutcome(ExitStatus.EXITED, {
-            ...priced,
-            tracker: written.tracker,
-            exitPrice: written.tracker.exitPrice,
-            message: "exited",
-          });
+          return this.exited(written.tracker, priced);
         }
         lastProblem = `order filled but the tracker write was refused (${written.kind})`;
         if (written.kind === "not-found") break;
         current = written.current;
+        if (written.lostWrite?.status === TrackerStatus.EXITED) return this.exited(current, priced);
         if (written.kind === "fenced")
           return answerFromStored(current, intent, priced) ?? this.pendingReconcile(intent, current, lastProblem, priced);
       } catch (error) {
@@ -158,6 +173,29 @@ export class ExitRecorder {
       }
     }
     return this.pendingReconcile(intent, current, lastProblem, priced);
+  }
+
+  private exited(tracker: TrackerRecord, priced: ExitOutcomeDetails): ExitOutcome {
+    return exitOutcome(ExitStatus.EXITED, { ...priced, tracker, exitPrice: tracker.exitPrice, message: "exited" });
+  }
+
+  /**
+   * The compare-and-set of `next`; when it throws, `next` is held in doubt
+   * with its event before the error goes on. A write that is answered
+   * settles what was held for its tracker before it (a lost write of this
+   * tracker is then known applied or not).
+   */
+  private async writeOrHold(next: TrackerRecord, expectedVersion: number, event: DoubtedEvent): Promise<WriteAnswer> {
+    let written: CompareAndSetOutcome;
+    try {
+      written = await this.store.compareAndSet(next, expectedVersion);
+    } catch (error) {
+      this.inDoubt.hold(next, expectedVersion, event);
+      throw error;
+    }
+    const stored = written.kind === "written" ? written.tracker : written.kind === "not-found" ? undefined : written.current;
+    const lostWrite = this.inDoubt.settleWith(next.orderNo, stored);
+    return lostWrite ? { ...written, lostWrite } : written;
   }
 
   /** The broker's final answer is known but the tracker could not record it: the intent stays for the reconciler. */
@@ -205,7 +243,7 @@ export class ExitRecorder {
       updatedAt: now,
     };
     try {
-      const written = await this.store.compareAndSet(next, intent.version);
+      const written = await this.writeOrHold(next, intent.version, { kind: ExitEventKind.REVERTED, message: why });
       if (written.kind === "written") {
         this.emit(ExitEventKind.REVERTED, written.tracker, why);
         return { written: true, tracker: written.tracker };

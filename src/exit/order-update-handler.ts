@@ -27,9 +27,10 @@ import { BrokerOrderStatus } from "../../gen/tradingcore/v1/exit_pb.js";
 import { attemptOfSlice } from "../domain/exit-correlation-id.js";
 import { excerpt } from "../domain/text-excerpt.js";
 import type { TrackerRecord } from "../domain/tracker.js";
-import { type OrderUpdate, orderUpdateChange } from "./order-update-change.js";
+import { type OrderUpdate, type OrderUpdateChange, orderUpdateChange } from "./order-update-change.js";
 import type { OrderUpdateSignals } from "./order-update-signals.js";
-import type { Clock, ExitEventSink, ExitLog, OrderUpdateSink, TrackerStore } from "./ports.js";
+import type { Clock, CompareAndSetOutcome, ExitEventSink, ExitLog, OrderUpdateSink, TrackerStore } from "./ports.js";
+import type { WritesInDoubt } from "./writes-in-doubt.js";
 
 export type { OrderUpdate } from "./order-update-change.js";
 
@@ -54,6 +55,8 @@ export interface OrderUpdateHandlerOptions {
   readonly onRefused?: (orderNo: string) => void;
   /** Told the correlation id of every update that changed a tracker (wakes exits waiting for a fill). */
   readonly signals?: OrderUpdateSignals;
+  /** Holds a write whose reply was lost, with its event, until a read shows whether it was applied; none when absent. */
+  readonly writesInDoubt?: WritesInDoubt;
 }
 
 export const DEFAULT_MAX_PARKED_UPDATES = 10_000;
@@ -99,6 +102,7 @@ export class OrderUpdateHandler implements OrderUpdateSink {
     if (attempt) return this.forSlice(attempt, update);
     for (let race = 0; race < MAX_RACES; race++) {
       const tracker = await this.store.findByCorrelationId(update.correlationId);
+      if (tracker) this.options.writesInDoubt?.settleWith(tracker.orderNo, tracker);
       if (!tracker) return this.park(update);
       if (tracker.exitCorrelationId !== update.correlationId) return this.forEarlierAttempt(tracker, update);
       const change = orderUpdateChange(tracker, update, this.clock.now());
@@ -110,7 +114,7 @@ export class OrderUpdateHandler implements OrderUpdateSink {
         );
         return { applied: false, tracker, message: `refused: ${change.why}` };
       }
-      const written = await this.store.compareAndSet(change.next, tracker.version);
+      const written = await this.write(change, tracker);
       if (written.kind !== "written") continue;
       this.events.publish({
         kind: change.event,
@@ -125,6 +129,27 @@ export class OrderUpdateHandler implements OrderUpdateSink {
       return { applied: true, tracker: written.tracker, message: change.message };
     }
     return { applied: false, message: `tracker kept changing; update for ${excerpt(update.correlationId, 64)} not applied, send it again` };
+  }
+
+  /** The change's compare-and-set; one that throws is held in doubt with its event (writes-in-doubt.ts). */
+  private async write(change: Extract<OrderUpdateChange, { kind: "write" }>, tracker: TrackerRecord): Promise<CompareAndSetOutcome> {
+    const inDoubt = this.options.writesInDoubt;
+    let written: CompareAndSetOutcome;
+    try {
+      written = await this.store.compareAndSet(change.next, tracker.version);
+    } catch (error) {
+      inDoubt?.hold(change.next, tracker.version, {
+        kind: change.event,
+        ...(change.status === undefined ? {} : { status: change.status }),
+        message: change.message,
+      });
+      throw error;
+    }
+    inDoubt?.settleWith(
+      tracker.orderNo,
+      written.kind === "not-found" ? undefined : written.kind === "written" ? written.tracker : written.current,
+    );
+    return written;
   }
 
   /**

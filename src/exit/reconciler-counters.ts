@@ -41,6 +41,8 @@ export interface ReconcilerCounters {
   retriesExhausted: number;
   /** Parked order updates applied once their tracker appeared. */
   parkedApplied: number;
+  /** Events of tracker writes whose reply was lost, published once the store showed the write applied. */
+  writesSettled: number;
   /** Store or engine failures; the next pass tries again. */
   failures: number;
 }
@@ -61,6 +63,7 @@ export function emptyCounters(): ReconcilerCounters {
     retried: 0,
     retriesExhausted: 0,
     parkedApplied: 0,
+    writesSettled: 0,
     failures: 0,
   };
 }
@@ -119,5 +122,14 @@ export function addInto(totals: ReconcilerCounters, pass: ReconcilerCounters): v
 
 /** True when a pass did anything worth a log line. */
 export function hasWork(tally: ReconcilerCounters): boolean {
-  return tally.examined + tally.retried + tally.retriesExhausted + tally.parkedApplied + tally.duplicates + tally.failures > 0;
+  return (
+    tally.examined +
+      tally.retried +
+      tally.retriesExhausted +
+      tally.parkedApplied +
+      tally.writesSettled +
+      tally.duplicates +
+      tally.failures >
+    0
+  );
 }

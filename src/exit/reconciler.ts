@@ -3,6 +3,8 @@
  * background worker that brings every exit intent to a true, final state.
  *
  * Each pass:
+ * 0. settles the tracker writes whose reply was lost (writes-in-doubt.ts):
+ *    the event of each the store shows applied is published, once;
  * 1. re-applies parked order updates whose tracker may have appeared since;
  * 2. resolves every EXITING intent older than `graceMs` through
  *    `engine.resolveIntent` (the exit lock, then the broker's order by
@@ -82,7 +84,7 @@ export interface ParkedOrderUpdates {
 }
 
 export interface ReconcilerDeps {
-  readonly engine: Pick<ExitEngine, "resolveIntent" | "execute">;
+  readonly engine: Pick<ExitEngine, "resolveIntent" | "execute" | "settleWritesInDoubt">;
   readonly store: Pick<TrackerStore, "list" | "get" | "compareAndSet">;
   /** Looks superseded attempts up for duplicates (with `superseded`); no duplicate check when absent. */
   readonly router?: Pick<OrderRouter, "findOrder">;
@@ -192,6 +194,7 @@ export class Reconciler {
     const tally = emptyCounters();
     tally.passes = 1;
     await this.owed.load(tally);
+    tally.writesSettled = await this.deps.engine.settleWritesInDoubt();
     await this.applyParked(tally);
     await this.resolveIntents(tally, options.ignoreGrace ? Infinity : this.deps.clock.now() - this.settings.graceMs, pass);
     await this.owed.retryAll(tally, pass, () => this.stopping);

@@ -8,12 +8,12 @@
  * hangs past its deadline; once the old primary is back as a replica the
  * fleet carries on, every tracker ends EXITED, and the broker holds exactly
  * one order per tracker. A watcher of the fleet's audit trail, connected to
- * one server through it all, is never cut off, never gets an EXITED twice,
- * and gets the EXITED of every exit acknowledged before the kill and of the
- * exit after the failover, under strictly increasing sequences: the trail's
- * appends and what its follower delivers are confirmed by the replica too.
- * (The EXITED of an exit in flight at the kill has been seen missing, once in
- * several runs: README, "Store failover".)
+ * one server through it all, is never cut off and gets the EXITED of every
+ * tracker, under strictly increasing sequences: the trail's appends and what
+ * its follower delivers are confirmed by the replica, and an EXITED write
+ * whose reply the kill lost is held in doubt until the promoted replica shows
+ * it (writes-in-doubt.ts). An EXITED seen twice (a write the failover lost,
+ * then the reconciler's) is logged: README, "Store failover".
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
@@ -177,8 +177,11 @@ describe("ExecuteExit on a Sentinel-managed store when the primary is killed mid
       expect(ExitStatus[result!.status]).toBe("EXITED");
       expect(broker.ordersFor(later)).toBe(1);
 
-      // The watcher: no EXITED twice; those acknowledged before the kill, and the one after the failover, all there;
-      // one strictly increasing order.
+      // The watcher: the EXITED of every tracker (those in flight at the kill too: an EXITED whose write's reply the
+      // kill lost is published once the store shows it); one strictly increasing order. An EXITED twice is logged, not
+      // failed: an EXITED written but not replicated before the kill is appended after it (its batch is resent until a
+      // replica holds it) although the promoted replica lost the write, and the reconciler's EXITED from the fill
+      // follows (README, "Store failover").
       const exitedOf = () => watched.filter((event) => event.kind === ExitEventKind.EXITED).map((event) => event.tracker!.orderNo);
       for (const giveUpAt = Date.now() + 30_000; exitedOf().length < orderNos.length + 1 && Date.now() < giveUpAt; )
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -186,13 +189,16 @@ describe("ExecuteExit on a Sentinel-managed store when the primary is killed mid
       await watching;
       expect(watchEnded).toBe("");
       const exited = exitedOf();
-      expect(new Set(exited).size).toBe(exited.length);
-      expect(exited).toEqual(expect.arrayContaining([...acknowledgedBeforeKill, later]));
-      const missing = [...orderNos, later].filter((orderNo) => !exited.includes(orderNo));
-      if (missing.length > 0) console.warn(`EXITED events the watcher did not see, of exits in flight at the kill: ${missing.join(", ")}`);
+      expect([...new Set(exited)].sort()).toEqual([...orderNos, later].sort());
+      const twice = exited.filter((orderNo, i) => exited.indexOf(orderNo) !== i);
+      if (twice.length > 0) console.warn(`EXITED seen twice, of exits whose EXITED write the failover lost: ${twice.join(", ")}`);
       const sequences = watched.map((event) => event.sequence);
       expect(sequences.every((sequence, i) => i === 0 || sequence > sequences[i - 1]!)).toBe(true);
-      console.info(`watcher: ${watched.length} events, sequences ${sequences[0]} to ${sequences.at(-1)}`);
+      const lostReplies = watched.filter((event) => event.message.includes("the store's reply was lost"));
+      console.info(
+        `watcher: ${watched.length} events, sequences ${sequences[0]} to ${sequences.at(-1)}; ` +
+          `published once the store showed a write whose reply was lost: ${lostReplies.map((event) => `${ExitEventKind[event.kind]} ${event.tracker!.orderNo}`).join(", ") || "none"}`,
+      );
     },
     SLOW,
   );
