@@ -5,10 +5,7 @@ import { loadtestHtml } from "../../src/loadtest/loadtest-html.js";
 import { formatLoadtestReport } from "../../src/loadtest/loadtest-report.js";
 
 const STEPS = [
-  "exit.validate",
   "exit.lock.acquire",
-  "exit.tracker.load",
-  "exit.ltp.lookup",
   "exit.intent.persist",
   "exit.router.call",
   "exit.tracker.update",
