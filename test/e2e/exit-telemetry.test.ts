@@ -10,13 +10,7 @@ import { startTestServer, testEngine, type TestServer } from "../support/test-se
 const exitRequest = (orderNo: string) => ({ orderNo, reason: "stop loss hit", reasonCode: ExitReasonCode.STOP_LOSS });
 
 /** The lock, the store writes and the router call; the request check, the tracker read and the LTP look-up get no span. */
-const STEP_SPANS = [
-  "exit.lock.acquire",
-  "exit.intent.persist",
-  "exit.router.call",
-  "exit.tracker.update",
-  "exit.lock.release",
-];
+const STEP_SPANS = ["exit.lock.acquire", "exit.intent.persist", "exit.router.call", "exit.tracker.update", "exit.lock.release"];
 
 const CALLER_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN_ID = "00f067aa0ba902b7";
