@@ -5,12 +5,14 @@
  * the first URL, Redlock over all of them, paper router in memory), traced to
  * `--otlp` when given, with the sampler the environment names.
  * Prints "ready", then answers each `{"calls":N,"concurrency":C,"target":T}`
- * line on stdin (T `embedded` or `redis`) with `{"cpuMicros":…,"calls":N,"exited":…}`:
+ * line on stdin (T `embedded` or `redis`) with `{"cpuMicros":…,"gcMicros":…,"calls":N,"exited":…}`:
  * the process CPU of N exits run as the ExecuteExit handler runs them
  * (through the call middleware, the exit engine parented on the call's
- * trace), their lock releases and the export of their spans. Stops when
+ * trace), their lock releases and the export of their spans, and the garbage
+ * collector's pauses in that time (wall time, as Node reports them). Stops when
  * stdin closes.
  */
+import { PerformanceObserver } from "node:perf_hooks";
 import { createContextValues } from "@connectrpc/connect";
 import { Decimal } from "decimal.js";
 import { pino } from "pino";
@@ -49,6 +51,10 @@ async function main(): Promise<void> {
     );
   for (const core of cores.values()) core.services.ticks.sink.write([{ ...INSTRUMENT, ltp: new Decimal("101.25"), timeMs: Date.now() }]);
   let sequence = 0;
+  let gcMillis = 0;
+  new PerformanceObserver((entries) => {
+    for (const entry of entries.getEntries()) gcMillis += entry.duration;
+  }).observe({ entryTypes: ["gc"] });
 
   const exitOnce = async (core: RunningTradingCore, orderNo: string): Promise<boolean> => {
     const call: CallInfo = {
@@ -94,6 +100,7 @@ async function main(): Promise<void> {
         Date.now(),
       );
     await telemetry.flush();
+    const gcBefore = gcMillis;
     const before = process.cpuUsage();
     let next = 0;
     let exited = 0;
@@ -105,7 +112,9 @@ async function main(): Promise<void> {
     await engine.whenIdle();
     await telemetry.flush();
     const used = process.cpuUsage(before);
-    return { cpuMicros: used.user + used.system, calls, exited };
+    // GC entries reach the observer on a later turn of the event loop: let this round's arrive.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return { cpuMicros: used.user + used.system, gcMicros: (gcMillis - gcBefore) * 1000, calls, exited };
   };
 
   let pending = "";

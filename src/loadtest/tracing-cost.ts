@@ -14,9 +14,10 @@
  * its trackers first, exports what that left, then times `--calls` exits at
  * c=`--concurrency`, their lock releases and the export of their spans, in
  * the child's CPU (the redis-servers' CPU is not in it).
- * Printed, per composition: µs of CPU per exit for each setting, and what
+ * Printed, per composition: µs of CPU per exit for each setting, what
  * each traced setting adds to the untraced one (median of the rounds'
- * differences, with their range, and as a share of the untraced exit).
+ * differences, with their range, and as a share of the untraced exit), and
+ * the garbage collector's pauses per exit in the timed window.
  *
  *   node dist/src/loadtest/tracing-cost.js [--rounds 5] [--calls 4000] [--concurrency 32] [--no-redis] [--json file]
  */
@@ -53,6 +54,7 @@ const TARGETS = [
 
 interface RoundAnswer {
   readonly cpuMicros: number;
+  readonly gcMicros: number;
   readonly calls: number;
   readonly exited: number;
 }
@@ -85,7 +87,12 @@ async function main(): Promise<void> {
     for (const target of targets)
       for (const setting of SETTINGS) await children.get(setting.id)!.round(Math.min(calls, 2_000), concurrency, target.id);
     const perExit = new Map<string, number[]>();
-    for (const target of targets) for (const setting of SETTINGS) perExit.set(`${target.id}/${setting.id}`, []);
+    const gcPerExit = new Map<string, number[]>();
+    for (const target of targets)
+      for (const setting of SETTINGS) {
+        perExit.set(`${target.id}/${setting.id}`, []);
+        gcPerExit.set(`${target.id}/${setting.id}`, []);
+      }
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? SETTINGS : [...SETTINGS].reverse();
       for (const target of targets)
@@ -94,6 +101,7 @@ async function main(): Promise<void> {
           if (answer.exited !== answer.calls)
             throw new Error(`${target.id}/${setting.id}: ${answer.calls - answer.exited} of ${answer.calls} exits did not exit`);
           perExit.get(`${target.id}/${setting.id}`)!.push(answer.cpuMicros / answer.calls);
+          gcPerExit.get(`${target.id}/${setting.id}`)!.push(answer.gcMicros / answer.calls);
         }
     }
     const rows = targets.flatMap((target) => {
@@ -102,6 +110,7 @@ async function main(): Promise<void> {
         const figures = perExit.get(`${target.id}/${setting.id}`)!;
         const added = figures.map((value, index) => value - off[index]!);
         const shares = added.map((value, index) => value / off[index]!);
+        const gc = gcPerExit.get(`${target.id}/${setting.id}`)!;
         return {
           target: target.id,
           id: setting.id,
@@ -111,16 +120,19 @@ async function main(): Promise<void> {
           addedRange: [Math.min(...added), Math.max(...added)] as const,
           addedShare: median(shares),
           addedShareRange: [Math.min(...shares), Math.max(...shares)] as const,
+          gcMicrosPerExit: median(gc),
+          gcRange: [Math.min(...gc), Math.max(...gc)] as const,
           rounds: figures,
         };
       });
     });
-    const header = ["exit, setting", "CPU µs/exit", "added µs (rounds)", "added share (rounds)"];
+    const header = ["exit, setting", "CPU µs/exit", "added µs (rounds)", "added share (rounds)", "GC pauses µs/exit (rounds)"];
     const lines = rows.map((row) => [
       row.label,
       row.cpuMicrosPerExit.toFixed(1),
       row.id === "off" ? "—" : `${row.addedMicros.toFixed(1)} (${row.addedRange[0].toFixed(1)} to ${row.addedRange[1].toFixed(1)})`,
       row.id === "off" ? "—" : `${percent(row.addedShare)} (${percent(row.addedShareRange[0])} to ${percent(row.addedShareRange[1])})`,
+      `${row.gcMicrosPerExit.toFixed(1)} (${row.gcRange[0].toFixed(1)} to ${row.gcRange[1].toFixed(1)})`,
     ]);
     const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
     for (const line of [header, widths.map((width) => "-".repeat(width)), ...lines])

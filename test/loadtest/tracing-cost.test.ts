@@ -10,6 +10,7 @@ interface TracingCostReport {
     readonly target: string;
     readonly id: string;
     readonly cpuMicrosPerExit: number;
+    readonly gcMicrosPerExit: number;
     readonly rounds: readonly number[];
   }[];
 }
@@ -38,6 +39,7 @@ describe("npm run bench:tracing", () => {
       for (const row of report.rows) {
         expect(row.rounds, row.id).toHaveLength(1);
         expect(row.cpuMicrosPerExit, row.id).toBeGreaterThan(0);
+        expect(row.gcMicrosPerExit, row.id).toBeGreaterThanOrEqual(0);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
