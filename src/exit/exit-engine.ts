@@ -28,7 +28,6 @@
  *   (stale → decided again on what is stored), an EXITING one by a reload
  *   under the lock.
  */
-import type { Span } from "@opentelemetry/api";
 import { ExitReasonCode, ExitStatus, PriceSource, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import { type ExitCommand, exitCommandProblem } from "./exit-command.js";
@@ -178,7 +177,7 @@ export class ExitEngine {
 
   /**
    * Exits one position at most once. Resolves with the outcome; rejects only on a store outage before any order.
-   * The step spans are children of `parent`, which also gets order_no and exit.status.
+   * The step spans are children of `parent`, which also gets order_no, the LTP the exit priced on and exit.status.
    */
   async execute(command: ExitCommand, parent: TraceParent = NO_TRACE_PARENT): Promise<ExitOutcome> {
     annotateSpan(parent, () => ({ order_no: command.orderNo }));
@@ -247,9 +246,7 @@ export class ExitEngine {
     };
     return this.observed("resolve", () =>
       this.inFlight.run(async () =>
-        this.durable.confirmedSuccess(
-          await this.locks.run(exitLockResource(orderNo), parent, work, () => this.busyAnswer(orderNo, parent)),
-        ),
+        this.durable.confirmedSuccess(await this.locks.run(exitLockResource(orderNo), parent, work, () => this.busyAnswer(orderNo))),
       ),
     );
   }
@@ -267,13 +264,13 @@ export class ExitEngine {
   }
 
   private async executeSteps(command: ExitCommand, parent: TraceParent): Promise<ExitOutcome> {
-    const problem = await inSpan(parent, EXIT_SPANS.validate, () => this.validate(command));
+    const problem = this.validate(command);
     if (problem) return problem;
     // Beside the lock acquisition, not after it: one round trip fewer on the critical path.
-    const loading = inSpan(parent, EXIT_SPANS.trackerLoad, () => this.deps.store.get(command.orderNo));
+    const loading = this.deps.store.get(command.orderNo);
     loading.catch(() => undefined); // awaited under the lock; nothing awaits it when the lock is not granted
     const work = async (lease: LockLease) => this.decide(await loading, command, lease, parent, false);
-    return this.locks.run(exitLockResource(command.orderNo), parent, work, () => this.busyAnswer(command.orderNo, parent, loading));
+    return this.locks.run(exitLockResource(command.orderNo), parent, work, () => this.busyAnswer(command.orderNo, loading));
   }
 
   /** Step 3's decision on `tracker`; `underLock` tells whether it was read under the lock (else it may be stale). */
@@ -309,7 +306,7 @@ export class ExitEngine {
    * showing an exit running (ACTIVE, EXITING) is taken again: the holder may
    * have written EXITED since and be releasing.
    */
-  private async busyAnswer(orderNo: string, parent: TraceParent, loading?: Promise<TrackerRecord | undefined>): Promise<ExitOutcome> {
+  private async busyAnswer(orderNo: string, loading?: Promise<TrackerRecord | undefined>): Promise<ExitOutcome> {
     const first = loading
       ? await loading.then(
           (tracker) => ({ tracker }),
@@ -317,7 +314,7 @@ export class ExitEngine {
         )
       : undefined;
     if (first && !(first.tracker && isExitable(first.tracker))) return answerWhileBusy(orderNo, first);
-    const again = await inSpan(parent, EXIT_SPANS.trackerLoad, () => this.deps.store.get(orderNo)).then(
+    const again = await this.deps.store.get(orderNo).then(
       (tracker) => ({ tracker }),
       (error: unknown) => ({ failed: error instanceof Error ? error.message : String(error) }),
     );
@@ -339,7 +336,8 @@ export class ExitEngine {
     parent: TraceParent,
     underLock = true,
   ): Promise<ExitOutcome> {
-    const quote = await inSpan(parent, EXIT_SPANS.ltpLookup, (span) => this.lookUpLtp(tracker, span));
+    const quote = await this.lookUpLtp(tracker);
+    annotateSpan(parent, () => ({ "ltp.source": PriceSource[quote.source], "ltp.age_ms": quote.ageMs, "ltp.stale": quote.stale }));
     if (lease.lost) return this.lockLost(tracker, "before the intent was stored");
     // Nothing is sent after this, whatever happens to this process: another one may conclude "never placed" after it.
     const sendDeadlineMs = Math.floor(Math.min(lease.validUntilMs, this.deps.clock.now() + this.settings.routerTimeoutMs));
@@ -379,10 +377,8 @@ export class ExitEngine {
     return command.answerByMs === undefined ? waitUntil : Math.min(waitUntil, command.answerByMs - ANSWER_MARGIN_MS);
   }
 
-  private async lookUpLtp(tracker: TrackerRecord, span?: Span): Promise<LtpQuote> {
-    const quote = await this.deps.ltp.resolve({ segment: tracker.segment, securityId: tracker.securityId });
-    if (span) annotate(span, () => ({ "ltp.source": PriceSource[quote.source], "ltp.age_ms": quote.ageMs, "ltp.stale": quote.stale }));
-    return quote;
+  private lookUpLtp(tracker: TrackerRecord): Promise<LtpQuote> {
+    return this.deps.ltp.resolve({ segment: tracker.segment, securityId: tracker.securityId });
   }
 
   private lockLost(tracker: TrackerRecord, when: string): ExitOutcome {

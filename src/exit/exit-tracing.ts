@@ -1,5 +1,10 @@
 /**
- * One span per exit step (DESIGN section 6). Uses only the OpenTelemetry API,
+ * One span per exit step an operator looks at (DESIGN section 6): the lock,
+ * the store writes and the router call. The steps that take no time of
+ * their own worth a span (the request check, the tracker read beside the
+ * lock acquisition, the LTP look-up) leave their facts as attributes on the
+ * exit's own span instead: each span is the SDK's dearest unit of work
+ * (ids, the processor, the exporter's serialisation). Uses only the OpenTelemetry API,
  * which is a no-op until telemetry/ installs an SDK, so the engine costs
  * almost nothing when tracing is off.
  *
@@ -21,10 +26,7 @@ export const NO_TRACE_PARENT: TraceParent = ROOT_CONTEXT;
 
 /** Span names of the exit flow, in the order the flow runs them. */
 export const EXIT_SPANS = {
-  validate: "exit.validate",
   lockAcquire: "exit.lock.acquire",
-  trackerLoad: "exit.tracker.load",
-  ltpLookup: "exit.ltp.lookup",
   intentPersist: "exit.intent.persist",
   routerCall: "exit.router.call",
   routerLookup: "exit.router.lookup",
@@ -62,7 +64,7 @@ function startSpan(parent: TraceParent, name: string, attributes: Attributes | u
   // Under a span that records nothing (a trace the sampler left out), a child would record nothing
   // either: every sampler the SDK ships decides a child as its parent was decided. Hand back the
   // parent's non-recording span instead of asking the SDK for a new one, so that an unsampled exit
-  // spends nothing on its eight step spans.
+  // spends nothing on its step spans.
   const parentSpan = trace.getSpan(parent);
   if (parentSpan !== undefined && !parentSpan.isRecording()) return parentSpan;
   return tracer.startSpan(name, attributes ? { attributes } : undefined, parent);

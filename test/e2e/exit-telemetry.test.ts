@@ -9,17 +9,8 @@ import { startTestServer, testEngine, type TestServer } from "../support/test-se
 
 const exitRequest = (orderNo: string) => ({ orderNo, reason: "stop loss hit", reasonCode: ExitReasonCode.STOP_LOSS });
 
-/** The load runs beside the lock acquisition: those two spans start together, in either order. */
-const STEP_SPANS = [
-  "exit.validate",
-  "exit.lock.acquire | exit.tracker.load",
-  "exit.lock.acquire | exit.tracker.load",
-  "exit.ltp.lookup",
-  "exit.intent.persist",
-  "exit.router.call",
-  "exit.tracker.update",
-  "exit.lock.release",
-];
+/** The lock, the store writes and the router call; the request check, the tracker read and the LTP look-up get no span. */
+const STEP_SPANS = ["exit.lock.acquire", "exit.intent.persist", "exit.router.call", "exit.tracker.update", "exit.lock.release"];
 
 const CALLER_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN_ID = "00f067aa0ba902b7";
@@ -55,17 +46,20 @@ describe(`one ExecuteExit traced on the ${testEngine()} engine`, () => {
     expect(result?.status).toBe(ExitStatus.EXITED);
   });
 
-  it("has a SERVER span named ExecuteExit with order_no, exit.status and the rpc attributes", async () => {
+  it("has a SERVER span named ExecuteExit with order_no, exit.status, the LTP it priced on and the rpc attributes", async () => {
     const span = await serverSpan("ExecuteExit", forOrder(orderNo));
     expect(span.attributes).toMatchObject({
       order_no: orderNo,
       "exit.status": "EXITED",
+      "ltp.source": "MEMORY",
+      "ltp.stale": false,
       "rpc.system": "grpc",
       "rpc.service": "tradingcore.v1.ExitService",
       "rpc.method": "ExecuteExit",
       "rpc.grpc.status_code": 0,
       "tradingcore.engine": testEngine(),
     });
+    expect(typeof span.attributes["ltp.age_ms"]).toBe("number");
     expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
   });
 
@@ -75,17 +69,13 @@ describe(`one ExecuteExit traced on the ${testEngine()} engine`, () => {
       .spansOf(parent.spanContext().traceId)
       .filter((span) => span.parentSpanContext?.spanId === parent.spanContext().spanId)
       .sort((a, b) => (a.startTime[0] - b.startTime[0]) * 1e9 + (a.startTime[1] - b.startTime[1]));
-    const beside = new Set(["exit.lock.acquire", "exit.tracker.load"]);
-    expect(children.map((span) => (beside.has(span.name) ? "exit.lock.acquire | exit.tracker.load" : span.name))).toEqual(STEP_SPANS);
-    expect(new Set(children.slice(1, 3).map((span) => span.name))).toEqual(beside);
+    expect(children.map((span) => span.name)).toEqual(STEP_SPANS);
   });
 
-  it("puts the lock, LTP and router facts on their step spans", async () => {
+  it("puts the lock and router facts on their step spans", async () => {
     const traceId = (await serverSpan("ExecuteExit", forOrder(orderNo))).spanContext().traceId;
     const step = (name: string) => recording.spansOf(traceId).find((span) => span.name === name)!;
     expect(step("exit.lock.acquire").attributes).toMatchObject({ "lock.attempts": 1, "lock.result": "acquired" });
-    expect(step("exit.ltp.lookup").attributes).toMatchObject({ "ltp.source": "MEMORY", "ltp.stale": false });
-    expect(typeof step("exit.ltp.lookup").attributes["ltp.age_ms"]).toBe("number");
     expect(step("exit.router.call").attributes).toMatchObject({ "router.outcome": "accepted" });
     expect(step("exit.lock.release").attributes).toMatchObject({ "lock.release": "released" });
   });

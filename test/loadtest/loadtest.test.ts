@@ -4,16 +4,7 @@ import { duration, parseLoadtestOptions } from "../../src/loadtest/loadtest-opti
 import { loadtestHtml } from "../../src/loadtest/loadtest-html.js";
 import { formatLoadtestReport } from "../../src/loadtest/loadtest-report.js";
 
-const STEPS = [
-  "exit.validate",
-  "exit.lock.acquire",
-  "exit.tracker.load",
-  "exit.ltp.lookup",
-  "exit.intent.persist",
-  "exit.router.call",
-  "exit.tracker.update",
-  "exit.lock.release",
-];
+const STEPS = ["exit.lock.acquire", "exit.intent.persist", "exit.router.call", "exit.tracker.update", "exit.lock.release"];
 
 describe("npm run loadtest in its short mode, against a server it starts itself", () => {
   it("drives exits and GetLtp, and breaks the exit down by the spans it received over OTLP", async () => {

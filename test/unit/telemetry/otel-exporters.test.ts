@@ -149,6 +149,28 @@ describe("OTEL_BSP_* (the batch span processor's variables)", () => {
     expect(receiver.spans).toHaveLength(5);
   });
 
+  it("loses no span on a flush of more batches than the exporter's own limit of 30 in flight", async () => {
+    const telemetry = startTelemetry(
+      {},
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_METRICS_EXPORTER: "none",
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "1",
+        OTEL_BSP_SCHEDULE_DELAY: "3600000",
+      },
+    );
+    try {
+      for (let index = 0; index < 100; index++) trace.getTracer("probe").startSpan(`flushed-${index}`).end();
+      // Nearly all of them wait in the queue; the flush exports them at once, a batch of one each.
+      await telemetry.flush();
+      const flushed = () => receiver.spans.filter((span) => span.name.startsWith("flushed-"));
+      await receiver.waitFor(() => flushed().length >= 100, 10_000);
+      expect(flushed()).toHaveLength(100);
+    } finally {
+      await telemetry.shutdown();
+    }
+  });
+
   it("refuses a value that is not a whole number of 1 or more, naming the variable", () => {
     expect(() => startTelemetry({}, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1", OTEL_BSP_MAX_QUEUE_SIZE: "lots" })).toThrow(
       /OTEL_BSP_MAX_QUEUE_SIZE=lots/,

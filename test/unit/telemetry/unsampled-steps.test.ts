@@ -19,7 +19,7 @@ describe("exit step spans with an SDK installed", () => {
     const parent = trace.setSpan(ROOT_CONTEXT, unsampled);
     recording.spans.reset();
     const seen = await inParentSpan(parent, "exit.all.item", async (item, itemContext) => {
-      const step = await inSpan(itemContext, "exit.validate", (span) => span);
+      const step = await inSpan(itemContext, "exit.router.call", (span) => span);
       return [item, step];
     });
     expect(seen.every((span) => span === unsampled)).toBe(true);
@@ -30,10 +30,10 @@ describe("exit step spans with an SDK installed", () => {
   it("under a recording parent, record each step as its child", async () => {
     const parentSpan = trace.getTracer("probe").startSpan("ExecuteExit");
     recording.spans.reset();
-    await inSpan(trace.setSpan(ROOT_CONTEXT, parentSpan), "exit.validate", (span) => expect(span.isRecording()).toBe(true));
+    await inSpan(trace.setSpan(ROOT_CONTEXT, parentSpan), "exit.router.call", (span) => expect(span.isRecording()).toBe(true));
     parentSpan.end();
     await recording.flush();
-    const step = recording.spans.getFinishedSpans().find((span) => span.name === "exit.validate");
+    const step = recording.spans.getFinishedSpans().find((span) => span.name === "exit.router.call");
     expect(step?.parentSpanContext?.spanId).toBe(parentSpan.spanContext().spanId);
   });
 });
