@@ -65,7 +65,8 @@ export function raiseTrail(rules: PriceRules, state: ProtectionState, price: Mon
   const trailing = rules.trailing;
   const long = rules.side === Side.LONG;
   const { trailHighWater, trailLevel } = state;
-  if (!trailing || rules.peak || !state.trailArmed || !trailHighWater || !trailLevel) return evaluateTick(rules, state, price, timeMs).state;
+  if (!trailing || rules.peak || !state.trailArmed || !trailHighWater || !trailLevel)
+    return evaluateTick(rules, state, price, timeMs).state;
   if (!(long ? price.greaterThan(trailHighWater) : price.lessThan(trailHighWater))) return evaluateTick(rules, state, price, timeMs).state;
   return {
     ...state,
