@@ -12,8 +12,9 @@
  * A tick allocates nothing here unless it changes a state (an exact
  * evaluation): instruments are found by segment then security id (no key
  * string), the sorted levels answer index ranges (no callback), a run of new
- * highs is kept in the tracker's own fields, and the trackers whose state
- * moved are kept in a set, so that a flush visits those alone.
+ * highs is kept in the tracker's own fields, or once for all the trailing
+ * stops of an instrument (instrument-trackers.ts), and the trackers whose
+ * state moved are kept in a set, so that a flush visits those alone.
  *
  * Invariants:
  * - A tick older than the last one evaluated for its instrument, or older
@@ -32,9 +33,10 @@ import type { TrackerRecord } from "../domain/tracker.js";
 import type { TickRecord, TickSink } from "../ticks/tick.js";
 import { mergeProtectionState } from "./protection-state-merge.js";
 import { compilePriceRules, hasMovingRules, type PriceRules } from "./price-rules.js";
-import { SortedLevels } from "./sorted-levels.js";
+import { InstrumentTrackers } from "./instrument-trackers.js";
+import type { SortedLevels } from "./sorted-levels.js";
 import { evaluateTick, raiseTrail } from "./tick-evaluation.js";
-import { isQuiet, type QuietBand, quietBand } from "./quiet-band.js";
+import { isQuiet, type QuietBand, quietBand, raisedTrailBand } from "./quiet-band.js";
 
 /** One protected tracker as the book holds it. */
 export interface WatchedTracker {
@@ -70,45 +72,6 @@ export interface WatchedTracker {
 
 export type TriggerHandler = (watched: WatchedTracker, trigger: ExitTrigger) => boolean;
 
-class InstrumentTrackers {
-  lastTickTimeMs = Number.NEGATIVE_INFINITY;
-  /** Fire when the price falls to the level: a LONG's stop loss, a SHORT's take profit. */
-  readonly falling = new SortedLevels<WatchedTracker>();
-  /** Fire when the price rises to the level: a LONG's take profit, a SHORT's stop loss. */
-  readonly rising = new SortedLevels<WatchedTracker>();
-  /** An array rather than a Set: walked on ticks (no iterator), changed once per plan. */
-  readonly moving: WatchedTracker[] = [];
-  /**
-   * The prices quiet for every moving tracker here (the intersection of their bands), valid while
-   * `bandValid`: a tick inside it skips the loop over them. Updated in place.
-   */
-  readonly band = { low: 0, high: 0 };
-  bandValid = false;
-
-  get size(): number {
-    return this.falling.size + this.rising.size + this.moving.length;
-  }
-
-  /** The intersection of the moving trackers' quiet bands; empty while one has a pending price. Firing ones are skipped either way. */
-  computeBand(): void {
-    let low = Number.NEGATIVE_INFINITY;
-    let high = Number.POSITIVE_INFINITY;
-    for (const watched of this.moving) {
-      if (watched.firing) continue;
-      if (watched.pendingPrice !== undefined) {
-        low = 0;
-        high = 0;
-        break;
-      }
-      if (watched.quiet.low > low) low = watched.quiet.low;
-      if (watched.quiet.high < high) high = watched.quiet.high;
-    }
-    this.band.low = low;
-    this.band.high = high;
-    this.bandValid = true;
-  }
-}
-
 export interface ProtectionBookSettings {
   /** A tick older than this on the clock fires nothing, ms. */
   readonly staleAfterMs: number;
@@ -118,6 +81,8 @@ export class ProtectionBook implements TickSink {
   /** By segment, then security id: a tick finds its instrument without building a key. */
   private readonly instruments = new Map<Segment, Map<string, InstrumentTrackers>>();
   private readonly watched = new Map<string, WatchedTracker>();
+  /** Instruments that may have a run of new highs on (instrument-trackers.ts), ended at every flush. */
+  private readonly running = new Set<InstrumentTrackers>();
   /** The watched trackers whose `dirty` is set. */
   private readonly dirtyTrackers = new Set<WatchedTracker>();
 
@@ -209,6 +174,8 @@ export class ProtectionBook implements TickSink {
 
   /** The trackers whose state moved since `takeDirty` last ran, pending prices applied, marked clean. */
   takeDirty(): WatchedTracker[] {
+    for (const trackers of this.running) trackers.endRun();
+    this.running.clear();
     const taken = [...this.dirtyTrackers];
     this.dirtyTrackers.clear();
     for (const watched of taken) {
@@ -249,14 +216,25 @@ export class ProtectionBook implements TickSink {
   }
 
   private evaluate(trackers: InstrumentTrackers, price: Money, approximate: number, timeMs: number, nowMs: number): void {
-    const { falling, rising, moving } = trackers;
-    for (let i = falling.firstReachedFalling(price, approximate); i < falling.size; i++) {
-      this.evaluateOne(falling.itemAt(i), price, timeMs, nowMs);
+    if (trackers.mayReachLevel(approximate)) {
+      const { falling, rising } = trackers;
+      for (let i = falling.firstReachedFalling(price, approximate); i < falling.size; i++) {
+        this.evaluateOne(falling.itemAt(i), price, timeMs, nowMs);
+      }
+      for (let i = 0, end = rising.reachedRising(price, approximate); i < end; i++)
+        this.evaluateOne(rising.itemAt(i), price, timeMs, nowMs);
     }
-    for (let i = 0, end = rising.reachedRising(price, approximate); i < end; i++) this.evaluateOne(rising.itemAt(i), price, timeMs, nowMs);
-    if (moving.length === 0) return;
+    if (trackers.movingCount === 0) return;
     if (!trackers.bandValid) trackers.computeBand();
-    if (isQuiet(trackers.band, approximate)) return;
+    if (trackers.quietFor(approximate)) return;
+    const moving = trackers.moving;
+    const run = trackers.extendRun(price, approximate, timeMs);
+    if (run === "started") {
+      for (const watched of moving) this.setDirty(watched);
+      this.running.add(trackers);
+    }
+    if (run !== undefined) return;
+    trackers.endRun();
     // Some tracker may change: the shared band is computed again on the next tick.
     trackers.bandValid = false;
     for (const watched of moving) {
@@ -295,11 +273,12 @@ export class ProtectionBook implements TickSink {
 
   /** Applies the pending best price, exactly; it reaches nothing (onlyRaisesTrail), so it fires nothing. */
   private applyPending(watched: WatchedTracker): void {
+    watched.home?.endRun();
     const price = watched.pendingPrice;
     if (price === undefined) return;
     watched.pendingPrice = undefined;
     watched.state = raiseTrail(watched.rules, watched.state, price, watched.pendingTimeMs);
-    watched.quiet = quietBand(watched.rules, watched.state);
+    watched.quiet = raisedTrailBand(watched.rules, watched.state, watched.pendingApprox);
     if (watched.home) watched.home.bandValid = false;
   }
 
@@ -333,6 +312,8 @@ export class ProtectionBook implements TickSink {
       trackers = new InstrumentTrackers();
       segment.set(tracker.securityId, trackers);
     }
+    // The run's ticks are for the trackers watched before them, not for one added now.
+    trackers.endRun();
     trackers.bandValid = false;
     watched.home = on ? trackers : undefined;
     if (hasMovingRules(rules)) {
@@ -351,6 +332,7 @@ export class ProtectionBook implements TickSink {
         else sorted.remove(level, watched);
       }
     }
+    trackers.levelsChanged();
     if (!on && trackers.size === 0) {
       segment!.delete(tracker.securityId);
       if (segment!.size === 0) this.instruments.delete(tracker.segment);

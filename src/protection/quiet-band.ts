@@ -54,6 +54,28 @@ export function quietBand(rules: PriceRules, state: ProtectionState): QuietBand 
   return long ? { low: fires, high: moves } : { low: moves, high: fires };
 }
 
+/**
+ * `quietBand(rules, state)` for a state `raiseTrail` answered (an armed trail, no peak rule), with
+ * the new best price given as the double the caller already has: one decimal conversion fewer.
+ */
+export function raisedTrailBand(rules: PriceRules, state: ProtectionState, bestApprox: number): QuietBand {
+  if (
+    rules.peak ||
+    !rules.trailing ||
+    !state.trailArmed ||
+    !state.trailLevel ||
+    !state.trailHighWater ||
+    state.lastTickTimeMs === undefined
+  )
+    return quietBand(rules, state);
+  const long = rules.side === Side.LONG;
+  let fires = nearer(long ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, state.trailLevel, long);
+  let moves = bestApprox;
+  if (rules.stopLoss) fires = nearer(fires, rules.stopLoss, long);
+  if (rules.takeProfit) moves = nearer(moves, rules.takeProfit, !long);
+  return long ? { low: fires, high: moves } : { low: moves, high: fires };
+}
+
 /** The higher (`upwards`) or lower of `bound` and `level` as a double. */
 function nearer(bound: number, level: Money, upwards: boolean): number {
   const at = level.toNumber();

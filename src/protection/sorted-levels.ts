@@ -24,6 +24,16 @@ export class SortedLevels<T> {
     return this.items.length;
   }
 
+  /** The lowest level as a double; +∞ when empty. */
+  get lowestApprox(): number {
+    return this.lowest;
+  }
+
+  /** The highest level as a double; −∞ when empty. */
+  get highestApprox(): number {
+    return this.highest;
+  }
+
   add(level: Money, item: T): void {
     const at = this.firstAtOrAbove(level);
     this.levels.splice(at, 0, level);

@@ -87,14 +87,14 @@ function trailCandidate(trailing: Trailing, best: Money, long: boolean): Money {
 /** The trail at `level` after a new best price: towards the candidate, by whole steps when it has a step; never back. */
 function followedTrail(trailing: Trailing, level: Money, best: Money, long: boolean): Money {
   const wanted = trailCandidate(trailing, best, long);
-  const gain = long ? wanted.minus(level) : level.minus(wanted);
   if (trailing.step) {
+    const gain = long ? wanted.minus(level) : level.minus(wanted);
     const steps = gain.dividedToIntegerBy(trailing.step);
     if (!steps.greaterThan(0)) return level;
     const by = trailing.step.times(steps);
     return long ? level.plus(by) : level.minus(by);
   }
-  return gain.greaterThan(0) ? wanted : level;
+  return (long ? wanted.greaterThan(level) : wanted.lessThan(level)) ? wanted : level;
 }
 
 function movePeak(rules: PriceRules, state: ProtectionState, price: Money): Moved {
