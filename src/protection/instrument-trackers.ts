@@ -14,7 +14,7 @@
  */
 import { Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Money } from "../domain/money.js";
-import type { WatchedTracker } from "./protection-book.js";
+import type { WatchedTracker } from "./watched-tracker.js";
 import { SortedLevels } from "./sorted-levels.js";
 
 /** A billionth of the price, as in quiet-band.ts. */

@@ -24,6 +24,9 @@
  * - A tracker fires once: until `settle`, a tracker handed to the worker is
  *   not handed again (`release` re-arms it, after `retryAfterMs`).
  * - State only moves forward (evaluateTick, mergeProtectionState).
+ * - A state read here (get, takeDirty, adopt) or evaluated includes every
+ *   tick taken for it: a pending new high, or its instrument's run, is
+ *   applied first, exactly as the tick-by-tick evaluation would have.
  */
 import { type Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ExitTrigger, ProtectionState } from "../domain/exit-plan.js";
@@ -32,43 +35,14 @@ import type { Money } from "../domain/money.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { TickRecord, TickSink } from "../ticks/tick.js";
 import { mergeProtectionState } from "./protection-state-merge.js";
-import { compilePriceRules, hasMovingRules, type PriceRules } from "./price-rules.js";
+import { compilePriceRules, hasMovingRules } from "./price-rules.js";
 import { InstrumentTrackers } from "./instrument-trackers.js";
+import type { WatchedTracker } from "./watched-tracker.js";
 import type { SortedLevels } from "./sorted-levels.js";
 import { evaluateTick, raiseTrail } from "./tick-evaluation.js";
-import { isQuiet, type QuietBand, quietBand, raisedTrailBand } from "./quiet-band.js";
+import { isQuiet, quietBand, raisedTrailBand } from "./quiet-band.js";
 
-/** One protected tracker as the book holds it. */
-export interface WatchedTracker {
-  /** The tracker as last read or written here (its exit attempt, plan). */
-  tracker: TrackerRecord;
-  readonly rules: PriceRules;
-  state: ProtectionState;
-  /** The state moved since it was last persisted (the tracker is in the book's set of those). */
-  dirty: boolean;
-  /** Handed to the worker and not settled or released yet. */
-  firing: boolean;
-  /** Epoch ms before which a released tracker is not handed again. */
-  retryAfterMs: number;
-  /** Prices at which a tick certainly changes nothing (quiet-band.ts). */
-  quiet: QuietBand;
-  /**
-   * The best of the ticks that only raised an armed trail (new highs that reach nothing), not applied
-   * to `state` yet: in a trending market most ticks are such, and only the last of a run matters.
-   * Applied (exactly) before the next other tick is evaluated and whenever the state is read.
-   * Kept in these fields, overwritten in place, so that a new high allocates nothing.
-   */
-  pendingPrice: Money | undefined;
-  /** Epoch ms of the pending tick; meaningful only while `pendingPrice` is set. */
-  pendingTimeMs: number;
-  /** The pending price as a double; meaningful only while `pendingPrice` is set. */
-  pendingApprox: number;
-  /** The take profit and stop loss as doubles, for the checks above. */
-  readonly takeProfitApprox: number | undefined;
-  readonly stopLossApprox: number | undefined;
-  /** The instrument's trackers it belongs to, whose shared band its changes invalidate. */
-  home: InstrumentTrackers | undefined;
-}
+export type { WatchedTracker };
 
 export type TriggerHandler = (watched: WatchedTracker, trigger: ExitTrigger) => boolean;
 
