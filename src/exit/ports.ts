@@ -62,11 +62,24 @@ export interface TrackerStore {
  * second, and must never make an exit's compare-and-set fail. Every write
  * is monotonic (protection-state-merge.ts) and atomic.
  */
+/** One state to merge into the stored one (ProtectionStates.advanceMany). */
+export interface ProtectionAdvance {
+  readonly orderNo: string;
+  readonly side: Side;
+  readonly state: ProtectionState;
+}
+
 export interface ProtectionStates {
   /** The stored state of each tracker named that has one. */
   get(orderNos: readonly string[]): Promise<Map<string, ProtectionState>>;
   /** Merges `state` into the stored one (forward only); answers what is stored after. */
   advance(orderNo: string, side: Side, state: ProtectionState): Promise<ProtectionState>;
+  /**
+   * `advance` for each entry, in one call (a flush writes thousands): answers what is stored after,
+   * in the order given. A failure may leave some entries merged and others not; each merge is
+   * forward only, so writing them all again is harmless.
+   */
+  advanceMany(entries: readonly ProtectionAdvance[]): Promise<ProtectionState[]>;
   /**
    * Claims the right to start the exit for `claim` (a plan version and exit
    * attempt) for `ttlMs`; false when another process claimed it first. A

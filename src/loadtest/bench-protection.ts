@@ -16,6 +16,16 @@
  *
  * No level of the background trackers is reached by the ingest's prices
  * (100.00 to 149.99): the rows measure evaluation, not exits.
+ *
+ * Fairness: each server gets the same warm-up, the first ten batches five
+ * times over (prices up to x.09: the trails arm and rise to there, as with
+ * one pass, so the measured rounds still begin with the same run of new
+ * highs). One pass of ten batches used to be all: the garbage of the 10,000
+ * registrations and the first optimising compilations then landed in
+ * whichever measured round they fell in, a swing of tens of percent on a
+ * 0.3-second round. Beside the throughput, each server's CPU time per
+ * ingested tick over the same rounds is reported: on a busy shared machine
+ * it moves far less than wall-clock throughput does.
  */
 import { ExitEventKind, ExitService } from "../../gen/tradingcore/v1/exit_pb.js";
 import { Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
@@ -40,6 +50,8 @@ export interface ProtectionBenchResult {
   readonly ingestBareTicksPerSecond: number;
   /** Armed throughput over bare throughput. */
   readonly ingestRatio: number;
+  /** Server CPU time per ingested tick over the measured rounds, µs, when the caller could read it. */
+  readonly ingestCpuMicrosPerTick?: { readonly armed: number; readonly bare: number };
   readonly tickToOrder: LatencySummary;
   /** Ticks per second the background stream achieved while the probes were timed. */
   readonly backgroundTicksPerSecond: number;
@@ -49,6 +61,11 @@ export interface ProtectionBenchResult {
 }
 
 const PROBE_TIMEOUT_MS = 10_000;
+/** Passes over the first ten batches before the measured rounds, on each server. */
+const WARM_UP_PASSES = 5;
+
+/** A server's CPU time so far (user + system), µs. */
+export type ServerCpu = () => Promise<number>;
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
 /**
@@ -83,22 +100,32 @@ async function registerTrackers(address: string, settings: ProtectionBenchSettin
   }
 }
 
-async function ingestRounds(armed: string, bare: string, settings: ProtectionBenchSettings) {
-  const totals = { armed: { ticks: 0, ms: 0 }, bare: { ticks: 0, ms: 0 } };
-  await measureIngest(armed, Math.min(10, settings.batches), settings.batchSize);
-  await measureIngest(bare, Math.min(10, settings.batches), settings.batchSize);
+async function ingestRounds(armed: string, bare: string, settings: ProtectionBenchSettings, cpu?: { armed: ServerCpu; bare: ServerCpu }) {
+  const totals = { armed: { ticks: 0, ms: 0, cpuMicros: 0 }, bare: { ticks: 0, ms: 0, cpuMicros: 0 } };
+  for (let pass = 0; pass < WARM_UP_PASSES; pass++) {
+    await measureIngest(armed, Math.min(10, settings.batches), settings.batchSize);
+    await measureIngest(bare, Math.min(10, settings.batches), settings.batchSize);
+  }
   for (let round = 0; round < settings.rounds; round++) {
     const order: Array<[keyof typeof totals, string]> = [
       ["armed", armed],
       ["bare", bare],
     ];
     for (const [which, address] of round % 2 === 0 ? order : order.reverse()) {
+      const cpuBefore = (await cpu?.[which]()) ?? 0;
       const result = await measureIngest(address, settings.batches, settings.batchSize);
+      totals[which].cpuMicros += ((await cpu?.[which]()) ?? 0) - cpuBefore;
       totals[which].ticks += result.ticks;
       totals[which].ms += result.ms;
     }
   }
-  return { armed: (totals.armed.ticks * 1000) / totals.armed.ms, bare: (totals.bare.ticks * 1000) / totals.bare.ms };
+  return {
+    armed: (totals.armed.ticks * 1000) / totals.armed.ms,
+    bare: (totals.bare.ticks * 1000) / totals.bare.ms,
+    ...(cpu
+      ? { cpuMicrosPerTick: { armed: totals.armed.cpuMicros / totals.armed.ticks, bare: totals.bare.cpuMicros / totals.bare.ticks } }
+      : {}),
+  };
 }
 
 async function tickToOrder(address: string, settings: ProtectionBenchSettings) {
@@ -169,14 +196,22 @@ async function tickToOrder(address: string, settings: ProtectionBenchSettings) {
   return { latencies, backgroundTicksPerSecond: backgroundTicks, missed };
 }
 
-/** Runs both measurements on `armed` (its trackers get plans) and `bare` (the same trackers, no plans). */
-export async function measureProtection(armed: string, bare: string, settings: ProtectionBenchSettings): Promise<ProtectionBenchResult> {
+/**
+ * Runs both measurements on `armed` (its trackers get plans) and `bare` (the same trackers, no plans);
+ * `cpu` reads each server's CPU time, for the CPU per tick beside the throughput.
+ */
+export async function measureProtection(
+  armed: string,
+  bare: string,
+  settings: ProtectionBenchSettings,
+  cpu?: { armed: ServerCpu; bare: ServerCpu },
+): Promise<ProtectionBenchResult> {
   const arming = performance.now();
   await Promise.all([registerTrackers(armed, settings, true), registerTrackers(bare, settings, false)]);
   process.stderr.write(
     `  protection: registered ${settings.trackers} trackers on each server in ${((performance.now() - arming) / 1000).toFixed(1)} s\n`,
   );
-  const ingest = await ingestRounds(armed, bare, settings);
+  const ingest = await ingestRounds(armed, bare, settings, cpu);
   const probed = await tickToOrder(armed, settings);
   return {
     trackers: settings.trackers,
@@ -184,6 +219,7 @@ export async function measureProtection(armed: string, bare: string, settings: P
     ingestArmedTicksPerSecond: ingest.armed,
     ingestBareTicksPerSecond: ingest.bare,
     ingestRatio: ingest.armed / ingest.bare,
+    ...(ingest.cpuMicrosPerTick ? { ingestCpuMicrosPerTick: ingest.cpuMicrosPerTick } : {}),
     tickToOrder: summarize(probed.latencies),
     backgroundTicksPerSecond: probed.backgroundTicksPerSecond,
     probes: settings.probes,
@@ -196,6 +232,11 @@ export function formatProtection(result: ProtectionBenchResult): string {
   return [
     `protective exits (${result.trackers} armed trackers over ${result.instruments} instruments; half fixed levels, half trailing):`,
     `  PublishTicks ingest, armed ${k(result.ingestArmedTicksPerSecond)} vs none (the same trackers without plans) ${k(result.ingestBareTicksPerSecond)}: ${result.ingestRatio.toFixed(2)}x`,
+    ...(result.ingestCpuMicrosPerTick
+      ? [
+          `  server CPU per ingested tick, armed ${result.ingestCpuMicrosPerTick.armed.toFixed(2)} µs vs none ${result.ingestCpuMicrosPerTick.bare.toFixed(2)} µs: ${(result.ingestCpuMicrosPerTick.bare / result.ingestCpuMicrosPerTick.armed).toFixed(2)}x the ticks per CPU second`,
+        ]
+      : []),
     `  tick to order (crossing tick written -> ROUTER_ACCEPTED received), ${result.probes} probes while ${k(result.backgroundTicksPerSecond)} ingested: p50 ${result.tickToOrder.p50.toFixed(2)} ms, p99 ${result.tickToOrder.p99.toFixed(2)} ms${result.missed > 0 ? ` (${result.missed} missed)` : ""}`,
   ].join("\n");
 }

@@ -284,14 +284,19 @@ async function main(): Promise<void> {
     const [armedServer, bareServer] = protectionServers;
     const protection: ProtectionBenchResult | undefined =
       armedServer && bareServer
-        ? await measureProtection(armedServer.targets.grpcJs, bareServer.targets.grpcJs, {
-            rounds: settings.rounds,
-            trackers: settings.quick ? 1_000 : 10_000,
-            instruments: 1_000,
-            probes: settings.quick ? 20 : 200,
-            batches: settings.quick ? 20 : 100,
-            batchSize: 1_000,
-          })
+        ? await measureProtection(
+            armedServer.targets.grpcJs,
+            bareServer.targets.grpcJs,
+            {
+              rounds: settings.rounds,
+              trackers: settings.quick ? 1_000 : 10_000,
+              instruments: 1_000,
+              probes: settings.quick ? 20 : 200,
+              batches: settings.quick ? 20 : 100,
+              batchSize: 1_000,
+            },
+            { armed: () => armedServer.cpuMicros(), bare: () => bareServer.cpuMicros() },
+          )
         : undefined;
     const refresh: RefreshBenchResult | undefined =
       settings.redis && selected("refresh")

@@ -9,6 +9,13 @@
  * O(log n + k); trackers with a trail or a peak are moved by every tick
  * that leaves their quiet band (quiet-band.ts), evaluated exactly then.
  *
+ * A tick allocates nothing here unless it changes a state (an exact
+ * evaluation): instruments are found by segment then security id (no key
+ * string), the sorted levels answer index ranges (no callback), a run of new
+ * highs is kept in the tracker's own fields, or once for all the trailing
+ * stops of an instrument (instrument-trackers.ts), and the trackers whose
+ * state moved are kept in a set, so that a flush visits those alone.
+ *
  * Invariants:
  * - A tick older than the last one evaluated for its instrument, or older
  *   than `staleAfterMs` on the clock, moves nothing and fires nothing.
@@ -17,64 +24,27 @@
  * - A tracker fires once: until `settle`, a tracker handed to the worker is
  *   not handed again (`release` re-arms it, after `retryAfterMs`).
  * - State only moves forward (evaluateTick, mergeProtectionState).
+ * - A state read here (get, takeDirty, adopt) or evaluated includes every
+ *   tick taken for it: a pending new high, or its instrument's run, is
+ *   applied first, exactly as the tick-by-tick evaluation would have.
  */
-import { Side } from "../../gen/tradingcore/v1/common_pb.js";
+import { type Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ExitTrigger, ProtectionState } from "../domain/exit-plan.js";
 import { freshProtectionState } from "../domain/exit-plan.js";
 import type { Money } from "../domain/money.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { TickRecord, TickSink } from "../ticks/tick.js";
 import { mergeProtectionState } from "./protection-state-merge.js";
-import { compilePriceRules, hasMovingRules, type PriceRules } from "./price-rules.js";
-import { SortedLevels } from "./sorted-levels.js";
-import { evaluateTick } from "./tick-evaluation.js";
-import { isQuiet, type QuietBand, quietBand } from "./quiet-band.js";
+import { compilePriceRules, hasMovingRules } from "./price-rules.js";
+import { InstrumentTrackers } from "./instrument-trackers.js";
+import type { WatchedTracker } from "./watched-tracker.js";
+import type { SortedLevels } from "./sorted-levels.js";
+import { evaluateTick, raiseTrail } from "./tick-evaluation.js";
+import { isQuiet, quietBand, raisedTrailBand } from "./quiet-band.js";
 
-/** One protected tracker as the book holds it. */
-export interface WatchedTracker {
-  /** The tracker as last read or written here (its exit attempt, plan). */
-  tracker: TrackerRecord;
-  readonly rules: PriceRules;
-  state: ProtectionState;
-  /** The state moved since it was last persisted. */
-  dirty: boolean;
-  /** Handed to the worker and not settled or released yet. */
-  firing: boolean;
-  /** Epoch ms before which a released tracker is not handed again. */
-  retryAfterMs: number;
-  /** Prices at which a tick certainly changes nothing (quiet-band.ts). */
-  quiet: QuietBand;
-  /**
-   * The best of the ticks that only raised an armed trail (new highs that reach nothing), not applied
-   * to `state` yet: in a trending market most ticks are such, and only the last of a run matters.
-   * Applied (exactly) before the next other tick is evaluated and whenever the state is read.
-   */
-  pending?: { readonly price: Money; readonly timeMs: number; readonly approximate: number } | undefined;
-  /** The take profit as a double, for the checks above. */
-  readonly takeProfitApprox?: number;
-  /** The instrument's trackers it belongs to, whose shared band its changes invalidate. */
-  home?: InstrumentTrackers | undefined;
-}
+export type { WatchedTracker };
 
 export type TriggerHandler = (watched: WatchedTracker, trigger: ExitTrigger) => boolean;
-
-class InstrumentTrackers {
-  lastTickTimeMs = Number.NEGATIVE_INFINITY;
-  /** Fire when the price falls to the level: a LONG's stop loss, a SHORT's take profit. */
-  readonly falling = new SortedLevels<WatchedTracker>();
-  /** Fire when the price rises to the level: a LONG's take profit, a SHORT's stop loss. */
-  readonly rising = new SortedLevels<WatchedTracker>();
-  readonly moving = new Set<WatchedTracker>();
-  /**
-   * The prices quiet for every moving tracker here (the intersection of their bands), or undefined
-   * when a member changed since it was computed: a tick inside it skips the loop over them.
-   */
-  band: QuietBand | undefined;
-
-  get size(): number {
-    return this.falling.size + this.rising.size + this.moving.size;
-  }
-}
 
 export interface ProtectionBookSettings {
   /** A tick older than this on the clock fires nothing, ms. */
@@ -82,8 +52,13 @@ export interface ProtectionBookSettings {
 }
 
 export class ProtectionBook implements TickSink {
-  private readonly instruments = new Map<string, InstrumentTrackers>();
+  /** By segment, then security id: a tick finds its instrument without building a key. */
+  private readonly instruments = new Map<Segment, Map<string, InstrumentTrackers>>();
   private readonly watched = new Map<string, WatchedTracker>();
+  /** Instruments that may have a run of new highs on (instrument-trackers.ts), ended at every flush. */
+  private readonly running = new Set<InstrumentTrackers>();
+  /** The watched trackers whose `dirty` is set. */
+  private readonly dirtyTrackers = new Set<WatchedTracker>();
 
   constructor(
     private readonly settings: ProtectionBookSettings,
@@ -120,7 +95,7 @@ export class ProtectionBook implements TickSink {
         this.applyPending(current);
         current.state = mergeProtectionState(stored, current.state, tracker.side);
         current.quiet = quietBand(current.rules, current.state);
-        if (current.home) current.home.band = undefined;
+        if (current.home) current.home.bandValid = false;
       }
       return;
     }
@@ -140,7 +115,12 @@ export class ProtectionBook implements TickSink {
       firing: false,
       retryAfterMs: 0,
       quiet: quietBand(rules, state),
-      ...(rules.takeProfit ? { takeProfitApprox: rules.takeProfit.toNumber() } : {}),
+      pendingPrice: undefined,
+      pendingTimeMs: 0,
+      pendingApprox: 0,
+      takeProfitApprox: rules.takeProfit?.toNumber(),
+      stopLossApprox: rules.stopLoss?.toNumber(),
+      home: undefined,
     };
     this.watched.set(tracker.orderNo, watched);
     this.place(watched, true);
@@ -151,6 +131,8 @@ export class ProtectionBook implements TickSink {
     const watched = this.watched.get(orderNo);
     if (!watched || (only && watched !== only)) return;
     this.watched.delete(orderNo);
+    this.dirtyTrackers.delete(watched);
+    watched.dirty = false;
     this.place(watched, false);
   }
 
@@ -160,26 +142,46 @@ export class ProtectionBook implements TickSink {
     if (!watched || (only && watched !== only)) return;
     watched.firing = false;
     watched.retryAfterMs = retryAfterMs;
-    if (watched.home) watched.home.band = undefined;
+    if (watched.home) watched.home.bandValid = false;
     if (tracker && tracker.version >= watched.tracker.version) watched.tracker = tracker;
   }
 
-  /** The trackers whose state moved since `takeDirty` last ran, marked clean. */
+  /** The trackers whose state moved since `takeDirty` last ran, pending prices applied, marked clean. */
   takeDirty(): WatchedTracker[] {
-    const dirty: WatchedTracker[] = [];
-    for (const watched of this.watched.values()) {
-      if (!watched.dirty) continue;
+    for (const trackers of this.running) trackers.endRun();
+    this.running.clear();
+    const taken = [...this.dirtyTrackers];
+    this.dirtyTrackers.clear();
+    for (const watched of taken) {
       this.applyPending(watched);
       watched.dirty = false;
-      dirty.push(watched);
     }
-    return dirty;
+    return taken;
+  }
+
+  /**
+   * Takes `stored`, the store's answer to a write of `watched`'s state, when it is further than what
+   * the book holds (another process saw later ticks): merged forward, the quiet bands follow.
+   */
+  adopt(watched: WatchedTracker, stored: ProtectionState): void {
+    if (this.watched.get(watched.tracker.orderNo) !== watched) return;
+    this.applyPending(watched);
+    const merged = mergeProtectionState(stored, watched.state, watched.tracker.side);
+    if (merged === watched.state) return;
+    watched.state = merged;
+    watched.quiet = quietBand(watched.rules, merged);
+    if (watched.home) watched.home.bandValid = false;
+  }
+
+  /** Marks `watched` to be written on the next flush again (its write failed), if it is still the tracker watched. */
+  markDirty(watched: WatchedTracker): void {
+    if (this.watched.get(watched.tracker.orderNo) === watched) this.setDirty(watched);
   }
 
   write(ticks: readonly TickRecord[]): void {
     const nowMs = this.now();
     for (const tick of ticks) {
-      const trackers = this.instruments.get(`${tick.segment}:${tick.securityId}`);
+      const trackers = this.instruments.get(tick.segment)?.get(tick.securityId);
       if (!trackers || tick.timeMs < trackers.lastTickTimeMs) continue;
       trackers.lastTickTimeMs = tick.timeMs;
       if (nowMs - tick.timeMs > this.settings.staleAfterMs) continue;
@@ -188,20 +190,35 @@ export class ProtectionBook implements TickSink {
   }
 
   private evaluate(trackers: InstrumentTrackers, price: Money, approximate: number, timeMs: number, nowMs: number): void {
-    const reached = (watched: WatchedTracker) => this.evaluateOne(watched, price, timeMs, nowMs);
-    trackers.falling.forEachAtOrAbove(price, reached, approximate);
-    trackers.rising.forEachAtOrBelow(price, reached, approximate);
-    if (trackers.moving.size === 0) return;
-    trackers.band ??= sharedBand(trackers.moving);
-    if (isQuiet(trackers.band, approximate)) return;
+    if (trackers.mayReachLevel(approximate)) {
+      const { falling, rising } = trackers;
+      for (let i = falling.firstReachedFalling(price, approximate); i < falling.size; i++) {
+        this.evaluateOne(falling.itemAt(i), price, timeMs, nowMs);
+      }
+      for (let i = 0, end = rising.reachedRising(price, approximate); i < end; i++)
+        this.evaluateOne(rising.itemAt(i), price, timeMs, nowMs);
+    }
+    if (trackers.movingCount === 0) return;
+    if (!trackers.bandValid) trackers.computeBand();
+    if (trackers.quietFor(approximate)) return;
+    const moving = trackers.moving;
+    const run = trackers.extendRun(price, approximate, timeMs);
+    if (run === "started") {
+      for (const watched of moving) this.setDirty(watched);
+      this.running.add(trackers);
+    }
+    if (run !== undefined) return;
+    trackers.endRun();
     // Some tracker may change: the shared band is computed again on the next tick.
-    trackers.band = undefined;
-    for (const watched of trackers.moving) {
+    trackers.bandValid = false;
+    for (const watched of moving) {
       // Most ticks change nothing for most trackers: compared as doubles, with a margin, before any decimal work.
-      if (watched.pending === undefined && isQuiet(watched.quiet, approximate)) continue;
+      if (watched.pendingPrice === undefined && isQuiet(watched.quiet, approximate)) continue;
       if (this.onlyRaisesTrail(watched, approximate)) {
-        watched.pending = { price, timeMs, approximate };
-        watched.dirty = true;
+        watched.pendingPrice = price;
+        watched.pendingTimeMs = timeMs;
+        watched.pendingApprox = approximate;
+        this.setDirty(watched);
         continue;
       }
       this.applyPending(watched);
@@ -210,29 +227,33 @@ export class ProtectionBook implements TickSink {
   }
 
   /**
-   * True when a tick at `approximate` certainly does nothing but raise the armed trail of a
-   * tracker with no peak rule: beyond its best price and short of its take profit, by the margin.
+   * True when a tick at `approximate` certainly does nothing but raise the armed trail of a tracker
+   * with no peak rule: beyond its best price, short of its take profit and clear of its stop loss, by the margin.
    */
   private onlyRaisesTrail(watched: WatchedTracker, approximate: number): boolean {
     const { rules, state } = watched;
     if (watched.firing || !rules.trailing || rules.peak || !state.trailArmed) return false;
     const long = rules.side === Side.LONG;
     // The best price so far: the pending one, else the band's profit-side edge (the high-water mark).
-    const best = watched.pending?.approximate ?? (long ? watched.quiet.high : watched.quiet.low);
+    const best = watched.pendingPrice !== undefined ? watched.pendingApprox : long ? watched.quiet.high : watched.quiet.low;
     const margin = 1e-9 * Math.abs(approximate);
     if (!(long ? approximate > best + margin : approximate < best - margin)) return false;
+    // A best price beyond the stop loss is possible only after a released trigger; a new high there still reaches it.
+    const stopLoss = watched.stopLossApprox;
+    if (stopLoss !== undefined && (long ? approximate <= stopLoss + margin : approximate >= stopLoss - margin)) return false;
     const takeProfit = watched.takeProfitApprox;
     return takeProfit === undefined || (long ? approximate < takeProfit - margin : approximate > takeProfit + margin);
   }
 
   /** Applies the pending best price, exactly; it reaches nothing (onlyRaisesTrail), so it fires nothing. */
   private applyPending(watched: WatchedTracker): void {
-    const pending = watched.pending;
-    if (!pending) return;
-    watched.pending = undefined;
-    watched.state = evaluateTick(watched.rules, watched.state, pending.price, pending.timeMs).state;
-    watched.quiet = quietBand(watched.rules, watched.state);
-    if (watched.home) watched.home.band = undefined;
+    watched.home?.endRun();
+    const price = watched.pendingPrice;
+    if (price === undefined) return;
+    watched.pendingPrice = undefined;
+    watched.state = raiseTrail(watched.rules, watched.state, price, watched.pendingTimeMs);
+    watched.quiet = raisedTrailBand(watched.rules, watched.state, watched.pendingApprox);
+    if (watched.home) watched.home.bandValid = false;
   }
 
   private evaluateOne(watched: WatchedTracker, price: Money, timeMs: number, nowMs: number): void {
@@ -241,28 +262,38 @@ export class ProtectionBook implements TickSink {
     const evaluation = evaluateTick(watched.rules, watched.state, price, timeMs);
     watched.state = evaluation.state;
     watched.quiet = quietBand(watched.rules, evaluation.state);
-    if (evaluation.moved) watched.dirty = true;
+    if (evaluation.moved) this.setDirty(watched);
     if (!evaluation.trigger || nowMs < watched.retryAfterMs) return;
     watched.firing = true;
-    watched.dirty = true;
+    this.setDirty(watched);
     if (!this.onTrigger(watched, evaluation.trigger)) watched.firing = false;
+  }
+
+  private setDirty(watched: WatchedTracker): void {
+    if (watched.dirty) return;
+    watched.dirty = true;
+    this.dirtyTrackers.add(watched);
   }
 
   /** Adds (`on`) or removes the tracker from its instrument's indexes. */
   private place(watched: WatchedTracker, on: boolean): void {
     const { tracker, rules } = watched;
-    const key = `${tracker.segment}:${tracker.securityId}`;
-    let trackers = this.instruments.get(key);
+    let segment = this.instruments.get(tracker.segment);
+    let trackers = segment?.get(tracker.securityId);
     if (!trackers) {
       if (!on) return;
+      if (!segment) this.instruments.set(tracker.segment, (segment = new Map()));
       trackers = new InstrumentTrackers();
-      this.instruments.set(key, trackers);
+      segment.set(tracker.securityId, trackers);
     }
-    trackers.band = undefined;
+    // The run's ticks are for the trackers watched before them, not for one added now.
+    trackers.endRun();
+    trackers.bandValid = false;
     watched.home = on ? trackers : undefined;
     if (hasMovingRules(rules)) {
-      if (on) trackers.moving.add(watched);
-      else trackers.moving.delete(watched);
+      const at = trackers.moving.indexOf(watched);
+      if (on && at < 0) trackers.moving.push(watched);
+      else if (!on && at >= 0) trackers.moving.splice(at, 1);
     } else {
       const long = rules.side === Side.LONG;
       const levels: Array<[Money | undefined, SortedLevels<WatchedTracker>]> = [
@@ -275,19 +306,10 @@ export class ProtectionBook implements TickSink {
         else sorted.remove(level, watched);
       }
     }
-    if (!on && trackers.size === 0) this.instruments.delete(key);
+    trackers.levelsChanged();
+    if (!on && trackers.size === 0) {
+      segment!.delete(tracker.securityId);
+      if (segment!.size === 0) this.instruments.delete(tracker.segment);
+    }
   }
-}
-
-/** The intersection of the moving trackers' quiet bands; empty while one has a pending price. Firing ones are skipped either way. */
-function sharedBand(moving: ReadonlySet<WatchedTracker>): QuietBand {
-  let low = Number.NEGATIVE_INFINITY;
-  let high = Number.POSITIVE_INFINITY;
-  for (const watched of moving) {
-    if (watched.firing) continue;
-    if (watched.pending) return { low: 0, high: 0 };
-    if (watched.quiet.low > low) low = watched.quiet.low;
-    if (watched.quiet.high < high) high = watched.quiet.high;
-  }
-  return { low, high };
 }

@@ -10,6 +10,10 @@
  *   the high-water mark and the trail move only towards profit (up for a
  *   LONG, down for a SHORT), the peak profit only up; the last tick is the
  *   incoming one.
+ *
+ * When every field of the result is the incoming one's, the incoming state
+ * itself is answered (states are immutable): a writer tells "the store has
+ * nothing further" by identity, without comparing decimals again.
  */
 import { Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ProtectionState } from "../domain/exit-plan.js";
@@ -23,12 +27,22 @@ export function mergeProtectionState(stored: ProtectionState | undefined, incomi
   const trailHighWater = pick(stored.trailHighWater, incoming.trailHighWater, towardsProfit);
   const trailLevel = pick(stored.trailLevel, incoming.trailLevel, towardsProfit);
   const peakProfit = pick(stored.peakProfit, incoming.peakProfit, max);
+  const trailArmed = stored.trailArmed || incoming.trailArmed;
+  const peakArmed = stored.peakArmed || incoming.peakArmed;
+  if (
+    trailHighWater === incoming.trailHighWater &&
+    trailLevel === incoming.trailLevel &&
+    peakProfit === incoming.peakProfit &&
+    trailArmed === incoming.trailArmed &&
+    peakArmed === incoming.peakArmed
+  )
+    return incoming;
   return {
     planVersion: incoming.planVersion,
-    trailArmed: stored.trailArmed || incoming.trailArmed,
+    trailArmed,
     ...(trailHighWater ? { trailHighWater } : {}),
     ...(trailLevel ? { trailLevel } : {}),
-    peakArmed: stored.peakArmed || incoming.peakArmed,
+    peakArmed,
     ...(peakProfit ? { peakProfit } : {}),
     ...(incoming.lastTickTimeMs === undefined ? {} : { lastTickTimeMs: incoming.lastTickTimeMs }),
     ...(incoming.lastTickPrice ? { lastTickPrice: incoming.lastTickPrice } : {}),

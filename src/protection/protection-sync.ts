@@ -19,7 +19,6 @@
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitLog, ProtectionStates, TrackerStore } from "../exit/ports.js";
-import { mergeProtectionState } from "./protection-state-merge.js";
 import type { ProtectionBook } from "./protection-book.js";
 import type { ChangeLogPosition, ProtectionChange, ProtectionChangeLog } from "./protection-change-log.js";
 
@@ -36,6 +35,8 @@ export interface ProtectionSyncSettings {
 const PAGE = 500;
 /** Log entries read per round trip. */
 const LOG_PAGE = 1_000;
+/** States written per store call: a flush of thousands is a few calls, each bounded in size. */
+const FLUSH_BATCH = 500;
 
 export class ProtectionSync {
   private timers: NodeJS.Timeout[] = [];
@@ -90,17 +91,25 @@ export class ProtectionSync {
 
   private async flushOnce(): Promise<void> {
     const dirty = this.book.takeDirty();
-    await Promise.all(
-      dirty.map(async (watched) => {
-        try {
-          const stored = await this.states.advance(watched.tracker.orderNo, watched.tracker.side, watched.state);
-          watched.state = mergeProtectionState(stored, watched.state, watched.tracker.side);
-        } catch (error) {
-          watched.dirty = true;
-          this.log.warn({ err: error, orderNo: watched.tracker.orderNo }, "protection state not stored; retried on the next flush");
+    for (let from = 0; from < dirty.length; from += FLUSH_BATCH) {
+      const batch = dirty.slice(from, from + FLUSH_BATCH);
+      const sent = batch.map((watched) => watched.state);
+      try {
+        const stored = await this.states.advanceMany(
+          batch.map((watched, index) => ({ orderNo: watched.tracker.orderNo, side: watched.tracker.side, state: sent[index]! })),
+        );
+        // The store answers what it sent back when it had nothing further (the common case): nothing to merge then.
+        for (let index = 0; index < batch.length; index++) {
+          if (stored[index] !== sent[index]) this.book.adopt(batch[index]!, stored[index]!);
         }
-      }),
-    );
+      } catch (error) {
+        for (const watched of batch) this.book.markDirty(watched);
+        this.log.warn(
+          { err: error, trackers: batch.length, orderNo: batch[0]!.tracker.orderNo },
+          "protection states not stored; retried on the next flush",
+        );
+      }
+    }
   }
 
   private async refreshOnce(): Promise<void> {

@@ -31,29 +31,53 @@ export function isQuiet(band: QuietBand, price: number): boolean {
 export function quietBand(rules: PriceRules, state: ProtectionState): QuietBand {
   if (state.lastTickTimeMs === undefined) return NONE;
   const long = rules.side === Side.LONG;
-  // Levels a tick fires at (on the loss side) and prices at which state would move (towards profit).
-  const fires: Money[] = [];
-  const moves: Money[] = [];
-  if (rules.stopLoss) fires.push(rules.stopLoss);
-  if (rules.takeProfit) moves.push(rules.takeProfit);
+  // The nearest level a tick fires at (on the loss side) and the nearest price at which state would move (towards profit), as doubles.
+  let fires = long ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  let moves = long ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  if (rules.stopLoss) fires = nearer(fires, rules.stopLoss, long);
+  if (rules.takeProfit) moves = nearer(moves, rules.takeProfit, !long);
   if (rules.trailing) {
     if (state.trailArmed && state.trailLevel && state.trailHighWater) {
-      fires.push(state.trailLevel);
-      moves.push(state.trailHighWater);
-    } else if (rules.trailing.activation) moves.push(rules.trailing.activation);
+      fires = nearer(fires, state.trailLevel, long);
+      moves = nearer(moves, state.trailHighWater, !long);
+    } else if (rules.trailing.activation) moves = nearer(moves, rules.trailing.activation, !long);
     else return NONE;
   }
   if (rules.peak) {
     if (!state.peakProfit) return NONE;
-    moves.push(long ? rules.entry.plus(state.peakProfit) : rules.entry.minus(state.peakProfit));
+    moves = nearer(moves, long ? rules.entry.plus(state.peakProfit) : rules.entry.minus(state.peakProfit), !long);
     if (state.peakArmed) {
       const floor = state.peakProfit.times(rules.peak.keepShare);
-      fires.push(long ? rules.entry.plus(floor) : rules.entry.minus(floor));
+      fires = nearer(fires, long ? rules.entry.plus(floor) : rules.entry.minus(floor), long);
     }
   }
-  const lossSide = fires.map((level) => level.toNumber());
-  const profitSide = moves.map((level) => level.toNumber());
-  return long
-    ? { low: Math.max(Number.NEGATIVE_INFINITY, ...lossSide), high: Math.min(Number.POSITIVE_INFINITY, ...profitSide) }
-    : { low: Math.max(Number.NEGATIVE_INFINITY, ...profitSide), high: Math.min(Number.POSITIVE_INFINITY, ...lossSide) };
+  return long ? { low: fires, high: moves } : { low: moves, high: fires };
+}
+
+/**
+ * `quietBand(rules, state)` for a state `raiseTrail` answered (an armed trail, no peak rule), with
+ * the new best price given as the double the caller already has: one decimal conversion fewer.
+ */
+export function raisedTrailBand(rules: PriceRules, state: ProtectionState, bestApprox: number): QuietBand {
+  if (
+    rules.peak ||
+    !rules.trailing ||
+    !state.trailArmed ||
+    !state.trailLevel ||
+    !state.trailHighWater ||
+    state.lastTickTimeMs === undefined
+  )
+    return quietBand(rules, state);
+  const long = rules.side === Side.LONG;
+  let fires = nearer(long ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, state.trailLevel, long);
+  let moves = bestApprox;
+  if (rules.stopLoss) fires = nearer(fires, rules.stopLoss, long);
+  if (rules.takeProfit) moves = nearer(moves, rules.takeProfit, !long);
+  return long ? { low: fires, high: moves } : { low: moves, high: fires };
+}
+
+/** The higher (`upwards`) or lower of `bound` and `level` as a double. */
+function nearer(bound: number, level: Money, upwards: boolean): number {
+  const at = level.toNumber();
+  return upwards ? Math.max(bound, at) : Math.min(bound, at);
 }

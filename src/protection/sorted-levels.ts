@@ -24,6 +24,16 @@ export class SortedLevels<T> {
     return this.items.length;
   }
 
+  /** The lowest level as a double; +∞ when empty. */
+  get lowestApprox(): number {
+    return this.lowest;
+  }
+
+  /** The highest level as a double; −∞ when empty. */
+  get highestApprox(): number {
+    return this.highest;
+  }
+
   add(level: Money, item: T): void {
     const at = this.firstAtOrAbove(level);
     this.levels.splice(at, 0, level);
@@ -44,20 +54,25 @@ export class SortedLevels<T> {
     return false;
   }
 
-  /**
-   * Calls `visit` for every item whose level is ≥ `price` (a falling price reaches them).
-   * `approximate` is `price` as a double, when the caller has it: a price clearly above every level visits nothing at once.
-   */
-  forEachAtOrAbove(price: Money, visit: (item: T) => void, approximate?: number): void {
-    if (approximate !== undefined && approximate - MARGIN * Math.abs(approximate) > this.highest) return;
-    for (let i = this.firstAtOrAbove(price); i < this.items.length; i++) visit(this.items[i]!);
+  /** The item at `index` (0 ≤ index < size), in level order. */
+  itemAt(index: number): T {
+    return this.items[index]!;
   }
 
-  /** Calls `visit` for every item whose level is ≤ `price` (a rising price reaches them); `approximate` as above. */
-  forEachAtOrBelow(price: Money, visit: (item: T) => void, approximate?: number): void {
-    if (approximate !== undefined && approximate + MARGIN * Math.abs(approximate) < this.lowest) return;
-    const end = this.firstAbove(price);
-    for (let i = 0; i < end; i++) visit(this.items[i]!);
+  /**
+   * Index of the first item whose level is ≥ `price`: the items from it to the end are those a falling price reaches
+   * (none when it is `size`). `approximate` is `price` as a double, when the caller has it: a price clearly above every
+   * level is told so without decimal work. An index, not a callback, so that a tick allocates nothing here.
+   */
+  firstReachedFalling(price: Money, approximate?: number): number {
+    if (approximate !== undefined && approximate - MARGIN * Math.abs(approximate) > this.highest) return this.items.length;
+    return this.firstAtOrAbove(price);
+  }
+
+  /** How many items have a level ≤ `price`: the first that many are those a rising price reaches; `approximate` as above. */
+  reachedRising(price: Money, approximate?: number): number {
+    if (approximate !== undefined && approximate + MARGIN * Math.abs(approximate) < this.lowest) return 0;
+    return this.firstAbove(price);
   }
 
   private bounds(): void {

@@ -45,29 +45,56 @@ const UNMOVED: Moved = { fields: {}, moved: false };
 function moveTrail(rules: PriceRules, state: ProtectionState, price: Money, long: boolean): Moved {
   const trailing = rules.trailing;
   if (!trailing) return UNMOVED;
-  const candidate = (best: Money) =>
-    long ? best.minus(distanceAt(trailing.distance, best)) : best.plus(distanceAt(trailing.distance, best));
   if (!state.trailArmed || !state.trailHighWater || !state.trailLevel) {
     const reached =
       !trailing.activation || (long ? price.greaterThanOrEqualTo(trailing.activation) : price.lessThanOrEqualTo(trailing.activation));
     if (!reached) return UNMOVED;
-    return { fields: { trailArmed: true, trailHighWater: price, trailLevel: candidate(price) }, moved: true };
+    return { fields: { trailArmed: true, trailHighWater: price, trailLevel: trailCandidate(trailing, price, long) }, moved: true };
   }
   const better = long ? price.greaterThan(state.trailHighWater) : price.lessThan(state.trailHighWater);
   if (!better) return UNMOVED;
-  const wanted = candidate(price);
-  const gain = long ? wanted.minus(state.trailLevel) : state.trailLevel.minus(wanted);
-  let trailLevel = state.trailLevel;
+  return { fields: { trailHighWater: price, trailLevel: followedTrail(trailing, state.trailLevel, price, long) }, moved: true };
+}
+
+/**
+ * `evaluateTick(rules, state, price, timeMs).state` for the tick the book sees most: a new best price for an
+ * armed trail, with no peak rule. The same result by a shorter way (no trigger search: the book applies such a
+ * tick only once it knows it reaches nothing); any other case takes the general way.
+ */
+export function raiseTrail(rules: PriceRules, state: ProtectionState, price: Money, timeMs: number): ProtectionState {
+  const trailing = rules.trailing;
+  const long = rules.side === Side.LONG;
+  const { trailHighWater, trailLevel } = state;
+  if (!trailing || rules.peak || !state.trailArmed || !trailHighWater || !trailLevel)
+    return evaluateTick(rules, state, price, timeMs).state;
+  if (!(long ? price.greaterThan(trailHighWater) : price.lessThan(trailHighWater))) return evaluateTick(rules, state, price, timeMs).state;
+  return {
+    ...state,
+    trailHighWater: price,
+    trailLevel: followedTrail(trailing, trailLevel, price, long),
+    lastTickTimeMs: timeMs,
+    lastTickPrice: price,
+  };
+}
+
+type Trailing = NonNullable<PriceRules["trailing"]>;
+
+/** Where the trail would stand for a best price of `best`: `distance` from it. */
+function trailCandidate(trailing: Trailing, best: Money, long: boolean): Money {
+  return long ? best.minus(distanceAt(trailing.distance, best)) : best.plus(distanceAt(trailing.distance, best));
+}
+
+/** The trail at `level` after a new best price: towards the candidate, by whole steps when it has a step; never back. */
+function followedTrail(trailing: Trailing, level: Money, best: Money, long: boolean): Money {
+  const wanted = trailCandidate(trailing, best, long);
   if (trailing.step) {
+    const gain = long ? wanted.minus(level) : level.minus(wanted);
     const steps = gain.dividedToIntegerBy(trailing.step);
-    if (steps.greaterThan(0)) {
-      const by = trailing.step.times(steps);
-      trailLevel = long ? state.trailLevel.plus(by) : state.trailLevel.minus(by);
-    }
-  } else if (gain.greaterThan(0)) {
-    trailLevel = wanted;
+    if (!steps.greaterThan(0)) return level;
+    const by = trailing.step.times(steps);
+    return long ? level.plus(by) : level.minus(by);
   }
-  return { fields: { trailHighWater: price, trailLevel }, moved: true };
+  return (long ? wanted.greaterThan(level) : wanted.lessThan(level)) ? wanted : level;
 }
 
 function movePeak(rules: PriceRules, state: ProtectionState, price: Money): Moved {

@@ -5,7 +5,7 @@
  */
 import type { Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ProtectionState } from "../domain/exit-plan.js";
-import type { ProtectionStates } from "../exit/ports.js";
+import type { ProtectionAdvance, ProtectionStates } from "../exit/ports.js";
 import { mergeProtectionState } from "../protection/protection-state-merge.js";
 
 export class MemoryProtectionStates implements ProtectionStates {
@@ -24,9 +24,11 @@ export class MemoryProtectionStates implements ProtectionStates {
   }
 
   async advance(orderNo: string, side: Side, state: ProtectionState): Promise<ProtectionState> {
-    const merged = mergeProtectionState(this.states.get(orderNo), state, side);
-    this.states.set(orderNo, merged);
-    return merged;
+    return this.merge(orderNo, side, state);
+  }
+
+  async advanceMany(entries: readonly ProtectionAdvance[]): Promise<ProtectionState[]> {
+    return entries.map((entry) => this.merge(entry.orderNo, entry.side, entry.state));
   }
 
   async claimTrigger(orderNo: string, claim: string, ttlMs: number): Promise<boolean> {
@@ -41,5 +43,11 @@ export class MemoryProtectionStates implements ProtectionStates {
   async remove(orderNo: string): Promise<void> {
     this.states.delete(orderNo);
     for (const key of this.claims.keys()) if (key.startsWith(`${orderNo}\u0000`)) this.claims.delete(key);
+  }
+
+  private merge(orderNo: string, side: Side, state: ProtectionState): ProtectionState {
+    const merged = mergeProtectionState(this.states.get(orderNo), state, side);
+    this.states.set(orderNo, merged);
+    return merged;
   }
 }

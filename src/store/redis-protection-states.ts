@@ -9,7 +9,7 @@
 import { Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ProtectionState } from "../domain/exit-plan.js";
 import { formatDecimal, Money } from "../domain/money.js";
-import type { ProtectionStates } from "../exit/ports.js";
+import type { ProtectionAdvance, ProtectionStates } from "../exit/ports.js";
 import { redisCommand } from "./redis-command.js";
 import { PROTECTION_FIELDS } from "./redis-protection-scripts.js";
 import type { RedisTrackerClient } from "./redis-tracker-client.js";
@@ -37,6 +37,17 @@ export class RedisProtectionStates implements ProtectionStates {
   async advance(orderNo: string, side: Side, state: ProtectionState): Promise<ProtectionState> {
     const reply = await this.call("advance", () => this.client.protectionAdvance(this.stateKey(orderNo), Side[side], encodeState(state)));
     return decodeState(reply);
+  }
+
+  async advanceMany(entries: readonly ProtectionAdvance[]): Promise<ProtectionState[]> {
+    if (entries.length === 0) return [];
+    // Issued together, node-redis pipelines them: one round trip's wait for the batch, not one per state.
+    const replies = await this.call("advance", () =>
+      Promise.all(
+        entries.map((entry) => this.client.protectionAdvance(this.stateKey(entry.orderNo), Side[entry.side], encodeState(entry.state))),
+      ),
+    );
+    return replies.map(decodeState);
   }
 
   async claimTrigger(orderNo: string, claim: string, ttlMs: number): Promise<boolean> {

@@ -52,6 +52,8 @@ describe("npm run bench --quick", () => {
       expect(protection).toMatchObject({ trackers: 1000, instruments: 1000, probes: 20, missed: 0 });
       expect(protection.tickToOrder.count).toBe(20);
       expect(protection.ingestRatio).toBeGreaterThan(0);
+      expect(protection.ingestCpuMicrosPerTick?.armed).toBeGreaterThan(0);
+      expect(protection.ingestCpuMicrosPerTick?.bare).toBeGreaterThan(0);
       expect(run.stdout).toMatch(/PublishTicks ingest, armed [\d.]+k\/s vs none \(the same trackers without plans\) [\d.]+k\/s: [\d.]+x/);
       expect(report.ingest.map((result) => result.id)).toEqual(["ingest.grpc-js"]);
       expect(report.ingest[0]!.ticksPerSecond).toBeGreaterThan(0);

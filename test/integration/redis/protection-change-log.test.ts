@@ -79,6 +79,7 @@ async function processOn(keyPrefix: string, changeLogMaxLength?: number): Promis
   const states: ProtectionStates = {
     get: (orderNos) => inner.get(orderNos),
     advance: (orderNo, side, state) => inner.advance(orderNo, side, state),
+    advanceMany: (entries) => inner.advanceMany(entries),
     remove: (orderNo) => inner.remove(orderNo),
     claimTrigger: async (orderNo, claim, ttlMs) => {
       await held;

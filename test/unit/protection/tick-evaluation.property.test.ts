@@ -151,50 +151,64 @@ const anyRules: fc.Arbitrary<ModelRules> = fc.oneof(
   stopLoss,
 );
 
+/** Trails without a peak only: every tracker of the instrument shares its runs of new highs (instrument-trackers.ts). */
+const trailsOnly: fc.Arbitrary<ModelRules> = fc.oneof(
+  trailing,
+  fc.tuple(stopLoss, takeProfit, trailing).map(([a, b, c]) => ({ ...a, ...b, ...c })),
+);
+
 describe("the book's quiet bands on random paths", () => {
-  it("fires each of several trackers of one instrument at the same tick, with the same rule and level, as evaluating every tick exactly, and keeps the same trails", () => {
-    fc.assert(
-      fc.property(fc.array(anyRules, { minLength: 1, maxLength: 3 }), path, side, (ruleSets, walk, positionSide) => {
-        const trackers = ruleSets.map((rules, index) =>
-          newTrackerFromSpec(
-            trackerSpec(`B-${index}`, { side: positionSide, entryPrice: TICK.times(ENTRY_TICKS), exitPlan: planOf(rules) }),
-            0,
-          ),
-        );
-        const fired: string[] = [];
-        let at = 0;
-        const book = new ProtectionBook(
-          { staleAfterMs: Number.POSITIVE_INFINITY },
-          () => 0,
-          (watched, trigger) => {
-            fired.push(`${watched.tracker.orderNo} ${at} ${ProtectionRule[trigger.rule]} ${trigger.level!.toFixed()}`);
-            return true;
-          },
-        );
-        for (const tracker of trackers) book.watch(tracker);
-        const exact = trackers.map((tracker) => ({ rules: compilePriceRules(tracker)!, state: freshProtectionState(1), done: false }));
-        const expected: string[] = [];
-        for (at = 0; at < walk.length; at++) {
-          const price = priceOf(walk[at]!, positionSide);
-          book.write([{ segment: Segment.NSE_EQ, securityId: "1333", ltp: price, timeMs: at }]);
-          exact.forEach((each, index) => {
-            if (each.done) return;
-            const evaluation = evaluateTick(each.rules, each.state, price, at);
-            each.state = evaluation.state;
-            if (evaluation.trigger) {
-              each.done = true;
-              expected.push(`B-${index} ${at} ${ProtectionRule[evaluation.trigger.rule]} ${evaluation.trigger.level!.toFixed()}`);
-            } else if (at % 5 === 4) {
-              // Read now and then only: a read applies a pending run of new highs, which the book otherwise keeps.
-              expect(book.get(`B-${index}`)!.state.trailLevel?.toFixed(), `B-${index} trail at tick ${at}`).toBe(
-                each.state.trailLevel?.toFixed(),
-              );
-            }
-          });
-        }
-        expect(fired.sort()).toEqual(expected.sort());
-      }),
-      { numRuns: 300 },
-    );
-  });
+  it.each([
+    ["any rules", anyRules],
+    ["trails only", trailsOnly],
+  ] as const)(
+    "fires each of several trackers of one instrument (%s) at the same tick, with the same rule and level, as evaluating every tick exactly, and keeps the same trails",
+    (_name, rulesOf) => {
+      fc.assert(
+        fc.property(fc.array(rulesOf, { minLength: 1, maxLength: 4 }), path, side, (ruleSets, walk, positionSide) => {
+          const trackers = ruleSets.map((rules, index) =>
+            newTrackerFromSpec(
+              trackerSpec(`B-${index}`, { side: positionSide, entryPrice: TICK.times(ENTRY_TICKS), exitPlan: planOf(rules) }),
+              0,
+            ),
+          );
+          const fired: string[] = [];
+          let at = 0;
+          const book = new ProtectionBook(
+            { staleAfterMs: Number.POSITIVE_INFINITY },
+            () => 0,
+            (watched, trigger) => {
+              fired.push(`${watched.tracker.orderNo} ${at} ${ProtectionRule[trigger.rule]} ${trigger.level!.toFixed()}`);
+              return true;
+            },
+          );
+          for (const tracker of trackers) book.watch(tracker);
+          const exact = trackers.map((tracker) => ({ rules: compilePriceRules(tracker)!, state: freshProtectionState(1), done: false }));
+          const expected: string[] = [];
+          for (at = 0; at < walk.length; at++) {
+            const price = priceOf(walk[at]!, positionSide);
+            book.write([{ segment: Segment.NSE_EQ, securityId: "1333", ltp: price, timeMs: at }]);
+            // A flush now and then: it ends a run of new highs as a read does, and marks the trackers clean.
+            if (at % 7 === 3) book.takeDirty();
+            exact.forEach((each, index) => {
+              if (each.done) return;
+              const evaluation = evaluateTick(each.rules, each.state, price, at);
+              each.state = evaluation.state;
+              if (evaluation.trigger) {
+                each.done = true;
+                expected.push(`B-${index} ${at} ${ProtectionRule[evaluation.trigger.rule]} ${evaluation.trigger.level!.toFixed()}`);
+              } else if (at % 5 === 4) {
+                // Read now and then only: a read applies a pending run of new highs, which the book otherwise keeps.
+                const held = book.get(`B-${index}`)!.state;
+                expect(held.trailLevel?.toFixed(), `B-${index} trail at tick ${at}`).toBe(each.state.trailLevel?.toFixed());
+                expect(held.trailHighWater?.toFixed(), `B-${index} best price at tick ${at}`).toBe(each.state.trailHighWater?.toFixed());
+              }
+            });
+          }
+          expect(fired.sort()).toEqual(expected.sort());
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 });

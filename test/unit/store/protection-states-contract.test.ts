@@ -1,6 +1,7 @@
 /**
  * The ProtectionStates contract, run against every adapter: states move
- * forward only, and one claim of a trigger wins until it lapses.
+ * forward only, one at a time or many in one call, and one claim of a
+ * trigger wins until it lapses.
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
@@ -110,6 +111,30 @@ describe.each(adapters)("%s", (_name, make) => {
       );
       const fresh: ProtectionState = { planVersion: 3, trailArmed: false, peakArmed: false };
       expect(await states.advance("A", Side.LONG, fresh)).toEqual(fresh);
+    },
+    SLOW,
+  );
+
+  it(
+    "advances many states in one call, each forward only, and answers them in the order given",
+    async () => {
+      const states = await make();
+      await states.advance("A", Side.LONG, state({ lastTickTimeMs: 5_000 }));
+      const answered = await states.advanceMany([
+        { orderNo: "A", side: Side.LONG, state: state({ trailLevel: new Money("99"), lastTickTimeMs: 6_000 }) },
+        { orderNo: "B", side: Side.SHORT, state: state({ trailHighWater: new Money("95"), trailLevel: new Money("100") }) },
+        { orderNo: "C", side: Side.LONG, state: state({ planVersion: 2 }) },
+      ]);
+      expect(answered).toEqual([
+        state({ lastTickTimeMs: 6_000 }),
+        state({ trailHighWater: new Money("95"), trailLevel: new Money("100") }),
+        state({ planVersion: 2 }),
+      ]);
+      const stored = await states.get(["A", "B", "C"]);
+      expect(stored.get("A")).toEqual(state({ lastTickTimeMs: 6_000 }));
+      expect(stored.get("B")?.trailLevel?.toFixed()).toBe("100");
+      expect(stored.get("C")?.planVersion).toBe(2);
+      expect(await states.advanceMany([])).toEqual([]);
     },
     SLOW,
   );

@@ -1,0 +1,160 @@
+/**
+ * One instrument's protected trackers as the book walks them on its ticks:
+ * fixed levels in two sorted arrays, trail and peak trackers in a list, the
+ * intersection of the latter's quiet bands, and a run of new highs shared by
+ * all of them.
+ *
+ * The run: when every moving tracker here is an armed trail without a peak
+ * rule, of one side, and not firing, a tick beyond all their best prices,
+ * clear of all their stop losses and short of all their take profits only
+ * raises each trail. The run keeps the best such tick here, for all of them
+ * at once (a trending market's ticks cost a few double comparisons, whatever
+ * the number of trackers), and `endRun` hands it to each tracker as its
+ * pending price before anything else reads or evaluates them.
+ */
+import { Side } from "../../gen/tradingcore/v1/common_pb.js";
+import type { Money } from "../domain/money.js";
+import type { WatchedTracker } from "./watched-tracker.js";
+import { SortedLevels } from "./sorted-levels.js";
+
+/** A billionth of the price, as in quiet-band.ts. */
+const MARGIN = 1e-9;
+
+export class InstrumentTrackers {
+  lastTickTimeMs = Number.NEGATIVE_INFINITY;
+  /** Fire when the price falls to the level: a LONG's stop loss, a SHORT's take profit. */
+  readonly falling = new SortedLevels<WatchedTracker>();
+  /** Fire when the price rises to the level: a LONG's take profit, a SHORT's stop loss. */
+  readonly rising = new SortedLevels<WatchedTracker>();
+  /** An array rather than a Set: walked on ticks (no iterator), changed once per plan. */
+  readonly moving: WatchedTracker[] = [];
+  /**
+   * What most ticks read, kept in this object's own fields (not behind the arrays): with thousands of
+   * instruments, each object a tick touches is likely a cache miss. Updated by `levelsChanged`.
+   */
+  private fallingTop = Number.NEGATIVE_INFINITY;
+  private risingBottom = Number.POSITIVE_INFINITY;
+  movingCount = 0;
+  /**
+   * The prices quiet for every moving tracker here (the intersection of their bands, exclusive), valid
+   * while `bandValid`: a tick inside it skips the loop over them. Empty during a run.
+   */
+  private bandLow = 0;
+  private bandHigh = 0;
+  bandValid = false;
+  /** The run's best tick, while one is on. */
+  runPrice: Money | undefined;
+  runTimeMs = 0;
+  /** While `runnable`: the best price of them all (the run's own while on), the nearest stop loss and take profit, as doubles. */
+  private runnable = false;
+  private runLong = true;
+  private runBest = 0;
+  private runStop = 0;
+  private runCeiling = 0;
+
+  get size(): number {
+    return this.falling.size + this.rising.size + this.moving.length;
+  }
+
+  /** To be called after the sorted levels or the moving list changed. */
+  levelsChanged(): void {
+    this.fallingTop = this.falling.highestApprox;
+    this.risingBottom = this.rising.lowestApprox;
+    this.movingCount = this.moving.length;
+    this.bandValid = false;
+  }
+
+  /** False when a tick at `approximate` certainly reaches no fixed level here (the sorted levels' own shortcut, without touching them). */
+  mayReachLevel(approximate: number): boolean {
+    const margin = MARGIN * Math.abs(approximate);
+    return approximate - margin <= this.fallingTop || approximate + margin >= this.risingBottom;
+  }
+
+  /** True when a tick at `approximate` certainly changes no moving tracker here (inside the shared band, past the margin). */
+  quietFor(approximate: number): boolean {
+    const margin = MARGIN * Math.abs(approximate);
+    return approximate > this.bandLow + margin && approximate < this.bandHigh - margin;
+  }
+
+  /** The shared band and the run's bounds, from the moving trackers as they are now (a run is ended first). */
+  computeBand(): void {
+    this.endRun();
+    let low = Number.NEGATIVE_INFINITY;
+    let high = Number.POSITIVE_INFINITY;
+    let pending = false;
+    const first = this.moving[0];
+    this.runnable = first !== undefined;
+    this.runLong = first?.rules.side !== Side.SHORT;
+    const long = this.runLong;
+    this.runBest = long ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+    this.runStop = this.runBest;
+    this.runCeiling = long ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    for (const watched of this.moving) {
+      this.includeInRun(watched, long);
+      if (watched.firing) continue;
+      if (watched.pendingPrice !== undefined) pending = true;
+      if (watched.quiet.low > low) low = watched.quiet.low;
+      if (watched.quiet.high < high) high = watched.quiet.high;
+    }
+    this.bandLow = pending ? 0 : low;
+    this.bandHigh = pending ? 0 : high;
+    this.bandValid = true;
+  }
+
+  /**
+   * Takes a tick at `price` into the run when it only raises every trail here: "started" when it
+   * begins one (the caller marks every moving tracker moved), "extended" when one was on; undefined
+   * when it may do more, and the trackers must see it one by one (after `endRun`).
+   */
+  extendRun(price: Money, approximate: number, timeMs: number): "started" | "extended" | undefined {
+    if (!this.runnable) return undefined;
+    const margin = MARGIN * Math.abs(approximate);
+    const clear = this.runLong
+      ? approximate > this.runBest + margin && approximate > this.runStop + margin && approximate < this.runCeiling - margin
+      : approximate < this.runBest - margin && approximate < this.runStop - margin && approximate > this.runCeiling + margin;
+    if (!clear) return undefined;
+    const started = this.runPrice === undefined;
+    this.runPrice = price;
+    this.runTimeMs = timeMs;
+    this.runBest = approximate;
+    // No tick is quiet while the trails have not taken the run: the band is empty until it ends.
+    this.bandLow = 0;
+    this.bandHigh = 0;
+    return started ? "started" : "extended";
+  }
+
+  /** Hands the run's best tick to every moving tracker as its pending price (beyond each one's own, by the run's bounds). */
+  endRun(): void {
+    const price = this.runPrice;
+    if (price === undefined) return;
+    this.runPrice = undefined;
+    for (const watched of this.moving) {
+      watched.pendingPrice = price;
+      watched.pendingTimeMs = this.runTimeMs;
+      watched.pendingApprox = this.runBest;
+    }
+    this.bandValid = false;
+  }
+
+  /** Narrows the run's bounds by one tracker; a tracker that is not an armed trail alone, of the run's side, not firing, rules runs out. */
+  private includeInRun(watched: WatchedTracker, long: boolean): void {
+    const { rules, state } = watched;
+    if (watched.firing || !rules.trailing || rules.peak || !state.trailArmed || (rules.side === Side.LONG) !== long) {
+      this.runnable = false;
+      return;
+    }
+    // The best price so far: the pending one, else the band's profit-side edge (the high-water mark).
+    const best = watched.pendingPrice !== undefined ? watched.pendingApprox : long ? watched.quiet.high : watched.quiet.low;
+    const stop = watched.stopLossApprox;
+    const ceiling = watched.takeProfitApprox;
+    if (long) {
+      this.runBest = Math.max(this.runBest, best);
+      if (stop !== undefined) this.runStop = Math.max(this.runStop, stop);
+      if (ceiling !== undefined) this.runCeiling = Math.min(this.runCeiling, ceiling);
+    } else {
+      this.runBest = Math.min(this.runBest, best);
+      if (stop !== undefined) this.runStop = Math.min(this.runStop, stop);
+      if (ceiling !== undefined) this.runCeiling = Math.max(this.runCeiling, ceiling);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The book and its sync between ticks and the store: a flush writes the
+ * trackers whose state moved, and those alone, in batched store calls; a
+ * failed write is retried; a new high that reaches a stop loss is not taken
+ * for a mere raise of the trail.
+ */
+import { describe, expect, it } from "vitest";
+import { Segment, Side } from "../../../gen/tradingcore/v1/common_pb.js";
+import { ProtectionRule } from "../../../gen/tradingcore/v1/protection_pb.js";
+import type { ExitPlan, ExitTrigger, ProtectionState } from "../../../src/domain/exit-plan.js";
+import { Money } from "../../../src/domain/money.js";
+import type { ProtectionAdvance, TrackerStore } from "../../../src/exit/ports.js";
+import { ProtectionBook } from "../../../src/protection/protection-book.js";
+import { ProtectionSync } from "../../../src/protection/protection-sync.js";
+import { MemoryProtectionStates } from "../../../src/store/memory-protection-states.js";
+import { newTrackerFromSpec } from "../../../src/store/tracker-query.js";
+import { quietLog, trackerSpec } from "../../support/exit-fixtures.js";
+
+const TRAIL_5: ExitPlan = { trailingStop: { distance: { kind: "points", value: new Money("5") } }, version: 1 };
+const FIXED: ExitPlan = {
+  stopLoss: { kind: "price", value: new Money("90") },
+  takeProfit: { kind: "price", value: new Money("120") },
+  version: 1,
+};
+
+/** Memory states that count the calls and fail the next `failing` of them. */
+class CountingStates extends MemoryProtectionStates {
+  readonly batches: string[][] = [];
+  failing = 0;
+
+  override async advanceMany(entries: readonly ProtectionAdvance[]): Promise<ProtectionState[]> {
+    this.batches.push(entries.map((entry) => entry.orderNo));
+    if (this.failing > 0) {
+      this.failing--;
+      throw new Error("store down");
+    }
+    return super.advanceMany(entries);
+  }
+}
+
+function tracker(orderNo: string, exitPlan: ExitPlan, securityId = "1333") {
+  return newTrackerFromSpec(trackerSpec(orderNo, { securityId, entryPrice: new Money("100"), exitPlan }), 0);
+}
+
+function tickAt(ltp: string, timeMs: number, securityId = "1333") {
+  return [{ segment: Segment.NSE_EQ, securityId, ltp: new Money(ltp), timeMs }];
+}
+
+function bookAndSync(states = new CountingStates(), onTrigger: (trigger: ExitTrigger) => boolean = () => true) {
+  const book = new ProtectionBook(
+    { staleAfterMs: Number.POSITIVE_INFINITY },
+    () => 0,
+    (_watched, trigger) => onTrigger(trigger),
+  );
+  const sync = new ProtectionSync(book, {} as TrackerStore, states, quietLog, { refreshMs: 0, flushMs: 100 });
+  return { book, sync, states };
+}
+
+describe("ProtectionSync.flush with many watched trackers", () => {
+  it("writes only the trackers whose state moved, in one store call, with the pending new high applied", async () => {
+    const { book, sync, states } = bookAndSync();
+    for (let index = 0; index < 50; index++) book.watch(tracker(`F-${index}`, FIXED, "FIXED"));
+    book.watch(tracker("T-1", TRAIL_5));
+    book.watch(tracker("T-2", TRAIL_5, "OTHER"));
+    book.write(tickAt("100", 1));
+    book.write(tickAt("104", 2));
+    book.write(tickAt("100", 1, "FIXED"));
+    await sync.flush();
+    expect(states.batches).toEqual([["T-1"]]);
+    expect((await states.get(["T-1"])).get("T-1")?.trailHighWater?.toFixed()).toBe("104");
+    expect((await states.get(["T-1"])).get("T-1")?.trailLevel?.toFixed()).toBe("99");
+    await sync.flush();
+    expect(states.batches).toHaveLength(1);
+  });
+
+  it("writes a state whose write failed again on the next flush", async () => {
+    const { book, sync, states } = bookAndSync();
+    book.watch(tracker("T-1", TRAIL_5));
+    book.write(tickAt("100", 1));
+    states.failing = 1;
+    await sync.flush();
+    expect((await states.get(["T-1"])).size).toBe(0);
+    await sync.flush();
+    expect(states.batches).toEqual([["T-1"], ["T-1"]]);
+    expect((await states.get(["T-1"])).get("T-1")?.trailLevel?.toFixed()).toBe("95");
+  });
+
+  it("does not write a tracker unwatched after its state moved", async () => {
+    const { book, sync, states } = bookAndSync();
+    book.watch(tracker("T-1", TRAIL_5));
+    book.write(tickAt("100", 1));
+    book.unwatch("T-1");
+    await sync.flush();
+    expect(states.batches).toEqual([]);
+  });
+
+  it("adopts a further state the store answers, and fires at its trail", async () => {
+    const states = new CountingStates();
+    const fired: ExitTrigger[] = [];
+    const { book, sync } = bookAndSync(states, (trigger) => fired.push(trigger) > 0);
+    book.watch(tracker("T-1", TRAIL_5));
+    book.write(tickAt("100", 1));
+    // Another process of the fleet saw 110: its trail stands at 105.
+    await states.advance("T-1", Side.LONG, {
+      planVersion: 1,
+      trailArmed: true,
+      trailHighWater: new Money("110"),
+      trailLevel: new Money("105"),
+      peakArmed: false,
+      lastTickTimeMs: 1,
+    });
+    await sync.flush();
+    expect(book.get("T-1")?.state.trailLevel?.toFixed()).toBe("105");
+    book.write(tickAt("104", 2));
+    expect(fired.map((trigger) => [ProtectionRule[trigger.rule], trigger.level?.toFixed()])).toEqual([["TRAILING_STOP", "105"]]);
+  });
+});
+
+describe("ProtectionBook when a stop loss trigger was not taken", () => {
+  it("fires the stop loss at a new high still beyond it, not only raising the trail", () => {
+    const fired: ExitTrigger[] = [];
+    let take = false;
+    const { book } = bookAndSync(new CountingStates(), (trigger) => {
+      fired.push(trigger);
+      return take;
+    });
+    const plan: ExitPlan = { ...TRAIL_5, stopLoss: { kind: "price", value: new Money("98") } };
+    book.watch(tracker("T-1", plan));
+    book.write(tickAt("97", 1)); // arms the trail at 97 and reaches the stop loss; the worker refuses it
+    take = true;
+    book.write(tickAt("97.5", 2)); // a new high for the trail, still at or below the stop loss
+    expect(fired.map((trigger) => [ProtectionRule[trigger.rule], trigger.tickPrice?.toFixed()])).toEqual([
+      ["STOP_LOSS", "97"],
+      ["STOP_LOSS", "97.5"],
+    ]);
+  });
+});
