@@ -13,6 +13,7 @@ import { PaperRouter } from "../../src/router/paper-router.js";
 import { registerTracker, uniqueOrderNo, validRegisterRequest } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 import { ManualClock } from "../unit/exit/exit-world.js";
+import { until } from "../support/until.js";
 
 const TTL_MS = 5_000;
 /** The background pass never runs during a test: each test runs the pass itself. */
@@ -22,16 +23,6 @@ function openSession(server: TestServer, sessionId = uniqueOrderNo("S")) {
   return server.sessions
     .openSession({ sessionId, ttl: durationFromMs(TTL_MS), lapseAction: SessionLapseAction.EXIT_ALL })
     .then(({ session }) => session!);
-}
-
-/** Polls until `done` accepts what `read` answers (the tick rules exit on their own worker); fails after 20 s. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let waited = 0; waited < 20_000; waited += 20) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error("condition not reached within 20 s");
 }
 
 async function statusOf(server: TestServer, orderNo: string) {
@@ -146,6 +137,7 @@ describe("a strategy that goes silent", () => {
       const exited = await until(
         () => statusOf(server, each),
         (tracker) => tracker.status === TrackerStatus.EXITED,
+        `${each} EXITED`,
       );
       expect(exited.exitReasonCode).toBe(ExitReasonCode.STOP_LOSS);
       expect(server.paper.ordersFor(each)).toBe(1);

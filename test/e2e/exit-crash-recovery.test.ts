@@ -13,6 +13,7 @@ import { DhanSimulator } from "../../src/dhan-sim/dhan-simulator.js";
 import { RedisServer } from "../support/redis-server.js";
 import { uniqueOrderNo } from "../support/fixtures.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { untilTrue } from "../support/until.js";
 
 const PAUSE_LINE = "fault injection: exit order placed, reply held";
 
@@ -43,13 +44,6 @@ const FILL_PRICE = "101.05";
 const simulator = () => new DhanSimulator({ delays: { pendingAfterMs: 20, tradedAfterMs: 30 }, defaultPrice: FILL_PRICE });
 const ordersWith = (dhan: DhanSimulator, correlationId: string | undefined) =>
   dhan.orders.all().filter((order) => order.request.correlationId === correlationId);
-
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !done(); waited += 20) {
-    if (waited > 30_000) throw new Error(`${what}: not within 30 s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function registerAndExit(address: string, orderNo: string) {
   const exits = createGrpcJsClient(ExitService, address);
@@ -82,7 +76,7 @@ describe("SIGTERM while an exit is between the broker's acceptance and the track
     const orderNo = uniqueOrderNo("term");
     const { exits, exiting } = await registerAndExit(server.address, orderNo);
     try {
-      await until(() => server!.lines.some((line) => line.includes(PAUSE_LINE)), "the order was not placed");
+      await untilTrue(() => server!.lines.some((line) => line.includes(PAUSE_LINE)), "the order placed and its reply held");
       const code = server.stop("SIGTERM");
       const { result } = await exiting;
       expect(result?.status).toBe(ExitStatus.EXITED);
@@ -119,7 +113,7 @@ describe("kill -9 between the broker's acceptance and the tracker update, then a
     const orderNo = uniqueOrderNo("kill");
     const { exits, exiting } = await registerAndExit(first.address, orderNo);
     exiting.catch(() => undefined); // the server dies mid-call
-    await until(() => first.lines.some((line) => line.includes(PAUSE_LINE)), "the order was not placed");
+    await untilTrue(() => first.lines.some((line) => line.includes(PAUSE_LINE)), "the order placed and its reply held");
     await first.stop("SIGKILL");
     exits.close();
 

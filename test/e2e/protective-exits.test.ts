@@ -11,17 +11,9 @@ import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import { ProtectionRule } from "../../gen/tradingcore/v1/protection_pb.js";
 import { uniqueOrderNo } from "../support/fixtures.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
+import { until } from "../support/until.js";
 
 const SEGMENT = Segment.NSE_FNO;
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 500; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("protective exits over gRPC", () => {
   let server: TestServer;

@@ -16,21 +16,13 @@ import { RedisPaperOrderBook } from "../../../src/router/redis-paper-order-book.
 import { createRedisTrackerClient, type RedisTrackerClient } from "../../../src/store/redis-tracker-client.js";
 import { RedisServer } from "../../support/redis-server.js";
 import { startServerProcess, type ServerProcess } from "../../support/server-process.js";
+import { until } from "../../support/until.js";
 
 const SLOW = 180_000;
 const SEGMENT = Segment.NSE_FNO;
 
 type ExitClient = ReturnType<typeof createGrpcJsClient<(typeof ExitService)["method"]>>;
 type TickClient = ReturnType<typeof createGrpcJsClient<(typeof TickService)["method"]>>;
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("protective exits on Redis across processes", () => {
   let redis: RedisServer;

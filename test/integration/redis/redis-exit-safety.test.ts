@@ -11,6 +11,7 @@ import { PausedReplyRouter } from "../../../src/router/paused-reply-router.js";
 import { engineOn, exitCommand, ltpResolverWith, quietLog, stallEventLoop, trackerSpec } from "../../support/exit-fixtures.js";
 import { LockCluster } from "../../support/redis-lock-nodes.js";
 import { RedisStoreHarness } from "../../support/redis-store.js";
+import { untilTrue } from "../../support/until.js";
 
 const SLOW = 90_000;
 
@@ -74,7 +75,7 @@ describe("ExitEngine on Redlock and the Redis tracker store", () => {
         });
 
         const slowExit = slow.execute(exitCommand("SLOW-1"));
-        await until(async () => (await store.get("SLOW-1"))?.status === TrackerStatus.EXITING);
+        await untilTrue(async () => (await store.get("SLOW-1"))?.status === TrackerStatus.EXITING, "the intent stored");
         await new Promise((resolve) => setTimeout(resolve, 3_000));
         expect(await (await locks.redlock()).acquire("lock:exit:SLOW-1", 2_000)).toMatchObject({ kind: "busy" });
         expect((await other.execute(exitCommand("SLOW-1"))).status).toBe(ExitStatus.EXIT_IN_PROGRESS);
@@ -147,13 +148,6 @@ describe("ExitEngine on Redlock and the Redis tracker store", () => {
     );
   });
 });
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let waited = 0; !(await condition()); waited += 20) {
-    if (waited > 30_000) throw new Error("condition not met within 30 s");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function pricedAt(ltp: string) {
   const cache = new MemoryTickCache();

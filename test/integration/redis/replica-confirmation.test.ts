@@ -14,6 +14,7 @@ import { publishTick, registerTracker, uniqueOrderNo } from "../../support/fixtu
 import { RedisServer } from "../../support/redis-server.js";
 import { SentinelTopology } from "../../support/redis-sentinel-topology.js";
 import { startTestServer, type TestServer } from "../../support/test-server.js";
+import { untilTrue } from "../../support/until.js";
 
 const SLOW = 90_000;
 const exit = (orderNo: string) => ({ orderNo, reason: "stop hit", reasonCode: ExitReasonCode.STOP_LOSS });
@@ -83,7 +84,7 @@ describe("ExecuteExit with one replica to confirm its writes", () => {
       await replica.kill();
       try {
         await publishTick(server, "99.15", "61001");
-        await until(async () => (await stored(orderNo))?.status === TrackerStatus.EXITED);
+        await untilTrue(async () => (await stored(orderNo))?.status === TrackerStatus.EXITED, "the tracker EXITED");
 
         const again = await server.exits.executeExit(exit(orderNo));
         expect(ExitStatus[again.result!.status]).toBe("PENDING_RECONCILE");
@@ -121,13 +122,4 @@ describe("ExecuteExit with one replica to confirm its writes", () => {
 /** The replica (restarted or not) is in sync with the primary. */
 async function topologyReady(primary: RedisServer): Promise<void> {
   await SentinelTopology.untilReplicaOnline(primary);
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`not within ${timeoutMs} ms`);
 }

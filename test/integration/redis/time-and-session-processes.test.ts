@@ -17,19 +17,10 @@ import { createRedisTrackerClient, type RedisTrackerClient } from "../../../src/
 import { uniqueOrderNo } from "../../support/fixtures.js";
 import { RedisServer } from "../../support/redis-server.js";
 import { startServerProcess, type ServerProcess } from "../../support/server-process.js";
+import { until } from "../../support/until.js";
 
 const SLOW = 180_000;
 const SEGMENT = Segment.NSE_FNO;
-
-/** Polls until `done` accepts what `read` answers; the processes act on their own timers. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 interface Member {
   readonly server: ServerProcess;

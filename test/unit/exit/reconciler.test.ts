@@ -12,6 +12,7 @@ import { NO_FAULTS } from "../../../src/router/paper-router.js";
 import { MemoryOwedExits } from "../../../src/store/memory-owed-exits.js";
 import { MemoryTrackerStore } from "../../../src/store/memory-tracker-store.js";
 import { drain, type ExitWorld, exitWorld, TEST_ENGINE_SETTINGS } from "./exit-world.js";
+import { untilTrue } from "../../support/until.js";
 
 const GRACE_MS = 10_000;
 
@@ -345,7 +346,7 @@ describe("Reconciler started and stopped", () => {
     const world = exitWorld();
     const reconciler = reconcilerOf(world, { intervalMs: 1 });
     reconciler.start();
-    await until(() => reconciler.counters.passes >= 2);
+    await untilTrue(() => reconciler.counters.passes >= 2, "two reconciler passes", { timeoutMs: 10_000, pollMs: 5 });
     await reconciler.stop();
     const passes = reconciler.counters.passes;
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -367,9 +368,3 @@ function engineDeps(world: ExitWorld) {
 }
 
 /** Waits, polling, until `done` holds; fails the test after 10 s. */
-async function until(done: () => boolean): Promise<void> {
-  for (let waited = 0; !done(); waited += 5) {
-    if (waited > 10_000) throw new Error("condition not reached within 10 s");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
