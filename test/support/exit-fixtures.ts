@@ -1,7 +1,7 @@
 /** Small builders shared by tests: a tracker spec, a quiet log, an engine on given adapters. */
 import { ExitReasonCode, Segment, Side, TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import { Money } from "../../src/domain/money.js";
-import type { TrackerSpec } from "../../src/domain/tracker.js";
+import type { TrackerRecord, TrackerSpec } from "../../src/domain/tracker.js";
 import type { ExitCommand } from "../../src/exit/exit-command.js";
 import { ExitEngine, type ExitEngineSettings } from "../../src/exit/exit-engine.js";
 import type { ExitEventRecord, ExitLock, ExitLog, LtpResolver, OrderRouter, TrackerStore } from "../../src/exit/ports.js";
@@ -67,4 +67,24 @@ export function abortedWithin(signal: AbortSignal, ms: number): Promise<unknown>
     const timer = setTimeout(() => reject(new Error(`signal not aborted within ${ms} ms`)), ms);
     signal.addEventListener("abort", () => (clearTimeout(timer), resolve(signal.reason)), { once: true });
   });
+}
+
+/** The tracker as an exit's intent would store it: EXITING, its next attempt, a newer fencing token. */
+export function intentOf(tracker: TrackerRecord): TrackerRecord {
+  return {
+    ...tracker,
+    status: TrackerStatus.EXITING,
+    exitAttempt: tracker.exitAttempt + 1,
+    exitCorrelationId: `corr-${tracker.orderNo}-${tracker.exitAttempt + 1}`,
+    exitReason: "stop loss hit",
+    exitReasonCode: ExitReasonCode.STOP_LOSS,
+    fencingToken: tracker.fencingToken + 1,
+  };
+}
+
+/** Writes `next` over `expectedVersion` and answers it as stored; anything but "written" fails the test. */
+export async function written(store: TrackerStore, next: TrackerRecord, expectedVersion: number): Promise<TrackerRecord> {
+  const outcome = await store.compareAndSet(next, expectedVersion);
+  if (outcome.kind !== "written") throw new Error(`not written: ${outcome.kind}`);
+  return outcome.tracker;
 }

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ExitReasonCode, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import type { ExitPlan, ExitPlanRules } from "../../../src/domain/exit-plan.js";
 import { Money } from "../../../src/domain/money.js";
 import type { TrackerRecord, TrackerSpec } from "../../../src/domain/tracker.js";
@@ -18,7 +18,7 @@ import { ProtectiveExits } from "../../../src/protection/protective-exits.js";
 import { RedisProtectionChangeLog } from "../../../src/store/redis-protection-change-log.js";
 import { RedisProtectionStates } from "../../../src/store/redis-protection-states.js";
 import { RedisTrackerStore } from "../../../src/store/redis-tracker-store.js";
-import { quietLog, trackerSpec } from "../../support/exit-fixtures.js";
+import { intentOf, quietLog, trackerSpec, written } from "../../support/exit-fixtures.js";
 import { ManualClock } from "../../support/manual-clock.js";
 import { redisStoreHarnessForFile } from "../../support/redis-store.js";
 
@@ -116,24 +116,6 @@ async function registered(process: Process, orderNo: string, exitPlan: ExitPlan 
   const { tracker } = await process.store.register(trackerSpec(orderNo, exitPlan ? { exitPlan } : {}), 1_000);
   process.protective.watch(tracker);
   return tracker;
-}
-
-async function written(store: TrackerStore, next: TrackerRecord, expectedVersion: number): Promise<TrackerRecord> {
-  const outcome = await store.compareAndSet(next, expectedVersion);
-  if (outcome.kind !== "written") throw new Error(`not written: ${outcome.kind}`);
-  return outcome.tracker;
-}
-
-function intentOf(tracker: TrackerRecord): TrackerRecord {
-  return {
-    ...tracker,
-    status: TrackerStatus.EXITING,
-    exitAttempt: tracker.exitAttempt + 1,
-    exitCorrelationId: `corr-${tracker.orderNo}-${tracker.exitAttempt + 1}`,
-    exitReason: "stop loss hit",
-    exitReasonCode: ExitReasonCode.STOP_LOSS,
-    fencingToken: tracker.fencingToken + 1,
-  };
 }
 
 const planVersionIn = (process: Process, orderNo: string) => process.protective.book.get(orderNo)?.rules.planVersion;

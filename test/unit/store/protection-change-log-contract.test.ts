@@ -7,10 +7,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ExitReasonCode, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import type { ExitPlan } from "../../../src/domain/exit-plan.js";
 import { Money } from "../../../src/domain/money.js";
-import type { TrackerRecord } from "../../../src/domain/tracker.js";
 import type { TrackerStore } from "../../../src/exit/ports.js";
 import { changeExitPlan } from "../../../src/protection/exit-plan-change.js";
 import type { ChangeLogPosition, ProtectionChange, ProtectionChangeLog } from "../../../src/protection/protection-change-log.js";
@@ -18,7 +17,7 @@ import { MemoryProtectionChangeLog } from "../../../src/store/memory-protection-
 import { MemoryTrackerStore } from "../../../src/store/memory-tracker-store.js";
 import { RedisProtectionChangeLog } from "../../../src/store/redis-protection-change-log.js";
 import { RedisTrackerStore } from "../../../src/store/redis-tracker-store.js";
-import { trackerSpec } from "../../support/exit-fixtures.js";
+import { intentOf, trackerSpec, written } from "../../support/exit-fixtures.js";
 import { redisStoreHarnessForFile } from "../../support/redis-store.js";
 
 const SLOW = 60_000;
@@ -56,24 +55,6 @@ async function readAll(
   const read = await log.read(from, 1_000);
   if (read.kind === "gap") throw new Error("unexpected gap");
   return { changes: [...read.changes], position: read.position };
-}
-
-function intentOf(tracker: TrackerRecord): TrackerRecord {
-  return {
-    ...tracker,
-    status: TrackerStatus.EXITING,
-    exitAttempt: tracker.exitAttempt + 1,
-    exitCorrelationId: `corr-${tracker.orderNo}-${tracker.exitAttempt + 1}`,
-    exitReason: "stop loss hit",
-    exitReasonCode: ExitReasonCode.STOP_LOSS,
-    fencingToken: tracker.fencingToken + 1,
-  };
-}
-
-async function written(store: TrackerStore, next: TrackerRecord, expectedVersion: number): Promise<TrackerRecord> {
-  const outcome = await store.compareAndSet(next, expectedVersion);
-  if (outcome.kind !== "written") throw new Error(`not written: ${outcome.kind}`);
-  return outcome.tracker;
 }
 
 describe.each(adapters)("%s", (_name, make) => {
