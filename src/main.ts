@@ -62,6 +62,7 @@ import { connectRedisAdapters, RedisStartupError, usesRedis, type RedisAdapters 
 import { connectRedisTrail, usesRedisTrail, type RedisTrailAdapter } from "./redis-trail-adapter.js";
 import type { ExitTrail } from "./exit/exit-trail.js";
 import { MemoryExitTrail } from "./trail/memory-exit-trail.js";
+import { stillRecordedIn } from "./exit/recorded-events.js";
 import { hostname } from "node:os";
 
 /** Adapters a caller (a test, an embedding program) may supply instead of the configured ones. */
@@ -131,10 +132,12 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
   const processName = overrides.processName ?? `${hostname()}:${process.pid}:${clock.now()}`;
   const redisTrail: RedisTrailAdapter | undefined =
     overrides.trail === undefined && usesRedisTrail(config)
-      ? await connectRedisTrail(config, { clock, log, process: processName }).catch(async (error: unknown) => {
-          await redis?.close();
-          throw error;
-        })
+      ? await connectRedisTrail(config, { clock, log, process: processName, recorded: stillRecordedIn(store) }).catch(
+          async (error: unknown) => {
+            await redis?.close();
+            throw error;
+          },
+        )
       : undefined;
   const trail =
     overrides.trail ??

@@ -11,6 +11,7 @@
  */
 import type { Config } from "./config.js";
 import type { Clock, ExitLog } from "./exit/ports.js";
+import type { StillRecorded } from "./exit/recorded-events.js";
 import { connectWithin, storeEndpoint } from "./redis-adapters.js";
 import { describeEndpoint } from "./redis-connection.js";
 import { RedisExitTrail } from "./trail/redis-exit-trail.js";
@@ -30,7 +31,13 @@ export function usesRedisTrail(config: Config): boolean {
 
 export async function connectRedisTrail(
   config: Config,
-  deps: { readonly clock: Clock; readonly log: ExitLog; readonly process: string },
+  deps: {
+    readonly clock: Clock;
+    readonly log: ExitLog;
+    readonly process: string;
+    /** What the tracker store still holds: events queued when an append failed are checked against it. */
+    readonly recorded?: StillRecorded;
+  },
 ): Promise<RedisTrailAdapter> {
   const endpoint = storeEndpoint(config);
   if (!endpoint) throw new Error("the Redis audit trail needs the store's Redis (a URL or Sentinels)");
@@ -69,6 +76,7 @@ export async function connectRedisTrail(
     process: deps.process,
     commandTimeoutMs: config.redisCommandTimeoutMs,
     ...(confirmation ? { confirmation } : {}),
+    ...(deps.recorded ? { recorded: deps.recorded } : {}),
   });
   return {
     trail,

@@ -21,9 +21,17 @@
  *   the entries, in the same script). A read answers only entries the
  *   replicas hold, so no sequence it answers can be issued again by a
  *   promoted replica.
+ * - With `recorded`, once an append failed, every batch is checked against
+ *   the tracker store before it is sent, until the queue empties
+ *   (recorded-events.ts): an event whose tracker state the store no longer
+ *   holds (lost with the master that died) is dropped, with an error log,
+ *   rather than appended on the promoted replica beside the event of the
+ *   write made there in its place.
  */
+import { ExitEventKind } from "../../gen/tradingcore/v1/exit_pb.js";
 import type { ExitTrail, SequencedExitEvent, TrailRange, TrailRetention } from "../exit/exit-trail.js";
 import type { Clock, ExitEventRecord, ExitLog } from "../exit/ports.js";
+import type { StillRecorded } from "../exit/recorded-events.js";
 import { sequenceStreamId, streamIdSequence } from "../exit/trail-sequence.js";
 import { redisCommand } from "../store/redis-command.js";
 import type { RedisTrailClient } from "./redis-trail-client.js";
@@ -45,6 +53,8 @@ export interface RedisExitTrailOptions {
   readonly maxPending?: number;
   /** Replicas that must hold a batch before it leaves the queue, and an entry before a read answers it; none when unset. */
   readonly confirmation?: TrailReplicaConfirmation;
+  /** Checks the events queued when an append failed before they are sent again; all are sent when unset. */
+  readonly recorded?: StillRecorded;
 }
 
 interface Pending {
@@ -63,6 +73,8 @@ export class RedisExitTrail implements ExitTrail {
   private closed = false;
   private dropped = 0;
   private lastLogged = 0;
+  /** An append failed and the queue has not emptied since: every batch is checked before it is sent (`recorded`). */
+  private suspect = false;
 
   constructor(
     private readonly client: RedisTrailClient,
@@ -150,8 +162,9 @@ export class RedisExitTrail implements ExitTrail {
   private async appendAll(): Promise<void> {
     let backoffMs = 50;
     while (this.pending.length > 0 && !this.closed) {
-      const batch = this.pending.slice(0, BATCH);
       try {
+        const batch = await this.batchStillRecorded();
+        if (batch.length === 0) continue;
         const keys = [this.key, this.appendedKey, this.stateKey] as const;
         const args = this.scriptArgs(batch);
         const { confirmation } = this.options;
@@ -161,13 +174,38 @@ export class RedisExitTrail implements ExitTrail {
             : this.client.trailAppend(keys, args),
         );
         this.pending.splice(0, batch.length);
+        if (this.pending.length === 0) this.suspect = false;
         backoffMs = 50;
       } catch (error) {
+        this.suspect = true;
         this.complain({ pending: this.pending.length, err: error }, "exit trail append failed; retrying");
         await this.clock.sleep(backoffMs);
         backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
       }
     }
+  }
+
+  /**
+   * The next batch; after a failed append, until the queue empties, checked first (`recorded`): its
+   * events whose tracker state the store no longer holds leave the queue, logged. Throws when the
+   * store cannot be read (the batch is tried again, checked again).
+   */
+  private async batchStillRecorded(): Promise<Pending[]> {
+    const batch = this.pending.slice(0, BATCH);
+    const { recorded } = this.options;
+    if (!recorded || !this.suspect) return batch;
+    const answers = await recorded(batch.map((pending) => pending.event));
+    const lost = new Set(batch.filter((_, index) => !answers[index]));
+    if (lost.size === 0) return batch;
+    for (const { event } of lost) {
+      this.log.error(
+        { orderNo: event.tracker.orderNo, correlationId: event.correlationId, version: event.tracker.version },
+        `exit trail event ${ExitEventKind[event.kind]} not appended: the tracker store no longer holds the state it records (lost with a failed master)`,
+      );
+    }
+    const kept = batch.filter((pending) => !lost.has(pending));
+    this.pending.splice(0, batch.length, ...kept);
+    return kept;
   }
 
   private scriptArgs(batch: readonly Pending[]): string[] {

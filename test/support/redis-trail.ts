@@ -4,6 +4,7 @@ import { createClient } from "redis";
 import { afterAll, beforeAll } from "vitest";
 import type { TrailRetention } from "../../src/exit/exit-trail.js";
 import type { Clock, ExitLog } from "../../src/exit/ports.js";
+import type { StillRecorded } from "../../src/exit/recorded-events.js";
 import { RedisExitTrail } from "../../src/trail/redis-exit-trail.js";
 import { createRedisTrailClient, createRedisTrailFollowerClient } from "../../src/trail/redis-trail-client.js";
 import { RedisTrailFollower } from "../../src/trail/redis-trail-follower.js";
@@ -19,6 +20,27 @@ export interface TrailOptions {
   /** Share a namespace with another trail (another process of the fleet); a fresh one when absent. */
   readonly keyPrefix?: string;
   readonly log?: ExitLog;
+  /** The tracker store's answer for events sent again after a failed append (RedisExitTrailOptions.recorded). */
+  readonly recorded?: StillRecorded;
+  /** The first appends that fail (as on a connection lost mid-call) before the real ones go through. */
+  readonly failingAppends?: number;
+}
+
+/** `client` with its first `failures` appends rejected before they reach Redis. */
+function withFailingAppends<T extends { trailAppend: (...args: never[]) => Promise<unknown> }>(client: T, failures: number): T {
+  let left = failures;
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === "trailAppend" && left > 0) {
+        return () => {
+          left--;
+          return Promise.reject(new Error("connection lost before the append's reply"));
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 export class RedisTrailHarness {
@@ -35,7 +57,7 @@ export class RedisTrailHarness {
     const keyPrefix = options.keyPrefix ?? `trail:${randomUUID()}:`;
     const log = options.log ?? QUIET;
     const trail = new RedisExitTrail(
-      client,
+      options.failingAppends ? withFailingAppends(client, options.failingAppends) : client,
       new RedisTrailFollower(followerClient, `${keyPrefix}exit-trail`, options.clock, log),
       options.clock,
       log,
@@ -44,6 +66,7 @@ export class RedisTrailHarness {
         retention: options.retention,
         process: options.process ?? "test-process",
         commandTimeoutMs: 5_000,
+        ...(options.recorded ? { recorded: options.recorded } : {}),
       },
     );
     this.trails.push(trail);

@@ -12,8 +12,9 @@
  * tracker, under strictly increasing sequences: the trail's appends and what
  * its follower delivers are confirmed by the replica, and an EXITED write
  * whose reply the kill lost is held in doubt until the promoted replica shows
- * it (writes-in-doubt.ts). An EXITED seen twice (a write the failover lost,
- * then the reconciler's) is logged: README, "Store failover".
+ * it (writes-in-doubt.ts), and none is seen twice: an event sent again after
+ * a failed append goes to the promoted replica only while the tracker store
+ * there still holds the state it records (recorded-events.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitReasonCode, ExitStatus, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
@@ -178,10 +179,9 @@ describe("ExecuteExit on a Sentinel-managed store when the primary is killed mid
       expect(broker.ordersFor(later)).toBe(1);
 
       // The watcher: the EXITED of every tracker (those in flight at the kill too: an EXITED whose write's reply the
-      // kill lost is published once the store shows it); one strictly increasing order. An EXITED twice is logged, not
-      // failed: an EXITED written but not replicated before the kill is appended after it (its batch is resent until a
-      // replica holds it) although the promoted replica lost the write, and the reconciler's EXITED from the fill
-      // follows (README, "Store failover").
+      // kill lost is published once the store shows it), each once (an EXITED written but not replicated before the
+      // kill is not sent again to the promoted replica, which lacks its write: the reconciler's EXITED from the fill
+      // stands for it); one strictly increasing order.
       const exitedOf = () => watched.filter((event) => event.kind === ExitEventKind.EXITED).map((event) => event.tracker!.orderNo);
       for (const giveUpAt = Date.now() + 30_000; exitedOf().length < orderNos.length + 1 && Date.now() < giveUpAt; )
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -190,8 +190,7 @@ describe("ExecuteExit on a Sentinel-managed store when the primary is killed mid
       expect(watchEnded).toBe("");
       const exited = exitedOf();
       expect([...new Set(exited)].sort()).toEqual([...orderNos, later].sort());
-      const twice = exited.filter((orderNo, i) => exited.indexOf(orderNo) !== i);
-      if (twice.length > 0) console.warn(`EXITED seen twice, of exits whose EXITED write the failover lost: ${twice.join(", ")}`);
+      expect(exited.filter((orderNo, i) => exited.indexOf(orderNo) !== i)).toEqual([]);
       const sequences = watched.map((event) => event.sequence);
       expect(sequences.every((sequence, i) => i === 0 || sequence > sequences[i - 1]!)).toBe(true);
       const lostReplies = watched.filter((event) => event.message.includes("the store's reply was lost"));
