@@ -28,7 +28,7 @@
  *   tick taken for it: a pending new high, or its instrument's run, is
  *   applied first, exactly as the tick-by-tick evaluation would have.
  */
-import { type Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
+import { Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ExitTrigger, ProtectionState } from "../domain/exit-plan.js";
 import { freshProtectionState } from "../domain/exit-plan.js";
 import type { Money } from "../domain/money.js";
@@ -52,8 +52,11 @@ export interface ProtectionBookSettings {
 }
 
 export class ProtectionBook implements TickSink {
-  /** By segment, then security id: a tick finds its instrument without building a key. */
-  private readonly instruments = new Map<Segment, Map<string, InstrumentTrackers>>();
+  /**
+   * Indexed by segment (a small enum: an array slot, not a hashed probe), then by security id: a tick
+   * finds its instrument without building a key.
+   */
+  private readonly instruments: Array<Map<string, InstrumentTrackers> | undefined> = [];
   private readonly watched = new Map<string, WatchedTracker>();
   /** Instruments that may have a run of new highs on (instrument-trackers.ts), ended at every flush. */
   private readonly running = new Set<InstrumentTrackers>();
@@ -193,7 +196,7 @@ export class ProtectionBook implements TickSink {
   write(ticks: readonly TickRecord[]): void {
     const nowMs = this.now();
     for (const tick of ticks) {
-      const trackers = this.instruments.get(tick.segment)?.get(tick.securityId);
+      const trackers = this.instruments[tick.segment]?.get(tick.securityId);
       if (!trackers || tick.timeMs < trackers.lastTickTimeMs) continue;
       trackers.lastTickTimeMs = tick.timeMs;
       if (nowMs - tick.timeMs > this.settings.staleAfterMs) continue;
@@ -297,11 +300,11 @@ export class ProtectionBook implements TickSink {
   /** Adds (`on`) or removes the tracker from its instrument's indexes. */
   private place(watched: WatchedTracker, on: boolean): void {
     const { tracker, rules } = watched;
-    let segment = this.instruments.get(tracker.segment);
+    let segment = this.instruments[tracker.segment];
     let trackers = segment?.get(tracker.securityId);
     if (!trackers) {
       if (!on) return;
-      if (!segment) this.instruments.set(tracker.segment, (segment = new Map()));
+      if (!segment) this.instruments[tracker.segment] = segment = new Map();
       trackers = new InstrumentTrackers();
       segment.set(tracker.securityId, trackers);
     }
@@ -328,7 +331,7 @@ export class ProtectionBook implements TickSink {
     trackers.levelsChanged();
     if (!on && trackers.size === 0) {
       segment!.delete(tracker.securityId);
-      if (segment!.size === 0) this.instruments.delete(tracker.segment);
+      if (segment!.size === 0) this.instruments[tracker.segment] = undefined;
     }
   }
 }
