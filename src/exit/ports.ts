@@ -67,6 +67,12 @@ export interface ProtectionAdvance {
   readonly orderNo: string;
   readonly side: Side;
   readonly state: ProtectionState;
+  /**
+   * A state this store answered for the tracker, from which `state` moved forward (by ticks and
+   * forward merges only). While it is still the very state stored (no other writer since), the store
+   * may take `state` as it is instead of merging; a store that cannot tell identity ignores it.
+   */
+  readonly basis?: ProtectionState | undefined;
 }
 
 export interface ProtectionStates {

@@ -52,6 +52,11 @@ export interface ProtectionBenchResult {
   readonly ingestRatio: number;
   /** Server CPU time per ingested tick over the measured rounds, µs, when the caller could read it. */
   readonly ingestCpuMicrosPerTick?: { readonly armed: number; readonly bare: number };
+  /**
+   * The same per measured round (the first is the trailing stops' trending market, the others are
+   * not): tells a cost of the trend (the flush of moved trails) from one of every tick.
+   */
+  readonly ingestCpuMicrosPerTickByRound?: ReadonlyArray<{ readonly armed: number; readonly bare: number }>;
   readonly tickToOrder: LatencySummary;
   /** Ticks per second the background stream achieved while the probes were timed. */
   readonly backgroundTicksPerSecond: number;
@@ -102,11 +107,13 @@ async function registerTrackers(address: string, settings: ProtectionBenchSettin
 
 async function ingestRounds(armed: string, bare: string, settings: ProtectionBenchSettings, cpu?: { armed: ServerCpu; bare: ServerCpu }) {
   const totals = { armed: { ticks: 0, ms: 0, cpuMicros: 0 }, bare: { ticks: 0, ms: 0, cpuMicros: 0 } };
+  const byRound: Array<{ armed: number; bare: number }> = [];
   for (let pass = 0; pass < WARM_UP_PASSES; pass++) {
     await measureIngest(armed, Math.min(10, settings.batches), settings.batchSize);
     await measureIngest(bare, Math.min(10, settings.batches), settings.batchSize);
   }
   for (let round = 0; round < settings.rounds; round++) {
+    const thisRound = { armed: 0, bare: 0 };
     const order: Array<[keyof typeof totals, string]> = [
       ["armed", armed],
       ["bare", bare],
@@ -114,16 +121,22 @@ async function ingestRounds(armed: string, bare: string, settings: ProtectionBen
     for (const [which, address] of round % 2 === 0 ? order : order.reverse()) {
       const cpuBefore = (await cpu?.[which]()) ?? 0;
       const result = await measureIngest(address, settings.batches, settings.batchSize);
-      totals[which].cpuMicros += ((await cpu?.[which]()) ?? 0) - cpuBefore;
+      const cpuMicros = ((await cpu?.[which]()) ?? 0) - cpuBefore;
+      totals[which].cpuMicros += cpuMicros;
+      thisRound[which] = cpuMicros / result.ticks;
       totals[which].ticks += result.ticks;
       totals[which].ms += result.ms;
     }
+    byRound.push(thisRound);
   }
   return {
     armed: (totals.armed.ticks * 1000) / totals.armed.ms,
     bare: (totals.bare.ticks * 1000) / totals.bare.ms,
     ...(cpu
-      ? { cpuMicrosPerTick: { armed: totals.armed.cpuMicros / totals.armed.ticks, bare: totals.bare.cpuMicros / totals.bare.ticks } }
+      ? {
+          cpuMicrosPerTick: { armed: totals.armed.cpuMicros / totals.armed.ticks, bare: totals.bare.cpuMicros / totals.bare.ticks },
+          cpuMicrosPerTickByRound: byRound,
+        }
       : {}),
   };
 }
@@ -220,6 +233,7 @@ export async function measureProtection(
     ingestBareTicksPerSecond: ingest.bare,
     ingestRatio: ingest.armed / ingest.bare,
     ...(ingest.cpuMicrosPerTick ? { ingestCpuMicrosPerTick: ingest.cpuMicrosPerTick } : {}),
+    ...(ingest.cpuMicrosPerTickByRound ? { ingestCpuMicrosPerTickByRound: ingest.cpuMicrosPerTickByRound } : {}),
     tickToOrder: summarize(probed.latencies),
     backgroundTicksPerSecond: probed.backgroundTicksPerSecond,
     probes: settings.probes,
@@ -235,6 +249,11 @@ export function formatProtection(result: ProtectionBenchResult): string {
     ...(result.ingestCpuMicrosPerTick
       ? [
           `  server CPU per ingested tick, armed ${result.ingestCpuMicrosPerTick.armed.toFixed(2)} µs vs none ${result.ingestCpuMicrosPerTick.bare.toFixed(2)} µs: ${(result.ingestCpuMicrosPerTick.bare / result.ingestCpuMicrosPerTick.armed).toFixed(2)}x the ticks per CPU second`,
+        ]
+      : []),
+    ...(result.ingestCpuMicrosPerTickByRound
+      ? [
+          `    per round (the first trending for the trails), armed vs none: ${result.ingestCpuMicrosPerTickByRound.map((round) => `${round.armed.toFixed(2)}/${round.bare.toFixed(2)} µs`).join(", ")}`,
         ]
       : []),
     `  tick to order (crossing tick written -> ROUTER_ACCEPTED received), ${result.probes} probes while ${k(result.backgroundTicksPerSecond)} ingested: p50 ${result.tickToOrder.p50.toFixed(2)} ms, p99 ${result.tickToOrder.p99.toFixed(2)} ms${result.missed > 0 ? ` (${result.missed} missed)` : ""}`,

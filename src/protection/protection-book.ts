@@ -28,7 +28,7 @@
  *   tick taken for it: a pending new high, or its instrument's run, is
  *   applied first, exactly as the tick-by-tick evaluation would have.
  */
-import { type Segment, Side } from "../../gen/tradingcore/v1/common_pb.js";
+import { Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ExitTrigger, ProtectionState } from "../domain/exit-plan.js";
 import { freshProtectionState } from "../domain/exit-plan.js";
 import type { Money } from "../domain/money.js";
@@ -40,7 +40,7 @@ import { InstrumentTrackers } from "./instrument-trackers.js";
 import type { WatchedTracker } from "./watched-tracker.js";
 import type { SortedLevels } from "./sorted-levels.js";
 import { evaluateTick, raiseTrail } from "./tick-evaluation.js";
-import { isQuiet, quietBand, raisedTrailBand } from "./quiet-band.js";
+import { followedTrailBand, isQuiet, quietBand, raisedTrailBand } from "./quiet-band.js";
 
 export type { WatchedTracker };
 
@@ -52,8 +52,11 @@ export interface ProtectionBookSettings {
 }
 
 export class ProtectionBook implements TickSink {
-  /** By segment, then security id: a tick finds its instrument without building a key. */
-  private readonly instruments = new Map<Segment, Map<string, InstrumentTrackers>>();
+  /**
+   * Indexed by segment (a small enum: an array slot, not a hashed probe), then by security id: a tick
+   * finds its instrument without building a key.
+   */
+  private readonly instruments: Array<Map<string, InstrumentTrackers> | undefined> = [];
   private readonly watched = new Map<string, WatchedTracker>();
   /** Instruments that may have a run of new highs on (instrument-trackers.ts), ended at every flush. */
   private readonly running = new Set<InstrumentTrackers>();
@@ -94,6 +97,7 @@ export class ProtectionBook implements TickSink {
       if (stored) {
         this.applyPending(current);
         current.state = mergeProtectionState(stored, current.state, tracker.side);
+        current.basis = stored;
         current.quiet = quietBand(current.rules, current.state);
         if (current.home) current.home.bandValid = false;
       }
@@ -106,11 +110,13 @@ export class ProtectionBook implements TickSink {
     }
     if (current && current.rules.planVersion > rules.planVersion) return;
     if (current) this.unwatch(tracker.orderNo);
-    const state = stored && stored.planVersion === rules.planVersion ? stored : freshProtectionState(rules.planVersion);
+    const basis = stored && stored.planVersion === rules.planVersion ? stored : undefined;
+    const state = basis ?? freshProtectionState(rules.planVersion);
     const watched: WatchedTracker = {
       tracker,
       rules,
       state,
+      basis,
       dirty: false,
       firing: false,
       retryAfterMs: 0,
@@ -120,6 +126,8 @@ export class ProtectionBook implements TickSink {
       pendingApprox: 0,
       takeProfitApprox: rules.takeProfit?.toNumber(),
       stopLossApprox: rules.stopLoss?.toNumber(),
+      trailPointsApprox:
+        rules.trailing?.distance.kind === "points" && !rules.trailing.step ? rules.trailing.distance.value.toNumber() : undefined,
       home: undefined,
     };
     this.watched.set(tracker.orderNo, watched);
@@ -160,10 +168,17 @@ export class ProtectionBook implements TickSink {
   }
 
   /**
-   * Takes `stored`, the store's answer to a write of `watched`'s state, when it is further than what
-   * the book holds (another process saw later ticks): merged forward, the quiet bands follow.
+   * Takes `stored`, the store's answer to a write of `sent` (`watched`'s state then): kept as the basis
+   * of the next write and, when it is not `sent` itself (the store had something further: another
+   * process saw later ticks), merged forward, the quiet bands following.
    */
-  adopt(watched: WatchedTracker, stored: ProtectionState): void {
+  written(watched: WatchedTracker, sent: ProtectionState, stored: ProtectionState): void {
+    // The state only moved forward from `sent` since; on a tracker no longer watched this is harmless.
+    watched.basis = stored;
+    if (stored !== sent) this.adopt(watched, stored);
+  }
+
+  private adopt(watched: WatchedTracker, stored: ProtectionState): void {
     if (this.watched.get(watched.tracker.orderNo) !== watched) return;
     this.applyPending(watched);
     const merged = mergeProtectionState(stored, watched.state, watched.tracker.side);
@@ -181,7 +196,7 @@ export class ProtectionBook implements TickSink {
   write(ticks: readonly TickRecord[]): void {
     const nowMs = this.now();
     for (const tick of ticks) {
-      const trackers = this.instruments.get(tick.segment)?.get(tick.securityId);
+      const trackers = this.instruments[tick.segment]?.get(tick.securityId);
       if (!trackers || tick.timeMs < trackers.lastTickTimeMs) continue;
       trackers.lastTickTimeMs = tick.timeMs;
       if (nowMs - tick.timeMs > this.settings.staleAfterMs) continue;
@@ -251,8 +266,15 @@ export class ProtectionBook implements TickSink {
     const price = watched.pendingPrice;
     if (price === undefined) return;
     watched.pendingPrice = undefined;
-    watched.state = raiseTrail(watched.rules, watched.state, price, watched.pendingTimeMs);
-    watched.quiet = raisedTrailBand(watched.rules, watched.state, watched.pendingApprox);
+    const { rules } = watched;
+    const state = raiseTrail(rules, watched.state, price, watched.pendingTimeMs);
+    watched.state = state;
+    const points = watched.trailPointsApprox;
+    // The new high is the state's (raiseTrail took its shortcut): the band follows from the old one, in doubles.
+    watched.quiet =
+      points !== undefined && state.trailHighWater === price
+        ? followedTrailBand(watched.quiet, rules.side === Side.LONG, watched.pendingApprox, points, watched.takeProfitApprox)
+        : raisedTrailBand(rules, state, watched.pendingApprox);
     if (watched.home) watched.home.bandValid = false;
   }
 
@@ -278,11 +300,11 @@ export class ProtectionBook implements TickSink {
   /** Adds (`on`) or removes the tracker from its instrument's indexes. */
   private place(watched: WatchedTracker, on: boolean): void {
     const { tracker, rules } = watched;
-    let segment = this.instruments.get(tracker.segment);
+    let segment = this.instruments[tracker.segment];
     let trackers = segment?.get(tracker.securityId);
     if (!trackers) {
       if (!on) return;
-      if (!segment) this.instruments.set(tracker.segment, (segment = new Map()));
+      if (!segment) this.instruments[tracker.segment] = segment = new Map();
       trackers = new InstrumentTrackers();
       segment.set(tracker.securityId, trackers);
     }
@@ -309,7 +331,7 @@ export class ProtectionBook implements TickSink {
     trackers.levelsChanged();
     if (!on && trackers.size === 0) {
       segment!.delete(tracker.securityId);
-      if (segment!.size === 0) this.instruments.delete(tracker.segment);
+      if (segment!.size === 0) this.instruments[tracker.segment] = undefined;
     }
   }
 }

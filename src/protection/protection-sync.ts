@@ -96,12 +96,15 @@ export class ProtectionSync {
       const sent = batch.map((watched) => watched.state);
       try {
         const stored = await this.states.advanceMany(
-          batch.map((watched, index) => ({ orderNo: watched.tracker.orderNo, side: watched.tracker.side, state: sent[index]! })),
+          batch.map((watched, index) => ({
+            orderNo: watched.tracker.orderNo,
+            side: watched.tracker.side,
+            state: sent[index]!,
+            basis: watched.basis,
+          })),
         );
         // The store answers what it sent back when it had nothing further (the common case): nothing to merge then.
-        for (let index = 0; index < batch.length; index++) {
-          if (stored[index] !== sent[index]) this.book.adopt(batch[index]!, stored[index]!);
-        }
+        for (let index = 0; index < batch.length; index++) this.book.written(batch[index]!, sent[index]!, stored[index]!);
       } catch (error) {
         for (const watched of batch) this.book.markDirty(watched);
         this.log.warn(

@@ -76,6 +76,31 @@ export function raisedTrailBand(rules: PriceRules, state: ProtectionState, bestA
   return long ? { low: fires, high: moves } : { low: moves, high: fires };
 }
 
+/**
+ * The band after a new best price `bestApprox` moved an armed trail that stays `pointsApprox` points
+ * from it (points, no step, no peak rule), from `before`, the band of the state it moved from: the
+ * trail is the further of where it stood and the new candidate, so the firing edge is the further of
+ * the old one (the trail or the stop loss) and the candidate, computed in doubles and moved into the
+ * band by their error bound (the band only narrows: a tick at the trail is never quiet). No decimal
+ * is converted.
+ */
+export function followedTrailBand(
+  before: QuietBand,
+  long: boolean,
+  bestApprox: number,
+  pointsApprox: number,
+  takeProfitApprox: number | undefined,
+): QuietBand {
+  // A few rounding errors of the larger operand: the subtraction may cancel, the margin is relative to the tick.
+  const error = 4 * Number.EPSILON * Math.max(Math.abs(bestApprox), Math.abs(pointsApprox));
+  if (long) {
+    const fires = Math.max(before.low, bestApprox - pointsApprox + error);
+    return { low: fires, high: takeProfitApprox === undefined ? bestApprox : Math.min(bestApprox, takeProfitApprox) };
+  }
+  const fires = Math.min(before.high, bestApprox + pointsApprox - error);
+  return { low: takeProfitApprox === undefined ? bestApprox : Math.max(bestApprox, takeProfitApprox), high: fires };
+}
+
 /** The higher (`upwards`) or lower of `bound` and `level` as a double. */
 function nearer(bound: number, level: Money, upwards: boolean): number {
   const at = level.toNumber();

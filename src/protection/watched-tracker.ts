@@ -16,6 +16,11 @@ export interface WatchedTracker {
   tracker: TrackerRecord;
   readonly rules: PriceRules;
   state: ProtectionState;
+  /**
+   * The state the store last answered for it (or had when it was watched), which `state` is forward
+   * of: sent beside the next write, so that a store left untouched since takes the new state unmerged.
+   */
+  basis: ProtectionState | undefined;
   /** The state moved since it was last persisted (the tracker is in the book's set of those). */
   dirty: boolean;
   /** Handed to the worker and not settled or released yet. */
@@ -38,6 +43,8 @@ export interface WatchedTracker {
   /** The take profit and stop loss as doubles, for the checks above. */
   readonly takeProfitApprox: number | undefined;
   readonly stopLossApprox: number | undefined;
+  /** The trail's distance as a double when it is in points without a step (quiet-band.ts, followedTrailBand). */
+  readonly trailPointsApprox: number | undefined;
   /** The instrument's trackers it belongs to, whose shared band its changes invalidate. */
   home: InstrumentTrackers | undefined;
 }

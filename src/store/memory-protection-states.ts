@@ -28,7 +28,7 @@ export class MemoryProtectionStates implements ProtectionStates {
   }
 
   async advanceMany(entries: readonly ProtectionAdvance[]): Promise<ProtectionState[]> {
-    return entries.map((entry) => this.merge(entry.orderNo, entry.side, entry.state));
+    return entries.map((entry) => this.merge(entry.orderNo, entry.side, entry.state, entry.basis));
   }
 
   async claimTrigger(orderNo: string, claim: string, ttlMs: number): Promise<boolean> {
@@ -45,8 +45,16 @@ export class MemoryProtectionStates implements ProtectionStates {
     for (const key of this.claims.keys()) if (key.startsWith(`${orderNo}\u0000`)) this.claims.delete(key);
   }
 
-  private merge(orderNo: string, side: Side, state: ProtectionState): ProtectionState {
-    const merged = mergeProtectionState(this.states.get(orderNo), state, side);
+  private merge(orderNo: string, side: Side, state: ProtectionState, basis?: ProtectionState): ProtectionState {
+    const current = this.states.get(orderNo);
+    // Still the state answered last: nothing else wrote since, and `state` is forward of it by the
+    // caller's word (the numbers are checked, the decimals are not compared again).
+    const unchanged =
+      basis !== undefined &&
+      current === basis &&
+      state.planVersion === basis.planVersion &&
+      (state.lastTickTimeMs ?? 0) >= (basis.lastTickTimeMs ?? 0);
+    const merged = unchanged ? state : mergeProtectionState(current, state, side);
     this.states.set(orderNo, merged);
     return merged;
   }

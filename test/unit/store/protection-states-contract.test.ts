@@ -140,6 +140,24 @@ describe.each(adapters)("%s", (_name, make) => {
   );
 
   it(
+    "takes a state written from the stored one as it is, and merges one whose basis another write replaced",
+    async () => {
+      const states = await make();
+      const [first] = await states.advanceMany([{ orderNo: "A", side: Side.LONG, state: state() }]);
+      const raised = state({ trailHighWater: new Money("107"), trailLevel: new Money("102"), lastTickTimeMs: 3_000 });
+      expect(await states.advanceMany([{ orderNo: "A", side: Side.LONG, state: raised, basis: first }])).toEqual([raised]);
+      // Another writer moves the trail further; a write whose basis is the state it replaced is merged forward.
+      const further = state({ trailHighWater: new Money("110"), trailLevel: new Money("105"), lastTickTimeMs: 4_000 });
+      await states.advance("A", Side.LONG, further);
+      const behind = state({ trailHighWater: new Money("108"), trailLevel: new Money("103"), lastTickTimeMs: 5_000 });
+      const [answered] = await states.advanceMany([{ orderNo: "A", side: Side.LONG, state: behind, basis: raised }]);
+      expect(answered).toEqual(state({ trailHighWater: new Money("110"), trailLevel: new Money("105"), lastTickTimeMs: 5_000 }));
+      expect((await states.get(["A"])).get("A")).toEqual(answered);
+    },
+    SLOW,
+  );
+
+  it(
     "lets one claim of a trigger win, and another trigger be claimed",
     async () => {
       const states = await make();
