@@ -33,7 +33,8 @@ describe("ExecuteExit with one replica to confirm its writes", () => {
       redisUrl: primary.url,
       redisKeyPrefix: prefix,
       redisConfirmReplicas: 1,
-      redisConfirmTimeoutMs: 200,
+      // Generous: on a busy machine a replica that is up may take a while to confirm; a stopped one costs this once per call.
+      redisConfirmTimeoutMs: 1_500,
       fillWaitMs: 300,
       // The reconciler stays out of the way: what is checked is the call's own answer.
       reconcilerIntervalMs: 600_000,
