@@ -42,7 +42,12 @@ const CONFIRMING_MS = 10_000;
 const STOPPED_MS = 200;
 
 const redisConfirmation = async (replicas: number, timeoutMs = CONFIRMING_MS) =>
-  new RedisWriteConfirmation(await connected(), { keyPrefix: "confirm-contract:", replicas, timeoutMs, commandTimeoutMs: timeoutMs + 2_000 });
+  new RedisWriteConfirmation(await connected(), {
+    keyPrefix: "confirm-contract:",
+    replicas,
+    timeoutMs,
+    commandTimeoutMs: timeoutMs + 2_000,
+  });
 
 const adapters: Array<[string, () => Promise<WriteConfirmation>]> = [
   ["MemoryWriteConfirmation", async () => new MemoryWriteConfirmation()],
