@@ -16,9 +16,9 @@ import type { ExitTrigger } from "../domain/exit-plan.js";
 import type { ExitCommand } from "./exit-command.js";
 import { type ExitOutcome, type ExitOutcomeDetails, exitOutcome } from "./exit-outcome.js";
 import { answerFromStored } from "./stored-truth.js";
-import type { Clock, CompareAndSetOutcome, ExitEventSink, ExitLog, LockLease, LtpQuote, TrackerStore } from "./ports.js";
+import type { Clock, ExitEventSink, ExitLog, LockLease, LtpQuote, TrackerStore } from "./ports.js";
 import type { RouterOutcome } from "./router-reply.js";
-import type { DoubtedEvent, WritesInDoubt } from "./writes-in-doubt.js";
+import type { DoubtedEvent, HeldWriteOutcome, WritesInDoubt } from "./writes-in-doubt.js";
 
 export type IntentResult =
   | { readonly kind: "stored"; readonly tracker: TrackerRecord }
@@ -34,9 +34,6 @@ export interface ExitRecorderSettings {
 type Accepted = Extract<RouterOutcome, { kind: "accepted" }>;
 /** An accepted outcome whose fill covers the whole open quantity. */
 export type Filled = Accepted & { readonly fill: NonNullable<Accepted["fill"]> };
-
-/** A compare-and-set's outcome; `lostWrite` when it showed an earlier write of this tracker, held in doubt, applied. */
-type WriteAnswer = CompareAndSetOutcome & { readonly lostWrite?: TrackerRecord };
 
 export interface RevertResult {
   /** False when the revert was not written: `tracker` is then what is stored (or the intent, on a store failure). */
@@ -179,23 +176,9 @@ export class ExitRecorder {
     return exitOutcome(ExitStatus.EXITED, { ...priced, tracker, exitPrice: tracker.exitPrice, message: "exited" });
   }
 
-  /**
-   * The compare-and-set of `next`; when it throws, `next` is held in doubt
-   * with its event before the error goes on. A write that is answered
-   * settles what was held for its tracker before it (a lost write of this
-   * tracker is then known applied or not).
-   */
-  private async writeOrHold(next: TrackerRecord, expectedVersion: number, event: DoubtedEvent): Promise<WriteAnswer> {
-    let written: CompareAndSetOutcome;
-    try {
-      written = await this.store.compareAndSet(next, expectedVersion);
-    } catch (error) {
-      this.inDoubt.hold(next, expectedVersion, event);
-      throw error;
-    }
-    const stored = written.kind === "written" ? written.tracker : written.kind === "not-found" ? undefined : written.current;
-    const lostWrite = this.inDoubt.settleWith(next.orderNo, stored);
-    return lostWrite ? { ...written, lostWrite } : written;
+  /** The compare-and-set of `next`, held in doubt with `event` if it throws (writes-in-doubt.ts). */
+  private writeOrHold(next: TrackerRecord, expectedVersion: number, event: DoubtedEvent): Promise<HeldWriteOutcome> {
+    return this.inDoubt.compareAndSet(this.store, next, expectedVersion, event);
   }
 
   /** The broker's final answer is known but the tracker could not record it: the intent stays for the reconciler. */

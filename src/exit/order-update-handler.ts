@@ -132,24 +132,14 @@ export class OrderUpdateHandler implements OrderUpdateSink {
   }
 
   /** The change's compare-and-set; one that throws is held in doubt with its event (writes-in-doubt.ts). */
-  private async write(change: Extract<OrderUpdateChange, { kind: "write" }>, tracker: TrackerRecord): Promise<CompareAndSetOutcome> {
+  private write(change: Extract<OrderUpdateChange, { kind: "write" }>, tracker: TrackerRecord): Promise<CompareAndSetOutcome> {
     const inDoubt = this.options.writesInDoubt;
-    let written: CompareAndSetOutcome;
-    try {
-      written = await this.store.compareAndSet(change.next, tracker.version);
-    } catch (error) {
-      inDoubt?.hold(change.next, tracker.version, {
-        kind: change.event,
-        ...(change.status === undefined ? {} : { status: change.status }),
-        message: change.message,
-      });
-      throw error;
-    }
-    inDoubt?.settleWith(
-      tracker.orderNo,
-      written.kind === "not-found" ? undefined : written.kind === "written" ? written.tracker : written.current,
-    );
-    return written;
+    if (!inDoubt) return this.store.compareAndSet(change.next, tracker.version);
+    return inDoubt.compareAndSet(this.store, change.next, tracker.version, {
+      kind: change.event,
+      ...(change.status === undefined ? {} : { status: change.status }),
+      message: change.message,
+    });
   }
 
   /**

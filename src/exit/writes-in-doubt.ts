@@ -22,7 +22,7 @@
  */
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
-import type { Clock, ExitEventRecord, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
+import type { Clock, CompareAndSetOutcome, ExitEventRecord, ExitEventSink, ExitLog, TrackerStore } from "./ports.js";
 
 /** How long a write stays in doubt before it is dropped unsettled, ms. */
 export const HOLD_MS = 600_000;
@@ -39,6 +39,9 @@ interface Held {
   readonly untilMs: number;
 }
 
+/** A compare-and-set's outcome; `lostWrite` when the tracker it showed has an earlier held write of it applied. */
+export type HeldWriteOutcome = CompareAndSetOutcome & { readonly lostWrite?: TrackerRecord };
+
 /** What a stored tracker says of a held write. */
 type Verdict = "applied" | "not-applied" | "unknown";
 
@@ -52,6 +55,29 @@ export class WritesInDoubt {
     private readonly clock: Clock,
     private readonly log: ExitLog,
   ) {}
+
+  /**
+   * `store`'s compare-and-set of `next` over `expectedVersion`. When it throws, `next` is held with
+   * `event` before the error goes on; when it answers, what was held for the tracker is settled against
+   * the tracker it shows (`lostWrite`: the one of them it shows applied, its event published).
+   */
+  async compareAndSet(
+    store: Pick<TrackerStore, "compareAndSet">,
+    next: TrackerRecord,
+    expectedVersion: number,
+    event: DoubtedEvent,
+  ): Promise<HeldWriteOutcome> {
+    let written: CompareAndSetOutcome;
+    try {
+      written = await store.compareAndSet(next, expectedVersion);
+    } catch (error) {
+      this.hold(next, expectedVersion, event);
+      throw error;
+    }
+    const stored = written.kind === "written" ? written.tracker : written.kind === "not-found" ? undefined : written.current;
+    const lostWrite = this.settleWith(next.orderNo, stored);
+    return lostWrite ? { ...written, lostWrite } : written;
+  }
 
   /** Holds `next`, written over `expectedVersion` with no reply, until the store tells whether it was applied. */
   hold(next: TrackerRecord, expectedVersion: number, event: DoubtedEvent): void {
