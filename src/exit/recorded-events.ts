@@ -11,6 +11,7 @@
  */
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEventRecord, TrackerStore } from "./ports.js";
+import { sameWrite } from "./writes-in-doubt.js";
 
 /** One answer per event: true while the store shows the event's tracker state or a later one. */
 export type StillRecorded = (events: readonly ExitEventRecord[]) => Promise<readonly boolean[]>;
@@ -26,12 +27,6 @@ export function stillRecordedIn(store: Pick<TrackerStore, "get">): StillRecorded
 
 function showsStateOf(stored: TrackerRecord | undefined, seen: TrackerRecord): boolean {
   if (!stored || stored.version < seen.version) return false;
-  if (stored.version > seen.version) return true;
-  // The same version written twice (lost, then written again after the failover) differs in these.
-  return (
-    stored.updatedAt === seen.updatedAt &&
-    stored.fencingToken === seen.fencingToken &&
-    stored.status === seen.status &&
-    stored.exitCorrelationId === seen.exitCorrelationId
-  );
+  // The same version written twice (lost, then written again after the failover) is told apart by sameWrite.
+  return stored.version > seen.version || sameWrite(stored, seen);
 }

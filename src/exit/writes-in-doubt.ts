@@ -179,7 +179,8 @@ function verdictOf(stored: TrackerRecord | undefined, write: TrackerRecord): Ver
   return keepsMarkOf(stored, write) ? "applied" : "not-applied";
 }
 
-function sameWrite(stored: TrackerRecord, write: TrackerRecord): boolean {
+/** Whether `stored` is `write` itself, and not another write that took the same version (after a failover, say). */
+export function sameWrite(stored: TrackerRecord, write: TrackerRecord): boolean {
   return (
     stored.updatedAt === write.updatedAt &&
     stored.fencingToken === write.fencingToken &&
