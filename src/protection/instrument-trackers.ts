@@ -14,7 +14,7 @@
  */
 import { Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Money } from "../domain/money.js";
-import type { WatchedTracker } from "./watched-tracker.js";
+import { bestPriceApprox, isArmedLoneTrail, type WatchedTracker } from "./watched-tracker.js";
 import { SortedLevels } from "./sorted-levels.js";
 
 /** A billionth of the price, as in quiet-band.ts. */
@@ -138,13 +138,11 @@ export class InstrumentTrackers {
 
   /** Narrows the run's bounds by one tracker; a tracker that is not an armed trail alone, of the run's side, not firing, rules runs out. */
   private includeInRun(watched: WatchedTracker, long: boolean): void {
-    const { rules, state } = watched;
-    if (watched.firing || !rules.trailing || rules.peak || !state.trailArmed || (rules.side === Side.LONG) !== long) {
+    if (!isArmedLoneTrail(watched) || (watched.rules.side === Side.LONG) !== long) {
       this.runnable = false;
       return;
     }
-    // The best price so far: the pending one, else the band's profit-side edge (the high-water mark).
-    const best = watched.pendingPrice !== undefined ? watched.pendingApprox : long ? watched.quiet.high : watched.quiet.low;
+    const best = bestPriceApprox(watched, long);
     const stop = watched.stopLossApprox;
     const ceiling = watched.takeProfitApprox;
     if (long) {

@@ -37,7 +37,7 @@ import type { TickRecord, TickSink } from "../ticks/tick.js";
 import { mergeProtectionState } from "./protection-state-merge.js";
 import { compilePriceRules, hasMovingRules } from "./price-rules.js";
 import { InstrumentTrackers } from "./instrument-trackers.js";
-import type { WatchedTracker } from "./watched-tracker.js";
+import { bestPriceApprox, isArmedLoneTrail, type WatchedTracker } from "./watched-tracker.js";
 import type { SortedLevels } from "./sorted-levels.js";
 import { evaluateTick, raiseTrail } from "./tick-evaluation.js";
 import { followedTrailBand, isQuiet, quietBand, raisedTrailBand } from "./quiet-band.js";
@@ -246,11 +246,9 @@ export class ProtectionBook implements TickSink {
    * with no peak rule: beyond its best price, short of its take profit and clear of its stop loss, by the margin.
    */
   private onlyRaisesTrail(watched: WatchedTracker, approximate: number): boolean {
-    const { rules, state } = watched;
-    if (watched.firing || !rules.trailing || rules.peak || !state.trailArmed) return false;
-    const long = rules.side === Side.LONG;
-    // The best price so far: the pending one, else the band's profit-side edge (the high-water mark).
-    const best = watched.pendingPrice !== undefined ? watched.pendingApprox : long ? watched.quiet.high : watched.quiet.low;
+    if (!isArmedLoneTrail(watched)) return false;
+    const long = watched.rules.side === Side.LONG;
+    const best = bestPriceApprox(watched, long);
     const margin = 1e-9 * Math.abs(approximate);
     if (!(long ? approximate > best + margin : approximate < best - margin)) return false;
     // A best price beyond the stop loss is possible only after a released trigger; a new high there still reaches it.

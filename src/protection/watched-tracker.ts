@@ -48,3 +48,15 @@ export interface WatchedTracker {
   /** The instrument's trackers it belongs to, whose shared band its changes invalidate. */
   home: InstrumentTrackers | undefined;
 }
+
+/** An armed trail with no peak rule, not firing: a tick beyond its best price that reaches no level only raises the trail. */
+export function isArmedLoneTrail(watched: WatchedTracker): boolean {
+  const { rules, state } = watched;
+  return !watched.firing && rules.trailing !== undefined && !rules.peak && state.trailArmed;
+}
+
+/** The best price so far, as a double: the pending one, else the band's profit-side edge (the high-water mark). */
+export function bestPriceApprox(watched: WatchedTracker, long: boolean): number {
+  if (watched.pendingPrice !== undefined) return watched.pendingApprox;
+  return long ? watched.quiet.high : watched.quiet.low;
+}
