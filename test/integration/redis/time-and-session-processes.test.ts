@@ -17,7 +17,7 @@ import { createRedisTrackerClient, type RedisTrackerClient } from "../../../src/
 import { uniqueOrderNo } from "../../support/fixtures.js";
 import { RedisServer } from "../../support/redis-server.js";
 import { startServerProcess, type ServerProcess } from "../../support/server-process.js";
-import { until } from "../../support/until.js";
+import { until, untilTrue } from "../../support/until.js";
 
 const SLOW = 180_000;
 const SEGMENT = Segment.NSE_FNO;
@@ -112,6 +112,7 @@ describe("time exits and the dead-man switch across processes on one Redis", () 
       await tick(first, ["9101"]);
       const dueMs = Date.now() + 2_000;
       const orderNo = await register(first, "9101", { exitPlan: { timeExit: { when: { case: "at", value: timestampFromMs(dueMs) } } } });
+      expect(await inspector.zScore(`${prefix}due-exits`, `TIME_EXIT|${orderNo}`)).toBe(dueMs);
       await kill(first);
       const exited = await until(
         async () => (await second.exits.getTracker({ orderNo })).tracker!,
@@ -120,8 +121,11 @@ describe("time exits and the dead-man switch across processes on one Redis", () 
       );
       expect(exited.exitReasonCode).toBe(ExitReasonCode.TIME_BASED);
       expect(exited.trigger?.tickTime).toEqual(timestampFromMs(dueMs));
-      // Both processes left ran passes after the due time: the claim let one of them fire.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The due time completed leaves nothing for any process to fire again: the claim let one of them fire.
+      await untilTrue(
+        async () => (await inspector.zScore(`${prefix}due-exits`, `TIME_EXIT|${orderNo}`)) === null,
+        "the due time completed",
+      );
       expect(await book.acceptedFor(orderNo)).toBe(1);
       expect((await third.exits.getTracker({ orderNo })).tracker!.exitAttempt).toBe(1);
       await Promise.all([kill(second), kill(third)]);
@@ -139,6 +143,7 @@ describe("time exits and the dead-man switch across processes on one Redis", () 
       await tick(first, [...securityIds, "9204"]);
       const mine = await Promise.all(securityIds.map((securityId) => register(first, securityId, { sessionId })));
       const unrelated = await register(first, "9204", {});
+      expect(await inspector.zScore(`${prefix}sessions:due`, sessionId)).not.toBeNull();
       await kill(first);
       for (const orderNo of mine) {
         const exited = await until(
@@ -149,8 +154,8 @@ describe("time exits and the dead-man switch across processes on one Redis", () 
         expect(exited.exitReasonCode).toBe(ExitReasonCode.SESSION_LAPSED);
       }
       expect((await third.sessions.getSession({ sessionId })).session!.status).toBe(SessionStatus.LAPSED);
-      // The lapse is claimed by one process; the other's passes after it find nothing to do.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The lapse settled is claimed by no process again: one process acted on it, once.
+      await untilTrue(async () => (await inspector.zScore(`${prefix}sessions:due`, sessionId)) === null, "the lapse settled");
       for (const orderNo of mine) expect(await book.acceptedFor(orderNo)).toBe(1);
       expect((await third.exits.getTracker({ orderNo: unrelated })).tracker!.status).toBe(TrackerStatus.ACTIVE);
       expect(await book.acceptedFor(unrelated)).toBe(0);
