@@ -237,6 +237,8 @@ export class ProtectionBook implements TickSink {
         continue;
       }
       this.applyPending(watched);
+      // The band now follows the applied high: a tick inside it changes nothing, as for any other quiet tick.
+      if (isQuiet(watched.quiet, approximate) || this.repeatsHigh(watched, price, approximate)) continue;
       this.evaluateOne(watched, price, timeMs, nowMs);
     }
   }
@@ -256,6 +258,24 @@ export class ProtectionBook implements TickSink {
     if (stopLoss !== undefined && (long ? approximate <= stopLoss + margin : approximate >= stopLoss - margin)) return false;
     const takeProfit = watched.takeProfitApprox;
     return takeProfit === undefined || (long ? approximate < takeProfit - margin : approximate > takeProfit + margin);
+  }
+
+  /**
+   * True when a tick at `price` certainly changes nothing for an armed trail with no peak rule although it is on
+   * the band's edge: it is the best price so far, exactly (the trail follows a better price only), clear of the
+   * firing edge (the trail, the stop loss) and short of the take profit by the margin. A market's ticks often
+   * stay at their high; each would otherwise be evaluated in decimals.
+   */
+  private repeatsHigh(watched: WatchedTracker, price: Money, approximate: number): boolean {
+    const high = watched.state.trailHighWater;
+    if (watched.pendingPrice !== undefined || !isArmedLoneTrail(watched) || !high) return false;
+    const long = watched.rules.side === Side.LONG;
+    const margin = 1e-9 * Math.abs(approximate);
+    const firing = long ? watched.quiet.low : watched.quiet.high;
+    if (!(long ? approximate > firing + margin : approximate < firing - margin)) return false;
+    const takeProfit = watched.takeProfitApprox;
+    if (takeProfit !== undefined && !(long ? approximate < takeProfit - margin : approximate > takeProfit + margin)) return false;
+    return price.equals(high);
   }
 
   /** Applies the pending best price, exactly; it reaches nothing (onlyRaisesTrail), so it fires nothing. */
