@@ -256,8 +256,7 @@ export class ProtectionBook implements TickSink {
     // A best price beyond the stop loss is possible only after a released trigger; a new high there still reaches it.
     const stopLoss = watched.stopLossApprox;
     if (stopLoss !== undefined && (long ? approximate <= stopLoss + margin : approximate >= stopLoss - margin)) return false;
-    const takeProfit = watched.takeProfitApprox;
-    return takeProfit === undefined || (long ? approximate < takeProfit - margin : approximate > takeProfit + margin);
+    return shortOfTakeProfit(watched, long, approximate, margin);
   }
 
   /**
@@ -273,9 +272,7 @@ export class ProtectionBook implements TickSink {
     const margin = 1e-9 * Math.abs(approximate);
     const firing = long ? watched.quiet.low : watched.quiet.high;
     if (!(long ? approximate > firing + margin : approximate < firing - margin)) return false;
-    const takeProfit = watched.takeProfitApprox;
-    if (takeProfit !== undefined && !(long ? approximate < takeProfit - margin : approximate > takeProfit + margin)) return false;
-    return price.equals(high);
+    return shortOfTakeProfit(watched, long, approximate, margin) && price.equals(high);
   }
 
   /** Applies the pending best price, exactly; it reaches nothing (onlyRaisesTrail), so it fires nothing. */
@@ -352,4 +349,10 @@ export class ProtectionBook implements TickSink {
       if (segment!.size === 0) this.instruments[tracker.segment] = undefined;
     }
   }
+}
+
+/** True when a tick at `approximate` is short of the tracker's take profit by `margin` (or it has none). */
+function shortOfTakeProfit(watched: WatchedTracker, long: boolean, approximate: number, margin: number): boolean {
+  const takeProfit = watched.takeProfitApprox;
+  return takeProfit === undefined || (long ? approximate < takeProfit - margin : approximate > takeProfit + margin);
 }
