@@ -127,9 +127,16 @@ const ticks = (address: string) => createGrpcJsClient(TickService, address);
  * 1000 instruments; ticks accepted per second. The requests are encoded before
  * the clock starts, so the row times the server's ingest (decode, parse, cache,
  * write-behind) rather than protobuf-es encoding in this client, which costs
- * about as much per tick and would otherwise be the bottleneck.
+ * about as much per tick and would otherwise be the bottleneck. `priceOf` gives
+ * the price of the `index`th tick of a batch (100.00 to 149.99, a hundredth more
+ * each batch and back after a hundred, unless given).
  */
-export async function measureIngest(address: string, batches: number, batchSize: number): Promise<{ ticks: number; ms: number }> {
+export async function measureIngest(
+  address: string,
+  batches: number,
+  batchSize: number,
+  priceOf: (batch: number, index: number) => string = cyclingPrice,
+): Promise<{ ticks: number; ms: number }> {
   const requests = Array.from({ length: batches }, (_, batch) =>
     Buffer.from(
       toBinary(
@@ -137,7 +144,7 @@ export async function measureIngest(address: string, batches: number, batchSize:
         create(PublishTicksRequestSchema, {
           ticks: Array.from({ length: batchSize }, (_, index) => ({
             instrument: { segment: Segment.NSE_FNO, securityId: `T${(batch * batchSize + index) % 1000}` },
-            ltp: `${100 + (index % 50)}.${String(batch % 100).padStart(2, "0")}`,
+            ltp: priceOf(batch, index),
           })),
         }),
       ),
@@ -167,6 +174,10 @@ export async function measureIngest(address: string, batches: number, batchSize:
   } finally {
     client.close();
   }
+}
+
+function cyclingPrice(batch: number, index: number): string {
+  return `${100 + (index % 50)}.${String(batch % 100).padStart(2, "0")}`;
 }
 
 /** Registers `count` paper trackers on `address` with concurrent RegisterTracker calls over a few channels; answers their order numbers. */

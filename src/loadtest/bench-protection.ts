@@ -14,8 +14,14 @@
  *   router call happened between the two). An upper bound: it includes both
  *   transits and the event's way back.
  *
+ * - ingest in a sustained trend: after the tick-to-order probes, the same
+ *   two servers take rounds in which every tick is a new high for each trail
+ *   of its instrument (a hundredth more per batch, on and on), so that every
+ *   flush writes all 5,000 trails: the worst case for the trailing stops.
+ *
  * No level of the background trackers is reached by the ingest's prices
- * (100.00 to 149.99): the rows measure evaluation, not exits.
+ * (100.00 to 149.99, and from 101.00 up by a hundredth per batch in the
+ * trend): the rows measure evaluation, not exits.
  *
  * Fairness: each server gets the same warm-up, the first ten batches five
  * times over (prices up to x.09: the trails arm and rise to there, as with
@@ -57,6 +63,11 @@ export interface ProtectionBenchResult {
    * not): tells a cost of the trend (the flush of moved trails) from one of every tick.
    */
   readonly ingestCpuMicrosPerTickByRound?: ReadonlyArray<{ readonly armed: number; readonly bare: number }>;
+  /** The same three figures in a sustained trend (every tick a new high for the trails). */
+  readonly trendArmedTicksPerSecond: number;
+  readonly trendBareTicksPerSecond: number;
+  readonly trendRatio: number;
+  readonly trendCpuMicrosPerTick?: { readonly armed: number; readonly bare: number };
   readonly tickToOrder: LatencySummary;
   /** Ticks per second the background stream achieved while the probes were timed. */
   readonly backgroundTicksPerSecond: number;
@@ -105,13 +116,30 @@ async function registerTrackers(address: string, settings: ProtectionBenchSettin
   }
 }
 
-async function ingestRounds(armed: string, bare: string, settings: ProtectionBenchSettings, cpu?: { armed: ServerCpu; bare: ServerCpu }) {
+/** The first of the trend's batches is the hundredth after the cycling prices' top (x.99): every tick a new high. */
+const TREND_FIRST_BATCH = 100;
+
+/** The trend's price: that of the cycling rounds' instrument, a hundredth more per batch since the start of the trend. */
+function trendPrice(settings: ProtectionBenchSettings, round: number) {
+  return (batch: number, index: number) => {
+    const instrument = (batch * settings.batchSize + index) % 1000;
+    return (100 + (instrument % 50) + (TREND_FIRST_BATCH + round * settings.batches + batch) / 100).toFixed(2);
+  };
+}
+
+/**
+ * `settings.rounds` rounds on each server, alternating which goes first; `priceOf(round)` prices a round's
+ * ticks (measureIngest's own prices when absent).
+ */
+async function ingestRounds(
+  armed: string,
+  bare: string,
+  settings: ProtectionBenchSettings,
+  cpu?: { armed: ServerCpu; bare: ServerCpu },
+  priceOf?: (round: number) => (batch: number, index: number) => string,
+) {
   const totals = { armed: { ticks: 0, ms: 0, cpuMicros: 0 }, bare: { ticks: 0, ms: 0, cpuMicros: 0 } };
   const byRound: Array<{ armed: number; bare: number }> = [];
-  for (let pass = 0; pass < WARM_UP_PASSES; pass++) {
-    await measureIngest(armed, Math.min(10, settings.batches), settings.batchSize);
-    await measureIngest(bare, Math.min(10, settings.batches), settings.batchSize);
-  }
   for (let round = 0; round < settings.rounds; round++) {
     const thisRound = { armed: 0, bare: 0 };
     const order: Array<[keyof typeof totals, string]> = [
@@ -120,7 +148,7 @@ async function ingestRounds(armed: string, bare: string, settings: ProtectionBen
     ];
     for (const [which, address] of round % 2 === 0 ? order : order.reverse()) {
       const cpuBefore = (await cpu?.[which]()) ?? 0;
-      const result = await measureIngest(address, settings.batches, settings.batchSize);
+      const result = await measureIngest(address, settings.batches, settings.batchSize, priceOf?.(round));
       const cpuMicros = ((await cpu?.[which]()) ?? 0) - cpuBefore;
       totals[which].cpuMicros += cpuMicros;
       thisRound[which] = cpuMicros / result.ticks;
@@ -224,8 +252,14 @@ export async function measureProtection(
   process.stderr.write(
     `  protection: registered ${settings.trackers} trackers on each server in ${((performance.now() - arming) / 1000).toFixed(1)} s\n`,
   );
+  for (let pass = 0; pass < WARM_UP_PASSES; pass++) {
+    await measureIngest(armed, Math.min(10, settings.batches), settings.batchSize);
+    await measureIngest(bare, Math.min(10, settings.batches), settings.batchSize);
+  }
   const ingest = await ingestRounds(armed, bare, settings, cpu);
   const probed = await tickToOrder(armed, settings);
+  // Last: its new highs raise the trails, and after a few rounds the probes' crossing ticks (94) would reach some.
+  const trend = await ingestRounds(armed, bare, settings, cpu, (round) => trendPrice(settings, round));
   return {
     trackers: settings.trackers,
     instruments: settings.instruments,
@@ -234,6 +268,10 @@ export async function measureProtection(
     ingestRatio: ingest.armed / ingest.bare,
     ...(ingest.cpuMicrosPerTick ? { ingestCpuMicrosPerTick: ingest.cpuMicrosPerTick } : {}),
     ...(ingest.cpuMicrosPerTickByRound ? { ingestCpuMicrosPerTickByRound: ingest.cpuMicrosPerTickByRound } : {}),
+    trendArmedTicksPerSecond: trend.armed,
+    trendBareTicksPerSecond: trend.bare,
+    trendRatio: trend.armed / trend.bare,
+    ...(trend.cpuMicrosPerTick ? { trendCpuMicrosPerTick: trend.cpuMicrosPerTick } : {}),
     tickToOrder: summarize(probed.latencies),
     backgroundTicksPerSecond: probed.backgroundTicksPerSecond,
     probes: settings.probes,
@@ -256,6 +294,11 @@ export function formatProtection(result: ProtectionBenchResult): string {
           `    per round (the first trending for the trails), armed vs none: ${result.ingestCpuMicrosPerTickByRound.map((round) => `${round.armed.toFixed(2)}/${round.bare.toFixed(2)} µs`).join(", ")}`,
         ]
       : []),
+    `  PublishTicks ingest in a sustained trend (every tick a new high for the trails), armed ${k(result.trendArmedTicksPerSecond)} vs none ${k(result.trendBareTicksPerSecond)}: ${result.trendRatio.toFixed(2)}x${
+      result.trendCpuMicrosPerTick
+        ? `; server CPU per tick ${result.trendCpuMicrosPerTick.armed.toFixed(2)} µs vs ${result.trendCpuMicrosPerTick.bare.toFixed(2)} µs`
+        : ""
+    }`,
     `  tick to order (crossing tick written -> ROUTER_ACCEPTED received), ${result.probes} probes while ${k(result.backgroundTicksPerSecond)} ingested: p50 ${result.tickToOrder.p50.toFixed(2)} ms, p99 ${result.tickToOrder.p99.toFixed(2)} ms${result.missed > 0 ? ` (${result.missed} missed)` : ""}`,
   ].join("\n");
 }
