@@ -61,10 +61,30 @@ export function minutesOfDay(localTime: string): number | undefined {
 }
 
 /**
+ * The last answer of `nextLocalTime` per zone and local time, and the earliest `afterMs` it was
+ * computed for: the answer for every `afterMs` from there up to the answer itself (no occurrence
+ * lies between). Registrations with a session-end default all ask for the same one, each through
+ * several Intl calls otherwise. Bounded: emptied when full (requests choose the zone and the time).
+ */
+const remembered = new Map<string, { readonly from: number; readonly at: number }>();
+const MAX_REMEMBERED = 1_024;
+
+/**
  * The first instant after `afterMs` (epoch ms) at which the zone's wall clock
  * shows `localTime` ("HH:MM"): today's when it is still ahead, else tomorrow's.
  */
 export function nextLocalTime(localTime: string, timeZone: string, afterMs: number): number {
+  const key = `${timeZone} ${localTime}`;
+  const known = remembered.get(key);
+  if (known && known.from <= afterMs && afterMs < known.at) return known.at;
+  const at = firstLocalTimeAfter(localTime, timeZone, afterMs);
+  if (!known && remembered.size >= MAX_REMEMBERED) remembered.clear();
+  remembered.set(key, { from: known?.at === at ? Math.min(known.from, afterMs) : afterMs, at });
+  return at;
+}
+
+/** `nextLocalTime` computed, not remembered. */
+export function firstLocalTimeAfter(localTime: string, timeZone: string, afterMs: number): number {
   const minutes = minutesOfDay(localTime);
   if (minutes === undefined) throw new RangeError(`local time "${localTime}" is not HH:MM`);
   const wallNow = wallClockAsUtc(afterMs, timeZone);

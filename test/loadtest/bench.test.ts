@@ -57,7 +57,9 @@ describe("npm run bench --quick", () => {
       expect(run.stdout).toMatch(/PublishTicks ingest, armed [\d.]+k\/s vs none \(the same trackers without plans\) [\d.]+k\/s: [\d.]+x/);
       expect(protection.trendRatio).toBeGreaterThan(0);
       expect(protection.trendCpuMicrosPerTick?.armed).toBeGreaterThan(0);
-      expect(run.stdout).toMatch(/PublishTicks ingest in a sustained trend \(every tick a new high for the trails\), armed [\d.]+k\/s vs none [\d.]+k\/s: [\d.]+x/);
+      expect(run.stdout).toMatch(
+        /PublishTicks ingest in a sustained trend \(every tick a new high for the trails\), armed [\d.]+k\/s vs none [\d.]+k\/s: [\d.]+x/,
+      );
       expect(report.ingest.map((result) => result.id)).toEqual(["ingest.grpc-js"]);
       expect(report.ingest[0]!.ticksPerSecond).toBeGreaterThan(0);
       expect(report.goals.map((goal) => goal.goal)).toContain("GetLtp (memory hit) c=32 vs no-op on the same server (grpc-js)");

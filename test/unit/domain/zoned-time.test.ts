@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { nextLocalTime, zoneOffsetMs } from "../../../src/domain/zoned-time.js";
+import { firstLocalTimeAfter, nextLocalTime, zoneOffsetMs } from "../../../src/domain/zoned-time.js";
 
 const at = (iso: string) => Date.parse(iso);
 const next = (localTime: string, zone: string, afterIso: string) => new Date(nextLocalTime(localTime, zone, at(afterIso))).toISOString();
@@ -27,6 +28,32 @@ describe("nextLocalTime", () => {
   it("takes a skipped local time after the gap, and a repeated one at its first occurrence", () => {
     expect(next("02:30", "America/New_York", "2026-03-08T05:00:00Z")).toBe("2026-03-08T07:30:00.000Z");
     expect(next("01:30", "America/New_York", "2026-11-01T04:00:00Z")).toBe("2026-11-01T05:30:00.000Z");
+  });
+
+  it("answers what it computes afresh, whatever it answered before, across daylight-saving changes", () => {
+    const zones = ["Asia/Kolkata", "America/New_York", "Europe/London", "Australia/Lord_Howe", "America/Sao_Paulo"];
+    // Few enough that the same zone and time come back within a run, at other instants.
+    const localTime = fc.constantFrom("15:15", "02:30", "01:30", "00:00", "23:59", "03:00");
+    // Around the 2026 clock changes of these zones, and at random within the year.
+    const instant = fc.oneof(
+      fc.constantFrom(at("2026-03-08T06:00:00Z"), at("2026-03-29T00:30:00Z"), at("2026-04-05T14:00:00Z"), at("2026-11-01T05:00:00Z")),
+      fc.integer({ min: at("2026-01-01T00:00:00Z"), max: at("2027-01-01T00:00:00Z") }),
+    );
+    const ask = fc.record({
+      zone: fc.constantFrom(...zones),
+      localTime,
+      afterMs: fc.tuple(instant, fc.integer({ min: -2 * 86_400_000, max: 2 * 86_400_000 })).map(([base, delta]) => base + delta),
+    });
+    fc.assert(
+      fc.property(fc.array(ask, { minLength: 1, maxLength: 30 }), (asks) => {
+        for (const { zone, localTime, afterMs } of asks) {
+          expect(nextLocalTime(localTime, zone, afterMs), `${localTime} ${zone} after ${new Date(afterMs).toISOString()}`).toBe(
+            firstLocalTimeAfter(localTime, zone, afterMs),
+          );
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("refuses a local time that is not HH:MM", () => {
