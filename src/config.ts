@@ -435,7 +435,8 @@ export const SETTINGS = {
   },
   protectionFlushMs: {
     flag: "protection-flush-ms",
-    description: "pause between writes of the protection states (trails, peaks) that moved, ms",
+    description:
+      "with the Redis store: pause between writes of the protection states (trails, peaks) that moved, ms (the embedded store is not written on a timer: reads ask the protecting book)",
     defaultValue: 100,
     parse: integer(10, 60_000),
   },

@@ -292,7 +292,8 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     {
       staleAfterMs: config.ltpStaleAfterMs,
       refreshMs: sharedStore ? config.protectionRefreshMs : 0,
-      flushMs: config.protectionFlushMs,
+      // The embedded states live and die with this process: nothing to write them for but reads, which ask the book.
+      flushMs: redis?.protection ? config.protectionFlushMs : 0,
       parallel: config.protectionExitParallel,
       queued: config.protectionQueue,
       claimTtlMs: config.protectionClaimTtlMs,
@@ -317,7 +318,7 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     health,
     clock,
     log,
-    protection: { states: protectionStates, watch: (tracker) => protective.watch(tracker) },
+    protection: { stateOf: (tracker) => protective.stateOf(tracker), watch: (tracker) => protective.watch(tracker) },
     timeExits,
   };
 

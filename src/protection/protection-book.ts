@@ -45,6 +45,8 @@ import { followedTrailBand, isQuiet, quietBand, raisedTrailBand } from "./quiet-
 export type { WatchedTracker };
 
 export type TriggerHandler = (watched: WatchedTracker, trigger: ExitTrigger) => boolean;
+/** Takes the last state of a tracker that leaves the book with moves not written yet (pending prices applied). */
+export type LeaveHandler = (watched: WatchedTracker, state: ProtectionState) => void;
 
 export interface ProtectionBookSettings {
   /** A tick older than this on the clock fires nothing, ms. */
@@ -67,6 +69,7 @@ export class ProtectionBook implements TickSink {
     private readonly settings: ProtectionBookSettings,
     private readonly now: () => number,
     private readonly onTrigger: TriggerHandler,
+    private readonly onLeave: LeaveHandler = () => {},
   ) {}
 
   /** Trackers protected now. */
@@ -134,14 +137,22 @@ export class ProtectionBook implements TickSink {
     this.place(watched, true);
   }
 
-  /** Stops protecting `orderNo` (exited, plan removed, gone); only if it is still `only`, when given. */
+  /**
+   * Stops protecting `orderNo` (exited, plan removed, gone); only if it is still `only`, when given. A
+   * state that moved since its last write goes to `onLeave`: where the trail stood when it left.
+   */
   unwatch(orderNo: string, only?: WatchedTracker): void {
     const watched = this.watched.get(orderNo);
     if (!watched || (only && watched !== only)) return;
     this.watched.delete(orderNo);
     this.dirtyTrackers.delete(watched);
+    const moved = watched.dirty;
     watched.dirty = false;
+    // Taken out of its instrument first: a run of new highs on it is handed to this tracker too.
     this.place(watched, false);
+    if (!moved) return;
+    this.applyPending(watched);
+    this.onLeave(watched, watched.state);
   }
 
   /** A tracker handed to the worker may fire again from `retryAfterMs` on (its exit did not happen). */

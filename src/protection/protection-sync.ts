@@ -19,7 +19,8 @@
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitLog, ProtectionStates, TrackerStore } from "../exit/ports.js";
-import type { ProtectionBook } from "./protection-book.js";
+import type { ProtectionState } from "../domain/exit-plan.js";
+import type { ProtectionBook, WatchedTracker } from "./protection-book.js";
 import type { ChangeLogPosition, ProtectionChange, ProtectionChangeLog } from "./protection-change-log.js";
 
 export interface ProtectionSyncSettings {
@@ -28,7 +29,11 @@ export interface ProtectionSyncSettings {
    * Only a store shared with other processes needs it: with the embedded one, every plan reaches the book through `watch`.
    */
   readonly refreshMs: number;
-  /** Pause between writes of the states that moved, ms. */
+  /**
+   * Pause between writes of the states that moved, ms; 0 writes none on a timer. Only a store that
+   * outlives the process or is shared with others needs them: with the embedded one the book is the
+   * state (a tracker's is written when it leaves the book, `retire`, and at `stop`).
+   */
   readonly flushMs: number;
 }
 
@@ -65,7 +70,7 @@ export class ProtectionSync {
       timer.unref();
       this.timers.push(timer);
     };
-    every(this.settings.flushMs, () => this.flush());
+    if (this.settings.flushMs > 0) every(this.settings.flushMs, () => this.flush());
     if (this.settings.refreshMs > 0) every(this.settings.refreshMs, () => this.refresh());
   }
 
@@ -81,6 +86,20 @@ export class ProtectionSync {
   flush(): Promise<void> {
     this.flushing ??= this.flushOnce().finally(() => (this.flushing = undefined));
     return this.flushing;
+  }
+
+  /**
+   * Writes the last state of a tracker that left the book (ProtectionBook's `onLeave`), so that it
+   * still reads where its trail stood; a failure is logged (the tracker is no longer protected here).
+   */
+  retire(watched: WatchedTracker, state: ProtectionState): void {
+    const { orderNo, side } = watched.rules;
+    this.states.advanceMany([{ orderNo, side, state, basis: watched.basis }]).then(
+      ([stored]) => {
+        watched.basis = stored;
+      },
+      (error: unknown) => this.log.warn({ err: error, orderNo }, "last protection state of a tracker no longer protected not stored"),
+    );
   }
 
   /** Reads the protected trackers from the store; one refresh at a time. */

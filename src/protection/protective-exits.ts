@@ -4,12 +4,13 @@
  * stores. main.ts builds one and hands `book` to the tick sinks.
  */
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
-import type { ExitTrigger } from "../domain/exit-plan.js";
+import type { ExitTrigger, ProtectionState } from "../domain/exit-plan.js";
 import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "../exit/exit-engine.js";
 import type { Clock, ExitEventSink, ExitLog, ProtectionStates, TrackerStore } from "../exit/ports.js";
 import { ProtectionBook, type WatchedTracker } from "./protection-book.js";
 import type { ProtectionChangeLog } from "./protection-change-log.js";
+import { mergeProtectionState } from "./protection-state-merge.js";
 import { ProtectionSync, type ProtectionSyncSettings } from "./protection-sync.js";
 import { TriggerWorker, type TriggerWorkerSettings } from "./trigger-worker.js";
 
@@ -32,6 +33,7 @@ export class ProtectiveExits {
   readonly book: ProtectionBook;
   readonly worker: TriggerWorker;
   readonly sync: ProtectionSync;
+  private readonly states: ProtectionStates;
 
   constructor(deps: ProtectiveExitsDeps, settings: ProtectiveExitsSettings) {
     this.worker = new TriggerWorker({ ...deps, book: () => this.book }, settings);
@@ -39,8 +41,21 @@ export class ProtectiveExits {
       { staleAfterMs: settings.staleAfterMs },
       () => deps.clock.now(),
       (watched, trigger) => this.submit(watched, trigger),
+      (watched, state) => this.sync.retire(watched, state),
     );
     this.sync = new ProtectionSync(this.book, deps.store, deps.states, deps.log, settings, deps.changes);
+    this.states = deps.states;
+  }
+
+  /**
+   * Where a tracker's protection stands: this process's own state while it protects the tracker (every
+   * tick taken, not only those written), moved forward by the store's (another process may be further),
+   * else the store's.
+   */
+  async stateOf(tracker: Pick<TrackerRecord, "orderNo" | "side">): Promise<ProtectionState | undefined> {
+    const stored = (await this.states.get([tracker.orderNo])).get(tracker.orderNo);
+    const live = this.book.get(tracker.orderNo)?.state;
+    return live ? mergeProtectionState(stored, live, tracker.side) : stored;
   }
 
   /** Protects a tracker whose plan was set or changed here, from the next tick on (an ACTIVE one; others wait for a refresh). */

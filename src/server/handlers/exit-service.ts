@@ -60,7 +60,7 @@ export function exitServiceHandlers(services: TradingCoreServices): ServiceImpl<
       const orderNo = parseOrderNo(request.orderNo);
       const tracker = await store.get(orderNo);
       if (!tracker) throw new TradingCoreError("not-found", `no tracker with order_no ${orderNo}`);
-      const state = tracker.exitPlan ? (await protection.states.get([orderNo])).get(orderNo) : undefined;
+      const state = tracker.exitPlan ? await protection.stateOf(tracker) : undefined;
       return create(GetTrackerResponseSchema, { tracker: trackerToWire(tracker, state) });
     },
 

@@ -3,7 +3,8 @@ import type { ExitEventHub } from "../../exit/exit-event-hub.js";
 import type { ExitTrail } from "../../exit/exit-trail.js";
 import type { OrderUpdateHandler } from "../../exit/order-update-handler.js";
 import type { SessionStore } from "../../session/session-store.js";
-import type { Clock, ExitLog, LtpResolver, ProtectionStates, TrackerStore } from "../../exit/ports.js";
+import type { Clock, ExitLog, LtpResolver, TrackerStore } from "../../exit/ports.js";
+import type { ProtectionState } from "../../domain/exit-plan.js";
 import type { TrackerRecord } from "../../domain/tracker.js";
 import type { MemoryTickCache } from "../../ticks/memory-tick-cache.js";
 import type { TickSink } from "../../ticks/tick.js";
@@ -26,7 +27,11 @@ export interface TradingCoreServices {
   readonly ticks: { readonly cache: MemoryTickCache; readonly sink: TickSink; readonly resolver: LtpResolver };
   readonly health: HealthState;
   /** Protection states for tracker answers; `watch` is told of every tracker whose plan was set or changed here. */
-  readonly protection: { readonly states: ProtectionStates; watch(tracker: TrackerRecord): void };
+  readonly protection: {
+    /** Where the tracker's protection stands (its trail, peak, armed flags), the freshest this process knows. */
+    stateOf(tracker: TrackerRecord): Promise<ProtectionState | undefined>;
+    watch(tracker: TrackerRecord): void;
+  };
   /** The time-exit scheduler, told of every tracker whose plan was set or changed here (its due times are recorded before the answer). */
   readonly timeExits: { watch(tracker: TrackerRecord): Promise<void> };
   readonly clock: Clock;

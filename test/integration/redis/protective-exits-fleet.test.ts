@@ -13,6 +13,7 @@ import { ProtectionRule } from "../../../gen/tradingcore/v1/protection_pb.js";
 import { TickService } from "../../../gen/tradingcore/v1/tick_pb.js";
 import { createGrpcJsClient } from "../../../src/client/grpc-js-client.js";
 import { RedisPaperOrderBook } from "../../../src/router/redis-paper-order-book.js";
+import { RedisProtectionStates } from "../../../src/store/redis-protection-states.js";
 import { createRedisTrackerClient, type RedisTrackerClient } from "../../../src/store/redis-tracker-client.js";
 import { RedisServer } from "../../support/redis-server.js";
 import { startServerProcess, type ServerProcess } from "../../support/server-process.js";
@@ -95,9 +96,11 @@ describe("protective exits on Redis across processes", () => {
       let feed = createGrpcJsClient(TickService, first.address);
       await register(exits, orderNo, securityId, { trailingStop: { distance: { distance: { case: "points", value: "2" } } } });
       await publish([feed], securityId, "100", "110", "109");
+      // Read in Redis itself: GetTracker answers the process's own state, which may not be written yet.
+      const stored = new RedisProtectionStates(inspector, prefix, 2_000);
       await until(
-        () => exits.getTracker({ orderNo }),
-        (answer) => answer.tracker?.protection?.trailLevel === "108",
+        async () => (await stored.get([orderNo])).get(orderNo),
+        (state) => state?.trailLevel?.toFixed() === "108",
         "the trail at 108 stored",
       );
       exits.close();

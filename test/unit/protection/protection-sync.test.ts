@@ -4,7 +4,7 @@
  * failed write is retried; a new high that reaches a stop loss is not taken
  * for a mere raise of the trail.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Segment, Side } from "../../../gen/tradingcore/v1/common_pb.js";
 import { ProtectionRule } from "../../../gen/tradingcore/v1/protection_pb.js";
 import type { ExitPlan, ExitTrigger, ProtectionState } from "../../../src/domain/exit-plan.js";
@@ -46,11 +46,13 @@ function tickAt(ltp: string, timeMs: number, securityId = "1333") {
   return [{ segment: Segment.NSE_EQ, securityId, ltp: new Money(ltp), timeMs }];
 }
 
+/** A book and its sync wired as protective-exits.ts wires them: a tracker leaving the book is retired through the sync. */
 function bookAndSync(states = new CountingStates(), onTrigger: (trigger: ExitTrigger) => boolean = () => true) {
   const book = new ProtectionBook(
     { staleAfterMs: Number.POSITIVE_INFINITY },
     () => 0,
     (_watched, trigger) => onTrigger(trigger),
+    (watched, state) => sync.retire(watched, state),
   );
   const sync = new ProtectionSync(book, {} as TrackerStore, states, quietLog, { refreshMs: 0, flushMs: 100 });
   return { book, sync, states };
@@ -85,13 +87,51 @@ describe("ProtectionSync.flush with many watched trackers", () => {
     expect((await states.get(["T-1"])).get("T-1")?.trailLevel?.toFixed()).toBe("95");
   });
 
-  it("does not write a tracker unwatched after its state moved", async () => {
+  it("writes the last state of a tracker unwatched after its state moved as it leaves, its pending new high applied, and not on the flush", async () => {
+    const { book, sync, states } = bookAndSync();
+    book.watch(tracker("T-1", TRAIL_5));
+    book.watch(tracker("T-2", TRAIL_5));
+    book.write(tickAt("100", 1));
+    book.write(tickAt("104", 2));
+    book.unwatch("T-1");
+    expect(states.batches).toEqual([["T-1"]]);
+    expect((await states.get(["T-1"])).get("T-1")?.trailLevel?.toFixed()).toBe("99");
+    await sync.flush();
+    expect(states.batches).toEqual([["T-1"], ["T-2"]]);
+  });
+
+  it("writes nothing for a tracker unwatched with nothing moved since its last write", async () => {
     const { book, sync, states } = bookAndSync();
     book.watch(tracker("T-1", TRAIL_5));
     book.write(tickAt("100", 1));
-    book.unwatch("T-1");
     await sync.flush();
-    expect(states.batches).toEqual([]);
+    book.unwatch("T-1");
+    book.watch(tracker("F-1", FIXED, "FIXED"));
+    book.write(tickAt("100", 1, "FIXED"));
+    book.unwatch("F-1");
+    expect(states.batches).toEqual([["T-1"]]);
+  });
+
+  it("writes no state on a timer with a flush pause of 0 (the embedded store: reads ask the book)", async () => {
+    vi.useFakeTimers();
+    try {
+      const states = new CountingStates();
+      const book = new ProtectionBook(
+        { staleAfterMs: Number.POSITIVE_INFINITY },
+        () => 0,
+        () => true,
+      );
+      const sync = new ProtectionSync(book, {} as TrackerStore, states, quietLog, { refreshMs: 0, flushMs: 0 });
+      book.watch(tracker("T-1", TRAIL_5));
+      sync.start();
+      book.write(tickAt("100", 1));
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(states.batches).toEqual([]);
+      await sync.stop();
+      expect(states.batches).toEqual([["T-1"]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("adopts a further state the store answers, and fires at its trail", async () => {

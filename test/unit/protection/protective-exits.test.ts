@@ -94,6 +94,24 @@ describe("ProtectiveExits on a tick that reaches a stop loss", () => {
     expect((await world.tracker("SL-H")).exitReasonCode).toBe(ExitReasonCode.MANUAL);
   });
 
+  it("reads a protected tracker's state as the book holds it, before any write, and an exited one's as it left", async () => {
+    const world = exitWorld();
+    const states = new MemoryProtectionStates(() => world.clock.now());
+    const protection = protectiveExits(world, states);
+    const trail: ExitPlan = { trailingStop: { distance: { kind: "points", value: new Money("2") } }, version: 1 };
+    const tracker = await registerWithPlan(world, "TS-1", trail);
+    protection.watch(tracker);
+    for (const price of ["100", "103", "106.5"]) protection.book.write(tick(world, price));
+    expect((await states.get(["TS-1"])).size).toBe(0);
+    expect((await protection.stateOf(tracker))?.trailLevel?.toFixed()).toBe("104.5");
+    protection.book.write(tick(world, "104"));
+    await protection.worker.whenIdle();
+    expect((await world.tracker("TS-1")).status).toBe(TrackerStatus.EXITED);
+    expect(protection.book.size).toBe(0);
+    expect(await protection.stateOf(tracker)).toMatchObject({ trailArmed: true });
+    expect((await protection.stateOf(tracker))?.trailHighWater?.toFixed()).toBe("106.5");
+  });
+
   it("starts one exit when two processes fire the same trigger: the other loses the claim and never takes the lock", async () => {
     const world = exitWorld();
     const states = new MemoryProtectionStates(() => world.clock.now());
