@@ -16,8 +16,9 @@
  *
  * - ingest in a sustained trend: after the tick-to-order probes, the same
  *   two servers take rounds in which every tick is a new high for each trail
- *   of its instrument (a hundredth more per batch, on and on), so that every
- *   flush writes all 5,000 trails: the worst case for the trailing stops.
+ *   of its instrument (a hundredth more per batch, on and on): the worst case
+ *   for the trailing stops (on the Redis store every flush would write all
+ *   5,000 of them; these servers run on the embedded one, not written on a timer).
  *
  * No level of the background trackers is reached by the ingest's prices
  * (100.00 to 149.99, and from 101.00 up by a hundredth per batch in the
