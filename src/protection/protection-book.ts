@@ -60,7 +60,7 @@ export class ProtectionBook implements TickSink {
    */
   private readonly instruments: Array<Map<string, InstrumentTrackers> | undefined> = [];
   private readonly watched = new Map<string, WatchedTracker>();
-  /** Instruments that may have a run of new highs on (instrument-trackers.ts), ended at every flush. */
+  /** Instruments that may have a run of new highs on (instrument-trackers.ts), ended at every flush; let go of when emptied. */
   private readonly running = new Set<InstrumentTrackers>();
   /** The watched trackers whose `dirty` is set. */
   private readonly dirtyTrackers = new Set<WatchedTracker>();
@@ -356,6 +356,8 @@ export class ProtectionBook implements TickSink {
     }
     trackers.levelsChanged();
     if (!on && trackers.size === 0) {
+      // Without a flush on a timer (the embedded store) nothing else would let go of it.
+      this.running.delete(trackers);
       segment!.delete(tracker.securityId);
       if (segment!.size === 0) this.instruments[tracker.segment] = undefined;
     }
