@@ -57,6 +57,7 @@ import { disabledTelemetry, startTelemetry, type Telemetry } from "./telemetry/t
 import { FallbackLtpResolver } from "./ticks/fallback-ltp-resolver.js";
 import { MemoryTickCache } from "./ticks/memory-tick-cache.js";
 import { TeeTickSink } from "./ticks/tee-tick-sink.js";
+import { tuneRuntime } from "./runtime-tuning.js";
 import { type DhanFeeds, dhanFeedsFromConfig } from "./dhan-feeds-from-config.js";
 import { connectRedisAdapters, RedisStartupError, usesRedis, type RedisAdapters } from "./redis-adapters.js";
 import { connectRedisTrail, usesRedisTrail, type RedisTrailAdapter } from "./redis-trail-adapter.js";
@@ -421,6 +422,7 @@ function openServicesOf(config: Config): string[] {
 
 async function main(): Promise<void> {
   if (answeredInformationalFlag(process.argv.slice(2), serverHelp)) return;
+  tuneRuntime();
   let config: Config;
   let telemetry: Telemetry;
   try {

@@ -28,6 +28,7 @@ import { defaultConfig, type Config } from "../config.js";
 import { startTradingCore, type RunningTradingCore } from "../main.js";
 import { PaperRouter } from "../router/paper-router.js";
 import { startTelemetry } from "../telemetry/telemetry.js";
+import { tuneRuntime } from "../runtime-tuning.js";
 
 export interface BenchTargets {
   readonly floor: string;
@@ -39,6 +40,8 @@ export interface BenchTargets {
 }
 
 async function main(): Promise<void> {
+  // As main.ts's command line does: the bench measures the server as it runs.
+  tuneRuntime();
   const { values } = parseArgs({
     options: {
       tracing: { type: "string", default: "off" },
