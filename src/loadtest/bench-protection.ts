@@ -61,7 +61,7 @@ export interface ProtectionBenchResult {
   readonly ingestCpuMicrosPerTick?: { readonly armed: number; readonly bare: number };
   /**
    * The same per measured round (the first is the trailing stops' trending market, the others are
-   * not): tells a cost of the trend (the flush of moved trails) from one of every tick.
+   * not): tells a cost of the trend (the trails' new highs taken, then applied on the first quiet tick) from one of every tick.
    */
   readonly ingestCpuMicrosPerTickByRound?: ReadonlyArray<{ readonly armed: number; readonly bare: number }>;
   /** The same three figures in a sustained trend (every tick a new high for the trails). */
