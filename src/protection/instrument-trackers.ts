@@ -11,6 +11,14 @@
  * at once (a trending market's ticks cost a few double comparisons, whatever
  * the number of trackers), and `endRun` hands it to each tracker as its
  * pending price before anything else reads or evaluates them.
+ *
+ * A tick that falls back from the run's best, while still clear of every
+ * trail as it would stand after the run (and of every stop loss), changes
+ * nothing either: the run takes it without ending. Markets pull back between
+ * new highs all the time; ending the run there would apply the run's price
+ * to every trail in decimals on every pull-back. This needs each trail's
+ * distance as a double (points, no step); a run with any other trail ends
+ * on a pull-back as before.
  */
 import { Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Money } from "../domain/money.js";
@@ -51,6 +59,14 @@ export class InstrumentTrackers {
   private runBest = 0;
   private runStop = 0;
   private runCeiling = 0;
+  /**
+   * For the pull-backs a run takes: the furthest firing edge of the trails as they stand (their
+   * trails and stop losses), and the shortest and longest trail distance in points; NaN when some
+   * trail's distance is not a plain number of points.
+   */
+  private runFiringEdge = 0;
+  private runPointsMin = 0;
+  private runPointsMax = 0;
 
   get size(): number {
     return this.falling.size + this.rising.size + this.moving.length;
@@ -89,6 +105,9 @@ export class InstrumentTrackers {
     this.runBest = long ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
     this.runStop = this.runBest;
     this.runCeiling = long ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    this.runFiringEdge = this.runBest;
+    this.runPointsMin = Number.POSITIVE_INFINITY;
+    this.runPointsMax = 0;
     for (const watched of this.moving) {
       this.includeInRun(watched, long);
       if (watched.firing) continue;
@@ -106,13 +125,13 @@ export class InstrumentTrackers {
    * begins one (the caller marks every moving tracker moved), "extended" when one was on; undefined
    * when it may do more, and the trackers must see it one by one (after `endRun`).
    */
-  extendRun(price: Money, approximate: number, timeMs: number): "started" | "extended" | undefined {
+  extendRun(price: Money, approximate: number, timeMs: number): "started" | "extended" | "pulled back" | undefined {
     if (!this.runnable) return undefined;
     const margin = MARGIN * Math.abs(approximate);
     const clear = this.runLong
       ? approximate > this.runBest + margin && approximate > this.runStop + margin && approximate < this.runCeiling - margin
       : approximate < this.runBest - margin && approximate < this.runStop - margin && approximate > this.runCeiling + margin;
-    if (!clear) return undefined;
+    if (!clear) return this.runPrice !== undefined && this.takesPullBack(price, approximate, margin) ? "pulled back" : undefined;
     const started = this.runPrice === undefined;
     this.runPrice = price;
     this.runTimeMs = timeMs;
@@ -121,6 +140,25 @@ export class InstrumentTrackers {
     this.bandLow = 0;
     this.bandHigh = 0;
     return started ? "started" : "extended";
+  }
+
+  /**
+   * True when a tick at `price`, not a new best, is clear of every trail as the run's best would move
+   * it (each the further of where it stands and `runBest` less its distance) and of every stop loss,
+   * by the margin: it changes nothing. In doubles, as followedTrailBand moves a band; a tick within
+   * the margin of the run's best is compared exactly (a repeat of the best is the commonest tick).
+   */
+  private takesPullBack(price: Money, approximate: number, margin: number): boolean {
+    const best = this.runBest;
+    const error = 4 * Number.EPSILON * Math.max(Math.abs(best), this.runPointsMax);
+    if (this.runLong) {
+      const edge = Math.max(this.runFiringEdge, best - this.runPointsMin + error);
+      if (!(approximate > edge + margin)) return false;
+      return approximate < best - margin || !price.greaterThan(this.runPrice!);
+    }
+    const edge = Math.min(this.runFiringEdge, best + this.runPointsMin - error);
+    if (!(approximate < edge - margin)) return false;
+    return approximate > best + margin || !price.lessThan(this.runPrice!);
   }
 
   /** Hands the run's best tick to every moving tracker as its pending price (beyond each one's own, by the run's bounds). */
@@ -145,14 +183,25 @@ export class InstrumentTrackers {
     const best = bestPriceApprox(watched, long);
     const stop = watched.stopLossApprox;
     const ceiling = watched.takeProfitApprox;
+    // The band's firing edge is the trail's (or the stop loss's) before any pending best; the pending best moves it only further.
+    const { low, high } = watched.quiet;
+    const points = watched.trailPointsApprox;
+    // An empty band (a stop loss past the best price, after a released trigger) tells no edge: no pull-back is taken.
+    if (points === undefined || !(low < high)) this.runPointsMin = Number.NaN;
+    else {
+      this.runPointsMin = Math.min(this.runPointsMin, points);
+      this.runPointsMax = Math.max(this.runPointsMax, points);
+    }
     if (long) {
       this.runBest = Math.max(this.runBest, best);
       if (stop !== undefined) this.runStop = Math.max(this.runStop, stop);
       if (ceiling !== undefined) this.runCeiling = Math.min(this.runCeiling, ceiling);
+      this.runFiringEdge = Math.max(this.runFiringEdge, low);
     } else {
       this.runBest = Math.min(this.runBest, best);
       if (stop !== undefined) this.runStop = Math.min(this.runStop, stop);
       if (ceiling !== undefined) this.runCeiling = Math.max(this.runCeiling, ceiling);
+      this.runFiringEdge = Math.min(this.runFiringEdge, high);
     }
   }
 }

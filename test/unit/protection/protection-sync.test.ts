@@ -175,3 +175,43 @@ describe("ProtectionBook when a stop loss trigger was not taken", () => {
     ]);
   });
 });
+
+describe("ProtectionBook during a run of new highs", () => {
+  const TRAIL_20: ExitPlan = { trailingStop: { distance: { kind: "points", value: new Money("20") } }, version: 1 };
+
+  function firedOn(plans: ExitPlan[], ticks: string[]) {
+    const fired: string[] = [];
+    const { book } = bookAndSync(new CountingStates(), (trigger) => {
+      fired.push(`${ProtectionRule[trigger.rule]} ${trigger.level?.toFixed()} at ${trigger.tickPrice?.toFixed()}`);
+      return true;
+    });
+    plans.forEach((plan, index) => book.watch(tracker(`R-${index}`, plan)));
+    ticks.forEach((ltp, index) => book.write(tickAt(ltp, index + 1)));
+    return { fired, book };
+  }
+
+  it("fires a stop loss above the trails at the pull-back that reaches it", () => {
+    const withStop: ExitPlan = { ...TRAIL_20, stopLoss: { kind: "price", value: new Money("99") } };
+    // 100 arms both trails (at 80); 101 and 102 are a run; 98.95 falls back past the stop loss, far above the trails (82).
+    const { fired } = firedOn([TRAIL_20, withStop], ["100", "101", "102", "101.5", "98.95"]);
+    expect(fired).toEqual(["STOP_LOSS 99 at 98.95"]);
+  });
+
+  it("fires the nearest trail at the pull-back that reaches it, the trail as the run's best moved it", () => {
+    const near: ExitPlan = { trailingStop: { distance: { kind: "points", value: new Money("3") } }, version: 1 };
+    const { fired } = firedOn([TRAIL_20, near], ["100", "101", "105", "104", "102"]);
+    expect(fired).toEqual(["TRAILING_STOP 102 at 102"]);
+  });
+
+  it("follows a new high closer to the run's best than the comparison margin, exactly", () => {
+    const { book } = firedOn([TRAIL_20], ["100", "101", "100.5", "101.0000000000001"]);
+    expect(book.get("R-0")!.state.trailHighWater?.toFixed()).toBe("101.0000000000001");
+    expect(book.get("R-0")!.state.trailLevel?.toFixed()).toBe("81.0000000000001");
+  });
+
+  it("leaves the trails where the run's best put them after pull-backs and repeats of the best", () => {
+    const { fired, book } = firedOn([TRAIL_20, TRAIL_20], ["100", "103", "101", "103", "102.5", "104", "104", "90"]);
+    expect(fired).toEqual([]);
+    expect([0, 1].map((index) => book.get(`R-${index}`)!.state.trailLevel?.toFixed())).toEqual(["84", "84"]);
+  });
+});

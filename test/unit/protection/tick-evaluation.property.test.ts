@@ -157,13 +157,31 @@ const trailsOnly: fc.Arbitrary<ModelRules> = fc.oneof(
   fc.tuple(stopLoss, takeProfit, trailing).map(([a, b, c]) => ({ ...a, ...b, ...c })),
 );
 
+/**
+ * Trails in points without a step, with or without a stop loss and a take profit: a run of new highs takes the
+ * pull-backs clear of every trail and stop loss without ending (instrument-trackers.ts).
+ */
+const plainTrails: fc.Arbitrary<ModelRules> = fc
+  .tuple(
+    fc.record({ distance: offset, activation: fc.integer({ min: 1, max: 40 }) }, { requiredKeys: ["distance"] }),
+    fc.option(offset, { nil: undefined }),
+    fc.option(offset, { nil: undefined }),
+  )
+  .map(([trail, stop, profit]) => ({
+    trailing: trail,
+    ...(stop === undefined ? {} : { stopLoss: stop }),
+    ...(profit === undefined ? {} : { takeProfit: profit }),
+  }));
+
 describe("the book's quiet bands on random paths", () => {
+  // A read or a flush ends a run of new highs: the plain trails are read less often, so that their runs meet pull-backs.
   it.each([
-    ["any rules", anyRules],
-    ["trails only", trailsOnly],
+    ["any rules", anyRules, 5, 7],
+    ["trails only", trailsOnly, 5, 7],
+    ["trails in points without a step", plainTrails, 19, 23],
   ] as const)(
     "fires each of several trackers of one instrument (%s) at the same tick, with the same rule and level, as evaluating every tick exactly, and keeps the same trails",
-    (_name, rulesOf) => {
+    (_name, rulesOf, readEvery, flushEvery) => {
       fc.assert(
         fc.property(fc.array(rulesOf, { minLength: 1, maxLength: 4 }), path, side, (ruleSets, walk, positionSide) => {
           const trackers = ruleSets.map((rules, index) =>
@@ -189,7 +207,7 @@ describe("the book's quiet bands on random paths", () => {
             const price = priceOf(walk[at]!, positionSide);
             book.write([{ segment: Segment.NSE_EQ, securityId: "1333", ltp: price, timeMs: at }]);
             // A flush now and then: it ends a run of new highs as a read does, and marks the trackers clean.
-            if (at % 7 === 3) book.takeDirty();
+            if (at % flushEvery === 3) book.takeDirty();
             exact.forEach((each, index) => {
               if (each.done) return;
               const evaluation = evaluateTick(each.rules, each.state, price, at);
@@ -197,7 +215,7 @@ describe("the book's quiet bands on random paths", () => {
               if (evaluation.trigger) {
                 each.done = true;
                 expected.push(`B-${index} ${at} ${ProtectionRule[evaluation.trigger.rule]} ${evaluation.trigger.level!.toFixed()}`);
-              } else if (at % 5 === 4) {
+              } else if (at % readEvery === 4) {
                 // Read now and then only: a read applies a pending run of new highs, which the book otherwise keeps.
                 const held = book.get(`B-${index}`)!.state;
                 expect(held.trailLevel?.toFixed(), `B-${index} trail at tick ${at}`).toBe(each.state.trailLevel?.toFixed());
