@@ -185,8 +185,8 @@ describe("ProtectionBook during a run of new highs", () => {
       fired.push(`${ProtectionRule[trigger.rule]} ${trigger.level?.toFixed()} at ${trigger.tickPrice?.toFixed()}`);
       return true;
     });
-    plans.forEach((plan, index) => book.watch(tracker(`R-${index}`, plan)));
-    ticks.forEach((ltp, index) => book.write(tickAt(ltp, index + 1)));
+    for (const [index, plan] of plans.entries()) book.watch(tracker(`R-${index}`, plan));
+    for (const [index, ltp] of ticks.entries()) book.write(tickAt(ltp, index + 1));
     return { fired, book };
   }
 
