@@ -185,8 +185,6 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
     tickCache,
     ...(redis?.ticks ? [redis.ticks] : []),
     ...(configured instanceof PaperRouter ? [configured] : []),
-    // Last: the exits it fires read the price from the cache, and the paper market fills at it.
-    { write: (ticks) => protective.book.write(ticks) },
   ];
   const tickSink = new TeeTickSink(tickSinks, log);
   const bareResolver = new FallbackLtpResolver(
@@ -289,6 +287,9 @@ export async function startTradingCore(config: Config, overrides: AdapterOverrid
       events,
       clock,
       log,
+      // The book evaluates the ticks the cache stores, found by the cache's own look-up. Its exits start on a
+      // later turn (the trigger's claim is awaited first): every sink above has the tick by then.
+      ticks: tickCache,
     },
     {
       staleAfterMs: config.ltpStaleAfterMs,

@@ -22,14 +22,22 @@
  */
 import { Side } from "../../gen/tradingcore/v1/common_pb.js";
 import type { Money } from "../domain/money.js";
+import type { TickObserver, TickRecord } from "../ticks/tick.js";
 import { bestPriceApprox, isArmedLoneTrail, type WatchedTracker } from "./watched-tracker.js";
 import { SortedLevels } from "./sorted-levels.js";
 
 /** A billionth of the price, as in quiet-band.ts. */
 const MARGIN = 1e-9;
 
-export class InstrumentTrackers {
+/** Where a tick that may change something is evaluated (protection-book.ts). */
+export interface TickEvaluator {
+  evaluateTick(trackers: InstrumentTrackers, tick: TickRecord, approximate: number): void;
+}
+
+export class InstrumentTrackers implements TickObserver {
   lastTickTimeMs = Number.NEGATIVE_INFINITY;
+  /** Ends the book's subscription to its ticks, when it has one. */
+  unsubscribe: (() => void) | undefined;
   /** Fire when the price falls to the level: a LONG's stop loss, a SHORT's take profit. */
   readonly falling = new SortedLevels<WatchedTracker>();
   /** Fire when the price rises to the level: a LONG's take profit, a SHORT's stop loss. */
@@ -45,7 +53,7 @@ export class InstrumentTrackers {
   movingCount = 0;
   /**
    * The prices quiet for every moving tracker here (the intersection of their bands, exclusive), valid
-   * while `bandValid`: a tick inside it skips the loop over them. Empty during a run.
+   * while `bandValid`: a tick inside it skips the loop over them. During a run, its pull-backs' (bandForRun).
    */
   private bandLow = 0;
   private bandHigh = 0;
@@ -68,8 +76,21 @@ export class InstrumentTrackers {
   private runPointsMin = 0;
   private runPointsMax = 0;
 
+  constructor(private readonly evaluator: TickEvaluator) {}
+
   get size(): number {
     return this.falling.size + this.rising.size + this.moving.length;
+  }
+
+  /**
+   * One tick of this instrument: an older one than the last is dropped, one that certainly changes
+   * nothing is done with here (stale or not, it would change nothing), any other goes to the evaluator.
+   */
+  onTick(tick: TickRecord): void {
+    if (tick.timeMs < this.lastTickTimeMs) return;
+    this.lastTickTimeMs = tick.timeMs;
+    const approximate = tick.ltpApprox ?? tick.ltp.toNumber();
+    if (!this.certainlyQuiet(approximate)) this.evaluator.evaluateTick(this, tick, approximate);
   }
 
   /** To be called after the sorted levels or the moving list changed. */
@@ -84,6 +105,11 @@ export class InstrumentTrackers {
   mayReachLevel(approximate: number): boolean {
     const margin = MARGIN * Math.abs(approximate);
     return approximate - margin <= this.fallingTop || approximate + margin >= this.risingBottom;
+  }
+
+  /** True when a tick at `approximate` certainly reaches no level and changes no tracker here. */
+  certainlyQuiet(approximate: number): boolean {
+    return !this.mayReachLevel(approximate) && (this.movingCount === 0 || (this.bandValid && this.quietFor(approximate)));
   }
 
   /** True when a tick at `approximate` certainly changes no moving tracker here (inside the shared band, past the margin). */
@@ -136,29 +162,45 @@ export class InstrumentTrackers {
     this.runPrice = price;
     this.runTimeMs = timeMs;
     this.runBest = approximate;
-    // No tick is quiet while the trails have not taken the run: the band is empty until it ends.
-    this.bandLow = 0;
-    this.bandHigh = 0;
+    this.bandForRun();
     return started ? "started" : "extended";
   }
 
   /**
-   * True when a tick at `price`, not a new best, is clear of every trail as the run's best would move
-   * it (each the further of where it stands and `runBest` less its distance) and of every stop loss,
-   * by the margin: it changes nothing. In doubles, as followedTrailBand moves a band; a tick within
-   * the margin of the run's best is compared exactly (a repeat of the best is the commonest tick).
+   * While a run is on, the quiet band is that of its pull-backs: short of the run's best, and clear of
+   * every trail as the best would move it (each the further of where it stands and the best less its
+   * distance) and of every stop loss. In doubles, as followedTrailBand moves a band; empty when some
+   * trail's distance is not a plain number of points.
    */
-  private takesPullBack(price: Money, approximate: number, margin: number): boolean {
+  private bandForRun(): void {
     const best = this.runBest;
     const error = 4 * Number.EPSILON * Math.max(Math.abs(best), this.runPointsMax);
     if (this.runLong) {
-      const edge = Math.max(this.runFiringEdge, best - this.runPointsMin + error);
-      if (!(approximate > edge + margin)) return false;
-      return approximate < best - margin || !price.greaterThan(this.runPrice!);
+      this.bandLow = Math.max(this.runFiringEdge, best - this.runPointsMin + error);
+      this.bandHigh = best;
+    } else {
+      this.bandLow = best;
+      this.bandHigh = Math.min(this.runFiringEdge, best + this.runPointsMin - error);
     }
-    const edge = Math.min(this.runFiringEdge, best + this.runPointsMin - error);
-    if (!(approximate < edge - margin)) return false;
-    return approximate > best + margin || !price.lessThan(this.runPrice!);
+    if (Number.isNaN(this.bandLow) || Number.isNaN(this.bandHigh)) {
+      this.bandLow = 0;
+      this.bandHigh = 0;
+    }
+  }
+
+  /**
+   * True when a tick at `price`, not certainly a new best, changes nothing during the run: clear of the
+   * firing edge of the run's band (bandForRun) by the margin, and short of the run's best, or within the
+   * margin of it and not beyond it exactly (a repeat of the best is the commonest such tick).
+   */
+  private takesPullBack(price: Money, approximate: number, margin: number): boolean {
+    if (!(this.bandLow < this.bandHigh)) return false;
+    if (this.runLong) {
+      if (!(approximate > this.bandLow + margin)) return false;
+      return approximate < this.runBest - margin || !price.greaterThan(this.runPrice!);
+    }
+    if (!(approximate < this.bandHigh - margin)) return false;
+    return approximate > this.runBest + margin || !price.lessThan(this.runPrice!);
   }
 
   /** Hands the run's best tick to every moving tracker as its pending price (beyond each one's own, by the run's bounds). */

@@ -1,8 +1,16 @@
 /**
  * The trackers this process protects, indexed by instrument, and the
- * evaluation of every published tick against them. A TickSink: ingest
- * hands it each batch and never waits for it; a rule that fires is handed
- * to `onTrigger` (a bounded worker) and the book moves on.
+ * evaluation of every published tick against them. Fed by the tick cache
+ * (TickSubscriptions: the cache's own look-up of each tick's instrument
+ * finds the book's trackers too, so a tick costs the book no look-up of its
+ * own), or as a TickSink; ingest never waits for it. A rule that fires is
+ * handed to `onTrigger` (a bounded worker) and the book moves on.
+ *
+ * A tick that reaches no level and leaves every trail and peak of its
+ * instrument as it is (most ticks) is done with at once: it changes nothing,
+ * stale or not, so it needs no clock. The clock is read once per write, at
+ * its first tick that needs it (a clock read costs more than the rest of a
+ * quiet tick).
  *
  * Per instrument, trackers with fixed levels only (stop loss, take profit)
  * sit in two sorted arrays and a tick finds those it reaches in
@@ -33,7 +41,7 @@ import type { ExitTrigger, ProtectionState } from "../domain/exit-plan.js";
 import { freshProtectionState } from "../domain/exit-plan.js";
 import type { Money } from "../domain/money.js";
 import type { TrackerRecord } from "../domain/tracker.js";
-import type { TickRecord, TickSink } from "../ticks/tick.js";
+import type { TickRecord, TickSink, TickSubscriptions } from "../ticks/tick.js";
 import { mergeProtectionState } from "./protection-state-merge.js";
 import { compilePriceRules, hasMovingRules } from "./price-rules.js";
 import { InstrumentTrackers } from "./instrument-trackers.js";
@@ -64,13 +72,19 @@ export class ProtectionBook implements TickSink {
   private readonly running = new Set<InstrumentTrackers>();
   /** The watched trackers whose `dirty` is set. */
   private readonly dirtyTrackers = new Set<WatchedTracker>();
+  /** The clock as read for the write under way, once one of its ticks needed it. */
+  private writeNowMs: number | undefined;
 
+  /** `feed`: where the book subscribes to its instruments' ticks; without it, ticks come through `write`. */
   constructor(
     private readonly settings: ProtectionBookSettings,
     private readonly now: () => number,
     private readonly onTrigger: TriggerHandler,
     private readonly onLeave: LeaveHandler = () => {},
-  ) {}
+    private readonly feed?: TickSubscriptions,
+  ) {
+    feed?.onWrite(() => this.startWrite());
+  }
 
   /** Trackers protected now. */
   get size(): number {
@@ -204,15 +218,22 @@ export class ProtectionBook implements TickSink {
     if (this.watched.get(watched.tracker.orderNo) === watched) this.setDirty(watched);
   }
 
+  /** Takes ticks not fed through the tick cache (a book without a feed). */
   write(ticks: readonly TickRecord[]): void {
-    const nowMs = this.now();
-    for (const tick of ticks) {
-      const trackers = this.instruments[tick.segment]?.get(tick.securityId);
-      if (!trackers || tick.timeMs < trackers.lastTickTimeMs) continue;
-      trackers.lastTickTimeMs = tick.timeMs;
-      if (nowMs - tick.timeMs > this.settings.staleAfterMs) continue;
-      this.evaluate(trackers, tick.ltp, tick.ltpApprox ?? tick.ltp.toNumber(), tick.timeMs, nowMs);
-    }
+    this.startWrite();
+    for (const tick of ticks) this.instruments[tick.segment]?.get(tick.securityId)?.onTick(tick);
+  }
+
+  /** A tick `trackers` did not certainly find quiet (instrument-trackers.ts, onTick): evaluated now, unless stale. */
+  evaluateTick(trackers: InstrumentTrackers, tick: TickRecord, approximate: number): void {
+    this.writeNowMs ??= this.now();
+    const nowMs = this.writeNowMs;
+    if (nowMs - tick.timeMs > this.settings.staleAfterMs) return;
+    this.evaluate(trackers, tick.ltp, approximate, tick.timeMs, nowMs);
+  }
+
+  private startWrite(): void {
+    this.writeNowMs = undefined;
   }
 
   private evaluate(trackers: InstrumentTrackers, price: Money, approximate: number, timeMs: number, nowMs: number): void {
@@ -331,8 +352,9 @@ export class ProtectionBook implements TickSink {
     if (!trackers) {
       if (!on) return;
       if (!segment) this.instruments[tracker.segment] = segment = new Map();
-      trackers = new InstrumentTrackers();
+      trackers = new InstrumentTrackers(this);
       segment.set(tracker.securityId, trackers);
+      trackers.unsubscribe = this.feed?.subscribe({ segment: tracker.segment, securityId: tracker.securityId }, trackers);
     }
     // The run's ticks are for the trackers watched before them, not for one added now.
     trackers.endRun();
@@ -358,6 +380,7 @@ export class ProtectionBook implements TickSink {
     if (!on && trackers.size === 0) {
       // Without a flush on a timer (the embedded store) nothing else would let go of it.
       this.running.delete(trackers);
+      trackers.unsubscribe?.();
       segment!.delete(tracker.securityId);
       if (segment!.size === 0) this.instruments[tracker.segment] = undefined;
     }

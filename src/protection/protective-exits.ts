@@ -1,7 +1,7 @@
 /**
  * Protective exits assembled: the book that evaluates ticks, the worker that
  * runs the exits they fire, the sync that keeps both in step with the
- * stores. main.ts builds one and hands `book` to the tick sinks.
+ * stores. main.ts builds one on the tick cache, whose ticks the book subscribes to.
  */
 import { TrackerStatus } from "../../gen/tradingcore/v1/common_pb.js";
 import type { ExitTrigger, ProtectionState } from "../domain/exit-plan.js";
@@ -9,6 +9,7 @@ import type { TrackerRecord } from "../domain/tracker.js";
 import type { ExitEngine } from "../exit/exit-engine.js";
 import type { Clock, ExitEventSink, ExitLog, ProtectionStates, TrackerStore } from "../exit/ports.js";
 import { ProtectionBook, type WatchedTracker } from "./protection-book.js";
+import type { TickSubscriptions } from "../ticks/tick.js";
 import type { ProtectionChangeLog } from "./protection-change-log.js";
 import { mergeProtectionState } from "./protection-state-merge.js";
 import { ProtectionSync, type ProtectionSyncSettings } from "./protection-sync.js";
@@ -27,6 +28,8 @@ export interface ProtectiveExitsDeps {
   readonly events: ExitEventSink;
   readonly clock: Clock;
   readonly log: ExitLog;
+  /** The ticks the book evaluates; absent: they are handed to `book.write`. */
+  readonly ticks?: TickSubscriptions;
 }
 
 export class ProtectiveExits {
@@ -42,6 +45,7 @@ export class ProtectiveExits {
       () => deps.clock.now(),
       (watched, trigger) => this.submit(watched, trigger),
       (watched, state) => this.sync.retire(watched, state),
+      deps.ticks,
     );
     this.sync = new ProtectionSync(this.book, deps.store, deps.states, deps.log, settings, deps.changes);
     this.states = deps.states;

@@ -8,21 +8,28 @@
  * prices it holds stay: evicting one would lose the price of an instrument
  * that ticks rarely, perhaps one an open position needs to exit.
  */
-import { PriceSource, Segment } from "../../gen/tradingcore/v1/common_pb.js";
+import { PriceSource } from "../../gen/tradingcore/v1/common_pb.js";
 import type { InstrumentKey } from "../exit/ports.js";
-import { instrumentKey, type TickRecord, type TickSink, type TickSource } from "./tick.js";
+import type { TickObserver, TickRecord, TickSink, TickSource, TickSubscriptions } from "./tick.js";
 
-export type TickListener = (tick: TickRecord) => void;
+/** One instrument: its newest tick (none yet while it is only subscribed to) and who is told of each new one. */
+interface CachedInstrument {
+  tick: TickRecord | undefined;
+  /** Replaced, never changed in place: a write walks the array it found even if an observer unsubscribes meanwhile. */
+  observers: readonly TickObserver[] | undefined;
+}
 
-export class MemoryTickCache implements TickSource, TickSink {
+export class MemoryTickCache implements TickSource, TickSink, TickSubscriptions {
   readonly source = PriceSource.MEMORY;
   /**
-   * Newest tick by segment, then security id: two map look-ups and no key
-   * string built per tick (ingest writes hundreds of thousands a second).
+   * By segment, then security id: two map look-ups and no key string built
+   * per tick (ingest writes hundreds of thousands a second). The entry found
+   * also holds the instrument's subscribers, so that telling them costs no
+   * look-up of theirs.
    */
-  private readonly ticks = new Map<number, Map<string, TickRecord>>();
+  private readonly instruments = new Map<number, Map<string, CachedInstrument>>();
   private count = 0;
-  private readonly listeners = new Map<string, Set<TickListener>>();
+  private writing: readonly (() => void)[] = [];
 
   /** `maxInstruments`: the most instruments held (unbounded when absent, for tests and tools). */
   constructor(readonly maxInstruments = Number.POSITIVE_INFINITY) {}
@@ -43,43 +50,79 @@ export class MemoryTickCache implements TickSource, TickSink {
 
   /** Synchronous read, for hot paths that need no await. */
   peek(instrument: InstrumentKey): TickRecord | undefined {
-    return this.ticks.get(instrument.segment)?.get(instrument.securityId);
+    return this.instruments.get(instrument.segment)?.get(instrument.securityId)?.tick;
   }
 
+  /**
+   * Tells the `onWrite` listeners, then stores each tick newer than the one held and tells the
+   * instrument's observers. One that throws keeps no tick from being stored and no other from
+   * being told: the first error is thrown once all of them were.
+   */
   write(ticks: readonly TickRecord[]): void {
+    let failure: { error: unknown } | undefined;
+    for (const listener of this.writing) {
+      try {
+        listener();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
     for (const tick of ticks) {
-      let segment = this.ticks.get(tick.segment);
-      if (!segment) this.ticks.set(tick.segment, (segment = new Map()));
-      const stored = segment.get(tick.securityId);
-      if (stored && stored.timeMs > tick.timeMs) continue;
-      if (!stored) {
+      let segment = this.instruments.get(tick.segment);
+      if (!segment) this.instruments.set(tick.segment, (segment = new Map()));
+      let entry = segment.get(tick.securityId);
+      if (entry?.tick !== undefined) {
+        if (entry.tick.timeMs > tick.timeMs) continue;
+        entry.tick = tick;
+      } else {
         if (this.count >= this.maxInstruments) continue;
         this.count++;
+        if (entry) entry.tick = tick;
+        else segment.set(tick.securityId, (entry = { tick, observers: undefined }));
       }
-      segment.set(tick.securityId, tick);
-      if (this.listeners.size === 0) continue;
-      const listeners = this.listeners.get(keyOf(tick));
-      if (listeners) for (const listener of listeners) listener(tick);
+      const observers = entry.observers;
+      if (observers === undefined) continue;
+      for (const observer of observers) {
+        try {
+          observer.onTick(tick);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
     }
+    if (failure) throw failure.error;
   }
 
-  /** Calls `listener` with every newer tick of the instrument until the returned function is called. */
-  subscribe(instrument: InstrumentKey, listener: TickListener): () => void {
-    const key = keyOf(instrument);
-    let set = this.listeners.get(key);
-    if (!set) this.listeners.set(key, (set = new Set()));
-    set.add(listener);
+  /** Tells `observer` of every newer tick of the instrument until the returned function is called. */
+  subscribe(instrument: InstrumentKey, observer: TickObserver): () => void {
+    let segment = this.instruments.get(instrument.segment);
+    if (!segment) this.instruments.set(instrument.segment, (segment = new Map()));
+    let entry = segment.get(instrument.securityId);
+    if (!entry) segment.set(instrument.securityId, (entry = { tick: undefined, observers: undefined }));
+    const held = entry;
+    held.observers = [...(held.observers ?? []), observer];
+    let subscribed = true;
     return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(key);
+      if (!subscribed) return;
+      subscribed = false;
+      const at = held.observers?.indexOf(observer) ?? -1;
+      if (at >= 0) held.observers = held.observers!.length === 1 ? undefined : held.observers!.filter((_, index) => index !== at);
+      // An instrument only subscribed to, never ticked, is let go of with its last subscriber.
+      if (held.tick === undefined && held.observers === undefined && segment.get(instrument.securityId) === held) {
+        segment.delete(instrument.securityId);
+      }
+    };
+  }
+
+  /** Calls `listener` as every write begins, before any of its ticks is stored or told. */
+  onWrite(listener: () => void): () => void {
+    this.writing = [...this.writing, listener];
+    return () => {
+      this.writing = this.writing.filter((each) => each !== listener);
     };
   }
 
   get size(): number {
     return this.count;
   }
-}
-
-function keyOf(instrument: InstrumentKey): string {
-  return instrumentKey(Segment[instrument.segment] ?? String(instrument.segment), instrument.securityId);
 }

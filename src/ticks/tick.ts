@@ -34,6 +34,22 @@ export interface TickSink {
   write(ticks: readonly TickRecord[]): void;
 }
 
+/** Told of each newer tick of an instrument it subscribed to. An object, not a callback: the call finds its state where the object is. */
+export interface TickObserver {
+  onTick(tick: TickRecord): void;
+}
+
+/**
+ * Ticks as they are stored, told per instrument: for those that evaluate every tick of the
+ * instruments they watch (StreamLtp, the protection book) without looking each one up again.
+ */
+export interface TickSubscriptions {
+  /** Tells `observer` of every newer tick of the instrument until the returned function is called. */
+  subscribe(instrument: InstrumentKey, observer: TickObserver): () => void;
+  /** Calls `listener` as every write begins, before any of its ticks is stored or told. */
+  onWrite(listener: () => void): () => void;
+}
+
 /** The cache key of an instrument: `{SEGMENT}:{SECURITY_ID}`. */
 export function instrumentKey(segmentName: string, securityId: string): string {
   return `${segmentName}:${securityId}`;

@@ -71,10 +71,12 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
       const onAbort = () => wake?.();
       context.signal.addEventListener("abort", onAbort, { once: true });
       const unsubscribes = instruments.map((instrument, index) =>
-        ticks.cache.subscribe(instrument, () => {
-          // Coalesce per instrument: a slow reader gets the newest price, never a growing queue.
-          pending.set(index, instrument);
-          wake?.();
+        ticks.cache.subscribe(instrument, {
+          onTick: () => {
+            // Coalesce per instrument: a slow reader gets the newest price, never a growing queue.
+            pending.set(index, instrument);
+            wake?.();
+          },
         }),
       );
       try {

@@ -179,13 +179,15 @@ describe("ProtectionBook when a stop loss trigger was not taken", () => {
 describe("ProtectionBook during a run of new highs", () => {
   const TRAIL_20: ExitPlan = { trailingStop: { distance: { kind: "points", value: new Money("20") } }, version: 1 };
 
-  function firedOn(plans: ExitPlan[], ticks: string[]) {
+  function firedOn(plans: ExitPlan[], ticks: string[], side = Side.LONG) {
     const fired: string[] = [];
     const { book } = bookAndSync(new CountingStates(), (trigger) => {
       fired.push(`${ProtectionRule[trigger.rule]} ${trigger.level?.toFixed()} at ${trigger.tickPrice?.toFixed()}`);
       return true;
     });
-    for (const [index, plan] of plans.entries()) book.watch(tracker(`R-${index}`, plan));
+    for (const [index, plan] of plans.entries()) {
+      book.watch(newTrackerFromSpec(trackerSpec(`R-${index}`, { side, entryPrice: new Money("100"), exitPlan: plan }), 0));
+    }
     for (const [index, ltp] of ticks.entries()) book.write(tickAt(ltp, index + 1));
     return { fired, book };
   }
@@ -195,6 +197,12 @@ describe("ProtectionBook during a run of new highs", () => {
     // 100 arms both trails (at 80); 101 and 102 are a run; 98.95 falls back past the stop loss, far above the trails (82).
     const { fired } = firedOn([TRAIL_20, withStop], ["100", "101", "102", "101.5", "98.95"]);
     expect(fired).toEqual(["STOP_LOSS 99 at 98.95"]);
+  });
+
+  it("fires a SHORT's stop loss below the trails at the pull-back that reaches it", () => {
+    const withStop: ExitPlan = { ...TRAIL_20, stopLoss: { kind: "price", value: new Money("101") } };
+    const { fired } = firedOn([TRAIL_20, withStop], ["100", "99", "98", "98.5", "101.05"], Side.SHORT);
+    expect(fired).toEqual(["STOP_LOSS 101 at 101.05"]);
   });
 
   it("fires the nearest trail at the pull-back that reaches it, the trail as the run's best moved it", () => {

@@ -15,6 +15,7 @@ import { compilePriceRules } from "../../../src/protection/price-rules.js";
 import { evaluateTick } from "../../../src/protection/tick-evaluation.js";
 import { ProtectionBook } from "../../../src/protection/protection-book.js";
 import { newTrackerFromSpec } from "../../../src/store/tracker-query.js";
+import { MemoryTickCache } from "../../../src/ticks/memory-tick-cache.js";
 import { trackerSpec } from "../../support/exit-fixtures.js";
 import { type ModelRules, runModel } from "./price-path-model.js";
 
@@ -192,6 +193,8 @@ describe("the book's quiet bands on random paths", () => {
           );
           const fired: string[] = [];
           let at = 0;
+          // Fed as the server feeds it: through the tick cache's subscriptions.
+          const ticks = new MemoryTickCache();
           const book = new ProtectionBook(
             { staleAfterMs: Number.POSITIVE_INFINITY },
             () => 0,
@@ -199,13 +202,15 @@ describe("the book's quiet bands on random paths", () => {
               fired.push(`${watched.tracker.orderNo} ${at} ${ProtectionRule[trigger.rule]} ${trigger.level!.toFixed()}`);
               return true;
             },
+            undefined,
+            ticks,
           );
           for (const tracker of trackers) book.watch(tracker);
           const exact = trackers.map((tracker) => ({ rules: compilePriceRules(tracker)!, state: freshProtectionState(1), done: false }));
           const expected: string[] = [];
           for (at = 0; at < walk.length; at++) {
             const price = priceOf(walk[at]!, positionSide);
-            book.write([{ segment: Segment.NSE_EQ, securityId: "1333", ltp: price, timeMs: at }]);
+            ticks.write([{ segment: Segment.NSE_EQ, securityId: "1333", ltp: price, timeMs: at }]);
             // A flush now and then: it ends a run of new highs as a read does, and marks the trackers clean.
             if (at % flushEvery === 3) book.takeDirty();
             exact.forEach((each, index) => {
