@@ -5,7 +5,10 @@
  *   trackers over the 1,000 instruments the ticks are for (half fixed stop
  *   loss / take profit levels, half trailing stops the ticks move), against
  *   a server holding the same 10,000 trackers without plans (the same store
- *   and heap, nothing to protect); rounds alternate between the two.
+ *   and heap, nothing to protect); rounds alternate between the two. The
+ *   rounds come in cycles of three, one trending for the trails (every tick
+ *   a new high, a point above the last cycle's) and two quiet (the same
+ *   prices again): `rounds` cycles, at most MAX_MIX_CYCLES.
  * - tick to order: while ticks stream into the armed server as fast as it
  *   takes them, one crossing tick at a time is sent for a probe tracker (a
  *   stop loss on one of those instruments) on a stream of its own; timed on
@@ -21,8 +24,8 @@
  *   5,000 of them; these servers run on the embedded one, not written on a timer).
  *
  * No level of the background trackers is reached by the ingest's prices
- * (100.00 to 149.99, and from 101.00 up by a hundredth per batch in the
- * trend): the rows measure evaluation, not exits.
+ * (100.00 to 149.99 plus a point per cycle, and on from there by a
+ * hundredth per batch in the trend): the rows measure evaluation, not exits.
  *
  * Fairness: each server gets the same warm-up, the first ten batches five
  * times over (prices up to x.09: the trails arm and rise to there, as with
@@ -60,8 +63,8 @@ export interface ProtectionBenchResult {
   /** Server CPU time per ingested tick over the measured rounds, µs, when the caller could read it. */
   readonly ingestCpuMicrosPerTick?: { readonly armed: number; readonly bare: number };
   /**
-   * The same per measured round (the first is the trailing stops' trending market, the others are
-   * not): tells a cost of the trend (the trails' new highs taken, then applied on the first quiet tick) from one of every tick.
+   * The same per measured round (the first of every three is a trending market for the trailing stops, the
+   * two after it are not): tells a cost of the trend from one of every tick.
    */
   readonly ingestCpuMicrosPerTickByRound?: ReadonlyArray<{ readonly armed: number; readonly bare: number }>;
   /** The same three figures in a sustained trend (every tick a new high for the trails). */
@@ -117,31 +120,50 @@ async function registerTrackers(address: string, settings: ProtectionBenchSettin
   }
 }
 
-/** The first of the trend's batches is the hundredth after the cycling prices' top (x.99): every tick a new high. */
-const TREND_FIRST_BATCH = 100;
+/**
+ * Cycles of the mix at most: the trails rise a point per cycle, and the probes' crossing tick (94) must stay above every
+ * trail of their instruments (60 points below highs of up to 149.99 plus a point per cycle).
+ */
+const MAX_MIX_CYCLES = 3;
 
-/** The trend's price: that of the cycling rounds' instrument, a hundredth more per batch since the start of the trend. */
-function trendPrice(settings: ProtectionBenchSettings, round: number) {
-  return (batch: number, index: number) => {
-    const instrument = (batch * settings.batchSize + index) % 1000;
-    return (100 + (instrument % 50) + (TREND_FIRST_BATCH + round * settings.batches + batch) / 100).toFixed(2);
-  };
+function mixCycles(settings: ProtectionBenchSettings): number {
+  return Math.max(1, Math.min(settings.rounds, MAX_MIX_CYCLES));
+}
+
+/** An ingest tick's price: its instrument's base (100 to 149), `points` more, a hundredth more per batch. */
+function priceAt(settings: ProtectionBenchSettings, points: number, batch: number, index: number): string {
+  const instrument = (batch * settings.batchSize + index) % 1000;
+  return (100 + (instrument % 50) + points + batch / 100).toFixed(2);
 }
 
 /**
- * `settings.rounds` rounds on each server, alternating which goes first; `priceOf(round)` prices a round's
- * ticks (measureIngest's own prices when absent).
+ * The mix's round `round`: the first of each cycle rises a hundredth per batch from a point above the last cycle's (every
+ * tick a new high for the trails; in the first cycle, once past the warm-up's x.09), the two others repeat its prices.
+ */
+function mixPrice(settings: ProtectionBenchSettings, round: number) {
+  const cycle = Math.floor(round / 3);
+  return (batch: number, index: number) => priceAt(settings, cycle, batch, index);
+}
+
+/** The trend's price: a hundredth more per batch since the start of the trend, which starts above the mix's last high. */
+function trendPrice(settings: ProtectionBenchSettings, round: number) {
+  return (batch: number, index: number) => priceAt(settings, mixCycles(settings), round * settings.batches + batch, index);
+}
+
+/**
+ * `rounds` rounds on each server, alternating which goes first; `priceOf(round)` prices a round's ticks.
  */
 async function ingestRounds(
   armed: string,
   bare: string,
   settings: ProtectionBenchSettings,
+  rounds: number,
+  priceOf: (round: number) => (batch: number, index: number) => string,
   cpu?: { armed: ServerCpu; bare: ServerCpu },
-  priceOf?: (round: number) => (batch: number, index: number) => string,
 ) {
   const totals = { armed: { ticks: 0, ms: 0, cpuMicros: 0 }, bare: { ticks: 0, ms: 0, cpuMicros: 0 } };
   const byRound: Array<{ armed: number; bare: number }> = [];
-  for (let round = 0; round < settings.rounds; round++) {
+  for (let round = 0; round < rounds; round++) {
     const thisRound = { armed: 0, bare: 0 };
     const order: Array<[keyof typeof totals, string]> = [
       ["armed", armed],
@@ -149,7 +171,7 @@ async function ingestRounds(
     ];
     for (const [which, address] of round % 2 === 0 ? order : order.reverse()) {
       const cpuBefore = (await cpu?.[which]()) ?? 0;
-      const result = await measureIngest(address, settings.batches, settings.batchSize, priceOf?.(round));
+      const result = await measureIngest(address, settings.batches, settings.batchSize, priceOf(round));
       const cpuMicros = ((await cpu?.[which]()) ?? 0) - cpuBefore;
       totals[which].cpuMicros += cpuMicros;
       thisRound[which] = cpuMicros / result.ticks;
@@ -257,10 +279,10 @@ export async function measureProtection(
     await measureIngest(armed, Math.min(10, settings.batches), settings.batchSize);
     await measureIngest(bare, Math.min(10, settings.batches), settings.batchSize);
   }
-  const ingest = await ingestRounds(armed, bare, settings, cpu);
+  const ingest = await ingestRounds(armed, bare, settings, 3 * mixCycles(settings), (round) => mixPrice(settings, round), cpu);
   const probed = await tickToOrder(armed, settings);
   // Last: its new highs raise the trails, and after a few rounds the probes' crossing ticks (94) would reach some.
-  const trend = await ingestRounds(armed, bare, settings, cpu, (round) => trendPrice(settings, round));
+  const trend = await ingestRounds(armed, bare, settings, settings.rounds, (round) => trendPrice(settings, round), cpu);
   return {
     trackers: settings.trackers,
     instruments: settings.instruments,
@@ -292,7 +314,7 @@ export function formatProtection(result: ProtectionBenchResult): string {
       : []),
     ...(result.ingestCpuMicrosPerTickByRound
       ? [
-          `    per round (the first trending for the trails), armed vs none: ${result.ingestCpuMicrosPerTickByRound.map((round) => `${round.armed.toFixed(2)}/${round.bare.toFixed(2)} µs`).join(", ")}`,
+          `    per round (the first of every three trending for the trails), armed vs none: ${result.ingestCpuMicrosPerTickByRound.map((round) => `${round.armed.toFixed(2)}/${round.bare.toFixed(2)} µs`).join(", ")}`,
         ]
       : []),
     `  PublishTicks ingest in a sustained trend (every tick a new high for the trails), armed ${k(result.trendArmedTicksPerSecond)} vs none ${k(result.trendBareTicksPerSecond)}: ${result.trendRatio.toFixed(2)}x${

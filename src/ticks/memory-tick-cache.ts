@@ -15,9 +15,37 @@ import type { TickObserver, TickRecord, TickSink, TickSource, TickSubscriptions 
 /** One instrument: its newest tick (none yet while it is only subscribed to) and who is told of each new one. */
 interface CachedInstrument {
   tick: TickRecord | undefined;
-  /** Replaced, never changed in place: a write walks the array it found even if an observer unsubscribes meanwhile. */
-  observers: readonly TickObserver[] | undefined;
+  /**
+   * The one observer to tell (its only subscriber, or a fan-out over several): one object for a tick
+   * to reach, not an array and then the observer. Replaced on every change, never changed in place.
+   */
+  observer: TickObserver | undefined;
+  subscribers: readonly TickObserver[];
 }
+
+/** Several observers of one instrument, told in order as one: one that throws keeps none after it from being told. */
+class TickFanOut implements TickObserver {
+  constructor(private readonly observers: readonly TickObserver[]) {}
+
+  onTick(tick: TickRecord): void {
+    let failure: { error: unknown } | undefined;
+    for (const observer of this.observers) {
+      try {
+        observer.onTick(tick);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
+  }
+}
+
+function observerOf(subscribers: readonly TickObserver[]): TickObserver | undefined {
+  if (subscribers.length <= 1) return subscribers[0];
+  return new TickFanOut(subscribers);
+}
+
+const NO_SUBSCRIBERS: readonly TickObserver[] = [];
 
 export class MemoryTickCache implements TickSource, TickSink, TickSubscriptions {
   readonly source = PriceSource.MEMORY;
@@ -78,16 +106,14 @@ export class MemoryTickCache implements TickSource, TickSink, TickSubscriptions 
         if (this.count >= this.maxInstruments) continue;
         this.count++;
         if (entry) entry.tick = tick;
-        else segment.set(tick.securityId, (entry = { tick, observers: undefined }));
+        else segment.set(tick.securityId, (entry = { tick, observer: undefined, subscribers: NO_SUBSCRIBERS }));
       }
-      const observers = entry.observers;
-      if (observers === undefined) continue;
-      for (const observer of observers) {
-        try {
-          observer.onTick(tick);
-        } catch (error) {
-          failure ??= { error };
-        }
+      const observer = entry.observer;
+      if (observer === undefined) continue;
+      try {
+        observer.onTick(tick);
+      } catch (error) {
+        failure ??= { error };
       }
     }
     if (failure) throw failure.error;
@@ -98,17 +124,19 @@ export class MemoryTickCache implements TickSource, TickSink, TickSubscriptions 
     let segment = this.instruments.get(instrument.segment);
     if (!segment) this.instruments.set(instrument.segment, (segment = new Map()));
     let entry = segment.get(instrument.securityId);
-    if (!entry) segment.set(instrument.securityId, (entry = { tick: undefined, observers: undefined }));
+    if (!entry) segment.set(instrument.securityId, (entry = { tick: undefined, observer: undefined, subscribers: NO_SUBSCRIBERS }));
     const held = entry;
-    held.observers = [...(held.observers ?? []), observer];
+    held.subscribers = [...held.subscribers, observer];
+    held.observer = observerOf(held.subscribers);
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
-      const at = held.observers?.indexOf(observer) ?? -1;
-      if (at >= 0) held.observers = held.observers!.length === 1 ? undefined : held.observers!.filter((_, index) => index !== at);
+      const at = held.subscribers.indexOf(observer);
+      if (at >= 0) held.subscribers = held.subscribers.filter((_, index) => index !== at);
+      held.observer = observerOf(held.subscribers);
       // An instrument only subscribed to, never ticked, is let go of with its last subscriber.
-      if (held.tick === undefined && held.observers === undefined && segment.get(instrument.securityId) === held) {
+      if (held.tick === undefined && held.subscribers.length === 0 && segment.get(instrument.securityId) === held) {
         segment.delete(instrument.securityId);
       }
     };
