@@ -113,4 +113,53 @@ describe.each(adapters)("%s", (_name, makeStores) => {
     },
     SLOW,
   );
+
+  it(
+    "hands out many entries, scheduled, moved and cancelled in any order, earliest first, `limit` at a time, each once per due time",
+    async () => {
+      const { due } = await makeStores();
+      const expected = new Map<string, number>();
+      let seed = 7;
+      const next = (below: number) => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return seed % below;
+      };
+      for (let i = 0; i < 300; i++) {
+        const key = `TIME_EXIT|K${next(120)}`;
+        if (next(5) === 0) {
+          await due.cancel(key);
+          expected.delete(key);
+        } else {
+          const at = T0 + next(50) * 10;
+          await due.schedule(key, at);
+          expected.set(key, at);
+        }
+      }
+      const order = [...expected].sort(([a, x], [b, y]) => x - y || (a < b ? -1 : 1));
+      const claimed: Array<[string, number]> = [];
+      for (let pass = 0; pass < 20; pass++) {
+        const claims = await due.claimDue(T0 + 1_000, LEASE, 7);
+        expect(claims.length).toBeLessThanOrEqual(7);
+        claimed.push(...claims.map((claim): [string, number] => [claim.key, claim.dueMs]));
+      }
+      expect(claimed).toEqual(order);
+      // Each now leased until T0 + 1,000 + LEASE, all at once.
+      const again = await due.claimDue(T0 + 1_000 + LEASE, LEASE, 500);
+      expect(again.map((claim) => claim.key)).toEqual([...expected.keys()].sort());
+    },
+    SLOW,
+  );
+
+  it(
+    "hands out an entry scheduled twice at one time once",
+    async () => {
+      const { due } = await makeStores();
+      await due.schedule("a", T0);
+      await due.schedule("a", T0 + 5);
+      await due.schedule("a", T0);
+      expect((await due.claimDue(T0 + 10, LEASE, 10)).map((claim) => claim.key)).toEqual(["a"]);
+      expect(await due.claimDue(T0 + 10, LEASE, 10)).toEqual([]);
+    },
+    SLOW,
+  );
 });
