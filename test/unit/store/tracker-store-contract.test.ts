@@ -298,6 +298,22 @@ describe.each(adapters)("%s", (_name, makeStore) => {
       },
       SLOW,
     );
+
+    it(
+      "lists a tracker registered between pages once the cursor reaches it, and resumes after a cursor no tracker has",
+      async () => {
+        const store = await seeded();
+        const first = await store.list({}, { limit: 3 });
+        expect(first.trackers.map((tracker) => tracker.orderNo)).toEqual(["L-1", "L-2", "L-3"]);
+        await store.register(trackerSpec("L-0"), 2_000);
+        await store.register(trackerSpec("L-45"), 2_000);
+        const second = await store.list({}, { limit: 3, after: first.nextCursor! });
+        expect(second.trackers.map((tracker) => tracker.orderNo)).toEqual(["L-4", "L-45", "L-5"]);
+        const resumed = await store.list({}, { limit: 10, after: "L-44" });
+        expect(resumed.trackers.map((tracker) => tracker.orderNo)).toEqual(["L-45", "L-5", "L-6", "L-7"]);
+      },
+      SLOW,
+    );
   });
 
   describe("when looking up by correlation id", () => {
