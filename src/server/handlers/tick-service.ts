@@ -27,11 +27,13 @@ export function tickServiceHandlers(services: TradingCoreServices): ServiceImpl<
         // A tick without a time gets its message's arrival time: one clock read per message, not per tick.
         const nowMs = clock.now();
         const batch: TickRecord[] = [];
-        const fresh = new InstrumentsNew(ticks.cache);
+        // With room for every tick of the message to be a new instrument, none needs looking up here.
+        const fresh = ticks.cache.room >= request.ticks.length ? undefined : new InstrumentsNew(ticks.cache);
         let batchRejected = 0;
         for (let index = 0; index < request.ticks.length; index++) {
           try {
-            batch.push(fresh.admit(parseTick(request.ticks[index]!, nowMs)));
+            const tick = parseTick(request.ticks[index]!, nowMs);
+            batch.push(fresh ? fresh.admit(tick) : tick);
           } catch (error) {
             batchRejected++;
             if (!firstError) firstError = `ticks[${index}]: ${error instanceof Error ? error.message : String(error)}`;
