@@ -32,6 +32,8 @@ const MARGIN = 1e-9;
 /** Where a tick that may change something is evaluated (protection-book.ts). */
 export interface TickEvaluator {
   evaluateTick(trackers: InstrumentTrackers, tick: TickRecord, approximate: number): void;
+  /** A tick that certainly only extends the run on here (`raisesRun`): taken into it unless stale. */
+  extendRunAt(trackers: InstrumentTrackers, tick: TickRecord, approximate: number): void;
 }
 
 export class InstrumentTrackers implements TickObserver {
@@ -58,6 +60,8 @@ export class InstrumentTrackers implements TickObserver {
   private bandLow = 0;
   private bandHigh = 0;
   bandValid = false;
+  /** During a run: bandLow and bandHigh are not moved to the run's best yet (bandForRun). */
+  private runBandStale = false;
   /** The run's best tick, while one is on. */
   runPrice: Money | undefined;
   runTimeMs = 0;
@@ -90,7 +94,18 @@ export class InstrumentTrackers implements TickObserver {
     if (tick.timeMs < this.lastTickTimeMs) return;
     this.lastTickTimeMs = tick.timeMs;
     const approximate = tick.ltpApprox ?? tick.ltp.toNumber();
-    if (!this.certainlyQuiet(approximate)) this.evaluator.evaluateTick(this, tick, approximate);
+    // A trending market's ticks: the run takes them without the band or the evaluation's other checks.
+    if (this.runPrice !== undefined && this.bandValid && this.raisesRun(approximate)) this.evaluator.extendRunAt(this, tick, approximate);
+    else if (!this.certainlyQuiet(approximate)) this.evaluator.evaluateTick(this, tick, approximate);
+  }
+
+  /** True when a tick at `approximate` reaches no fixed level and is a new best clear of the run's bounds, by the margin. */
+  private raisesRun(approximate: number): boolean {
+    const margin = MARGIN * Math.abs(approximate);
+    const clear = this.runLong
+      ? approximate > this.runBest + margin && approximate > this.runStop + margin && approximate < this.runCeiling - margin
+      : approximate < this.runBest - margin && approximate < this.runStop - margin && approximate > this.runCeiling + margin;
+    return clear && !this.mayReachLevel(approximate);
   }
 
   /** To be called after the sorted levels or the moving list changed. */
@@ -114,6 +129,7 @@ export class InstrumentTrackers implements TickObserver {
 
   /** True when a tick at `approximate` certainly changes no moving tracker here (inside the shared band, past the margin). */
   quietFor(approximate: number): boolean {
+    if (this.runBandStale) this.bandForRun();
     const margin = MARGIN * Math.abs(approximate);
     return approximate > this.bandLow + margin && approximate < this.bandHigh - margin;
   }
@@ -162,7 +178,8 @@ export class InstrumentTrackers implements TickObserver {
     this.runPrice = price;
     this.runTimeMs = timeMs;
     this.runBest = approximate;
-    this.bandForRun();
+    // Moved with the best only when a tick that is not a new best asks for it: in a trend, none does.
+    this.runBandStale = true;
     return started ? "started" : "extended";
   }
 
@@ -173,6 +190,7 @@ export class InstrumentTrackers implements TickObserver {
    * trail's distance is not a plain number of points.
    */
   private bandForRun(): void {
+    this.runBandStale = false;
     const best = this.runBest;
     const error = 4 * Number.EPSILON * Math.max(Math.abs(best), this.runPointsMax);
     if (this.runLong) {
@@ -191,7 +209,8 @@ export class InstrumentTrackers implements TickObserver {
   /**
    * True when a tick at `price`, not certainly a new best, changes nothing during the run: clear of the
    * firing edge of the run's band (bandForRun) by the margin, and short of the run's best, or within the
-   * margin of it and not beyond it exactly (a repeat of the best is the commonest such tick).
+   * margin of it and not beyond it exactly (a repeat of the best is the commonest such tick). Asked after
+   * `quietFor`, which moved the band to the run's best.
    */
   private takesPullBack(price: Money, approximate: number, margin: number): boolean {
     if (!(this.bandLow < this.bandHigh)) return false;
@@ -208,6 +227,7 @@ export class InstrumentTrackers implements TickObserver {
     const price = this.runPrice;
     if (price === undefined) return;
     this.runPrice = undefined;
+    this.runBandStale = false;
     for (const watched of this.moving) {
       watched.pendingPrice = price;
       watched.pendingTimeMs = this.runTimeMs;

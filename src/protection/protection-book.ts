@@ -232,6 +232,13 @@ export class ProtectionBook implements TickSink {
     this.evaluate(trackers, tick.ltp, approximate, tick.timeMs, nowMs);
   }
 
+  /** A tick that certainly only extends the run on at `trackers` (instrument-trackers.ts, raisesRun): taken into it, unless stale. */
+  extendRunAt(trackers: InstrumentTrackers, tick: TickRecord, approximate: number): void {
+    this.writeNowMs ??= this.now();
+    if (this.writeNowMs - tick.timeMs > this.settings.staleAfterMs) return;
+    trackers.extendRun(tick.ltp, approximate, tick.timeMs);
+  }
+
   private startWrite(): void {
     this.writeNowMs = undefined;
   }

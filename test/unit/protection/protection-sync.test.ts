@@ -211,6 +211,34 @@ describe("ProtectionBook during a run of new highs", () => {
     expect(fired).toEqual(["TRAILING_STOP 102 at 102"]);
   });
 
+  it("fires a trail moved by a run of new highs at the first tick that falls back to it", () => {
+    const near: ExitPlan = { trailingStop: { distance: { kind: "points", value: new Money("3") } }, version: 1 };
+    // 110 moves the near trail to 107 within the run; 98 is below it though above where it stood before the run.
+    const { fired } = firedOn([TRAIL_20, near], ["100", "101", "110", "98"]);
+    expect(fired).toEqual(["TRAILING_STOP 107 at 98"]);
+  });
+
+  it("fires a take profit another tracker of the instrument has at the new high that reaches it during a run", () => {
+    const takeProfit: ExitPlan = { takeProfit: { kind: "price", value: new Money("105") }, version: 1 };
+    const { fired } = firedOn([TRAIL_20, TRAIL_20, takeProfit], ["100", "101", "103", "106"]);
+    expect(fired).toEqual(["TAKE_PROFIT 105 at 106"]);
+  });
+
+  it("moves the trail of a tracker watched after a run ended on a new high of its own, below the run's best", () => {
+    const fired: string[] = [];
+    const { book } = bookAndSync(new CountingStates(), (trigger) => {
+      fired.push(`${ProtectionRule[trigger.rule]} ${trigger.level?.toFixed()} at ${trigger.tickPrice?.toFixed()}`);
+      return true;
+    });
+    book.watch(tracker("A", TRAIL_20));
+    for (const [index, ltp] of ["100", "101", "110"].entries()) book.write(tickAt(ltp, index + 1));
+    expect(book.get("A")!.state.trailLevel?.toFixed()).toBe("90"); // the read ends the run
+    book.watch(tracker("B", TRAIL_20));
+    // B arms at 105; 107 is a new high for B only (A's best is 110); 86 is below both trails as they then stand.
+    for (const [index, ltp] of ["105", "107", "86"].entries()) book.write(tickAt(ltp, index + 10));
+    expect(fired.sort()).toEqual(["TRAILING_STOP 87 at 86", "TRAILING_STOP 90 at 86"]);
+  });
+
   it("follows a new high closer to the run's best than the comparison margin, exactly", () => {
     const { book } = firedOn([TRAIL_20], ["100", "101", "100.5", "101.0000000000001"]);
     expect(book.get("R-0")!.state.trailHighWater?.toFixed()).toBe("101.0000000000001");
