@@ -302,10 +302,11 @@ export async function measureProtection(
   };
 }
 
-export function formatProtection(result: ProtectionBenchResult): string {
+/** `store`: where both servers keep trackers and protection states, for the heading. */
+export function formatProtection(result: ProtectionBenchResult, store: string): string {
   const k = (value: number) => `${(value / 1000).toFixed(1)}k/s`;
   return [
-    `protective exits (${result.trackers} armed trackers over ${result.instruments} instruments; half fixed levels, half trailing):`,
+    `protective exits (${result.trackers} armed trackers over ${result.instruments} instruments; half fixed levels, half trailing; ${store}):`,
     `  PublishTicks ingest, armed ${k(result.ingestArmedTicksPerSecond)} vs none (the same trackers without plans) ${k(result.ingestBareTicksPerSecond)}: ${result.ingestRatio.toFixed(2)}x`,
     ...(result.ingestCpuMicrosPerTick
       ? [

@@ -18,7 +18,7 @@
  *
  *   npm run bench -- [--quick] [--rounds 3] [--c1-calls 1500] [--calls 6000]
  *                    [--concurrency 32] [--trackers-small 1000] [--trackers-large 100000]
- *                    [--no-redis] [--no-ghz] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers,protection,refresh]
+ *                    [--no-redis] [--no-ghz] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers,protection,protection.redis,refresh]
  *                    [--sampling-ratio 0.1]
  *
  * When ghz is in the tools cache (test/interop/setup.sh builds it), the floor
@@ -27,8 +27,12 @@
  *
  * `--only` runs the listed rows (the floor always runs: every ratio needs it);
  * `ingest`, `trackers` and `protection` name the ingest, store-size and
- * protective-exit sections (bench-protection.ts); `refresh` the cost of a
- * protection refresh on Redis, full read against change log (bench-refresh.ts).
+ * protective-exit sections (bench-protection.ts); `protection.redis` the
+ * protective-exit section again with both servers on Redis, each on a
+ * redis-server of its own (the tracker store, the protection states flushed
+ * every --protection-flush-ms, the ticks written behind); `refresh` the cost
+ * of a protection refresh on Redis, full read against change log
+ * (bench-refresh.ts).
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -119,7 +123,7 @@ function settingsFrom(argv: string[]): Settings {
     ?.split(",")
     .map((id) => id.trim())
     .filter((id) => id !== "");
-  const known = new Set([...ROWS.map((row) => row.id), "ingest", "trackers", "protection", "refresh"]);
+  const known = new Set([...ROWS.map((row) => row.id), "ingest", "trackers", "protection", "protection.redis", "refresh"]);
   const unknown = only?.filter((id) => !known.has(id)) ?? [];
   if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(", ")}; known: ${[...known].join(", ")}`);
   const quick = values.quick;
@@ -167,6 +171,8 @@ async function main(): Promise<void> {
   }
   const sink = await startOtlpReceiver({ decode: false });
   const redisServers: RedisServer[] = settings.redis ? await startRedisServers(3) : [];
+  // Two stores, not one: a shared one would have the unarmed server learn the armed one's plans from the change log.
+  const protectionRedis: RedisServer[] = settings.redis && selected("protection.redis") ? await startRedisServers(2) : [];
   const redisArgs = redisServers.length > 0 ? ["--redis", redisServers.map((server) => server.url).join(",")] : [];
   const processes: BenchServerProcess[] = [];
   const driver = new Driver(settings);
@@ -184,6 +190,10 @@ async function main(): Promise<void> {
       ? await Promise.all([startBenchServer(["--tracing", "off"]), startBenchServer(["--tracing", "off"])])
       : [];
     processes.push(...protectionServers);
+    const protectionRedisServers = await Promise.all(
+      protectionRedis.map((server) => startBenchServer(["--tracing", "off", "--redis", server.url])),
+    );
+    processes.push(...protectionRedisServers);
     const storeSizeServers = selected("trackers")
       ? await Promise.all([startBenchServer(["--tracing", "off"]), startBenchServer(["--tracing", "off"])])
       : [];
@@ -281,23 +291,24 @@ async function main(): Promise<void> {
       c1: summarize(size.latencies),
       errors: size.errors,
     }));
-    const [armedServer, bareServer] = protectionServers;
-    const protection: ProtectionBenchResult | undefined =
-      armedServer && bareServer
-        ? await measureProtection(
-            armedServer.targets.grpcJs,
-            bareServer.targets.grpcJs,
-            {
-              rounds: settings.rounds,
-              trackers: settings.quick ? 1_000 : 10_000,
-              instruments: 1_000,
-              probes: settings.quick ? 20 : 200,
-              batches: settings.quick ? 20 : 100,
-              batchSize: 1_000,
-            },
-            { armed: () => armedServer.cpuMicros(), bare: () => bareServer.cpuMicros() },
-          )
-        : undefined;
+    const protectionSettings = {
+      rounds: settings.rounds,
+      trackers: settings.quick ? 1_000 : 10_000,
+      instruments: 1_000,
+      probes: settings.quick ? 20 : 200,
+      batches: settings.quick ? 20 : 100,
+      batchSize: 1_000,
+    };
+    const protectionOn = async (servers: BenchServerProcess[], target: "grpcJs" | "redis") => {
+      const [armedServer, bareServer] = servers;
+      if (!armedServer || !bareServer) return undefined;
+      return measureProtection(armedServer.targets[target]!, bareServer.targets[target]!, protectionSettings, {
+        armed: () => armedServer.cpuMicros(),
+        bare: () => bareServer.cpuMicros(),
+      });
+    };
+    const protection: ProtectionBenchResult | undefined = await protectionOn(protectionServers, "grpcJs");
+    const protectionOnRedis: ProtectionBenchResult | undefined = await protectionOn(protectionRedisServers, "redis");
     const refresh: RefreshBenchResult | undefined =
       settings.redis && selected("refresh")
         ? await measureRefresh({
@@ -332,7 +343,8 @@ async function main(): Promise<void> {
       pings.length > 0 ? summarize(pings) : undefined,
     );
     process.stdout.write(`${formatReport(report)}\n`);
-    if (protection) process.stdout.write(`\n${formatProtection(protection)}\n`);
+    if (protection) process.stdout.write(`\n${formatProtection(protection, "the embedded store")}\n`);
+    if (protectionOnRedis) process.stdout.write(`\n${formatProtection(protectionOnRedis, "Redis, a redis-server per server")}\n`);
     if (refresh) process.stdout.write(`\n${formatRefresh(refresh)}\n`);
     if (ghzResults.length > 0) process.stdout.write(`\n${formatGhz(ghzResults, settings.concurrency)}\n`);
     else if (settings.ghz) process.stdout.write("\n(ghz rows skipped: no ghz in the tools cache; run test/interop/setup.sh)\n");
@@ -341,6 +353,7 @@ async function main(): Promise<void> {
       ...report,
       ...(ghzResults.length > 0 ? { ghz: ghzResults } : {}),
       ...(protection ? { protection } : {}),
+      ...(protectionOnRedis ? { protectionOnRedis } : {}),
       ...(refresh ? { refresh } : {}),
     };
     if (settings.json) writeFileSync(settings.json, `${JSON.stringify(full, null, 2)}\n`);
@@ -348,7 +361,7 @@ async function main(): Promise<void> {
   } finally {
     driver.close();
     await Promise.all(processes.map((child) => child.stop()));
-    await Promise.all(redisServers.map((server) => server.destroy()));
+    await Promise.all([...redisServers, ...protectionRedis].map((server) => server.destroy()));
     await sink.close();
   }
 }

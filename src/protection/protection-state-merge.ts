@@ -55,10 +55,11 @@ function pick(a: Money | undefined, b: Money | undefined, better: (a: Money, b: 
   return better(a, b);
 }
 
+/** The larger; `b` (the incoming state's) when they are equal, so that a merge changing nothing answers the incoming state itself. */
 function max(a: Money, b: Money): Money {
-  return b.greaterThan(a) ? b : a;
+  return a.greaterThan(b) ? a : b;
 }
 
 function min(a: Money, b: Money): Money {
-  return b.lessThan(a) ? b : a;
+  return a.lessThan(b) ? a : b;
 }

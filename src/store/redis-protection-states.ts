@@ -35,19 +35,21 @@ export class RedisProtectionStates implements ProtectionStates {
   }
 
   async advance(orderNo: string, side: Side, state: ProtectionState): Promise<ProtectionState> {
-    const reply = await this.call("advance", () => this.client.protectionAdvance(this.stateKey(orderNo), Side[side], encodeState(state)));
-    return decodeState(reply);
+    const sent = encodeState(state);
+    const reply = await this.call("advance", () => this.client.protectionAdvance(this.stateKey(orderNo), Side[side], sent));
+    return storedAfter(state, sent, reply);
   }
 
   async advanceMany(entries: readonly ProtectionAdvance[]): Promise<ProtectionState[]> {
     if (entries.length === 0) return [];
+    const sent = entries.map((entry) => encodeState(entry.state));
     // Issued together, node-redis pipelines them: one round trip's wait for the batch, not one per state.
     const replies = await this.call("advance", () =>
       Promise.all(
-        entries.map((entry) => this.client.protectionAdvance(this.stateKey(entry.orderNo), Side[entry.side], encodeState(entry.state))),
+        entries.map((entry, index) => this.client.protectionAdvance(this.stateKey(entry.orderNo), Side[entry.side], sent[index]!)),
       ),
     );
-    return replies.map(decodeState);
+    return replies.map((reply, index) => storedAfter(entries[index]!.state, sent[index]!, reply));
   }
 
   async claimTrigger(orderNo: string, claim: string, ttlMs: number): Promise<boolean> {
@@ -69,6 +71,16 @@ export class RedisProtectionStates implements ProtectionStates {
   private call<T>(what: string, operation: () => Promise<T>): Promise<T> {
     return redisCommand(`protection states ${what}`, this.commandTimeoutMs, operation);
   }
+}
+
+/**
+ * The state the store holds after an advance: `state` itself when the script kept exactly the fields sent
+ * (the common case: nothing else wrote further), so that the caller sees at once that nothing is to be
+ * merged back; else the fields it answered, decoded.
+ */
+function storedAfter(state: ProtectionState, sent: readonly string[], reply: readonly string[]): ProtectionState {
+  if (reply.length === sent.length && reply.every((field, index) => field === sent[index])) return state;
+  return decodeState(reply);
 }
 
 /** The state as the script's fields, in PROTECTION_FIELDS order. */

@@ -91,6 +91,23 @@ describe.each(adapters)("%s", (_name, make) => {
   );
 
   it(
+    "answers the very state given when it is what the store now holds, so the caller has nothing to merge back",
+    async () => {
+      const states = await make();
+      await states.advance("A", Side.LONG, state());
+      const further = state({ trailHighWater: new Money("106"), trailLevel: new Money("101"), lastTickTimeMs: 3_000 });
+      expect(await states.advance("A", Side.LONG, further)).toBe(further);
+      const [again] = await states.advanceMany([{ orderNo: "A", side: Side.LONG, state: further }]);
+      expect(again).toBe(further);
+      const behind = state({ trailHighWater: new Money("104"), trailLevel: new Money("99"), lastTickTimeMs: 3_500 });
+      const merged = await states.advance("A", Side.LONG, behind);
+      expect(merged).not.toBe(behind);
+      expect(merged.trailLevel?.toFixed()).toBe("101");
+    },
+    SLOW,
+  );
+
+  it(
     "ignores a state evaluated at an older tick",
     async () => {
       const states = await make();
