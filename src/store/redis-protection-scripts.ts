@@ -33,10 +33,17 @@ for i = 1, #names do if not stored[i] then stored[i] = '' end end
 local incoming = {}
 for i = 1, #names do incoming[i] = ARGV[i + 1] end
 local function write(values)
-  redis.call('del', KEYS[1])
+  local present, absent = {}, {}
   for i = 1, #names do
-    if values[i] ~= '' then redis.call('hset', KEYS[1], names[i], values[i]) end
+    if values[i] ~= '' then
+      present[#present + 1] = names[i]
+      present[#present + 1] = values[i]
+    elseif stored[i] ~= '' then
+      absent[#absent + 1] = names[i]
+    end
   end
+  if #absent > 0 then redis.call('hdel', KEYS[1], unpack(absent)) end
+  if #present > 0 then redis.call('hset', KEYS[1], unpack(present)) end
   return values
 end
 if stored[1] == '' or tonumber(incoming[1]) > tonumber(stored[1]) then return write(incoming) end

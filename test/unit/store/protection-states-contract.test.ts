@@ -128,6 +128,8 @@ describe.each(adapters)("%s", (_name, make) => {
       );
       const fresh: ProtectionState = { planVersion: 3, trailArmed: false, peakArmed: false };
       expect(await states.advance("A", Side.LONG, fresh)).toEqual(fresh);
+      // Read back: the old version's levels are gone from the store, not only from the answer.
+      expect((await states.get(["A"])).get("A")).toEqual(fresh);
     },
     SLOW,
   );
