@@ -101,11 +101,14 @@ export class InstrumentTrackers implements TickObserver {
 
   /** True when a tick at `approximate` reaches no fixed level and is a new best clear of the run's bounds, by the margin. */
   private raisesRun(approximate: number): boolean {
-    const margin = MARGIN * Math.abs(approximate);
-    const clear = this.runLong
+    return this.clearOfRun(approximate, MARGIN * Math.abs(approximate)) && !this.mayReachLevel(approximate);
+  }
+
+  /** True when a tick at `approximate` is beyond the run's best, clear of its stop losses and short of its take profits, by `margin`. */
+  private clearOfRun(approximate: number, margin: number): boolean {
+    return this.runLong
       ? approximate > this.runBest + margin && approximate > this.runStop + margin && approximate < this.runCeiling - margin
       : approximate < this.runBest - margin && approximate < this.runStop - margin && approximate > this.runCeiling + margin;
-    return clear && !this.mayReachLevel(approximate);
   }
 
   /** To be called after the sorted levels or the moving list changed. */
@@ -170,17 +173,21 @@ export class InstrumentTrackers implements TickObserver {
   extendRun(price: Money, approximate: number, timeMs: number): "started" | "extended" | "pulled back" | undefined {
     if (!this.runnable) return undefined;
     const margin = MARGIN * Math.abs(approximate);
-    const clear = this.runLong
-      ? approximate > this.runBest + margin && approximate > this.runStop + margin && approximate < this.runCeiling - margin
-      : approximate < this.runBest - margin && approximate < this.runStop - margin && approximate > this.runCeiling + margin;
-    if (!clear) return this.runPrice !== undefined && this.takesPullBack(price, approximate, margin) ? "pulled back" : undefined;
+    if (!this.clearOfRun(approximate, margin)) {
+      return this.runPrice !== undefined && this.takesPullBack(price, approximate, margin) ? "pulled back" : undefined;
+    }
     const started = this.runPrice === undefined;
+    this.takeRunTick(price, approximate, timeMs);
+    return started ? "started" : "extended";
+  }
+
+  /** Makes a tick the run's best, the caller having found it clear of the run (extendRun, raisesRun). */
+  takeRunTick(price: Money, approximate: number, timeMs: number): void {
     this.runPrice = price;
     this.runTimeMs = timeMs;
     this.runBest = approximate;
     // Moved with the best only when a tick that is not a new best asks for it: in a trend, none does.
     this.runBandStale = true;
-    return started ? "started" : "extended";
   }
 
   /**

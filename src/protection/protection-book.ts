@@ -226,17 +226,19 @@ export class ProtectionBook implements TickSink {
 
   /** A tick `trackers` did not certainly find quiet (instrument-trackers.ts, onTick): evaluated now, unless stale. */
   evaluateTick(trackers: InstrumentTrackers, tick: TickRecord, approximate: number): void {
-    this.writeNowMs ??= this.now();
-    const nowMs = this.writeNowMs;
-    if (nowMs - tick.timeMs > this.settings.staleAfterMs) return;
-    this.evaluate(trackers, tick.ltp, approximate, tick.timeMs, nowMs);
+    const nowMs = this.nowUnlessStale(tick);
+    if (nowMs !== undefined) this.evaluate(trackers, tick.ltp, approximate, tick.timeMs, nowMs);
   }
 
   /** A tick that certainly only extends the run on at `trackers` (instrument-trackers.ts, raisesRun): taken into it, unless stale. */
   extendRunAt(trackers: InstrumentTrackers, tick: TickRecord, approximate: number): void {
+    if (this.nowUnlessStale(tick) !== undefined) trackers.takeRunTick(tick.ltp, approximate, tick.timeMs);
+  }
+
+  /** The clock as read once for the write under way; undefined when `tick` is older than the stale limit on it. */
+  private nowUnlessStale(tick: TickRecord): number | undefined {
     this.writeNowMs ??= this.now();
-    if (this.writeNowMs - tick.timeMs > this.settings.staleAfterMs) return;
-    trackers.extendRun(tick.ltp, approximate, tick.timeMs);
+    return this.writeNowMs - tick.timeMs > this.settings.staleAfterMs ? undefined : this.writeNowMs;
   }
 
   private startWrite(): void {

@@ -23,19 +23,25 @@ interface CachedInstrument {
   subscribers: readonly TickObserver[];
 }
 
+/** Calls `tell` with each of `all` in order, one that throws keeping none after it from its call; answers the first error. */
+function tellEach<T>(all: readonly T[], tell: (each: T) => void): { error: unknown } | undefined {
+  let failure: { error: unknown } | undefined;
+  for (const each of all) {
+    try {
+      tell(each);
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  return failure;
+}
+
 /** Several observers of one instrument, told in order as one: one that throws keeps none after it from being told. */
 class TickFanOut implements TickObserver {
   constructor(private readonly observers: readonly TickObserver[]) {}
 
   onTick(tick: TickRecord): void {
-    let failure: { error: unknown } | undefined;
-    for (const observer of this.observers) {
-      try {
-        observer.onTick(tick);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
+    const failure = tellEach(this.observers, (observer) => observer.onTick(tick));
     if (failure) throw failure.error;
   }
 }
@@ -87,17 +93,9 @@ export class MemoryTickCache implements TickSource, TickSink, TickSubscriptions 
    * being told: the first error is thrown once all of them were.
    */
   write(ticks: readonly TickRecord[]): void {
-    let failure: { error: unknown } | undefined;
-    for (const listener of this.writing) {
-      try {
-        listener();
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
+    let failure = tellEach(this.writing, (listener) => listener());
     for (const tick of ticks) {
-      let segment = this.instruments.get(tick.segment);
-      if (!segment) this.instruments.set(tick.segment, (segment = new Map()));
+      const segment = this.segmentOf(tick.segment);
       let entry = segment.get(tick.securityId);
       if (entry?.tick !== undefined) {
         if (entry.tick.timeMs > tick.timeMs) continue;
@@ -121,8 +119,7 @@ export class MemoryTickCache implements TickSource, TickSink, TickSubscriptions 
 
   /** Tells `observer` of every newer tick of the instrument until the returned function is called. */
   subscribe(instrument: InstrumentKey, observer: TickObserver): () => void {
-    let segment = this.instruments.get(instrument.segment);
-    if (!segment) this.instruments.set(instrument.segment, (segment = new Map()));
+    const segment = this.segmentOf(instrument.segment);
     let entry = segment.get(instrument.securityId);
     if (!entry) segment.set(instrument.securityId, (entry = { tick: undefined, observer: undefined, subscribers: NO_SUBSCRIBERS }));
     const held = entry;
@@ -152,5 +149,11 @@ export class MemoryTickCache implements TickSource, TickSink, TickSubscriptions 
 
   get size(): number {
     return this.count;
+  }
+
+  private segmentOf(segment: number): Map<string, CachedInstrument> {
+    let instruments = this.instruments.get(segment);
+    if (!instruments) this.instruments.set(segment, (instruments = new Map()));
+    return instruments;
   }
 }
