@@ -1,6 +1,6 @@
 /**
- * The protection state's forward-only merge as one Lua script, the same rule
- * as protection-state-merge.ts. Decimals are compared with Lua's tonumber
+ * The protection state's forward-only merge as a Lua script, the same rule
+ * as protection-state-merge.ts, for many states per call. Decimals are compared with Lua's tonumber
  * (a double): two prices that differ only past the 15th significant digit
  * compare equal and the stored one is kept; the strings themselves are
  * stored exactly as written.
@@ -19,37 +19,20 @@ export const PROTECTION_FIELDS = [
   "lastTickPrice",
 ] as const;
 
+/** Arguments per state: the side, then the fields. */
+const ARGS_PER_STATE = PROTECTION_FIELDS.length + 1;
+
 /**
- * KEYS: the state hash. ARGV: side ("LONG"/"SHORT"), then the fields in
- * PROTECTION_FIELDS order ("" for absent). Replies the stored fields after
- * the merge, in the same order ("" for absent).
+ * KEYS: the state hashes. ARGV: for each key in turn, its side ("LONG"/"SHORT")
+ * then its fields in PROTECTION_FIELDS order ("" for absent). Replies, for each
+ * key in turn, 0 when the store now holds exactly the fields sent (the common
+ * case, so the reply stays small), else the stored fields after the merge, in
+ * the same order ("" for absent).
  */
 export const ADVANCE_PROTECTION = defineScript({
-  NUMBER_OF_KEYS: 1,
   SCRIPT: `
 local names = {${PROTECTION_FIELDS.map((f) => `'${f}'`).join(", ")}}
-local stored = redis.call('hmget', KEYS[1], unpack(names))
-for i = 1, #names do if not stored[i] then stored[i] = '' end end
-local incoming = {}
-for i = 1, #names do incoming[i] = ARGV[i + 1] end
-local function write(values)
-  local present, absent = {}, {}
-  for i = 1, #names do
-    if values[i] ~= '' then
-      present[#present + 1] = names[i]
-      present[#present + 1] = values[i]
-    elseif stored[i] ~= '' then
-      absent[#absent + 1] = names[i]
-    end
-  end
-  if #absent > 0 then redis.call('hdel', KEYS[1], unpack(absent)) end
-  if #present > 0 then redis.call('hset', KEYS[1], unpack(present)) end
-  return values
-end
-if stored[1] == '' or tonumber(incoming[1]) > tonumber(stored[1]) then return write(incoming) end
-if tonumber(incoming[1]) < tonumber(stored[1]) then return stored end
-if tonumber(incoming[7] ~= '' and incoming[7] or '0') < tonumber(stored[7] ~= '' and stored[7] or '0') then return stored end
-local up = ARGV[1] == 'LONG'
+local count = #names
 local function further(a, b, upwards)
   if a == '' then return b end
   if b == '' then return a end
@@ -62,23 +45,62 @@ local function further(a, b, upwards)
   return a
 end
 local function either(a, b) if a == '1' or b == '1' then return '1' end return '0' end
-return write({
-  incoming[1],
-  either(stored[2], incoming[2]),
-  further(stored[3], incoming[3], up),
-  further(stored[4], incoming[4], up),
-  either(stored[5], incoming[5]),
-  further(stored[6], incoming[6], true),
-  incoming[7],
-  incoming[8],
-})`,
-  parseCommand(parser: CommandParser, key: string, side: string, fields: readonly string[]) {
-    parser.pushKey(key);
-    parser.push(side, ...fields);
+local function write(key, stored, incoming, values)
+  local present, absent, same = {}, {}, true
+  for i = 1, count do
+    if values[i] ~= incoming[i] then same = false end
+    if values[i] ~= '' then
+      present[#present + 1] = names[i]
+      present[#present + 1] = values[i]
+    elseif stored[i] ~= '' then
+      absent[#absent + 1] = names[i]
+    end
+  end
+  if #absent > 0 then redis.call('hdel', key, unpack(absent)) end
+  if #present > 0 then redis.call('hset', key, unpack(present)) end
+  if same then return 0 end
+  return values
+end
+local function advance(key, up, incoming)
+  local stored = redis.call('hmget', key, unpack(names))
+  for i = 1, count do if not stored[i] then stored[i] = '' end end
+  if stored[1] == '' or tonumber(incoming[1]) > tonumber(stored[1]) then return write(key, stored, incoming, incoming) end
+  if tonumber(incoming[1]) < tonumber(stored[1]) then return stored end
+  if tonumber(incoming[7] ~= '' and incoming[7] or '0') < tonumber(stored[7] ~= '' and stored[7] or '0') then return stored end
+  return write(key, stored, incoming, {
+    incoming[1],
+    either(stored[2], incoming[2]),
+    further(stored[3], incoming[3], up),
+    further(stored[4], incoming[4], up),
+    either(stored[5], incoming[5]),
+    further(stored[6], incoming[6], true),
+    incoming[7],
+    incoming[8],
+  })
+end
+local replies = {}
+for k = 1, #KEYS do
+  local base = (k - 1) * ${ARGS_PER_STATE}
+  local incoming = {}
+  for i = 1, count do incoming[i] = ARGV[base + 1 + i] end
+  replies[k] = advance(KEYS[k], ARGV[base + 1] == 'LONG', incoming)
+end
+return replies`,
+  parseCommand(parser: CommandParser, states: readonly ProtectionStateArguments[]) {
+    parser.push(String(states.length));
+    for (const { key } of states) parser.pushKey(key);
+    for (const { side, fields } of states) parser.push(side, ...fields);
   },
-  transformReply(reply: unknown): string[] {
-    return (reply as unknown[]).map(String);
+  transformReply(reply: unknown): Array<string[] | undefined> {
+    return (reply as unknown[]).map((stored) => (Array.isArray(stored) ? stored.map(String) : undefined));
   },
 });
+
+/** One state's arguments to ADVANCE_PROTECTION: its hash, its side ("LONG"/"SHORT"), its fields in PROTECTION_FIELDS order. */
+export interface ProtectionStateArguments {
+  readonly key: string;
+  readonly side: string;
+  readonly fields: readonly string[];
+}
 
 export const PROTECTION_SCRIPTS = { protectionAdvance: ADVANCE_PROTECTION };

@@ -159,6 +159,33 @@ describe.each(adapters)("%s", (_name, make) => {
   );
 
   it(
+    "advances hundreds of states in one call, each merged with its own stored state and answered in its place",
+    async () => {
+      const states = await make();
+      const count = 250;
+      const orderNo = (index: number) => `M${index}`;
+      // Every third one is stored further already; every fifth has a newer plan version stored.
+      const ahead = (index: number) => index % 3 === 0;
+      const newerPlan = (index: number) => index % 5 === 0 && !ahead(index);
+      for (let index = 0; index < count; index++) {
+        if (ahead(index)) await states.advance(orderNo(index), Side.LONG, state({ trailLevel: new Money(200 + index), lastTickTimeMs: 1_000 }));
+        if (newerPlan(index)) await states.advance(orderNo(index), Side.LONG, state({ planVersion: 9 }));
+      }
+      const sent = Array.from({ length: count }, (_, index) => state({ trailLevel: new Money(100 + index), lastTickTimeMs: 3_000 }));
+      const answered = await states.advanceMany(sent.map((one, index) => ({ orderNo: orderNo(index), side: Side.LONG, state: one })));
+      expect(answered).toHaveLength(count);
+      answered.forEach((one, index) => {
+        if (ahead(index)) expect([index, one]).toEqual([index, state({ trailLevel: new Money(200 + index), lastTickTimeMs: 3_000 })]);
+        else if (newerPlan(index)) expect([index, one]).toEqual([index, state({ planVersion: 9 })]);
+        else expect([index, one]).toEqual([index, sent[index]]);
+      });
+      const stored = await states.get(Array.from({ length: count }, (_, index) => orderNo(index)));
+      answered.forEach((one, index) => expect([index, stored.get(orderNo(index))]).toEqual([index, one]));
+    },
+    SLOW,
+  );
+
+  it(
     "takes a state written from the stored one as it is, and merges one whose basis another write replaced",
     async () => {
       const states = await make();
