@@ -168,7 +168,8 @@ describe.each(adapters)("%s", (_name, make) => {
       const ahead = (index: number) => index % 3 === 0;
       const newerPlan = (index: number) => index % 5 === 0 && !ahead(index);
       for (let index = 0; index < count; index++) {
-        if (ahead(index)) await states.advance(orderNo(index), Side.LONG, state({ trailLevel: new Money(200 + index), lastTickTimeMs: 1_000 }));
+        if (ahead(index))
+          await states.advance(orderNo(index), Side.LONG, state({ trailLevel: new Money(200 + index), lastTickTimeMs: 1_000 }));
         if (newerPlan(index)) await states.advance(orderNo(index), Side.LONG, state({ planVersion: 9 }));
       }
       const sent = Array.from({ length: count }, (_, index) => state({ trailLevel: new Money(100 + index), lastTickTimeMs: 3_000 }));
@@ -180,7 +181,7 @@ describe.each(adapters)("%s", (_name, make) => {
         else expect([index, one]).toEqual([index, sent[index]]);
       });
       const stored = await states.get(Array.from({ length: count }, (_, index) => orderNo(index)));
-      answered.forEach((one, index) => expect([index, stored.get(orderNo(index))]).toEqual([index, one]));
+      for (const [index, one] of answered.entries()) expect([index, stored.get(orderNo(index))]).toEqual([index, one]);
     },
     SLOW,
   );
