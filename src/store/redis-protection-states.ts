@@ -3,7 +3,7 @@
  * fleet (and a restarted one) protects with the same trail and peak.
  *
  * Layout (prefix P): `P protection:{order_no}`, a hash of the state's fields
- * (decimals as plain decimal strings); `P trigger-claim:{order_no}:{claim}`,
+ * (decimals as plain decimal strings, "" for an absent field: every write sets all of them); `P trigger-claim:{order_no}:{claim}`,
  * a key set NX with a TTL by the process that starts that trigger's exit.
  */
 import { Side } from "../../gen/tradingcore/v1/common_pb.js";
