@@ -72,7 +72,10 @@ for k = 1, #KEYS do
   if values == nil then
     replies[k] = stored
   else
-    redis.call('hset', key, ${PROTECTION_FIELDS.map((_, i) => `names[${i + 1}], values[${i + 1}]`).join(", ")})
+    local kept = true
+    for i = 1, count do if values[i] ~= stored[i] then kept = false break end end
+    -- Another process of the fleet wrote this very state already: nothing to write.
+    if not kept then redis.call('hset', key, ${PROTECTION_FIELDS.map((_, i) => `names[${i + 1}], values[${i + 1}]`).join(", ")}) end
     local same = true
     for i = 1, count do if values[i] ~= sent[i + 1] then same = false break end end
     if same then replies[k] = 0 else replies[k] = values end
