@@ -72,6 +72,9 @@ export interface ProtectionBenchResult {
   readonly trendBareTicksPerSecond: number;
   readonly trendRatio: number;
   readonly trendCpuMicrosPerTick?: { readonly armed: number; readonly bare: number };
+  /** The stores' own CPU per tick (each server's redis-server), in the mixed and the trending rounds, when the caller could read it. */
+  readonly ingestStoreCpuMicrosPerTick?: { readonly armed: number; readonly bare: number };
+  readonly trendStoreCpuMicrosPerTick?: { readonly armed: number; readonly bare: number };
   readonly tickToOrder: LatencySummary;
   /** Ticks per second the background stream achieved while the probes were timed. */
   readonly backgroundTicksPerSecond: number;
@@ -86,6 +89,11 @@ const WARM_UP_PASSES = 5;
 
 /** A server's CPU time so far (user + system), µs. */
 export type ServerCpu = () => Promise<number>;
+/** The armed side's and the unarmed side's. */
+export interface SideCpu {
+  readonly armed: ServerCpu;
+  readonly bare: ServerCpu;
+}
 const RUN = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 
 /**
@@ -159,9 +167,13 @@ async function ingestRounds(
   settings: ProtectionBenchSettings,
   rounds: number,
   priceOf: (round: number) => (batch: number, index: number) => string,
-  cpu?: { armed: ServerCpu; bare: ServerCpu },
+  cpu?: SideCpu,
+  storeCpu?: SideCpu,
 ) {
-  const totals = { armed: { ticks: 0, ms: 0, cpuMicros: 0 }, bare: { ticks: 0, ms: 0, cpuMicros: 0 } };
+  const totals = {
+    armed: { ticks: 0, ms: 0, cpuMicros: 0, storeCpuMicros: 0 },
+    bare: { ticks: 0, ms: 0, cpuMicros: 0, storeCpuMicros: 0 },
+  };
   const byRound: Array<{ armed: number; bare: number }> = [];
   for (let round = 0; round < rounds; round++) {
     const thisRound = { armed: 0, bare: 0 };
@@ -171,8 +183,10 @@ async function ingestRounds(
     ];
     for (const [which, address] of round % 2 === 0 ? order : order.reverse()) {
       const cpuBefore = (await cpu?.[which]()) ?? 0;
+      const storeCpuBefore = (await storeCpu?.[which]()) ?? 0;
       const result = await measureIngest(address, settings.batches, settings.batchSize, priceOf(round));
       const cpuMicros = ((await cpu?.[which]()) ?? 0) - cpuBefore;
+      totals[which].storeCpuMicros += ((await storeCpu?.[which]()) ?? 0) - storeCpuBefore;
       totals[which].cpuMicros += cpuMicros;
       thisRound[which] = cpuMicros / result.ticks;
       totals[which].ticks += result.ticks;
@@ -187,6 +201,14 @@ async function ingestRounds(
       ? {
           cpuMicrosPerTick: { armed: totals.armed.cpuMicros / totals.armed.ticks, bare: totals.bare.cpuMicros / totals.bare.ticks },
           cpuMicrosPerTickByRound: byRound,
+        }
+      : {}),
+    ...(storeCpu
+      ? {
+          storeCpuMicrosPerTick: {
+            armed: totals.armed.storeCpuMicros / totals.armed.ticks,
+            bare: totals.bare.storeCpuMicros / totals.bare.ticks,
+          },
         }
       : {}),
   };
@@ -268,7 +290,8 @@ export async function measureProtection(
   armed: string,
   bare: string,
   settings: ProtectionBenchSettings,
-  cpu?: { armed: ServerCpu; bare: ServerCpu },
+  cpu?: SideCpu,
+  storeCpu?: SideCpu,
 ): Promise<ProtectionBenchResult> {
   const arming = performance.now();
   await Promise.all([registerTrackers(armed, settings, true), registerTrackers(bare, settings, false)]);
@@ -279,10 +302,10 @@ export async function measureProtection(
     await measureIngest(armed, Math.min(10, settings.batches), settings.batchSize);
     await measureIngest(bare, Math.min(10, settings.batches), settings.batchSize);
   }
-  const ingest = await ingestRounds(armed, bare, settings, 3 * mixCycles(settings), (round) => mixPrice(settings, round), cpu);
+  const ingest = await ingestRounds(armed, bare, settings, 3 * mixCycles(settings), (round) => mixPrice(settings, round), cpu, storeCpu);
   const probed = await tickToOrder(armed, settings);
   // Last: its new highs raise the trails, and after a few rounds the probes' crossing ticks (94) would reach some.
-  const trend = await ingestRounds(armed, bare, settings, settings.rounds, (round) => trendPrice(settings, round), cpu);
+  const trend = await ingestRounds(armed, bare, settings, settings.rounds, (round) => trendPrice(settings, round), cpu, storeCpu);
   return {
     trackers: settings.trackers,
     instruments: settings.instruments,
@@ -295,6 +318,8 @@ export async function measureProtection(
     trendBareTicksPerSecond: trend.bare,
     trendRatio: trend.armed / trend.bare,
     ...(trend.cpuMicrosPerTick ? { trendCpuMicrosPerTick: trend.cpuMicrosPerTick } : {}),
+    ...(ingest.storeCpuMicrosPerTick ? { ingestStoreCpuMicrosPerTick: ingest.storeCpuMicrosPerTick } : {}),
+    ...(trend.storeCpuMicrosPerTick ? { trendStoreCpuMicrosPerTick: trend.storeCpuMicrosPerTick } : {}),
     tickToOrder: summarize(probed.latencies),
     backgroundTicksPerSecond: probed.backgroundTicksPerSecond,
     probes: settings.probes,
@@ -323,6 +348,11 @@ export function formatProtection(result: ProtectionBenchResult, store: string): 
         ? `; server CPU per tick ${result.trendCpuMicrosPerTick.armed.toFixed(2)} µs vs ${result.trendCpuMicrosPerTick.bare.toFixed(2)} µs`
         : ""
     }`,
+    ...(result.ingestStoreCpuMicrosPerTick && result.trendStoreCpuMicrosPerTick
+      ? [
+          `  store (redis-server) CPU per tick, armed vs none: ${result.ingestStoreCpuMicrosPerTick.armed.toFixed(2)} µs vs ${result.ingestStoreCpuMicrosPerTick.bare.toFixed(2)} µs mixed, ${result.trendStoreCpuMicrosPerTick.armed.toFixed(2)} µs vs ${result.trendStoreCpuMicrosPerTick.bare.toFixed(2)} µs in the trend`,
+        ]
+      : []),
     `  tick to order (crossing tick written -> ROUTER_ACCEPTED received), ${result.probes} probes while ${k(result.backgroundTicksPerSecond)} ingested: p50 ${result.tickToOrder.p50.toFixed(2)} ms, p99 ${result.tickToOrder.p99.toFixed(2)} ms${result.missed > 0 ? ` (${result.missed} missed)` : ""}`,
   ].join("\n");
 }

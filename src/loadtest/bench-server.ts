@@ -17,6 +17,7 @@
  * `flush` line, once every span ended so far is exported, with `{"flushed": true}`.
  *
  *   tsx src/loadtest/bench-server.ts --tracing on|off --metrics on|off [--otlp url] [--redis url,url,url]
+ *                                    [--protection-flush-ms N] (the Redis composition's)
  */
 import { parseArgs } from "node:util";
 import { create } from "@bufbuild/protobuf";
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
       metrics: { type: "string", default: "off" },
       otlp: { type: "string" },
       redis: { type: "string" },
+      "protection-flush-ms": { type: "string" },
     },
   });
   const telemetry =
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
       redisUrl: urls[0]!,
       redisLockUrls: urls,
       redisKeyPrefix: `bench:${process.pid}:`,
+      ...(values["protection-flush-ms"] === undefined ? {} : { protectionFlushMs: Number(values["protection-flush-ms"]) }),
     };
     redis = await startTradingCore(redisConfig, { log, router: new PaperRouter(), ...(telemetry ? { telemetry } : {}) });
     stops.push(() => redis!.stop());

@@ -19,7 +19,7 @@
  *   npm run bench -- [--quick] [--rounds 3] [--c1-calls 1500] [--calls 6000]
  *                    [--concurrency 32] [--trackers-small 1000] [--trackers-large 100000]
  *                    [--no-redis] [--no-ghz] [--json bench.json] [--only exit.grpc-js,exit.grpc-js.traced,ingest,trackers,protection,protection.redis,refresh]
- *                    [--sampling-ratio 0.1]
+ *                    [--sampling-ratio 0.1] [--protection-flush-ms 100]
  *
  * When ghz is in the tools cache (test/interop/setup.sh builds it), the floor
  * and the untraced exit rows are also driven at c=N by ghz, a Go client, so
@@ -30,7 +30,8 @@
  * protective-exit sections (bench-protection.ts); `protection.redis` the
  * protective-exit section again with both servers on Redis, each on a
  * redis-server of its own (the tracker store, the protection states flushed
- * every --protection-flush-ms, the ticks written behind); `refresh` the cost
+ * every --protection-flush-ms, the server's default unless given, the ticks
+ * written behind), with each redis-server's CPU per tick beside the servers'; `refresh` the cost
  * of a protection refresh on Redis, full read against change log
  * (bench-refresh.ts).
  */
@@ -44,7 +45,9 @@ import { formatGhz, ghzBinary, measureWithGhz, type GhzResult } from "./bench-gh
 import { startOtlpReceiver } from "./otlp-receiver.js";
 import { measureRedisPing } from "./redis-ping.js";
 import { startRedisServers, type RedisServer } from "./redis-server-process.js";
-import { formatProtection, measureProtection, type ProtectionBenchResult } from "./bench-protection.js";
+import { formatProtection, measureProtection, type ProtectionBenchResult, type SideCpu } from "./bench-protection.js";
+import { redisServerCpu } from "./redis-server-cpu.js";
+import { defaultConfig } from "../config.js";
 import { formatRefresh, measureRefresh, type RefreshBenchResult } from "./bench-refresh.js";
 
 const ROWS: readonly Row[] = [
@@ -98,6 +101,8 @@ interface Settings {
   readonly only: readonly string[] | undefined;
   /** Share of traces the traced servers sample (parent-based ratio; the bench's calls carry no parent), 0..1. */
   readonly samplingRatio: number;
+  /** The protection.redis servers' --protection-flush-ms: what a longer one saves ingest, and Redis. */
+  readonly protectionFlushMs: number;
 }
 
 function settingsFrom(argv: string[]): Settings {
@@ -117,6 +122,7 @@ function settingsFrom(argv: string[]): Settings {
       json: { type: "string" },
       only: { type: "string" },
       "sampling-ratio": { type: "string" },
+      "protection-flush-ms": { type: "string" },
     },
   });
   const only = values.only
@@ -148,6 +154,7 @@ function settingsFrom(argv: string[]): Settings {
     json: values.json,
     only,
     samplingRatio: ratioFrom(values["sampling-ratio"]),
+    protectionFlushMs: int(values["protection-flush-ms"], defaultConfig().protectionFlushMs, "--protection-flush-ms"),
   };
 }
 
@@ -191,7 +198,9 @@ async function main(): Promise<void> {
       : [];
     processes.push(...protectionServers);
     const protectionRedisServers = await Promise.all(
-      protectionRedis.map((server) => startBenchServer(["--tracing", "off", "--redis", server.url])),
+      protectionRedis.map((server) =>
+        startBenchServer(["--tracing", "off", "--redis", server.url, "--protection-flush-ms", String(settings.protectionFlushMs)]),
+      ),
     );
     processes.push(...protectionRedisServers);
     const storeSizeServers = selected("trackers")
@@ -299,16 +308,20 @@ async function main(): Promise<void> {
       batches: settings.quick ? 20 : 100,
       batchSize: 1_000,
     };
-    const protectionOn = async (servers: BenchServerProcess[], target: "grpcJs" | "redis") => {
+    const protectionOn = async (servers: BenchServerProcess[], target: "grpcJs" | "redis", stores?: SideCpu) => {
       const [armedServer, bareServer] = servers;
       if (!armedServer || !bareServer) return undefined;
-      return measureProtection(armedServer.targets[target]!, bareServer.targets[target]!, protectionSettings, {
-        armed: () => armedServer.cpuMicros(),
-        bare: () => bareServer.cpuMicros(),
-      });
+      const cpu = { armed: () => armedServer.cpuMicros(), bare: () => bareServer.cpuMicros() };
+      return measureProtection(armedServer.targets[target]!, bareServer.targets[target]!, protectionSettings, cpu, stores);
     };
     const protection: ProtectionBenchResult | undefined = await protectionOn(protectionServers, "grpcJs");
-    const protectionOnRedis: ProtectionBenchResult | undefined = await protectionOn(protectionRedisServers, "redis");
+    const storeCpus = await Promise.all(protectionRedis.map((server) => redisServerCpu(server.url)));
+    const [armedStoreCpu, bareStoreCpu] = storeCpus;
+    const protectionOnRedis: ProtectionBenchResult | undefined = await protectionOn(
+      protectionRedisServers,
+      "redis",
+      armedStoreCpu && bareStoreCpu ? { armed: armedStoreCpu.read, bare: bareStoreCpu.read } : undefined,
+    ).finally(() => Promise.all(storeCpus.map((cpu) => cpu.close())));
     const refresh: RefreshBenchResult | undefined =
       settings.redis && selected("refresh")
         ? await measureRefresh({
@@ -344,7 +357,10 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`${formatReport(report)}\n`);
     if (protection) process.stdout.write(`\n${formatProtection(protection, "the embedded store")}\n`);
-    if (protectionOnRedis) process.stdout.write(`\n${formatProtection(protectionOnRedis, "Redis, a redis-server per server")}\n`);
+    if (protectionOnRedis)
+      process.stdout.write(
+        `\n${formatProtection(protectionOnRedis, `Redis, a redis-server per server, states flushed every ${settings.protectionFlushMs} ms`)}\n`,
+      );
     if (refresh) process.stdout.write(`\n${formatRefresh(refresh)}\n`);
     if (ghzResults.length > 0) process.stdout.write(`\n${formatGhz(ghzResults, settings.concurrency)}\n`);
     else if (settings.ghz) process.stdout.write("\n(ghz rows skipped: no ghz in the tools cache; run test/interop/setup.sh)\n");
