@@ -436,8 +436,8 @@ export const SETTINGS = {
   protectionFlushMs: {
     flag: "protection-flush-ms",
     description:
-      "with the Redis store: pause between writes of the protection states (trails, peaks) that moved, ms (the embedded store is not written on a timer: reads ask the protecting book)",
-    defaultValue: 100,
+      "with the Redis store: pause between writes of the protection states (trails, peaks) that moved, ms; a process that dies loses at most this much of a trail's progress (the embedded store is not written on a timer: reads ask the protecting book)",
+    defaultValue: 250,
     parse: integer(10, 60_000),
   },
   protectionExitParallel: {
