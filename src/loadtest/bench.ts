@@ -47,7 +47,7 @@ import { measureRedisPing } from "./redis-ping.js";
 import { startRedisServers, type RedisServer } from "./redis-server-process.js";
 import { formatProtection, measureProtection, type ProtectionBenchResult, type SideCpu } from "./bench-protection.js";
 import { redisServerCpu } from "./redis-server-cpu.js";
-import { defaultConfig } from "../config.js";
+import { defaultConfig, SETTINGS } from "../config.js";
 import { formatRefresh, measureRefresh, type RefreshBenchResult } from "./bench-refresh.js";
 
 const ROWS: readonly Row[] = [
@@ -154,8 +154,18 @@ function settingsFrom(argv: string[]): Settings {
     json: values.json,
     only,
     samplingRatio: ratioFrom(values["sampling-ratio"]),
-    protectionFlushMs: int(values["protection-flush-ms"], defaultConfig().protectionFlushMs, "--protection-flush-ms"),
+    protectionFlushMs: flushMsFrom(values["protection-flush-ms"]),
   };
+}
+
+/** The servers' own setting, parsed and bounded as they would. */
+function flushMsFrom(text: string | undefined): number {
+  if (text === undefined) return defaultConfig().protectionFlushMs;
+  try {
+    return SETTINGS.protectionFlushMs.parse(text);
+  } catch (error) {
+    throw new Error(`--protection-flush-ms: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function ratioFrom(text: string | undefined): number {

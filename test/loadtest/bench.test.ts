@@ -104,6 +104,15 @@ describe("npm run bench --only", () => {
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain("--only: unknown exit.grpcjs");
   }, 60_000);
+
+  it("refuses a protection flush pause the server would refuse, naming the flag and its bounds", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/loadtest/bench.ts", "--quick", "--protection-flush-ms", "5"], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("--protection-flush-ms: 5 is outside 10..60000");
+  }, 60_000);
 });
 
 describe("ratios between bench rows", () => {
