@@ -10,6 +10,7 @@ import type { ScenarioDefinition } from "../support/run-scenario.js";
 import { killAfterAcceptance } from "./kill-after-acceptance.js";
 import { lockNodesLost } from "./lock-nodes-lost.js";
 import { pausedPastLockTtl, pausedPastUnknownGrace } from "./paused-in-router-call.js";
+import { protectiveTriggersPaused } from "./protective-triggers-paused.js";
 import { racingClients } from "./racing-clients.js";
 import { routerFaults } from "./router-faults.js";
 import { storeRedisKilled } from "./store-redis-killed.js";
@@ -22,6 +23,7 @@ export const CI_SCENARIOS: readonly ScenarioDefinition[] = [
   pausedPastLockTtl,
   pausedPastUnknownGrace,
   routerFaults,
+  protectiveTriggersPaused,
 ];
 
 // Every scenario passes on the current code, so the long profile runs the same ones; one that does

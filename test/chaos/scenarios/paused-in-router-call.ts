@@ -16,11 +16,9 @@
  * After SIGCONT the stopped server's router call resumes; whatever it does,
  * each victim must end with one filled order.
  */
-import { createClient } from "redis";
 import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
-import { exitLockResource } from "../../../src/exit/exit-engine.js";
-import type { ChaosFleet } from "../support/chaos-fleet.js";
 import { readTrackers } from "../support/chaos-trackers.js";
+import { lockValues, locksExpired, locksSeen } from "../support/exit-locks.js";
 import type { ScenarioContext, ScenarioDefinition } from "../support/run-scenario.js";
 import { countAnswers } from "../support/scenario-report.js";
 import { waitFor } from "../support/server-log.js";
@@ -70,6 +68,8 @@ async function pauseAndResume(context: ScenarioContext, kind: PauseKind): Promis
   const locksAtPause = await lockValues(fleet, victims);
   // A figure, not a premise: on a starved machine the stopped server may have lost a lock (a late extension) before the pause.
   context.note("lockNodesHoldingEveryVictimAtPause", locksAtPause.filter((values) => values.every((value) => value !== "")).length);
+  // The stopped server took them just before the intents the pause followed: not one seen means the wait below would not wait.
+  context.check(locksSeen(locksAtPause) > 0, "no victim's exit lock seen on any lock node at the pause");
   const intents = await readTrackers(observer(), victims);
   const book = await context.book();
   const writtenBeforePause = victims.filter((orderNo) =>
@@ -103,27 +103,4 @@ async function pauseAndResume(context: ScenarioContext, kind: PauseKind): Promis
   );
   const left = await context.driveUntilExited(context.orderNos, 6);
   context.check(left.length === 0, `${left.length} trackers not exited: ${left.join(", ")}`);
-}
-
-/** The value of each victim's exit lock on each lock node (empty when not held), node by node. */
-async function lockValues(fleet: ChaosFleet, orderNos: readonly string[]): Promise<string[][]> {
-  return Promise.all(
-    fleet.lockNodes.map(async (node) => {
-      const client = createClient({ url: node.url, socket: { reconnectStrategy: false } });
-      client.on("error", () => {});
-      await client.connect();
-      try {
-        return await Promise.all(orderNos.map(async (orderNo) => (await client.get(exitLockResource(orderNo))) ?? ""));
-      } finally {
-        client.destroy();
-      }
-    }),
-  );
-}
-
-/** True when on a quorum of lock nodes none of the locks `before` saw held is still held by the same value. */
-async function locksExpired(fleet: ChaosFleet, orderNos: readonly string[], before: readonly string[][]): Promise<boolean> {
-  const now = await lockValues(fleet, orderNos);
-  const released = now.filter((values, node) => values.every((value, i) => before[node]![i] === "" || value !== before[node]![i]));
-  return released.length >= Math.floor(fleet.lockNodes.length / 2) + 1;
 }
