@@ -13,6 +13,7 @@ import { pausedPastLockTtl, pausedPastUnknownGrace } from "./paused-in-router-ca
 import { protectiveTriggersPaused } from "./protective-triggers-paused.js";
 import { racingClients } from "./racing-clients.js";
 import { routerFaults } from "./router-faults.js";
+import { sessionLapseKilled } from "./session-lapse-kill.js";
 import { storeRedisKilled } from "./store-redis-killed.js";
 
 export const CI_SCENARIOS: readonly ScenarioDefinition[] = [
@@ -24,6 +25,7 @@ export const CI_SCENARIOS: readonly ScenarioDefinition[] = [
   pausedPastUnknownGrace,
   routerFaults,
   protectiveTriggersPaused,
+  sessionLapseKilled,
 ];
 
 // Every scenario passes on the current code, so the long profile runs the same ones; one that does

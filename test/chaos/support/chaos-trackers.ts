@@ -15,8 +15,14 @@ import type { SeededRandom } from "./seeded-random.js";
 const QUANTITIES = ["25", "50", "75", "100", "150"];
 export const CHAOS_LTP = "104.35";
 
-/** Registers `count` ACTIVE paper trackers with seeded quantities; answers their order_nos. */
-export async function registerTrackers(address: string, label: string, count: number, random: SeededRandom): Promise<string[]> {
+/** Registers `count` ACTIVE paper trackers with seeded quantities (under `sessionId` when given); answers their order_nos. */
+export async function registerTrackers(
+  address: string,
+  label: string,
+  count: number,
+  random: SeededRandom,
+  sessionId?: string,
+): Promise<string[]> {
   const exits = createGrpcJsClient(ExitService, address);
   try {
     const orderNos = Array.from({ length: count }, (_, i) => `CH-${label}-${random.seed}-${i}`);
@@ -33,6 +39,7 @@ export async function registerTrackers(address: string, label: string, count: nu
           quantity: quantities[i]!,
           entryPrice: "101.55",
           paper: true,
+          ...(sessionId ? { sessionId } : {}),
         });
       }
     };

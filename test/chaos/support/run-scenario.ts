@@ -7,7 +7,10 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
+import { SessionLapseAction, SessionService } from "../../../gen/tradingcore/v1/session_pb.js";
+import { createGrpcJsClient } from "../../../src/client/grpc-js-client.js";
 import type { ChaosClients } from "./chaos-clients.js";
 import { CHAOS_KEY_PREFIX, type ChaosFleet, type FleetSettings } from "./chaos-fleet.js";
 import type { ChaosResources } from "./chaos-resources.js";
@@ -26,6 +29,8 @@ export interface ScenarioContext {
   readonly random: SeededRandom;
   readonly profile: ChaosProfile;
   readonly orderNos: readonly string[];
+  /** The session the trackers are registered under, when the scenario asked for one (ScenarioDefinition.session). */
+  readonly sessionId?: string;
   /** Runs one plan on every client at once (over the servers running now) and records every call. */
   drive(plan?: Partial<ClientPlan>): Promise<CallRecord[]>;
   /**
@@ -48,6 +53,8 @@ export interface ScenarioDefinition {
   /** Trackers this scenario exits; the profile's count when absent. */
   readonly trackers?: (profile: ChaosProfile) => number;
   readonly invariants?: InvariantOptions;
+  /** Registers the trackers under a session opened just before (EXIT_ALL on lapse, `ttlMs` from its opening). */
+  readonly session?: { readonly ttlMs: number };
   readonly run: (context: ScenarioContext) => Promise<void>;
 }
 
@@ -79,11 +86,15 @@ export async function runScenario(
   try {
     fleet = await resources.fleetFor({ ...definition.fleet(profile), build: profile.build, servers: profile.servers, seed });
     const mark = fleet.logMark();
+    const sessionId = definition.session
+      ? await openSession(fleet.addresses[0]!, `CH-${definition.name}-${seed}`, definition.session.ttlMs)
+      : undefined;
     const orderNos = await registerTrackers(
       fleet.addresses[0]!,
       definition.name,
       definition.trackers?.(profile) ?? profile.trackers,
       random,
+      sessionId,
     );
     await publishTick(fleet.addresses);
     const calls: CallRecord[] = [];
@@ -98,6 +109,7 @@ export async function runScenario(
       random,
       profile,
       orderNos,
+      ...(sessionId ? { sessionId } : {}),
       async drive(plan = {}) {
         const round = plans++;
         const made = await liveClients.run((client) => ({
@@ -159,6 +171,17 @@ export async function runScenario(
   } finally {
     if (fleet && process.env.CHAOS_LOG_DIR) keepLogs(fleet, process.env.CHAOS_LOG_DIR, `${definition.name}-${seed}`);
     if (fleet) await resources.release(fleet, finished);
+  }
+}
+
+/** Opens an EXIT_ALL session for `ttlMs` through `address`; answers its id. */
+async function openSession(address: string, sessionId: string, ttlMs: number): Promise<string> {
+  const sessions = createGrpcJsClient(SessionService, address);
+  try {
+    await sessions.openSession({ sessionId, ttl: durationFromMs(ttlMs), lapseAction: SessionLapseAction.EXIT_ALL });
+    return sessionId;
+  } finally {
+    sessions.close();
   }
 }
 
