@@ -77,6 +77,12 @@ const SETTLING: ReadonlySet<ExitStatus> = new Set([
   ExitStatus.PENDING_RECONCILE,
 ]);
 
+/**
+ * Exits another holder of the tracker's exit lock has under way: the usual course when another
+ * process acted on the lapse first or died holding the lock (until its TTL), retried, not a fault.
+ */
+const CONTENDED: ReadonlySet<ExitStatus> = new Set([ExitStatus.EXIT_IN_PROGRESS, ExitStatus.LOCK_UNAVAILABLE]);
+
 export class SessionWatchdog {
   private readonly loop: PeriodicPass<WatchdogPass>;
 
@@ -170,7 +176,7 @@ export class SessionWatchdog {
         current.sessionId === session.sessionId ? undefined : `the tracker is not registered under session ${session.sessionId}`,
     });
     if (!SETTLING.has(outcome.status) && outcome.status !== ExitStatus.TRACKER_NOT_FOUND) {
-      this.deps.log.error(
+      this.deps.log[CONTENDED.has(outcome.status) ? "warn" : "error"](
         { sessionId: session.sessionId, orderNo, status: ExitStatus[outcome.status], message: outcome.message },
         "session lapse exit not done; retried later",
       );

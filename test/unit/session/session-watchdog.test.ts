@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ExitReasonCode, Segment, Side, TrackerStatus } from "../../../gen/tradingcore/v1/common_pb.js";
 import { SessionLapseAction } from "../../../gen/tradingcore/v1/session_pb.js";
 import { Money } from "../../../src/domain/money.js";
+import { exitLockResource } from "../../../src/exit/exit-engine.js";
 import { SessionWatchdog } from "../../../src/session/session-watchdog.js";
 import { MemorySessionStore } from "../../../src/store/memory-session-store.js";
 import { exitWorld, type ExitWorld } from "../exit/exit-world.js";
@@ -83,6 +84,24 @@ describe("SessionWatchdog when a session lapses", () => {
     expect(await watchdog.runOnce()).toMatchObject({ claimed: 1, unsettled: 0, exits: { EXITED: 1 } });
     world.clock.advance(RETRY);
     expect((await watchdog.runOnce()).claimed).toBe(0);
+  });
+
+  it("logs an exit held up by another holder of its lock as a warning, and a refused one as an error", async () => {
+    const world = exitWorld({ faults: { rejectRate: 1 } });
+    const sessions = new MemorySessionStore();
+    await sessions.open({ sessionId: "s5", ttlMs: TTL, lapseAction: SessionLapseAction.EXIT_ALL }, world.clock.now());
+    await registerUnder(world, sessions, "E1", "s5");
+    await registerUnder(world, sessions, "E2", "s5");
+    // Another process holds E1's exit lock (an exit of its own, or it died holding it).
+    expect((await world.lock.acquire(exitLockResource("E1"), 60_000)).kind).toBe("acquired");
+    world.clock.advance(TTL);
+    const pass = await watchdogOf(world, sessions).runOnce();
+    expect(pass).toMatchObject({ claimed: 1, unsettled: 1 });
+    const notDone = world.log.lines.filter((line) => line.message === "session lapse exit not done; retried later");
+    expect(notDone.map((line) => [(line.fields as { orderNo: string }).orderNo, line.level]).sort()).toEqual([
+      ["E1", "warn"],
+      ["E2", "error"],
+    ]);
   });
 
   it("sends nothing for a tracker recorded under the session but registered under another", async () => {
