@@ -89,13 +89,15 @@ export async function runScenario(
     const sessionId = definition.session
       ? await openSession(fleet.addresses[0]!, `CH-${definition.name}-${seed}`, definition.session.ttlMs)
       : undefined;
+    // Alive while its trackers are registered, however slow the machine: the scenario decides when it lapses.
+    const keepAlive = sessionId ? heartbeats(fleet.addresses[0]!, sessionId, definition.session!.ttlMs / 4) : undefined;
     const orderNos = await registerTrackers(
       fleet.addresses[0]!,
       definition.name,
       definition.trackers?.(profile) ?? profile.trackers,
       random,
       sessionId,
-    );
+    ).finally(() => keepAlive?.stop());
     await publishTick(fleet.addresses);
     const calls: CallRecord[] = [];
     const extra: Record<string, number | string> = { startMs: Date.now() - started };
@@ -183,6 +185,18 @@ async function openSession(address: string, sessionId: string, ttlMs: number): P
   } finally {
     sessions.close();
   }
+}
+
+/** Heartbeats `sessionId` through `address` every `everyMs` until `stop`. */
+function heartbeats(address: string, sessionId: string, everyMs: number): { stop(): void } {
+  const sessions = createGrpcJsClient(SessionService, address);
+  const timer = setInterval(() => void sessions.heartbeat({ sessionId }).catch(() => undefined), everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sessions.close();
+    },
+  };
 }
 
 /** CHAOS_LOG_DIR: every server's log lines of the run, one file per process, to look into a failure. */
