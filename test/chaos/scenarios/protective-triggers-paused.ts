@@ -4,7 +4,7 @@
  *
  * Every tracker gets a stop loss (UpdateExitPlan). The victims' (LONG
  * trackers) is reached by a tick the others' are not. That tick goes to
- * server 0 alone, whose paper router takes `LATENCY_MS` per order; once every
+ * server 0 alone, whose paper router takes 3 s per order (paused-server.ts); once every
  * victim is EXITING (the intent is stored right before the router call) the
  * server is stopped, inside the calls, and the book is read to prove it.
  * While it is stopped, the other servers are fed the same ticks and then the
@@ -23,15 +23,10 @@ import { ExitReasonCode, TrackerStatus } from "../../../gen/tradingcore/v1/commo
 import { ExitService } from "../../../gen/tradingcore/v1/exit_pb.js";
 import { createGrpcJsClient } from "../../../src/client/grpc-js-client.js";
 import { CHAOS_LTP, publishTick, readTrackers } from "../support/chaos-trackers.js";
-import { lockValues, locksExpired, locksSeen } from "../support/exit-locks.js";
+import { pausedServerFleet, pauseWhenIntentsStored, waitUntilLocksExpired, waitUntilSettledPastGrace } from "../support/paused-server.js";
 import type { ScenarioContext, ScenarioDefinition } from "../support/run-scenario.js";
 import { waitFor } from "../support/server-log.js";
 
-const LATENCY_MS = 3_000;
-const ROUTER_TIMEOUT_MS = 4_000;
-const LOCK_TTL_MS = 1_500;
-/** The product requires more than 4 × the router timeout. */
-const UNKNOWN_ORDER_GRACE_MS = 4 * ROUTER_TIMEOUT_MS + 500;
 /** The shortest claim the product takes: the victims' claims lapse early in the pause. */
 const CLAIM_TTL_MS = 1_000;
 /** Between two rounds of ticks to the running servers. */
@@ -49,15 +44,15 @@ const EVERY_STOP_TICKS = [VICTIMS_ONLY_TICK, "98.95", "105.55"] as const;
 
 export const protectiveTriggersPaused: ScenarioDefinition = {
   name: "protective-triggers-sigstop",
-  fleet: () => ({
-    lockTtlMs: LOCK_TTL_MS,
-    routerTimeoutMs: ROUTER_TIMEOUT_MS,
-    unknownOrderGraceMs: UNKNOWN_ORDER_GRACE_MS,
-    reconcilerGraceMs: 500,
-    reconcilerIntervalMs: 250,
-    args: ["--protection-claim-ttl-ms", String(CLAIM_TTL_MS), "--protection-retry-ms", "200", "--protection-refresh-ms", "200"],
-    argsFor: (index) => (index === 0 ? ["--paper-latency-ms", String(LATENCY_MS)] : []),
-  }),
+  fleet: () =>
+    pausedServerFleet([
+      "--protection-claim-ttl-ms",
+      String(CLAIM_TTL_MS),
+      "--protection-retry-ms",
+      "200",
+      "--protection-refresh-ms",
+      "200",
+    ]),
   trackers: (profile) => Math.round(profile.trackers / 5),
   run: firePauseAndResume,
 };
@@ -76,38 +71,14 @@ async function firePauseAndResume(context: ScenarioContext): Promise<void> {
   await setStopLosses(stopped.address, victims, () => VICTIM_STOP);
   await setStopLosses(observer(), others, (orderNo) => (context.orderNos.indexOf(orderNo) % 2 === 0 ? LONG_STOP : SHORT_STOP));
   await publishTick([stopped.address], VICTIMS_ONLY_TICK);
-  await waitFor(
-    async () =>
-      [...(await readTrackers(observer(), victims)).values()].filter((t) => t.status === TrackerStatus.EXITING).length === victims.length,
-    "every victim's protective exit intent stored",
-    60_000,
-  );
-  fleet.pause(0);
-  const pausedAt = Date.now();
-  const locksAtPause = await lockValues(fleet, victims);
-  context.note("lockNodesHoldingEveryVictimAtPause", locksAtPause.filter((values) => values.every((value) => value !== "")).length);
-  // The stopped server took them just before the intents the pause followed: not one seen means the wait below would not wait.
-  context.check(locksSeen(locksAtPause) > 0, "no victim's exit lock seen on any lock node at the pause");
-  const intents = await readTrackers(observer(), victims);
-  const book = await context.book();
-  const writtenBeforePause = victims.filter((orderNo) =>
-    (book.ordersByTracker.get(orderNo) ?? []).some((order) => order.correlationId === intents.get(orderNo)?.exitCorrelationId),
-  );
-  context.note("victims", victims.length);
-  context.note("ordersWrittenBeforePause", writtenBeforePause.length);
-  context.check(
-    writtenBeforePause.length === 0,
-    `the pause did not land before the router wrote the order of ${writtenBeforePause.join(", ")}`,
-  );
+  const pause = await pauseWhenIntentsStored(context, victims, observer, "protective exit intent");
 
   const ticking = tickUntilStopped(() => fleet.addresses);
   try {
     await context.drive({ orderNos: others, rounds: 1 });
-    await waitFor(() => locksExpired(fleet, victims, locksAtPause), "the stopped server's exit locks expired on a quorum", 30_000);
-    await waitFor(() => Date.now() - pausedAt > UNKNOWN_ORDER_GRACE_MS, "the unknown-order grace passed", UNKNOWN_ORDER_GRACE_MS + 5_000);
-    const settled = async () => [...(await readTrackers(observer(), victims)).values()].every((t) => t.status !== TrackerStatus.EXITING);
-    await waitFor(settled, "the other servers settled every victim", 60_000);
-    context.note("pausedMs", Date.now() - pausedAt);
+    await waitUntilLocksExpired(context, victims, pause);
+    await waitUntilSettledPastGrace(pause, victims, observer);
+    context.note("pausedMs", Date.now() - pause.pausedAt);
     fleet.resume(0);
     // The resumed server's router calls finish; every server goes on seeing the ticks until all is exited.
     const exited = async () =>
